@@ -29,7 +29,7 @@ tools=("$@")
 for tool in "${tools[@]}"; do
   [ -n "${pkg[$tool]:-}" ] || { echo "tools/build.sh: unknown tool $tool (known: ${!pkg[*]})" >&2; exit 2; }
   dir="$here/$tool"
-  key=$( { go version; cat "$dir"/go.mod "$dir"/go.sum "$dir"/*.go 2>/dev/null; } | sha256sum | cut -c1-16)
+  key=$( { go version; cat "$dir"/go.mod "$dir"/go.sum; find "$dir" -name '*.go' -exec cat {} +; } | sha256sum | cut -c1-16)
   stamp="$bin/.$tool.key"
   if [ -x "$bin/$tool" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$key" ]; then
     echo "tools: $tool is cached ($bin/$tool)" >&2

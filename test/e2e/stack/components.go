@@ -1,0 +1,376 @@
+package stack
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/pem"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"time"
+
+	"golang.org/x/crypto/bcrypt"
+)
+
+func (s *Stack) writeCertificates(context.Context) error {
+	var err error
+	if s.EnterpriseCA, err = NewCA("Example Enterprise Root CA"); err != nil {
+		return err
+	}
+	if s.DexCA, err = NewCA("Example Dex CA"); err != nil {
+		return err
+	}
+	kapi, err := s.EnterpriseCA.Issue(EndpointServerName, LeafOptions{DNSNames: []string{EndpointServerName}})
+	if err != nil {
+		return err
+	}
+	dex, err := s.DexCA.Issue("dex", LeafOptions{IPs: []net.IP{net.IPv4(127, 0, 0, 1)}, DNSNames: []string{"localhost"}})
+	if err != nil {
+		return err
+	}
+	s.EnterpriseCAFile = s.path("enterprise-ca.crt")
+	s.DexCAFile = s.path("dex-ca.crt")
+	writes := []error{
+		os.WriteFile(s.EnterpriseCAFile, s.EnterpriseCA.CertPEM, 0o644),
+		os.WriteFile(s.DexCAFile, s.DexCA.CertPEM, 0o644),
+		kapi.WriteCombined(s.path("kapi.pem")),
+		dex.WriteFiles(s.path("dex.crt"), s.path("dex.key")),
+		writeServiceAccountKeys(s.path("sa.key"), s.path("sa.pub")),
+	}
+	for _, err := range writes {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (s *Stack) startEtcd(ctx context.Context) error {
+	client, err := freePort()
+	if err != nil {
+		return err
+	}
+	peer, err := freePort()
+	if err != nil {
+		return err
+	}
+	url := "http://127.0.0.1:" + strconv.Itoa(client)
+	p, err := startProcess(s.Dir, "etcd", "etcd",
+		"--name", "e2e",
+		"--data-dir", s.path("etcd-data"),
+		"--listen-client-urls", url, "--advertise-client-urls", url,
+		"--listen-peer-urls", "http://127.0.0.1:"+strconv.Itoa(peer),
+		"--initial-advertise-peer-urls", "http://127.0.0.1:"+strconv.Itoa(peer),
+		"--initial-cluster", "e2e=http://127.0.0.1:"+strconv.Itoa(peer))
+	if err != nil {
+		return err
+	}
+	s.track(p)
+	s.etcdURL = url
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	return waitFor(ctx, p, "etcd health", func() error {
+		resp, err := http.Get(url + "/health")
+		if err != nil {
+			return err
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			return fmt.Errorf("health: %s", resp.Status)
+		}
+		return nil
+	})
+}
+
+func (s *Stack) startDex(ctx context.Context) error {
+	port, err := freePort()
+	if err != nil {
+		return err
+	}
+	grpcPort, err := freePort()
+	if err != nil {
+		return err
+	}
+	s.IssuerURL = fmt.Sprintf("https://127.0.0.1:%d/dex", port)
+	s.DexGRPCAddr = fmt.Sprintf("127.0.0.1:%d", grpcPort)
+	cfg, err := s.dexConfig(port)
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(s.path("dex.yaml"), []byte(cfg), 0o600); err != nil {
+		return err
+	}
+	return s.runDex(ctx)
+}
+
+func (s *Stack) runDex(ctx context.Context) error {
+	p, err := startProcess(s.Dir, "dex", s.toolsBin+"/dex", "serve", s.path("dex.yaml"))
+	if err != nil {
+		return err
+	}
+	s.track(p)
+	client := s.httpsClient(s.DexCA.CertPEM)
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	return waitFor(ctx, p, "Dex discovery", func() error {
+		resp, err := client.Get(s.IssuerURL + "/.well-known/openid-configuration")
+		if err != nil {
+			return err
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			return fmt.Errorf("discovery: %s", resp.Status)
+		}
+		return nil
+	})
+}
+
+// dexConfig registers a public client (any loopback redirect is accepted
+// when redirectURIs is empty) and the static users, with refresh token
+// rotation on, as Dex ships.
+func (s *Stack) dexConfig(port int) (string, error) {
+	var users strings.Builder
+	for i, u := range []User{Reader, Outsider} {
+		hash, err := bcrypt.GenerateFromPassword([]byte(u.Password), 10)
+		if err != nil {
+			return "", err
+		}
+		name := strings.SplitN(u.Email, "@", 2)[0]
+		fmt.Fprintf(&users, "- email: %q\n  hash: %q\n  username: %q\n  userID: \"user-%d\"\n  groups: [%s]\n",
+			u.Email, hash, name, i, strings.Join(u.Groups, ", "))
+	}
+	return fmt.Sprintf(`issuer: %s
+storage:
+  type: memory
+web:
+  https: 127.0.0.1:%d
+  tlsCert: %s
+  tlsKey: %s
+grpc:
+  addr: %s
+logger:
+  level: info
+expiry:
+  idTokens: %s
+  deviceRequests: 5m
+oauth2:
+  skipApprovalScreen: true
+  responseTypes: [code]
+  passwordConnector: local
+enablePasswordDB: true
+staticClients:
+- id: %s
+  name: securekapi
+  public: true
+staticPasswords:
+%s`, s.IssuerURL, port, s.path("dex.crt"), s.path("dex.key"), s.DexGRPCAddr, s.IDTokenTTL, s.ClientID, users.String()), nil
+}
+
+func (s *Stack) startAPIServer(ctx context.Context) error {
+	port, err := freePort()
+	if err != nil {
+		return err
+	}
+	s.AdminToken = randomToken()
+	if err := os.WriteFile(s.path("tokens.csv"), []byte(s.AdminToken+",e2e-admin,e2e-admin,system:masters\n"), 0o600); err != nil {
+		return err
+	}
+	certDir := s.path("apiserver-certs")
+	p, err := startProcess(s.Dir, "kube-apiserver", s.toolsBin+"/kube-apiserver",
+		"--etcd-servers="+s.etcdURL,
+		"--cert-dir="+certDir,
+		"--secure-port="+strconv.Itoa(port),
+		"--bind-address=127.0.0.1",
+		"--service-account-issuer=https://kubernetes.default.svc",
+		"--service-account-key-file="+s.path("sa.pub"),
+		"--service-account-signing-key-file="+s.path("sa.key"),
+		"--authorization-mode=RBAC",
+		"--token-auth-file="+s.path("tokens.csv"),
+		"--service-cluster-ip-range=10.0.0.0/24",
+		"--oidc-issuer-url="+s.IssuerURL,
+		"--oidc-client-id="+s.ClientID,
+		"--oidc-username-claim=email",
+		"--oidc-groups-claim=groups",
+		"--oidc-groups-prefix=oidc:",
+		"--oidc-ca-file="+s.DexCAFile,
+	)
+	if err != nil {
+		return err
+	}
+	s.track(p)
+	s.APIServerURL = fmt.Sprintf("https://127.0.0.1:%d", port)
+	ctx, cancel := context.WithTimeout(ctx, 90*time.Second)
+	defer cancel()
+	// The serving pair appears in cert-dir first; read its CA, then wait
+	// for readiness over a connection that trusts exactly that CA.
+	if err := waitFor(ctx, p, "kube-apiserver certificate", func() error {
+		return s.readClusterCA(certDir + "/apiserver.crt")
+	}); err != nil {
+		return err
+	}
+	client := s.httpsClient(s.ClusterCAPEM)
+	return waitFor(ctx, p, "kube-apiserver /readyz", func() error {
+		req, _ := http.NewRequest(http.MethodGet, s.APIServerURL+"/readyz", nil)
+		req.Header.Set("Authorization", "Bearer "+s.AdminToken)
+		resp, err := client.Do(req)
+		if err != nil {
+			return err
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			return fmt.Errorf("readyz: %s", resp.Status)
+		}
+		return nil
+	})
+}
+
+// readClusterCA takes the CA out of the self-signed pair kube-apiserver
+// generates: apiserver.crt holds the leaf and then its random CA.
+func (s *Stack) readClusterCA(path string) error {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	for rest := data; ; {
+		var block *pem.Block
+		block, rest = pem.Decode(rest)
+		if block == nil {
+			break
+		}
+		cert, err := x509.ParseCertificate(block.Bytes)
+		if err != nil {
+			return err
+		}
+		if cert.IsCA {
+			s.ClusterCAPEM = pem.EncodeToMemory(block)
+			s.ClusterCAFile = s.path("cluster-ca.crt")
+			return os.WriteFile(s.ClusterCAFile, s.ClusterCAPEM, 0o644)
+		}
+	}
+	return fmt.Errorf("no CA certificate in %s yet", path)
+}
+
+// rbac grants the readers group read access through an explicit ClusterRole
+// (no controller-manager runs, so the aggregated "view" role is empty) and
+// the outsiders group nothing.
+const rbac = `apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata:
+  name: securekapi-e2e-reader
+rules:
+- apiGroups: [""]
+  resources: ["namespaces", "configmaps", "pods", "services"]
+  verbs: ["get", "list", "watch"]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata:
+  name: securekapi-e2e-readers
+roleRef:
+  apiGroup: rbac.authorization.k8s.io
+  kind: ClusterRole
+  name: securekapi-e2e-reader
+subjects:
+- apiGroup: rbac.authorization.k8s.io
+  kind: Group
+  name: ` + ReaderGroup + `
+`
+
+func (s *Stack) applyRBAC(ctx context.Context) error {
+	out, err := s.AdminKubectl(ctx, []byte(rbac), "apply", "-f", "-")
+	if err != nil {
+		return fmt.Errorf("kubectl apply: %w: %s", err, out)
+	}
+	return nil
+}
+
+// AdminKubectl runs the real kubectl straight at kube-apiserver with the
+// admin token, for test setup only (third parties never get this).
+func (s *Stack) AdminKubectl(ctx context.Context, stdin []byte, args ...string) ([]byte, error) {
+	base := []string{"--server=" + s.APIServerURL, "--certificate-authority=" + s.ClusterCAFile,
+		"--token=" + s.AdminToken, "--kubeconfig=/dev/null"}
+	cmd := exec.CommandContext(ctx, "kubectl", append(base, args...)...)
+	if stdin != nil {
+		cmd.Stdin = strings.NewReader(string(stdin))
+	}
+	return cmd.CombinedOutput()
+}
+
+func (s *Stack) startHAProxy(ctx context.Context) error {
+	port, err := freePort()
+	if err != nil {
+		return err
+	}
+	s.EndpointURL = fmt.Sprintf("https://127.0.0.1:%d", port)
+	s.haproxyCfg = s.path("haproxy.cfg")
+	if err := os.WriteFile(s.haproxyCfg, []byte(s.HAProxyConfig(port)), 0o600); err != nil {
+		return err
+	}
+	return s.runHAProxy(ctx)
+}
+
+// HAProxyConfig terminates TLS with the enterprise certificate and
+// re-encrypts to kube-apiserver, verifying its cluster CA and name.
+func (s *Stack) HAProxyConfig(port int) string {
+	return fmt.Sprintf(`global
+  log stderr format short local0 info
+defaults
+  mode http
+  log global
+  option httplog
+  timeout connect 5s
+  timeout client 1h
+  timeout server 1h
+  timeout tunnel 1h
+frontend kubeapi
+  bind 127.0.0.1:%d ssl crt %s alpn http/1.1
+  default_backend apiservers
+backend apiservers
+  server kas1 %s ssl verify required ca-file %s sni str(kubernetes.default.svc) verifyhost kubernetes.default.svc alpn http/1.1
+`, port, s.path("kapi.pem"), strings.TrimPrefix(s.APIServerURL, "https://"), s.ClusterCAFile)
+}
+
+func (s *Stack) runHAProxy(ctx context.Context) error {
+	// -db keeps it in the foreground, so the pid we track is the one serving.
+	p, err := startProcess(s.Dir, "haproxy", "haproxy", "-db", "-f", s.haproxyCfg)
+	if err != nil {
+		return err
+	}
+	s.track(p)
+	client := s.httpsClientFor(s.EnterpriseCA.CertPEM, EndpointServerName)
+	ctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+	defer cancel()
+	return waitFor(ctx, p, "the secondary endpoint", func() error {
+		resp, err := client.Get(s.EndpointURL + "/version")
+		if err != nil {
+			return err
+		}
+		resp.Body.Close()
+		// /version is readable anonymously: a 200 means the re-encrypting
+		// hop reached kube-apiserver.
+		if resp.StatusCode != http.StatusOK {
+			return fmt.Errorf("/version through haproxy: %s", resp.Status)
+		}
+		return nil
+	})
+}
+
+func (s *Stack) httpsClient(caPEM []byte) *http.Client { return s.httpsClientFor(caPEM, "") }
+
+// httpsClientFor trusts exactly caPEM and verifies serverName (or the URL
+// host when empty).
+func (s *Stack) httpsClientFor(caPEM []byte, serverName string) *http.Client {
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM(caPEM)
+	return &http.Client{
+		Timeout: 5 * time.Second,
+		Transport: &http.Transport{
+			TLSClientConfig: &tls.Config{RootCAs: pool, ServerName: serverName},
+		},
+	}
+}
