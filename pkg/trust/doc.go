@@ -1,0 +1,10 @@
+// Package trust decides whether an endpoint's TLS certificate chain can be
+// trusted: it fetches the chain an endpoint presents, verifies it against a
+// CA bundle or the system roots, its name and dates, and checks it against
+// SPKI pins in kubeadm's "sha256:<hex>" format. A pinned certificate found in
+// the chain is also accepted as a root, so a private enterprise CA can be
+// trusted by its pin alone.
+//
+// Every verification failure is a *Error whose Kind says what went wrong and
+// whose message tells the user what to do next.
+package trust
