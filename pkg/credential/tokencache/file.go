@@ -1,0 +1,174 @@
+package tokencache
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+)
+
+// FileStore keeps one JSON file per key, "<id>.json" (mode 0600), in a
+// directory only the user can enter (mode 0700). For machines without a
+// usable keyring.
+type FileStore struct {
+	dir string
+}
+
+// NewFileStore prepares dir: it creates it with mode 0700, or tightens an
+// existing one that other users could read.
+func NewFileStore(dir string) (*FileStore, error) {
+	if dir == "" {
+		return nil, errors.New("no directory given for the token file store; set SECUREKAPI_CACHE_DIR")
+	}
+	if err := privateDir(dir); err != nil {
+		return nil, err
+	}
+	return &FileStore{dir: dir}, nil
+}
+
+// privateDir makes sure dir exists and only its owner can enter it. Windows
+// has no Unix modes; there the per-user profile directory protects it.
+func privateDir(dir string) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("create the token directory: %w", err)
+	}
+	fi, err := os.Stat(dir)
+	if err != nil {
+		return fmt.Errorf("check the token directory: %w", err)
+	}
+	if !fi.IsDir() {
+		return fmt.Errorf("token directory %s is not a directory; remove it or set SECUREKAPI_CACHE_DIR", dir)
+	}
+	if runtime.GOOS == "windows" || fi.Mode().Perm()&0o077 == 0 {
+		return nil
+	}
+	if err := os.Chmod(dir, 0o700); err != nil {
+		return fmt.Errorf("token directory %s is open to other users (mode %04o) and could not be made private: %w; run `chmod 700 %s` or set SECUREKAPI_CACHE_DIR",
+			dir, fi.Mode().Perm(), err, dir)
+	}
+	return nil
+}
+
+func (s *FileStore) Kind() string { return "file" }
+
+func (s *FileStore) Location() string { return s.dir + " (files, mode 0600)" }
+
+// Dir is the directory the files live in.
+func (s *FileStore) Dir() string { return s.dir }
+
+func (s *FileStore) path(k Key) string { return filepath.Join(s.dir, k.ID()+".json") }
+
+func (s *FileStore) Get(k Key) (*TokenSet, error) {
+	ts, err := s.read(s.path(k))
+	if err != nil {
+		return nil, err
+	}
+	if err := checkKey(ts, k, "token file "+s.path(k)); err != nil {
+		return nil, err
+	}
+	return ts, nil
+}
+
+func (s *FileStore) read(path string) (*TokenSet, error) {
+	data, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("token file %s: %w", path, ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read the token file: %w", err)
+	}
+	return decodeTokenSet(data, "token file "+path)
+}
+
+func (s *FileStore) Put(k Key, t *TokenSet) error {
+	data, err := json.Marshal(stamped(k, t))
+	if err != nil {
+		return fmt.Errorf("encode tokens: %w", err)
+	}
+	if err := privateDir(s.dir); err != nil {
+		return err
+	}
+	return writeAtomic(s.path(k), data)
+}
+
+func (s *FileStore) Delete(k Key) error {
+	err := os.Remove(s.path(k))
+	if err == nil || errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	return fmt.Errorf("remove the token file: %w", err)
+}
+
+func (s *FileStore) List() ([]*TokenSet, error) {
+	entries, err := os.ReadDir(s.dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("list the token directory: %w", err)
+	}
+	var out []*TokenSet
+	for _, e := range entries {
+		if e.IsDir() || !isEntryName(e.Name()) {
+			continue
+		}
+		ts, err := s.read(filepath.Join(s.dir, e.Name()))
+		switch {
+		case errors.Is(err, ErrNotFound) || errors.Is(err, ErrCorrupt):
+			continue
+		case err != nil:
+			return nil, err
+		}
+		out = append(out, ts)
+	}
+	return out, nil
+}
+
+// isEntryName matches "<64 hex>.json", skipping temp and lock files.
+func isEntryName(name string) bool {
+	id, ok := strings.CutSuffix(name, ".json")
+	return ok && len(id) == 64 && strings.Trim(id, "0123456789abcdef") == ""
+}
+
+// writeAtomic replaces path so that a reader sees the old file or the new
+// one, never a torn one: write a temp file in the same directory (rename is
+// only atomic within one file system), flush it, then rename over.
+func writeAtomic(path string, data []byte) (err error) {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp") // mode 0600
+	if err != nil {
+		return fmt.Errorf("create a temporary token file: %w", err)
+	}
+	defer func() {
+		if err != nil {
+			_ = tmp.Close()
+			_ = os.Remove(tmp.Name())
+		}
+	}()
+	if _, err = tmp.Write(data); err != nil {
+		return fmt.Errorf("write the token file: %w", err)
+	}
+	if err = tmp.Sync(); err != nil {
+		return fmt.Errorf("flush the token file: %w", err)
+	}
+	if err = tmp.Close(); err != nil {
+		return fmt.Errorf("close the token file: %w", err)
+	}
+	if err = os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("replace the token file: %w", err)
+	}
+	syncDir(filepath.Dir(path))
+	return nil
+}
+
+// syncDir makes the rename itself durable. Best effort: some platforms and
+// file systems cannot sync a directory, and the write has already happened.
+func syncDir(dir string) {
+	if d, err := os.Open(dir); err == nil {
+		_ = d.Sync()
+		_ = d.Close()
+	}
+}

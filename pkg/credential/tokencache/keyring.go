@@ -1,0 +1,247 @@
+package tokencache
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+
+	gokeyring "github.com/zalando/go-keyring"
+)
+
+// Keyring is the slice of an OS keyring this package needs. Get returns
+// ErrNotFound (this package's) for a missing entry.
+type Keyring interface {
+	Get(service, user string) (string, error)
+	Set(service, user, password string) error
+	Delete(service, user string) error
+}
+
+// SystemKeyring is the OS keyring through github.com/zalando/go-keyring.
+func SystemKeyring() Keyring {
+	return systemKeyring{busCheck: func() error {
+		return sessionBusCheck(runtime.GOOS, os.Getenv, os.Getuid(), fileExists)
+	}}
+}
+
+type systemKeyring struct {
+	busCheck func() error
+}
+
+func (k systemKeyring) Get(service, user string) (string, error) {
+	if err := k.busCheck(); err != nil {
+		return "", err
+	}
+	v, err := gokeyring.Get(service, user)
+	return v, mapKeyringErr(err)
+}
+
+func (k systemKeyring) Set(service, user, password string) error {
+	if err := k.busCheck(); err != nil {
+		return err
+	}
+	return mapKeyringErr(gokeyring.Set(service, user, password))
+}
+
+func (k systemKeyring) Delete(service, user string) error {
+	if err := k.busCheck(); err != nil {
+		return err
+	}
+	return mapKeyringErr(gokeyring.Delete(service, user))
+}
+
+// sessionBusCheck fails when the Secret Service has no D-Bus session bus to
+// answer on. Without this, godbus runs dbus-launch, and on a headless
+// machine every kubectl call would leave a new bus daemon behind. It finds
+// the bus the way godbus does, minus the launch.
+func sessionBusCheck(goos string, getenv func(string) string, uid int, exists func(string) bool) error {
+	if goos == "darwin" || goos == "windows" {
+		return nil
+	}
+	if addr := getenv("DBUS_SESSION_BUS_ADDRESS"); addr != "" && addr != "autolaunch:" {
+		return nil
+	}
+	dir := fmt.Sprintf("/run/user/%d", uid)
+	if exists(filepath.Join(dir, "bus")) || exists(filepath.Join(dir, "dbus-session")) {
+		return nil
+	}
+	return errors.New("no D-Bus session bus (DBUS_SESSION_BUS_ADDRESS is unset), so no Secret Service to ask")
+}
+
+func fileExists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
+}
+
+// String names the backend for Location.
+func (systemKeyring) String() string {
+	switch runtime.GOOS {
+	case "darwin":
+		return "OS keyring (macOS Keychain)"
+	case "windows":
+		return "OS keyring (Windows Credential Manager)"
+	default:
+		return "OS keyring (Secret Service)"
+	}
+}
+
+func mapKeyringErr(err error) error {
+	if errors.Is(err, gokeyring.ErrNotFound) {
+		return ErrNotFound
+	}
+	return err
+}
+
+// DefaultService is the keyring service name entries are filed under.
+const DefaultService = "securekapi"
+
+// DefaultChunkSize is how many bytes of JSON go into one keyring entry.
+// Windows caps a credential blob at 2560 bytes and macOS caps the whole
+// `security` command (service, account, base64 of the secret) at 4096;
+// 1024 bytes plus a ~100-byte header stays well under both, while a typical
+// token set (1-3 KB) still needs only two or three entries.
+const DefaultChunkSize = 1024
+
+// indexAccount lists the stored key IDs, because keyrings cannot be
+// enumerated portably.
+const indexAccount = "index"
+
+// KeyringStore keeps token sets in the OS keyring, one chunked entry per key.
+type KeyringStore struct {
+	Keyring   Keyring
+	Service   string // default DefaultService
+	ChunkSize int    // default DefaultChunkSize
+}
+
+// NewKeyringStore returns a store with the default service and chunk size.
+func NewKeyringStore(kr Keyring) *KeyringStore { return &KeyringStore{Keyring: kr} }
+
+func (s *KeyringStore) Kind() string { return "keyring" }
+
+func (s *KeyringStore) Location() string {
+	name := "OS keyring"
+	if str, ok := s.Keyring.(fmt.Stringer); ok {
+		name = str.String()
+	}
+	return fmt.Sprintf("%s, service %s", name, s.service())
+}
+
+func (s *KeyringStore) Get(k Key) (*TokenSet, error) {
+	ts, err := s.get(k.ID())
+	if err != nil {
+		return nil, err
+	}
+	if err := checkKey(ts, k, "keyring entry "+k.ID()); err != nil {
+		return nil, err
+	}
+	return ts, nil
+}
+
+func (s *KeyringStore) get(id string) (*TokenSet, error) {
+	data, err := s.chunks().read(id)
+	if err != nil {
+		return nil, err
+	}
+	return decodeTokenSet(data, "keyring entry "+id)
+}
+
+func (s *KeyringStore) Put(k Key, t *TokenSet) error {
+	data, err := json.Marshal(stamped(k, t))
+	if err != nil {
+		return fmt.Errorf("encode tokens: %w", err)
+	}
+	if err := s.chunks().write(k.ID(), data); err != nil {
+		return err
+	}
+	return s.updateIndex(func(ids []string) []string {
+		if slices.Contains(ids, k.ID()) {
+			return nil
+		}
+		return append(ids, k.ID())
+	})
+}
+
+func (s *KeyringStore) Delete(k Key) error {
+	if err := s.chunks().remove(k.ID()); err != nil {
+		return err
+	}
+	return s.updateIndex(func(ids []string) []string {
+		if !slices.Contains(ids, k.ID()) {
+			return nil
+		}
+		return slices.DeleteFunc(ids, func(id string) bool { return id == k.ID() })
+	})
+}
+
+func (s *KeyringStore) List() ([]*TokenSet, error) {
+	ids, err := s.readIndex()
+	if err != nil {
+		return nil, err
+	}
+	var out []*TokenSet
+	for _, id := range ids {
+		ts, err := s.get(id)
+		switch {
+		case errors.Is(err, ErrNotFound) || errors.Is(err, ErrCorrupt):
+			continue
+		case err != nil:
+			return nil, err
+		}
+		out = append(out, ts)
+	}
+	return out, nil
+}
+
+// readIndex returns the stored key IDs. A corrupt index is treated as empty:
+// it only feeds List, and the next Put rewrites it.
+func (s *KeyringStore) readIndex() ([]string, error) {
+	data, err := s.chunks().read(indexAccount)
+	if errors.Is(err, ErrNotFound) || errors.Is(err, ErrCorrupt) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var ids []string
+	if json.Unmarshal(data, &ids) != nil {
+		return nil, nil
+	}
+	return ids, nil
+}
+
+// updateIndex rewrites the index when change returns a new list (nil means
+// no change). Two processes adding different keys at once can lose one
+// entry; that only hides it from List, never from Get.
+func (s *KeyringStore) updateIndex(change func([]string) []string) error {
+	ids, err := s.readIndex()
+	if err != nil {
+		return err
+	}
+	next := change(ids)
+	if next == nil {
+		return nil
+	}
+	data, err := json.Marshal(next)
+	if err != nil {
+		return fmt.Errorf("encode the keyring index: %w", err)
+	}
+	return s.chunks().write(indexAccount, data)
+}
+
+func (s *KeyringStore) chunks() *chunkedKeyring {
+	size := s.ChunkSize
+	if size <= 0 {
+		size = DefaultChunkSize
+	}
+	return &chunkedKeyring{kr: s.Keyring, service: s.service(), size: size}
+}
+
+func (s *KeyringStore) service() string {
+	if s.Service == "" {
+		return DefaultService
+	}
+	return s.Service
+}
