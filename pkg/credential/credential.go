@@ -1,0 +1,202 @@
+// Package credential hands out OIDC tokens for kubectl: it reads the cached
+// token set, refreshes it under a per-key lock when it is stale, falls back to
+// an interactive login only when kubectl says a person is there, and releases
+// a token only to the server and CA pins it is bound to.
+//
+// The flows live in credential/oidc, the stores in credential/tokencache and
+// the ExecCredential wire format in credential/execinfo.
+package credential
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"time"
+
+	"github.com/securekapi/securekapi/pkg/credential/oidc"
+	"github.com/securekapi/securekapi/pkg/credential/tokencache"
+)
+
+// DefaultExpiryMargin is how long before the ID token's real expiry kubectl
+// is told it expires, so a request never leaves with a token about to lapse.
+const DefaultExpiryMargin = time.Minute
+
+// KeyFor is the cache key of a client: clusters sharing issuer and client
+// share one login.
+func KeyFor(s oidc.Settings) tokencache.Key {
+	return tokencache.Key{Issuer: s.Issuer, ClientID: s.ClientID, Scopes: oidc.Scopes(s.Scopes), ExtraParams: s.ExtraParams}
+}
+
+// Manager gets tokens. Every side effect is a field, so tests drive it.
+type Manager struct {
+	Store        tokencache.Store
+	LockDir      string
+	LockTimeout  time.Duration
+	ExpiryMargin time.Duration
+	Now          func() time.Time
+	Log          *slog.Logger
+	// Discover returns a ready provider (network: only on refresh/login).
+	Discover func(ctx context.Context, s oidc.Settings) (*oidc.Provider, error)
+	// Login runs an interactive login; nil means none is possible.
+	Login func(ctx context.Context, p *oidc.Provider) (*oidc.Tokens, error)
+}
+
+// ErrLoginRequired means no usable token exists and no person is there to
+// log in. Its message names the command to run.
+type ErrLoginRequired struct {
+	Command string
+	Reason  string
+}
+
+func (e *ErrLoginRequired) Error() string {
+	return fmt.Sprintf("%s; run `%s` in a terminal, then retry", e.Reason, e.Command)
+}
+
+// Request is one token request.
+type Request struct {
+	Settings    oidc.Settings
+	Interactive bool
+	// LoginCommand is shown when a login is needed and not possible here.
+	LoginCommand string
+}
+
+// Token returns a usable token set, refreshing or logging in as needed.
+func (m *Manager) Token(ctx context.Context, r Request) (*tokencache.TokenSet, error) {
+	key := KeyFor(r.Settings)
+	if ts := m.cached(key, r.Settings); ts != nil {
+		m.Log.Debug("using cached token", "store", m.Store.Kind(), "expires", ts.Expiry)
+		return ts, nil
+	}
+	// Refresh tokens rotate: two processes refreshing at once would burn
+	// each other's. Serialize per key, and re-read after taking the lock,
+	// since the holder before us has probably just refreshed.
+	unlock, err := tokencache.LockKey(ctx, m.LockDir, key, m.lockTimeout())
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	if ts := m.cached(key, r.Settings); ts != nil {
+		m.Log.Debug("another process refreshed the token while we waited")
+		return ts, nil
+	}
+	stale, _ := m.Store.Get(key)
+	var provider *oidc.Provider
+	if stale != nil && stale.RefreshToken != "" {
+		if provider, err = m.Discover(ctx, r.Settings); err != nil {
+			return nil, err
+		}
+		tokens, err := provider.Refresh(ctx, stale.RefreshToken)
+		if err == nil {
+			m.Log.Debug("refreshed the token")
+			return m.save(key, tokens)
+		}
+		var refreshErr *oidc.RefreshError
+		if !errors.As(err, &refreshErr) {
+			return nil, err
+		}
+		m.Log.Debug("refresh refused; dropping the cached tokens", "reason", err)
+		_ = m.Store.Delete(key)
+		if !r.Interactive || m.Login == nil {
+			return nil, &ErrLoginRequired{Command: r.LoginCommand, Reason: "the refresh token was refused (revoked or expired): " + refreshErr.Err.Error()}
+		}
+	}
+	if !r.Interactive || m.Login == nil {
+		reason := "no cached token"
+		if stale != nil {
+			reason = "the cached token has expired and cannot be refreshed"
+		}
+		return nil, &ErrLoginRequired{Command: r.LoginCommand, Reason: reason + " and kubectl is not interactive"}
+	}
+	if provider == nil {
+		if provider, err = m.Discover(ctx, r.Settings); err != nil {
+			return nil, err
+		}
+	}
+	tokens, err := m.Login(ctx, provider)
+	if err != nil {
+		return nil, err
+	}
+	return m.save(key, tokens)
+}
+
+// Save stores a fresh token set from a login.
+func (m *Manager) Save(s oidc.Settings, tokens *oidc.Tokens) (*tokencache.TokenSet, error) {
+	return m.save(KeyFor(s), tokens)
+}
+
+func (m *Manager) save(key tokencache.Key, t *oidc.Tokens) (*tokencache.TokenSet, error) {
+	ts := &tokencache.TokenSet{
+		IDToken:      t.IDToken,
+		RefreshToken: t.RefreshToken,
+		Expiry:       t.Claims.Expiry,
+		Subject:      t.Claims.Subject,
+		Email:        t.Claims.Email,
+		Groups:       t.Claims.Groups,
+		Issuer:       key.Issuer,
+		ClientID:     key.ClientID,
+	}
+	if err := m.Store.Put(key, ts); err != nil {
+		return nil, fmt.Errorf("save tokens to the %s store: %w", m.Store.Kind(), err)
+	}
+	return ts, nil
+}
+
+// cached returns the stored token set when its ID token is still usable. A
+// corrupt entry, or one whose token is garbage, for another issuer or
+// audience, or expired, is not returned; a corrupt one is deleted.
+func (m *Manager) cached(key tokencache.Key, s oidc.Settings) *tokencache.TokenSet {
+	ts, err := m.Store.Get(key)
+	if errors.Is(err, tokencache.ErrCorrupt) {
+		m.Log.Debug("discarding a corrupt cache entry", "store", m.Store.Kind())
+		_ = m.Store.Delete(key)
+		return nil
+	}
+	if err != nil || ts == nil {
+		return nil
+	}
+	if reason := m.unusable(ts, s); reason != "" {
+		m.Log.Debug("cached token not usable", "reason", reason)
+		return nil
+	}
+	return ts
+}
+
+func (m *Manager) unusable(ts *tokencache.TokenSet, s oidc.Settings) string {
+	c, err := oidc.PeekClaims(ts.IDToken)
+	switch {
+	case err != nil:
+		return "garbage ID token: " + err.Error()
+	case c.Issuer != s.Issuer:
+		return "issued by " + c.Issuer
+	case !slices.Contains(c.Audience, s.ClientID):
+		return "wrong audience"
+	case !c.Expiry.Add(-m.margin()).After(m.Now()):
+		return "expired or about to"
+	}
+	return ""
+}
+
+// ExpiryFor is the expirationTimestamp kubectl gets: the margin before the
+// token's real expiry, so kubectl asks again in time.
+func (m *Manager) ExpiryFor(ts *tokencache.TokenSet) time.Time {
+	if c, err := oidc.PeekClaims(ts.IDToken); err == nil {
+		return c.Expiry.Add(-m.margin())
+	}
+	return ts.Expiry.Add(-m.margin())
+}
+
+func (m *Manager) margin() time.Duration {
+	if m.ExpiryMargin > 0 {
+		return m.ExpiryMargin
+	}
+	return DefaultExpiryMargin
+}
+
+func (m *Manager) lockTimeout() time.Duration {
+	if m.LockTimeout > 0 {
+		return m.LockTimeout
+	}
+	return 60 * time.Second // long enough for a person to finish a browser login
+}

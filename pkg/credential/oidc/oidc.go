@@ -1,0 +1,275 @@
+// Package oidc runs the OpenID Connect flows securekapi logs users in with:
+// authorization code with PKCE through a loopback callback (int128/oauth2cli),
+// the device authorization grant (RFC 8628), refresh, and revocation. ID
+// tokens are verified against the issuer's keys with coreos/go-oidc.
+//
+// It knows nothing about where tokens are kept; package credential does.
+package oidc
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"os"
+	"sort"
+	"strings"
+	"time"
+
+	gooidc "github.com/coreos/go-oidc/v3/oidc"
+	"golang.org/x/oauth2"
+)
+
+// Settings name an OIDC client: who issues tokens and for which client.
+type Settings struct {
+	Issuer      string
+	ClientID    string
+	Scopes      []string          // "openid" is always requested
+	ExtraParams map[string]string // added to the authorization request
+	CAFile      string            // PEM bundle for a privately-issued issuer; empty => system roots
+}
+
+// Tokens is what a flow yields.
+type Tokens struct {
+	IDToken      string
+	RefreshToken string
+	Claims       Claims
+}
+
+// Claims are the ID token's claims securekapi shows and checks.
+type Claims struct {
+	Issuer   string
+	Subject  string
+	Email    string
+	Groups   []string
+	Audience []string
+	Expiry   time.Time
+}
+
+// Provider is a discovered issuer, ready to run flows.
+type Provider struct {
+	settings   Settings
+	client     *http.Client
+	provider   *gooidc.Provider
+	revocation string
+}
+
+// DefaultTimeout bounds every request to the provider.
+const DefaultTimeout = 15 * time.Second
+
+// HTTPClient builds a client for the issuer, trusting s.CAFile when set.
+func HTTPClient(s Settings) (*http.Client, error) {
+	transport := http.DefaultTransport.(*http.Transport).Clone()
+	if s.CAFile != "" {
+		pem, err := os.ReadFile(s.CAFile)
+		if err != nil {
+			return nil, fmt.Errorf("read OIDC CA file: %w", err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("OIDC CA file %s holds no PEM certificates", s.CAFile)
+		}
+		transport.TLSClientConfig = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
+	}
+	return &http.Client{Transport: transport, Timeout: DefaultTimeout}, nil
+}
+
+// Discover reads the issuer's discovery document. client may be nil.
+func Discover(ctx context.Context, s Settings, client *http.Client) (*Provider, error) {
+	if s.Issuer == "" || s.ClientID == "" {
+		return nil, errors.New("OIDC issuer and client ID are required (--oidc-issuer-url, --oidc-client-id)")
+	}
+	if client == nil {
+		var err error
+		if client, err = HTTPClient(s); err != nil {
+			return nil, err
+		}
+	}
+	ctx = gooidc.ClientContext(ctx, client)
+	p, err := gooidc.NewProvider(ctx, s.Issuer)
+	if err != nil {
+		return nil, fmt.Errorf("OIDC discovery at %s: %w (is the issuer up and reachable, and trusted? see --oidc-ca-file)", s.Issuer, err)
+	}
+	var extra struct {
+		Revocation string `json:"revocation_endpoint"`
+	}
+	_ = p.Claims(&extra) // an absent endpoint is fine: logout then only forgets
+	return &Provider{settings: s, client: client, provider: p, revocation: extra.Revocation}, nil
+}
+
+// HasDeviceFlow reports whether the issuer advertises RFC 8628.
+func (p *Provider) HasDeviceFlow() bool { return p.provider.Endpoint().DeviceAuthURL != "" }
+
+// RevocationEndpoint is the advertised RFC 7009 endpoint, or "".
+func (p *Provider) RevocationEndpoint() string { return p.revocation }
+
+func (p *Provider) oauth2Config() oauth2.Config {
+	return oauth2.Config{
+		ClientID: p.settings.ClientID,
+		Endpoint: p.provider.Endpoint(),
+		Scopes:   Scopes(p.settings.Scopes),
+	}
+}
+
+// Scopes returns the requested scopes: openid first, then the rest sorted
+// and de-duplicated.
+func Scopes(extra []string) []string {
+	seen := map[string]bool{"openid": true}
+	out := []string{"openid"}
+	for _, s := range extra {
+		if s = strings.TrimSpace(s); s != "" && !seen[s] {
+			seen[s] = true
+			out = append(out, s)
+		}
+	}
+	sort.Strings(out[1:])
+	return out
+}
+
+func (p *Provider) ctx(ctx context.Context) context.Context {
+	return context.WithValue(ctx, oauth2.HTTPClient, p.client)
+}
+
+func (p *Provider) extraOptions() []oauth2.AuthCodeOption {
+	var opts []oauth2.AuthCodeOption
+	for k, v := range p.settings.ExtraParams {
+		opts = append(opts, oauth2.SetAuthURLParam(k, v))
+	}
+	return opts
+}
+
+// Verify checks an ID token's signature, issuer, audience and expiry
+// against the issuer's published keys.
+func (p *Provider) Verify(ctx context.Context, rawIDToken string) (*Claims, error) {
+	v := p.provider.Verifier(&gooidc.Config{ClientID: p.settings.ClientID})
+	tok, err := v.Verify(gooidc.ClientContext(ctx, p.client), rawIDToken)
+	if err != nil {
+		return nil, fmt.Errorf("verify ID token: %w", err)
+	}
+	var c struct {
+		Email  string   `json:"email"`
+		Groups []string `json:"groups"`
+	}
+	if err := tok.Claims(&c); err != nil {
+		return nil, fmt.Errorf("read ID token claims: %w", err)
+	}
+	return &Claims{Issuer: tok.Issuer, Subject: tok.Subject, Email: c.Email, Groups: c.Groups, Audience: tok.Audience, Expiry: tok.Expiry}, nil
+}
+
+// tokensFrom verifies the ID token in an OAuth2 token response.
+func (p *Provider) tokensFrom(ctx context.Context, t *oauth2.Token) (*Tokens, error) {
+	raw, _ := t.Extra("id_token").(string)
+	if raw == "" {
+		return nil, errors.New("the provider returned no id_token; is the openid scope allowed for this client?")
+	}
+	claims, err := p.Verify(ctx, raw)
+	if err != nil {
+		return nil, err
+	}
+	return &Tokens{IDToken: raw, RefreshToken: t.RefreshToken, Claims: *claims}, nil
+}
+
+// Refresh redeems a refresh token. The provider may rotate it: the caller
+// must store the returned one and must serialize refreshes.
+func (p *Provider) Refresh(ctx context.Context, refreshToken string) (*Tokens, error) {
+	cfg := p.oauth2Config()
+	t, err := cfg.TokenSource(p.ctx(ctx), &oauth2.Token{RefreshToken: refreshToken, Expiry: time.Unix(1, 0)}).Token()
+	if err != nil {
+		return nil, &RefreshError{Err: redactRetrieveError(err)}
+	}
+	if t.RefreshToken == "" {
+		t.RefreshToken = refreshToken // RFC 6749 6: the old one stays valid
+	}
+	return p.tokensFrom(ctx, t)
+}
+
+// RefreshError means the refresh token was refused or could not be used;
+// the user must log in again.
+type RefreshError struct{ Err error }
+
+func (e *RefreshError) Error() string { return "refresh: " + e.Err.Error() }
+func (e *RefreshError) Unwrap() error { return e.Err }
+
+// redactRetrieveError keeps the provider's error code and description but
+// drops the raw response body, which can echo tokens back.
+func redactRetrieveError(err error) error {
+	var re *oauth2.RetrieveError
+	if errors.As(err, &re) {
+		msg := re.ErrorCode
+		if re.ErrorDescription != "" {
+			msg += ": " + re.ErrorDescription
+		}
+		if msg == "" && re.Response != nil {
+			msg = re.Response.Status
+		}
+		return errors.New("the provider refused: " + msg)
+	}
+	return err
+}
+
+// Revoke asks the provider to revoke a refresh token (RFC 7009). It
+// returns false without error when the provider advertises no endpoint.
+func (p *Provider) Revoke(ctx context.Context, refreshToken string) (bool, error) {
+	if p.revocation == "" || refreshToken == "" {
+		return false, nil
+	}
+	form := url.Values{"token": {refreshToken}, "token_type_hint": {"refresh_token"}, "client_id": {p.settings.ClientID}}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, p.revocation, strings.NewReader(form.Encode()))
+	if err != nil {
+		return false, err
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	resp, err := p.client.Do(req)
+	if err != nil {
+		return false, fmt.Errorf("revoke at %s: %w", p.revocation, err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return false, fmt.Errorf("revoke at %s: %s", p.revocation, resp.Status)
+	}
+	return true, nil
+}
+
+// PeekClaims reads an ID token's claims WITHOUT verifying its signature.
+// The exec credential hot path uses it to decide whether a cached token is
+// still usable (expiry, issuer, audience) without a network round trip; the
+// API server verifies the signature on every request anyway.
+func PeekClaims(rawIDToken string) (*Claims, error) {
+	parts := strings.Split(rawIDToken, ".")
+	if len(parts) != 3 {
+		return nil, errors.New("not a JWT (want three dot-separated parts)")
+	}
+	payload, err := base64.RawURLEncoding.DecodeString(parts[1])
+	if err != nil {
+		return nil, errors.New("JWT payload is not base64url")
+	}
+	var c struct {
+		Iss    string          `json:"iss"`
+		Sub    string          `json:"sub"`
+		Email  string          `json:"email"`
+		Groups []string        `json:"groups"`
+		Aud    json.RawMessage `json:"aud"`
+		Exp    json.Number     `json:"exp"`
+	}
+	if err := json.Unmarshal(payload, &c); err != nil {
+		return nil, errors.New("JWT payload is not JSON")
+	}
+	exp, err := c.Exp.Int64()
+	if err != nil || exp <= 0 {
+		return nil, errors.New("JWT has no valid exp claim")
+	}
+	var aud []string
+	if err := json.Unmarshal(c.Aud, &aud); err != nil {
+		var one string
+		if json.Unmarshal(c.Aud, &one) != nil {
+			return nil, errors.New("JWT has no valid aud claim")
+		}
+		aud = []string{one}
+	}
+	return &Claims{Issuer: c.Iss, Subject: c.Sub, Email: c.Email, Groups: c.Groups, Audience: aud, Expiry: time.Unix(exp, 0)}, nil
+}
