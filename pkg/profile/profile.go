@@ -1,0 +1,233 @@
+// Package profile reads and writes access profiles: the versioned YAML
+// documents in which a platform owner hands third parties the settings for
+// one or more clusters (endpoint, CA pins, OIDC client, tunnel), and which
+// securekapi also uses as its own registry of clusters.
+//
+// Parsing is strict: an unknown field or an unknown apiVersion/kind is an
+// error, never silently ignored, so a typo cannot drop a pin.
+package profile
+
+import (
+	"bytes"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"net/url"
+	"regexp"
+	"sort"
+	"strings"
+
+	"sigs.k8s.io/yaml"
+
+	"github.com/securekapi/securekapi/pkg/trust"
+)
+
+// APIVersion and Kind identify an access profile document.
+const (
+	APIVersion = "securekapi.io/v1alpha1"
+	Kind       = "AccessProfile"
+)
+
+// Profile is a set of clusters.
+type Profile struct {
+	APIVersion string    `json:"apiVersion"`
+	Kind       string    `json:"kind"`
+	Clusters   []Cluster `json:"clusters"`
+}
+
+// Cluster is one cluster's access settings.
+type Cluster struct {
+	Name string `json:"name"`
+	// Server is the trusted secondary endpoint, https://host[:port].
+	Server        string `json:"server"`
+	TLSServerName string `json:"tlsServerName,omitempty"`
+	// CertificateAuthorityData is a PEM CA bundle (base64 in YAML); when
+	// empty the system roots plus the pins are the trust anchors.
+	CertificateAuthorityData []byte   `json:"certificateAuthorityData,omitempty"`
+	Pins                     []string `json:"pins,omitempty"`
+	OIDC                     OIDC     `json:"oidc"`
+	Namespace                string   `json:"namespace,omitempty"`
+	Tunnel                   *Tunnel  `json:"tunnel,omitempty"`
+}
+
+// OIDC is the cluster's OIDC client.
+type OIDC struct {
+	IssuerURL   string            `json:"issuerURL"`
+	ClientID    string            `json:"clientID"`
+	ExtraScopes []string          `json:"extraScopes,omitempty"`
+	ExtraParams map[string]string `json:"extraParams,omitempty"`
+	// CAFile is a local PEM bundle for a privately issued issuer.
+	CAFile string `json:"caFile,omitempty"`
+}
+
+// Tunnel reaches the endpoint through an mTLS access gateway.
+type Tunnel struct {
+	Gateway           string   `json:"gateway"`
+	Mode              string   `json:"mode"` // connect or direct
+	GatewayServerName string   `json:"gatewayServerName,omitempty"`
+	GatewayCAData     []byte   `json:"gatewayCAData,omitempty"`
+	GatewayPins       []string `json:"gatewayPins,omitempty"`
+	ClientCertFile    string   `json:"clientCertificateFile"`
+	ClientKeyFile     string   `json:"clientKeyFile"`
+}
+
+// Parse reads a profile strictly and validates every cluster.
+func Parse(data []byte) (*Profile, error) {
+	var head struct {
+		APIVersion string `json:"apiVersion"`
+		Kind       string `json:"kind"`
+	}
+	if err := yaml.Unmarshal(data, &head); err != nil {
+		return nil, fmt.Errorf("not a YAML access profile: %w", err)
+	}
+	if head.Kind != Kind {
+		return nil, fmt.Errorf("kind %q is not %s", head.Kind, Kind)
+	}
+	if head.APIVersion != APIVersion {
+		return nil, fmt.Errorf("apiVersion %q is not supported (this securekapi reads %s; upgrade securekapi if the profile is newer)", head.APIVersion, APIVersion)
+	}
+	var p Profile
+	if err := yaml.UnmarshalStrict(data, &p); err != nil {
+		return nil, fmt.Errorf("access profile: %w", err)
+	}
+	if err := p.Validate(); err != nil {
+		return nil, err
+	}
+	return &p, nil
+}
+
+// Marshal writes the profile as YAML.
+func (p *Profile) Marshal() ([]byte, error) {
+	p.APIVersion, p.Kind = APIVersion, Kind
+	if p.Clusters == nil {
+		p.Clusters = []Cluster{}
+	}
+	return yaml.Marshal(p)
+}
+
+// Validate checks every cluster and that names are unique.
+func (p *Profile) Validate() error {
+	seen := map[string]bool{}
+	var errs []error
+	for i := range p.Clusters {
+		c := &p.Clusters[i]
+		if err := c.Validate(); err != nil {
+			errs = append(errs, fmt.Errorf("cluster %d (%q): %w", i+1, c.Name, err))
+			continue
+		}
+		if seen[c.Name] {
+			errs = append(errs, fmt.Errorf("cluster %q appears twice", c.Name))
+		}
+		seen[c.Name] = true
+	}
+	return errors.Join(errs...)
+}
+
+var nameRe = regexp.MustCompile(`^[a-z0-9]([-a-z0-9_.]*[a-z0-9])?$`)
+
+// Validate checks one cluster's settings.
+func (c *Cluster) Validate() error {
+	if !nameRe.MatchString(c.Name) || len(c.Name) > 253 {
+		return fmt.Errorf("name %q must be lower-case letters, digits, '-', '_' or '.'", c.Name)
+	}
+	if err := httpsURL("server", c.Server); err != nil {
+		return err
+	}
+	if _, err := trust.ParsePins(c.Pins); err != nil {
+		return fmt.Errorf("pins: %w", err)
+	}
+	if len(c.CertificateAuthorityData) > 0 {
+		if _, err := trust.ParsePEMCertificates(c.CertificateAuthorityData); err != nil {
+			return fmt.Errorf("certificateAuthorityData: %w", err)
+		}
+	}
+	if len(c.Pins) == 0 && len(c.CertificateAuthorityData) == 0 {
+		return errors.New("needs pins or certificateAuthorityData: securekapi does not trust an endpoint on the system roots alone (get pins with `kubectl securekapi pin URL`)")
+	}
+	if err := httpsURL("oidc.issuerURL", c.OIDC.IssuerURL); err != nil {
+		return err
+	}
+	if c.OIDC.ClientID == "" {
+		return errors.New("oidc.clientID is required")
+	}
+	if c.Tunnel != nil {
+		return c.Tunnel.Validate()
+	}
+	return nil
+}
+
+// Validate checks the tunnel settings.
+func (t *Tunnel) Validate() error {
+	if t.Gateway == "" || !strings.Contains(t.Gateway, ":") {
+		return fmt.Errorf("tunnel.gateway %q must be host:port", t.Gateway)
+	}
+	if t.Mode != "connect" && t.Mode != "direct" {
+		return fmt.Errorf("tunnel.mode %q must be connect or direct", t.Mode)
+	}
+	if t.ClientCertFile == "" || t.ClientKeyFile == "" {
+		return errors.New("tunnel needs clientCertificateFile and clientKeyFile")
+	}
+	if _, err := trust.ParsePins(t.GatewayPins); err != nil {
+		return fmt.Errorf("tunnel.gatewayPins: %w", err)
+	}
+	return nil
+}
+
+func httpsURL(field, raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil || u.Scheme != "https" || u.Host == "" || u.User != nil {
+		return fmt.Errorf("%s %q must be an https://host[:port] URL", field, raw)
+	}
+	return nil
+}
+
+// Find returns the named cluster.
+func (p *Profile) Find(name string) (*Cluster, bool) {
+	for i := range p.Clusters {
+		if p.Clusters[i].Name == name {
+			return &p.Clusters[i], true
+		}
+	}
+	return nil, false
+}
+
+// Upsert adds or replaces a cluster by name and keeps the list sorted.
+// It reports whether an existing entry changed.
+func (p *Profile) Upsert(c Cluster) (replaced bool) {
+	for i := range p.Clusters {
+		if p.Clusters[i].Name == c.Name {
+			p.Clusters[i] = c
+			return true
+		}
+	}
+	p.Clusters = append(p.Clusters, c)
+	sort.Slice(p.Clusters, func(i, j int) bool { return p.Clusters[i].Name < p.Clusters[j].Name })
+	return false
+}
+
+// Names lists the cluster names.
+func (p *Profile) Names() []string {
+	out := make([]string, len(p.Clusters))
+	for i, c := range p.Clusters {
+		out[i] = c.Name
+	}
+	return out
+}
+
+// Equal reports whether two clusters have the same settings.
+func Equal(a, b Cluster) bool {
+	x, _ := yaml.Marshal(a)
+	y, _ := yaml.Marshal(b)
+	return bytes.Equal(x, y)
+}
+
+// DecodeCAData accepts PEM or base64 PEM, for flags and files.
+func DecodeCAData(data []byte) []byte {
+	if bytes.Contains(data, []byte("-----BEGIN")) {
+		return data
+	}
+	if dec, err := base64.StdEncoding.DecodeString(strings.TrimSpace(string(data))); err == nil {
+		return dec
+	}
+	return data
+}
