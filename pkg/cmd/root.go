@@ -71,9 +71,6 @@ from the OS keyring. It runs as a kubectl plugin ("kubectl securekapi ...") and
 as the exec credential plugin that kubeconfig calls.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
-		CompletionOptions: cobra.CompletionOptions{
-			HiddenDefaultCmd: true,
-		},
 	}
 	if isKubectlPlugin() {
 		root.Use = "kubectl securekapi"
@@ -85,6 +82,15 @@ as the exec credential plugin that kubeconfig calls.`,
 
 	root.AddCommand(
 		NewCmdVersion(g),
+		NewCmdCredential(g),
+		NewCmdLogin(g),
+		NewCmdLogout(g),
+		NewCmdStatus(g),
+		NewCmdAdd(g),
+		NewCmdUse(g),
+		NewCmdImport(g),
+		NewCmdPin(g),
+		NewCmdDoctor(g),
 	)
 	return root
 }

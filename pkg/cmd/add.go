@@ -1,0 +1,110 @@
+package cmd
+
+import (
+	"context"
+	"fmt"
+	"os"
+
+	"github.com/spf13/cobra"
+
+	"github.com/securekapi/securekapi/pkg/profile"
+)
+
+// AddOptions registers one cluster after checking its endpoint live.
+type AddOptions struct {
+	*GlobalOptions
+	Cluster  profile.Cluster
+	CAFile   string
+	DryRun   bool
+	Registry string
+}
+
+// NewCmdAdd returns the add command.
+func NewCmdAdd(g *GlobalOptions) *cobra.Command {
+	o := &AddOptions{GlobalOptions: g}
+	cmd := &cobra.Command{
+		Use:   "add NAME --server URL (--pin sha256:... | --ca-file F) --oidc-issuer-url URL --oidc-client-id ID",
+		Short: "Register a cluster's trusted endpoint and OIDC client, after checking the endpoint live",
+		Example: `  # Pins come from the platform owner (they run "kubectl securekapi pin")
+  kubectl securekapi add cluster-a --server https://kapi.example.com \
+    --pin sha256:7d3c...e1 --oidc-issuer-url https://dex.example.com --oidc-client-id kubectl
+
+  # An endpoint reached by IP whose certificate names kapi.example.com
+  kubectl securekapi add cluster-b --server https://10.0.0.5:6443 --tls-server-name kapi.example.com \
+    --ca-file enterprise-ca.pem --oidc-issuer-url https://dex.example.com --oidc-client-id kubectl`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(c *cobra.Command, args []string) error {
+			if err := o.Complete(args); err != nil {
+				return err
+			}
+			if err := o.Validate(); err != nil {
+				return err
+			}
+			return o.Run(c.Context())
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.Cluster.Server, "server", "", "The trusted secondary endpoint, https://host[:port]")
+	f.StringVar(&o.Cluster.TLSServerName, "tls-server-name", "", "Name to verify on the endpoint's certificate, when it differs from the URL host")
+	f.StringVar(&o.CAFile, "ca-file", "", "PEM bundle of the CA(s) that issue the endpoint's certificate")
+	f.StringSliceVar(&o.Cluster.Pins, "pin", nil, "sha256:<hex SPKI> pin of a certificate in the endpoint's chain; repeatable (several allow a CA rotation)")
+	f.StringVar(&o.Cluster.OIDC.IssuerURL, "oidc-issuer-url", "", "OIDC issuer URL")
+	f.StringVar(&o.Cluster.OIDC.ClientID, "oidc-client-id", "", "OIDC client ID")
+	f.StringSliceVar(&o.Cluster.OIDC.ExtraScopes, "oidc-extra-scope", nil, "Extra scopes; repeatable")
+	f.StringToStringVar(&o.Cluster.OIDC.ExtraParams, "oidc-auth-request-extra-params", nil, "Extra authorization request parameters, key=value")
+	f.StringVar(&o.Cluster.OIDC.CAFile, "oidc-ca-file", "", "PEM CA bundle for a privately issued OIDC issuer")
+	f.StringVarP(&o.Cluster.Namespace, "namespace", "n", "", "Default namespace for the context")
+	f.BoolVar(&o.DryRun, "dry-run", false, "Check and show the entry without saving it")
+	return cmd
+}
+
+// Complete reads the CA file and finds the registry.
+func (o *AddOptions) Complete(args []string) error {
+	o.Cluster.Name = args[0]
+	if o.CAFile != "" {
+		data, err := os.ReadFile(o.CAFile)
+		if err != nil {
+			return fmt.Errorf("--ca-file: %w", err)
+		}
+		o.Cluster.CertificateAuthorityData = data
+	}
+	var err error
+	o.Registry, err = profile.DefaultRegistryPath(o.Getenv)
+	return err
+}
+
+// Validate checks the settings offline.
+func (o *AddOptions) Validate() error { return o.Cluster.Validate() }
+
+// Run checks the endpoint, then saves.
+func (o *AddOptions) Run(ctx context.Context) error {
+	verified, err := checkEndpoint(ctx, o.GlobalOptions, &o.Cluster)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(o.ErrOut, "Endpoint %s verified: %s (pin %s)\n", o.Cluster.Server, verified.Chain[0].Subject, verified.MatchedPin)
+	if o.DryRun {
+		p := &profile.Profile{Clusters: []profile.Cluster{o.Cluster}}
+		data, err := p.Marshal()
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(o.ErrOut, "Dry run: would add to %s:\n", o.Registry)
+		_, err = o.Out.Write(data)
+		return err
+	}
+	reg := &profile.Registry{Path: o.Registry}
+	var replaced bool
+	if err := reg.Update(func(p *profile.Profile) error {
+		replaced = p.Upsert(o.Cluster)
+		return nil
+	}); err != nil {
+		return err
+	}
+	verb := "Added"
+	if replaced {
+		verb = "Updated"
+	}
+	fmt.Fprintf(o.ErrOut, "%s %s. Next: kubectl securekapi use %s\n", verb, o.Cluster.Name, o.Cluster.Name)
+	return nil
+}

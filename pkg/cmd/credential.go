@@ -1,0 +1,101 @@
+package cmd
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/securekapi/securekapi/pkg/credential"
+	"github.com/securekapi/securekapi/pkg/credential/execinfo"
+)
+
+// CredentialOptions is the exec credential plugin kubeconfig calls on every
+// kubectl run. It writes exactly one ExecCredential to stdout and nothing
+// else; every message goes to stderr.
+type CredentialOptions struct {
+	*GlobalOptions
+	Access  AccessFlags
+	request *execinfo.Request
+	binding credential.Binding
+}
+
+// NewCmdCredential returns the credential command.
+func NewCmdCredential(g *GlobalOptions) *cobra.Command {
+	o := &CredentialOptions{GlobalOptions: g}
+	cmd := &cobra.Command{
+		Use:   "credential",
+		Short: "Exec credential plugin: print a token for kubectl (called by kubeconfig)",
+		Long: `Print an ExecCredential with a cached, refreshed or (when kubectl runs
+interactively) freshly logged-in OIDC token. kubectl calls this through the
+kubeconfig exec stanza that "kubectl securekapi use" writes; the token is only
+released when the server and CA kubectl is using match --server and --pin.`,
+		Example: `  # The exec stanza "use" writes (abridged):
+  #   exec:
+  #     apiVersion: client.authentication.k8s.io/v1
+  #     command: kubectl-securekapi
+  #     args: [credential, --cluster-name, cluster-a, --oidc-issuer-url, https://dex.example.com,
+  #            --oidc-client-id, kubectl, --server, https://kapi.example.com, --pin, sha256:...]
+  #     interactiveMode: IfAvailable
+  #     provideClusterInfo: true`,
+		Args: cobra.NoArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			if err := o.Complete(); err != nil {
+				return err
+			}
+			if err := o.Validate(); err != nil {
+				return err
+			}
+			return o.Run(c.Context())
+		},
+	}
+	o.Access.AddFlags(cmd.Flags())
+	return cmd
+}
+
+// Complete reads KUBERNETES_EXEC_INFO.
+func (o *CredentialOptions) Complete() error {
+	req, err := execinfo.ReadRequest(o.Getenv)
+	if err != nil {
+		return err
+	}
+	o.request = req
+	o.binding, err = o.Access.Binding()
+	return err
+}
+
+// Validate checks the flags and the token binding before any token is read.
+func (o *CredentialOptions) Validate() error {
+	if err := o.Access.Validate(); err != nil {
+		return err
+	}
+	if err := o.binding.Check(o.request.Cluster); err != nil {
+		return fmt.Errorf("token binding: %w", err)
+	}
+	return nil
+}
+
+// Run writes the ExecCredential.
+func (o *CredentialOptions) Run(ctx context.Context) error {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	m, err := o.Access.manager(o.GlobalOptions)
+	if err != nil {
+		return err
+	}
+	ts, err := m.Token(ctx, credential.Request{
+		Settings:     o.Access.Settings(),
+		Interactive:  o.request.Interactive,
+		LoginCommand: o.Access.loginCommand(),
+	})
+	if err != nil {
+		var login *credential.ErrLoginRequired
+		if errors.As(err, &login) {
+			return err
+		}
+		return fmt.Errorf("get a token for %s: %w", o.Access.Issuer, err)
+	}
+	return execinfo.WriteCredential(o.Out, o.request.APIVersion, ts.IDToken, m.ExpiryFor(ts))
+}

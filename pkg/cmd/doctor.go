@@ -1,0 +1,389 @@
+package cmd
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
+	"sigs.k8s.io/yaml"
+
+	"github.com/securekapi/securekapi/pkg/credential"
+	"github.com/securekapi/securekapi/pkg/credential/oidc"
+	"github.com/securekapi/securekapi/pkg/kubeconfig"
+	"github.com/securekapi/securekapi/pkg/trust"
+)
+
+// DoctorOptions walks the whole path from kubeconfig to the API server and
+// reports one line per check, with the fix when one fails.
+type DoctorOptions struct {
+	*GlobalOptions
+	Name    string
+	Output  string
+	Timeout time.Duration
+}
+
+// Check is one step of the walk.
+type Check struct {
+	Name   string `json:"name"`
+	Status string `json:"status"` // ok, warn, fail, skip
+	Detail string `json:"detail"`
+	Fix    string `json:"fix,omitempty"`
+}
+
+// NewCmdDoctor returns the doctor command.
+func NewCmdDoctor(g *GlobalOptions) *cobra.Command {
+	o := &DoctorOptions{GlobalOptions: g}
+	cmd := &cobra.Command{
+		Use:   "doctor [CONTEXT]",
+		Short: "Check every step from kubeconfig to the API server and say what to fix",
+		Example: `  kubectl securekapi doctor
+  kubectl securekapi doctor cluster-a -o json`,
+		Args:              cobra.MaximumNArgs(1),
+		ValidArgsFunction: completeClusterName(g),
+		RunE: func(c *cobra.Command, args []string) error {
+			if len(args) == 1 {
+				o.Name = args[0]
+			}
+			if err := validateOutput(o.Output); err != nil {
+				return err
+			}
+			return o.Run(c.Context())
+		},
+	}
+	cmd.Flags().StringVarP(&o.Output, "output", "o", "", "json or yaml for machine-readable output")
+	cmd.Flags().DurationVar(&o.Timeout, "timeout", 10*time.Second, "Timeout for each network check")
+	return cmd
+}
+
+// doctorState carries what earlier checks found to later ones.
+type doctorState struct {
+	cluster *clientcmdapi.Cluster
+	access  *AccessFlags
+	caCerts []*x509.Certificate
+	token   string
+}
+
+// Run performs the checks in order; a failed check skips those that need it.
+func (o *DoctorOptions) Run(ctx context.Context) error {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	st := &doctorState{}
+	var checks []Check
+	steps := []struct {
+		name string
+		run  func(context.Context, *doctorState) Check
+	}{
+		{"kubeconfig entry", o.checkKubeconfig},
+		{"exec plugin policy", o.checkPluginPolicy},
+		{"DNS and TCP to the endpoint", o.checkDial},
+		{"TLS chain and pins", o.checkTLS},
+		{"OIDC discovery", o.checkDiscovery},
+		{"cached token", o.checkToken},
+		{"API /version", o.checkVersion},
+		{"identity (SelfSubjectReview)", o.checkWhoami},
+		{"tunnel", o.checkTunnel},
+	}
+	failed := false
+	for _, s := range steps {
+		var c Check
+		if failed && s.name != "exec plugin policy" && s.name != "tunnel" {
+			c = Check{Status: "skip", Detail: "an earlier check failed"}
+		} else {
+			cctx, cancel := context.WithTimeout(ctx, o.Timeout)
+			c = s.run(cctx, st)
+			cancel()
+		}
+		c.Name = s.name
+		if c.Status == "fail" {
+			failed = true
+		}
+		checks = append(checks, c)
+	}
+	if err := o.print(checks); err != nil {
+		return err
+	}
+	if failed {
+		return &ExitError{Code: 1}
+	}
+	return nil
+}
+
+func (o *DoctorOptions) print(checks []Check) error {
+	switch o.Output {
+	case "json":
+		enc := json.NewEncoder(o.Out)
+		enc.SetIndent("", "  ")
+		return enc.Encode(checks)
+	case "yaml":
+		b, err := yaml.Marshal(checks)
+		if err != nil {
+			return err
+		}
+		_, err = o.Out.Write(b)
+		return err
+	}
+	color := isTerminal(o.Out) && o.Getenv("NO_COLOR") == ""
+	for _, c := range checks {
+		fmt.Fprintf(o.Out, "%s %-30s %s\n", mark(c.Status, color), c.Name, c.Detail)
+		if c.Fix != "" {
+			fmt.Fprintf(o.Out, "  %-30s fix: %s\n", "", c.Fix)
+		}
+	}
+	return nil
+}
+
+func mark(status string, color bool) string {
+	text := map[string]string{"ok": "[ok]  ", "warn": "[warn]", "fail": "[FAIL]", "skip": "[skip]"}[status]
+	if !color {
+		return text
+	}
+	code := map[string]string{"ok": "32", "warn": "33", "fail": "31", "skip": "90"}[status]
+	return "\x1b[" + code + "m" + text + "\x1b[0m"
+}
+
+func ok(format string, a ...any) Check { return Check{Status: "ok", Detail: fmt.Sprintf(format, a...)} }
+func fail(fix, format string, a ...any) Check {
+	return Check{Status: "fail", Detail: fmt.Sprintf(format, a...), Fix: fix}
+}
+
+func (o *DoctorOptions) checkKubeconfig(_ context.Context, st *doctorState) Check {
+	cfg, err := (&kubeconfig.Store{ExplicitPath: o.Kubeconfig, Getenv: o.Getenv}).Load()
+	if err != nil {
+		return fail("fix the file named above", "%v", err)
+	}
+	name := firstNonEmpty(o.Name, o.Context, cfg.CurrentContext)
+	if name == "" {
+		return fail("kubectl securekapi use NAME", "no context named and no current context")
+	}
+	args, err := securekapiExecArgs(cfg, name)
+	if err != nil {
+		return fail("kubectl securekapi use "+name, "%v", err)
+	}
+	a := &AccessFlags{}
+	fs := pflag.NewFlagSet("exec", pflag.ContinueOnError)
+	a.AddFlags(fs)
+	if err := fs.Parse(args); err != nil {
+		return fail("kubectl securekapi use "+name, "exec args unreadable: %v", err)
+	}
+	st.access = a
+	st.cluster = cfg.Clusters[cfg.Contexts[name].Cluster]
+	if st.cluster == nil {
+		return fail("kubectl securekapi use "+name, "context %q names a missing cluster", name)
+	}
+	if len(st.cluster.CertificateAuthorityData) == 0 {
+		return fail("kubectl securekapi use "+name, "cluster has no certificate-authority-data: kubectl would trust the whole system store")
+	}
+	if st.caCerts, err = trust.ParsePEMCertificates(st.cluster.CertificateAuthorityData); err != nil {
+		return fail("kubectl securekapi use "+name, "certificate-authority-data: %v", err)
+	}
+	return ok("context %s -> %s (exec: %s)", name, st.cluster.Server, cfg.AuthInfos[cfg.Contexts[name].AuthInfo].Exec.Command)
+}
+
+// checkPluginPolicy reads kubectl's kuberc (kubectl >= 1.33) for an exec
+// plugin policy that would block securekapi.
+func (o *DoctorOptions) checkPluginPolicy(context.Context, *doctorState) Check {
+	path := o.Getenv("KUBERC")
+	if path == "" {
+		home, _ := os.UserHomeDir()
+		path = filepath.Join(home, ".kube", "kuberc")
+	}
+	if path == "off" {
+		return ok("kuberc is off: kubectl allows every exec plugin")
+	}
+	data, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return ok("no kuberc: kubectl allows every exec plugin")
+	}
+	if err != nil {
+		return Check{Status: "warn", Detail: fmt.Sprintf("cannot read %s: %v", path, err)}
+	}
+	var rc struct {
+		Policy    string `json:"credentialPluginPolicy"`
+		Allowlist []struct {
+			Name    string `json:"name"`
+			Command string `json:"command"`
+		} `json:"credentialPluginAllowlist"`
+	}
+	if err := yaml.Unmarshal(data, &rc); err != nil {
+		return Check{Status: "warn", Detail: fmt.Sprintf("cannot parse %s: %v", path, err)}
+	}
+	switch rc.Policy {
+	case "", "AllowAll":
+		return ok("%s allows every exec plugin", path)
+	case "DenyAll":
+		return fail("set credentialPluginPolicy: Allowlist with "+ExecCommand+" in "+path, "%s denies every exec plugin", path)
+	}
+	for _, e := range rc.Allowlist {
+		if strings.Contains(e.Name+e.Command, "securekapi") {
+			return ok("%s allowlists %s", path, firstNonEmpty(e.Name, e.Command))
+		}
+	}
+	return fail("add {name: "+ExecCommand+"} to credentialPluginAllowlist in "+path, "%s policy %s does not list securekapi", path, rc.Policy)
+}
+
+func (o *DoctorOptions) checkDial(ctx context.Context, st *doctorState) Check {
+	u, err := url.Parse(st.cluster.Server)
+	if err != nil {
+		return fail("kubectl securekapi use", "server URL: %v", err)
+	}
+	port := firstNonEmpty(u.Port(), "443")
+	addrs, err := net.DefaultResolver.LookupHost(ctx, u.Hostname())
+	if err != nil {
+		return fail("check the host name and your DNS/VPN", "resolve %s: %v", u.Hostname(), err)
+	}
+	conn, err := (&net.Dialer{}).DialContext(ctx, "tcp", net.JoinHostPort(u.Hostname(), port))
+	if err != nil {
+		return fail("is the endpoint up, and reachable from here (VPN, firewall, tunnel)?", "connect %s: %v", net.JoinHostPort(u.Hostname(), port), err)
+	}
+	conn.Close()
+	return ok("%s resolves to %s and accepts connections", u.Host, strings.Join(addrs, ", "))
+}
+
+func (o *DoctorOptions) checkTLS(ctx context.Context, st *doctorState) Check {
+	pins, err := trust.ParsePins(st.access.Pins)
+	if err != nil {
+		return fail("kubectl securekapi use", "pins: %v", err)
+	}
+	ep := trust.Endpoint{URL: st.cluster.Server, TLSServerName: st.cluster.TLSServerName}
+	v, err := trust.Check(ctx, ep, trust.Policy{CABundle: st.caCerts, Pins: pins, Now: o.Now()}, trust.FetchOptions{Timeout: o.Timeout})
+	if err != nil {
+		return fail("if the platform owner rotated the CA, get the new pin from them and run `kubectl securekapi add`/`use` again", "%v", err)
+	}
+	leaf := v.Chain[0]
+	left := leaf.NotAfter.Sub(o.Now())
+	if left < 30*24*time.Hour {
+		return Check{Status: "warn", Detail: fmt.Sprintf("chain verified (pin %s) but the certificate expires in %s", v.MatchedPin, left.Round(time.Hour)), Fix: "tell the platform owner to renew the endpoint certificate"}
+	}
+	return ok("verified against the pinned CA (pin %s); certificate valid until %s", v.MatchedPin, leaf.NotAfter.Format(time.DateOnly))
+}
+
+func (o *DoctorOptions) checkDiscovery(ctx context.Context, st *doctorState) Check {
+	p, err := oidc.Discover(ctx, st.access.Settings(), nil)
+	if err != nil {
+		return fail("is the OIDC provider up and reachable? (check --oidc-issuer-url and --oidc-ca-file)", "%v", err)
+	}
+	flows := "browser"
+	if p.HasDeviceFlow() {
+		flows += ", device code"
+	}
+	return ok("%s answers (flows: %s)", st.access.Issuer, flows)
+}
+
+func (o *DoctorOptions) checkToken(_ context.Context, st *doctorState) Check {
+	store, _, err := st.access.openStore(o.GlobalOptions)
+	if err != nil {
+		return fail("pass --token-cache file, or unlock the keyring", "%v", err)
+	}
+	ts, err := store.Get(credential.KeyFor(st.access.Settings()))
+	if err != nil {
+		return fail("kubectl securekapi login "+st.access.Cluster, "no usable cached token in the %s store (%v)", store.Kind(), err)
+	}
+	claims, err := oidc.PeekClaims(ts.IDToken)
+	if err != nil {
+		return fail("kubectl securekapi login "+st.access.Cluster, "cached token is unreadable: %v", err)
+	}
+	if !claims.Expiry.After(o.Now()) {
+		if ts.RefreshToken != "" {
+			return Check{Status: "warn", Detail: fmt.Sprintf("%s's token expired at %s; kubectl will refresh it", claims.Email, claims.Expiry.Format(time.RFC3339))}
+		}
+		return fail("kubectl securekapi login "+st.access.Cluster, "token expired at %s and cannot be refreshed", claims.Expiry.Format(time.RFC3339))
+	}
+	st.token = ts.IDToken
+	return ok("%s, valid until %s (%s store)", claims.Email, claims.Expiry.Local().Format(time.RFC3339), store.Kind())
+}
+
+func (o *DoctorOptions) apiRequest(ctx context.Context, st *doctorState, method, path string, body []byte) (int, []byte, error) {
+	pool := x509.NewCertPool()
+	for _, c := range st.caCerts {
+		pool.AddCert(c)
+	}
+	client := &http.Client{Transport: &http.Transport{
+		TLSClientConfig: &tls.Config{RootCAs: pool, ServerName: st.cluster.TLSServerName, MinVersion: tls.VersionTLS12},
+	}}
+	req, err := http.NewRequestWithContext(ctx, method, strings.TrimRight(st.cluster.Server, "/")+path, bytes.NewReader(body))
+	if err != nil {
+		return 0, nil, err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	if st.token != "" {
+		req.Header.Set("Authorization", "Bearer "+st.token)
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return 0, nil, err
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	return resp.StatusCode, data, err
+}
+
+func (o *DoctorOptions) checkVersion(ctx context.Context, st *doctorState) Check {
+	code, body, err := o.apiRequest(ctx, st, http.MethodGet, "/version", nil)
+	if err != nil {
+		return fail("is the endpoint forwarding to the API server?", "%v", err)
+	}
+	if code != http.StatusOK {
+		return fail("the endpoint answered but not like an API server: check its backend", "/version: HTTP %d", code)
+	}
+	var v struct {
+		GitVersion string `json:"gitVersion"`
+	}
+	_ = json.Unmarshal(body, &v)
+	return ok("API server %s", v.GitVersion)
+}
+
+func (o *DoctorOptions) checkWhoami(ctx context.Context, st *doctorState) Check {
+	if st.token == "" {
+		return Check{Status: "skip", Detail: "no valid cached token to ask with"}
+	}
+	review := []byte(`{"apiVersion":"authentication.k8s.io/v1","kind":"SelfSubjectReview"}`)
+	code, body, err := o.apiRequest(ctx, st, http.MethodPost, "/apis/authentication.k8s.io/v1/selfsubjectreviews", review)
+	if err != nil {
+		return fail("", "%v", err)
+	}
+	if code == http.StatusUnauthorized {
+		return fail("kubectl securekapi login "+st.access.Cluster+"; if it persists, the API server's --oidc-* settings do not accept this issuer/client", "the API server rejected the token (401)")
+	}
+	if code != http.StatusCreated && code != http.StatusOK {
+		return fail("", "SelfSubjectReview: HTTP %d", code)
+	}
+	var r struct {
+		Status struct {
+			UserInfo struct {
+				Username string   `json:"username"`
+				Groups   []string `json:"groups"`
+			} `json:"userInfo"`
+		} `json:"status"`
+	}
+	_ = json.Unmarshal(body, &r)
+	return ok("the API server sees %s (groups: %s)", r.Status.UserInfo.Username, strings.Join(r.Status.UserInfo.Groups, ", "))
+}
+
+func (o *DoctorOptions) checkTunnel(context.Context, *doctorState) Check {
+	return Check{Status: "skip", Detail: "no tunnel configured for this cluster"}
+}
+
+func firstNonEmpty(values ...string) string {
+	for _, v := range values {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}

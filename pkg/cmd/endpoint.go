@@ -1,0 +1,32 @@
+package cmd
+
+import (
+	"context"
+	"time"
+
+	"github.com/securekapi/securekapi/pkg/profile"
+	"github.com/securekapi/securekapi/pkg/trust"
+)
+
+// endpointTimeout bounds a live endpoint check.
+const endpointTimeout = 10 * time.Second
+
+// checkEndpoint fetches the endpoint's chain and verifies it against the
+// cluster's CA bundle (else the system roots), its name, dates and pins.
+func checkEndpoint(ctx context.Context, g *GlobalOptions, c *profile.Cluster) (*trust.Verified, error) {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	pins, err := trust.ParsePins(c.Pins)
+	if err != nil {
+		return nil, err
+	}
+	policy := trust.Policy{Pins: pins, Now: g.Now()}
+	if len(c.CertificateAuthorityData) > 0 {
+		if policy.CABundle, err = trust.ParsePEMCertificates(c.CertificateAuthorityData); err != nil {
+			return nil, err
+		}
+	}
+	ep := trust.Endpoint{URL: c.Server, TLSServerName: c.TLSServerName}
+	return trust.Check(ctx, ep, policy, trust.FetchOptions{Timeout: endpointTimeout})
+}

@@ -1,0 +1,223 @@
+package cmd
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"runtime"
+	"strings"
+	"time"
+
+	"github.com/mdp/qrterminal/v3"
+	"github.com/spf13/cobra"
+
+	"github.com/securekapi/securekapi/pkg/credential/oidc"
+)
+
+// LoginOptions logs in to a cluster's OIDC issuer and caches the tokens.
+type LoginOptions struct {
+	*GlobalOptions
+	Access AccessFlags
+	Name   string
+}
+
+// NewCmdLogin returns the login command.
+func NewCmdLogin(g *GlobalOptions) *cobra.Command {
+	o := &LoginOptions{GlobalOptions: g}
+	cmd := &cobra.Command{
+		Use:   "login [CLUSTER]",
+		Short: "Log in with OIDC and keep the tokens in the OS keyring",
+		Long: `Log in to a cluster's OIDC issuer. CLUSTER is a kubeconfig context written by
+"kubectl securekapi use" (default: the current context); its OIDC settings are
+read from the context's exec stanza, or given with --oidc-* flags.
+
+The browser flow is authorization code with PKCE through a loopback callback.
+The device flow (RFC 8628) prints a URL and a code to approve from any other
+device: use it over SSH, in containers and CI. --grant auto picks the device
+flow when no browser can be opened.`,
+		Example: `  # Log in to the current context's cluster with the browser
+  kubectl securekapi login
+
+  # Log in to cluster-a from an SSH session or a CI job
+  kubectl securekapi login cluster-a --grant device-code
+
+  # Without a kubeconfig entry
+  kubectl securekapi login --oidc-issuer-url https://dex.example.com --oidc-client-id kubectl`,
+		Args:              cobra.MaximumNArgs(1),
+		ValidArgsFunction: completeClusterName(g),
+		RunE: func(c *cobra.Command, args []string) error {
+			if err := o.Complete(c, args); err != nil {
+				return err
+			}
+			if err := o.Validate(); err != nil {
+				return err
+			}
+			return o.Run(c.Context())
+		},
+	}
+	o.Access.AddFlags(cmd.Flags())
+	return cmd
+}
+
+// Complete fills the OIDC settings from the kubeconfig context when the
+// flags do not give them.
+func (o *LoginOptions) Complete(c *cobra.Command, args []string) error {
+	if len(args) == 1 {
+		o.Name = args[0]
+	}
+	return completeAccessFromKubeconfig(o.GlobalOptions, c.Flags(), &o.Access, o.Name)
+}
+
+// Validate checks the settings.
+func (o *LoginOptions) Validate() error { return o.Access.Validate() }
+
+// Run logs in and reports who the user is.
+func (o *LoginOptions) Run(ctx context.Context) error {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	m, err := o.Access.manager(o.GlobalOptions)
+	if err != nil {
+		return err
+	}
+	settings := o.Access.Settings()
+	provider, err := m.Discover(ctx, settings)
+	if err != nil {
+		return err
+	}
+	tokens, err := m.Login(ctx, provider)
+	if err != nil {
+		return err
+	}
+	if _, err := m.Save(settings, tokens); err != nil {
+		return err
+	}
+	c := tokens.Claims
+	fmt.Fprintf(o.ErrOut, "Logged in to %s as %s\n  subject: %s\n  groups:  %s\n  expires: %s (%s)\n  tokens kept in: %s\n",
+		settings.Issuer, orDash(c.Email), c.Subject, orDash(strings.Join(c.Groups, ", ")),
+		c.Expiry.Local().Format(time.RFC3339), c.Expiry.Sub(o.Now()).Round(time.Second), m.Store.Location())
+	return nil
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+// interactiveLogin returns the login the flags choose: the browser flow or
+// the device flow, bounded by --login-timeout.
+func (a *AccessFlags) interactiveLogin(g *GlobalOptions) func(context.Context, *oidc.Provider) (*oidc.Tokens, error) {
+	return func(ctx context.Context, p *oidc.Provider) (*oidc.Tokens, error) {
+		ctx, cancel := context.WithTimeout(ctx, a.LoginTimeout)
+		defer cancel()
+		grant := a.Grant
+		if grant == "auto" {
+			grant = "auth-code"
+			if a.BrowserCmd == "" && !canOpenBrowser(g.Getenv) && p.HasDeviceFlow() {
+				grant = "device-code"
+			}
+		}
+		if grant == "device-code" {
+			return p.DeviceLogin(ctx, func(d oidc.DeviceAuthorization) { showDeviceCode(g, d) })
+		}
+		return p.BrowserLogin(ctx, oidc.BrowserOptions{
+			Open:        func(url string) error { return openBrowser(g, a.BrowserCmd, url) },
+			BindAddress: a.BindAddresses,
+		})
+	}
+}
+
+// showDeviceCode tells the user where to approve the login, on stderr, with
+// a QR code when stderr is a terminal.
+func showDeviceCode(g *GlobalOptions, d oidc.DeviceAuthorization) {
+	fmt.Fprintf(g.ErrOut, "To log in, open %s and enter the code: %s\n", d.VerificationURI, d.UserCode)
+	if d.VerificationURIComplete != "" {
+		fmt.Fprintf(g.ErrOut, "Or open: %s\n", d.VerificationURIComplete)
+		if isTerminal(g.ErrOut) && g.Getenv("NO_QR") == "" {
+			qrterminal.GenerateHalfBlock(d.VerificationURIComplete, qrterminal.L, g.ErrOut)
+		}
+	}
+	if !d.ExpiresAt.IsZero() {
+		fmt.Fprintf(g.ErrOut, "Waiting for approval (the code expires at %s)...\n", d.ExpiresAt.Local().Format(time.Kitchen))
+	}
+}
+
+// openBrowser runs the browser command with the URL and always prints the
+// URL too, so a user whose browser does not come up can copy it.
+func openBrowser(g *GlobalOptions, command, url string) error {
+	fmt.Fprintf(g.ErrOut, "Opening the login page in your browser. If it does not open, visit:\n  %s\n", url)
+	name, args := systemOpener()
+	if command != "" {
+		fields := strings.Fields(command)
+		name, args = fields[0], fields[1:]
+	}
+	if name == "" {
+		return nil // no opener: the printed URL is the way
+	}
+	cmd := exec.Command(name, append(args, url)...)
+	cmd.Stdout = g.ErrOut // never our stdout: it may carry an ExecCredential
+	cmd.Stderr = g.ErrOut
+	if err := cmd.Start(); err != nil {
+		if command != "" {
+			return fmt.Errorf("--browser-command %q: %w", command, err)
+		}
+		fmt.Fprintf(g.ErrOut, "Could not open a browser (%v); visit the URL above.\n", err)
+		return nil
+	}
+	go func() { _ = cmd.Wait() }()
+	return nil
+}
+
+func systemOpener() (string, []string) {
+	switch runtime.GOOS {
+	case "darwin":
+		return "open", nil
+	case "windows":
+		return "rundll32", []string{"url.dll,FileProtocolHandler"}
+	default:
+		if _, err := exec.LookPath("xdg-open"); err == nil {
+			return "xdg-open", nil
+		}
+		if _, err := exec.LookPath("wslview"); err == nil {
+			return "wslview", nil
+		}
+		return "", nil
+	}
+}
+
+// canOpenBrowser guesses whether a browser can show up for this user: not
+// over SSH or in CI without a display.
+func canOpenBrowser(getenv func(string) string) bool {
+	switch runtime.GOOS {
+	case "darwin", "windows":
+		return getenv("SSH_CONNECTION") == "" && getenv("CI") == ""
+	}
+	if getenv("CI") != "" {
+		return false
+	}
+	if getenv("WSL_DISTRO_NAME") != "" {
+		_, err := exec.LookPath("wslview")
+		return err == nil
+	}
+	if getenv("DISPLAY") == "" && getenv("WAYLAND_DISPLAY") == "" {
+		return false
+	}
+	name, _ := systemOpener()
+	return name != ""
+}
+
+// isTerminal reports whether w is a character device (a terminal).
+func isTerminal(w any) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
+
+var errNoKubeconfigEntry = errors.New("no such kubeconfig entry")

@@ -1,0 +1,169 @@
+package cmd
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+	"sigs.k8s.io/yaml"
+
+	"github.com/securekapi/securekapi/pkg/credential"
+	"github.com/securekapi/securekapi/pkg/credential/tokencache"
+	"github.com/securekapi/securekapi/pkg/kubeconfig"
+)
+
+// StatusOptions shows, per securekapi context, who is logged in and until when.
+type StatusOptions struct {
+	*GlobalOptions
+	Access AccessFlags
+	Output string
+}
+
+// ClusterStatus is one row of `status`.
+type ClusterStatus struct {
+	Context  string    `json:"context"`
+	Issuer   string    `json:"issuer"`
+	ClientID string    `json:"clientID"`
+	LoggedIn bool      `json:"loggedIn"`
+	Subject  string    `json:"subject,omitempty"`
+	Email    string    `json:"email,omitempty"`
+	Groups   []string  `json:"groups,omitempty"`
+	Expiry   time.Time `json:"expiry,omitzero"`
+	Expired  bool      `json:"expired"`
+	Refresh  bool      `json:"refreshable"`
+	Store    string    `json:"store"`
+	Location string    `json:"location"`
+	Problem  string    `json:"problem,omitempty"`
+}
+
+// NewCmdStatus returns the status command.
+func NewCmdStatus(g *GlobalOptions) *cobra.Command {
+	o := &StatusOptions{GlobalOptions: g}
+	cmd := &cobra.Command{
+		Use:   "status",
+		Short: "Show who is logged in to each securekapi cluster, until when, and where tokens are kept",
+		Example: `  kubectl securekapi status
+  kubectl securekapi status -o json`,
+		Args: cobra.NoArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			if err := o.Validate(); err != nil {
+				return err
+			}
+			return o.Run()
+		},
+	}
+	cmd.Flags().StringVarP(&o.Output, "output", "o", "", "Output format: json or yaml (default: a table)")
+	cmd.Flags().StringVar(&o.Access.TokenCache, "token-cache", "", "Token store: auto, keyring, file or none")
+	cmd.Flags().StringVar(&o.Access.CacheDir, "cache-dir", "", "Directory for the file store")
+	return cmd
+}
+
+// Validate rejects unknown output formats.
+func (o *StatusOptions) Validate() error { return validateOutput(o.Output) }
+
+func validateOutput(format string) error {
+	switch format {
+	case "", "json", "yaml":
+		return nil
+	}
+	return fmt.Errorf("unknown output format %q: use json or yaml, or leave -o out for a table", format)
+}
+
+// Run prints the rows.
+func (o *StatusOptions) Run() error {
+	cfg, err := (&kubeconfig.Store{ExplicitPath: o.Kubeconfig, Getenv: o.Getenv}).Load()
+	if err != nil {
+		return err
+	}
+	store, _, err := o.Access.openStore(o.GlobalOptions)
+	if err != nil {
+		return err
+	}
+	var rows []ClusterStatus
+	names := make([]string, 0, len(cfg.Contexts))
+	for name := range cfg.Contexts {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		args, err := securekapiExecArgs(cfg, name)
+		if err != nil {
+			continue // not a securekapi context
+		}
+		a := &AccessFlags{}
+		fs := pflag.NewFlagSet("exec", pflag.ContinueOnError)
+		a.AddFlags(fs)
+		row := ClusterStatus{Context: name, Store: store.Kind(), Location: store.Location()}
+		if err := fs.Parse(args); err != nil {
+			row.Problem = "unreadable exec args: " + err.Error()
+			rows = append(rows, row)
+			continue
+		}
+		row.Issuer, row.ClientID = a.Issuer, a.ClientID
+		o.fill(&row, store, a)
+		rows = append(rows, row)
+	}
+	return o.print(rows)
+}
+
+func (o *StatusOptions) fill(row *ClusterStatus, store tokencache.Store, a *AccessFlags) {
+	ts, err := store.Get(credential.KeyFor(a.Settings()))
+	switch {
+	case errors.Is(err, tokencache.ErrNotFound):
+		return
+	case err != nil:
+		row.Problem = err.Error()
+		return
+	}
+	row.LoggedIn = true
+	row.Subject, row.Email, row.Groups, row.Expiry = ts.Subject, ts.Email, ts.Groups, ts.Expiry
+	row.Expired = !ts.Expiry.After(o.Now())
+	row.Refresh = ts.RefreshToken != ""
+}
+
+func (o *StatusOptions) print(rows []ClusterStatus) error {
+	switch o.Output {
+	case "json":
+		enc := json.NewEncoder(o.Out)
+		enc.SetIndent("", "  ")
+		return enc.Encode(rows)
+	case "yaml":
+		b, err := yaml.Marshal(rows)
+		if err != nil {
+			return err
+		}
+		_, err = o.Out.Write(b)
+		return err
+	}
+	if len(rows) == 0 {
+		fmt.Fprintln(o.ErrOut, "No securekapi clusters in the kubeconfig; add one with `kubectl securekapi use NAME`.")
+		return nil
+	}
+	w := tabwriter.NewWriter(o.Out, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(w, "CONTEXT\tUSER\tGROUPS\tEXPIRES\tSTORE")
+	for _, r := range rows {
+		user, expires := "(not logged in)", "-"
+		if r.LoggedIn {
+			user = orDash(r.Email)
+			expires = r.Expiry.Local().Format(time.RFC3339)
+			if r.Expired {
+				expires += " (expired"
+				if r.Refresh {
+					expires += ", refreshable"
+				}
+				expires += ")"
+			}
+		}
+		if r.Problem != "" {
+			user = "problem: " + r.Problem
+		}
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\n", r.Context, user, orDash(strings.Join(r.Groups, ",")), expires, r.Location)
+	}
+	return w.Flush()
+}

@@ -1,0 +1,285 @@
+package cmd
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+	"k8s.io/apimachinery/pkg/runtime"
+	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
+	"sigs.k8s.io/yaml"
+
+	"github.com/securekapi/securekapi/pkg/kubeconfig"
+	"github.com/securekapi/securekapi/pkg/profile"
+	"github.com/securekapi/securekapi/pkg/trust"
+)
+
+// UseOptions verifies a registered cluster's endpoint live and points
+// kubeconfig at it, pinned to the verified CA, with securekapi as the exec
+// credential plugin.
+type UseOptions struct {
+	*GlobalOptions
+	Name     string
+	DryRun   bool
+	Output   string
+	Registry string
+	// ExecCommand is what the exec stanza runs; default kubectl-securekapi.
+	ExecCommand string
+	TokenCache  string
+}
+
+// NewCmdUse returns the use command.
+func NewCmdUse(g *GlobalOptions) *cobra.Command {
+	o := &UseOptions{GlobalOptions: g}
+	cmd := &cobra.Command{
+		Use:   "use [NAME | -]",
+		Short: "Verify a cluster's endpoint and switch kubeconfig to it, pinned to its CA",
+		Long: `Connect to the cluster's trusted secondary endpoint, verify the presented
+chain (CA bundle or system roots, name, dates, and a pin), then write a
+kubeconfig cluster whose certificate-authority-data is exactly the verified CA
+chain, an exec-credential user, and a context, and make it current.
+
+"use -" switches back to the previous context. "use" with no name lists the
+registered clusters.`,
+		Example: `  kubectl securekapi use cluster-a
+  kubectl securekapi use cluster-a --dry-run
+  kubectl securekapi use -
+  kubectl securekapi use -o json`,
+		Args:              cobra.MaximumNArgs(1),
+		ValidArgsFunction: completeClusterName(g),
+		RunE: func(c *cobra.Command, args []string) error {
+			if err := o.Complete(args); err != nil {
+				return err
+			}
+			if err := o.Validate(); err != nil {
+				return err
+			}
+			return o.Run(c.Context())
+		},
+	}
+	cmd.Flags().BoolVar(&o.DryRun, "dry-run", false, "Verify and show the kubeconfig change without writing it")
+	cmd.Flags().StringVarP(&o.Output, "output", "o", "", "With no NAME: list format json or yaml (default: a table)")
+	cmd.Flags().StringVar(&o.ExecCommand, "exec-command", ExecCommand, "Command the kubeconfig exec stanza runs")
+	cmd.Flags().StringVar(&o.TokenCache, "token-cache", "", "Token store the exec stanza asks for: auto, keyring, file or none (default: auto)")
+	return cmd
+}
+
+// Complete finds the registry.
+func (o *UseOptions) Complete(args []string) error {
+	if len(args) == 1 {
+		o.Name = args[0]
+	}
+	var err error
+	o.Registry, err = profile.DefaultRegistryPath(o.Getenv)
+	return err
+}
+
+// Validate checks the output format.
+func (o *UseOptions) Validate() error { return validateOutput(o.Output) }
+
+// Run lists, switches back, or verifies and writes.
+func (o *UseOptions) Run(ctx context.Context) error {
+	switch o.Name {
+	case "":
+		return o.list()
+	case "-":
+		return o.switchBack()
+	}
+	reg, err := (&profile.Registry{Path: o.Registry}).Load()
+	if err != nil {
+		return err
+	}
+	cluster, ok := reg.Find(o.Name)
+	if !ok {
+		return fmt.Errorf("no cluster %q is registered; add it with `kubectl securekapi add %s --server ...` or `kubectl securekapi import PROFILE` (registered: %v)", o.Name, o.Name, reg.Names())
+	}
+	verified, err := checkEndpoint(ctx, o.GlobalOptions, cluster)
+	if err != nil {
+		return fmt.Errorf("use %s: %w\nkubeconfig was not changed", o.Name, err)
+	}
+	return o.write(cluster, verified)
+}
+
+func (o *UseOptions) store() *kubeconfig.Store {
+	return &kubeconfig.Store{ExplicitPath: o.Kubeconfig, Getenv: o.Getenv}
+}
+
+func (o *UseOptions) write(c *profile.Cluster, v *trust.Verified) error {
+	caPEM := v.CAPEM()
+	var rotated, previous string
+	changes, err := o.store().Modify(func(cfg *clientcmdapi.Config) error {
+		if old, ok := cfg.Clusters[c.Name]; ok && len(old.CertificateAuthorityData) > 0 && !bytes.Equal(old.CertificateAuthorityData, caPEM) {
+			rotated = "the endpoint's CA chain changed since the last use and still matches the pins (a CA rotation); kubeconfig now trusts the new chain"
+		}
+		cfg.Clusters[c.Name] = &clientcmdapi.Cluster{
+			Server:                   c.Server,
+			TLSServerName:            c.TLSServerName,
+			CertificateAuthorityData: caPEM,
+			Extensions:               map[string]runtime.Object{},
+		}
+		cfg.AuthInfos[userName(c.Name)] = &clientcmdapi.AuthInfo{Exec: o.execConfig(c, v), Extensions: map[string]runtime.Object{}}
+		cfg.Contexts[c.Name] = &clientcmdapi.Context{Cluster: c.Name, AuthInfo: userName(c.Name), Namespace: c.Namespace, Extensions: map[string]runtime.Object{}}
+		if cfg.CurrentContext != c.Name {
+			previous = cfg.CurrentContext
+		}
+		cfg.CurrentContext = c.Name
+		return nil
+	}, kubeconfig.ModifyOptions{DryRun: o.DryRun})
+	if err != nil {
+		return err
+	}
+	if rotated != "" {
+		fmt.Fprintf(o.ErrOut, "Note: %s.\n", rotated)
+	}
+	if o.DryRun {
+		for _, ch := range changes {
+			fmt.Fprintf(o.ErrOut, "Dry run: would write %s:\n", ch.File)
+			fmt.Fprint(o.Out, kubeconfig.Diff(ch.Before, ch.After))
+		}
+		return nil
+	}
+	if previous != "" {
+		if err := o.previousStore().Set(previous); err != nil {
+			fmt.Fprintf(o.ErrOut, "warning: could not remember the previous context for `use -`: %v\n", err)
+		}
+	}
+	fmt.Fprintf(o.ErrOut, "Switched to %s: %s, trusting only %s (pin %s).\nNext: kubectl securekapi login %s, then kubectl get ns\n",
+		c.Name, c.Server, v.CAs[len(v.CAs)-1].Subject, v.MatchedPin, c.Name)
+	return nil
+}
+
+// execConfig is the exec stanza: kubectl runs the plugin with every setting
+// it needs as args (self-contained), tells it the server and CA it is using
+// (provideClusterInfo), and lets it prompt only when a person is there.
+func (o *UseOptions) execConfig(c *profile.Cluster, v *trust.Verified) *clientcmdapi.ExecConfig {
+	args := []string{"credential", "--cluster-name", c.Name,
+		"--oidc-issuer-url", c.OIDC.IssuerURL, "--oidc-client-id", c.OIDC.ClientID,
+		"--server", c.Server}
+	pins := c.Pins
+	if len(pins) == 0 {
+		pins = []string{string(trust.PinFor(v.CAs[len(v.CAs)-1]))}
+	}
+	for _, p := range pins {
+		args = append(args, "--pin", p)
+	}
+	for _, s := range c.OIDC.ExtraScopes {
+		args = append(args, "--oidc-extra-scope", s)
+	}
+	for k, val := range c.OIDC.ExtraParams {
+		args = append(args, "--oidc-auth-request-extra-params", k+"="+val)
+	}
+	if c.OIDC.CAFile != "" {
+		args = append(args, "--oidc-ca-file", c.OIDC.CAFile)
+	}
+	if o.TokenCache != "" {
+		args = append(args, "--token-cache", o.TokenCache)
+	}
+	return &clientcmdapi.ExecConfig{
+		APIVersion:         "client.authentication.k8s.io/v1",
+		Command:            o.ExecCommand,
+		Args:               args,
+		InteractiveMode:    clientcmdapi.IfAvailableExecInteractiveMode,
+		ProvideClusterInfo: true,
+		InstallHint: `securekapi provides tokens for this cluster. Install it with krew:
+  kubectl krew install securekapi
+or download kubectl-securekapi from the project's releases and put it on your PATH.`,
+	}
+}
+
+func userName(cluster string) string { return "securekapi-" + cluster }
+
+func (o *UseOptions) previousStore() *kubeconfig.PreviousContextStore {
+	return &kubeconfig.PreviousContextStore{Path: filepath.Join(filepath.Dir(o.Registry), "previous-context")}
+}
+
+// switchBack makes the previous context current again, as `kubectx -` does.
+func (o *UseOptions) switchBack() error {
+	prev, err := o.previousStore().Get()
+	if err != nil || prev == "" {
+		return errors.New("no previous context recorded yet; `use NAME` records the one it switches away from")
+	}
+	var from string
+	if _, err := o.store().Modify(func(cfg *clientcmdapi.Config) error {
+		from = cfg.CurrentContext
+		if _, ok := cfg.Contexts[prev]; !ok {
+			return fmt.Errorf("the previous context %q is no longer in the kubeconfig", prev)
+		}
+		cfg.CurrentContext = prev
+		return nil
+	}, kubeconfig.ModifyOptions{DryRun: o.DryRun}); err != nil {
+		return err
+	}
+	if !o.DryRun && from != "" {
+		_ = o.previousStore().Set(from)
+	}
+	fmt.Fprintf(o.ErrOut, "Switched to context %q.\n", prev)
+	return nil
+}
+
+// list prints the registered clusters.
+func (o *UseOptions) list() error {
+	reg, err := (&profile.Registry{Path: o.Registry}).Load()
+	if err != nil {
+		return err
+	}
+	switch o.Output {
+	case "json":
+		enc := json.NewEncoder(o.Out)
+		enc.SetIndent("", "  ")
+		return enc.Encode(reg.Clusters)
+	case "yaml":
+		data, err := yaml.Marshal(reg.Clusters)
+		if err != nil {
+			return err
+		}
+		_, err = o.Out.Write(data)
+		return err
+	}
+	if len(reg.Clusters) == 0 {
+		fmt.Fprintln(o.ErrOut, "No clusters registered. Add one with `kubectl securekapi add` or `kubectl securekapi import PROFILE`.")
+		return nil
+	}
+	current := ""
+	if cfg, err := o.store().Load(); err == nil {
+		current = cfg.CurrentContext
+	}
+	w := tabwriter.NewWriter(o.Out, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(w, "CURRENT\tNAME\tSERVER\tISSUER")
+	for _, c := range reg.Clusters {
+		mark := ""
+		if c.Name == current {
+			mark = "*"
+		}
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", mark, c.Name, c.Server, c.OIDC.IssuerURL)
+	}
+	return w.Flush()
+}
+
+// completeClusterName offers the registered clusters as the first argument.
+func completeClusterName(g *GlobalOptions) cobra.CompletionFunc {
+	return func(_ *cobra.Command, args []string, _ string) ([]string, cobra.ShellCompDirective) {
+		if len(args) > 0 {
+			return nil, cobra.ShellCompDirectiveNoFileComp
+		}
+		return registeredNames(g), cobra.ShellCompDirectiveNoFileComp
+	}
+}
+
+// registeredNames lists the registered cluster names, or none when the
+// registry cannot be read (completion must never fail loudly).
+func registeredNames(g *GlobalOptions) []string {
+	path, err := profile.DefaultRegistryPath(g.Getenv)
+	if err != nil {
+		return nil
+	}
+	reg, err := (&profile.Registry{Path: path}).Load()
+	if err != nil {
+		return nil
+	}
+	return reg.Names()
+}
