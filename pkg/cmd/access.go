@@ -120,14 +120,31 @@ func (a *AccessFlags) openStore(g *GlobalOptions) (tokencache.Store, string, err
 	if err != nil {
 		return nil, "", err
 	}
-	store, notice, err := tokencache.Open(sel, tokencache.OpenOptions{Keyring: tokencache.SystemKeyring(), FileDir: filepath.Join(dir, "tokens")})
+	// SECUREKAPI_KEYRING_SERVICE keeps identities apart in one keyring:
+	// two CI jobs on one runner, or test sessions.
+	store, notice, err := tokencache.Open(sel, tokencache.OpenOptions{
+		Keyring: tokencache.SystemKeyring(), Service: g.Getenv("SECUREKAPI_KEYRING_SERVICE"),
+		FileDir: filepath.Join(dir, "tokens"),
+	})
 	if err != nil {
 		return nil, "", err
 	}
-	if notice != "" {
+	if notice != "" && firstTime(filepath.Join(dir, "store-notice"), string(notice)) {
 		fmt.Fprintf(g.ErrOut, "securekapi: %s\n", notice)
 	}
 	return store, dir, nil
+}
+
+// firstTime reports whether message differs from the one last recorded in
+// marker, and records it. The store notice is said once, not on every
+// kubectl call; a change (the keyring came back, or went away) is said again.
+func firstTime(marker, message string) bool {
+	if old, err := os.ReadFile(marker); err == nil && string(old) == message {
+		return false
+	}
+	_ = os.MkdirAll(filepath.Dir(marker), 0o700)
+	_ = os.WriteFile(marker, []byte(message), 0o600)
+	return true
 }
 
 // manager wires a credential.Manager for these flags.

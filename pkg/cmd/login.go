@@ -98,6 +98,12 @@ func (o *LoginOptions) Run(ctx context.Context) error {
 	fmt.Fprintf(o.ErrOut, "Logged in to %s as %s\n  subject: %s\n  groups:  %s\n  expires: %s (%s)\n  tokens kept in: %s\n",
 		settings.Issuer, orDash(c.Email), c.Subject, orDash(strings.Join(c.Groups, ", ")),
 		c.Expiry.Local().Format(time.RFC3339), c.Expiry.Sub(o.Now()).Round(time.Second), m.Store.Location())
+	if tokens.RefreshToken == "" {
+		fmt.Fprintf(o.ErrOut, "warning: the issuer returned no refresh token, so you will have to log in again when this token expires; if it supports refresh, add --oidc-extra-scope offline_access (or the provider's equivalent) to the cluster's settings\n")
+	}
+	if c.Email == "" && len(c.Groups) == 0 {
+		fmt.Fprintf(o.ErrOut, "note: the ID token carries no email and no groups; if the API server maps users by those claims, add --oidc-extra-scope email --oidc-extra-scope groups (or what the platform owner says)\n")
+	}
 	return nil
 }
 

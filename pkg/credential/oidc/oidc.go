@@ -17,6 +17,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -57,6 +58,8 @@ type Provider struct {
 	client     *http.Client
 	provider   *gooidc.Provider
 	revocation string
+	// offline is whether the issuer advertises the offline_access scope.
+	offline bool
 }
 
 // DefaultTimeout bounds every request to the provider.
@@ -96,10 +99,12 @@ func Discover(ctx context.Context, s Settings, client *http.Client) (*Provider, 
 		return nil, fmt.Errorf("OIDC discovery at %s: %w (is the issuer up and reachable, and trusted? see --oidc-ca-file)", s.Issuer, err)
 	}
 	var extra struct {
-		Revocation string `json:"revocation_endpoint"`
+		Revocation      string   `json:"revocation_endpoint"`
+		ScopesSupported []string `json:"scopes_supported"`
 	}
 	_ = p.Claims(&extra) // an absent endpoint is fine: logout then only forgets
-	return &Provider{settings: s, client: client, provider: p, revocation: extra.Revocation}, nil
+	return &Provider{settings: s, client: client, provider: p, revocation: extra.Revocation,
+		offline: slices.Contains(extra.ScopesSupported, OfflineAccess)}, nil
 }
 
 // HasDeviceFlow reports whether the issuer advertises RFC 8628.
@@ -112,8 +117,23 @@ func (p *Provider) oauth2Config() oauth2.Config {
 	return oauth2.Config{
 		ClientID: p.settings.ClientID,
 		Endpoint: p.provider.Endpoint(),
-		Scopes:   Scopes(p.settings.Scopes),
+		Scopes:   p.RequestScopes(),
 	}
+}
+
+// OfflineAccess is the scope that asks for a refresh token (OIDC Core 11).
+const OfflineAccess = "offline_access"
+
+// RequestScopes are the scopes a login asks for: the configured ones, plus
+// offline_access when the issuer advertises it, since without a refresh
+// token every expiry means another browser login. Issuers that do not list
+// it (Google, for one, rejects it) are not sent it. The cache key uses the
+// configured scopes only, so it is known without a network round trip.
+func (p *Provider) RequestScopes() []string {
+	if p.offline {
+		return Scopes(append(slices.Clone(p.settings.Scopes), OfflineAccess))
+	}
+	return Scopes(p.settings.Scopes)
 }
 
 // Scopes returns the requested scopes: openid first, then the rest sorted

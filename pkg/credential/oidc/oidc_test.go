@@ -2,7 +2,11 @@ package oidc
 
 import (
 	"encoding/base64"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -53,5 +57,34 @@ func TestScopesAreCanonical(t *testing.T) {
 	want := []string{"openid", "email", "groups"}
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("Scopes = %v, want %v", got, want)
+	}
+}
+
+// TestRequestScopesAddOfflineAccessOnlyWhenAdvertised: asking an issuer for
+// a scope it does not list can fail the login, so offline_access follows
+// the discovery document.
+func TestRequestScopesAddOfflineAccessOnlyWhenAdvertised(t *testing.T) {
+	for _, tc := range []struct {
+		advertised string
+		want       []string
+	}{
+		{`["openid","email","offline_access"]`, []string{"openid", "email", "offline_access"}},
+		{`["openid","email"]`, []string{"openid", "email"}},
+		{`null`, []string{"openid", "email"}},
+	} {
+		var issuer string
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "application/json")
+			fmt.Fprintf(w, `{"issuer":%q,"authorization_endpoint":"%[1]s/auth","token_endpoint":"%[1]s/token","jwks_uri":"%[1]s/keys","scopes_supported":%s}`, issuer, tc.advertised)
+		}))
+		issuer = srv.URL
+		p, err := Discover(t.Context(), Settings{Issuer: issuer, ClientID: "c", Scopes: []string{"email"}}, srv.Client())
+		srv.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := p.RequestScopes(); !slices.Equal(got, tc.want) {
+			t.Errorf("scopes_supported %s: RequestScopes() = %v, want %v", tc.advertised, got, tc.want)
+		}
 	}
 }
