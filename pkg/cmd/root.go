@@ -91,6 +91,8 @@ as the exec credential plugin that kubeconfig calls.`,
 		NewCmdImport(g),
 		NewCmdPin(g),
 		NewCmdDoctor(g),
+		NewCmdExpose(g),
+		NewCmdProfile(g),
 	)
 	return root
 }

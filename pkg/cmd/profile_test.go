@@ -1,0 +1,113 @@
+package cmd
+
+import (
+	"crypto/tls"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/securekapi/securekapi/pkg/profile"
+	"github.com/securekapi/securekapi/pkg/trust"
+)
+
+// endpoint serves leaf (for testHost), intermediate and root, and returns
+// its URL and the root.
+func endpoint(t *testing.T) (url string, root, intermediate *pair) {
+	t.Helper()
+	root = newPair(t, nil, "root")
+	intermediate = newPair(t, root, "intermediate")
+	leaf := newPair(t, intermediate, "leaf", testHost)
+	srv := httptest.NewUnstartedServer(http.NotFoundHandler())
+	srv.TLS = &tls.Config{Certificates: []tls.Certificate{{
+		Certificate: [][]byte{leaf.cert.Raw, intermediate.cert.Raw},
+		PrivateKey:  leaf.key,
+	}}}
+	srv.StartTLS()
+	t.Cleanup(srv.Close)
+	return srv.URL, root, intermediate
+}
+
+func profileArgs(name, url, caFile string, extra ...string) []string {
+	return append([]string{name, "--server", url, "--tls-server-name", testHost, "--ca-file", caFile,
+		"--oidc-issuer-url", "https://login.example.com", "--oidc-client-id", "kubectl"}, extra...)
+}
+
+func TestProfilePinsTheVerifiedCAs(t *testing.T) {
+	url, root, intermediate := endpoint(t)
+	dir := t.TempDir()
+	caFile := filepath.Join(dir, "root.pem")
+	os.WriteFile(caFile, root.certPEM, 0o644)
+
+	out, errOut, err := run(t, "", NewCmdProfile, profileArgs("cluster-a", url, caFile, "--oidc-extra-scope", "groups", "-n", "team")...)
+	if err != nil {
+		t.Fatalf("profile: %v\n%s", err, errOut)
+	}
+	p, err := profile.Parse([]byte(out))
+	if err != nil {
+		t.Fatalf("stdout does not parse as a profile: %v\n%s", err, out)
+	}
+	c := p.Clusters[0]
+	wantPins := []string{string(trust.PinFor(root.cert)), string(trust.PinFor(intermediate.cert))}
+	if strings.Join(c.Pins, ",") != strings.Join(wantPins, ",") {
+		t.Errorf("pins = %v, want root then intermediate %v", c.Pins, wantPins)
+	}
+	cas, _ := trust.ParsePEMCertificates(c.CertificateAuthorityData)
+	if len(cas) != 2 || !cas[0].Equal(root.cert) || !cas[1].Equal(intermediate.cert) {
+		t.Errorf("certificateAuthorityData holds %d certificates, want root and intermediate", len(cas))
+	}
+	if c.Name != "cluster-a" || c.TLSServerName != testHost || c.Namespace != "team" || c.OIDC.ExtraScopes[0] != "groups" {
+		t.Errorf("cluster = %+v", c)
+	}
+
+	t.Run("untrusted chain is refused", func(t *testing.T) {
+		other := filepath.Join(dir, "other.pem")
+		os.WriteFile(other, newPair(t, nil, "other").certPEM, 0o644)
+		out, _, err := run(t, "", NewCmdProfile, profileArgs("cluster-a", url, other)...)
+		if err == nil || out != "" || !strings.Contains(err.Error(), "pass --ca-file with the CA that issues") {
+			t.Fatalf("err = %v, out %q", err, out)
+		}
+	})
+
+	t.Run("append and publish", func(t *testing.T) {
+		pub := filepath.Join(dir, "www")
+		for _, name := range []string{"cluster-a", "cluster-b", "cluster-a"} {
+			if _, errOut, err := run(t, "", NewCmdProfile, profileArgs(name, url, caFile, "--publish-dir", pub, "--append")...); err != nil {
+				t.Fatalf("%s: %v\n%s", name, err, errOut)
+			}
+		}
+		file := filepath.Join(pub, PublishedProfileName)
+		data, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, err := profile.Parse(data)
+		if err != nil || strings.Join(p.Names(), ",") != "cluster-a,cluster-b" {
+			t.Fatalf("published profile: %v %v", p, err)
+		}
+		if st, _ := os.Stat(file); st.Mode().Perm() != 0o644 {
+			t.Errorf("mode %v, want 0644", st.Mode().Perm())
+		}
+		// Without --append, a file holding other clusters is not replaced.
+		_, _, err = run(t, "", NewCmdProfile, profileArgs("cluster-c", url, caFile, "-o", file)...)
+		if err == nil || !strings.Contains(err.Error(), "pass --append") {
+			t.Fatalf("err = %v", err)
+		}
+	})
+
+	t.Run("bad flags", func(t *testing.T) {
+		for _, args := range [][]string{
+			profileArgs("Bad_Name", url, caFile),
+			profileArgs("c", "http://"+strings.TrimPrefix(url, "https://"), caFile),
+			profileArgs("c", url, caFile, "--append"),
+			profileArgs("c", url, caFile, "-o", "x.yaml", "--publish-dir", dir),
+			{"c", "--server", url, "--oidc-client-id", "kubectl"},
+		} {
+			if _, _, err := run(t, "", NewCmdProfile, args...); err == nil {
+				t.Errorf("profile %v succeeded", args)
+			}
+		}
+	})
+}
