@@ -114,12 +114,6 @@ func (l *Leaf) WriteFiles(certPath, keyPath string) error {
 	return os.WriteFile(keyPath, l.KeyPEM, 0o600)
 }
 
-// WriteCombined writes certificate then key into one file, as HAProxy's
-// `crt` expects.
-func (l *Leaf) WriteCombined(path string) error {
-	return os.WriteFile(path, append(append([]byte{}, l.CertPEM...), l.KeyPEM...), 0o600)
-}
-
 // writeServiceAccountKeys writes the RSA pair kube-apiserver signs and
 // verifies service account tokens with.
 func writeServiceAccountKeys(privPath, pubPath string) error {
@@ -147,4 +141,33 @@ func randomSerial() *big.Int {
 		panic(err) // crypto/rand does not fail on supported platforms
 	}
 	return n
+}
+
+// SelfSigned makes a serving certificate that signs itself, as a device
+// or a hastily set-up endpoint presents.
+func SelfSigned(commonName string, o LeafOptions) (*Leaf, error) {
+	ca, err := NewCA(commonName)
+	if err != nil {
+		return nil, err
+	}
+	// Re-issue with the CA's own key as both subject and issuer, and with
+	// the serving names, so only "nobody vouches for it" is wrong with it.
+	tmpl := *ca.Cert
+	tmpl.DNSNames, tmpl.IPAddresses = o.DNSNames, o.IPs
+	tmpl.IsCA = false
+	tmpl.KeyUsage = x509.KeyUsageDigitalSignature
+	tmpl.ExtKeyUsage = []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}
+	der, err := x509.CreateCertificate(rand.Reader, &tmpl, &tmpl, &ca.Key.PublicKey, ca.Key)
+	if err != nil {
+		return nil, fmt.Errorf("self-sign %s: %w", commonName, err)
+	}
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		return nil, err
+	}
+	keyDER, err := x509.MarshalECPrivateKey(ca.Key)
+	if err != nil {
+		return nil, err
+	}
+	return &Leaf{Cert: cert, CertPEM: pemBlock("CERTIFICATE", der), KeyPEM: pemBlock("EC PRIVATE KEY", keyDER)}, nil
 }

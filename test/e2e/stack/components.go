@@ -1,9 +1,11 @@
 package stack
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/json"
 	"encoding/pem"
 	"fmt"
 	"net"
@@ -38,7 +40,9 @@ func (s *Stack) writeCertificates(context.Context) error {
 	writes := []error{
 		os.WriteFile(s.EnterpriseCAFile, s.EnterpriseCA.CertPEM, 0o644),
 		os.WriteFile(s.DexCAFile, s.DexCA.CertPEM, 0o644),
-		kapi.WriteCombined(s.path("kapi.pem")),
+		// The endpoint sends its full chain (leaf, then the enterprise CA),
+		// as production endpoints should, so clients can pin the CA.
+		os.WriteFile(s.path("kapi.pem"), concat(kapi.CertPEM, s.EnterpriseCA.CertPEM, kapi.KeyPEM), 0o600),
 		dex.WriteFiles(s.path("dex.crt"), s.path("dex.key")),
 		writeServiceAccountKeys(s.path("sa.key"), s.path("sa.pub")),
 	}
@@ -135,18 +139,26 @@ func (s *Stack) runDex(ctx context.Context) error {
 // rotation on, as Dex ships.
 func (s *Stack) dexConfig(port int) (string, error) {
 	var users strings.Builder
-	for i, u := range []User{Reader, Outsider} {
+	for _, u := range []User{Reader, Outsider} {
 		hash, err := bcrypt.GenerateFromPassword([]byte(u.Password), 10)
 		if err != nil {
 			return "", err
 		}
 		name := strings.SplitN(u.Email, "@", 2)[0]
-		fmt.Fprintf(&users, "- email: %q\n  hash: %q\n  username: %q\n  userID: \"user-%d\"\n  groups: [%s]\n",
-			u.Email, hash, name, i, strings.Join(u.Groups, ", "))
+		fmt.Fprintf(&users, "- email: %q\n  hash: %q\n  username: %q\n  userID: %q\n  groups: [%s]\n",
+			u.Email, hash, name, u.ID, strings.Join(u.Groups, ", "))
 	}
+	// Dex keeps its state (signing keys, refresh tokens) in the stack's
+	// etcd, as a production Dex keeps it in a database: a restarted Dex
+	// (tests stop it to play an outage) still honours the tokens and keys
+	// it issued before, instead of rotating everything as memory storage
+	// would.
 	return fmt.Sprintf(`issuer: %s
 storage:
-  type: memory
+  type: etcd
+  config:
+    endpoints: [%s]
+    namespace: dex/
 web:
   https: 127.0.0.1:%d
   tlsCert: %s
@@ -168,7 +180,7 @@ staticClients:
   name: securekapi
   public: true
 staticPasswords:
-%s`, s.IssuerURL, port, s.path("dex.crt"), s.path("dex.key"), s.DexGRPCAddr, s.IDTokenTTL, s.ClientID, users.String()), nil
+%s`, s.IssuerURL, s.etcdURL, port, s.path("dex.crt"), s.path("dex.key"), s.DexGRPCAddr, s.IDTokenTTL, s.ClientID, users.String()), nil
 }
 
 func (s *Stack) startAPIServer(ctx context.Context) error {
@@ -307,32 +319,93 @@ func (s *Stack) startHAProxy(ctx context.Context) error {
 		return err
 	}
 	s.EndpointURL = fmt.Sprintf("https://127.0.0.1:%d", port)
+	if err := s.writeAdminKubeconfig(); err != nil {
+		return err
+	}
+	if err := s.PublishClusterCA(ctx); err != nil {
+		return err
+	}
+	cfg, err := s.ExposeHAProxy(ctx, fmt.Sprintf("127.0.0.1:%d", port))
+	if err != nil {
+		return err
+	}
 	s.haproxyCfg = s.path("haproxy.cfg")
-	if err := os.WriteFile(s.haproxyCfg, []byte(s.HAProxyConfig(port)), 0o600); err != nil {
+	if err := os.WriteFile(s.haproxyCfg, cfg, 0o600); err != nil {
 		return err
 	}
 	return s.runHAProxy(ctx)
 }
 
-// HAProxyConfig terminates TLS with the enterprise certificate and
-// re-encrypts to kube-apiserver, verifying its cluster CA and name.
-func (s *Stack) HAProxyConfig(port int) string {
-	return fmt.Sprintf(`global
-  log stderr format short local0 info
-defaults
-  mode http
-  log global
-  option httplog
-  timeout connect 5s
-  timeout client 1h
-  timeout server 1h
-  timeout tunnel 1h
-frontend kubeapi
-  bind 127.0.0.1:%d ssl crt %s alpn http/1.1
-  default_backend apiservers
-backend apiservers
-  server kas1 %s ssl verify required ca-file %s sni str(kubernetes.default.svc) verifyhost kubernetes.default.svc alpn http/1.1
-`, port, s.path("kapi.pem"), strings.TrimPrefix(s.APIServerURL, "https://"), s.ClusterCAFile)
+// ExposeHAProxy runs the built plugin ($SECUREKAPI_BIN) the way a platform
+// owner would, `kubectl securekapi expose --via haproxy`, against this
+// cluster through the admin kubeconfig, and returns the haproxy.cfg it
+// prints. The endpoint presents the enterprise chain (kapi.pem); the
+// plugin fetches the cluster CA from the cluster and writes it to
+// cluster-ca-from-cluster.crt, which the config verifies kube-apiserver with.
+func (s *Stack) ExposeHAProxy(ctx context.Context, bind string) ([]byte, error) {
+	bin := os.Getenv("SECUREKAPI_BIN")
+	if bin == "" {
+		return nil, fmt.Errorf("set SECUREKAPI_BIN to the built kubectl-securekapi (make build): the stack's HAProxy runs from its `expose --via haproxy` output")
+	}
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, "expose", "--via", "haproxy", "--host", EndpointServerName,
+		"--bind", bind, "--cert-file", s.path("kapi.pem"), "--ca-file", s.path("cluster-ca-from-cluster.crt"),
+		"--upstream", strings.TrimPrefix(s.APIServerURL, "https://"), "--kubeconfig", s.AdminKubeconfig())
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		return nil, fmt.Errorf("%s: %w\n%s", strings.Join(cmd.Args, " "), err, stderr.String())
+	}
+	_ = os.WriteFile(s.path("expose.log"), stderr.Bytes(), 0o600)
+	return stdout.Bytes(), nil
+}
+
+// AdminKubeconfig is a kubeconfig straight at kube-apiserver with the admin
+// token, like the one a platform owner runs expose with. Setup only.
+func (s *Stack) AdminKubeconfig() string { return s.path("admin.kubeconfig") }
+
+func (s *Stack) writeAdminKubeconfig() error {
+	cfg := fmt.Sprintf(`apiVersion: v1
+kind: Config
+clusters:
+- name: e2e-admin
+  cluster:
+    server: %s
+    certificate-authority: %s
+users:
+- name: e2e-admin
+  user:
+    token: %s
+contexts:
+- name: e2e-admin
+  context:
+    cluster: e2e-admin
+    user: e2e-admin
+current-context: e2e-admin
+`, s.APIServerURL, s.ClusterCAFile, s.AdminToken)
+	return os.WriteFile(s.AdminKubeconfig(), []byte(cfg), 0o600)
+}
+
+// PublishClusterCA creates ConfigMap default/kube-root-ca.crt with the
+// cluster CA, where expose reads it. In a real cluster
+// kube-controller-manager's root-ca-cert-publisher keeps it in every
+// namespace; no controller manager runs in this stack, so nothing else
+// publishes it.
+func (s *Stack) PublishClusterCA(ctx context.Context) error {
+	cm, err := json.Marshal(map[string]any{
+		"apiVersion": "v1",
+		"kind":       "ConfigMap",
+		"metadata":   map[string]string{"name": "kube-root-ca.crt", "namespace": "default"},
+		"data":       map[string]string{"ca.crt": string(s.ClusterCAPEM)},
+	})
+	if err != nil {
+		return err
+	}
+	if out, err := s.AdminKubectl(ctx, cm, "apply", "-f", "-"); err != nil {
+		return fmt.Errorf("publish ConfigMap default/kube-root-ca.crt: %w: %s", err, out)
+	}
+	return nil
 }
 
 func (s *Stack) runHAProxy(ctx context.Context) error {
@@ -373,4 +446,12 @@ func (s *Stack) httpsClientFor(caPEM []byte, serverName string) *http.Client {
 			TLSClientConfig: &tls.Config{RootCAs: pool, ServerName: serverName},
 		},
 	}
+}
+
+func concat(parts ...[]byte) []byte {
+	var out []byte
+	for _, p := range parts {
+		out = append(out, p...)
+	}
+	return out
 }

@@ -28,6 +28,7 @@ const EndpointServerName = "kapi.example.test"
 
 // User is a static Dex user.
 type User struct {
+	ID       string // Dex's userID, which its API names users by
 	Email    string
 	Password string
 	Groups   []string
@@ -36,8 +37,8 @@ type User struct {
 // The users and groups RBAC is written for: readers may read, outsiders
 // are authenticated but allowed nothing.
 var (
-	Reader   = User{Email: "alice@example.test", Password: "alice-password", Groups: []string{"readers"}}
-	Outsider = User{Email: "bob@example.test", Password: "bob-password", Groups: []string{"outsiders"}}
+	Reader   = User{ID: "user-0", Email: "alice@example.test", Password: "alice-password", Groups: []string{"readers"}}
+	Outsider = User{ID: "user-1", Email: "bob@example.test", Password: "bob-password", Groups: []string{"outsiders"}}
 )
 
 // ReaderGroup is the API server's name for the readers group (with the
@@ -240,4 +241,12 @@ func dialable(addr string) func() error {
 		}
 		return c.Close()
 	}
+}
+
+// LogTail is the end of a component's log, for test failure messages.
+func (s *Stack) LogTail(component string) string {
+	if p := s.procs[component]; p != nil {
+		return p.tail()
+	}
+	return ""
 }
