@@ -27,7 +27,8 @@ func (s *Stack) writeCertificates(context.Context) error {
 	if s.DexCA, err = NewCA("Example Dex CA"); err != nil {
 		return err
 	}
-	kapi, err := s.EnterpriseCA.Issue(EndpointServerName, LeafOptions{DNSNames: []string{EndpointServerName}})
+	// 90 days, like a public certificate: doctor warns under 30.
+	kapi, err := s.EnterpriseCA.Issue(EndpointServerName, LeafOptions{DNSNames: []string{EndpointServerName}, NotAfter: time.Now().Add(90 * 24 * time.Hour)})
 	if err != nil {
 		return err
 	}
