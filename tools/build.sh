@@ -17,10 +17,13 @@ cache=${SECUREKAPI_TOOLS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/securekapi/tools
 bin="$cache/bin"
 mkdir -p "$bin"
 
-# Tool name -> package to build inside its module.
+# Tool name -> "module-dir package" to build.
 declare -A pkg=(
-  [kube-apiserver]=.
-  [dex]=github.com/dexidp/dex/cmd/dex
+  [kube-apiserver]="kube-apiserver ."
+  [dex]="dex github.com/dexidp/dex/cmd/dex"
+  [kubelogin]="kubelogin github.com/int128/kubelogin"
+  [krew]="krew sigs.k8s.io/krew/cmd/krew"
+  [validate-krew-manifest]="krew sigs.k8s.io/krew/cmd/validate-krew-manifest"
 )
 
 tools=("$@")
@@ -28,7 +31,8 @@ tools=("$@")
 
 for tool in "${tools[@]}"; do
   [ -n "${pkg[$tool]:-}" ] || { echo "tools/build.sh: unknown tool $tool (known: ${!pkg[*]})" >&2; exit 2; }
-  dir="$here/$tool"
+  read -r mod target <<<"${pkg[$tool]}"
+  dir="$here/$mod"
   key=$( { go version; cat "$dir"/go.mod "$dir"/go.sum; find "$dir" -name '*.go' -exec cat {} +; } | sha256sum | cut -c1-16)
   stamp="$bin/.$tool.key"
   if [ -x "$bin/$tool" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$key" ]; then
@@ -40,7 +44,7 @@ for tool in "${tools[@]}"; do
   # GONOSUMDB: the checksum database answers 404 for k8s.io/kubernetes and some
   # staging modules; the committed go.sum pins them instead.
   ( cd "$dir" && GONOSUMDB=k8s.io CGO_ENABLED=0 GOFLAGS=-mod=readonly \
-      go build -trimpath -o "$bin/$tool.tmp" "${pkg[$tool]}" )
+      go build -trimpath -o "$bin/$tool.tmp" "$target" )
   mv "$bin/$tool.tmp" "$bin/$tool"
   echo "$key" > "$stamp"
   echo "tools: built $tool in $(( $(date +%s) - start ))s" >&2
