@@ -8,7 +8,7 @@ LDFLAGS := -s -w -X github.com/securekapi/securekapi/pkg/version.version=$(VERSI
 	-X github.com/securekapi/securekapi/pkg/version.commit=$(COMMIT)
 export CGO_ENABLED ?= 0
 
-.PHONY: help build test unit e2e demo demo-once bench lint tools release clean
+.PHONY: help build test unit e2e demo demo-once bench lint tools release krew-check clean
 
 help: ## Show the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -19,22 +19,22 @@ build: ## Build bin/kubectl-securekapi
 tools: ## Build the real servers used by e2e tests and the demo (cached per machine)
 	tools/build.sh >/dev/null
 
-unit: ## Unit tests (no external processes)
-	$(GO) test -race -count=1 ./...
+unit: ## Unit tests, with a real gnome-keyring for the keyring store
+	scripts/with-keyring.sh $(GO) test -race -count=1 ./...
 
 e2e: build tools ## End-to-end tests against the real stack (etcd, kube-apiserver, Dex, HAProxy, gnome-keyring)
 	cd test/e2e && SECUREKAPI_BIN=$(CURDIR)/$(BIN) SECUREKAPI_TOOLS_BIN=$$(../../tools/build.sh) \
-		dbus-run-session -- $(GO) test -count=1 -timeout 30m -v ./...
+		../../scripts/with-keyring.sh $(GO) test -count=1 -timeout 30m -v ./...
 
-test: lint unit e2e ## Everything CI runs: lint, unit, e2e
+test: lint unit e2e krew-check ## Everything CI runs: lint, unit, e2e, release archives installed by the real krew
 
 demo: build tools ## Start the local stack and show the main job; Ctrl-C stops it
 	cd test/e2e && SECUREKAPI_BIN=$(CURDIR)/$(BIN) SECUREKAPI_TOOLS_BIN=$$(../../tools/build.sh) \
-		dbus-run-session -- $(GO) run ./cmd/demo
+		../../scripts/with-keyring.sh $(GO) run ./cmd/demo
 
 demo-once: build tools ## The demo, exiting when it has shown everything
 	cd test/e2e && SECUREKAPI_BIN=$(CURDIR)/$(BIN) SECUREKAPI_TOOLS_BIN=$$(../../tools/build.sh) \
-		dbus-run-session -- $(GO) run ./cmd/demo --once
+		../../scripts/with-keyring.sh $(GO) run ./cmd/demo --once
 
 lint: ## go vet and gofmt
 	$(GO) vet ./...
@@ -45,6 +45,12 @@ lint: ## go vet and gofmt
 bench: build tools ## Benchmarks: Go benchmarks and side-by-side scripts (see BENCHMARKS.md)
 	$(GO) test -run '^$$' -bench . -benchmem ./pkg/...
 	scripts/bench-credential.sh
+
+release: ## Archives for linux, darwin, windows (amd64, arm64), checksums and dist/securekapi.yaml for krew
+	scripts/release.sh $(RELEASE_VERSION)
+
+krew-check: release ## Validate the krew manifest, install every archive with the real krew, run the plugin through kubectl
+	scripts/krew-check.sh
 
 clean: ## Remove build output (not the tools cache)
 	rm -rf bin dist
