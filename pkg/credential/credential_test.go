@@ -96,7 +96,9 @@ type harness struct {
 func newHarness(t *testing.T, discover func() (*oidc.Provider, error)) *harness {
 	h := &harness{store: newMemStore(), logs: &strings.Builder{}}
 	if discover == nil {
-		discover = func() (*oidc.Provider, error) { return nil, errors.New("dial tcp issuer.example.test:443: connection refused") }
+		discover = func() (*oidc.Provider, error) {
+			return nil, errors.New("dial tcp issuer.example.test:443: connection refused")
+		}
 	}
 	h.manager = &Manager{
 		Store:   h.store,
