@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"runtime"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/mdp/qrterminal/v3"
@@ -127,14 +128,56 @@ func (a *AccessFlags) interactiveLogin(g *GlobalOptions) func(context.Context, *
 				grant = "device-code"
 			}
 		}
+		deadline, _ := ctx.Deadline()
+		stopProgress := func() {}
+		defer func() { stopProgress() }()
 		if grant == "device-code" {
-			return p.DeviceLogin(ctx, func(d oidc.DeviceAuthorization) { showDeviceCode(g, d) })
+			return p.DeviceLogin(ctx, func(d oidc.DeviceAuthorization) {
+				showDeviceCode(g, d)
+				if !d.ExpiresAt.IsZero() && d.ExpiresAt.Before(deadline) {
+					deadline = d.ExpiresAt
+				}
+				stopProgress = showProgress(g, "waiting for approval", deadline)
+			})
 		}
 		return p.BrowserLogin(ctx, oidc.BrowserOptions{
-			Open:        func(url string) error { return openBrowser(g, a.BrowserCmd, url) },
+			Open: func(url string) error {
+				err := openBrowser(g, a.BrowserCmd, url)
+				stopProgress = showProgress(g, "waiting for the browser login", deadline)
+				return err
+			},
 			BindAddress: a.BindAddresses,
 		})
 	}
+}
+
+// showProgress keeps a countdown to deadline on one line of stderr while a
+// person has to act, and returns the function that clears it. It shows
+// nothing unless stderr is a terminal: logs and CI output stay clean, and
+// stdout (which may carry an ExecCredential) is never touched.
+func showProgress(g *GlobalOptions, what string, deadline time.Time) (stop func()) {
+	if deadline.IsZero() || !isTerminal(g.ErrOut) {
+		return func() {}
+	}
+	done := make(chan struct{})
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		tick := time.NewTicker(time.Second)
+		defer tick.Stop()
+		for {
+			left := time.Until(deadline).Round(time.Second)
+			fmt.Fprintf(g.ErrOut, "\r  %s: %s left ", what, left)
+			select {
+			case <-done:
+				fmt.Fprint(g.ErrOut, "\r\033[K")
+				return
+			case <-tick.C:
+			}
+		}
+	}()
+	var once sync.Once
+	return func() { once.Do(func() { close(done); <-finished }) }
 }
 
 // showDeviceCode tells the user where to approve the login, on stderr, with

@@ -69,6 +69,14 @@ func NewCmdRoot(streams genericiooptions.IOStreams) *cobra.Command {
 CA chain it presents, logs you in with OIDC and hands kubectl short-lived tokens
 from the OS keyring. It runs as a kubectl plugin ("kubectl securekapi ...") and
 as the exec credential plugin that kubeconfig calls.`,
+		Example: `  # A user: register, switch kubeconfig to the pinned endpoint, log in.
+  kubectl securekapi import https://platform.example.com/securekapi-profile.yaml
+  kubectl securekapi use cluster-a
+  kubectl securekapi login
+  kubectl get ns
+
+  # When something does not work:
+  kubectl securekapi doctor`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
