@@ -1,0 +1,335 @@
+package localproxy
+
+import (
+	"bufio"
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/asn1"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+)
+
+const (
+	// maxResponseHeaderBytes bounds CONNECT answers from the gateway and
+	// from a corporate proxy.
+	maxResponseHeaderBytes = 16 << 10
+	// Bounds of the wait for a rejection of our client certificate in
+	// direct mode (see confirmClientCertAccepted).
+	minCertVerdictWait = 20 * time.Millisecond
+	maxCertVerdictWait = time.Second
+)
+
+// gatewayConn is an established tunnel through the gateway.
+type gatewayConn struct {
+	conn *tls.Conn
+	// raw is the transport under conn; closing it aborts without waiting
+	// to send close_notify.
+	raw net.Conn
+	// early holds bytes the gateway sent along with its CONNECT answer or
+	// during the direct-mode check; they belong to the client.
+	early []byte
+}
+
+// handshakeInfo records what the gateway asked of us during the handshake,
+// to explain a rejection.
+type handshakeInfo struct {
+	certRequested bool
+	acceptableCAs []string
+}
+
+// dialGateway reaches the gateway (through the corporate proxy if one
+// applies), completes mutual TLS and opens the tunnel to target. Errors say
+// which step failed and what to check.
+func (p *Proxy) dialGateway(parent context.Context, target string) (gw *gatewayConn, err error) {
+	addr := p.cfg.Gateway.Address
+	defer func() {
+		if err != nil {
+			err = fmt.Errorf("gateway %s: %w", addr, err)
+		}
+	}()
+	ctx, cancel := context.WithTimeout(parent, p.cfg.DialTimeout)
+	defer cancel()
+
+	raw, err := p.dialTransport(ctx, addr)
+	if err != nil {
+		return nil, p.explainTimeout(ctx, err)
+	}
+	// From here on, blocking I/O follows ctx through deadlines.
+	raw.SetDeadline(deadlineOf(ctx))
+	stopInterrupt := context.AfterFunc(ctx, func() { raw.SetDeadline(time.Unix(1, 0)) })
+	defer func() {
+		if !stopInterrupt() && err == nil {
+			// ctx ended while we finished; the deadline may be poisoned.
+			err = p.explainTimeout(ctx, ctx.Err())
+		}
+		if err != nil {
+			raw.Close()
+			return
+		}
+		raw.SetDeadline(time.Time{})
+	}()
+
+	info := &handshakeInfo{}
+	conn := tls.Client(raw, p.tlsConfig(info))
+	started := time.Now()
+	if err := conn.HandshakeContext(ctx); err != nil {
+		return nil, p.explainTLSError(ctx, "TLS handshake", err, info)
+	}
+	handshakeTook := time.Since(started)
+
+	var early []byte
+	switch p.cfg.Gateway.Mode {
+	case ModeConnect:
+		if early, err = requestTunnel(conn, target, "gateway"); err != nil {
+			return nil, p.explainTLSError(ctx, "open tunnel", err, info)
+		}
+	case ModeDirect:
+		if early, err = confirmClientCertAccepted(conn, handshakeTook); err != nil {
+			return nil, p.explainTLSError(ctx, "TLS handshake", err, info)
+		}
+	}
+	return &gatewayConn{conn: conn, raw: raw, early: early}, nil
+}
+
+func (p *Proxy) tlsConfig(info *handshakeInfo) *tls.Config {
+	gw := &p.cfg.Gateway
+	cfg := &tls.Config{
+		ServerName:         p.cfg.serverName,
+		RootCAs:            gw.RootCAs,
+		MinVersion:         tls.VersionTLS12,
+		ClientSessionCache: p.sessionCache,
+		// Always present our certificate, even if it is not issued by one
+		// of the CAs the gateway lists: the gateway's refusal then names the
+		// real problem instead of "certificate required".
+		GetClientCertificate: func(req *tls.CertificateRequestInfo) (*tls.Certificate, error) {
+			info.certRequested = true
+			for _, der := range req.AcceptableCAs {
+				var rdns pkix.RDNSequence
+				if _, err := asn1.Unmarshal(der, &rdns); err == nil {
+					var name pkix.Name
+					name.FillFromRDNSequence(&rdns)
+					info.acceptableCAs = append(info.acceptableCAs, fmt.Sprintf("%q", name.String()))
+				}
+			}
+			return &gw.Certificate, nil
+		},
+	}
+	if len(p.cfg.pins) > 0 {
+		cfg.VerifyConnection = p.cfg.pins.verifyConnection
+	}
+	return cfg
+}
+
+// dialTransport opens the TCP path to the gateway, through the corporate
+// proxy when ProxyFunc names one.
+func (p *Proxy) dialTransport(ctx context.Context, addr string) (net.Conn, error) {
+	proxyURL, err := p.cfg.ProxyFunc(&url.URL{Scheme: "https", Host: addr})
+	if err != nil {
+		return nil, fmt.Errorf("choose proxy (HTTPS_PROXY/NO_PROXY): %w", err)
+	}
+	if proxyURL == nil {
+		conn, err := p.cfg.DialContext(ctx, "tcp", addr)
+		if err != nil {
+			return nil, fmt.Errorf("dial: %w", err)
+		}
+		return conn, nil
+	}
+	conn, err := p.dialViaProxy(ctx, proxyURL, addr)
+	if err != nil {
+		return nil, fmt.Errorf("via proxy %s: %w", proxyURL.Redacted(), err)
+	}
+	return conn, nil
+}
+
+func (p *Proxy) dialViaProxy(ctx context.Context, proxyURL *url.URL, addr string) (net.Conn, error) {
+	if proxyURL.Scheme != "http" {
+		return nil, fmt.Errorf("proxy scheme %q is not supported for the gateway connection; use an http:// proxy URL", proxyURL.Scheme)
+	}
+	proxyAddr := proxyURL.Host
+	if proxyURL.Port() == "" {
+		proxyAddr = net.JoinHostPort(proxyURL.Hostname(), "80")
+	}
+	conn, err := p.cfg.DialContext(ctx, "tcp", proxyAddr)
+	if err != nil {
+		return nil, fmt.Errorf("dial: %w", err)
+	}
+	conn.SetDeadline(deadlineOf(ctx))
+	stop := context.AfterFunc(ctx, func() { conn.SetDeadline(time.Unix(1, 0)) })
+	var auth string
+	if u := proxyURL.User; u != nil {
+		pass, _ := u.Password()
+		auth = "Proxy-Authorization: Basic " + base64.StdEncoding.EncodeToString([]byte(u.Username()+":"+pass)) + "\r\n"
+	}
+	early, err := sendConnect(conn, addr, auth, "proxy")
+	if !stop() && err == nil {
+		err = ctx.Err()
+	}
+	if err != nil {
+		conn.Close()
+		return nil, err
+	}
+	conn.SetDeadline(time.Time{})
+	if len(early) > 0 {
+		return &prefixedConn{Conn: conn, prefix: early}, nil
+	}
+	return conn, nil
+}
+
+// requestTunnel asks a forward-proxy gateway to CONNECT to target.
+func requestTunnel(conn net.Conn, target, who string) ([]byte, error) {
+	return sendConnect(conn, target, "", who)
+}
+
+// sendConnect sends CONNECT target and reads the answer, which must be 2xx.
+// It returns bytes received beyond the answer's header.
+func sendConnect(conn net.Conn, target, extraHeader, who string) ([]byte, error) {
+	request := "CONNECT " + target + " HTTP/1.1\r\nHost: " + target + "\r\n" + extraHeader + "\r\n"
+	if _, err := io.WriteString(conn, request); err != nil {
+		return nil, fmt.Errorf("send CONNECT %s: %w", target, err)
+	}
+	limited := &io.LimitedReader{R: conn, N: maxResponseHeaderBytes}
+	br := bufio.NewReader(limited)
+	resp, err := http.ReadResponse(br, &http.Request{Method: http.MethodConnect})
+	if err != nil {
+		if limited.N <= 0 {
+			return nil, fmt.Errorf("CONNECT %s: %s answer header exceeds %d bytes", target, who, maxResponseHeaderBytes)
+		}
+		return nil, fmt.Errorf("CONNECT %s: read %s answer: %w", target, who, err)
+	}
+	if resp.StatusCode/100 != 2 {
+		detail := ""
+		if squid := resp.Header.Get("X-Squid-Error"); squid != "" {
+			detail = " (X-Squid-Error: " + squid + ")"
+		}
+		return nil, fmt.Errorf("%s refused CONNECT %s: %s%s", who, target, resp.Status, detail)
+	}
+	var early []byte
+	if n := br.Buffered(); n > 0 {
+		early = make([]byte, n)
+		io.ReadFull(br, early)
+	}
+	return early, nil
+}
+
+// confirmClientCertAccepted waits briefly for the gateway's verdict on our
+// certificate. In TLS 1.3 the client's handshake completes before the server
+// has checked the client certificate, so a rejection only arrives as an
+// alert afterwards; in direct mode nothing else would surface it before we
+// tell kubectl "200", and kubectl would then see a bare EOF. The wait scales
+// with the handshake time (about one round trip). Resumed sessions skip it:
+// the gateway accepted the certificate when it issued the ticket.
+func confirmClientCertAccepted(conn *tls.Conn, handshakeTook time.Duration) ([]byte, error) {
+	state := conn.ConnectionState()
+	if state.Version < tls.VersionTLS13 || state.DidResume {
+		return nil, nil
+	}
+	wait := min(max(2*handshakeTook, minCertVerdictWait), maxCertVerdictWait)
+	conn.SetReadDeadline(time.Now().Add(wait))
+	buf := make([]byte, 4096)
+	n, err := conn.Read(buf)
+	switch {
+	case n > 0:
+		return buf[:n], nil
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		return nil, nil // no alert: accepted
+	case errors.Is(err, io.EOF):
+		return nil, errors.New("gateway closed the connection right after the TLS handshake; its backend may be down or it refused our client certificate")
+	default:
+		return nil, err
+	}
+}
+
+// explainTLSError adds the likely cause and the fix to TLS failures.
+func (p *Proxy) explainTLSError(ctx context.Context, step string, err error, info *handshakeInfo) error {
+	var (
+		unknownAuthority x509.UnknownAuthorityError
+		hostname         x509.HostnameError
+		invalid          x509.CertificateInvalidError
+		pinErr           *pinMismatchError
+		opErr            *net.OpError
+	)
+	switch {
+	case errors.As(err, &pinErr):
+		return err
+	case errors.As(err, &unknownAuthority):
+		return fmt.Errorf("%s: %w; the gateway certificate is not issued by a CA in the gateway CA bundle (wrong bundle, or a TLS-inspecting proxy in between?)", step, err)
+	case errors.As(err, &hostname):
+		return fmt.Errorf("%s: %w; set the gateway server name to a name its certificate is valid for", step, err)
+	case errors.As(err, &invalid):
+		return fmt.Errorf("%s: %w; the gateway certificate chain is not valid (expired, or not for server authentication)", step, err)
+	case errors.As(err, &opErr) && opErr.Op == "remote error":
+		return fmt.Errorf("%s: gateway rejected our TLS connection (%w)%s", step, err, p.clientCertHint(info))
+	}
+	return fmt.Errorf("%s: %w", step, p.explainTimeout(ctx, err))
+}
+
+// clientCertHint describes our certificate against what the gateway asked
+// for, which is usually the answer to "why was I rejected".
+func (p *Proxy) clientCertHint(info *handshakeInfo) string {
+	if !info.certRequested {
+		return "; it did not ask for a client certificate, so check the gateway's TLS settings"
+	}
+	cert := p.cfg.clientCert
+	hint := fmt.Sprintf("; it asked for a client certificate and we presented %q issued by %q", cert.Subject, cert.Issuer)
+	if now := time.Now(); now.After(cert.NotAfter) {
+		hint += fmt.Sprintf(", which expired %s: renew it", cert.NotAfter.UTC().Format(time.RFC3339))
+	} else if now.Before(cert.NotBefore) {
+		hint += fmt.Sprintf(", which is not valid before %s: check the clock", cert.NotBefore.UTC().Format(time.RFC3339))
+	}
+	if len(info.acceptableCAs) > 0 {
+		hint += fmt.Sprintf("; the gateway accepts certificates issued by %s", strings.Join(info.acceptableCAs, "; "))
+	}
+	return hint
+}
+
+// explainTimeout turns a deadline error caused by DialTimeout into a
+// sentence naming the setting.
+// The check uses the clock rather than ctx.Err(): the connection deadline
+// equals the context deadline and may fire first.
+func (p *Proxy) explainTimeout(ctx context.Context, err error) error {
+	timedOut := errors.Is(err, os.ErrDeadlineExceeded) || errors.Is(err, context.DeadlineExceeded)
+	if deadline, ok := ctx.Deadline(); ok && timedOut && !time.Now().Before(deadline) {
+		return fmt.Errorf("no answer within %s (DialTimeout): %w", p.cfg.DialTimeout, err)
+	}
+	if errors.Is(ctx.Err(), context.Canceled) {
+		return fmt.Errorf("aborted, the proxy is shutting down: %w", err)
+	}
+	return err
+}
+
+func deadlineOf(ctx context.Context) time.Time {
+	d, _ := ctx.Deadline()
+	return d
+}
+
+// prefixedConn replays bytes a CONNECT answer carried past its header.
+type prefixedConn struct {
+	net.Conn
+	prefix []byte
+}
+
+func (c *prefixedConn) Read(b []byte) (int, error) {
+	if len(c.prefix) > 0 {
+		n := copy(b, c.prefix)
+		c.prefix = c.prefix[n:]
+		return n, nil
+	}
+	return c.Conn.Read(b)
+}
+
+func (c *prefixedConn) CloseWrite() error {
+	if cw, ok := c.Conn.(closeWriter); ok {
+		return cw.CloseWrite()
+	}
+	return nil
+}

@@ -1,0 +1,158 @@
+package localproxy
+
+import (
+	"bytes"
+	"crypto/tls"
+	"io"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+const copyBufferSize = 32 << 10
+
+type closeWriter interface{ CloseWrite() error }
+
+type spliceResult struct {
+	up, down int64 // bytes client→gateway, gateway→client
+	err      error // first failure; nil when both sides ended with EOF
+	idle     bool  // closed by IdleTimeout
+}
+
+// splice copies bytes both ways until both directions reach EOF or either
+// fails. An EOF is passed on as a half-close, so the other direction keeps
+// flowing; a failure aborts both.
+func (p *Proxy) splice(s *session, gw *gatewayConn, pipelined []byte) spliceResult {
+	var idle *idleWatch
+	if p.cfg.IdleTimeout > 0 {
+		idle = newIdleWatch(p.cfg.IdleTimeout, s.abort)
+	}
+	fromClient := withPrefix(s.client, pipelined)
+	fromGateway := withPrefix(gw.conn, gw.early)
+
+	// The first failure is the cause; the other direction then only sees
+	// its connection closed under it.
+	var firstErr error
+	var failOnce sync.Once
+	fail := func(err error) {
+		failOnce.Do(func() { firstErr = err })
+		s.abort()
+	}
+	upDone := make(chan int64, 1)
+	go func() { upDone <- p.pipe(gw.conn, fromClient, idle, fail) }()
+	down := p.pipe(s.client, fromGateway, idle, fail)
+	up := <-upDone
+
+	result := spliceResult{up: up, down: down, err: firstErr}
+	if idle != nil {
+		result.idle = idle.stop()
+	}
+	return result
+}
+
+// pipe copies src to dst and half-closes dst at EOF.
+func (p *Proxy) pipe(dst net.Conn, src io.Reader, idle *idleWatch, fail func(error)) int64 {
+	bufp := p.buffers.Get().(*[]byte)
+	defer p.buffers.Put(bufp)
+	// The wrappers hide ReaderFrom/WriterTo: *net.TCPConn's ReadFrom would
+	// fall back to io.Copy with a fresh 32 KiB buffer per call for a
+	// tls.Conn source, defeating the pool.
+	n, err := io.CopyBuffer(writerOnly{dst}, activityReader{src, idle}, *bufp)
+	if err == nil {
+		err = closeWrite(dst)
+	}
+	if err != nil {
+		fail(err)
+	}
+	return n
+}
+
+// closeWrite signals EOF to the peer of c. For TLS it sends close_notify and
+// then also shuts down the transport's write side, for gateways that wait
+// for a TCP FIN rather than the alert.
+func closeWrite(c net.Conn) error {
+	if tc, ok := c.(*tls.Conn); ok {
+		if err := tc.CloseWrite(); err != nil {
+			return err
+		}
+		c = tc.NetConn()
+	}
+	if cw, ok := c.(closeWriter); ok {
+		return cw.CloseWrite()
+	}
+	return nil
+}
+
+func withPrefix(r io.Reader, prefix []byte) io.Reader {
+	if len(prefix) == 0 {
+		return r
+	}
+	return io.MultiReader(bytes.NewReader(prefix), r)
+}
+
+type writerOnly struct{ io.Writer }
+
+// activityReader reports every successful read to the idle watch.
+type activityReader struct {
+	r    io.Reader
+	idle *idleWatch
+}
+
+func (a activityReader) Read(b []byte) (int, error) {
+	n, err := a.r.Read(b)
+	if n > 0 && a.idle != nil {
+		a.idle.touch()
+	}
+	return n, err
+}
+
+// idleWatch calls onIdle once neither direction has read anything for
+// timeout. It uses a timer instead of read deadlines because a deadline per
+// direction would cut a watch whose request direction is silent for hours.
+type idleWatch struct {
+	timeout time.Duration
+	start   time.Time
+	last    atomic.Int64 // time.Since(start) at the last read, in ns
+	onIdle  func()
+
+	mu      sync.Mutex
+	timer   *time.Timer
+	stopped bool
+	fired   bool
+}
+
+func newIdleWatch(timeout time.Duration, onIdle func()) *idleWatch {
+	w := &idleWatch{timeout: timeout, start: time.Now(), onIdle: onIdle}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.timer = time.AfterFunc(timeout, w.check)
+	return w
+}
+
+func (w *idleWatch) touch() { w.last.Store(int64(time.Since(w.start))) }
+
+func (w *idleWatch) check() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.stopped {
+		return
+	}
+	idleFor := time.Since(w.start) - time.Duration(w.last.Load())
+	if idleFor < w.timeout {
+		w.timer.Reset(w.timeout - idleFor)
+		return
+	}
+	w.stopped, w.fired = true, true
+	w.onIdle()
+}
+
+// stop disarms the watch and reports whether it had fired. Once it returns,
+// onIdle is not running and will not run.
+func (w *idleWatch) stop() bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.stopped = true
+	w.timer.Stop()
+	return w.fired
+}
