@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"path/filepath"
 
 	"github.com/spf13/cobra"
 
@@ -17,6 +18,9 @@ type AddOptions struct {
 	CAFile   string
 	DryRun   bool
 	Registry string
+	// Tunnel flags; a gateway address turns the tunnel on.
+	Tunnel       profile.Tunnel
+	TunnelCAFile string
 }
 
 // NewCmdAdd returns the add command.
@@ -55,6 +59,13 @@ func NewCmdAdd(g *GlobalOptions) *cobra.Command {
 	f.StringVar(&o.Cluster.OIDC.CAFile, "oidc-ca-file", "", "PEM CA bundle for a privately issued OIDC issuer")
 	f.StringVarP(&o.Cluster.Namespace, "namespace", "n", "", "Default namespace for the context")
 	f.BoolVar(&o.DryRun, "dry-run", false, "Check and show the entry without saving it")
+	f.StringVar(&o.Tunnel.Gateway, "tunnel-gateway", "", "mTLS access gateway host:port; the endpoint is then reached only through it (see `proxy` and `run`)")
+	f.StringVar(&o.Tunnel.Mode, "tunnel-mode", "connect", "connect (HTTP CONNECT inside the mTLS connection) or direct (the gateway forwards to one fixed backend)")
+	f.StringVar(&o.Tunnel.GatewayServerName, "tunnel-server-name", "", "Name to verify on the gateway's certificate (default: the gateway host)")
+	f.StringVar(&o.TunnelCAFile, "tunnel-ca-file", "", "PEM bundle of the CA(s) that issue the gateway's certificate (default: system roots)")
+	f.StringSliceVar(&o.Tunnel.GatewayPins, "tunnel-pin", nil, "sha256:<hex SPKI> pin of a certificate in the gateway's chain; repeatable")
+	f.StringVar(&o.Tunnel.ClientCertFile, "tunnel-client-cert", "", "Client certificate (PEM) presented to the gateway")
+	f.StringVar(&o.Tunnel.ClientKeyFile, "tunnel-client-key", "", "Key of the client certificate (PEM)")
 	return cmd
 }
 
@@ -67,6 +78,27 @@ func (o *AddOptions) Complete(args []string) error {
 			return fmt.Errorf("--ca-file: %w", err)
 		}
 		o.Cluster.CertificateAuthorityData = data
+	}
+	if o.Tunnel.Gateway != "" {
+		t := o.Tunnel
+		if o.TunnelCAFile != "" {
+			data, err := os.ReadFile(o.TunnelCAFile)
+			if err != nil {
+				return fmt.Errorf("--tunnel-ca-file: %w", err)
+			}
+			t.GatewayCAData = data
+		}
+		// Stored as absolute paths: the registry is read from any directory.
+		for _, f := range []*string{&t.ClientCertFile, &t.ClientKeyFile} {
+			if *f != "" {
+				abs, err := filepath.Abs(*f)
+				if err != nil {
+					return err
+				}
+				*f = abs
+			}
+		}
+		o.Cluster.Tunnel = &t
 	}
 	var err error
 	o.Registry, err = profile.DefaultRegistryPath(o.Getenv)

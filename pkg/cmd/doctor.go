@@ -76,6 +76,10 @@ type doctorState struct {
 	access  *AccessFlags
 	caCerts []*x509.Certificate
 	token   string
+	// dial reaches the endpoint; through the tunnel when the cluster has
+	// one, else nil for a direct connection.
+	dial    func(ctx context.Context, network, addr string) (net.Conn, error)
+	cleanup []func()
 }
 
 // Run performs the checks in order; a failed check skips those that need it.
@@ -84,6 +88,11 @@ func (o *DoctorOptions) Run(ctx context.Context) error {
 		ctx = context.Background()
 	}
 	st := &doctorState{}
+	defer func() {
+		for _, f := range st.cleanup {
+			f()
+		}
+	}()
 	var checks []Check
 	steps := []struct {
 		name string
@@ -91,18 +100,18 @@ func (o *DoctorOptions) Run(ctx context.Context) error {
 	}{
 		{"kubeconfig entry", o.checkKubeconfig},
 		{"exec plugin policy", o.checkPluginPolicy},
+		{"tunnel", o.checkTunnel},
 		{"DNS and TCP to the endpoint", o.checkDial},
 		{"TLS chain and pins", o.checkTLS},
 		{"OIDC discovery", o.checkDiscovery},
 		{"cached token", o.checkToken},
 		{"API /version", o.checkVersion},
 		{"identity (SelfSubjectReview)", o.checkWhoami},
-		{"tunnel", o.checkTunnel},
 	}
 	failed := false
 	for _, s := range steps {
 		var c Check
-		if failed && s.name != "exec plugin policy" && s.name != "tunnel" {
+		if failed && s.name != "exec plugin policy" {
 			c = Check{Status: "skip", Detail: "an earlier check failed"}
 		} else {
 			cctx, cancel := context.WithTimeout(ctx, o.Timeout)
@@ -243,6 +252,14 @@ func (o *DoctorOptions) checkDial(ctx context.Context, st *doctorState) Check {
 		return fail("kubectl securekapi use", "server URL: %v", err)
 	}
 	port := firstNonEmpty(u.Port(), "443")
+	if st.dial != nil {
+		conn, err := st.dial(ctx, "tcp", net.JoinHostPort(u.Hostname(), port))
+		if err != nil {
+			return fail("check the endpoint address in the profile; the gateway could not reach it", "connect %s through the tunnel: %v", u.Host, err)
+		}
+		conn.Close()
+		return ok("%s accepts connections through the tunnel (the gateway resolves and dials it)", u.Host)
+	}
 	addrs, err := net.DefaultResolver.LookupHost(ctx, u.Hostname())
 	if err != nil {
 		return fail("check the host name and your DNS/VPN", "resolve %s: %v", u.Hostname(), err)
@@ -261,7 +278,7 @@ func (o *DoctorOptions) checkTLS(ctx context.Context, st *doctorState) Check {
 		return fail("kubectl securekapi use", "pins: %v", err)
 	}
 	ep := trust.Endpoint{URL: st.cluster.Server, TLSServerName: st.cluster.TLSServerName}
-	v, err := trust.Check(ctx, ep, trust.Policy{CABundle: st.caCerts, Pins: pins, Now: o.Now()}, trust.FetchOptions{Timeout: o.Timeout})
+	v, err := trust.Check(ctx, ep, trust.Policy{CABundle: st.caCerts, Pins: pins, Now: o.Now()}, trust.FetchOptions{Timeout: o.Timeout, DialContext: st.dial})
 	if err != nil {
 		return fail("if the platform owner rotated the CA, get the new pin from them and run `kubectl securekapi add`/`use` again", "%v", err)
 	}
@@ -315,6 +332,7 @@ func (o *DoctorOptions) apiRequest(ctx context.Context, st *doctorState, method,
 	}
 	client := &http.Client{Transport: &http.Transport{
 		TLSClientConfig: &tls.Config{RootCAs: pool, ServerName: st.cluster.TLSServerName, MinVersion: tls.VersionTLS12},
+		DialContext:     st.dial,
 	}}
 	req, err := http.NewRequestWithContext(ctx, method, strings.TrimRight(st.cluster.Server, "/")+path, bytes.NewReader(body))
 	if err != nil {
@@ -375,8 +393,30 @@ func (o *DoctorOptions) checkWhoami(ctx context.Context, st *doctorState) Check 
 	return ok("the API server sees %s (groups: %s)", r.Status.UserInfo.Username, strings.Join(r.Status.UserInfo.Groups, ", "))
 }
 
-func (o *DoctorOptions) checkTunnel(context.Context, *doctorState) Check {
-	return Check{Status: "skip", Detail: "no tunnel configured for this cluster"}
+// checkTunnel starts the loopback proxy when the registered cluster has a
+// tunnel, proves the gateway accepts us and reaches the endpoint, and routes
+// the checks after it through the tunnel, as kubectl's traffic would go.
+func (o *DoctorOptions) checkTunnel(ctx context.Context, st *doctorState) Check {
+	c, err := registeredCluster(o.GlobalOptions, st.access.Cluster)
+	if err != nil || c.Tunnel == nil {
+		return Check{Status: "skip", Detail: "no tunnel configured for this cluster"}
+	}
+	p, err := startTunnel(context.Background(), o.GlobalOptions, c, "127.0.0.1:0")
+	if err != nil {
+		return fail("check the tunnel settings: `kubectl securekapi add "+c.Name+" --tunnel-...`", "%v", err)
+	}
+	st.cleanup = append(st.cleanup, func() { stopTunnel(p) })
+	target, err := endpointTarget(c.Server)
+	if err != nil {
+		return fail("kubectl securekapi add "+c.Name, "%v", err)
+	}
+	conn, err := p.Dial(ctx, target)
+	if err != nil {
+		return fail("is the gateway up, does it accept your client certificate, and does its certificate match --tunnel-ca-file/--tunnel-pin?", "%v", err)
+	}
+	conn.Close()
+	st.dial = func(ctx context.Context, _, addr string) (net.Conn, error) { return p.Dial(ctx, addr) }
+	return ok("gateway %s (%s mode) accepted the client certificate and reached %s", c.Tunnel.Gateway, c.Tunnel.Mode, target)
 }
 
 func firstNonEmpty(values ...string) string {

@@ -2,6 +2,7 @@ package cmd
 
 import (
 	"context"
+	"net"
 	"time"
 
 	"github.com/securekapi/securekapi/pkg/profile"
@@ -28,5 +29,16 @@ func checkEndpoint(ctx context.Context, g *GlobalOptions, c *profile.Cluster) (*
 		}
 	}
 	ep := trust.Endpoint{URL: c.Server, TLSServerName: c.TLSServerName}
-	return trust.Check(ctx, ep, policy, trust.FetchOptions{Timeout: endpointTimeout})
+	opts := trust.FetchOptions{Timeout: endpointTimeout}
+	if c.Tunnel != nil {
+		// Only reachable through the gateway: check the chain along the
+		// path kubectl will take, through a proxy started for this check.
+		p, err := startTunnel(ctx, g, c, "127.0.0.1:0")
+		if err != nil {
+			return nil, err
+		}
+		defer stopTunnel(p)
+		opts.DialContext = func(ctx context.Context, _, addr string) (net.Conn, error) { return p.Dial(ctx, addr) }
+	}
+	return trust.Check(ctx, ep, policy, opts)
 }

@@ -99,6 +99,8 @@ as the exec credential plugin that kubeconfig calls.`,
 		NewCmdImport(g),
 		NewCmdPin(g),
 		NewCmdDoctor(g),
+		NewCmdProxy(g),
+		NewCmdRun(g),
 		NewCmdExpose(g),
 		NewCmdProfile(g),
 	)

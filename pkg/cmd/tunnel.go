@@ -1,0 +1,144 @@
+package cmd
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/url"
+	"os"
+	"path/filepath"
+	"time"
+
+	"k8s.io/client-go/tools/clientcmd"
+	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
+
+	"github.com/securekapi/securekapi/pkg/kubeconfig"
+	"github.com/securekapi/securekapi/pkg/localproxy"
+	"github.com/securekapi/securekapi/pkg/profile"
+)
+
+// shutdownGrace is how long open streams (watches, logs -f) get to finish
+// when a tunnel stops.
+const shutdownGrace = 5 * time.Second
+
+// endpointTarget is the host:port kubectl CONNECTs to for a cluster.
+func endpointTarget(server string) (string, error) {
+	u, err := url.Parse(server)
+	if err != nil || u.Host == "" {
+		return "", fmt.Errorf("server %q is not a URL", server)
+	}
+	port := u.Port()
+	if port == "" {
+		port = "443"
+	}
+	return net.JoinHostPort(u.Hostname(), port), nil
+}
+
+// startTunnel starts the loopback proxy for a cluster's tunnel settings.
+// Gateway failures are logged on stderr at warn level (kubectl only shows
+// a 502's status line); -v shows every tunnel.
+func startTunnel(ctx context.Context, g *GlobalOptions, c *profile.Cluster, listen string) (*localproxy.Proxy, error) {
+	t := c.Tunnel
+	if t == nil {
+		return nil, fmt.Errorf("cluster %s has no tunnel settings; register it with `kubectl securekapi add %s --tunnel-gateway host:port ...`", c.Name, c.Name)
+	}
+	cert, err := tls.LoadX509KeyPair(t.ClientCertFile, t.ClientKeyFile)
+	if err != nil {
+		return nil, fmt.Errorf("tunnel client certificate for %s: %w; check --tunnel-client-cert and --tunnel-client-key", c.Name, err)
+	}
+	gw := localproxy.Gateway{
+		Address:     t.Gateway,
+		ServerName:  t.GatewayServerName,
+		Pins:        t.GatewayPins,
+		Certificate: cert,
+		Mode:        localproxy.Mode(t.Mode),
+	}
+	if len(t.GatewayCAData) > 0 {
+		gw.RootCAs = x509.NewCertPool()
+		if !gw.RootCAs.AppendCertsFromPEM(t.GatewayCAData) {
+			return nil, fmt.Errorf("tunnel CA for %s holds no PEM certificates; check --tunnel-ca-file", c.Name)
+		}
+	}
+	target, err := endpointTarget(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	level := slog.LevelWarn
+	if g.Verbosity > 0 {
+		level = slog.LevelDebug
+	}
+	return localproxy.Start(ctx, localproxy.Config{
+		Listen:         listen,
+		Gateway:        gw,
+		AllowedTargets: []string{target},
+		Logger:         slog.New(slog.NewTextHandler(g.ErrOut, &slog.HandlerOptions{Level: level})),
+	})
+}
+
+// stopTunnel gives open streams a grace period, then closes them.
+func stopTunnel(p *localproxy.Proxy) {
+	ctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+	defer cancel()
+	_ = p.Shutdown(ctx)
+}
+
+// tunnelKubeconfig writes a kubeconfig that holds only the cluster's
+// context, routed through proxyURL, into a new 0700 temp dir. The caller
+// removes the dir. The exec stanza is kept as `use` wrote it: the server and
+// CA are unchanged, so the token binding still holds, and kubectl's TLS to
+// the endpoint runs inside the tunnel.
+func tunnelKubeconfig(g *GlobalOptions, name string, proxyURL *url.URL) (dir, path string, err error) {
+	cfg, err := (&kubeconfig.Store{ExplicitPath: g.Kubeconfig, Getenv: g.Getenv}).Load()
+	if err != nil {
+		return "", "", err
+	}
+	ctxEntry, ok := cfg.Contexts[name]
+	if !ok {
+		return "", "", fmt.Errorf("kubeconfig has no context %q; run `kubectl securekapi use %s` first", name, name)
+	}
+	cluster, user := cfg.Clusters[ctxEntry.Cluster], cfg.AuthInfos[ctxEntry.AuthInfo]
+	if cluster == nil || user == nil {
+		return "", "", fmt.Errorf("context %q names a missing cluster or user; run `kubectl securekapi use %s` again", name, name)
+	}
+	routed := cluster.DeepCopy()
+	routed.ProxyURL = proxyURL.String()
+	out := clientcmdapi.NewConfig()
+	out.Clusters[ctxEntry.Cluster] = routed
+	out.AuthInfos[ctxEntry.AuthInfo] = user.DeepCopy()
+	out.Contexts[name] = ctxEntry.DeepCopy()
+	out.CurrentContext = name
+	data, err := clientcmd.Write(*out)
+	if err != nil {
+		return "", "", err
+	}
+	dir, err = os.MkdirTemp("", "securekapi-tunnel-")
+	if err != nil {
+		return "", "", err
+	}
+	path = filepath.Join(dir, "kubeconfig")
+	if err := kubeconfig.WriteFileAtomic(path, data, 0o600); err != nil {
+		os.RemoveAll(dir)
+		return "", "", err
+	}
+	return dir, path, nil
+}
+
+// registeredCluster loads a cluster from the registry.
+func registeredCluster(g *GlobalOptions, name string) (*profile.Cluster, error) {
+	path, err := profile.DefaultRegistryPath(g.Getenv)
+	if err != nil {
+		return nil, err
+	}
+	reg, err := (&profile.Registry{Path: path}).Load()
+	if err != nil {
+		return nil, err
+	}
+	c, ok := reg.Find(name)
+	if !ok {
+		return nil, fmt.Errorf("no cluster %q is registered (registered: %v); add it with `kubectl securekapi add` or `import`", name, reg.Names())
+	}
+	return c, nil
+}
