@@ -148,8 +148,12 @@ func (o *UseOptions) write(c *profile.Cluster, v *trust.Verified) error {
 			fmt.Fprintf(o.ErrOut, "warning: could not remember the previous context for `use -`: %v\n", err)
 		}
 	}
-	fmt.Fprintf(o.ErrOut, "Switched to %s: %s, trusting only %s (pin %s).\nNext: kubectl securekapi login %s, then kubectl get ns\n",
-		c.Name, c.Server, v.CAs[len(v.CAs)-1].Subject, v.MatchedPin, c.Name)
+	next := "kubectl get ns"
+	if c.Tunnel != nil {
+		next = fmt.Sprintf("kubectl securekapi run %s -- kubectl get ns (the endpoint is reached through the %s tunnel; `kubectl securekapi proxy %s` keeps one open)", c.Name, c.Tunnel.Gateway, c.Name)
+	}
+	fmt.Fprintf(o.ErrOut, "Switched to %s: %s, trusting only %s (pin %s).\nNext: kubectl securekapi login %s, then %s\n",
+		c.Name, c.Server, v.CAs[len(v.CAs)-1].Subject, v.MatchedPin, c.Name, next)
 	return nil
 }
 
