@@ -20,7 +20,7 @@ tools: ## Build the real servers used by e2e tests and the demo (cached per mach
 	tools/build.sh >/dev/null
 
 unit: ## Unit tests, with a real gnome-keyring for the keyring store
-	scripts/with-keyring.sh $(GO) test -race -count=1 ./...
+	CGO_ENABLED=1 scripts/with-keyring.sh $(GO) test -race -count=1 ./... # the race detector needs cgo
 
 e2e: build tools ## End-to-end tests against the real stack (etcd, kube-apiserver, Dex, HAProxy, gnome-keyring)
 	cd test/e2e && SECUREKAPI_BIN=$(CURDIR)/$(BIN) SECUREKAPI_TOOLS_BIN=$$(../../tools/build.sh) \
@@ -43,8 +43,7 @@ lint: ## go vet and gofmt
 		if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 
 bench: build tools ## Benchmarks: Go benchmarks and side-by-side scripts (see BENCHMARKS.md)
-	$(GO) test -run '^$$' -bench . -benchmem ./pkg/...
-	scripts/bench-credential.sh
+	scripts/bench.sh
 
 release: ## Archives for linux, darwin, windows (amd64, arm64), checksums and dist/securekapi.yaml for krew
 	scripts/release.sh $(RELEASE_VERSION)

@@ -16,6 +16,7 @@ import (
 	"net/url"
 	"os"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -61,6 +62,12 @@ func (p *Proxy) dialGateway(parent context.Context, target string) (gw *gatewayC
 	defer cancel()
 
 	raw, err := p.dialTransport(ctx, addr)
+	if errors.Is(err, syscall.ECONNREFUSED) {
+		// Not "connection refused": kubectl rewrites any error with those
+		// words into "the connection to the server <endpoint> was refused",
+		// which would blame the API endpoint for the gateway being down.
+		return nil, errors.New("nothing accepts connections at this address (ECONNREFUSED); is the gateway up?")
+	}
 	if err != nil {
 		return nil, p.explainTimeout(ctx, err)
 	}
@@ -269,6 +276,10 @@ func (p *Proxy) explainTLSError(ctx context.Context, step string, err error, inf
 		return fmt.Errorf("%s: %w; the gateway certificate chain is not valid (expired, or not for server authentication)", step, err)
 	case errors.As(err, &opErr) && opErr.Op == "remote error":
 		return fmt.Errorf("%s: gateway rejected our TLS connection (%w)%s", step, err, p.clientCertHint(info))
+	case info.certRequested && (errors.Is(err, syscall.ECONNRESET) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF)):
+		// With TLS 1.3 the gateway judges our certificate after the
+		// handshake; it may reset the connection before its alert reaches us.
+		return fmt.Errorf("%s: gateway closed the connection right after the TLS handshake, so it most likely rejected our client certificate (%v)%s", step, err, p.clientCertHint(info))
 	}
 	return fmt.Errorf("%s: %w", step, p.explainTimeout(ctx, err))
 }
