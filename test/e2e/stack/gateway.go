@@ -1,0 +1,511 @@
+package stack
+
+import (
+	"bufio"
+	"context"
+	"crypto/sha256"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/hex"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"os/user"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// GatewayServerName is the DNS name on every test gateway's certificate
+// (which also carries IP 127.0.0.1).
+const GatewayServerName = "gateway.example.test"
+
+// GatewayKind names the real third-party program playing the mutual-TLS
+// access gateway.
+type GatewayKind string
+
+const (
+	// Squid is a forward proxy with an https_port that requires client
+	// certificates: the tunnel's "connect" mode (CONNECT inside mTLS).
+	Squid GatewayKind = "squid"
+	// Stunnel terminates mTLS and forwards every connection to one fixed
+	// backend: the tunnel's "direct" mode.
+	Stunnel GatewayKind = "stunnel"
+)
+
+// Mode is the securekapi --tunnel-mode that fits the gateway kind.
+func (k GatewayKind) Mode() string {
+	if k == Stunnel {
+		return "direct"
+	}
+	return "connect"
+}
+
+// GatewayPKI is everything a gateway and its users need: the gateway's own
+// CA and serving certificate, the client CA the gateway trusts with the
+// user's client certificate, and a rogue client CA (not trusted by the
+// gateway) with a certificate an attacker might present.
+type GatewayPKI struct {
+	// Gateway CA, which issued the gateway's certificate for
+	// GatewayServerName and 127.0.0.1.
+	CA     *CA
+	CAFile string
+	// The gateway's serving chain (leaf, then CA) and key.
+	ServerCertFile, ServerKeyFile string
+	// The client CA the gateway verifies client certificates against.
+	ClientCA     *CA
+	ClientCAFile string
+	// The user's client certificate, issued by ClientCA.
+	ClientCertFile, ClientKeyFile string
+	// A client CA the gateway does not trust, and a certificate it issued.
+	RogueCA                     *CA
+	RogueCertFile, RogueKeyFile string
+}
+
+// NewGatewayPKI creates fresh CAs and certificates and writes them to dir.
+func NewGatewayPKI(dir string) (*GatewayPKI, error) {
+	pki := &GatewayPKI{}
+	var err error
+	if pki.CA, err = NewCA("Example Access Gateway CA"); err != nil {
+		return nil, err
+	}
+	if pki.ClientCA, err = NewCA("Example Access Gateway Client CA"); err != nil {
+		return nil, err
+	}
+	if pki.RogueCA, err = NewCA("Rogue Client CA"); err != nil {
+		return nil, err
+	}
+	server, err := pki.CA.Issue(GatewayServerName, LeafOptions{DNSNames: []string{GatewayServerName}, IPs: []net.IP{net.IPv4(127, 0, 0, 1)}})
+	if err != nil {
+		return nil, err
+	}
+	client, err := pki.ClientCA.Issue("alice@example.test", LeafOptions{Client: true})
+	if err != nil {
+		return nil, err
+	}
+	rogue, err := pki.RogueCA.Issue("mallory@example.test", LeafOptions{Client: true})
+	if err != nil {
+		return nil, err
+	}
+	path := func(name string) string { return filepath.Join(dir, name) }
+	pki.CAFile, pki.ClientCAFile = path("gateway-ca.crt"), path("gateway-client-ca.crt")
+	pki.ServerCertFile, pki.ServerKeyFile = path("gateway.pem"), path("gateway.key")
+	pki.ClientCertFile, pki.ClientKeyFile = path("client.crt"), path("client.key")
+	pki.RogueCertFile, pki.RogueKeyFile = path("rogue-client.crt"), path("rogue-client.key")
+	for _, err := range []error{
+		os.WriteFile(pki.CAFile, pki.CA.CertPEM, 0o644),
+		os.WriteFile(pki.ClientCAFile, pki.ClientCA.CertPEM, 0o644),
+		os.WriteFile(pki.ServerCertFile, concat(server.CertPEM, pki.CA.CertPEM), 0o644),
+		os.WriteFile(pki.ServerKeyFile, server.KeyPEM, 0o600),
+		client.WriteFiles(pki.ClientCertFile, pki.ClientKeyFile),
+		rogue.WriteFiles(pki.RogueCertFile, pki.RogueKeyFile),
+	} {
+		if err != nil {
+			return nil, err
+		}
+	}
+	return pki, nil
+}
+
+// GatewayOptions configure StartGateway.
+type GatewayOptions struct {
+	Kind GatewayKind
+	// Target is the host:port behind the gateway: for Squid the only
+	// CONNECT destination it allows, for Stunnel its fixed backend.
+	Target string
+	// PKI to use; default a fresh NewGatewayPKI in the gateway's directory.
+	PKI *GatewayPKI
+	// Listen is the gateway's address; default 127.0.0.1 and a free port.
+	Listen string
+	// OnStart, when set, is told about every process the gateway starts
+	// (the stack uses it to track them by pid).
+	OnStart func(name string, p *process)
+}
+
+// Gateway is a running third-party mTLS gateway process (Squid or stunnel),
+// started and stopped by its pid like the stack's other servers.
+type Gateway struct {
+	*GatewayPKI
+	Kind GatewayKind
+	// Addr is the gateway's host:port (127.0.0.1:PORT).
+	Addr string
+	// ServerName is the name on its certificate (GatewayServerName).
+	ServerName string
+	Target     string
+	// Dir holds its configuration, certificates and logs; Close removes it.
+	Dir string
+
+	conf    string
+	service string // Squid's -n service name, unique per gateway
+	onStart func(string, *process)
+
+	mu   sync.Mutex
+	proc *process
+	pids []int
+}
+
+var gatewaySeq struct {
+	sync.Mutex
+	n int
+}
+
+// StartGateway writes the configuration, starts the gateway in the
+// foreground and returns once it completes a mutual-TLS handshake (and, for
+// Squid, a CONNECT to Target) with the PKI's client certificate.
+func StartGateway(ctx context.Context, o GatewayOptions) (_ *Gateway, err error) {
+	if o.Kind != Squid && o.Kind != Stunnel {
+		return nil, fmt.Errorf("gateway kind %q: want %q or %q", o.Kind, Squid, Stunnel)
+	}
+	if _, _, err := net.SplitHostPort(o.Target); err != nil {
+		return nil, fmt.Errorf("gateway target %q must be host:port: %w", o.Target, err)
+	}
+	bin := map[GatewayKind]string{Squid: "squid", Stunnel: "stunnel4"}[o.Kind]
+	if _, err := exec.LookPath(bin); err != nil {
+		return nil, fmt.Errorf("%s not found (apt-get install -y squid-openssl stunnel4): %w", bin, err)
+	}
+	dir, err := os.MkdirTemp("", "securekapi-"+string(o.Kind)+"-")
+	if err != nil {
+		return nil, err
+	}
+	g := &Gateway{Kind: o.Kind, Target: o.Target, ServerName: GatewayServerName, Dir: dir, GatewayPKI: o.PKI, onStart: o.OnStart}
+	defer func() {
+		if err != nil {
+			g.Close()
+		}
+	}()
+	if g.GatewayPKI == nil {
+		if g.GatewayPKI, err = NewGatewayPKI(dir); err != nil {
+			return nil, err
+		}
+	}
+	if g.Addr = o.Listen; g.Addr == "" {
+		port, err := freePort()
+		if err != nil {
+			return nil, err
+		}
+		g.Addr = "127.0.0.1:" + strconv.Itoa(port)
+	}
+	gatewaySeq.Lock()
+	gatewaySeq.n++
+	g.service = fmt.Sprintf("skgw%dn%d", os.Getpid(), gatewaySeq.n)
+	gatewaySeq.Unlock()
+	switch o.Kind {
+	case Squid:
+		err = g.writeSquidConfig()
+	case Stunnel:
+		err = g.writeStunnelConfig()
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := g.start(ctx); err != nil {
+		return nil, err
+	}
+	return g, nil
+}
+
+// StartGateway puts a gateway of the given kind in front of the secondary
+// endpoint (EndpointURL's host:port). Its processes count among the
+// stack's: Stop ends them and Pids lists them. Close it when done to
+// remove its files.
+func (s *Stack) StartGateway(ctx context.Context, kind GatewayKind) (*Gateway, error) {
+	target := strings.TrimPrefix(s.EndpointURL, "https://")
+	return StartGateway(ctx, GatewayOptions{Kind: kind, Target: target, OnStart: func(name string, p *process) {
+		p.name = name
+		s.track(p)
+	}})
+}
+
+// Mode is the --tunnel-mode for this gateway.
+func (g *Gateway) Mode() string { return g.Kind.Mode() }
+
+// Pin is the sha256 SPKI pin of the gateway CA, for --tunnel-pin.
+func (g *Gateway) Pin() string { return spkiPin(g.CA.Cert) }
+
+// Pid is the pid of the running (or last) gateway process.
+func (g *Gateway) Pid() int {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.proc == nil {
+		return 0
+	}
+	return g.proc.Pid()
+}
+
+// Pids lists every process this gateway started, including restarts.
+func (g *Gateway) Pids() []int {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return append([]int(nil), g.pids...)
+}
+
+// Running reports whether the gateway process is alive.
+func (g *Gateway) Running() bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.proc != nil && !g.proc.exited()
+}
+
+// Stop ends the gateway process by its pid (SIGTERM, then SIGKILL), to
+// play an outage; Restart brings it back on the same address.
+func (g *Gateway) Stop() {
+	g.mu.Lock()
+	p := g.proc
+	g.mu.Unlock()
+	if p != nil {
+		p.stop(10 * time.Second)
+	}
+	g.removeSharedMemory()
+}
+
+// Restart starts a stopped gateway again with the same address, config
+// and certificates.
+func (g *Gateway) Restart(ctx context.Context) error {
+	if g.Running() {
+		return fmt.Errorf("%s is still running (pid %d)", g.Kind, g.Pid())
+	}
+	return g.start(ctx)
+}
+
+// Close stops the gateway and removes its directory. Safe to call twice.
+func (g *Gateway) Close() {
+	g.Stop()
+	if g.Dir != "" {
+		_ = os.RemoveAll(g.Dir)
+	}
+}
+
+// LogTail is the end of the gateway's own log (stunnel's, or Squid's
+// cache.log), for failure messages.
+func (g *Gateway) LogTail() string {
+	var out string
+	g.mu.Lock()
+	if g.proc != nil {
+		out = g.proc.tail()
+	}
+	g.mu.Unlock()
+	if g.Kind == Squid {
+		out += tailFile(filepath.Join(g.Dir, "cache.log"), 3000)
+	}
+	return out
+}
+
+// Log is the gateway process's whole log (stunnel logs every connection
+// there at its "info" level).
+func (g *Gateway) Log() string {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.proc == nil {
+		return ""
+	}
+	data, _ := os.ReadFile(g.proc.log)
+	return string(data)
+}
+
+// AccessLog is Squid's access log (one line per CONNECT); empty for stunnel.
+func (g *Gateway) AccessLog() string {
+	if g.Kind != Squid {
+		return ""
+	}
+	data, _ := os.ReadFile(filepath.Join(g.Dir, "access.log"))
+	return string(data)
+}
+
+func (g *Gateway) start(ctx context.Context) error {
+	var (
+		p   *process
+		err error
+	)
+	switch g.Kind {
+	case Squid:
+		g.removeSharedMemory()
+		// -N: foreground, no daemon; -n: a service name of our own so
+		// shared-memory segments never collide with another Squid.
+		p, err = startProcess(g.Dir, "squid", "squid", "-N", "-n", g.service, "-f", g.conf)
+	case Stunnel:
+		p, err = startProcess(g.Dir, "stunnel", "stunnel4", g.conf)
+	}
+	if err != nil {
+		return err
+	}
+	g.mu.Lock()
+	g.proc = p
+	g.pids = append(g.pids, p.Pid())
+	g.mu.Unlock()
+	if g.onStart != nil {
+		g.onStart(fmt.Sprintf("gateway-%s-%s", g.Kind, g.Addr), p)
+	}
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	if err := waitFor(ctx, p, string(g.Kind)+" accepting mTLS", g.probe); err != nil {
+		if g.Kind == Squid {
+			err = fmt.Errorf("%w\ncache.log:\n%s", err, tailFile(filepath.Join(g.Dir, "cache.log"), 3000))
+		}
+		p.stop(5 * time.Second)
+		return err
+	}
+	return nil
+}
+
+// probe completes mutual TLS with the user's certificate and, for Squid,
+// a CONNECT to Target.
+func (g *Gateway) probe() error {
+	pair, err := tls.LoadX509KeyPair(g.ClientCertFile, g.ClientKeyFile)
+	if err != nil {
+		return err
+	}
+	pool := x509.NewCertPool()
+	pool.AddCert(g.CA.Cert)
+	d := &net.Dialer{Timeout: 2 * time.Second}
+	conn, err := tls.DialWithDialer(d, "tcp", g.Addr, &tls.Config{RootCAs: pool, ServerName: g.ServerName, Certificates: []tls.Certificate{pair}})
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	if g.Kind != Squid {
+		return nil
+	}
+	conn.SetDeadline(time.Now().Add(5 * time.Second))
+	fmt.Fprintf(conn, "CONNECT %s HTTP/1.1\r\nHost: %s\r\n\r\n", g.Target, g.Target)
+	resp, err := http.ReadResponse(bufio.NewReader(conn), &http.Request{Method: http.MethodConnect})
+	if err != nil {
+		return err
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("CONNECT %s through squid: %s", g.Target, resp.Status)
+	}
+	return nil
+}
+
+// writeSquidConfig: a cache-less forward proxy on an https_port that
+// requires a client certificate from the client CA and allows CONNECT to
+// Target only.
+//
+// As root, Squid drops to its cache_effective_user (Debian's "proxy") and
+// refuses to stay root, so its directory must be writable by that user: the
+// gateway gets its own 0755 directory under the system temp dir, chowned
+// to it. Squid loads the certificates and key while still root.
+//
+// sslcontext is required for TLS session resumption with client
+// certificates: without a session ID context, OpenSSL refuses every resumed
+// handshake with an "internal error" alert, so every other connection of a
+// client that caches sessions (Go's, and so the loopback proxy) would fail.
+func (g *Gateway) writeSquidConfig() error {
+	host, port, _ := net.SplitHostPort(g.Target)
+	dstACL := "dstdomain " + host
+	if ip := net.ParseIP(host); ip != nil {
+		dstACL = "dst " + ip.String()
+	}
+	path := func(name string) string { return filepath.Join(g.Dir, name) }
+	cfg := fmt.Sprintf(`# securekapi e2e: Squid as a mutual-TLS access gateway (connect mode)
+https_port %s tls-cert=%s tls-key=%s tls-cafile=%s clientca=%s sslcontext=securekapi-e2e-gateway
+visible_hostname %s
+acl CONNECT method CONNECT
+acl gateway_target_port port %s
+acl gateway_target %s
+acl gateway_clients src 127.0.0.0/8 ::1
+http_access deny !CONNECT
+http_access deny !gateway_target_port
+http_access deny !gateway_target
+http_access allow CONNECT gateway_clients
+http_access deny all
+cache deny all
+cache_mem 0 MB
+memory_cache_shared off
+pid_filename %s
+cache_log %s
+access_log stdio:%s
+coredump_dir %s
+netdb_filename none
+pinger_enable off
+shutdown_lifetime 0 seconds
+`, g.Addr, g.ServerCertFile, g.ServerKeyFile, g.ClientCAFile, g.ClientCAFile, GatewayServerName,
+		port, dstACL, path("squid.pid"), path("cache.log"), path("access.log"), g.Dir)
+	g.conf = path("squid.conf")
+	if err := os.WriteFile(g.conf, []byte(cfg), 0o644); err != nil {
+		return err
+	}
+	return squidOwnsDir(g.Dir)
+}
+
+// squidOwnsDir hands dir to Squid's effective user when we are root.
+func squidOwnsDir(dir string) error {
+	if err := os.Chmod(dir, 0o755); err != nil {
+		return err
+	}
+	if os.Geteuid() != 0 {
+		return nil
+	}
+	u, err := user.Lookup("proxy")
+	if err != nil {
+		return fmt.Errorf("squid runs as user proxy when started as root: %w", err)
+	}
+	uid, _ := strconv.Atoi(u.Uid)
+	gid, _ := strconv.Atoi(u.Gid)
+	return os.Chown(dir, uid, gid)
+}
+
+// removeSharedMemory drops Squid's /dev/shm segments for this service,
+// which a killed Squid leaves behind.
+func (g *Gateway) removeSharedMemory() {
+	if g.Kind != Squid || g.service == "" {
+		return
+	}
+	matches, _ := filepath.Glob("/dev/shm/" + g.service + "-*")
+	for _, m := range matches {
+		_ = os.Remove(m)
+	}
+}
+
+// writeStunnelConfig: stunnel in server mode, requiring and verifying a
+// client certificate from the client CA, forwarding to Target.
+func (g *Gateway) writeStunnelConfig() error {
+	cfg := fmt.Sprintf(`; securekapi e2e: stunnel as a mutual-TLS access gateway (direct mode)
+foreground = yes
+pid =
+syslog = no
+debug = info
+[gateway]
+accept = %s
+connect = %s
+cert = %s
+key = %s
+CAfile = %s
+requireCert = yes
+verifyChain = yes
+`, g.Addr, g.Target, g.ServerCertFile, g.ServerKeyFile, g.ClientCAFile)
+	g.conf = filepath.Join(g.Dir, "stunnel.conf")
+	return os.WriteFile(g.conf, []byte(cfg), 0o600)
+}
+
+func tailFile(path string, max int64) string {
+	f, err := os.Open(path)
+	if err != nil {
+		return ""
+	}
+	defer f.Close()
+	if st, err := f.Stat(); err == nil && st.Size() > max {
+		_, _ = f.Seek(-max, 2)
+	}
+	var b strings.Builder
+	buf := make([]byte, 4096)
+	for {
+		n, err := f.Read(buf)
+		b.Write(buf[:n])
+		if err != nil {
+			break
+		}
+	}
+	return b.String()
+}
+
+// spkiPin is the kubeadm-style sha256:<hex SPKI> pin of cert.
+func spkiPin(cert *x509.Certificate) string {
+	sum := sha256.Sum256(cert.RawSubjectPublicKeyInfo)
+	return "sha256:" + hex.EncodeToString(sum[:])
+}
