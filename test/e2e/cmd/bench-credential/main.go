@@ -1,0 +1,444 @@
+// Command bench-credential times the exec credential plugin's hot path (a
+// cached, valid token) side by side with kubelogin, as whole processes the
+// way kubectl runs them, for both token stores: files and the OS keyring.
+//
+// It starts the real stack (etcd, kube-apiserver, Dex, HAProxy), logs in
+// once with each tool through Dex's real login page (the session's test
+// browser completes it), then runs `kubectl-securekapi credential ARGS` (the
+// exec args `use` wrote, KUBERNETES_EXEC_INFO as kubectl sets it) and
+// `kubelogin get-token ARGS` interleaved, after warm-up runs, with /bin/true
+// as the floor. Every run must exit 0 and print a token; no run may open
+// the browser again. Run it under scripts/with-keyring.sh:
+//
+//	cd test/e2e && SECUREKAPI_BIN=... SECUREKAPI_TOOLS_BIN=... \
+//	  ../../scripts/with-keyring.sh go run ./cmd/bench-credential -n 30
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/securekapi/securekapi/test/e2e/stack"
+)
+
+func main() {
+	n := flag.Int("n", 30, "timed runs per tool and store (at least 30)")
+	warmup := flag.Int("warmup", 3, "untimed warm-up runs per tool before timing")
+	traces := flag.Int("inittrace-runs", 20, "runs of securekapi credential with GODEBUG=inittrace=1 to average package init costs over")
+	flag.Parse()
+	if *n < 30 {
+		fmt.Fprintf(os.Stderr, "bench-credential: -n %d: the benchmark needs at least 30 runs per tool\n", *n)
+		os.Exit(2)
+	}
+	if err := run(*n, *warmup, *traces); err != nil {
+		fmt.Fprintf(os.Stderr, "bench-credential FAILED: %v\n", err)
+		os.Exit(1)
+	}
+}
+
+// Targets the project sets for the cached-token path.
+const (
+	timeTarget = 0.5 // securekapi median / kubelogin median
+	rssTarget  = 1.0 // securekapi median peak RSS / kubelogin's
+)
+
+type tool struct {
+	name string
+	bin  string
+	args []string
+	env  []string
+	// token checks stdout; nil for the floor.
+	token bool
+}
+
+type sample struct {
+	wall   time.Duration
+	maxRSS int64 // KiB
+}
+
+func run(n, warmup, traces int) error {
+	if os.Getenv("DBUS_SESSION_BUS_ADDRESS") == "" || os.Getenv("SECUREKAPI_REQUIRE_KEYRING") == "" {
+		return errors.New("run under scripts/with-keyring.sh: the keyring rows need a real Secret Service, and kubelogin must not write to your own keyring")
+	}
+	if _, err := os.Stat(gnuTime); err != nil {
+		return fmt.Errorf("%s (GNU time, for peak RSS): %w; apt-get install -y time", gnuTime, err)
+	}
+	kubelogin := filepath.Join(os.Getenv("SECUREKAPI_TOOLS_BIN"), "kubelogin")
+	if _, err := os.Stat(kubelogin); err != nil {
+		return fmt.Errorf("kubelogin: %w (run tools/build.sh kubelogin)", err)
+	}
+	ctx := context.Background()
+	startCtx, cancel := context.WithTimeout(ctx, 3*time.Minute)
+	// A long ID token lifetime: every timed run must hit the cache, never
+	// a refresh.
+	s, err := stack.Start(startCtx, stack.Options{Progress: os.Stderr, IDTokenExpiry: time.Hour})
+	cancel()
+	if err != nil {
+		return err
+	}
+	pids := s.Pids()
+	defer func() {
+		s.Stop()
+		for name, pid := range pids {
+			if stack.Alive(pid) {
+				fmt.Fprintf(os.Stderr, "bench-credential: %s (pid %d) outlived the stack\n", name, pid)
+			}
+		}
+	}()
+	dir, err := os.MkdirTemp("", "securekapi-bench-credential-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	se, err := s.NewSession(dir, "", stack.Reader)
+	if err != nil {
+		return err
+	}
+
+	fmt.Println("# Cached-token path: securekapi credential vs kubelogin get-token")
+	fmt.Println()
+	printMachine(ctx, se, kubelogin)
+	fmt.Printf("Runs: %d timed per tool and store, interleaved (securekapi, kubelogin, /bin/true, ...), after %d warm-up runs each.\n\n", n, warmup)
+
+	if err := se.AddCluster(ctx, "e2e"); err != nil {
+		return err
+	}
+	execInfo := fmt.Sprintf(`{"kind":"ExecCredential","apiVersion":"client.authentication.k8s.io/v1","spec":{"cluster":{"server":%q,"tls-server-name":%q,"certificate-authority-data":%q,"config":null},"interactive":false},"status":null}`,
+		s.EndpointURL, stack.EndpointServerName, base64.StdEncoding.EncodeToString(s.EnterpriseCA.CertPEM))
+	env := append(se.Environ(), "KUBERNETES_EXEC_INFO="+execInfo)
+
+	for _, kind := range []string{"file", "keyring"} {
+		// securekapi: the exec stanza asks for this store; log in to it.
+		if r := se.Securekapi(ctx, "use", "e2e", "--token-cache", kind); r.Err != nil {
+			return fmt.Errorf("use e2e --token-cache %s: %v\n%s", kind, r.Err, r.Stderr)
+		}
+		if r := se.Securekapi(ctx, "login", "e2e", "--token-cache", kind, "--browser-command", se.BrowserCommand()); r.Err != nil {
+			return fmt.Errorf("securekapi login (%s): %v\n%s", kind, r.Err, r.Stderr)
+		}
+		ska, err := execArgs(ctx, se)
+		if err != nil {
+			return err
+		}
+		if !hasPair(ska, "--token-cache", kind) {
+			return fmt.Errorf("exec args %q do not ask for the %s store", ska, kind)
+		}
+
+		// kubelogin: the same issuer, client, scopes and CA; the same store.
+		kl := []string{"get-token",
+			"--oidc-issuer-url", s.IssuerURL, "--oidc-client-id", s.ClientID,
+			"--oidc-extra-scope", "email", "--oidc-extra-scope", "groups",
+			"--certificate-authority", s.DexCAFile,
+			"--token-cache-dir", filepath.Join(dir, "kubelogin-cache-"+kind)}
+		switch kind {
+		case "file":
+			kl = append(kl, "--token-cache-storage", "disk")
+		case "keyring":
+			kl = append(kl, "--token-cache-storage", "keyring")
+		}
+		loginArgs := append(append([]string{}, kl...), "--browser-command", se.BrowserCommand(),
+			"--listen-address", "127.0.0.1:0", "--authentication-timeout-sec", "60")
+		if _, err := once(ctx, kubelogin, loginArgs, env, true); err != nil {
+			return fmt.Errorf("kubelogin login (%s): %w", kind, err)
+		}
+		// Each tool must really use the store under test.
+		tokenFiles := countTokenFiles(filepath.Join(dir, "kubelogin-cache-"+kind))
+		if kind == "file" && tokenFiles == 0 {
+			return errors.New("kubelogin --token-cache-storage disk wrote no token file")
+		}
+		if kind == "keyring" && tokenFiles != 0 {
+			return errors.New("kubelogin --token-cache-storage keyring wrote a token file")
+		}
+
+		logins := browserLogins(se)
+		tools := []tool{
+			{name: "securekapi credential", bin: se.Plugin, args: append([]string{"credential"}, ska...), env: env, token: true},
+			{name: "kubelogin get-token", bin: kubelogin, args: kl, env: env, token: true},
+			{name: "/bin/true (floor)", bin: "/bin/true", env: env},
+		}
+		samples, err := measure(ctx, tools, n, warmup)
+		if err != nil {
+			return fmt.Errorf("%s store: %w", kind, err)
+		}
+		if after := browserLogins(se); after != logins {
+			return fmt.Errorf("%s store: %d browser logins happened during the timed runs; the cached path was not measured", kind, after-logins)
+		}
+		report(kind, tools, samples)
+		if kind == "file" && traces > 0 {
+			if err := initTrace(ctx, tools[0], traces); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// initTrace runs the credential hot path with GODEBUG=inittrace=1 and
+// prints the packages whose init costs the most, averaged over runs. Go
+// runs the init of every package linked into the binary, whatever the
+// subcommand, so this is what every kubectl call pays before main.
+func initTrace(ctx context.Context, t tool, runs int) error {
+	type cost struct {
+		ms           float64
+		bytes, alloc int64
+	}
+	sum := map[string]*cost{}
+	for i := 0; i < runs; i++ {
+		cmd := exec.CommandContext(ctx, t.bin, t.args...)
+		cmd.Env = append(append([]string{}, t.env...), "GODEBUG=inittrace=1")
+		var stdout, stderr bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &stdout, &stderr
+		if err := cmd.Run(); err != nil || !strings.Contains(stdout.String(), `"token"`) {
+			return fmt.Errorf("inittrace run: %v\n%s", err, stderr.String())
+		}
+		// init k8s.io/klog/v2 @1.2 ms, 0.31 ms clock, 3272 bytes, 33 allocs
+		for _, line := range strings.Split(stderr.String(), "\n") {
+			f := strings.Fields(line)
+			if len(f) < 11 || f[0] != "init" {
+				continue
+			}
+			ms, _ := strconv.ParseFloat(f[4], 64)
+			b, _ := strconv.ParseInt(f[7], 10, 64)
+			a, _ := strconv.ParseInt(f[9], 10, 64)
+			c := sum[f[1]]
+			if c == nil {
+				c = &cost{}
+				sum[f[1]] = c
+			}
+			c.ms += ms
+			c.bytes += b
+			c.alloc += a
+		}
+	}
+	names := make([]string, 0, len(sum))
+	var total, k8s cost
+	for name, c := range sum {
+		names = append(names, name)
+		total.ms += c.ms
+		total.bytes += c.bytes
+		total.alloc += c.alloc
+		if strings.HasPrefix(name, "k8s.io/") || strings.HasPrefix(name, "sigs.k8s.io/") {
+			k8s.ms += c.ms
+			k8s.alloc += c.alloc
+		}
+	}
+	sort.Slice(names, func(i, j int) bool { return sum[names[i]].ms > sum[names[j]].ms })
+	r := float64(runs)
+	fmt.Printf("### Package init on the credential hot path (GODEBUG=inittrace=1, mean of %d runs)\n\n", runs)
+	fmt.Printf("%d packages run init: %.2f ms, %.0f KiB, %.0f allocs in total; k8s.io/* and sigs.k8s.io/* alone: %.2f ms, %.0f allocs.\n\n",
+		len(names), total.ms/r, float64(total.bytes)/r/1024, float64(total.alloc)/r, k8s.ms/r, float64(k8s.alloc)/r)
+	fmt.Println("| # | package | init ms | bytes | allocs |")
+	fmt.Println("|---:|---|---:|---:|---:|")
+	for i, name := range names {
+		if i == 15 {
+			break
+		}
+		c := sum[name]
+		fmt.Printf("| %d | %s | %.3f | %.0f | %.0f |\n", i+1, name, c.ms/r, float64(c.bytes)/r, float64(c.alloc)/r)
+	}
+	fmt.Println()
+	return nil
+}
+
+// measure runs every tool warmup times, then n times interleaved, and
+// returns the samples per tool.
+func measure(ctx context.Context, tools []tool, n, warmup int) ([][]sample, error) {
+	out := make([][]sample, len(tools))
+	for i := 0; i < warmup+n; i++ {
+		for t, tl := range tools {
+			s, err := once(ctx, tl.bin, tl.args, tl.env, tl.token)
+			if err != nil {
+				return nil, fmt.Errorf("%s run %d: %w", tl.name, i+1, err)
+			}
+			if i >= warmup {
+				out[t] = append(out[t], s)
+			}
+		}
+	}
+	return out, nil
+}
+
+// once runs a whole process and checks it: exit 0 and, when token is set,
+// an ExecCredential with a JWT on stdout. The process runs under GNU time,
+// which reports its peak RSS: the rusage Go's os/exec hands back
+// (ProcessState.SysUsage().Maxrss) is useless here, because Go starts
+// children with clone(CLONE_VM|CLONE_VFORK) and Linux charges the parent's
+// resident set at exec time to the child's high-water mark, so every child
+// of this (large) program would report at least the program's own RSS.
+// The wall time is taken around the whole wrapper; the /bin/true row,
+// wrapped the same way, is the floor that includes it.
+func once(ctx context.Context, bin string, args, env []string, token bool) (sample, error) {
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	defer cancel()
+	rssFile, err := os.CreateTemp("", "bench-rss-")
+	if err != nil {
+		return sample{}, err
+	}
+	rssFile.Close()
+	defer os.Remove(rssFile.Name())
+	cmd := exec.CommandContext(ctx, gnuTime, append([]string{"-f", "%M", "-o", rssFile.Name(), bin}, args...)...)
+	cmd.Env = env
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	start := time.Now()
+	err = cmd.Run()
+	wall := time.Since(start)
+	if err != nil {
+		return sample{}, fmt.Errorf("%s: %v\nstderr:\n%s", bin, err, stderr.String())
+	}
+	if token {
+		var cred struct {
+			Status struct {
+				Token string `json:"token"`
+			} `json:"status"`
+		}
+		if err := json.Unmarshal(stdout.Bytes(), &cred); err != nil || strings.Count(cred.Status.Token, ".") != 2 {
+			return sample{}, fmt.Errorf("%s: stdout is not an ExecCredential with a token (%v): %.200q\nstderr:\n%s", bin, err, stdout.String(), stderr.String())
+		}
+	}
+	out, err := os.ReadFile(rssFile.Name())
+	if err != nil {
+		return sample{}, err
+	}
+	fields := strings.Fields(string(out))
+	if len(fields) == 0 {
+		return sample{}, fmt.Errorf("%s reported no peak RSS", gnuTime)
+	}
+	kib, err := strconv.ParseInt(fields[len(fields)-1], 10, 64)
+	if err != nil {
+		return sample{}, fmt.Errorf("%s peak RSS %q: %v", gnuTime, out, err)
+	}
+	return sample{wall: wall, maxRSS: kib}, nil
+}
+
+// gnuTime measures a child's peak RSS (KiB, from wait4's rusage of a
+// child forked by a small process).
+const gnuTime = "/usr/bin/time"
+
+func report(kind string, tools []tool, samples [][]sample) {
+	fmt.Printf("## Store: %s\n\n", kind)
+	fmt.Println("| tool | median ms | p90 ms | median peak RSS MiB |")
+	fmt.Println("|---|---:|---:|---:|")
+	med := make([]float64, len(tools))
+	rss := make([]float64, len(tools))
+	for i, tl := range tools {
+		walls, rsses := split(samples[i])
+		med[i], rss[i] = percentile(walls, 50), percentile(rsses, 50)
+		fmt.Printf("| %s | %.1f | %.1f | %.1f |\n", tl.name, med[i], percentile(walls, 90), rss[i])
+	}
+	fmt.Println()
+	tr, rr := med[0]/med[1], rss[0]/rss[1]
+	fmt.Printf("- time ratio securekapi/kubelogin (median): **%.2f** (target ≤ %.1f: %s)\n", tr, timeTarget, verdict(tr, timeTarget))
+	fmt.Printf("- peak RSS ratio securekapi/kubelogin (median): **%.2f** (target ≤ %.1f: %s)\n", rr, rssTarget, verdict(rr, rssTarget))
+	fmt.Printf("- above the /bin/true floor: securekapi %.1f ms, kubelogin %.1f ms (ratio %.2f)\n\n", med[0]-med[2], med[1]-med[2], (med[0]-med[2])/(med[1]-med[2]))
+}
+
+func verdict(got, target float64) string {
+	if got <= target {
+		return "met"
+	}
+	return fmt.Sprintf("MISSED by %.0f%%", (got/target-1)*100)
+}
+
+func split(ss []sample) (walls, rss []float64) {
+	for _, s := range ss {
+		walls = append(walls, float64(s.wall.Microseconds())/1000)
+		rss = append(rss, float64(s.maxRSS)/1024)
+	}
+	return walls, rss
+}
+
+// percentile is the nearest-rank percentile (the median of an even count
+// is the mean of the middle two).
+func percentile(xs []float64, p int) float64 {
+	s := append([]float64(nil), xs...)
+	sort.Float64s(s)
+	if p == 50 && len(s)%2 == 0 {
+		return (s[len(s)/2-1] + s[len(s)/2]) / 2
+	}
+	rank := (p*len(s) + 99) / 100
+	if rank < 1 {
+		rank = 1
+	}
+	return s[rank-1]
+}
+
+// execArgs are the args after "credential" in the exec stanza `use` wrote.
+func execArgs(ctx context.Context, se *stack.Session) ([]string, error) {
+	r := se.Kubectl(ctx, "config", "view", "-o", `jsonpath={.users[?(@.name=="securekapi-e2e")].user.exec.args}`)
+	var args []string
+	if err := json.Unmarshal([]byte(r.Stdout), &args); err != nil || len(args) < 2 || args[0] != "credential" {
+		return nil, fmt.Errorf("exec args of user securekapi-e2e: %v %q %s", err, r.Stdout, r.Stderr)
+	}
+	return args[1:], nil
+}
+
+func hasPair(args []string, k, v string) bool {
+	for i := 0; i+1 < len(args); i++ {
+		if args[i] == k && args[i+1] == v {
+			return true
+		}
+	}
+	return false
+}
+
+// countTokenFiles counts files under dir that hold an ID token.
+func countTokenFiles(dir string) int {
+	n := 0
+	_ = filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			if data, err := os.ReadFile(path); err == nil && strings.Contains(string(data), "id_token") {
+				n++
+			}
+		}
+		return nil
+	})
+	return n
+}
+
+// browserLogins counts the logins the test browser completed.
+func browserLogins(se *stack.Session) int {
+	data, _ := os.ReadFile(filepath.Join(se.Dir, "browser.log"))
+	return strings.Count(string(data), "completed login")
+}
+
+func printMachine(ctx context.Context, se *stack.Session, kubelogin string) {
+	cpu := "unknown"
+	if data, err := os.ReadFile("/proc/cpuinfo"); err == nil {
+		for _, line := range strings.Split(string(data), "\n") {
+			if k, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(k) == "model name" {
+				cpu = strings.TrimSpace(v)
+				break
+			}
+		}
+	}
+	kernel, _ := os.ReadFile("/proc/sys/kernel/osrelease")
+	goVersion := runtime.Version()
+	if out, err := exec.CommandContext(ctx, "go", "version").Output(); err == nil {
+		goVersion = strings.TrimSpace(string(out))
+	}
+	first := func(r stack.Result) string {
+		line, _, _ := strings.Cut(strings.TrimSpace(r.Stdout+r.Stderr), "\n")
+		return line
+	}
+	fmt.Println("Machine:")
+	fmt.Printf("- nproc: %d\n", runtime.NumCPU())
+	fmt.Printf("- CPU: %s\n", cpu)
+	fmt.Printf("- kernel: %s %s\n", runtime.GOOS, strings.TrimSpace(string(kernel)))
+	fmt.Printf("- go: %s\n", goVersion)
+	fmt.Printf("- securekapi: %s (%s)\n", first(se.Securekapi(ctx, "version")), se.Plugin)
+	fmt.Printf("- kubelogin: %s (%s)\n", first(se.Run(ctx, kubelogin, "version")), kubelogin)
+	fmt.Println()
+}
