@@ -2,10 +2,8 @@ package localproxy
 
 import (
 	"context"
-	"encoding/base64"
 	"fmt"
 	"net"
-	"time"
 )
 
 // Dial opens a tunnel to target through the proxy exactly as kubectl does:
@@ -19,20 +17,5 @@ func (p *Proxy) Dial(ctx context.Context, target string) (net.Conn, error) {
 	if err != nil {
 		return nil, fmt.Errorf("dial the loopback proxy: %w", err)
 	}
-	conn.SetDeadline(deadlineOf(ctx))
-	stop := context.AfterFunc(ctx, func() { conn.SetDeadline(time.Unix(1, 0)) })
-	auth := "Proxy-Authorization: Basic " + base64.StdEncoding.EncodeToString([]byte(proxyUser+":"+p.cfg.Credential)) + "\r\n"
-	early, err := sendConnect(conn, target, auth, "the loopback proxy")
-	if !stop() && err == nil {
-		err = ctx.Err()
-	}
-	if err != nil {
-		conn.Close()
-		return nil, err
-	}
-	conn.SetDeadline(time.Time{})
-	if len(early) > 0 {
-		return &prefixedConn{Conn: conn, prefix: early}, nil
-	}
-	return conn, nil
+	return connectOver(ctx, conn, target, basicProxyAuth(proxyUser, p.cfg.Credential), "the loopback proxy")
 }

@@ -170,14 +170,25 @@ func (p *Proxy) dialViaProxy(ctx context.Context, proxyURL *url.URL, addr string
 	if err != nil {
 		return nil, fmt.Errorf("dial: %w", err)
 	}
-	conn.SetDeadline(deadlineOf(ctx))
-	stop := context.AfterFunc(ctx, func() { conn.SetDeadline(time.Unix(1, 0)) })
 	var auth string
 	if u := proxyURL.User; u != nil {
 		pass, _ := u.Password()
-		auth = "Proxy-Authorization: Basic " + base64.StdEncoding.EncodeToString([]byte(u.Username()+":"+pass)) + "\r\n"
+		auth = basicProxyAuth(u.Username(), pass)
 	}
-	early, err := sendConnect(conn, addr, auth, "proxy")
+	return connectOver(ctx, conn, addr, auth, "proxy")
+}
+
+// basicProxyAuth is a Proxy-Authorization header line.
+func basicProxyAuth(user, pass string) string {
+	return "Proxy-Authorization: Basic " + base64.StdEncoding.EncodeToString([]byte(user+":"+pass)) + "\r\n"
+}
+
+// connectOver asks the HTTP proxy at the other end of conn to CONNECT to
+// target, bounded by ctx, and returns the tunnel (closing conn on failure).
+func connectOver(ctx context.Context, conn net.Conn, target, auth, who string) (net.Conn, error) {
+	conn.SetDeadline(deadlineOf(ctx))
+	stop := context.AfterFunc(ctx, func() { conn.SetDeadline(time.Unix(1, 0)) })
+	early, err := sendConnect(conn, target, auth, who)
 	if !stop() && err == nil {
 		err = ctx.Err()
 	}
