@@ -134,17 +134,7 @@ func (o *DoctorOptions) Run(ctx context.Context) error {
 }
 
 func (o *DoctorOptions) print(checks []Check) error {
-	switch o.Output {
-	case "json":
-		enc := json.NewEncoder(o.Out)
-		enc.SetIndent("", "  ")
-		return enc.Encode(checks)
-	case "yaml":
-		b, err := yaml.Marshal(checks)
-		if err != nil {
-			return err
-		}
-		_, err = o.Out.Write(b)
+	if done, err := writeStructured(o.Out, o.Output, checks); done {
 		return err
 	}
 	color := isTerminal(o.Out) && o.Getenv("NO_COLOR") == ""

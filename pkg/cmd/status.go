@@ -1,7 +1,6 @@
 package cmd
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"sort"
@@ -11,7 +10,6 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
-	"sigs.k8s.io/yaml"
 
 	"github.com/securekapi/securekapi/pkg/credential"
 	"github.com/securekapi/securekapi/pkg/credential/tokencache"
@@ -128,17 +126,7 @@ func (o *StatusOptions) fill(row *ClusterStatus, store tokencache.Store, a *Acce
 }
 
 func (o *StatusOptions) print(rows []ClusterStatus) error {
-	switch o.Output {
-	case "json":
-		enc := json.NewEncoder(o.Out)
-		enc.SetIndent("", "  ")
-		return enc.Encode(rows)
-	case "yaml":
-		b, err := yaml.Marshal(rows)
-		if err != nil {
-			return err
-		}
-		_, err = o.Out.Write(b)
+	if done, err := writeStructured(o.Out, o.Output, rows); done {
 		return err
 	}
 	if len(rows) == 0 {

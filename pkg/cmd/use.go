@@ -3,7 +3,6 @@ package cmd
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"path/filepath"
@@ -12,7 +11,6 @@ import (
 	"github.com/spf13/cobra"
 	"k8s.io/apimachinery/pkg/runtime"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
-	"sigs.k8s.io/yaml"
 
 	"github.com/securekapi/securekapi/pkg/kubeconfig"
 	"github.com/securekapi/securekapi/pkg/profile"
@@ -231,17 +229,11 @@ func (o *UseOptions) list() error {
 	if err != nil {
 		return err
 	}
-	switch o.Output {
-	case "json":
-		enc := json.NewEncoder(o.Out)
-		enc.SetIndent("", "  ")
-		return enc.Encode(reg.Clusters)
-	case "yaml":
-		data, err := yaml.Marshal(reg.Clusters)
-		if err != nil {
-			return err
-		}
-		_, err = o.Out.Write(data)
+	clusters := reg.Clusters
+	if clusters == nil {
+		clusters = []profile.Cluster{} // [] rather than null for scripts
+	}
+	if done, err := writeStructured(o.Out, o.Output, clusters); done {
 		return err
 	}
 	if len(reg.Clusters) == 0 {
