@@ -25,12 +25,12 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/securekapi/securekapi/test/e2e/benchkit"
 	"github.com/securekapi/securekapi/test/e2e/stack"
 )
 
@@ -64,17 +64,12 @@ type tool struct {
 	token bool
 }
 
-type sample struct {
-	wall   time.Duration
-	maxRSS int64 // KiB
-}
-
 func run(n, warmup, traces int) error {
 	if os.Getenv("DBUS_SESSION_BUS_ADDRESS") == "" || os.Getenv("SECUREKAPI_REQUIRE_KEYRING") == "" {
 		return errors.New("run under scripts/with-keyring.sh: the keyring rows need a real Secret Service, and kubelogin must not write to your own keyring")
 	}
-	if _, err := os.Stat(gnuTime); err != nil {
-		return fmt.Errorf("%s (GNU time, for peak RSS): %w; apt-get install -y time", gnuTime, err)
+	if err := benchkit.RequireGNUTime(); err != nil {
+		return err
 	}
 	kubelogin := filepath.Join(os.Getenv("SECUREKAPI_TOOLS_BIN"), "kubelogin")
 	if _, err := os.Stat(kubelogin); err != nil {
@@ -254,8 +249,8 @@ func initTrace(ctx context.Context, t tool, runs int) error {
 
 // measure runs every tool warmup times, then n times interleaved, and
 // returns the samples per tool.
-func measure(ctx context.Context, tools []tool, n, warmup int) ([][]sample, error) {
-	out := make([][]sample, len(tools))
+func measure(ctx context.Context, tools []tool, n, warmup int) ([][]benchkit.Sample, error) {
+	out := make([][]benchkit.Sample, len(tools))
 	for i := 0; i < warmup+n; i++ {
 		for t, tl := range tools {
 			s, err := once(ctx, tl.bin, tl.args, tl.env, tl.token)
@@ -279,24 +274,10 @@ func measure(ctx context.Context, tools []tool, n, warmup int) ([][]sample, erro
 // of this (large) program would report at least the program's own RSS.
 // The wall time is taken around the whole wrapper; the /bin/true row,
 // wrapped the same way, is the floor that includes it.
-func once(ctx context.Context, bin string, args, env []string, token bool) (sample, error) {
-	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
-	defer cancel()
-	rssFile, err := os.CreateTemp("", "bench-rss-")
+func once(ctx context.Context, bin string, args, env []string, token bool) (benchkit.Sample, error) {
+	sm, stdout, stderr, err := benchkit.Measure(ctx, env, bin, args...)
 	if err != nil {
-		return sample{}, err
-	}
-	rssFile.Close()
-	defer os.Remove(rssFile.Name())
-	cmd := exec.CommandContext(ctx, gnuTime, append([]string{"-f", "%M", "-o", rssFile.Name(), bin}, args...)...)
-	cmd.Env = env
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	start := time.Now()
-	err = cmd.Run()
-	wall := time.Since(start)
-	if err != nil {
-		return sample{}, fmt.Errorf("%s: %v\nstderr:\n%s", bin, err, stderr.String())
+		return benchkit.Sample{}, err
 	}
 	if token {
 		var cred struct {
@@ -304,75 +285,29 @@ func once(ctx context.Context, bin string, args, env []string, token bool) (samp
 				Token string `json:"token"`
 			} `json:"status"`
 		}
-		if err := json.Unmarshal(stdout.Bytes(), &cred); err != nil || strings.Count(cred.Status.Token, ".") != 2 {
-			return sample{}, fmt.Errorf("%s: stdout is not an ExecCredential with a token (%v): %.200q\nstderr:\n%s", bin, err, stdout.String(), stderr.String())
+		if err := json.Unmarshal([]byte(stdout), &cred); err != nil || strings.Count(cred.Status.Token, ".") != 2 {
+			return benchkit.Sample{}, fmt.Errorf("%s: stdout is not an ExecCredential with a token (%v): %.200q\nstderr:\n%s", bin, err, stdout, stderr)
 		}
 	}
-	out, err := os.ReadFile(rssFile.Name())
-	if err != nil {
-		return sample{}, err
-	}
-	fields := strings.Fields(string(out))
-	if len(fields) == 0 {
-		return sample{}, fmt.Errorf("%s reported no peak RSS", gnuTime)
-	}
-	kib, err := strconv.ParseInt(fields[len(fields)-1], 10, 64)
-	if err != nil {
-		return sample{}, fmt.Errorf("%s peak RSS %q: %v", gnuTime, out, err)
-	}
-	return sample{wall: wall, maxRSS: kib}, nil
+	return sm, nil
 }
 
-// gnuTime measures a child's peak RSS (KiB, from wait4's rusage of a
-// child forked by a small process).
-const gnuTime = "/usr/bin/time"
-
-func report(kind string, tools []tool, samples [][]sample) {
+func report(kind string, tools []tool, samples [][]benchkit.Sample) {
 	fmt.Printf("## Store: %s\n\n", kind)
 	fmt.Println("| tool | median ms | p90 ms | median peak RSS MiB |")
 	fmt.Println("|---|---:|---:|---:|")
 	med := make([]float64, len(tools))
 	rss := make([]float64, len(tools))
 	for i, tl := range tools {
-		walls, rsses := split(samples[i])
-		med[i], rss[i] = percentile(walls, 50), percentile(rsses, 50)
-		fmt.Printf("| %s | %.1f | %.1f | %.1f |\n", tl.name, med[i], percentile(walls, 90), rss[i])
+		walls, rsses := benchkit.Split(samples[i])
+		med[i], rss[i] = benchkit.Percentile(walls, 50), benchkit.Percentile(rsses, 50)
+		fmt.Printf("| %s | %.1f | %.1f | %.1f |\n", tl.name, med[i], benchkit.Percentile(walls, 90), rss[i])
 	}
 	fmt.Println()
 	tr, rr := med[0]/med[1], rss[0]/rss[1]
-	fmt.Printf("- time ratio securekapi/kubelogin (median): **%.2f** (target ≤ %.1f: %s)\n", tr, timeTarget, verdict(tr, timeTarget))
-	fmt.Printf("- peak RSS ratio securekapi/kubelogin (median): **%.2f** (target ≤ %.1f: %s)\n", rr, rssTarget, verdict(rr, rssTarget))
+	fmt.Printf("- time ratio securekapi/kubelogin (median): **%.2f** (target ≤ %.1f: %s)\n", tr, timeTarget, benchkit.Verdict(tr, timeTarget))
+	fmt.Printf("- peak RSS ratio securekapi/kubelogin (median): **%.2f** (target ≤ %.1f: %s)\n", rr, rssTarget, benchkit.Verdict(rr, rssTarget))
 	fmt.Printf("- above the /bin/true floor: securekapi %.1f ms, kubelogin %.1f ms (ratio %.2f)\n\n", med[0]-med[2], med[1]-med[2], (med[0]-med[2])/(med[1]-med[2]))
-}
-
-func verdict(got, target float64) string {
-	if got <= target {
-		return "met"
-	}
-	return fmt.Sprintf("MISSED by %.0f%%", (got/target-1)*100)
-}
-
-func split(ss []sample) (walls, rss []float64) {
-	for _, s := range ss {
-		walls = append(walls, float64(s.wall.Microseconds())/1000)
-		rss = append(rss, float64(s.maxRSS)/1024)
-	}
-	return walls, rss
-}
-
-// percentile is the nearest-rank percentile (the median of an even count
-// is the mean of the middle two).
-func percentile(xs []float64, p int) float64 {
-	s := append([]float64(nil), xs...)
-	sort.Float64s(s)
-	if p == 50 && len(s)%2 == 0 {
-		return (s[len(s)/2-1] + s[len(s)/2]) / 2
-	}
-	rank := (p*len(s) + 99) / 100
-	if rank < 1 {
-		rank = 1
-	}
-	return s[rank-1]
 }
 
 // execArgs are the args after "credential" in the exec stanza `use` wrote.
@@ -415,30 +350,7 @@ func browserLogins(se *stack.Session) int {
 }
 
 func printMachine(ctx context.Context, se *stack.Session, kubelogin string) {
-	cpu := "unknown"
-	if data, err := os.ReadFile("/proc/cpuinfo"); err == nil {
-		for _, line := range strings.Split(string(data), "\n") {
-			if k, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(k) == "model name" {
-				cpu = strings.TrimSpace(v)
-				break
-			}
-		}
-	}
-	kernel, _ := os.ReadFile("/proc/sys/kernel/osrelease")
-	goVersion := runtime.Version()
-	if out, err := exec.CommandContext(ctx, "go", "version").Output(); err == nil {
-		goVersion = strings.TrimSpace(string(out))
-	}
-	first := func(r stack.Result) string {
-		line, _, _ := strings.Cut(strings.TrimSpace(r.Stdout+r.Stderr), "\n")
-		return line
-	}
-	fmt.Println("Machine:")
-	fmt.Printf("- nproc: %d\n", runtime.NumCPU())
-	fmt.Printf("- CPU: %s\n", cpu)
-	fmt.Printf("- kernel: %s %s\n", runtime.GOOS, strings.TrimSpace(string(kernel)))
-	fmt.Printf("- go: %s\n", goVersion)
-	fmt.Printf("- securekapi: %s (%s)\n", first(se.Securekapi(ctx, "version")), se.Plugin)
-	fmt.Printf("- kubelogin: %s (%s)\n", first(se.Run(ctx, kubelogin, "version")), kubelogin)
-	fmt.Println()
+	benchkit.PrintMachine(ctx,
+		fmt.Sprintf("securekapi: %s (%s)", benchkit.FirstLine(ctx, se.Plugin, "version"), se.Plugin),
+		fmt.Sprintf("kubelogin: %s (%s)", benchkit.FirstLine(ctx, kubelogin, "version"), kubelogin))
 }

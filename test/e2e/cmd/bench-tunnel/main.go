@@ -48,6 +48,7 @@ import (
 	"time"
 
 	"github.com/securekapi/securekapi/pkg/localproxy"
+	"github.com/securekapi/securekapi/test/e2e/benchkit"
 	"github.com/securekapi/securekapi/test/e2e/stack"
 )
 
@@ -826,38 +827,8 @@ func vmRSS(pid string) int64 {
 // ------------------------------------------------------------------ misc
 
 func printMachine(ctx context.Context) {
-	cpu := "unknown"
-	if data, err := os.ReadFile("/proc/cpuinfo"); err == nil {
-		for _, line := range strings.Split(string(data), "\n") {
-			if k, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(k) == "model name" {
-				cpu = strings.TrimSpace(v)
-				break
-			}
-		}
-	}
-	mem := "unknown"
-	if data, err := os.ReadFile("/proc/meminfo"); err == nil {
-		line, _, _ := strings.Cut(string(data), "\n")
-		mem = strings.Join(strings.Fields(strings.TrimPrefix(line, "MemTotal:")), " ")
-	}
-	kernel, _ := os.ReadFile("/proc/sys/kernel/osrelease")
-	first := func(name string, args ...string) string {
-		out, err := exec.CommandContext(ctx, name, args...).CombinedOutput()
-		if err != nil && len(out) == 0 {
-			return "unavailable: " + err.Error()
-		}
-		line, _, _ := strings.Cut(strings.TrimSpace(string(out)), "\n")
-		return line
-	}
 	fmt.Println("# bench-tunnel: kubectl through an mTLS access gateway")
 	fmt.Println()
-	fmt.Println("Machine:")
-	fmt.Printf("- nproc: %d, memory: %s\n", runtime.NumCPU(), mem)
-	fmt.Printf("- CPU: %s\n", cpu)
-	fmt.Printf("- kernel: %s %s\n", runtime.GOOS, strings.TrimSpace(string(kernel)))
-	fmt.Printf("- go: %s\n", first("go", "version"))
-	fmt.Printf("- kubectl: %s\n", first("kubectl", "version", "--client"))
-	fmt.Printf("- squid: %s\n", first("squid", "-v"))
 	stunnel := "unavailable"
 	if out, err := exec.CommandContext(ctx, "stunnel4", "-version").CombinedOutput(); err == nil || len(out) > 0 {
 		for _, line := range strings.Split(string(out), "\n") {
@@ -867,11 +838,15 @@ func printMachine(ctx context.Context) {
 			}
 		}
 	}
-	fmt.Printf("- stunnel: %s\n", stunnel)
-	if bin := os.Getenv("SECUREKAPI_BIN"); bin != "" {
-		fmt.Printf("- securekapi: %s (%s)\n", first(bin, "version"), bin)
+	extra := []string{
+		"kubectl: " + benchkit.FirstLine(ctx, "kubectl", "version", "--client"),
+		"squid: " + benchkit.FirstLine(ctx, "squid", "-v"),
+		"stunnel: " + stunnel,
 	}
-	fmt.Println()
+	if bin := os.Getenv("SECUREKAPI_BIN"); bin != "" {
+		extra = append(extra, fmt.Sprintf("securekapi: %s (%s)", benchkit.FirstLine(ctx, bin, "version"), bin))
+	}
+	benchkit.PrintMachine(ctx, extra...)
 }
 
 func median(d []time.Duration) time.Duration {

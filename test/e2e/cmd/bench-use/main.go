@@ -30,14 +30,12 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"runtime"
-	"sort"
-	"strconv"
 	"strings"
 	"time"
 
 	"k8s.io/client-go/tools/clientcmd"
 
+	"github.com/securekapi/securekapi/test/e2e/benchkit"
 	"github.com/securekapi/securekapi/test/e2e/stack"
 )
 
@@ -58,54 +56,20 @@ func main() {
 
 const timeTarget = 1.0 // securekapi use median / kubectl config use-context median
 
-// gnuTime reports a child's peak RSS. Go's own rusage for a child is
-// useless: children are started with clone(CLONE_VM|CLONE_VFORK), and Linux
-// charges the parent's resident set at exec time to the child's peak.
-const gnuTime = "/usr/bin/time"
-
-type sample struct {
-	wall   time.Duration
-	maxRSS int64 // KiB
-}
-
 type runner struct {
 	env []string
-	dir string
 }
 
-// once runs bin under GNU time and returns its wall time and peak RSS.
-func (r runner) once(ctx context.Context, bin string, args ...string) (sample, string, error) {
-	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
-	defer cancel()
-	rssFile := filepath.Join(r.dir, "rss")
-	cmd := exec.CommandContext(ctx, gnuTime, append([]string{"-f", "%M", "-o", rssFile, bin}, args...)...)
-	cmd.Env = r.env
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	start := time.Now()
-	err := cmd.Run()
-	wall := time.Since(start)
-	if err != nil {
-		return sample{}, "", fmt.Errorf("%s %s: %v\n%s%s", bin, strings.Join(args, " "), err, stdout.String(), stderr.String())
-	}
-	out, err := os.ReadFile(rssFile)
-	if err != nil {
-		return sample{}, "", err
-	}
-	fields := strings.Fields(string(out))
-	if len(fields) == 0 {
-		return sample{}, "", fmt.Errorf("%s reported no peak RSS", gnuTime)
-	}
-	kib, err := strconv.ParseInt(fields[len(fields)-1], 10, 64)
-	if err != nil {
-		return sample{}, "", fmt.Errorf("peak RSS %q: %v", out, err)
-	}
-	return sample{wall: wall, maxRSS: kib}, stderr.String(), nil
+// once runs bin under GNU time and returns its wall time, peak RSS and
+// stderr.
+func (r runner) once(ctx context.Context, bin string, args ...string) (benchkit.Sample, string, error) {
+	sm, _, stderr, err := benchkit.Measure(ctx, r.env, bin, args...)
+	return sm, stderr, err
 }
 
 func run(n, warmup, contexts int) error {
-	if _, err := os.Stat(gnuTime); err != nil {
-		return fmt.Errorf("%s (GNU time, for peak RSS): %w; apt-get install -y time", gnuTime, err)
+	if err := benchkit.RequireGNUTime(); err != nil {
+		return err
 	}
 	ctx := context.Background()
 	startCtx, cancel := context.WithTimeout(ctx, 3*time.Minute)
@@ -159,8 +123,8 @@ func run(n, warmup, contexts int) error {
 		contexts, contexts, contexts, float64(st.Size())/(1<<20))
 	fmt.Printf("Runs: %d timed per tool, interleaved (securekapi, kubectl, ...), after %d warm-up runs each; every run switches, and the current context is checked after it.\n\n", n, warmup)
 
-	r := runner{env: se.Environ(), dir: dir}
-	var ska, kc []sample
+	r := runner{env: se.Environ()}
+	var ska, kc []benchkit.Sample
 	for i := 0; i < warmup+n; i++ {
 		target := []string{"e2e", "e2e-b"}[i%2]
 		sm, stderr, err := r.once(ctx, se.Plugin, "use", target)
@@ -191,21 +155,21 @@ func run(n, warmup, contexts int) error {
 
 	fmt.Println("| tool | median ms | p90 ms | median peak RSS MiB |")
 	fmt.Println("|---|---:|---:|---:|")
-	sw, srss := split(ska)
-	kw, krss := split(kc)
-	fmt.Printf("| kubectl-securekapi use e2e / e2e-b (live endpoint check) | %.1f | %.1f | %.1f |\n", percentile(sw, 50), percentile(sw, 90), percentile(srss, 50))
-	fmt.Printf("| kubectl config use-context ctx-1 / ctx-2 | %.1f | %.1f | %.1f |\n", percentile(kw, 50), percentile(kw, 90), percentile(krss, 50))
+	sw, srss := benchkit.Split(ska)
+	kw, krss := benchkit.Split(kc)
+	fmt.Printf("| kubectl-securekapi use e2e / e2e-b (live endpoint check) | %.1f | %.1f | %.1f |\n", benchkit.Percentile(sw, 50), benchkit.Percentile(sw, 90), benchkit.Percentile(srss, 50))
+	fmt.Printf("| kubectl config use-context ctx-1 / ctx-2 | %.1f | %.1f | %.1f |\n", benchkit.Percentile(kw, 50), benchkit.Percentile(kw, 90), benchkit.Percentile(krss, 50))
 	fmt.Println()
-	tr := percentile(sw, 50) / percentile(kw, 50)
-	fmt.Printf("- time ratio securekapi/kubectl (median): **%.2f** (target ≤ %.1f: %s)\n", tr, timeTarget, verdict(tr, timeTarget))
-	fmt.Printf("- peak RSS ratio securekapi/kubectl (median): %.2f (informative)\n", percentile(srss, 50)/percentile(krss, 50))
+	tr := benchkit.Percentile(sw, 50) / benchkit.Percentile(kw, 50)
+	fmt.Printf("- time ratio securekapi/kubectl (median): **%.2f** (target ≤ %.1f: %s)\n", tr, timeTarget, benchkit.Verdict(tr, timeTarget))
+	fmt.Printf("- peak RSS ratio securekapi/kubectl (median): %.2f (informative)\n", benchkit.Percentile(srss, 50)/benchkit.Percentile(krss, 50))
 	fmt.Println("- the kubeconfig still holds every context, cluster and user, CA data unchanged")
 	fmt.Println()
 
 	// Plugin dispatch: what `kubectl securekapi ...` adds over running the
 	// plugin binary directly (kubectl starts, finds the plugin on PATH,
 	// execs it). Informative; the numbers above call the binary directly.
-	var viaKubectl, direct []sample
+	var viaKubectl, direct []benchkit.Sample
 	for i := 0; i < 2+5; i++ {
 		a, _, err := r.once(ctx, "kubectl", "securekapi", "version")
 		if err != nil {
@@ -219,10 +183,10 @@ func run(n, warmup, contexts int) error {
 			viaKubectl, direct = append(viaKubectl, a), append(direct, b)
 		}
 	}
-	vw, _ := split(viaKubectl)
-	dw, _ := split(direct)
+	vw, _ := benchkit.Split(viaKubectl)
+	dw, _ := benchkit.Split(direct)
 	fmt.Printf("Plugin dispatch (informative, median of 5): `kubectl securekapi version` %.1f ms vs `kubectl-securekapi version` %.1f ms: kubectl adds %.1f ms per call.\n\n",
-		percentile(vw, 50), percentile(dw, 50), percentile(vw, 50)-percentile(dw, 50))
+		benchkit.Percentile(vw, 50), benchkit.Percentile(dw, 50), benchkit.Percentile(vw, 50)-benchkit.Percentile(dw, 50))
 	return nil
 }
 
@@ -324,62 +288,9 @@ func fakeJWT(i int) string {
 	return header + "." + claims + "." + enc.EncodeToString(sig)
 }
 
-func verdict(got, target float64) string {
-	if got <= target {
-		return "met"
-	}
-	return fmt.Sprintf("MISSED by %.0f%%", (got/target-1)*100)
-}
-
-func split(ss []sample) (walls, rss []float64) {
-	for _, s := range ss {
-		walls = append(walls, float64(s.wall.Microseconds())/1000)
-		rss = append(rss, float64(s.maxRSS)/1024)
-	}
-	return walls, rss
-}
-
-// percentile is the nearest-rank percentile (the median of an even count
-// is the mean of the middle two).
-func percentile(xs []float64, p int) float64 {
-	s := append([]float64(nil), xs...)
-	sort.Float64s(s)
-	if p == 50 && len(s)%2 == 0 {
-		return (s[len(s)/2-1] + s[len(s)/2]) / 2
-	}
-	rank := (p*len(s) + 99) / 100
-	if rank < 1 {
-		rank = 1
-	}
-	return s[rank-1]
-}
-
 func printMachine(ctx context.Context, se *stack.Session) {
-	cpu := "unknown"
-	if data, err := os.ReadFile("/proc/cpuinfo"); err == nil {
-		for _, line := range strings.Split(string(data), "\n") {
-			if k, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(k) == "model name" {
-				cpu = strings.TrimSpace(v)
-				break
-			}
-		}
-	}
-	kernel, _ := os.ReadFile("/proc/sys/kernel/osrelease")
-	goVersion := runtime.Version()
-	if out, err := exec.CommandContext(ctx, "go", "version").Output(); err == nil {
-		goVersion = strings.TrimSpace(string(out))
-	}
-	first := func(r stack.Result) string {
-		line, _, _ := strings.Cut(strings.TrimSpace(r.Stdout+r.Stderr), "\n")
-		return line
-	}
 	kubectl, _ := exec.LookPath("kubectl")
-	fmt.Println("Machine:")
-	fmt.Printf("- nproc: %d\n", runtime.NumCPU())
-	fmt.Printf("- CPU: %s\n", cpu)
-	fmt.Printf("- kernel: %s %s\n", runtime.GOOS, strings.TrimSpace(string(kernel)))
-	fmt.Printf("- go: %s\n", goVersion)
-	fmt.Printf("- securekapi: %s (%s)\n", first(se.Securekapi(ctx, "version")), se.Plugin)
-	fmt.Printf("- kubectl: %s (%s)\n", first(se.Kubectl(ctx, "version", "--client")), kubectl)
-	fmt.Println()
+	benchkit.PrintMachine(ctx,
+		fmt.Sprintf("securekapi: %s (%s)", benchkit.FirstLine(ctx, se.Plugin, "version"), se.Plugin),
+		fmt.Sprintf("kubectl: %s (%s)", benchkit.FirstLine(ctx, "kubectl", "version", "--client"), kubectl))
 }
