@@ -67,6 +67,9 @@ func (snap *snapshot) apply(mutate func(cfg *api.Config) error, explicit bool) (
 	if err := mutate(want); err != nil {
 		return nil, err
 	}
+	for _, f := range snap.files {
+		f.orig = f.cfg.DeepCopy()
+	}
 	if err := (&plan{files: snap.files, explicit: explicit}).apply(start, want); err != nil {
 		return nil, err
 	}
@@ -98,15 +101,10 @@ func (snap *snapshot) changes() ([]Change, error) {
 	return out, nil
 }
 
+// sameContent reports whether after serializes the file's config as it was
+// read, so a file "changed" back to what it held is not rewritten.
 func sameContent(f *fileState, after []byte) (bool, error) {
-	orig := api.NewConfig()
-	if f.exists {
-		var err error
-		if orig, err = parse(f.path, f.before); err != nil {
-			return false, err
-		}
-	}
-	canonical, err := clientcmd.Write(*orig)
+	canonical, err := clientcmd.Write(*f.orig)
 	if err != nil {
 		return false, fmt.Errorf("serialize kubeconfig %s: %w", f.path, err)
 	}

@@ -95,7 +95,10 @@ type fileState struct {
 	before []byte
 	exists bool
 	cfg    *api.Config // parsed from before; Modify edits it in place
-	dirty  bool
+	// orig is cfg as parsed, kept by Modify before editing so the result
+	// can be compared without parsing the file again.
+	orig  *api.Config
+	dirty bool
 }
 
 // snapshot is every file in precedence order, read once.
