@@ -396,7 +396,7 @@ func (o *DoctorOptions) checkTunnel(ctx context.Context, st *doctorState) Check 
 		return fail("check the tunnel settings: `kubectl securekapi add "+c.Name+" --tunnel-...`", "%v", err)
 	}
 	st.cleanup = append(st.cleanup, func() { stopTunnel(p) })
-	target, err := endpointTarget(c.Server)
+	target, err := trust.Endpoint{URL: c.Server}.Address()
 	if err != nil {
 		return fail("kubectl securekapi add "+c.Name, "%v", err)
 	}

@@ -6,7 +6,6 @@ import (
 	"crypto/x509"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -18,24 +17,12 @@ import (
 	"github.com/securekapi/securekapi/pkg/kubeconfig"
 	"github.com/securekapi/securekapi/pkg/localproxy"
 	"github.com/securekapi/securekapi/pkg/profile"
+	"github.com/securekapi/securekapi/pkg/trust"
 )
 
 // shutdownGrace is how long open streams (watches, logs -f) get to finish
 // when a tunnel stops.
 const shutdownGrace = 5 * time.Second
-
-// endpointTarget is the host:port kubectl CONNECTs to for a cluster.
-func endpointTarget(server string) (string, error) {
-	u, err := url.Parse(server)
-	if err != nil || u.Host == "" {
-		return "", fmt.Errorf("server %q is not a URL", server)
-	}
-	port := u.Port()
-	if port == "" {
-		port = "443"
-	}
-	return net.JoinHostPort(u.Hostname(), port), nil
-}
 
 // startTunnel starts the loopback proxy for a cluster's tunnel settings.
 // Gateway failures are logged on stderr at warn level (kubectl only shows
@@ -62,7 +49,7 @@ func startTunnel(ctx context.Context, g *GlobalOptions, c *profile.Cluster, list
 			return nil, fmt.Errorf("tunnel CA for %s holds no PEM certificates; check --tunnel-ca-file", c.Name)
 		}
 	}
-	target, err := endpointTarget(c.Server)
+	target, err := trust.Endpoint{URL: c.Server}.Address()
 	if err != nil {
 		return nil, err
 	}
@@ -126,13 +113,18 @@ func tunnelKubeconfig(g *GlobalOptions, name string, proxyURL *url.URL) (dir, pa
 	return dir, path, nil
 }
 
-// registeredCluster loads a cluster from the registry.
-func registeredCluster(g *GlobalOptions, name string) (*profile.Cluster, error) {
+// loadRegistry reads the user's registry of clusters.
+func loadRegistry(g *GlobalOptions) (*profile.Profile, error) {
 	path, err := profile.DefaultRegistryPath(g.Getenv)
 	if err != nil {
 		return nil, err
 	}
-	reg, err := (&profile.Registry{Path: path}).Load()
+	return (&profile.Registry{Path: path}).Load()
+}
+
+// registeredCluster loads a cluster from the registry.
+func registeredCluster(g *GlobalOptions, name string) (*profile.Cluster, error) {
+	reg, err := loadRegistry(g)
 	if err != nil {
 		return nil, err
 	}

@@ -269,11 +269,7 @@ func completeClusterName(g *GlobalOptions) cobra.CompletionFunc {
 // registeredNames lists the registered cluster names, or none when the
 // registry cannot be read (completion must never fail loudly).
 func registeredNames(g *GlobalOptions) []string {
-	path, err := profile.DefaultRegistryPath(g.Getenv)
-	if err != nil {
-		return nil
-	}
-	reg, err := (&profile.Registry{Path: path}).Load()
+	reg, err := loadRegistry(g)
 	if err != nil {
 		return nil
 	}
