@@ -65,9 +65,12 @@ type Request struct {
 // Token returns a usable token set, refreshing or logging in as needed.
 func (m *Manager) Token(ctx context.Context, r Request) (*tokencache.TokenSet, error) {
 	key := KeyFor(r.Settings)
-	if ts := m.cached(key, r.Settings); ts != nil {
-		m.Log.Debug("using cached token", "store", m.Store.Kind(), "expires", ts.Expiry)
-		return ts, nil
+	ts, err := m.cached(key, r.Settings)
+	if err != nil || ts != nil {
+		if ts != nil {
+			m.Log.Debug("using cached token", "store", m.Store.Kind(), "expires", ts.Expiry)
+		}
+		return ts, err
 	}
 	// Refresh tokens rotate: two processes refreshing at once would burn
 	// each other's. Serialize per key, and re-read after taking the lock,
@@ -77,9 +80,11 @@ func (m *Manager) Token(ctx context.Context, r Request) (*tokencache.TokenSet, e
 		return nil, err
 	}
 	defer unlock()
-	if ts := m.cached(key, r.Settings); ts != nil {
-		m.Log.Debug("another process refreshed the token while we waited")
-		return ts, nil
+	if ts, err := m.cached(key, r.Settings); err != nil || ts != nil {
+		if ts != nil {
+			m.Log.Debug("another process refreshed the token while we waited")
+		}
+		return ts, err
 	}
 	stale, _ := m.Store.Get(key)
 	var provider *oidc.Provider
@@ -145,22 +150,27 @@ func (m *Manager) save(key tokencache.Key, t *oidc.Tokens) (*tokencache.TokenSet
 
 // cached returns the stored token set when its ID token is still usable. A
 // corrupt entry, or one whose token is garbage, for another issuer or
-// audience, or expired, is not returned; a corrupt one is deleted.
-func (m *Manager) cached(key tokencache.Key, s oidc.Settings) *tokencache.TokenSet {
+// audience, or expired, is not returned; a corrupt one is deleted. A store
+// that cannot be read (a locked or hung keyring) is an error, not an empty
+// cache: otherwise the user would be told to log in, and the login would
+// fail on the same store.
+func (m *Manager) cached(key tokencache.Key, s oidc.Settings) (*tokencache.TokenSet, error) {
 	ts, err := m.Store.Get(key)
-	if errors.Is(err, tokencache.ErrCorrupt) {
+	switch {
+	case errors.Is(err, tokencache.ErrCorrupt):
 		m.Log.Debug("discarding a corrupt cache entry", "store", m.Store.Kind())
 		_ = m.Store.Delete(key)
-		return nil
-	}
-	if err != nil || ts == nil {
-		return nil
+		return nil, nil
+	case errors.Is(err, tokencache.ErrNotFound) || (err == nil && ts == nil):
+		return nil, nil
+	case err != nil:
+		return nil, err // the store's error names the entry and the way out
 	}
 	if reason := m.unusable(ts, s); reason != "" {
 		m.Log.Debug("cached token not usable", "reason", reason)
-		return nil
+		return nil, nil
 	}
-	return ts
+	return ts, nil
 }
 
 func (m *Manager) unusable(ts *tokencache.TokenSet, s oidc.Settings) string {

@@ -31,6 +31,7 @@ type memStore struct {
 	entries map[string]*tokencache.TokenSet
 	corrupt map[string]bool
 	deleted []string
+	getErr  error // e.g. a locked keyring
 }
 
 func newMemStore() *memStore {
@@ -44,6 +45,9 @@ func (s *memStore) Location() string { return "test memory" }
 func (s *memStore) Get(k tokencache.Key) (*tokencache.TokenSet, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.getErr != nil {
+		return nil, s.getErr
+	}
 	if s.corrupt[keyString(k)] {
 		return nil, fmt.Errorf("entry: %w", tokencache.ErrCorrupt)
 	}
@@ -200,6 +204,28 @@ func TestProviderDownDuringRefresh(t *testing.T) {
 	// A provider outage must not throw away a refresh token that may work later.
 	if ts, _ := h.store.Get(KeyFor(settings())); ts == nil || ts.RefreshToken == "" {
 		t.Fatal("refresh token dropped because the provider was down")
+	}
+}
+
+// A store that cannot be read is reported as such: telling the user to log
+// in would only fail again on the same store, and an interactive login must
+// not start.
+func TestUnreadableStoreIsAnErrorNotALogin(t *testing.T) {
+	h := newHarness(t, func() (*oidc.Provider, error) { return nil, nil })
+	h.manager.Login = func(context.Context, *oidc.Provider) (*oidc.Tokens, error) {
+		h.logins++
+		return nil, errors.New("unexpected")
+	}
+	h.store.getErr = errors.New("read keyring entry 0abc (service securekapi): Cannot create an item in a locked collection; if the keyring is locked or unavailable, unlock it or use --token-cache file")
+	for _, interactive := range []bool{false, true} {
+		_, err := h.manager.Token(t.Context(), request(interactive))
+		var login *ErrLoginRequired
+		if err == nil || errors.As(err, &login) || !strings.Contains(err.Error(), "locked collection") || !strings.Contains(err.Error(), "--token-cache file") {
+			t.Fatalf("interactive=%v: Token() = %v, want the store's error", interactive, err)
+		}
+	}
+	if h.logins != 0 || h.discovers != 0 {
+		t.Fatalf("%d logins and %d discoveries with an unreadable store", h.logins, h.discovers)
 	}
 }
 

@@ -3,6 +3,7 @@ package tokencache
 import (
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	gokeyring "github.com/zalando/go-keyring"
@@ -18,6 +19,7 @@ type fakeKeyring struct {
 	setErr  func(user, password string) error
 	hang    bool
 	lastSvc string
+	gets    atomic.Int64
 }
 
 func newFakeKeyring() *fakeKeyring {
@@ -25,6 +27,7 @@ func newFakeKeyring() *fakeKeyring {
 }
 
 func (f *fakeKeyring) Get(service, user string) (string, error) {
+	f.gets.Add(1)
 	if f.hang {
 		time.Sleep(time.Hour)
 	}

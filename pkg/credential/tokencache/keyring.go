@@ -76,6 +76,16 @@ func fileExists(path string) bool {
 	return err == nil
 }
 
+// EntrySize is one entry's share of a token set on this OS.
+func (systemKeyring) EntrySize() int {
+	switch runtime.GOOS {
+	case "darwin", "windows":
+		return DefaultChunkSize
+	default:
+		return secretServiceEntrySize
+	}
+}
+
 // String names the backend for Location.
 func (systemKeyring) String() string {
 	switch runtime.GOOS {
@@ -98,12 +108,31 @@ func mapKeyringErr(err error) error {
 // DefaultService is the keyring service name entries are filed under.
 const DefaultService = "securekapi"
 
-// DefaultChunkSize is how many bytes of JSON go into one keyring entry.
-// Windows caps a credential blob at 2560 bytes and macOS caps the whole
-// `security` command (service, account, base64 of the secret) at 4096;
-// 1024 bytes plus a ~100-byte header stays well under both, while a typical
-// token set (1-3 KB) still needs only two or three entries.
-const DefaultChunkSize = 1024
+// DefaultChunkSize is how many bytes of JSON go into one keyring entry when
+// the keyring does not say (see entrySizer). Windows caps a credential blob
+// at 2560 bytes and macOS caps the whole `security` command (service,
+// account, base64 of the secret) at 4096; 2048 bytes plus a ~110-byte header
+// stays under both, and a typical token set (1-3 KB) needs one or two
+// entries.
+const DefaultChunkSize = 2048
+
+// secretServiceEntrySize is the chunk size on the Secret Service, which has
+// no size limit of its own: every token set fits one entry, so a read is one
+// lookup. Each lookup is half a dozen D-Bus round trips, on every kubectl
+// call.
+const secretServiceEntrySize = 1 << 20
+
+// entrySizer is a keyring that knows how much one entry should carry.
+type entrySizer interface{ EntrySize() int }
+
+// entrySize is kr's chunk size: its own when it knows, else the portable
+// default.
+func entrySize(kr Keyring) int {
+	if s, ok := kr.(entrySizer); ok && s.EntrySize() > 0 {
+		return s.EntrySize()
+	}
+	return DefaultChunkSize
+}
 
 // indexAccount lists the stored key IDs, because keyrings cannot be
 // enumerated portably.
@@ -113,10 +142,11 @@ const indexAccount = "index"
 type KeyringStore struct {
 	Keyring   Keyring
 	Service   string // default DefaultService
-	ChunkSize int    // default DefaultChunkSize
+	ChunkSize int    // default: what the keyring says, else DefaultChunkSize
 }
 
-// NewKeyringStore returns a store with the default service and chunk size.
+// NewKeyringStore returns a store with the default service and the
+// keyring's chunk size.
 func NewKeyringStore(kr Keyring) *KeyringStore { return &KeyringStore{Keyring: kr} }
 
 func (s *KeyringStore) Kind() string { return "keyring" }
@@ -234,7 +264,7 @@ func (s *KeyringStore) updateIndex(change func([]string) []string) error {
 func (s *KeyringStore) chunks() *chunkedKeyring {
 	size := s.ChunkSize
 	if size <= 0 {
-		size = DefaultChunkSize
+		size = entrySize(s.Keyring)
 	}
 	return &chunkedKeyring{kr: s.Keyring, service: s.service(), size: size}
 }

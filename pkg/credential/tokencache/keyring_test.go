@@ -2,6 +2,7 @@ package tokencache
 
 import (
 	"errors"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -38,11 +39,63 @@ func TestKeyringStoreRoundTripsLargeTokenSet(t *testing.T) {
 	if got.Key().ID() != testKey.ID() {
 		t.Fatal("stored token set does not carry its key")
 	}
-	if n := len(kr.accounts(testKey.ID())); n < 10 {
-		t.Fatalf("a 10 KB set should need at least 10 entries, got %d", n)
+	if n := len(kr.accounts(testKey.ID())); n < 5 {
+		t.Fatalf("a 10 KB set should need at least 5 entries of %d bytes, got %d", DefaultChunkSize, n)
 	}
 	if kr.lastSvc != DefaultService {
 		t.Fatalf("service = %q", kr.lastSvc)
+	}
+}
+
+// A keyring that takes any size (the Secret Service) gets one entry per
+// token set, and entries written with another chunk size (an older
+// securekapi, or another OS's default) still read back.
+func TestKeyringStoreChunkSizeFollowsTheKeyring(t *testing.T) {
+	kr := &sizedKeyring{fakeKeyring: newFakeKeyring(), size: 1 << 20}
+	kr.limit = 1 << 20
+	want := bigTokenSet(10 << 10)
+	old := &KeyringStore{Keyring: kr, ChunkSize: 1024}
+	if err := old.Put(testKey, want); err != nil {
+		t.Fatal(err)
+	}
+	s := NewKeyringStore(kr)
+	got, err := s.Get(testKey)
+	if err != nil || got.RefreshToken != want.RefreshToken {
+		t.Fatalf("reading 1 KiB chunks with a 1 MiB store: %v", err)
+	}
+	if err := s.Put(testKey, want); err != nil {
+		t.Fatal(err)
+	}
+	if left := kr.accounts(testKey.ID()); len(left) != 1 {
+		t.Fatalf("want one entry on a keyring without a size limit, got %v", left)
+	}
+	before := kr.gets.Load()
+	if _, err := s.Get(testKey); err != nil {
+		t.Fatal(err)
+	}
+	if n := kr.gets.Load() - before; n != 1 {
+		t.Fatalf("Get made %d reads, want 1", n)
+	}
+}
+
+type sizedKeyring struct {
+	*fakeKeyring
+	size int
+}
+
+func (k *sizedKeyring) EntrySize() int { return k.size }
+
+func TestSystemKeyringEntrySize(t *testing.T) {
+	got := SystemKeyring().(entrySizer).EntrySize()
+	switch runtime.GOOS {
+	case "darwin", "windows":
+		if got != DefaultChunkSize {
+			t.Fatalf("EntrySize = %d on %s", got, runtime.GOOS)
+		}
+	default:
+		if got < 64<<10 {
+			t.Fatalf("EntrySize = %d on the Secret Service; token sets should fit one entry", got)
+		}
 	}
 }
 
@@ -96,7 +149,7 @@ func TestKeyringStoreDetectsDamage(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			kr := newFakeKeyring()
-			s := NewKeyringStore(kr)
+			s := &KeyringStore{Keyring: kr, ChunkSize: 1024} // at least four chunks to damage
 			if err := s.Put(testKey, bigTokenSet(5000)); err != nil {
 				t.Fatal(err)
 			}

@@ -30,19 +30,15 @@ func ParseSelection(s string) (Selection, error) {
 	return "", fmt.Errorf("unknown token cache %q: use auto (OS keyring, else files), keyring, file or none", s)
 }
 
-// DefaultProbeTimeout bounds the keyring probe. D-Bus calls can hang for
-// minutes when no Secret Service answers; a credential plugin must not.
-const DefaultProbeTimeout = 3 * time.Second
-
 // probeAccount is read (never written) to see whether the keyring answers.
 const probeAccount = "probe"
 
 // OpenOptions are the outside world Open works with.
 type OpenOptions struct {
-	Keyring      Keyring       // nil means no keyring on this machine
-	Service      string        // keyring service; default DefaultService
-	FileDir      string        // directory for the file store
-	ProbeTimeout time.Duration // default DefaultProbeTimeout
+	Keyring Keyring       // nil means no keyring on this machine
+	Service string        // keyring service; default DefaultService
+	FileDir string        // directory for the file store
+	Timeout time.Duration // per keyring call; default DefaultKeyringTimeout
 }
 
 // Notice is a one-time message for stderr, e.g. that tokens went to files
@@ -50,8 +46,9 @@ type OpenOptions struct {
 type Notice string
 
 // Open returns the selected store. "auto" prefers the keyring and falls back
-// to files with a Notice; an explicit "keyring" that does not answer is an
-// error.
+// to files with a Notice. An explicit "keyring" is not probed: the first
+// real read shows whether it answers, which saves the exec credential path a
+// round of D-Bus calls, and its error says what to do.
 func Open(sel Selection, opts OpenOptions) (Store, Notice, error) {
 	switch sel {
 	case SelectNone:
@@ -60,10 +57,10 @@ func Open(sel Selection, opts OpenOptions) (Store, Notice, error) {
 		s, err := NewFileStore(opts.FileDir)
 		return s, "", err
 	case SelectKeyring:
-		if err := probe(opts); err != nil {
-			return nil, "", fmt.Errorf("the OS keyring is unavailable: %w; start or unlock it, or pass --token-cache file%s", err, fileHint(opts.FileDir))
+		if opts.Keyring == nil {
+			return nil, "", fmt.Errorf("the OS keyring is unavailable: no keyring on this system; pass --token-cache file%s", fileHint(opts.FileDir))
 		}
-		return &KeyringStore{Keyring: opts.Keyring, Service: opts.Service}, "", nil
+		return keyringStore(opts), "", nil
 	case SelectAuto, "":
 		return openAuto(opts)
 	}
@@ -71,10 +68,19 @@ func Open(sel Selection, opts OpenOptions) (Store, Notice, error) {
 	return nil, "", err
 }
 
+func keyringStore(opts OpenOptions) *KeyringStore {
+	return &KeyringStore{Keyring: newBoundedKeyring(opts.Keyring, opts.Timeout), Service: opts.Service}
+}
+
 func openAuto(opts OpenOptions) (Store, Notice, error) {
-	perr := probe(opts)
-	if perr == nil {
-		return &KeyringStore{Keyring: opts.Keyring, Service: opts.Service}, "", nil
+	var perr error
+	if opts.Keyring == nil {
+		perr = errors.New("no keyring on this system")
+	} else {
+		ks := keyringStore(opts)
+		if perr = probe(ks); perr == nil {
+			return ks, "", nil
+		}
 	}
 	s, err := NewFileStore(opts.FileDir)
 	if err != nil {
@@ -91,33 +97,12 @@ func fileHint(dir string) string {
 }
 
 // probe reads an account that need not exist: "not found" means the keyring
-// answers. It runs in a goroutine so a hung D-Bus call costs ProbeTimeout,
-// not forever; the goroutine is left behind, which a short-lived plugin
-// process can afford.
-func probe(opts OpenOptions) error {
-	if opts.Keyring == nil {
-		return errors.New("no keyring on this system")
+// answers. The store's keyring is bounded, so a hung D-Bus call costs the
+// timeout, not forever.
+func probe(s *KeyringStore) error {
+	_, err := s.Keyring.Get(s.service(), probeAccount)
+	if err == nil || errors.Is(err, ErrNotFound) {
+		return nil
 	}
-	timeout := opts.ProbeTimeout
-	if timeout <= 0 {
-		timeout = DefaultProbeTimeout
-	}
-	service := opts.Service
-	if service == "" {
-		service = DefaultService
-	}
-	done := make(chan error, 1) // buffered: a late answer must not block the goroutine
-	go func() {
-		_, err := opts.Keyring.Get(service, probeAccount)
-		done <- err
-	}()
-	select {
-	case err := <-done:
-		if err == nil || errors.Is(err, ErrNotFound) {
-			return nil
-		}
-		return err
-	case <-time.After(timeout):
-		return fmt.Errorf("no answer within %s; is a Secret Service (gnome-keyring, KeePassXC) running and unlocked?", timeout)
-	}
+	return err
 }

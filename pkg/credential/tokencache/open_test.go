@@ -45,7 +45,7 @@ func TestOpenAutoFallsBackWhenKeyringErrors(t *testing.T) {
 func TestOpenAutoFallsBackWhenKeyringHangs(t *testing.T) {
 	kr := newFakeKeyring()
 	kr.hang = true
-	s, notice, err := Open(SelectAuto, OpenOptions{Keyring: kr, FileDir: t.TempDir(), ProbeTimeout: 200 * time.Millisecond})
+	s, notice, err := Open(SelectAuto, OpenOptions{Keyring: kr, FileDir: t.TempDir(), Timeout: 200 * time.Millisecond})
 	if err != nil || s.Kind() != "file" || notice == "" {
 		t.Fatalf("Open = %v, %q, %v", s, notice, err)
 	}
@@ -58,12 +58,63 @@ func TestOpenAutoWithoutKeyring(t *testing.T) {
 	}
 }
 
-func TestOpenExplicitKeyringFailing(t *testing.T) {
+func TestOpenExplicitKeyringFailsOnFirstRead(t *testing.T) {
 	kr := newFakeKeyring()
 	kr.getErr = errors.New("collection is locked")
-	_, _, err := Open(SelectKeyring, OpenOptions{Keyring: kr, FileDir: t.TempDir()})
-	if err == nil || !strings.Contains(err.Error(), "collection is locked") || !strings.Contains(err.Error(), "--token-cache file") {
-		t.Fatalf("Open = %v, want the problem and the --token-cache file hint", err)
+	s, _, err := Open(SelectKeyring, OpenOptions{Keyring: kr, FileDir: t.TempDir()})
+	if err != nil {
+		t.Fatalf("Open = %v; an explicit keyring is not probed", err)
+	}
+	_, err = s.Get(testKey)
+	if err == nil || errors.Is(err, ErrNotFound) || !strings.Contains(err.Error(), "collection is locked") || !strings.Contains(err.Error(), "--token-cache file") {
+		t.Fatalf("Get = %v, want the problem and the --token-cache file hint", err)
+	}
+}
+
+func TestOpenExplicitKeyringMakesNoExtraCalls(t *testing.T) {
+	kr := newFakeKeyring()
+	s, _, err := Open(SelectKeyring, OpenOptions{Keyring: kr, FileDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Put(testKey, bigTokenSet(3000)); err != nil {
+		t.Fatal(err)
+	}
+	before := kr.gets.Load()
+	if _, err := s.Get(testKey); err != nil {
+		t.Fatal(err)
+	}
+	// A 3 KB token set in 2 KiB chunks: the head and one chunk, no probe.
+	if n := kr.gets.Load() - before; n != 2 {
+		t.Fatalf("Get made %d keyring reads, want 2", n)
+	}
+}
+
+func TestOpenExplicitKeyringHangingIsBounded(t *testing.T) {
+	kr := newFakeKeyring()
+	kr.hang = true
+	s, _, err := Open(SelectKeyring, OpenOptions{Keyring: kr, Timeout: 100 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	_, err = s.Get(testKey)
+	if err == nil || !strings.Contains(err.Error(), "no answer within 100ms") {
+		t.Fatalf("Get = %v, want a timeout", err)
+	}
+	// Once stuck, later calls fail at once instead of waiting again.
+	if err := s.Put(testKey, bigTokenSet(1)); err == nil || !strings.Contains(err.Error(), "no answer within") {
+		t.Fatalf("Put after a timeout = %v", err)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Fatalf("two calls on a hung keyring took %s", d)
+	}
+}
+
+func TestOpenExplicitKeyringWithoutKeyring(t *testing.T) {
+	_, _, err := Open(SelectKeyring, OpenOptions{FileDir: "/some/dir"})
+	if err == nil || !strings.Contains(err.Error(), "--token-cache file to keep tokens in /some/dir") {
+		t.Fatalf("Open = %v", err)
 	}
 }
 

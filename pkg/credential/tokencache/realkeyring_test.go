@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"runtime"
 	"testing"
 	"time"
 )
@@ -13,7 +14,7 @@ import (
 // (for CI that provides one); otherwise it skips.
 func TestRealKeyring(t *testing.T) {
 	service := fmt.Sprintf("securekapi-test-%d", os.Getpid())
-	store, _, err := Open(SelectKeyring, OpenOptions{Keyring: SystemKeyring(), Service: service, ProbeTimeout: 5 * time.Second})
+	store, _, err := Open(SelectKeyring, OpenOptions{Keyring: SystemKeyring(), Service: service, Timeout: 5 * time.Second})
 	if err != nil {
 		if os.Getenv("SECUREKAPI_REQUIRE_KEYRING") == "1" {
 			t.Fatalf("SECUREKAPI_REQUIRE_KEYRING=1 but: %v", err)
@@ -34,6 +35,12 @@ func TestRealKeyring(t *testing.T) {
 	}
 	if got.IDToken != want.IDToken || got.RefreshToken != want.RefreshToken || !got.Expiry.Equal(want.Expiry) {
 		t.Fatal("token set changed on the way through the OS keyring")
+	}
+	if runtime.GOOS == "linux" {
+		// One entry per token set: a cached read is one Secret Service lookup.
+		if _, err := SystemKeyring().Get(service, chunkAccount(k.ID(), "a", 1)); !errors.Is(err, ErrNotFound) {
+			t.Fatalf("a 6 KB token set was split into chunks on the Secret Service (%v)", err)
+		}
 	}
 	if list, err := store.List(); err != nil || len(list) != 1 {
 		t.Fatalf("List = %d entries, %v", len(list), err)

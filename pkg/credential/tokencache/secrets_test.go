@@ -103,7 +103,7 @@ func keyringPutEchoing(t *testing.T, fail func(user string) bool) error {
 // keyringGet stores a token set, damages the keyring, and reads it back.
 func keyringGet(t *testing.T, damage func(kr *fakeKeyring)) error {
 	kr := newFakeKeyring()
-	s := NewKeyringStore(kr)
+	s := &KeyringStore{Keyring: kr, ChunkSize: 1024} // several chunks to damage
 	if err := s.Put(testKey, secretSet()); err != nil {
 		t.Fatal(err)
 	}
