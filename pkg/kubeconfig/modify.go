@@ -89,11 +89,7 @@ func (snap *snapshot) changes() ([]Change, error) {
 		if err != nil {
 			return nil, fmt.Errorf("serialize kubeconfig %s: %w", f.path, err)
 		}
-		same, err := sameContent(f, after)
-		if err != nil {
-			return nil, err
-		}
-		if same {
+		if sameContent(f, after) {
 			continue
 		}
 		out = append(out, Change{File: f.path, Before: f.before, After: after, Created: !f.exists})
@@ -101,14 +97,31 @@ func (snap *snapshot) changes() ([]Change, error) {
 	return out, nil
 }
 
-// sameContent reports whether after serializes the file's config as it was
-// read, so a file "changed" back to what it held is not rewritten.
-func sameContent(f *fileState, after []byte) (bool, error) {
-	canonical, err := clientcmd.Write(*f.orig)
-	if err != nil {
-		return false, fmt.Errorf("serialize kubeconfig %s: %w", f.path, err)
+// sameContent reports whether after holds what the file held, so a file
+// "changed" back to what it held is not rewritten. A file kubectl or
+// securekapi wrote is in clientcmd's canonical form, so its bytes settle it;
+// a hand-written one is compared as parsed config, which costs a fraction
+// of serializing the original again.
+func sameContent(f *fileState, after []byte) bool {
+	if bytes.Equal(after, f.before) {
+		return true
 	}
-	return bytes.Equal(canonical, after), nil
+	if f.orig.CurrentContext != f.cfg.CurrentContext || len(f.orig.Clusters) != len(f.cfg.Clusters) ||
+		len(f.orig.AuthInfos) != len(f.cfg.AuthInfos) || len(f.orig.Contexts) != len(f.cfg.Contexts) {
+		return false // what `use` and `use -` change: no need to walk the rest
+	}
+	// Entries the plan placed carry the merge's LocationOfOrigin; the
+	// parsed original has none. It is never written, so drop it here.
+	for _, c := range f.cfg.Clusters {
+		c.LocationOfOrigin = ""
+	}
+	for _, u := range f.cfg.AuthInfos {
+		u.LocationOfOrigin = ""
+	}
+	for _, c := range f.cfg.Contexts {
+		c.LocationOfOrigin = ""
+	}
+	return semanticallyEqual(f.orig, f.cfg)
 }
 
 // write writes every change, after checking that no file changed since it

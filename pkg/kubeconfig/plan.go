@@ -3,6 +3,7 @@ package kubeconfig
 import (
 	"errors"
 	"fmt"
+	"reflect"
 
 	"k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -134,7 +135,7 @@ func placeEntries[T any](p *plan, kind string, start, want map[string]*T,
 			return fmt.Errorf("%s %q is nil; delete it from the map instead", kind, name)
 		}
 		old, existed := start[name]
-		if existed && equality.Semantic.DeepEqual(old, v) {
+		if existed && semanticallyEqual(old, v) {
 			continue
 		}
 		f := p.fileFor(origin(v))
@@ -151,6 +152,14 @@ func placeEntries[T any](p *plan, kind string, start, want map[string]*T,
 		}
 	}
 	return nil
+}
+
+// semanticallyEqual is equality.Semantic.DeepEqual (nil and empty maps and
+// slices are equal), tried after the standard library's much cheaper
+// reflect.DeepEqual, which settles the common case of an untouched entry: a
+// 2,000-context kubeconfig compares every entry on every `use`.
+func semanticallyEqual(a, b any) bool {
+	return reflect.DeepEqual(a, b) || equality.Semantic.DeepEqual(a, b)
 }
 
 func clustersOf(c *api.Config) map[string]*api.Cluster { return c.Clusters }

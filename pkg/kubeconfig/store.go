@@ -166,14 +166,46 @@ func (s *snapshot) paths() []string {
 	return paths
 }
 
-// merged merges with client-go's own loader rather than a copy of its rules,
-// so precedence stays exactly kubectl's. The loader re-reads the files;
-// Modify checks before writing that none changed since readFiles.
+// merged is the config kubectl sees. One file (the usual case: --kubeconfig,
+// or no KUBECONFIG list) is the config already parsed, with the loader's
+// LocationOfOrigin marks; a second parse of a multi-megabyte kubeconfig is
+// a third of what `use` costs. Several files are merged by client-go's own
+// loader rather than a copy of its rules, so precedence stays exactly
+// kubectl's; the loader re-reads them, and Modify checks before writing that
+// none changed since readFiles.
 func (s *snapshot) merged() (*api.Config, error) {
-	rules := &clientcmd.ClientConfigLoadingRules{Precedence: s.paths(), DoNotResolvePaths: true}
+	if len(s.files) == 1 {
+		return s.files[0].asLoaded(), nil
+	}
+	return loadWithClientGo(s.paths())
+}
+
+// asLoaded is the file's config as clientcmd.LoadFromFile returns it: a
+// copy with every cluster, user and context marked as coming from the file.
+// TestMergedSingleFileMatchesClientGo holds it to that.
+func (f *fileState) asLoaded() *api.Config {
+	cfg := f.cfg.DeepCopy()
+	fillMaps(cfg)
+	if !f.exists {
+		return cfg
+	}
+	for _, c := range cfg.Clusters {
+		c.LocationOfOrigin = f.path
+	}
+	for _, u := range cfg.AuthInfos {
+		u.LocationOfOrigin = f.path
+	}
+	for _, c := range cfg.Contexts {
+		c.LocationOfOrigin = f.path
+	}
+	return cfg
+}
+
+func loadWithClientGo(paths []string) (*api.Config, error) {
+	rules := &clientcmd.ClientConfigLoadingRules{Precedence: paths, DoNotResolvePaths: true}
 	cfg, err := rules.Load()
 	if err != nil {
-		return nil, fmt.Errorf("merge kubeconfig files %s: %w", strings.Join(s.paths(), string(filepath.ListSeparator)), err)
+		return nil, fmt.Errorf("merge kubeconfig files %s: %w", strings.Join(paths, string(filepath.ListSeparator)), err)
 	}
 	fillMaps(cfg)
 	return cfg, nil

@@ -3,6 +3,7 @@ package kubeconfig
 import (
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -136,5 +137,50 @@ func TestLoadUnreadableFile(t *testing.T) {
 	_, err := (&Store{ExplicitPath: filepath.Join(dir, "config")}).Load()
 	if err == nil || !strings.Contains(err.Error(), "read kubeconfig") {
 		t.Fatalf("err = %v, want a read error naming the file", err)
+	}
+}
+
+// The one-file shortcut in merged must give exactly what client-go's loader
+// gives, or `use` would plan its edits against a different config than
+// kubectl reads.
+func TestMergedSingleFileMatchesClientGo(t *testing.T) {
+	dir := t.TempDir()
+	for name, content := range map[string]string{
+		"rich":    richConfig,
+		"large":   largeConfig(50),
+		"empty":   "",
+		"bare":    "apiVersion: v1\nkind: Config\n",
+		"missing": "",
+	} {
+		t.Run(name, func(t *testing.T) {
+			path := filepath.Join(dir, name)
+			if name != "missing" {
+				writeFile(t, path, content, 0o600)
+			}
+			snap, err := readFiles([]string{path})
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := snap.merged()
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, err := loadWithClientGo([]string{path})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(got, want) {
+				t.Fatalf("merged() differs from client-go's loader:\n got %+v\nwant %+v", got, want)
+			}
+			// The copy is the caller's to edit.
+			for _, c := range got.Clusters {
+				c.Server = "https://changed.example"
+			}
+			for _, c := range snap.files[0].cfg.Clusters {
+				if c.Server == "https://changed.example" {
+					t.Fatal("editing the merged config changed the parsed file")
+				}
+			}
+		})
 	}
 }
