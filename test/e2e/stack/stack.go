@@ -94,8 +94,8 @@ const ClientID = "securekapi"
 
 // Start brings the whole stack up and returns when the API server answers
 // through the secondary endpoint. On error everything started is stopped.
-func Start(ctx context.Context, o Options) (s *Stack, err error) {
-	s = &Stack{procs: map[string]*process{}, progress: o.Progress, ClientID: ClientID, IDTokenTTL: o.IDTokenExpiry}
+func Start(ctx context.Context, o Options) (_ *Stack, err error) {
+	s := &Stack{procs: map[string]*process{}, progress: o.Progress, ClientID: ClientID, IDTokenTTL: o.IDTokenExpiry}
 	if s.progress == nil {
 		s.progress = io.Discard
 	}
