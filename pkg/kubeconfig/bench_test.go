@@ -35,10 +35,7 @@ func largeConfig(n int) string {
 // BenchmarkModifyLarge is `use` switching current-context on a 2,000-context
 // kubeconfig: lock, read, merge, edit, serialize, compare, atomic write.
 func BenchmarkModifyLarge(b *testing.B) {
-	path := filepath.Join(b.TempDir(), "config")
-	writeFile(b, path, largeConfig(2000), 0o600)
-	s := &Store{ExplicitPath: path}
-	b.ResetTimer()
+	s := largeStore(b)
 	for i := 0; i < b.N; i++ {
 		ctx := fmt.Sprintf("ctx-%d", 1+i%2)
 		if _, err := s.Modify(func(cfg *api.Config) error { cfg.CurrentContext = ctx; return nil }, ModifyOptions{}); err != nil {
@@ -49,13 +46,19 @@ func BenchmarkModifyLarge(b *testing.B) {
 
 // BenchmarkLoadLarge is reading and merging the same kubeconfig.
 func BenchmarkLoadLarge(b *testing.B) {
-	path := filepath.Join(b.TempDir(), "config")
-	writeFile(b, path, largeConfig(2000), 0o600)
-	s := &Store{ExplicitPath: path}
-	b.ResetTimer()
+	s := largeStore(b)
 	for i := 0; i < b.N; i++ {
 		if _, err := s.Load(); err != nil {
 			b.Fatal(err)
 		}
 	}
+}
+
+// largeStore is a Store on a 2,000-context kubeconfig, with the benchmark
+// timer reset after writing it.
+func largeStore(b *testing.B) *Store {
+	path := filepath.Join(b.TempDir(), "config")
+	writeFile(b, path, largeConfig(2000), 0o600)
+	b.ResetTimer()
+	return &Store{ExplicitPath: path}
 }

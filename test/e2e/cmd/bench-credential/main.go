@@ -76,32 +76,14 @@ func run(n, warmup, traces int) error {
 		return fmt.Errorf("kubelogin: %w (run tools/build.sh kubelogin)", err)
 	}
 	ctx := context.Background()
-	startCtx, cancel := context.WithTimeout(ctx, 3*time.Minute)
 	// A long ID token lifetime: every timed run must hit the cache, never
 	// a refresh.
-	s, err := stack.Start(startCtx, stack.Options{Progress: os.Stderr, IDTokenExpiry: time.Hour})
-	cancel()
+	br, err := benchkit.StartRun(ctx, "bench-credential", stack.Options{IDTokenExpiry: time.Hour})
 	if err != nil {
 		return err
 	}
-	pids := s.Pids()
-	defer func() {
-		s.Stop()
-		for name, pid := range pids {
-			if stack.Alive(pid) {
-				fmt.Fprintf(os.Stderr, "bench-credential: %s (pid %d) outlived the stack\n", name, pid)
-			}
-		}
-	}()
-	dir, err := os.MkdirTemp("", "securekapi-bench-credential-")
-	if err != nil {
-		return err
-	}
-	defer os.RemoveAll(dir)
-	se, err := s.NewSession(dir, "", stack.Reader)
-	if err != nil {
-		return err
-	}
+	defer br.Stop()
+	s, se, dir := br.Stack, br.Session, br.Dir
 	floors, err := buildFloors(ctx, dir)
 	if err != nil {
 		return err

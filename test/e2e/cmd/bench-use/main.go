@@ -72,30 +72,12 @@ func run(n, warmup, contexts int) error {
 		return err
 	}
 	ctx := context.Background()
-	startCtx, cancel := context.WithTimeout(ctx, 3*time.Minute)
-	s, err := stack.Start(startCtx, stack.Options{Progress: os.Stderr})
-	cancel()
+	br, err := benchkit.StartRun(ctx, "bench-use", stack.Options{})
 	if err != nil {
 		return err
 	}
-	pids := s.Pids()
-	defer func() {
-		s.Stop()
-		for name, pid := range pids {
-			if stack.Alive(pid) {
-				fmt.Fprintf(os.Stderr, "bench-use: %s (pid %d) outlived the stack\n", name, pid)
-			}
-		}
-	}()
-	dir, err := os.MkdirTemp("", "securekapi-bench-use-")
-	if err != nil {
-		return err
-	}
-	defer os.RemoveAll(dir)
-	se, err := s.NewSession(dir, "", stack.Reader)
-	if err != nil {
-		return err
-	}
+	defer br.Stop()
+	se, dir := br.Session, br.Dir
 	kubeconfig := filepath.Join(dir, "kubeconfig")
 	genStart := time.Now()
 	caOf, err := writeBigKubeconfig(kubeconfig, contexts)
