@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"sync"
 )
 
 const (
@@ -14,8 +15,11 @@ const (
 )
 
 // secretLine matches the kubeconfig fields whose values are credentials,
-// including the usual auth-provider config keys.
-var secretLine = regexp.MustCompile(`^(\s*(?:- )?(?:client-key-data|token|password|client-secret|id-token|refresh-token|access-token)\s*:\s*)\S.*$`)
+// including the usual auth-provider config keys. It is compiled on first
+// use: package init runs on every exec credential call, which never diffs.
+var secretLine = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^(\s*(?:- )?(?:client-key-data|token|password|client-secret|id-token|refresh-token|access-token)\s*:\s*)\S.*$`)
+})
 
 // Diff returns a unified diff (hunks only, 3 lines of context) from before to
 // after, for --dry-run output. Credential values are shown as REDACTED so the
@@ -143,7 +147,7 @@ func writeHunk(sb *strings.Builder, edits []edit, h [2]int) {
 	fmt.Fprintf(sb, "@@ -%d,%d +%d,%d @@\n", oldStart, oldLen, newStart, newLen)
 	for _, e := range edits[h[0]:h[1]] {
 		sb.WriteByte(e.op)
-		sb.WriteString(secretLine.ReplaceAllString(e.text, "${1}REDACTED"))
+		sb.WriteString(secretLine().ReplaceAllString(e.text, "${1}REDACTED"))
 		sb.WriteByte('\n')
 	}
 }

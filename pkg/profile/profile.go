@@ -16,6 +16,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"sync"
 
 	"sigs.k8s.io/yaml"
 
@@ -123,11 +124,15 @@ func (p *Profile) Validate() error {
 	return errors.Join(errs...)
 }
 
-var nameRe = regexp.MustCompile(`^[a-z0-9]([-a-z0-9_.]*[a-z0-9])?$`)
+// nameRe is compiled on first use: package init runs on every exec
+// credential call, which never validates a profile.
+var nameRe = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^[a-z0-9]([-a-z0-9_.]*[a-z0-9])?$`)
+})
 
 // Validate checks one cluster's settings.
 func (c *Cluster) Validate() error {
-	if !nameRe.MatchString(c.Name) || len(c.Name) > 253 {
+	if !nameRe().MatchString(c.Name) || len(c.Name) > 253 {
 		return fmt.Errorf("name %q must be lower-case letters, digits, '-', '_' or '.'", c.Name)
 	}
 	if err := httpsURL("server", c.Server); err != nil {
