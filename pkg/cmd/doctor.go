@@ -24,6 +24,7 @@ import (
 
 	"github.com/securekapi/securekapi/pkg/credential"
 	"github.com/securekapi/securekapi/pkg/credential/oidc"
+	"github.com/securekapi/securekapi/pkg/credential/tokencache"
 	"github.com/securekapi/securekapi/pkg/kubeconfig"
 	"github.com/securekapi/securekapi/pkg/trust"
 )
@@ -298,8 +299,13 @@ func (o *DoctorOptions) checkToken(_ context.Context, st *doctorState) Check {
 		return fail("pass --token-cache file, or unlock the keyring", "%v", err)
 	}
 	ts, err := store.Get(credential.KeyFor(st.access.Settings()))
-	if err != nil {
+	switch {
+	case errors.Is(err, tokencache.ErrNotFound) || errors.Is(err, tokencache.ErrCorrupt):
 		return fail("kubectl securekapi login "+st.access.Cluster, "no usable cached token in the %s store (%v)", store.Kind(), err)
+	case err != nil:
+		// A locked or unreachable keyring: logging in again would fail on
+		// the same store.
+		return fail("unlock the OS keyring, or switch this cluster to --token-cache file", "cannot read the %s store: %v", store.Kind(), err)
 	}
 	claims, err := oidc.PeekClaims(ts.IDToken)
 	if err != nil {

@@ -110,6 +110,11 @@ func TestLockedKeyring(t *testing.T) {
 		t.Errorf("a locked keyring is not a missing login; the error should not ask for one:\n%s", r.Stderr)
 	}
 	assertNoTokenFiles(t, se)
+	// doctor blames the keyring and says to unlock it, not to log in.
+	checks, passed := runDoctor(t, se)
+	if f := firstFailure(checks); passed || f.Name != "cached token" || !strings.Contains(f.Fix, "unlock") || strings.Contains(f.Fix, "login") {
+		t.Errorf("doctor with a locked keyring: first failure %+v (passed %v)", f, passed)
+	}
 
 	kr.unlock(t, true)
 	if w := kubectlWhoami(t, se); w.Status.UserInfo.Username != stack.Reader.Email {
