@@ -84,6 +84,9 @@ func (o *LoginOptions) Run(ctx context.Context) error {
 		return err
 	}
 	settings := o.Access.Settings()
+	if err := m.StoreReady(settings); err != nil {
+		return err
+	}
 	provider, err := m.Discover(ctx, settings)
 	if err != nil {
 		return err

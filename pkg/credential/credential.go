@@ -126,6 +126,17 @@ func (m *Manager) Token(ctx context.Context, r Request) (*tokencache.TokenSet, e
 	return m.save(key, tokens)
 }
 
+// StoreReady reads the entry a login for s would write, so that a locked or
+// unreachable store (an explicit keyring is not probed when opened) fails
+// before anyone goes through a login whose tokens could not be kept.
+func (m *Manager) StoreReady(s oidc.Settings) error {
+	_, err := m.Store.Get(KeyFor(s))
+	if err == nil || errors.Is(err, tokencache.ErrNotFound) || errors.Is(err, tokencache.ErrCorrupt) {
+		return nil
+	}
+	return fmt.Errorf("the %s store cannot be read, so a login could not be saved: %w", m.Store.Kind(), err)
+}
+
 // Save stores a fresh token set from a login.
 func (m *Manager) Save(s oidc.Settings, tokens *oidc.Tokens) (*tokencache.TokenSet, error) {
 	return m.save(KeyFor(s), tokens)

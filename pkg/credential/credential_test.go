@@ -229,6 +229,21 @@ func TestUnreadableStoreIsAnErrorNotALogin(t *testing.T) {
 	}
 }
 
+func TestStoreReady(t *testing.T) {
+	h := newHarness(t, nil)
+	if err := h.manager.StoreReady(settings()); err != nil {
+		t.Fatalf("empty store: %v", err)
+	}
+	h.store.corrupt[keyString(KeyFor(settings()))] = true
+	if err := h.manager.StoreReady(settings()); err != nil {
+		t.Fatalf("a corrupt entry is replaced by the login, not an obstacle: %v", err)
+	}
+	h.store.getErr = errors.New("failed to unlock correct collection")
+	if err := h.manager.StoreReady(settings()); err == nil || !strings.Contains(err.Error(), "failed to unlock") || !strings.Contains(err.Error(), "memory store") {
+		t.Fatalf("locked store: %v", err)
+	}
+}
+
 func TestInteractiveLoginSavesTokens(t *testing.T) {
 	h := newHarness(t, func() (*oidc.Provider, error) { return nil, nil })
 	fresh := idToken(t, issuer, clientID, now.Add(time.Hour))

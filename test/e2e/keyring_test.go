@@ -110,6 +110,13 @@ func TestLockedKeyring(t *testing.T) {
 		t.Errorf("a locked keyring is not a missing login; the error should not ask for one:\n%s", r.Stderr)
 	}
 	assertNoTokenFiles(t, se)
+	// A login would not be kept: it fails before the browser opens.
+	if r := se.Securekapi(ctx, "login", "e2e", "--token-cache", "keyring", "--browser-command", se.BrowserCommand()); r.Err == nil || !strings.Contains(r.Stderr, "unlock it or use --token-cache file") {
+		t.Errorf("login with a locked keyring: %v\n%s", r.Err, r.Stderr)
+	}
+	if n := countBrowserLogins(se) - logins; n != 0 {
+		t.Errorf("login opened the browser (%d logins) although the keyring could not keep the tokens", n)
+	}
 	// doctor blames the keyring and says to unlock it, not to log in.
 	checks, passed := runDoctor(t, se)
 	if f := firstFailure(checks); passed || f.Name != "cached token" || !strings.Contains(f.Fix, "unlock") || strings.Contains(f.Fix, "login") {
