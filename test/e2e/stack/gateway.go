@@ -35,7 +35,16 @@ const (
 	// Stunnel terminates mTLS and forwards every connection to one fixed
 	// backend: the tunnel's "direct" mode.
 	Stunnel GatewayKind = "stunnel"
+	// CorporateProxy is not a gateway but the office forward proxy a user
+	// must go through to reach one (HTTPS_PROXY): Squid on a plain
+	// http_port, allowing CONNECT to Target only. Squid resolves Target's
+	// host from its own hosts file, so Target may be a name (which Go's
+	// proxy selection needs: it never proxies loopback addresses).
+	CorporateProxy GatewayKind = "corporate-proxy"
 )
+
+// squid reports whether Squid plays this kind.
+func (k GatewayKind) squid() bool { return k == Squid || k == CorporateProxy }
 
 // Mode is the securekapi --tunnel-mode that fits the gateway kind.
 func (k GatewayKind) Mode() string {
@@ -157,13 +166,13 @@ var gatewaySeq struct {
 // foreground and returns once it completes a mutual-TLS handshake (and, for
 // Squid, a CONNECT to Target) with the PKI's client certificate.
 func StartGateway(ctx context.Context, o GatewayOptions) (_ *Gateway, err error) {
-	if o.Kind != Squid && o.Kind != Stunnel {
-		return nil, fmt.Errorf("gateway kind %q: want %q or %q", o.Kind, Squid, Stunnel)
+	if !o.Kind.squid() && o.Kind != Stunnel {
+		return nil, fmt.Errorf("gateway kind %q: want %q, %q or %q", o.Kind, Squid, Stunnel, CorporateProxy)
 	}
 	if _, _, err := net.SplitHostPort(o.Target); err != nil {
 		return nil, fmt.Errorf("gateway target %q must be host:port: %w", o.Target, err)
 	}
-	bin := map[GatewayKind]string{Squid: "squid", Stunnel: "stunnel4"}[o.Kind]
+	bin := map[GatewayKind]string{Squid: "squid", CorporateProxy: "squid", Stunnel: "stunnel4"}[o.Kind]
 	if _, err := exec.LookPath(bin); err != nil {
 		return nil, fmt.Errorf("%s not found (apt-get install -y squid-openssl stunnel4): %w", bin, err)
 	}
@@ -194,7 +203,7 @@ func StartGateway(ctx context.Context, o GatewayOptions) (_ *Gateway, err error)
 	g.service = fmt.Sprintf("skgw%dn%d", os.Getpid(), gatewaySeq.n)
 	gatewaySeq.Unlock()
 	switch o.Kind {
-	case Squid:
+	case Squid, CorporateProxy:
 		err = g.writeSquidConfig()
 	case Stunnel:
 		err = g.writeStunnelConfig()
@@ -215,6 +224,16 @@ func StartGateway(ctx context.Context, o GatewayOptions) (_ *Gateway, err error)
 func (s *Stack) StartGateway(ctx context.Context, kind GatewayKind) (*Gateway, error) {
 	target := strings.TrimPrefix(s.EndpointURL, "https://")
 	return StartGateway(ctx, GatewayOptions{Kind: kind, Target: target, OnStart: func(name string, p *process) {
+		p.name = name
+		s.track(p)
+	}})
+}
+
+// StartCorporateProxy starts a corporate forward proxy (see
+// CorporateProxy) that allows CONNECT to target only, tracked like the
+// stack's other processes.
+func (s *Stack) StartCorporateProxy(ctx context.Context, target string) (*Gateway, error) {
+	return StartGateway(ctx, GatewayOptions{Kind: CorporateProxy, Target: target, OnStart: func(name string, p *process) {
 		p.name = name
 		s.track(p)
 	}})
@@ -288,7 +307,7 @@ func (g *Gateway) LogTail() string {
 		out = g.proc.tail()
 	}
 	g.mu.Unlock()
-	if g.Kind == Squid {
+	if g.Kind.squid() {
 		out += tailFile(filepath.Join(g.Dir, "cache.log"), 3000)
 	}
 	return out
@@ -308,7 +327,7 @@ func (g *Gateway) Log() string {
 
 // AccessLog is Squid's access log (one line per CONNECT); empty for stunnel.
 func (g *Gateway) AccessLog() string {
-	if g.Kind != Squid {
+	if !g.Kind.squid() {
 		return ""
 	}
 	data, _ := os.ReadFile(filepath.Join(g.Dir, "access.log"))
@@ -321,7 +340,7 @@ func (g *Gateway) start(ctx context.Context) error {
 		err error
 	)
 	switch g.Kind {
-	case Squid:
+	case Squid, CorporateProxy:
 		g.removeSharedMemory()
 		// -N: foreground, no daemon; -n: a service name of our own so
 		// shared-memory segments never collide with another Squid.
@@ -342,7 +361,7 @@ func (g *Gateway) start(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	if err := waitFor(ctx, p, string(g.Kind)+" accepting mTLS", g.probe); err != nil {
-		if g.Kind == Squid {
+		if g.Kind.squid() {
 			err = fmt.Errorf("%w\ncache.log:\n%s", err, tailFile(filepath.Join(g.Dir, "cache.log"), 3000))
 		}
 		p.stop(5 * time.Second)
@@ -352,8 +371,16 @@ func (g *Gateway) start(ctx context.Context) error {
 }
 
 // probe completes mutual TLS with the user's certificate and, for Squid,
-// a CONNECT to Target.
+// a CONNECT to Target; for the corporate proxy, a plain CONNECT.
 func (g *Gateway) probe() error {
+	if g.Kind == CorporateProxy {
+		conn, err := net.DialTimeout("tcp", g.Addr, 2*time.Second)
+		if err != nil {
+			return err
+		}
+		defer conn.Close()
+		return g.connect(conn)
+	}
 	pair, err := tls.LoadX509KeyPair(g.ClientCertFile, g.ClientKeyFile)
 	if err != nil {
 		return err
@@ -369,6 +396,11 @@ func (g *Gateway) probe() error {
 	if g.Kind != Squid {
 		return nil
 	}
+	return g.connect(conn)
+}
+
+// connect asks Squid on conn for a tunnel to Target.
+func (g *Gateway) connect(conn net.Conn) error {
 	conn.SetDeadline(time.Now().Add(5 * time.Second))
 	fmt.Fprintf(conn, "CONNECT %s HTTP/1.1\r\nHost: %s\r\n\r\n", g.Target, g.Target)
 	resp, err := http.ReadResponse(bufio.NewReader(conn), &http.Request{Method: http.MethodConnect})
@@ -402,8 +434,21 @@ func (g *Gateway) writeSquidConfig() error {
 		dstACL = "dst " + ip.String()
 	}
 	path := func(name string) string { return filepath.Join(g.Dir, name) }
-	cfg := fmt.Sprintf(`# securekapi e2e: Squid as a mutual-TLS access gateway (connect mode)
-https_port %s tls-cert=%s tls-key=%s tls-cafile=%s clientca=%s sslcontext=securekapi-e2e-gateway
+	port0 := fmt.Sprintf("https_port %s tls-cert=%s tls-key=%s tls-cafile=%s clientca=%s sslcontext=securekapi-e2e-gateway",
+		g.Addr, g.ServerCertFile, g.ServerKeyFile, g.ClientCAFile, g.ClientCAFile)
+	role := "a mutual-TLS access gateway (connect mode)"
+	hosts := "/etc/hosts"
+	if g.Kind == CorporateProxy {
+		port0, role = "http_port "+g.Addr, "a corporate forward proxy"
+		// Target's name resolves to loopback here, and only here.
+		hosts = path("hosts")
+		if err := os.WriteFile(hosts, []byte("127.0.0.1 "+host+"\n"), 0o644); err != nil {
+			return err
+		}
+	}
+	cfg := fmt.Sprintf(`# securekapi e2e: Squid as %s
+%s
+hosts_file %s
 visible_hostname %s
 acl CONNECT method CONNECT
 acl gateway_target_port port %s
@@ -424,7 +469,7 @@ coredump_dir %s
 netdb_filename none
 pinger_enable off
 shutdown_lifetime 0 seconds
-`, g.Addr, g.ServerCertFile, g.ServerKeyFile, g.ClientCAFile, g.ClientCAFile, GatewayServerName,
+`, role, port0, hosts, GatewayServerName,
 		port, dstACL, path("squid.pid"), path("cache.log"), path("access.log"), g.Dir)
 	g.conf = path("squid.conf")
 	if err := os.WriteFile(g.conf, []byte(cfg), 0o644); err != nil {
@@ -453,7 +498,7 @@ func squidOwnsDir(dir string) error {
 // removeSharedMemory drops Squid's /dev/shm segments for this service,
 // which a killed Squid leaves behind.
 func (g *Gateway) removeSharedMemory() {
-	if g.Kind != Squid || g.service == "" {
+	if !g.Kind.squid() || g.service == "" {
 		return
 	}
 	matches, _ := filepath.Glob("/dev/shm/" + g.service + "-*")
