@@ -19,7 +19,8 @@ type Proxy struct {
 	cfg      *settings
 	log      *slog.Logger
 	listener net.Listener
-	buffers  sync.Pool // *[]byte of copyBufferSize, shared by all tunnels
+	// Copy buffers (*[]byte) shared by all tunnels, one pool per direction.
+	upBuffers, downBuffers sync.Pool
 	// sessionCache lets repeated tunnels resume the gateway TLS session,
 	// saving a full handshake per kubectl connection.
 	sessionCache tls.ClientSessionCache
@@ -84,8 +85,12 @@ func Start(ctx context.Context, cfg Config) (*Proxy, error) {
 		acceptDone:   make(chan struct{}),
 		ctxWatchDone: make(chan struct{}),
 	}
-	p.buffers.New = func() any {
-		b := make([]byte, copyBufferSize)
+	p.upBuffers.New = func() any {
+		b := make([]byte, upBufferSize)
+		return &b
+	}
+	p.downBuffers.New = func() any {
+		b := make([]byte, downBufferSize)
 		return &b
 	}
 	p.dialCtx, p.cancelDials = context.WithCancel(ctx)

@@ -10,7 +10,14 @@ import (
 	"time"
 )
 
-const copyBufferSize = 32 << 10
+// Copy buffers. Reads from the client's TCP connection fill up to 32 KiB,
+// which the gateway's tls.Conn then writes as two full records. Reads from
+// the gateway's tls.Conn return at most one TLS record's plaintext (16 KiB),
+// so a larger buffer there would only be memory every tunnel holds.
+const (
+	upBufferSize   = 32 << 10
+	downBufferSize = 16 << 10
+)
 
 type closeWriter interface{ CloseWrite() error }
 
@@ -40,8 +47,8 @@ func (p *Proxy) splice(s *session, gw *gatewayConn, pipelined []byte) spliceResu
 		s.abort()
 	}
 	upDone := make(chan int64, 1)
-	go func() { upDone <- p.pipe(gw.conn, fromClient, idle, fail) }()
-	down := p.pipe(s.client, fromGateway, idle, fail)
+	go func() { upDone <- p.pipe(gw.conn, fromClient, &p.upBuffers, idle, fail) }()
+	down := p.pipe(s.client, fromGateway, &p.downBuffers, idle, fail)
 	up := <-upDone
 
 	result := spliceResult{up: up, down: down, err: firstErr}
@@ -51,10 +58,11 @@ func (p *Proxy) splice(s *session, gw *gatewayConn, pipelined []byte) spliceResu
 	return result
 }
 
-// pipe copies src to dst and half-closes dst at EOF.
-func (p *Proxy) pipe(dst net.Conn, src io.Reader, idle *idleWatch, fail func(error)) int64 {
-	bufp := p.buffers.Get().(*[]byte)
-	defer p.buffers.Put(bufp)
+// pipe copies src to dst with a buffer from pool and half-closes dst at
+// EOF.
+func (p *Proxy) pipe(dst net.Conn, src io.Reader, pool *sync.Pool, idle *idleWatch, fail func(error)) int64 {
+	bufp := pool.Get().(*[]byte)
+	defer pool.Put(bufp)
 	// The wrappers hide ReaderFrom/WriterTo: *net.TCPConn's ReadFrom would
 	// fall back to io.Copy with a fresh 32 KiB buffer per call for a
 	// tls.Conn source, defeating the pool.
