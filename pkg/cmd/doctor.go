@@ -300,12 +300,12 @@ func (o *DoctorOptions) checkToken(_ context.Context, st *doctorState) Check {
 	}
 	ts, err := store.Get(credential.KeyFor(st.access.Settings()))
 	switch {
-	case errors.Is(err, tokencache.ErrNotFound) || errors.Is(err, tokencache.ErrCorrupt):
-		return fail("kubectl securekapi login "+st.access.Cluster, "no usable cached token in the %s store (%v)", store.Kind(), err)
-	case err != nil:
+	case tokencache.Unreadable(err):
 		// A locked or unreachable keyring: logging in again would fail on
 		// the same store.
 		return fail("unlock the OS keyring, or switch this cluster to --token-cache file", "cannot read the %s store: %v", store.Kind(), err)
+	case err != nil:
+		return fail("kubectl securekapi login "+st.access.Cluster, "no usable cached token in the %s store (%v)", store.Kind(), err)
 	}
 	claims, err := oidc.PeekClaims(ts.IDToken)
 	if err != nil {

@@ -130,11 +130,10 @@ func (m *Manager) Token(ctx context.Context, r Request) (*tokencache.TokenSet, e
 // unreachable store (an explicit keyring is not probed when opened) fails
 // before anyone goes through a login whose tokens could not be kept.
 func (m *Manager) StoreReady(s oidc.Settings) error {
-	_, err := m.Store.Get(KeyFor(s))
-	if err == nil || errors.Is(err, tokencache.ErrNotFound) || errors.Is(err, tokencache.ErrCorrupt) {
-		return nil
+	if _, err := m.Store.Get(KeyFor(s)); tokencache.Unreadable(err) {
+		return fmt.Errorf("the %s store cannot be read, so a login could not be saved: %w", m.Store.Kind(), err)
 	}
-	return fmt.Errorf("the %s store cannot be read, so a login could not be saved: %w", m.Store.Kind(), err)
+	return nil
 }
 
 // Save stores a fresh token set from a login.
@@ -168,14 +167,14 @@ func (m *Manager) save(key tokencache.Key, t *oidc.Tokens) (*tokencache.TokenSet
 func (m *Manager) cached(key tokencache.Key, s oidc.Settings) (*tokencache.TokenSet, error) {
 	ts, err := m.Store.Get(key)
 	switch {
+	case tokencache.Unreadable(err):
+		return nil, err // the store's error names the entry and the way out
 	case errors.Is(err, tokencache.ErrCorrupt):
 		m.Log.Debug("discarding a corrupt cache entry", "store", m.Store.Kind())
 		_ = m.Store.Delete(key)
 		return nil, nil
-	case errors.Is(err, tokencache.ErrNotFound) || (err == nil && ts == nil):
+	case err != nil || ts == nil:
 		return nil, nil
-	case err != nil:
-		return nil, err // the store's error names the entry and the way out
 	}
 	if reason := m.unusable(ts, s); reason != "" {
 		m.Log.Debug("cached token not usable", "reason", reason)

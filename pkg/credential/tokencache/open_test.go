@@ -2,6 +2,7 @@ package tokencache
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -135,5 +136,23 @@ func TestOpenFileAndNone(t *testing.T) {
 	}
 	if _, _, err := Open(SelectFile, OpenOptions{}); err == nil {
 		t.Fatal("file store without a directory should fail")
+	}
+}
+
+func TestUnreadable(t *testing.T) {
+	for _, c := range []struct {
+		err  error
+		want bool
+	}{
+		{nil, false},
+		{ErrNotFound, false},
+		{fmt.Errorf("token file x: %w", ErrNotFound), false},
+		{fmt.Errorf("keyring entry x: %w", ErrCorrupt), false},
+		{errors.New("failed to unlock correct collection"), true},
+		{fmt.Errorf("read keyring entry x: %w", errors.New("no answer within 3s")), true},
+	} {
+		if got := Unreadable(c.err); got != c.want {
+			t.Errorf("Unreadable(%v) = %v, want %v", c.err, got, c.want)
+		}
 	}
 }

@@ -22,6 +22,13 @@ var (
 	ErrCorrupt = errors.New("cached tokens are corrupt")
 )
 
+// Unreadable reports whether err from a store's Get means the store itself
+// failed (a locked or unreachable keyring, an unreadable file), as opposed
+// to an entry that is missing or corrupt, which a login replaces.
+func Unreadable(err error) bool {
+	return err != nil && !errors.Is(err, ErrNotFound) && !errors.Is(err, ErrCorrupt)
+}
+
 // TokenSet is what a login leaves behind.
 type TokenSet struct {
 	IDToken      string    `json:"id_token"`
