@@ -112,15 +112,7 @@ func sameContent(f *fileState, after []byte) bool {
 	}
 	// Entries the plan placed carry the merge's LocationOfOrigin; the
 	// parsed original has none. It is never written, so drop it here.
-	for _, c := range f.cfg.Clusters {
-		c.LocationOfOrigin = ""
-	}
-	for _, u := range f.cfg.AuthInfos {
-		u.LocationOfOrigin = ""
-	}
-	for _, c := range f.cfg.Contexts {
-		c.LocationOfOrigin = ""
-	}
+	setOrigin(f.cfg, "")
 	return semanticallyEqual(f.orig, f.cfg)
 }
 

@@ -186,19 +186,23 @@ func (s *snapshot) merged() (*api.Config, error) {
 func (f *fileState) asLoaded() *api.Config {
 	cfg := f.cfg.DeepCopy()
 	fillMaps(cfg)
-	if !f.exists {
-		return cfg
-	}
-	for _, c := range cfg.Clusters {
-		c.LocationOfOrigin = f.path
-	}
-	for _, u := range cfg.AuthInfos {
-		u.LocationOfOrigin = f.path
-	}
-	for _, c := range cfg.Contexts {
-		c.LocationOfOrigin = f.path
+	if f.exists {
+		setOrigin(cfg, f.path)
 	}
 	return cfg
+}
+
+// setOrigin sets LocationOfOrigin on every cluster, user and context.
+func setOrigin(cfg *api.Config, origin string) {
+	for _, c := range cfg.Clusters {
+		c.LocationOfOrigin = origin
+	}
+	for _, u := range cfg.AuthInfos {
+		u.LocationOfOrigin = origin
+	}
+	for _, c := range cfg.Contexts {
+		c.LocationOfOrigin = origin
+	}
 }
 
 func loadWithClientGo(paths []string) (*api.Config, error) {
