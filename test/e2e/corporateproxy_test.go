@@ -47,14 +47,14 @@ func TestTunnelThroughCorporateProxy(t *testing.T) {
 	}
 	browserLogin(t, se)
 
-	before := corporateTunnels(corp, gatewayByName)
+	before := squidTunnels(corp, gatewayByName)
 	r := se.Securekapi(ctx, "run", "e2e", "--", "kubectl", "auth", "whoami", "-o", "jsonpath={.status.userInfo.username}")
 	if r.Err != nil || r.Stdout != stack.Reader.Email {
 		t.Fatalf("run -- kubectl auth whoami through the corporate proxy: %v\n%q\n%s\nsquid access log:\n%s", r.Err, r.Stdout, r.Stderr, corp.AccessLog())
 	}
 	// Squid logs a tunnel when it closes.
 	deadline := time.Now().Add(10 * time.Second)
-	for corporateTunnels(corp, gatewayByName) <= before {
+	for squidTunnels(corp, gatewayByName) <= before {
 		if time.Now().After(deadline) {
 			t.Fatalf("the corporate proxy logged no tunnel to %s: kubectl did not go through it\n%s", gatewayByName, corp.AccessLog())
 		}
@@ -66,7 +66,7 @@ func TestTunnelThroughCorporateProxy(t *testing.T) {
 	// with a DNS error and the corporate proxy sees nothing new.
 	bypass := *se
 	bypass.Env = append(append([]string{}, se.Env...), "NO_PROXY="+stack.GatewayServerName)
-	before = corporateTunnels(corp, gatewayByName)
+	before = squidTunnels(corp, gatewayByName)
 	r = bypass.Securekapi(ctx, "run", "e2e", "--", "kubectl", "get", "ns", "--request-timeout=20s")
 	if r.Err == nil {
 		t.Fatalf("with NO_PROXY=%s kubectl still got through:\n%s", stack.GatewayServerName, r.Stdout)
@@ -75,16 +75,16 @@ func TestTunnelThroughCorporateProxy(t *testing.T) {
 	if !strings.Contains(r.Stderr, "no such host") && !strings.Contains(r.Stderr, "lookup "+stack.GatewayServerName) {
 		t.Errorf("with NO_PROXY the gateway dial should fail on the name, not elsewhere:\n%s", r.Stderr)
 	}
-	if n := corporateTunnels(corp, gatewayByName); n != before {
+	if n := squidTunnels(corp, gatewayByName); n != before {
 		t.Errorf("the corporate proxy saw %d new tunnels although NO_PROXY names the gateway", n-before)
 	}
 }
 
-// corporateTunnels counts the CONNECTs to target Squid completed (it logs
-// a tunnel when it closes).
-func corporateTunnels(corp *stack.Gateway, target string) int {
+// squidTunnels counts the CONNECTs to target a Squid completed (it logs a
+// tunnel when it closes).
+func squidTunnels(squid *stack.Gateway, target string) int {
 	n := 0
-	for _, line := range strings.Split(corp.AccessLog(), "\n") {
+	for _, line := range strings.Split(squid.AccessLog(), "\n") {
 		if strings.Contains(line, "TCP_TUNNEL/200") && strings.Contains(line, "CONNECT "+target) {
 			n++
 		}

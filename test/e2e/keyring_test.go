@@ -93,7 +93,7 @@ func TestLockedKeyring(t *testing.T) {
 	if w := kubectlWhoami(t, se); w.Status.UserInfo.Username != stack.Reader.Email {
 		t.Fatalf("whoami before locking = %+v", w.Status.UserInfo)
 	}
-	logins := countBrowserLogins(se)
+	logins := se.BrowserLogins()
 
 	kr.lock(t)
 	r := se.Kubectl(ctx, "get", "ns", "-o", "name")
@@ -114,7 +114,7 @@ func TestLockedKeyring(t *testing.T) {
 	if r := se.Securekapi(ctx, "login", "e2e", "--token-cache", "keyring", "--browser-command", se.BrowserCommand()); r.Err == nil || !strings.Contains(r.Stderr, "unlock it or use --token-cache file") {
 		t.Errorf("login with a locked keyring: %v\n%s", r.Err, r.Stderr)
 	}
-	if n := countBrowserLogins(se) - logins; n != 0 {
+	if n := se.BrowserLogins() - logins; n != 0 {
 		t.Errorf("login opened the browser (%d logins) although the keyring could not keep the tokens", n)
 	}
 	// doctor blames the keyring and says to unlock it, not to log in.
@@ -127,12 +127,7 @@ func TestLockedKeyring(t *testing.T) {
 	if w := kubectlWhoami(t, se); w.Status.UserInfo.Username != stack.Reader.Email {
 		t.Fatalf("whoami after unlocking = %+v", w.Status.UserInfo)
 	}
-	if n := countBrowserLogins(se) - logins; n != 0 {
+	if n := se.BrowserLogins() - logins; n != 0 {
 		t.Fatalf("%d new logins after unlocking; the cached token should have been used", n)
 	}
-}
-
-func countBrowserLogins(se *stack.Session) int {
-	data, _ := os.ReadFile(se.Dir + "/browser.log")
-	return strings.Count(string(data), "completed login")
 }

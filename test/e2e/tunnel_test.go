@@ -87,14 +87,7 @@ func startGateway(t *testing.T, kind stack.GatewayKind) *stack.Gateway {
 // connections. It proves traffic really crossed the third-party gateway.
 func gatewayConnections(gw *stack.Gateway) int {
 	if gw.Kind == stack.Squid {
-		target := strings.TrimPrefix(shared.EndpointURL, "https://")
-		n := 0
-		for _, line := range strings.Split(gw.AccessLog(), "\n") {
-			if strings.Contains(line, "TCP_TUNNEL/200") && strings.Contains(line, "CONNECT "+target) {
-				n++
-			}
-		}
-		return n
+		return squidTunnels(gw, strings.TrimPrefix(shared.EndpointURL, "https://"))
 	}
 	return strings.Count(gw.Log(), "accepted connection from")
 }

@@ -222,18 +222,19 @@ func StartGateway(ctx context.Context, o GatewayOptions) (_ *Gateway, err error)
 // stack's: Stop ends them and Pids lists them. Close it when done to
 // remove its files.
 func (s *Stack) StartGateway(ctx context.Context, kind GatewayKind) (*Gateway, error) {
-	target := strings.TrimPrefix(s.EndpointURL, "https://")
-	return StartGateway(ctx, GatewayOptions{Kind: kind, Target: target, OnStart: func(name string, p *process) {
-		p.name = name
-		s.track(p)
-	}})
+	return s.startTracked(ctx, kind, strings.TrimPrefix(s.EndpointURL, "https://"))
 }
 
 // StartCorporateProxy starts a corporate forward proxy (see
 // CorporateProxy) that allows CONNECT to target only, tracked like the
 // stack's other processes.
 func (s *Stack) StartCorporateProxy(ctx context.Context, target string) (*Gateway, error) {
-	return StartGateway(ctx, GatewayOptions{Kind: CorporateProxy, Target: target, OnStart: func(name string, p *process) {
+	return s.startTracked(ctx, CorporateProxy, target)
+}
+
+// startTracked starts a gateway whose processes count among the stack's.
+func (s *Stack) startTracked(ctx context.Context, kind GatewayKind, target string) (*Gateway, error) {
+	return StartGateway(ctx, GatewayOptions{Kind: kind, Target: target, OnStart: func(name string, p *process) {
 		p.name = name
 		s.track(p)
 	}})

@@ -107,6 +107,13 @@ func (se *Session) Kubectl(ctx context.Context, args ...string) Result {
 // BrowserCommand is the --browser-command that logs in as the session user.
 func (se *Session) BrowserCommand() string { return se.Browser }
 
+// BrowserLogins counts the logins the session's test browser completed
+// (TESTBROWSER_LOG).
+func (se *Session) BrowserLogins() int {
+	data, _ := os.ReadFile(filepath.Join(se.Dir, "browser.log"))
+	return strings.Count(string(data), "completed login")
+}
+
 // AddCluster registers the stack's endpoint as name, pinned to the CA pin
 // that `pin` reports, the way a user following the README would.
 func (se *Session) AddCluster(ctx context.Context, name string, extra ...string) error {

@@ -143,7 +143,7 @@ func run(n, warmup, traces int) error {
 			return errors.New("kubelogin --token-cache-storage keyring wrote a token file")
 		}
 
-		logins := browserLogins(se)
+		logins := se.BrowserLogins()
 		tools := []tool{
 			{name: "securekapi credential", bin: se.Plugin, args: append([]string{"credential"}, ska...), env: env, token: true},
 			{name: "kubelogin get-token", bin: kubelogin, args: kl, env: env, token: true},
@@ -158,7 +158,7 @@ func run(n, warmup, traces int) error {
 		if err != nil {
 			return fmt.Errorf("%s store: %w", kind, err)
 		}
-		if after := browserLogins(se); after != logins {
+		if after := se.BrowserLogins(); after != logins {
 			return fmt.Errorf("%s store: %d browser logins happened during the timed runs; the cached path was not measured", kind, after-logins)
 		}
 		report(kind, tools, samples)
@@ -363,12 +363,6 @@ func countTokenFiles(dir string) int {
 		return nil
 	})
 	return n
-}
-
-// browserLogins counts the logins the test browser completed.
-func browserLogins(se *stack.Session) int {
-	data, _ := os.ReadFile(filepath.Join(se.Dir, "browser.log"))
-	return strings.Count(string(data), "completed login")
 }
 
 func printMachine(ctx context.Context, se *stack.Session, kubelogin string) {
