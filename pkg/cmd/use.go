@@ -77,8 +77,13 @@ func (o *UseOptions) Complete(args []string) error {
 	return err
 }
 
-// Validate checks the output format.
-func (o *UseOptions) Validate() error { return validateOutput(o.Output) }
+// Validate checks the output format and the exec stanza's settings.
+func (o *UseOptions) Validate() error {
+	if err := validateOutput(o.Output); err != nil {
+		return err
+	}
+	return o.validateExecFlags()
+}
 
 // Run lists, switches back, or verifies and writes.
 func (o *UseOptions) Run(ctx context.Context) error {
