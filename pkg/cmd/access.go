@@ -84,7 +84,7 @@ func (a *AccessFlags) Validate() error {
 	default:
 		return fmt.Errorf("--grant %q: use auto, auth-code or device-code", a.Grant)
 	}
-	return nil
+	return validateExpiryMargin(a.ExpiryMargin)
 }
 
 // cacheDir is where the file store and the lock files live.

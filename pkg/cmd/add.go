@@ -79,6 +79,9 @@ func (o *AddOptions) Complete(args []string) error {
 		}
 		o.Cluster.CertificateAuthorityData = data
 	}
+	if err := completeOIDCCAFile(&o.Cluster.OIDC.CAFile); err != nil {
+		return err
+	}
 	if o.Tunnel.Gateway != "" {
 		t := o.Tunnel
 		if o.TunnelCAFile != "" {
@@ -105,8 +108,13 @@ func (o *AddOptions) Complete(args []string) error {
 	return err
 }
 
-// Validate checks the settings offline.
-func (o *AddOptions) Validate() error { return o.Cluster.Validate() }
+// Validate checks the settings offline, naming the flags at fault.
+func (o *AddOptions) Validate() error {
+	if err := o.validateFlags(); err != nil {
+		return err
+	}
+	return o.Cluster.Validate()
+}
 
 // Run checks the endpoint, then saves.
 func (o *AddOptions) Run(ctx context.Context) error {
@@ -114,7 +122,8 @@ func (o *AddOptions) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(o.ErrOut, "Endpoint %s verified: %s (pin %s)\n", o.Cluster.Server, verified.Chain[0].Subject, verified.MatchedPin)
+	fmt.Fprintf(o.ErrOut, "Endpoint %s verified: %s (%s)\n", o.Cluster.Server, verified.Chain[0].Subject, trustedBy(verified))
+	o.chooseScopes(ctx)
 	if o.DryRun {
 		p := &profile.Profile{Clusters: []profile.Cluster{o.Cluster}}
 		data, err := p.Marshal()

@@ -340,6 +340,10 @@ func TestExposeClusterProblems(t *testing.T) {
 		if err != nil || !strings.Contains(out, "kind: Ingress") || !strings.Contains(errOut, "Not checking TLS secret default/x") {
 			t.Fatalf("err = %v\nstdout:\n%s\nstderr:\n%s", err, out, errOut)
 		}
+		// ingress-nginx is retired: said on stderr, with the way forward.
+		if !strings.Contains(errOut, "ingress-nginx was retired in March 2026") || !strings.Contains(errOut, "--via gateway") {
+			t.Errorf("no retirement notice on stderr:\n%s", errOut)
+		}
 	})
 }
 

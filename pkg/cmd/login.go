@@ -194,7 +194,7 @@ func showDeviceCode(g *GlobalOptions, d oidc.DeviceAuthorization) {
 		}
 	}
 	if !d.ExpiresAt.IsZero() {
-		fmt.Fprintf(g.ErrOut, "Waiting for approval (the code expires at %s)...\n", d.ExpiresAt.Local().Format(time.Kitchen))
+		fmt.Fprintf(g.ErrOut, "Waiting for approval (the code expires at %s)...\n", d.ExpiresAt.Local().Format(time.RFC3339))
 	}
 }
 

@@ -42,6 +42,7 @@ func NewCmdLogout(g *GlobalOptions) *cobra.Command {
 		},
 	}
 	o.Access.AddFlags(cmd.Flags())
+	hideLoginOnlyFlags(cmd)
 	cmd.Flags().BoolVar(&o.All, "all", false, "Log out of every issuer with cached tokens")
 	return cmd
 }

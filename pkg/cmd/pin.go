@@ -2,7 +2,6 @@ package cmd
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -42,7 +41,7 @@ out of band before you publish it; this command does not verify the chain.`,
 		},
 	}
 	cmd.Flags().StringVar(&o.TLSServerName, "tls-server-name", "", "SNI name to send")
-	cmd.Flags().StringVarP(&o.Output, "output", "o", "", "json for machine-readable output")
+	cmd.Flags().StringVarP(&o.Output, "output", "o", "", "json or yaml for machine-readable output")
 	return cmd
 }
 
@@ -57,13 +56,11 @@ func (o *PinOptions) Run(ctx context.Context) error {
 	}
 	summary := trust.Summarize(certs)
 	publish := summary[len(summary)-1].Pin
-	if o.Output == "json" {
-		enc := json.NewEncoder(o.Out)
-		enc.SetIndent("", "  ")
-		return enc.Encode(struct {
-			Chain []trust.CertSummary `json:"chain"`
-			Pin   trust.Pin           `json:"pin"`
-		}{summary, publish})
+	if done, err := writeStructured(o.Out, o.Output, struct {
+		Chain []trust.CertSummary `json:"chain"`
+		Pin   trust.Pin           `json:"pin"`
+	}{summary, publish}); done {
+		return err
 	}
 	for i, c := range summary {
 		fmt.Fprintf(o.ErrOut, "[%d] subject: %s\n    issuer:  %s\n    valid:   %s to %s\n    pin:     %s\n",

@@ -81,10 +81,14 @@ as the exec credential plugin that kubeconfig calls.`,
 		SilenceErrors: true,
 	}
 	if isKubectlPlugin() {
-		root.Use = "kubectl securekapi"
+		// Help and usage show the command as the user typed it; Name()
+		// stays kubectl-securekapi, which completion scripts register.
+		root.Annotations = map[string]string{cobra.CommandDisplayNameAnnotation: "kubectl securekapi"}
 	}
 	root.SetIn(streams.In)
-	root.SetOut(streams.ErrOut) // help and usage are messages, not data
+	// Help text and completion scripts are the output the user asked for,
+	// so they go to stdout, as kubectl's do; errors go to stderr.
+	root.SetOut(streams.Out)
 	root.SetErr(streams.ErrOut)
 	g.AddFlags(root.PersistentFlags())
 
@@ -104,6 +108,7 @@ as the exec credential plugin that kubeconfig calls.`,
 		NewCmdExpose(g),
 		NewCmdProfile(g),
 	)
+	addCompletionCommand(root)
 	return root
 }
 

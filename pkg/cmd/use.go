@@ -77,8 +77,13 @@ func (o *UseOptions) Complete(args []string) error {
 	return err
 }
 
-// Validate checks the output format.
-func (o *UseOptions) Validate() error { return validateOutput(o.Output) }
+// Validate checks the output format and the exec stanza's settings.
+func (o *UseOptions) Validate() error {
+	if err := validateOutput(o.Output); err != nil {
+		return err
+	}
+	return o.validateExecFlags()
+}
 
 // Run lists, switches back, or verifies and writes.
 func (o *UseOptions) Run(ctx context.Context) error {
@@ -150,8 +155,8 @@ func (o *UseOptions) write(c *profile.Cluster, v *trust.Verified) error {
 	if c.Tunnel != nil {
 		next = fmt.Sprintf("kubectl securekapi run %s -- kubectl get ns (the endpoint is reached through the %s tunnel; `kubectl securekapi proxy %s` keeps one open)", c.Name, c.Tunnel.Gateway, c.Name)
 	}
-	fmt.Fprintf(o.ErrOut, "Switched to %s: %s, trusting only %s (pin %s).\nNext: kubectl securekapi login %s, then %s\n",
-		c.Name, c.Server, v.CAs[len(v.CAs)-1].Subject, v.MatchedPin, c.Name, next)
+	fmt.Fprintf(o.ErrOut, "Switched to %s: %s, trusting only %s (%s).\nNext: kubectl securekapi login %s, then %s\n",
+		c.Name, c.Server, v.CAs[len(v.CAs)-1].Subject, trustedBy(v), c.Name, next)
 	return nil
 }
 

@@ -122,8 +122,10 @@ func Warnings(via Via) []string {
 			"Check that your Gateway implementation supports BackendTLSPolicy v1 and reports it Accepted: "+
 				"without it the gateway cannot reach the API server safely.")
 	case IngressNginx:
-		w = append(w, "ingress-nginx closes a connection idle for an hour: watches reconnect by themselves, "+
-			"a quiet `kubectl logs -f` or exec session ends.")
+		w = append(w, "ingress-nginx was retired in March 2026: no more releases or security fixes. "+
+			"Prefer --via gateway (Gateway API) for a new endpoint.",
+			"ingress-nginx closes a connection idle for an hour: watches reconnect by themselves, "+
+				"a quiet `kubectl logs -f` or exec session ends.")
 	}
 	return w
 }

@@ -117,10 +117,14 @@ func sameContent(f *fileState, after []byte) bool {
 }
 
 // write writes every change, after checking that no file changed since it
-// was read (an editor or tool that ignores kubectl's lock).
+// was read (an editor or tool that ignores kubectl's lock) and none is
+// read-only.
 func write(changes []Change) error {
 	for _, ch := range changes {
 		if err := unchangedSinceRead(ch); err != nil {
+			return err
+		}
+		if err := refuseReadOnly(ch.File); err != nil {
 			return err
 		}
 	}

@@ -12,11 +12,8 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
-	"net/url"
-	"regexp"
 	"sort"
 	"strings"
-	"sync"
 
 	"sigs.k8s.io/yaml"
 
@@ -124,19 +121,13 @@ func (p *Profile) Validate() error {
 	return errors.Join(errs...)
 }
 
-// nameRe is compiled on first use: package init runs on every exec
-// credential call, which never validates a profile.
-var nameRe = sync.OnceValue(func() *regexp.Regexp {
-	return regexp.MustCompile(`^[a-z0-9]([-a-z0-9_.]*[a-z0-9])?$`)
-})
-
 // Validate checks one cluster's settings.
 func (c *Cluster) Validate() error {
-	if !nameRe().MatchString(c.Name) || len(c.Name) > 253 {
-		return fmt.Errorf("name %q must be lower-case letters, digits, '-', '_' or '.'", c.Name)
+	if err := CheckName(c.Name); err != nil {
+		return fmt.Errorf("name %s: %w", shorten(c.Name), err)
 	}
-	if err := httpsURL("server", c.Server); err != nil {
-		return err
+	if err := CheckEndpointURL(c.Server); err != nil {
+		return fmt.Errorf("server %q: %w", c.Server, err)
 	}
 	if _, err := trust.ParsePins(c.Pins); err != nil {
 		return fmt.Errorf("pins: %w", err)
@@ -149,11 +140,21 @@ func (c *Cluster) Validate() error {
 	if len(c.Pins) == 0 && len(c.CertificateAuthorityData) == 0 {
 		return errors.New("needs pins or certificateAuthorityData: securekapi does not trust an endpoint on the system roots alone (get pins with `kubectl securekapi pin URL`)")
 	}
-	if err := httpsURL("oidc.issuerURL", c.OIDC.IssuerURL); err != nil {
-		return err
+	if err := CheckIssuerURL(c.OIDC.IssuerURL); err != nil {
+		return fmt.Errorf("oidc.issuerURL %q: %w", c.OIDC.IssuerURL, err)
 	}
 	if c.OIDC.ClientID == "" {
 		return errors.New("oidc.clientID is required")
+	}
+	for _, s := range c.OIDC.ExtraScopes {
+		if err := CheckScope(s); err != nil {
+			return fmt.Errorf("oidc.extraScopes: %w", err)
+		}
+	}
+	if c.Namespace != "" {
+		if err := CheckNamespace(c.Namespace); err != nil {
+			return fmt.Errorf("namespace %q: %w", c.Namespace, err)
+		}
 	}
 	if c.Tunnel != nil {
 		return c.Tunnel.Validate()
@@ -161,10 +162,19 @@ func (c *Cluster) Validate() error {
 	return nil
 }
 
+// shorten quotes s, cut to a readable length: an error about a 5000-letter
+// name need not repeat it.
+func shorten(s string) string {
+	if len(s) > 64 {
+		return fmt.Sprintf("%q...", s[:60])
+	}
+	return fmt.Sprintf("%q", s)
+}
+
 // Validate checks the tunnel settings.
 func (t *Tunnel) Validate() error {
-	if t.Gateway == "" || !strings.Contains(t.Gateway, ":") {
-		return fmt.Errorf("tunnel.gateway %q must be host:port", t.Gateway)
+	if err := CheckHostPort(t.Gateway); err != nil {
+		return fmt.Errorf("tunnel.gateway %q: %w", t.Gateway, err)
 	}
 	if t.Mode != "connect" && t.Mode != "direct" {
 		return fmt.Errorf("tunnel.mode %q must be connect or direct", t.Mode)
@@ -174,14 +184,6 @@ func (t *Tunnel) Validate() error {
 	}
 	if _, err := trust.ParsePins(t.GatewayPins); err != nil {
 		return fmt.Errorf("tunnel.gatewayPins: %w", err)
-	}
-	return nil
-}
-
-func httpsURL(field, raw string) error {
-	u, err := url.Parse(raw)
-	if err != nil || u.Scheme != "https" || u.Host == "" || u.User != nil {
-		return fmt.Errorf("%s %q must be an https://host[:port] URL", field, raw)
 	}
 	return nil
 }

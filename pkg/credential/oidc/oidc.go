@@ -60,6 +60,8 @@ type Provider struct {
 	revocation string
 	// offline is whether the issuer advertises the offline_access scope.
 	offline bool
+	// scopes are the scopes_supported it advertises, if any.
+	scopes []string
 }
 
 // DefaultTimeout bounds every request to the provider.
@@ -104,8 +106,12 @@ func Discover(ctx context.Context, s Settings, client *http.Client) (*Provider, 
 	}
 	_ = p.Claims(&extra) // an absent endpoint is fine: logout then only forgets
 	return &Provider{settings: s, client: client, provider: p, revocation: extra.Revocation,
-		offline: slices.Contains(extra.ScopesSupported, OfflineAccess)}, nil
+		offline: slices.Contains(extra.ScopesSupported, OfflineAccess), scopes: extra.ScopesSupported}, nil
 }
+
+// ScopesSupported are the scopes the issuer's discovery document lists
+// (scopes_supported, optional in OIDC Discovery), or nil.
+func (p *Provider) ScopesSupported() []string { return slices.Clone(p.scopes) }
 
 // HasDeviceFlow reports whether the issuer advertises RFC 8628.
 func (p *Provider) HasDeviceFlow() bool { return p.provider.Endpoint().DeviceAuthURL != "" }

@@ -7,10 +7,13 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
+	"os/exec"
 	"os/signal"
 	"strings"
 	"syscall"
@@ -54,10 +57,10 @@ func run(once bool) error {
 		return err
 	}
 	plugin := func(args ...string) func() stack.Result {
-		return func() stack.Result { return se.Securekapi(ctx, args...) }
+		return func() stack.Result { return runInOrder(ctx, se, se.Plugin, args...) }
 	}
 	kubectl := func(args ...string) func() stack.Result {
-		return func() stack.Result { return se.Kubectl(ctx, args...) }
+		return func() stack.Result { return runInOrder(ctx, se, "kubectl", args...) }
 	}
 	steps := []struct {
 		say string
@@ -73,6 +76,8 @@ func run(once bool) error {
 			plugin("use", "demo")},
 		{"The kubeconfig trusts exactly the verified enterprise CA and calls securekapi for tokens",
 			kubectl("config", "view", "--minify", "-o", "jsonpath={.clusters[0].cluster.server} tls-server-name={.clusters[0].cluster.tls-server-name}{\"\\n\"}exec: {.users[0].user.exec.command} {.users[0].user.exec.args[0]}{\"\\n\"}")},
+		{"kubectl before login: no usable token, and kubectl is not interactive here, so the plugin fails at once",
+			expectFailure("the error below is expected: the plugin names the login command rather than open a browser for a background kubectl", kubectl("get", "ns"))},
 		{"User: log in with the browser flow (PKCE); a test browser completes Dex's login page as " + stack.Reader.Email,
 			plugin("login", "demo", "--browser-command", se.BrowserCommand())},
 		{"kubectl get ns through the trusted endpoint, with the token from the OS keyring", kubectl("get", "ns")},
@@ -94,6 +99,39 @@ func run(once bool) error {
 	fmt.Printf("\nThe stack keeps running. Try it:\n  export KUBECONFIG=%s/kubeconfig SECUREKAPI_CONFIG=%s/config/clusters.yaml SECUREKAPI_CACHE_DIR=%s/cache\n  kubectl get ns\nPress Ctrl-C to stop and clean up.\n", dir, dir, dir)
 	<-ctx.Done()
 	return nil
+}
+
+// runInOrder runs a command in the session with stdout and stderr into one
+// buffer, so the demo shows its lines in the order the command wrote them
+// (pin's "Pin to publish:" on stderr, then the pin on stdout). Stdout holds
+// it all.
+func runInOrder(ctx context.Context, se *stack.Session, name string, args ...string) stack.Result {
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, name, args...)
+	cmd.Env, cmd.Dir = se.Environ(), se.Dir
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out // one writer: exec serializes the writes
+	err := cmd.Run()
+	var exit *exec.ExitError
+	if errors.As(err, &exit) {
+		err = fmt.Errorf("exit status %d", exit.ExitCode())
+	}
+	return stack.Result{Stdout: out.String(), Err: err}
+}
+
+// expectFailure marks a step that must fail, saying so above its output so
+// nobody reading the demo takes the "error:" line for a broken run.
+func expectFailure(why string, run func() stack.Result) func() stack.Result {
+	return func() stack.Result {
+		r := run()
+		if r.Err == nil {
+			r.Err = errors.New("succeeded, but was expected to fail")
+			return r
+		}
+		r.Stdout, r.Err = "("+why+")\n"+r.Stdout, nil
+		return r
+	}
 }
 
 func show(r stack.Result) {

@@ -1,0 +1,14 @@
+package cmd
+
+import "github.com/spf13/cobra"
+
+// loginOnlyFlags are the AccessFlags that only matter when a login runs.
+// Commands that never log in still accept them, so an exec stanza's args
+// can be pasted, but keep them out of their help.
+var loginOnlyFlags = []string{"grant", "browser-command", "login-timeout", "expiry-margin", "listen-address"}
+
+func hideLoginOnlyFlags(cmd *cobra.Command) {
+	for _, name := range loginOnlyFlags {
+		_ = cmd.Flags().MarkHidden(name)
+	}
+}

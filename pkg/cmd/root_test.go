@@ -1,0 +1,70 @@
+package cmd
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+
+	"k8s.io/cli-runtime/pkg/genericiooptions"
+)
+
+// runRoot runs the whole command tree as Execute does, with buffers.
+func runRoot(t *testing.T, args ...string) (stdout, stderr string, err error) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	root := NewCmdRoot(genericiooptions.IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut})
+	root.SetArgs(args)
+	err = root.Execute()
+	return out.String(), errOut.String(), err
+}
+
+// TestCompletionAndHelpGoToStdout: `source <(kubectl-securekapi completion
+// bash)` must get the script, and `--help | less` the help.
+func TestCompletionAndHelpGoToStdout(t *testing.T) {
+	for shell, want := range map[string]string{
+		"bash": "complete -o default -F __start_kubectl-securekapi kubectl-securekapi",
+		"zsh":  "#compdef kubectl-securekapi", "fish": "complete -c kubectl-securekapi",
+		"powershell": "Register-ArgumentCompleter",
+	} {
+		out, errOut, err := runRoot(t, "completion", shell)
+		if err != nil || !strings.Contains(out, want) || errOut != "" {
+			t.Errorf("completion %s: err %v, stderr %q, stdout lacks %q (%d bytes)", shell, err, errOut, want, len(out))
+		}
+	}
+	for _, args := range [][]string{{"--help"}, {"use", "--help"}, {"help", "login"}} {
+		out, errOut, err := runRoot(t, args...)
+		if err != nil || !strings.Contains(out, "Usage:") || errOut != "" {
+			t.Errorf("%v: err %v, stdout %q, stderr %q", args, err, out, errOut)
+		}
+	}
+	// Shell completion itself (what kubectl_complete-securekapi calls).
+	if out, _, err := runRoot(t, "__complete", "lo"); err != nil || !strings.Contains(out, "login") || !strings.Contains(out, "logout") {
+		t.Errorf("__complete: err %v, stdout %q", err, out)
+	}
+}
+
+// TestCompletionWithoutAShellFails: a typo must not install nothing with
+// exit 0.
+func TestCompletionWithoutAShellFails(t *testing.T) {
+	for args, want := range map[string]string{"": "name a shell", "bsh": `unknown shell "bsh"`} {
+		out, _, err := runRoot(t, append([]string{"completion"}, strings.Fields(args)...)...)
+		if err == nil || !strings.Contains(err.Error(), want) || out != "" {
+			t.Errorf("completion %s: err %v, stdout %q; want an error with %q and no output", args, err, out, want)
+		}
+	}
+}
+
+// TestHelpShowsThePluginName: run by kubectl, help says `kubectl
+// securekapi`, the way the user types it.
+func TestHelpShowsThePluginName(t *testing.T) {
+	t.Setenv("KUBECTL_PLUGINS_CALLER", "/usr/bin/kubectl")
+	out, _, err := runRoot(t, "use", "--help")
+	if err != nil || !strings.Contains(out, "kubectl securekapi use [NAME | -]") || strings.Contains(out, "kubectl-securekapi use") {
+		t.Errorf("use --help as a plugin: err %v\n%s", err, out)
+	}
+	// The completion script still registers the binary's name.
+	out, _, _ = runRoot(t, "completion", "bash")
+	if !strings.Contains(out, "__start_kubectl-securekapi kubectl-securekapi") {
+		t.Errorf("completion bash as a plugin registers the wrong name")
+	}
+}

@@ -1,0 +1,130 @@
+package profile
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+)
+
+// The checks below judge one value each and say what is wrong with it
+// without naming where it came from: Cluster.Validate prefixes the profile
+// field, `add` the flag the user typed.
+
+// MaxNameLength is the longest cluster name: a kubeconfig context, cluster
+// and user are named after it, and Kubernetes names stop at 253.
+const MaxNameLength = 253
+
+// nameRe is compiled on first use: package init runs on every exec
+// credential call, which never validates a profile.
+var nameRe = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^[a-z0-9]([-a-z0-9_.]*[a-z0-9])?$`)
+})
+
+// namespaceRe is a DNS-1123 label, what Kubernetes requires of a namespace.
+var namespaceRe = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`)
+})
+
+// CheckName checks a cluster name.
+func CheckName(name string) error {
+	switch {
+	case name == "":
+		return errors.New("is empty")
+	case len(name) > MaxNameLength:
+		return fmt.Errorf("is %d characters long; the limit is %d", len(name), MaxNameLength)
+	case !nameRe().MatchString(name):
+		return errors.New("must be lower-case letters, digits, '-', '_' or '.', and start and end with a letter or digit")
+	}
+	return nil
+}
+
+// CheckEndpointURL checks an API endpoint URL: https://host[:port] and
+// nothing more, since kubectl and the token binding use it as given.
+func CheckEndpointURL(raw string) error {
+	u, err := checkHTTPS(raw)
+	if err != nil {
+		return err
+	}
+	if u.Path != "" && u.Path != "/" {
+		return fmt.Errorf("has a path (%s): the endpoint is https://host[:port] only", u.Path)
+	}
+	return nil
+}
+
+// CheckIssuerURL checks an OIDC issuer URL: https, and a path is allowed
+// (https://login.example.com/dex), but no query or fragment (OIDC
+// Discovery 1.0 section 3).
+func CheckIssuerURL(raw string) error {
+	_, err := checkHTTPS(raw)
+	return err
+}
+
+func checkHTTPS(raw string) (*url.URL, error) {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return nil, fmt.Errorf("is not a URL: %w", err)
+	}
+	switch {
+	case u.Scheme != "https" || u.Host == "" || u.Hostname() == "":
+		return nil, errors.New("must be an https://host[:port] URL")
+	case u.User != nil:
+		return nil, errors.New("must not carry a user name or password")
+	case u.RawQuery != "" || u.ForceQuery:
+		return nil, errors.New("must not have a query (?...)")
+	case u.Fragment != "" || strings.Contains(raw, "#"):
+		return nil, errors.New("must not have a fragment (#...)")
+	}
+	if p := u.Port(); p != "" {
+		if err := checkPort(p); err != nil {
+			return nil, err
+		}
+	}
+	return u, nil
+}
+
+// CheckHostPort checks a host:port address, such as a tunnel gateway.
+func CheckHostPort(addr string) error {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil || host == "" {
+		return errors.New("must be host:port")
+	}
+	return checkPort(port)
+}
+
+func checkPort(port string) error {
+	n, err := strconv.Atoi(port)
+	if err != nil || n < 1 || n > 65535 {
+		return fmt.Errorf("port %s is not a TCP port (1-65535)", port)
+	}
+	return nil
+}
+
+// CheckNamespace checks a namespace name (a DNS-1123 label).
+func CheckNamespace(ns string) error {
+	if len(ns) > 63 {
+		return fmt.Errorf("is %d characters long; a namespace has at most 63", len(ns))
+	}
+	if !namespaceRe().MatchString(ns) {
+		return errors.New("must be a namespace name: lower-case letters, digits and '-', starting and ending with a letter or digit")
+	}
+	return nil
+}
+
+// CheckScope checks one OAuth scope: printable ASCII without spaces, quotes
+// or backslashes (RFC 6749 section 3.3). A space would split it into two.
+func CheckScope(s string) error {
+	if s == "" {
+		return errors.New("is empty")
+	}
+	for _, r := range s {
+		if r <= ' ' || r > '~' || r == '"' || r == '\\' {
+			return fmt.Errorf("%q contains %q: give each scope on its own (repeat the flag), without spaces", s, r)
+		}
+	}
+	return nil
+}
