@@ -20,6 +20,7 @@ import (
 
 	"sigs.k8s.io/yaml"
 
+	"github.com/securekapi/securekapi/pkg/credential/oidc"
 	"github.com/securekapi/securekapi/pkg/trust"
 )
 
@@ -154,6 +155,9 @@ func (c *Cluster) Validate() error {
 	}
 	if c.OIDC.ClientID == "" {
 		return errors.New("oidc.clientID is required")
+	}
+	if err := oidc.CheckExtraParams(c.OIDC.ExtraParams); err != nil {
+		return fmt.Errorf("oidc.extraParams: %w", err)
 	}
 	if c.Tunnel != nil {
 		return c.Tunnel.Validate()

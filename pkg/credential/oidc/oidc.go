@@ -19,6 +19,7 @@ import (
 	"os"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -87,6 +88,9 @@ func Discover(ctx context.Context, s Settings, client *http.Client) (*Provider, 
 	if s.Issuer == "" || s.ClientID == "" {
 		return nil, errors.New("OIDC issuer and client ID are required (--oidc-issuer-url, --oidc-client-id)")
 	}
+	if err := CheckExtraParams(s.ExtraParams); err != nil {
+		return nil, err
+	}
 	if client == nil {
 		var err error
 		if client, err = HTTPClient(s); err != nil {
@@ -153,6 +157,40 @@ func Scopes(extra []string) []string {
 
 func (p *Provider) ctx(ctx context.Context) context.Context {
 	return context.WithValue(ctx, oauth2.HTTPClient, p.client)
+}
+
+// reservedParams are the authorization request parameters securekapi sets
+// itself. An extra parameter of the same name would override them (x/oauth2
+// sets options after its own values): redirect_uri or response_mode could
+// send the code elsewhere, response_type could ask for a token in the
+// fragment, and request/request_uri carry a request object whose values
+// supersede every one of ours (OIDC Core 6.1). prompt, login_hint,
+// audience, access_type and the like stay allowed: issuers need them.
+var reservedParams = []string{
+	"client_id", "client_secret", "redirect_uri", "response_type", "response_mode",
+	"scope", "state", "nonce", "code_verifier", "request", "request_uri",
+}
+
+// CheckExtraParams refuses extra authorization request parameters that
+// would override the ones securekapi sets (see reservedParams, and every
+// code_challenge* name, which carry PKCE).
+func CheckExtraParams(params map[string]string) error {
+	var bad []string
+	for name := range params {
+		n := strings.ToLower(strings.TrimSpace(name))
+		if n == "" {
+			return errors.New("an extra authorization parameter has an empty name; write it as name=value")
+		}
+		if slices.Contains(reservedParams, n) || strings.HasPrefix(n, "code_challenge") {
+			bad = append(bad, strconv.Quote(name))
+		}
+	}
+	if len(bad) == 0 {
+		return nil
+	}
+	sort.Strings(bad)
+	return fmt.Errorf("extra authorization parameter %s is reserved: securekapi sets it itself (reserved: %s, code_challenge*); remove it from the cluster's settings or --oidc-auth-request-extra-params",
+		strings.Join(bad, ", "), strings.Join(reservedParams, ", "))
 }
 
 func (p *Provider) extraOptions() []oauth2.AuthCodeOption {
