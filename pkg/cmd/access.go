@@ -132,6 +132,7 @@ func (a *AccessFlags) openStore(g *GlobalOptions) (tokencache.Store, string, err
 	if err != nil {
 		return nil, "", err
 	}
+	store = tokencache.Remembering(store, g.Secrets)
 	if notice != "" && firstTime(filepath.Join(dir, "store-notice"), string(notice)) {
 		fmt.Fprintf(g.ErrOut, "securekapi: %s\n", notice)
 	}

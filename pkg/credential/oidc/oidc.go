@@ -25,6 +25,8 @@ import (
 
 	gooidc "github.com/coreos/go-oidc/v3/oidc"
 	"golang.org/x/oauth2"
+
+	"github.com/securekapi/securekapi/pkg/credential/tokencache"
 )
 
 // Settings name an OIDC client: who issues tokens and for which client.
@@ -238,7 +240,11 @@ func (p *Provider) Refresh(ctx context.Context, refreshToken string) (*Tokens, e
 	cfg := p.oauth2Config()
 	t, err := cfg.TokenSource(p.ctx(ctx), &oauth2.Token{RefreshToken: refreshToken, Expiry: time.Unix(1, 0)}).Token()
 	if err != nil {
-		return nil, &RefreshError{Err: redactRetrieveError(err)}
+		err = redactRetrieveError(err)
+		if msg := tokencache.Redact(err.Error(), refreshToken); msg != err.Error() {
+			err = errors.New(msg) // the provider quoted the refresh token back
+		}
+		return nil, &RefreshError{Err: err}
 	}
 	if t.RefreshToken == "" {
 		t.RefreshToken = refreshToken // RFC 6749 6: the old one stays valid
@@ -254,7 +260,9 @@ func (e *RefreshError) Error() string { return "refresh: " + e.Err.Error() }
 func (e *RefreshError) Unwrap() error { return e.Err }
 
 // redactRetrieveError keeps the provider's error code and description but
-// drops the raw response body, which can echo tokens back.
+// drops the raw response body, which can echo tokens back. The description
+// is the provider's own text and can quote a token too: callers that hold
+// one redact it (Refresh does).
 func redactRetrieveError(err error) error {
 	var re *oauth2.RetrieveError
 	if errors.As(err, &re) {

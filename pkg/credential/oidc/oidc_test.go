@@ -3,6 +3,7 @@ package oidc
 import (
 	"context"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -171,5 +172,30 @@ func TestAuthorizationURLKeepsOurParams(t *testing.T) {
 	}
 	if q.Get("prompt") != "consent" || q.Get("audience") != "kube" {
 		t.Errorf("authorization URL %s lacks the allowed extra parameters", u)
+	}
+}
+
+// TestRefreshErrorDoesNotQuoteTheRefreshToken: the provider's
+// error_description echoes the refresh token it was sent; the error keeps
+// the provider's words without it.
+func TestRefreshErrorDoesNotQuoteTheRefreshToken(t *testing.T) {
+	const refreshToken = "CiRmYWtlLXJlZnJlc2gtdG9rZW4tMDEyMzQ1Njc4OWFiY2RlZg"
+	srv := fakeIssuer(t, func(w http.ResponseWriter, r *http.Request) {
+		r.ParseForm()
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusBadRequest)
+		fmt.Fprintf(w, `{"error":"invalid_grant","error_description":"refresh token %s is revoked"}`, r.PostForm.Get("refresh_token"))
+	})
+	p, err := Discover(t.Context(), Settings{Issuer: srv.URL, ClientID: "c"}, srv.Client())
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = p.Refresh(t.Context(), refreshToken)
+	var refreshErr *RefreshError
+	if !errors.As(err, &refreshErr) {
+		t.Fatalf("err = %v, want a RefreshError", err)
+	}
+	if strings.Contains(err.Error(), refreshToken[:20]) || !strings.Contains(err.Error(), "invalid_grant: refresh token [redacted] is revoked") {
+		t.Fatalf("err = %v", err)
 	}
 }
