@@ -79,6 +79,9 @@ func (a *AccessFlags) Validate() error {
 	if !strings.HasPrefix(a.Issuer, "https://") {
 		return fmt.Errorf("--oidc-issuer-url %q must be an https URL", a.Issuer)
 	}
+	if err := oidc.CheckExtraParams(a.ExtraParams); err != nil {
+		return fmt.Errorf("--oidc-auth-request-extra-params: %w", err)
+	}
 	switch a.Grant {
 	case "auto", "auth-code", "device-code":
 	default:
@@ -129,6 +132,7 @@ func (a *AccessFlags) openStore(g *GlobalOptions) (tokencache.Store, string, err
 	if err != nil {
 		return nil, "", err
 	}
+	store = tokencache.Remembering(store, g.Secrets)
 	if notice != "" && firstTime(filepath.Join(dir, "store-notice"), string(notice)) {
 		fmt.Fprintf(g.ErrOut, "securekapi: %s\n", notice)
 	}

@@ -8,6 +8,8 @@ import (
 
 	"github.com/spf13/pflag"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
+
+	"github.com/securekapi/securekapi/pkg/credential/tokencache"
 )
 
 // GlobalOptions are the flags and process facts every command shares. Tests
@@ -26,11 +28,15 @@ type GlobalOptions struct {
 	// Getenv and Now are the process environment and clock.
 	Getenv func(string) string
 	Now    func() time.Time
+
+	// Secrets are the tokens the process has held; errors and logs are
+	// redacted of them. Nil remembers nothing.
+	Secrets *tokencache.Secrets
 }
 
 // NewGlobalOptions returns options bound to the real environment and clock.
 func NewGlobalOptions(streams genericiooptions.IOStreams) *GlobalOptions {
-	return &GlobalOptions{IOStreams: streams, Getenv: os.Getenv, Now: time.Now}
+	return &GlobalOptions{IOStreams: streams, Getenv: os.Getenv, Now: time.Now, Secrets: &tokencache.Secrets{}}
 }
 
 // AddFlags binds the persistent flags: kubectl's names for the kubeconfig
@@ -47,5 +53,5 @@ func (g *GlobalOptions) Logger() *slog.Logger {
 	if g.Verbosity <= 0 {
 		return slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	return slog.New(slog.NewTextHandler(g.ErrOut, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	return slog.New(slog.NewTextHandler(g.Secrets.Writer(g.ErrOut), &slog.HandlerOptions{Level: slog.LevelDebug}))
 }

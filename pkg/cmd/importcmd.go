@@ -18,9 +18,12 @@ import (
 // ImportOptions registers every cluster of an access profile.
 type ImportOptions struct {
 	*GlobalOptions
-	Source   string
-	DryRun   bool
-	NoCheck  bool
+	Source  string
+	DryRun  bool
+	NoCheck bool
+	// Replace lets the profile change clusters already registered under
+	// its names; without it such an import is refused, showing the change.
+	Replace  bool
 	Registry string
 	// HTTPClient fetches https profiles; its TLS verification is never off.
 	HTTPClient *http.Client
@@ -48,6 +51,7 @@ func NewCmdImport(g *GlobalOptions) *cobra.Command {
 	}
 	cmd.Flags().BoolVar(&o.DryRun, "dry-run", false, "Parse and check the profile without saving it")
 	cmd.Flags().BoolVar(&o.NoCheck, "no-check", false, "Skip the live endpoint check (`use` checks again anyway)")
+	cmd.Flags().BoolVar(&o.Replace, "replace", false, "Let the profile change clusters already registered under its names (without it, such an import is refused and the change shown)")
 	return cmd
 }
 
@@ -74,25 +78,32 @@ func (o *ImportOptions) Run(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("%s: %w", o.Source, err)
 	}
+	if len(p.Clusters) == 0 {
+		return fmt.Errorf("%s holds no clusters, so there is nothing to import; ask the platform owner for a profile with at least one cluster (`kubectl securekapi profile NAME ...` writes one)", o.Source)
+	}
+	reg := &profile.Registry{Path: o.Registry}
+	current, err := reg.Load()
+	if err != nil {
+		return err
+	}
+	if err := o.refuseChanges(current, p); err != nil {
+		return err
+	}
+	o.describe(current, p)
 	if !o.NoCheck {
-		var failed error
-		for i := range p.Clusters {
-			c := &p.Clusters[i]
-			if _, err := checkEndpoint(ctx, o.GlobalOptions, c); err != nil {
-				failed = errors.Join(failed, fmt.Errorf("%s: %w", c.Name, err))
-				continue
-			}
-			fmt.Fprintf(o.ErrOut, "%s: endpoint %s verified\n", c.Name, c.Server)
-		}
-		if failed != nil {
-			return fmt.Errorf("nothing was imported:\n%w", failed)
+		if err := o.checkEndpoints(ctx, p); err != nil {
+			return err
 		}
 	}
 	if o.DryRun {
 		fmt.Fprintf(o.ErrOut, "Dry run: would register %v in %s\n", p.Names(), o.Registry)
 		return nil
 	}
-	if err := (&profile.Registry{Path: o.Registry}).Update(func(reg *profile.Profile) error {
+	if err := reg.Update(func(reg *profile.Profile) error {
+		// Again under the lock: the registry may have changed meanwhile.
+		if err := o.refuseChanges(reg, p); err != nil {
+			return err
+		}
 		for _, c := range p.Clusters {
 			reg.Upsert(c)
 		}
@@ -101,6 +112,98 @@ func (o *ImportOptions) Run(ctx context.Context) error {
 		return err
 	}
 	fmt.Fprintf(o.ErrOut, "Registered %s. Next: kubectl securekapi use %s\n", strings.Join(p.Names(), ", "), p.Clusters[0].Name)
+	return nil
+}
+
+// refuseChanges refuses, unless --replace, a profile that would change a
+// cluster already registered: a profile from a compromised or mistaken
+// source must not silently move an existing cluster to other pins, another
+// endpoint, issuer or tunnel. The error shows every change.
+func (o *ImportOptions) refuseChanges(current, incoming *profile.Profile) error {
+	if o.Replace {
+		return nil
+	}
+	var b strings.Builder
+	var names []string
+	for _, c := range incoming.Clusters {
+		old, ok := current.Find(c.Name)
+		if !ok {
+			continue
+		}
+		if changes := profile.Diff(*old, c); len(changes) > 0 {
+			names = append(names, c.Name)
+			writeChanges(&b, c.Name, changes)
+		}
+	}
+	if len(names) == 0 {
+		return nil
+	}
+	return fmt.Errorf("%s would change %s, already registered; nothing was imported:\n%sIf the platform owner did change these settings, run `kubectl securekapi import %s --replace`",
+		o.Source, strings.Join(names, ", "), b.String(), o.Source)
+}
+
+// describe tells the user what the import does to each cluster, with the
+// changes it makes and the extra parameters it sends to the issuer.
+func (o *ImportOptions) describe(current, incoming *profile.Profile) {
+	for _, c := range incoming.Clusters {
+		if old, ok := current.Find(c.Name); !ok {
+			fmt.Fprintf(o.ErrOut, "%s: new cluster at %s, issuer %s\n", c.Name, c.Server, c.OIDC.IssuerURL)
+		} else if changes := profile.Diff(*old, c); len(changes) == 0 {
+			fmt.Fprintf(o.ErrOut, "%s: already registered with these settings\n", c.Name)
+		} else {
+			fmt.Fprintf(o.ErrOut, "%s: replacing the registered settings (--replace):\n", c.Name)
+			writeChanges(o.ErrOut, "", changes)
+		}
+		if len(c.OIDC.ExtraParams) > 0 {
+			fmt.Fprintf(o.ErrOut, "%s: sends extra authorization parameters to its issuer: %s\n", c.Name, profile.FormatParams(c.OIDC.ExtraParams))
+		}
+	}
+}
+
+func writeChanges(w io.Writer, name string, changes []profile.Change) {
+	if name != "" {
+		fmt.Fprintf(w, "%s:\n", name)
+	}
+	for _, ch := range changes {
+		fmt.Fprintf(w, "  %s\n", ch)
+	}
+}
+
+// checkEndpoints verifies every cluster's endpoint live.
+func (o *ImportOptions) checkEndpoints(ctx context.Context, p *profile.Profile) error {
+	var failed error
+	for i := range p.Clusters {
+		c := &p.Clusters[i]
+		if _, err := checkEndpoint(ctx, o.GlobalOptions, c); err != nil {
+			failed = errors.Join(failed, fmt.Errorf("%s: %w", c.Name, err))
+			continue
+		}
+		fmt.Fprintf(o.ErrOut, "%s: endpoint %s verified\n", c.Name, c.Server)
+	}
+	if failed != nil {
+		return fmt.Errorf("nothing was imported:\n%w", failed)
+	}
+	return nil
+}
+
+// maxProfileRedirects bounds the same-origin redirects a fetch follows.
+const maxProfileRedirects = 5
+
+// sameOriginRedirect follows a redirect only to the same https origin
+// (scheme, host and port): a move within the site (a trailing slash, a
+// versioned path) is followed, since it stays under the TLS identity the
+// user named. Everything else is refused: a step to http would hand the
+// profile (pins, endpoint, issuer) to anyone on the path, and a step to
+// another host, even over verified https, would let an open redirect on the
+// owner's site serve an attacker's profile under the owner's name.
+func sameOriginRedirect(req *http.Request, via []*http.Request) error {
+	from := via[0].URL
+	if req.URL.Scheme != "https" || !strings.EqualFold(req.URL.Host, from.Host) {
+		return fmt.Errorf("refusing the redirect from %s to %s: a profile is only followed within the same https origin; if the platform owner really moved it, import the new URL directly", via[len(via)-1].URL.Redacted(), req.URL.Redacted())
+	}
+	if len(via) >= maxProfileRedirects {
+		return fmt.Errorf("stopped after %d redirects", len(via))
+	}
 	return nil
 }
 
@@ -113,7 +216,9 @@ func (o *ImportOptions) read(ctx context.Context) ([]byte, error) {
 		if err != nil {
 			return nil, err
 		}
-		resp, err := o.HTTPClient.Do(req)
+		client := *o.HTTPClient
+		client.CheckRedirect = sameOriginRedirect
+		resp, err := client.Do(req)
 		if err != nil {
 			return nil, fmt.Errorf("fetch profile: %w", err)
 		}

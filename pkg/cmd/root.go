@@ -25,19 +25,26 @@ func ProcessStreams() genericiooptions.IOStreams {
 }
 
 // Execute runs the root command with os.Args and returns the exit code.
-// Errors go to stderr only: stdout carries data (ExecCredential, -o json).
 func Execute(streams genericiooptions.IOStreams) int {
-	root := NewCmdRoot(streams)
-	root.SetArgs(os.Args[1:])
+	return execute(NewGlobalOptions(streams), os.Args[1:])
+}
+
+// execute runs the command tree on args. Errors go to stderr only: stdout
+// carries data (ExecCredential, -o json). Their text is redacted of every
+// token the process held: an identity provider's error_description or a
+// library's error may quote one.
+func execute(g *GlobalOptions, args []string) int {
+	root := NewCmdRoot(g)
+	root.SetArgs(args)
 	if err := root.Execute(); err != nil {
 		var exit *ExitError
 		if errors.As(err, &exit) {
 			if exit.Err != nil {
-				fmt.Fprintf(streams.ErrOut, "error: %v\n", exit.Err)
+				fmt.Fprintf(g.ErrOut, "error: %s\n", g.Secrets.Redact(exit.Err.Error()))
 			}
 			return exit.Code
 		}
-		fmt.Fprintf(streams.ErrOut, "error: %v\n", err)
+		fmt.Fprintf(g.ErrOut, "error: %s\n", g.Secrets.Redact(err.Error()))
 		return 1
 	}
 	return 0
@@ -60,8 +67,8 @@ func (e *ExitError) Error() string {
 func (e *ExitError) Unwrap() error { return e.Err }
 
 // NewCmdRoot builds the command tree.
-func NewCmdRoot(streams genericiooptions.IOStreams) *cobra.Command {
-	g := NewGlobalOptions(streams)
+func NewCmdRoot(g *GlobalOptions) *cobra.Command {
+	streams := g.IOStreams
 	root := &cobra.Command{
 		Use:   "kubectl-securekapi",
 		Short: "Reach Kubernetes API servers through a trusted, pinned endpoint with OIDC",

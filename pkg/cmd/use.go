@@ -5,10 +5,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"path/filepath"
+	"slices"
+	"strings"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 	"k8s.io/apimachinery/pkg/runtime"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 
@@ -115,9 +119,10 @@ func (o *UseOptions) store() *kubeconfig.Store {
 func (o *UseOptions) write(c *profile.Cluster, v *trust.Verified) error {
 	caPEM := v.CAPEM()
 	var rotated, previous string
+	exec := o.execConfig(c, v)
 	changes, err := o.store().Modify(func(cfg *clientcmdapi.Config) error {
 		if old, ok := cfg.Clusters[c.Name]; ok && len(old.CertificateAuthorityData) > 0 && !bytes.Equal(old.CertificateAuthorityData, caPEM) {
-			rotated = "the endpoint's CA chain changed since the last use and still matches the pins (a CA rotation); kubeconfig now trusts the new chain"
+			rotated = chainChangeNote(c.Name, old.Server, pinsOfContext(cfg, c.Name), c.Server, pinsInExecArgs(exec.Args))
 		}
 		cfg.Clusters[c.Name] = &clientcmdapi.Cluster{
 			Server:                   c.Server,
@@ -125,7 +130,7 @@ func (o *UseOptions) write(c *profile.Cluster, v *trust.Verified) error {
 			CertificateAuthorityData: caPEM,
 			Extensions:               map[string]runtime.Object{},
 		}
-		cfg.AuthInfos[userName(c.Name)] = &clientcmdapi.AuthInfo{Exec: o.execConfig(c, v), Extensions: map[string]runtime.Object{}}
+		cfg.AuthInfos[userName(c.Name)] = &clientcmdapi.AuthInfo{Exec: exec, Extensions: map[string]runtime.Object{}}
 		cfg.Contexts[c.Name] = &clientcmdapi.Context{Cluster: c.Name, AuthInfo: userName(c.Name), Namespace: c.Namespace, Extensions: map[string]runtime.Object{}}
 		if cfg.CurrentContext != c.Name {
 			previous = cfg.CurrentContext
@@ -159,6 +164,53 @@ func (o *UseOptions) write(c *profile.Cluster, v *trust.Verified) error {
 		c.Name, c.Server, v.CAs[len(v.CAs)-1].Subject, trustedBy(v), c.Name, next)
 	return nil
 }
+
+// chainChangeNote says why the CA chain kubeconfig trusts for a cluster
+// changes. Only a new chain behind the same server under the same pins is a
+// CA rotation; new pins or a new server mean the registration itself was
+// replaced (`import --replace`, `add`), and calling that a rotation would
+// dress a change of trust up as routine.
+func chainChangeNote(name, oldServer string, oldPins []string, newServer string, newPins []string) string {
+	if oldServer == newServer && len(oldPins) > 0 && slices.Equal(sorted(oldPins), sorted(newPins)) {
+		return "the endpoint's CA chain changed since the last use and still matches the pins (a CA rotation); kubeconfig now trusts the new chain"
+	}
+	var what []string
+	if oldServer != newServer {
+		what = append(what, fmt.Sprintf("server %s -> %s", oldServer, newServer))
+	}
+	if !slices.Equal(sorted(oldPins), sorted(newPins)) {
+		what = append(what, fmt.Sprintf("pins %s -> %s", orDash(strings.Join(oldPins, ", ")), strings.Join(newPins, ", ")))
+	}
+	return fmt.Sprintf("%s's registered trust settings changed since the last use (%s), so this is not a CA rotation; kubeconfig now trusts only the chain verified against the new settings",
+		name, strings.Join(what, "; "))
+}
+
+// pinsOfContext reads the --pin values kubeconfig's securekapi exec stanza
+// for the context holds, or nil when it has none readable.
+func pinsOfContext(cfg *clientcmdapi.Config, contextName string) []string {
+	args, err := securekapiExecArgs(cfg, contextName)
+	if err != nil {
+		return nil
+	}
+	return pinsInExecArgs(args)
+}
+
+// pinsInExecArgs parses exec args with the credential command's own flags.
+func pinsInExecArgs(args []string) []string {
+	if len(args) > 0 && args[0] == "credential" {
+		args = args[1:]
+	}
+	a := &AccessFlags{}
+	fs := pflag.NewFlagSet("exec", pflag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	a.AddFlags(fs)
+	if fs.Parse(args) != nil {
+		return nil
+	}
+	return a.Pins
+}
+
+func sorted(s []string) []string { return slices.Sorted(slices.Values(s)) }
 
 // execConfig is the exec stanza: kubectl runs the plugin with every setting
 // it needs as args (self-contained), tells it the server and CA it is using

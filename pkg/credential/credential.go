@@ -101,10 +101,12 @@ func (m *Manager) Token(ctx context.Context, r Request) (*tokencache.TokenSet, e
 		if !errors.As(err, &refreshErr) {
 			return nil, err
 		}
-		m.Log.Debug("refresh refused; dropping the cached tokens", "reason", err)
+		// The provider's words may quote the tokens it was sent or issued.
+		refused := tokencache.Redact(refreshErr.Err.Error(), stale.RefreshToken, stale.IDToken)
+		m.Log.Debug("refresh refused; dropping the cached tokens", "reason", refused)
 		_ = m.Store.Delete(key)
 		if !r.Interactive || m.Login == nil {
-			return nil, &ErrLoginRequired{Command: r.LoginCommand, Reason: "the refresh token was refused (revoked or expired): " + refreshErr.Err.Error()}
+			return nil, &ErrLoginRequired{Command: r.LoginCommand, Reason: "the refresh token was refused (revoked or expired): " + refused}
 		}
 	}
 	if !r.Interactive || m.Login == nil {

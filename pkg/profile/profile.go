@@ -17,6 +17,7 @@ import (
 
 	"sigs.k8s.io/yaml"
 
+	"github.com/securekapi/securekapi/pkg/credential/oidc"
 	"github.com/securekapi/securekapi/pkg/trust"
 )
 
@@ -155,6 +156,9 @@ func (c *Cluster) Validate() error {
 		if err := CheckNamespace(c.Namespace); err != nil {
 			return fmt.Errorf("namespace %q: %w", c.Namespace, err)
 		}
+	}
+	if err := oidc.CheckExtraParams(c.OIDC.ExtraParams); err != nil {
+		return fmt.Errorf("oidc.extraParams: %w", err)
 	}
 	if c.Tunnel != nil {
 		return c.Tunnel.Validate()

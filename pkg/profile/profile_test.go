@@ -46,6 +46,7 @@ func TestParseRejects(t *testing.T) {
 		"bad name":         {strings.Replace(valid, "name: cluster-a", "name: Cluster A", 1), "name"},
 		"duplicate":        {valid + strings.SplitN(valid, "clusters:\n", 2)[1], "twice"},
 		"not yaml":         {"{{{", "YAML"},
+		"reserved param":   {strings.Replace(valid, "    extraScopes: [groups]\n", "    extraScopes: [groups]\n    extraParams: {redirect_uri: \"https://attacker.example/cb\"}\n", 1), `"redirect_uri" is reserved`},
 	}
 	for name, tc := range cases {
 		_, err := Parse([]byte(tc.doc))

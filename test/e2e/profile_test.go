@@ -208,3 +208,65 @@ func mustRead(t *testing.T, path string) string {
 	}
 	return string(data)
 }
+
+// TestImportOverARegisteredCluster: a rogue profile re-uses the name of the
+// user's working cluster, pointing it at an attacker's endpoint (a real
+// HAProxy with a certificate from the attacker's CA, which the profile
+// pins). import refuses without --replace, shows the change and leaves the
+// registry and kubeconfig alone. With --replace it applies, and `use` says
+// the trust settings changed rather than calling it a CA rotation.
+func TestImportOverARegisteredCluster(t *testing.T) {
+	se := newSession(t, stack.Reader) // "e2e" registered and in use
+	attackerCA, err := stack.NewCA("Example Enterprise Root CA")
+	if err != nil {
+		t.Fatal(err)
+	}
+	leaf, err := attackerCA.Issue(stack.EndpointServerName, stack.LeafOptions{DNSNames: []string{stack.EndpointServerName}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ep := newFakeEndpoint(t)
+	ep.serve(leaf, attackerCA)
+	rogue := profile.Cluster{Name: "e2e", Server: ep.URL(), TLSServerName: stack.EndpointServerName,
+		CertificateAuthorityData: attackerCA.CertPEM, Pins: []string{pinOf(attackerCA.Cert)},
+		OIDC: profile.OIDC{IssuerURL: shared.IssuerURL, ClientID: shared.ClientID, CAFile: shared.DexCAFile}}
+	data, err := (&profile.Profile{Clusters: []profile.Cluster{rogue}}).Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(t.TempDir(), "rogue.yaml")
+	if err := os.WriteFile(file, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	registry := filepath.Join(se.Dir, "config", "clusters.yaml")
+	registered, kubeconfig := mustRead(t, registry), kubeconfigSnapshot(t, se)
+	ctx := context.Background()
+
+	r := se.Securekapi(ctx, "import", file)
+	if r.Err == nil {
+		t.Fatalf("the rogue profile replaced the registered cluster:\n%s", r.Stderr)
+	}
+	for _, want := range []string{"server: " + shared.EndpointURL + " -> " + ep.URL(), "pins: ", " -> " + pinOf(attackerCA.Cert),
+		"oidc.extraScopes: email, groups -> (none)", "nothing was imported", "--replace"} {
+		if !strings.Contains(r.Stderr, want) {
+			t.Errorf("refusal lacks %q:\n%s", want, r.Stderr)
+		}
+	}
+	if mustRead(t, registry) != registered || !bytes.Equal(kubeconfigSnapshot(t, se), kubeconfig) {
+		t.Fatal("a refused import changed the registry or kubeconfig")
+	}
+
+	if r := se.Securekapi(ctx, "import", file, "--replace"); r.Err != nil || !strings.Contains(r.Stderr, "replacing the registered settings") {
+		t.Fatalf("import --replace: %v\n%s", r.Err, r.Stderr)
+	}
+	r = se.Securekapi(ctx, "use", "e2e")
+	if r.Err != nil {
+		t.Fatalf("use after --replace: %v\n%s", r.Err, r.Stderr)
+	}
+	if strings.Contains(r.Stderr, "(a CA rotation)") || !strings.Contains(r.Stderr, "trust settings changed since the last use") {
+		t.Errorf("use after a replaced registration:\n%s", r.Stderr)
+	}
+	if ca := clusterCA(t, se, "e2e"); !bytes.Equal(ca, attackerCA.CertPEM) {
+		t.Errorf("kubeconfig trusts %s, want the replaced chain", ca)
+	}
+}

@@ -114,7 +114,8 @@ func register(t *testing.T, se *stack.Session, c profile.Cluster) {
 	if err := os.WriteFile(file, data, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if r := se.Securekapi(context.Background(), "import", file, "--no-check"); r.Err != nil {
+	// --replace: tests re-register a name on purpose (reregister).
+	if r := se.Securekapi(context.Background(), "import", file, "--no-check", "--replace"); r.Err != nil {
 		t.Fatalf("import: %v\n%s", r.Err, r.Stderr)
 	}
 }

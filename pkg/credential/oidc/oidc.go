@@ -19,11 +19,14 @@ import (
 	"os"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
 	gooidc "github.com/coreos/go-oidc/v3/oidc"
 	"golang.org/x/oauth2"
+
+	"github.com/securekapi/securekapi/pkg/credential/tokencache"
 )
 
 // Settings name an OIDC client: who issues tokens and for which client.
@@ -88,6 +91,9 @@ func HTTPClient(s Settings) (*http.Client, error) {
 func Discover(ctx context.Context, s Settings, client *http.Client) (*Provider, error) {
 	if s.Issuer == "" || s.ClientID == "" {
 		return nil, errors.New("OIDC issuer and client ID are required (--oidc-issuer-url, --oidc-client-id)")
+	}
+	if err := CheckExtraParams(s.ExtraParams); err != nil {
+		return nil, err
 	}
 	if client == nil {
 		var err error
@@ -161,6 +167,40 @@ func (p *Provider) ctx(ctx context.Context) context.Context {
 	return context.WithValue(ctx, oauth2.HTTPClient, p.client)
 }
 
+// reservedParams are the authorization request parameters securekapi sets
+// itself. An extra parameter of the same name would override them (x/oauth2
+// sets options after its own values): redirect_uri or response_mode could
+// send the code elsewhere, response_type could ask for a token in the
+// fragment, and request/request_uri carry a request object whose values
+// supersede every one of ours (OIDC Core 6.1). prompt, login_hint,
+// audience, access_type and the like stay allowed: issuers need them.
+var reservedParams = []string{
+	"client_id", "client_secret", "redirect_uri", "response_type", "response_mode",
+	"scope", "state", "nonce", "code_verifier", "request", "request_uri",
+}
+
+// CheckExtraParams refuses extra authorization request parameters that
+// would override the ones securekapi sets (see reservedParams, and every
+// code_challenge* name, which carry PKCE).
+func CheckExtraParams(params map[string]string) error {
+	var bad []string
+	for name := range params {
+		n := strings.ToLower(strings.TrimSpace(name))
+		if n == "" {
+			return errors.New("an extra authorization parameter has an empty name; write it as name=value")
+		}
+		if slices.Contains(reservedParams, n) || strings.HasPrefix(n, "code_challenge") {
+			bad = append(bad, strconv.Quote(name))
+		}
+	}
+	if len(bad) == 0 {
+		return nil
+	}
+	sort.Strings(bad)
+	return fmt.Errorf("extra authorization parameter %s is reserved: securekapi sets it itself (reserved: %s, code_challenge*); remove it from the cluster's settings or --oidc-auth-request-extra-params",
+		strings.Join(bad, ", "), strings.Join(reservedParams, ", "))
+}
+
 func (p *Provider) extraOptions() []oauth2.AuthCodeOption {
 	var opts []oauth2.AuthCodeOption
 	for k, v := range p.settings.ExtraParams {
@@ -206,7 +246,11 @@ func (p *Provider) Refresh(ctx context.Context, refreshToken string) (*Tokens, e
 	cfg := p.oauth2Config()
 	t, err := cfg.TokenSource(p.ctx(ctx), &oauth2.Token{RefreshToken: refreshToken, Expiry: time.Unix(1, 0)}).Token()
 	if err != nil {
-		return nil, &RefreshError{Err: redactRetrieveError(err)}
+		err = redactRetrieveError(err)
+		if msg := tokencache.Redact(err.Error(), refreshToken); msg != err.Error() {
+			err = errors.New(msg) // the provider quoted the refresh token back
+		}
+		return nil, &RefreshError{Err: err}
 	}
 	if t.RefreshToken == "" {
 		t.RefreshToken = refreshToken // RFC 6749 6: the old one stays valid
@@ -222,7 +266,9 @@ func (e *RefreshError) Error() string { return "refresh: " + e.Err.Error() }
 func (e *RefreshError) Unwrap() error { return e.Err }
 
 // redactRetrieveError keeps the provider's error code and description but
-// drops the raw response body, which can echo tokens back.
+// drops the raw response body, which can echo tokens back. The description
+// is the provider's own text and can quote a token too: callers that hold
+// one redact it (Refresh does).
 func redactRetrieveError(err error) error {
 	var re *oauth2.RetrieveError
 	if errors.As(err, &re) {

@@ -1,10 +1,13 @@
 package oidc
 
 import (
+	"context"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"reflect"
 	"slices"
 	"strings"
@@ -86,5 +89,113 @@ func TestRequestScopesAddOfflineAccessOnlyWhenAdvertised(t *testing.T) {
 		if got := p.RequestScopes(); !slices.Equal(got, tc.want) {
 			t.Errorf("scopes_supported %s: RequestScopes() = %v, want %v", tc.advertised, got, tc.want)
 		}
+	}
+}
+
+// fakeIssuer serves a discovery document, and token answers the token
+// endpoint when set.
+func fakeIssuer(t *testing.T, token http.HandlerFunc) *httptest.Server {
+	t.Helper()
+	var issuer string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/token" && token != nil {
+			token(w, r)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprintf(w, `{"issuer":%q,"authorization_endpoint":"%[1]s/auth","token_endpoint":"%[1]s/token","jwks_uri":"%[1]s/keys","device_authorization_endpoint":"%[1]s/device"}`, issuer)
+	}))
+	issuer = srv.URL
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+// TestReservedExtraParamsAreRefused: a profile or flag whose extra
+// parameters name one securekapi sets would override it in the
+// authorization URL (x/oauth2 applies options last): redirect_uri sends the
+// code to the attacker. The provider refuses to start with them, whatever
+// path they came by.
+func TestReservedExtraParamsAreRefused(t *testing.T) {
+	srv := fakeIssuer(t, nil)
+	for _, name := range []string{"redirect_uri", "response_type", "response_mode", "client_id", "scope", "state", "nonce",
+		"code_challenge", "code_challenge_method", "request_uri", " Redirect_URI "} {
+		s := Settings{Issuer: srv.URL, ClientID: "c", ExtraParams: map[string]string{"prompt": "login", name: "https://attacker.example/cb"}}
+		if _, err := Discover(t.Context(), s, srv.Client()); err == nil || !strings.Contains(err.Error(), "reserved") || !strings.Contains(err.Error(), name) {
+			t.Errorf("Discover with extra param %q: err = %v, want it refused by name", name, err)
+		}
+	}
+	if _, err := Discover(t.Context(), Settings{Issuer: srv.URL, ClientID: "c", ExtraParams: map[string]string{"": "x"}}, srv.Client()); err == nil {
+		t.Error("an empty parameter name was accepted")
+	}
+}
+
+// TestAuthorizationURLKeepsOurParams: allowed extra parameters reach the
+// authorization URL, and ours (redirect_uri to the loopback callback,
+// response_type=code, the PKCE challenge) are the ones sent.
+func TestAuthorizationURLKeepsOurParams(t *testing.T) {
+	srv := fakeIssuer(t, nil)
+	p, err := Discover(t.Context(), Settings{Issuer: srv.URL, ClientID: "c", ExtraParams: map[string]string{"prompt": "consent", "audience": "kube"}}, srv.Client())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	authURL := make(chan *url.URL, 1)
+	var localURL string
+	go p.BrowserLogin(ctx, BrowserOptions{Open: func(local string) error {
+		localURL = local
+		noFollow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+		resp, err := noFollow.Get(local)
+		if err != nil {
+			return err
+		}
+		resp.Body.Close()
+		u, err := url.Parse(resp.Header.Get("Location"))
+		if err != nil {
+			return err
+		}
+		authURL <- u
+		return nil
+	}})
+	var u *url.URL
+	select {
+	case u = <-authURL:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the loopback server never redirected to the authorization URL")
+	}
+	q := u.Query()
+	redirect, _ := url.Parse(q.Get("redirect_uri"))
+	local, _ := url.Parse(localURL)
+	if redirect == nil || redirect.Port() != local.Port() || q.Get("response_type") != "code" ||
+		q.Get("code_challenge_method") != "S256" || q.Get("client_id") != "c" {
+		t.Errorf("authorization URL %s lacks securekapi's own parameters", u)
+	}
+	if q.Get("prompt") != "consent" || q.Get("audience") != "kube" {
+		t.Errorf("authorization URL %s lacks the allowed extra parameters", u)
+	}
+}
+
+// TestRefreshErrorDoesNotQuoteTheRefreshToken: the provider's
+// error_description echoes the refresh token it was sent; the error keeps
+// the provider's words without it.
+func TestRefreshErrorDoesNotQuoteTheRefreshToken(t *testing.T) {
+	const refreshToken = "CiRmYWtlLXJlZnJlc2gtdG9rZW4tMDEyMzQ1Njc4OWFiY2RlZg"
+	srv := fakeIssuer(t, func(w http.ResponseWriter, r *http.Request) {
+		r.ParseForm()
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusBadRequest)
+		fmt.Fprintf(w, `{"error":"invalid_grant","error_description":"refresh token %s is revoked"}`, r.PostForm.Get("refresh_token"))
+	})
+	p, err := Discover(t.Context(), Settings{Issuer: srv.URL, ClientID: "c"}, srv.Client())
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = p.Refresh(t.Context(), refreshToken)
+	var refreshErr *RefreshError
+	if !errors.As(err, &refreshErr) {
+		t.Fatalf("err = %v, want a RefreshError", err)
+	}
+	if strings.Contains(err.Error(), refreshToken[:20]) || !strings.Contains(err.Error(), "invalid_grant: refresh token [redacted] is revoked") {
+		t.Fatalf("err = %v", err)
 	}
 }

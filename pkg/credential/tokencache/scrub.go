@@ -2,7 +2,9 @@ package tokencache
 
 import (
 	"errors"
+	"io"
 	"strings"
+	"sync"
 )
 
 // quoteRun is the shortest run of the secret that, found in a backend's
@@ -22,16 +24,26 @@ func scrub(err error, value string) error {
 }
 
 func quotes(msg, value string) bool {
-	if value == "" {
-		return false
-	}
-	n := min(quoteRun, len(value))
-	for i := 0; i+n <= len(msg); i++ {
-		if strings.Contains(value, msg[i:i+n]) {
+	for i := range len(msg) {
+		if quoteAt(msg[i:], value) > 0 {
 			return true
 		}
 	}
 	return false
+}
+
+// quoteAt is the length of the longest prefix of text that occurs in
+// value, when that prefix is at least quoteRun bytes (or all of a shorter
+// value) long, else 0.
+func quoteAt(text, value string) int {
+	n := min(quoteRun, len(value))
+	if n == 0 || len(text) < n || !strings.Contains(value, text[:n]) {
+		return 0
+	}
+	for n < len(text) && strings.Contains(value, text[:n+1]) {
+		n++
+	}
+	return n
 }
 
 type withheldError struct{ err error }
@@ -41,3 +53,122 @@ func (e *withheldError) Error() string {
 }
 
 func (e *withheldError) Is(target error) bool { return errors.Is(e.err, target) }
+
+// Redacted stands in for a secret taken out of printed text.
+const Redacted = "[redacted]"
+
+// Redact replaces, in text, every quote of a secret (a run of at least
+// quoteRun bytes found in it: the whole token, or a piece an identity
+// provider echoed back) with Redacted.
+func Redact(text string, secrets ...string) string {
+	var b strings.Builder
+	for i := 0; i < len(text); {
+		n := 0
+		for _, s := range secrets {
+			n = max(n, quoteAt(text[i:], s))
+		}
+		if n == 0 {
+			b.WriteByte(text[i])
+			i++
+			continue
+		}
+		b.WriteString(Redacted)
+		i += n
+	}
+	return b.String()
+}
+
+// Secrets are the tokens this process has held. Whatever the process
+// prints (errors, log lines) goes through Redact, so no token reaches a
+// terminal or a log, whoever quoted it: an identity provider's
+// error_description, a library's error. Safe for concurrent use; a nil
+// *Secrets remembers nothing and redacts nothing.
+type Secrets struct {
+	mu     sync.Mutex
+	values []string
+}
+
+// Add remembers tokens; empty ones are ignored.
+func (s *Secrets) Add(tokens ...string) {
+	if s == nil {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, t := range tokens {
+		if t != "" {
+			s.values = append(s.values, t)
+		}
+	}
+}
+
+// Redact takes every remembered token out of text.
+func (s *Secrets) Redact(text string) string {
+	if s == nil {
+		return text
+	}
+	s.mu.Lock()
+	values := s.values
+	s.mu.Unlock()
+	if len(values) == 0 {
+		return text
+	}
+	return Redact(text, values...)
+}
+
+// Writer returns w behind Redact. Each Write is redacted on its own, so it
+// suits writers that get whole messages (a log handler's records).
+func (s *Secrets) Writer(w io.Writer) io.Writer {
+	if s == nil {
+		return w
+	}
+	return &redactingWriter{w: w, s: s}
+}
+
+type redactingWriter struct {
+	w io.Writer
+	s *Secrets
+}
+
+func (r *redactingWriter) Write(p []byte) (int, error) {
+	if _, err := io.WriteString(r.w, r.s.Redact(string(p))); err != nil {
+		return 0, err
+	}
+	return len(p), nil
+}
+
+// Remembering returns store with every token it hands out or takes in
+// added to secrets.
+func Remembering(store Store, secrets *Secrets) Store {
+	return &rememberingStore{Store: store, secrets: secrets}
+}
+
+type rememberingStore struct {
+	Store
+	secrets *Secrets
+}
+
+func (r *rememberingStore) remember(ts *TokenSet) {
+	if ts != nil {
+		r.secrets.Add(ts.IDToken, ts.RefreshToken)
+	}
+}
+
+func (r *rememberingStore) Get(k Key) (*TokenSet, error) {
+	ts, err := r.Store.Get(k)
+	r.remember(ts)
+	return ts, err
+}
+
+func (r *rememberingStore) Put(k Key, ts *TokenSet) error {
+	r.remember(ts)
+	return r.Store.Put(k, ts)
+}
+
+func (r *rememberingStore) List() ([]*TokenSet, error) {
+	all, err := r.Store.List()
+	for _, ts := range all {
+		r.remember(ts)
+	}
+	return all, err
+}

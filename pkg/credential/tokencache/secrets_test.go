@@ -127,3 +127,45 @@ func fileGet(t *testing.T, content string) error {
 	_, err := s.Get(testKey)
 	return err
 }
+
+func TestRedact(t *testing.T) {
+	for _, tc := range []struct{ text, want string }{
+		{"bad token " + secretRefresh + ".", "bad token " + Redacted + "."},
+		{"prefix " + secretRefresh[:14] + " only", "prefix " + Redacted + " only"},
+		{"id " + secretID + " and " + secretRefresh[3:], "id " + Redacted + " and " + Redacted},
+		{"no secret here, 0123456789 is short", "no secret here, 0123456789 is short"},
+		{"", ""},
+	} {
+		if got := Redact(tc.text, secretID, secretRefresh); got != tc.want {
+			t.Errorf("Redact(%q) = %q, want %q", tc.text, got, tc.want)
+		}
+	}
+}
+
+// TestRememberingStoreFeedsSecrets: every token read from or written to
+// the store is redacted from what the process prints afterwards.
+func TestRememberingStoreFeedsSecrets(t *testing.T) {
+	var secrets Secrets
+	store := Remembering(tempFileStore(t), &secrets)
+	if err := store.Put(testKey, &TokenSet{IDToken: secretID, RefreshToken: "rt-" + secretRefresh}); err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	fmt.Fprintf(secrets.Writer(&b), "log: %s %s", secretID, secretRefresh)
+	if b.String() != "log: "+Redacted+" "+Redacted {
+		t.Fatalf("writer printed %q", b.String())
+	}
+	var none *Secrets
+	if none.Redact("x "+secretID) != "x "+secretID {
+		t.Error("a nil Secrets changed text")
+	}
+}
+
+func tempFileStore(t *testing.T) Store {
+	t.Helper()
+	s, err := NewFileStore(filepath.Join(t.TempDir(), "tokens"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}

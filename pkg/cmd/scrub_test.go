@@ -1,0 +1,144 @@
+package cmd
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"encoding/pem"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"k8s.io/cli-runtime/pkg/genericiooptions"
+
+	"github.com/securekapi/securekapi/pkg/credential"
+	"github.com/securekapi/securekapi/pkg/credential/oidc"
+	"github.com/securekapi/securekapi/pkg/credential/tokencache"
+)
+
+// echoingIssuer is an identity provider whose token endpoint refuses every
+// refresh with an error_description that quotes the tokens quoted returns
+// (the refresh token it was sent, the ID token it issued), as a careless or
+// hostile one may.
+func echoingIssuer(t *testing.T, quoted *atomic.Pointer[[]string]) (issuer, caFile string) {
+	t.Helper()
+	var srv *httptest.Server
+	srv = httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		if r.URL.Path == "/token" {
+			w.WriteHeader(http.StatusBadRequest)
+			json.NewEncoder(w).Encode(map[string]string{"error": "invalid_grant",
+				"error_description": "tokens " + strings.Join(*quoted.Load(), " and ") + " are revoked"})
+			return
+		}
+		fmt.Fprintf(w, `{"issuer":%q,"authorization_endpoint":"%[1]s/auth","token_endpoint":"%[1]s/token","jwks_uri":"%[1]s/keys"}`, srv.URL)
+	}))
+	t.Cleanup(srv.Close)
+	caFile = filepath.Join(t.TempDir(), "issuer-ca.pem")
+	if err := os.WriteFile(caFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return srv.URL, caFile
+}
+
+// expiredIDToken is a JWT from issuer for client kubectl that expired an
+// hour ago.
+func expiredIDToken(issuer string) string {
+	enc := base64.RawURLEncoding.EncodeToString
+	return enc([]byte(`{"alg":"RS256","kid":"k1"}`)) + "." +
+		enc(fmt.Appendf(nil, `{"iss":%q,"aud":"kubectl","sub":"u1","exp":%d}`, issuer, time.Now().Add(-time.Hour).Unix())) +
+		"." + enc(bytes.Repeat([]byte("signature"), 20))
+}
+
+// TestErrorsAndLogsNeverCarryTokens: a cached token set has expired, the
+// refresh is refused, and the provider's error_description quotes both
+// tokens. Neither reaches the error text, stderr or the debug log.
+func TestErrorsAndLogsNeverCarryTokens(t *testing.T) {
+	refreshToken := "Cg" + strings.Repeat("r3fr3shS3cr3t", 8)
+	var quoted atomic.Pointer[[]string]
+	issuer, caFile := echoingIssuer(t, &quoted)
+	idTok := expiredIDToken(issuer)
+	quoted.Store(&[]string{refreshToken, idTok})
+	dir := t.TempDir()
+
+	settings := oidc.Settings{Issuer: issuer, ClientID: "kubectl", CAFile: caFile}
+	store, err := tokencache.NewFileStore(filepath.Join(dir, "cache", "tokens"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := store.Put(credential.KeyFor(settings), &tokencache.TokenSet{IDToken: idTok, RefreshToken: refreshToken, Expiry: time.Now().Add(-time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+
+	ca := newPair(t, nil, "cluster CA")
+	execInfo := fmt.Sprintf(`{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential","spec":{"interactive":false,"cluster":{"server":"https://kapi.example.com","certificate-authority-data":%q}}}`,
+		base64.StdEncoding.EncodeToString(ca.certPEM))
+	env := map[string]string{"HOME": dir, "SECUREKAPI_CACHE_DIR": filepath.Join(dir, "cache"), "KUBERNETES_EXEC_INFO": execInfo}
+	var out, errOut bytes.Buffer
+	g := NewGlobalOptions(genericiooptions.IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut})
+	g.Getenv = func(k string) string { return env[k] }
+
+	code := execute(g, []string{"credential", "-v", "1", "--token-cache", "file",
+		"--oidc-issuer-url", issuer, "--oidc-client-id", "kubectl", "--oidc-ca-file", caFile,
+		"--server", "https://kapi.example.com", "--pin", pinOf(ca)})
+	if code == 0 {
+		t.Fatalf("credential succeeded after a refused refresh:\n%s", errOut.String())
+	}
+	stderr := errOut.String()
+	for name, secret := range map[string]string{"refresh token": refreshToken, "ID token": idTok} {
+		for _, piece := range []string{secret, secret[:16], secret[len(secret)/2 : len(secret)/2+16]} {
+			if strings.Contains(stderr, piece) || strings.Contains(out.String(), piece) {
+				t.Fatalf("the %s reached the output:\n%s", name, stderr)
+			}
+		}
+	}
+	if !strings.Contains(stderr, "invalid_grant") || !strings.Contains(stderr, tokencache.Redacted) || !strings.Contains(stderr, "level=DEBUG") {
+		t.Errorf("stderr lacks the provider's refusal, the redaction mark or the debug log:\n%s", stderr)
+	}
+
+	t.Run("the error the command returns is clean too", func(t *testing.T) {
+		if err := store.Put(credential.KeyFor(settings), &tokencache.TokenSet{IDToken: idTok, RefreshToken: refreshToken, Expiry: time.Now().Add(-time.Hour)}); err != nil {
+			t.Fatal(err)
+		}
+		s := newUserSession(t)
+		s.env = env
+		err := s.command(NewCmdCredential, "--token-cache", "file", "--oidc-issuer-url", issuer, "--oidc-client-id", "kubectl",
+			"--oidc-ca-file", caFile, "--server", "https://kapi.example.com", "--pin", pinOf(ca))
+		if err == nil {
+			t.Fatal("credential succeeded")
+		}
+		if strings.Contains(err.Error(), refreshToken[:16]) || strings.Contains(err.Error(), idTok[:16]) {
+			t.Fatalf("the error quotes a token: %v", err)
+		}
+		if !strings.Contains(err.Error(), "invalid_grant") {
+			t.Errorf("the error lost the provider's refusal: %v", err)
+		}
+	})
+}
+
+// TestRootAndLoggerRedactHeldTokens: whatever quotes a token the process
+// holds (here a flag error echoing its argument, and a debug line) is
+// redacted where the process prints it.
+func TestRootAndLoggerRedactHeldTokens(t *testing.T) {
+	token := "eyJhbGciOiJSUzI1NiJ9." + strings.Repeat("c2VjcmV0", 10)
+	var out, errOut bytes.Buffer
+	g := NewGlobalOptions(genericiooptions.IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut})
+	g.Getenv = func(string) string { return "" }
+	g.Secrets.Add(token)
+
+	code := execute(g, []string{"login", "--oidc-issuer-url", "https://login.example.com", "--oidc-client-id", "kubectl", "--grant", token})
+	if code == 0 || !strings.Contains(errOut.String(), "--grant") {
+		t.Fatalf("exit %d, stderr:\n%s", code, errOut.String())
+	}
+	g.Verbosity = 1
+	g.Logger().Debug("provider said", "body", "token="+token[5:40])
+	if strings.Contains(errOut.String(), token[5:25]) || strings.Count(errOut.String(), tokencache.Redacted) != 2 {
+		t.Fatalf("a held token reached stderr:\n%s", errOut.String())
+	}
+}
