@@ -348,6 +348,9 @@ func (o *DoctorOptions) checkToken(_ context.Context, st *doctorState) Check {
 // very handshake verified against the pins and the bound name (an earlier
 // check's connection proves nothing about this one).
 func (o *DoctorOptions) apiRequest(ctx context.Context, st *doctorState, method, path string, body []byte, withToken bool) (int, []byte, error) {
+	if withToken && (st.token == "" || len(st.binding.Pins) == 0) {
+		return 0, nil, errors.New("no token may be sent: the token binding was not checked")
+	}
 	pool := x509.NewCertPool()
 	for _, c := range st.caCerts {
 		pool.AddCert(c)
@@ -362,9 +365,6 @@ func (o *DoctorOptions) apiRequest(ctx context.Context, st *doctorState, method,
 			}},
 		DialContext: st.dial,
 	}}
-	if withToken && (st.token == "" || len(policy.Pins) == 0) {
-		return 0, nil, errors.New("no token may be sent: the token binding was not checked")
-	}
 	req, err := http.NewRequestWithContext(ctx, method, strings.TrimRight(st.cluster.Server, "/")+path, bytes.NewReader(body))
 	if err != nil {
 		return 0, nil, err
