@@ -28,6 +28,7 @@ type AccessFlags struct {
 	ExtraParams   map[string]string
 	OIDCCAFile    string
 	Server        string
+	TLSServerName string
 	Pins          []string
 	TokenCache    string
 	CacheDir      string
@@ -47,6 +48,7 @@ func (a *AccessFlags) AddFlags(fs *pflag.FlagSet) {
 	fs.StringToStringVar(&a.ExtraParams, "oidc-auth-request-extra-params", nil, "Extra authorization request parameters, key=value; repeatable")
 	fs.StringVar(&a.OIDCCAFile, "oidc-ca-file", "", "PEM CA bundle for a privately issued OIDC issuer (default: system roots)")
 	fs.StringVar(&a.Server, "server", "", "Token binding: the API server URL tokens may be sent to")
+	fs.StringVar(&a.TLSServerName, "tls-server-name", "", "Token binding: the name kubectl must verify the server certificate for (default: the --server host)")
 	fs.StringSliceVar(&a.Pins, "pin", nil, "Token binding: sha256:<hex SPKI> pin of the CA kubectl must trust; repeatable")
 	fs.StringVar(&a.TokenCache, "token-cache", "", "Token store: auto, keyring, file or none (default: $SECUREKAPI_TOKEN_CACHE, else auto)")
 	fs.StringVar(&a.CacheDir, "cache-dir", "", "Directory for the file store and lock files (default: $SECUREKAPI_CACHE_DIR, else the user cache dir)")
@@ -68,7 +70,7 @@ func (a *AccessFlags) Binding() (credential.Binding, error) {
 	if err != nil {
 		return credential.Binding{}, fmt.Errorf("--pin: %w", err)
 	}
-	return credential.Binding{Server: a.Server, Pins: pins}, nil
+	return credential.Binding{Cluster: a.Cluster, Server: a.Server, TLSServerName: a.TLSServerName, Pins: pins}, nil
 }
 
 // Validate checks what every token command needs.

@@ -23,6 +23,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/securekapi/securekapi/pkg/credential"
+	"github.com/securekapi/securekapi/pkg/credential/execinfo"
 	"github.com/securekapi/securekapi/pkg/credential/oidc"
 	"github.com/securekapi/securekapi/pkg/credential/tokencache"
 	"github.com/securekapi/securekapi/pkg/kubeconfig"
@@ -77,6 +78,7 @@ type doctorState struct {
 	access  *AccessFlags
 	caCerts []*x509.Certificate
 	token   string
+	binding credential.Binding // set once checkBinding passed
 	// dial reaches the endpoint; through the tunnel when the cluster has
 	// one, else nil for a direct connection.
 	dial    func(ctx context.Context, network, addr string) (net.Conn, error)
@@ -104,6 +106,7 @@ func (o *DoctorOptions) Run(ctx context.Context) error {
 		{"tunnel", o.checkTunnel},
 		{"DNS and TCP to the endpoint", o.checkDial},
 		{"TLS chain and pins", o.checkTLS},
+		{"token binding", o.checkBinding},
 		{"OIDC discovery", o.checkDiscovery},
 		{"cached token", o.checkToken},
 		{"API /version", o.checkVersion},
@@ -281,6 +284,25 @@ func (o *DoctorOptions) checkTLS(ctx context.Context, st *doctorState) Check {
 	return ok("verified against the pinned CA (pin %s); certificate valid until %s", v.MatchedPin, leaf.NotAfter.Format(time.DateOnly))
 }
 
+// checkBinding applies the credential plugin's own check to the kubeconfig
+// cluster before doctor reads a token: a cluster entry overridden by an
+// earlier KUBECONFIG file or an edit must not get the token from doctor
+// either.
+func (o *DoctorOptions) checkBinding(_ context.Context, st *doctorState) Check {
+	b, err := st.access.Binding()
+	if err == nil {
+		err = b.Check(&execinfo.Cluster{
+			Server: st.cluster.Server, TLSServerName: st.cluster.TLSServerName, ProxyURL: st.cluster.ProxyURL,
+			CAData: st.cluster.CertificateAuthorityData, InsecureSkipTLSVerify: st.cluster.InsecureSkipTLSVerify,
+		})
+	}
+	if err != nil {
+		return fail("kubectl securekapi use "+st.access.Cluster, "kubectl would get no token: %v", err)
+	}
+	st.binding = b
+	return ok("kubeconfig trusts only the pinned CA for %s, as the exec stanza binds it", b.Server)
+}
+
 func (o *DoctorOptions) checkDiscovery(ctx context.Context, st *doctorState) Check {
 	p, err := oidc.Discover(ctx, st.access.Settings(), nil)
 	if err != nil {
@@ -321,21 +343,34 @@ func (o *DoctorOptions) checkToken(_ context.Context, st *doctorState) Check {
 	return ok("%s, valid until %s (%s store)", claims.Email, claims.Expiry.Local().Format(time.RFC3339), store.Kind())
 }
 
-func (o *DoctorOptions) apiRequest(ctx context.Context, st *doctorState, method, path string, body []byte) (int, []byte, error) {
+// apiRequest calls the API server, with the cached token only when
+// withToken is set. The token goes only over a connection whose chain this
+// very handshake verified against the pins and the bound name (an earlier
+// check's connection proves nothing about this one).
+func (o *DoctorOptions) apiRequest(ctx context.Context, st *doctorState, method, path string, body []byte, withToken bool) (int, []byte, error) {
+	if withToken && (st.token == "" || len(st.binding.Pins) == 0) {
+		return 0, nil, errors.New("no token may be sent: the token binding was not checked")
+	}
 	pool := x509.NewCertPool()
 	for _, c := range st.caCerts {
 		pool.AddCert(c)
 	}
+	serverName := trust.Endpoint{URL: st.binding.Server, TLSServerName: st.binding.TLSServerName}.ServerName()
+	policy := trust.Policy{CABundle: st.caCerts, Pins: st.binding.Pins, ServerName: serverName, Now: o.Now()}
 	client := &http.Client{Transport: &http.Transport{
-		TLSClientConfig: &tls.Config{RootCAs: pool, ServerName: st.cluster.TLSServerName, MinVersion: tls.VersionTLS12},
-		DialContext:     st.dial,
+		TLSClientConfig: &tls.Config{RootCAs: pool, ServerName: serverName, MinVersion: tls.VersionTLS12,
+			VerifyConnection: func(cs tls.ConnectionState) error {
+				_, err := trust.Verify(cs.PeerCertificates, policy)
+				return err
+			}},
+		DialContext: st.dial,
 	}}
 	req, err := http.NewRequestWithContext(ctx, method, strings.TrimRight(st.cluster.Server, "/")+path, bytes.NewReader(body))
 	if err != nil {
 		return 0, nil, err
 	}
 	req.Header.Set("Content-Type", "application/json")
-	if st.token != "" {
+	if withToken {
 		req.Header.Set("Authorization", "Bearer "+st.token)
 	}
 	resp, err := client.Do(req)
@@ -348,7 +383,7 @@ func (o *DoctorOptions) apiRequest(ctx context.Context, st *doctorState, method,
 }
 
 func (o *DoctorOptions) checkVersion(ctx context.Context, st *doctorState) Check {
-	code, body, err := o.apiRequest(ctx, st, http.MethodGet, "/version", nil)
+	code, body, err := o.apiRequest(ctx, st, http.MethodGet, "/version", nil, false)
 	if err != nil {
 		return fail("is the endpoint forwarding to the API server?", "%v", err)
 	}
@@ -367,7 +402,7 @@ func (o *DoctorOptions) checkWhoami(ctx context.Context, st *doctorState) Check 
 		return Check{Status: "skip", Detail: "no valid cached token to ask with"}
 	}
 	review := []byte(`{"apiVersion":"authentication.k8s.io/v1","kind":"SelfSubjectReview"}`)
-	code, body, err := o.apiRequest(ctx, st, http.MethodPost, "/apis/authentication.k8s.io/v1/selfsubjectreviews", review)
+	code, body, err := o.apiRequest(ctx, st, http.MethodPost, "/apis/authentication.k8s.io/v1/selfsubjectreviews", review, true)
 	if err != nil {
 		return fail("", "%v", err)
 	}

@@ -3,6 +3,7 @@ package cmd
 import (
 	"bytes"
 	"context"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -218,12 +219,9 @@ func sorted(s []string) []string { return slices.Sorted(slices.Values(s)) }
 func (o *UseOptions) execConfig(c *profile.Cluster, v *trust.Verified) *clientcmdapi.ExecConfig {
 	args := []string{"credential", "--cluster-name", c.Name,
 		"--oidc-issuer-url", c.OIDC.IssuerURL, "--oidc-client-id", c.OIDC.ClientID,
-		"--server", c.Server}
-	pins := c.Pins
-	if len(pins) == 0 {
-		pins = []string{string(trust.PinFor(v.CAs[len(v.CAs)-1]))}
-	}
-	for _, p := range pins {
+		"--server", c.Server,
+		"--tls-server-name", trust.Endpoint{URL: c.Server, TLSServerName: c.TLSServerName}.ServerName()}
+	for _, p := range bindingPins(c.Pins, v.CAs) {
 		args = append(args, "--pin", p)
 	}
 	for _, s := range c.OIDC.ExtraScopes {
@@ -248,6 +246,20 @@ func (o *UseOptions) execConfig(c *profile.Cluster, v *trust.Verified) *clientcm
   kubectl krew install securekapi
 or download kubectl-securekapi from the project's releases and put it on your PATH.`,
 	}
+}
+
+// bindingPins are the CA keys a token may be released under: the profile's
+// pins (several allow a CA rotation) and every CA written to
+// certificate-authority-data, which were all just verified. The credential
+// plugin refuses a kubeconfig that trusts any CA outside them.
+func bindingPins(profilePins []string, cas []*x509.Certificate) []string {
+	pins := slices.Clone(profilePins)
+	for _, ca := range cas {
+		if p := string(trust.PinFor(ca)); !slices.Contains(pins, p) {
+			pins = append(pins, p)
+		}
+	}
+	return pins
 }
 
 func userName(cluster string) string { return "securekapi-" + cluster }

@@ -1,7 +1,7 @@
 package credential
 
 import (
-	"errors"
+	"crypto/x509"
 	"fmt"
 	"net/url"
 	"strings"
@@ -10,42 +10,89 @@ import (
 	"github.com/securekapi/securekapi/pkg/trust"
 )
 
-// Binding ties tokens to one cluster: kubectl must be talking to Server and
-// trusting a CA chain that carries one of Pins. kubectl passes what it uses
-// in KUBERNETES_EXEC_INFO when the exec stanza sets provideClusterInfo.
+// Binding ties tokens to one endpoint: kubectl must be talking to Server,
+// verifying its certificate for TLSServerName, and trusting no CA but the
+// pinned ones. kubectl passes what it uses in KUBERNETES_EXEC_INFO when the
+// exec stanza sets provideClusterInfo.
+//
+// A proxy-url in that cluster info is allowed: kubectl tunnels through it
+// (HTTP CONNECT or SOCKS) and runs its TLS to Server inside the tunnel, with
+// the roots and name checked here, so the proxy sees only ciphertext.
 type Binding struct {
-	Server string
-	Pins   []trust.Pin
+	// Cluster is the registered name, for the `use` command in messages.
+	Cluster string
+	Server  string
+	// TLSServerName is the name the certificate must be verified for;
+	// empty means the host of Server, as for kubectl.
+	TLSServerName string
+	Pins          []trust.Pin
 }
 
-// Check refuses to release a token to a cluster the binding does not name.
+// Check refuses to release a token unless every trust decision kubectl
+// will make for c is the one the binding names.
 func (b Binding) Check(c *execinfo.Cluster) error {
-	if b.Server == "" && len(b.Pins) == 0 {
-		return errors.New("no token binding configured: pass --server and --pin (`kubectl securekapi use` writes them), so tokens only go to the pinned endpoint")
+	if b.Server == "" || len(b.Pins) == 0 {
+		return fmt.Errorf("refusing to release a token: the exec stanza must bind it with both --server and --pin; run `%s` to write them", b.useCommand())
 	}
 	if c == nil {
-		return errors.New("kubectl sent no cluster info, so securekapi cannot check where the token would go; set `provideClusterInfo: true` in the kubeconfig exec stanza (`kubectl securekapi use NAME` writes it)")
+		return fmt.Errorf("kubectl sent no cluster info, so securekapi cannot check where the token would go; set `provideClusterInfo: true` in the kubeconfig exec stanza (`%s` writes it)", b.useCommand())
 	}
 	if c.InsecureSkipTLSVerify {
-		return fmt.Errorf("refusing to release a token to %s: the kubeconfig cluster sets insecure-skip-tls-verify", c.Server)
+		return fmt.Errorf("refusing to release a token to %s: the kubeconfig cluster sets insecure-skip-tls-verify; run `%s` again", c.Server, b.useCommand())
 	}
-	if b.Server != "" && normalizeServer(c.Server) != normalizeServer(b.Server) {
-		return fmt.Errorf("refusing to release a token to %s: it is bound to %s; if this kubeconfig was edited, run `kubectl securekapi use` again", c.Server, b.Server)
+	if normalizeServer(c.Server) != normalizeServer(b.Server) {
+		return fmt.Errorf("refusing to release a token to %s: it is bound to %s; if this kubeconfig was edited, run `%s` again", c.Server, b.Server, b.useCommand())
 	}
-	if len(b.Pins) == 0 {
-		return nil
+	if _, err := (trust.Endpoint{URL: b.Server}).Address(); err != nil {
+		return fmt.Errorf("refusing to release a token: the exec stanza's --server: %w", err)
 	}
-	if len(c.CAData) == 0 {
-		return fmt.Errorf("refusing to release a token to %s: the kubeconfig cluster has no certificate-authority-data, so kubectl would trust any CA; run `kubectl securekapi use` again", c.Server)
+	// The name a TLS client verifies: tls-server-name, else the URL host.
+	got := trust.Endpoint{URL: c.Server, TLSServerName: c.TLSServerName}.ServerName()
+	want := trust.Endpoint{URL: b.Server, TLSServerName: b.TLSServerName}.ServerName()
+	if !strings.EqualFold(got, want) {
+		return fmt.Errorf("refusing to release a token to %s: kubectl would verify its certificate for %q, but the token is bound to the name %q; run `%s` again (it records the name in the exec stanza)", c.Server, got, want, b.useCommand())
 	}
-	certs, err := trust.ParsePEMCertificates(c.CAData)
-	if err != nil {
-		return fmt.Errorf("refusing to release a token to %s: its certificate-authority-data is unreadable: %v", c.Server, err)
-	}
-	if _, ok := trust.ChainMatchesPins(certs, b.Pins); !ok {
-		return fmt.Errorf("refusing to release a token to %s: the CA kubectl trusts for it matches none of the pinned keys %v; run `kubectl securekapi use` again to re-verify the endpoint", c.Server, b.Pins)
+	if err := b.checkAnchors(c.CAData); err != nil {
+		return fmt.Errorf("refusing to release a token to %s: %w; run `%s` again to re-verify the endpoint", c.Server, err, b.useCommand())
 	}
 	return nil
+}
+
+// checkAnchors requires every root kubectl would trust from caData to carry
+// a pinned key. client-go builds that pool with AppendCertsFromPEM
+// (transport.rootCertPool), which silently skips PEM blocks with headers,
+// other block types and unparsable certificates; so the pool is built with
+// that same call and must equal the pool of the certificates checked here.
+func (b Binding) checkAnchors(caData []byte) error {
+	if len(caData) == 0 {
+		return fmt.Errorf("the kubeconfig cluster has no certificate-authority-data, so kubectl would trust the system roots")
+	}
+	kubectlRoots := x509.NewCertPool()
+	if !kubectlRoots.AppendCertsFromPEM(caData) {
+		return fmt.Errorf("its certificate-authority-data holds no certificate kubectl can use")
+	}
+	certs, err := trust.ParsePEMCertificates(caData)
+	if err != nil {
+		return fmt.Errorf("its certificate-authority-data is unreadable: %v", err)
+	}
+	checked := x509.NewCertPool()
+	for _, cert := range certs {
+		if _, ok := trust.ChainMatchesPins([]*x509.Certificate{cert}, b.Pins); !ok {
+			return fmt.Errorf("kubectl would trust %q (pin %s), which is not one of the pinned keys %v", cert.Subject, trust.PinFor(cert), b.Pins)
+		}
+		checked.AddCert(cert)
+	}
+	if !checked.Equal(kubectlRoots) {
+		return fmt.Errorf("its certificate-authority-data reads differently to kubectl than to securekapi (PEM headers?)")
+	}
+	return nil
+}
+
+func (b Binding) useCommand() string {
+	if b.Cluster == "" {
+		return "kubectl securekapi use NAME"
+	}
+	return "kubectl securekapi use " + b.Cluster
 }
 
 // normalizeServer compares URLs by scheme, host and default port.

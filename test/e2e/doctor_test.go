@@ -53,7 +53,7 @@ func TestDoctor(t *testing.T) {
 			t.Fatalf("doctor failed on a healthy setup: %+v", checks)
 		}
 		want := map[string]string{
-			"kubeconfig entry": "ok", "DNS and TCP to the endpoint": "ok", "TLS chain and pins": "ok",
+			"kubeconfig entry": "ok", "DNS and TCP to the endpoint": "ok", "TLS chain and pins": "ok", "token binding": "ok",
 			"OIDC discovery": "ok", "cached token": "ok", "API /version": "ok", "identity (SelfSubjectReview)": "ok",
 		}
 		for _, c := range checks {

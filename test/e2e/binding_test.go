@@ -1,0 +1,377 @@
+package e2e
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/tls"
+	"encoding/pem"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"k8s.io/client-go/tools/clientcmd"
+	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
+
+	"github.com/securekapi/securekapi/test/e2e/stack"
+)
+
+// attacker is a hostile forward proxy: it answers CONNECT itself and
+// terminates TLS with its own certificate (it is also reached directly,
+// as a server, when a kubeconfig names it). It records every
+// Authorization header it is sent.
+type attacker struct {
+	ln   net.Listener
+	cert tls.Certificate
+	mu   sync.Mutex
+	auth []string
+}
+
+func startAttacker(t *testing.T, leaf *stack.Leaf) *attacker {
+	t.Helper()
+	cert, err := tls.X509KeyPair(leaf.CertPEM, leaf.KeyPEM)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := &attacker{ln: ln, cert: cert}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			conn, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go a.serve(conn)
+		}
+	}()
+	return a
+}
+
+func (a *attacker) URL() string { return "http://" + a.ln.Addr().String() }
+
+func (a *attacker) serve(conn net.Conn) {
+	defer conn.Close()
+	br := bufio.NewReader(conn)
+	first, err := br.Peek(1)
+	if err != nil {
+		return
+	}
+	if first[0] != 0x16 { // not a TLS handshake: a proxy request
+		req, err := http.ReadRequest(br)
+		if err != nil {
+			return
+		}
+		a.record(req)
+		if req.Method != http.MethodConnect {
+			return
+		}
+		if _, err := io.WriteString(conn, "HTTP/1.1 200 Connection established\r\n\r\n"); err != nil {
+			return
+		}
+	}
+	tconn := tls.Server(bufferedConn{Conn: conn, r: br}, &tls.Config{Certificates: []tls.Certificate{a.cert}, NextProtos: []string{"http/1.1"}})
+	tr := bufio.NewReader(tconn)
+	for {
+		req, err := http.ReadRequest(tr)
+		if err != nil {
+			return
+		}
+		a.record(req)
+		io.Copy(io.Discard, req.Body)
+		resp := &http.Response{StatusCode: http.StatusForbidden, ProtoMajor: 1, ProtoMinor: 1, Header: http.Header{"Content-Type": {"application/json"}},
+			Body: io.NopCloser(strings.NewReader(`{"kind":"Status","apiVersion":"v1","status":"Failure","code":403}`)), ContentLength: 66}
+		if resp.Write(tconn) != nil {
+			return
+		}
+	}
+}
+
+func (a *attacker) record(req *http.Request) {
+	if v := req.Header.Get("Authorization") + req.Header.Get("Proxy-Authorization"); v != "" {
+		a.mu.Lock()
+		a.auth = append(a.auth, v)
+		a.mu.Unlock()
+	}
+}
+
+// tokens reports what the attacker captured, shortened so a failing test
+// does not print a live token.
+func (a *attacker) tokens() []string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	var out []string
+	for _, v := range a.auth {
+		out = append(out, v[:min(len(v), 16)]+"...")
+	}
+	return out
+}
+
+type bufferedConn struct {
+	net.Conn
+	r *bufio.Reader
+}
+
+func (c bufferedConn) Read(p []byte) (int, error) { return c.r.Read(p) }
+
+// forwarder is an honest forward proxy: it tunnels CONNECT to the one
+// address allowed, so TLS runs end to end between kubectl and the endpoint.
+type forwarder struct {
+	ln       net.Listener
+	mu       sync.Mutex
+	connects []string
+}
+
+func startForwarder(t *testing.T, allowed string) *forwarder {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := &forwarder{ln: ln}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			conn, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go f.serve(conn, allowed)
+		}
+	}()
+	return f
+}
+
+func (f *forwarder) URL() string { return "http://" + f.ln.Addr().String() }
+
+func (f *forwarder) serve(conn net.Conn, allowed string) {
+	defer conn.Close()
+	br := bufio.NewReader(conn)
+	req, err := http.ReadRequest(br)
+	if err != nil {
+		return
+	}
+	f.mu.Lock()
+	f.connects = append(f.connects, req.Method+" "+req.Host)
+	f.mu.Unlock()
+	if req.Method != http.MethodConnect || req.Host != allowed {
+		io.WriteString(conn, "HTTP/1.1 403 Forbidden\r\n\r\n")
+		return
+	}
+	up, err := net.Dial("tcp", allowed)
+	if err != nil {
+		io.WriteString(conn, "HTTP/1.1 502 Bad Gateway\r\n\r\n")
+		return
+	}
+	defer up.Close()
+	io.WriteString(conn, "HTTP/1.1 200 Connection established\r\n\r\n")
+	go io.Copy(up, br)
+	io.Copy(conn, up)
+}
+
+func (f *forwarder) seen() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]string(nil), f.connects...)
+}
+
+// overrideCluster makes the session's KUBECONFIG start with a file that
+// redefines only the cluster "e2e": kubectl takes the first file's entry and
+// keeps the user's exec stanza, which carries the binding.
+func overrideCluster(t *testing.T, se *stack.Session, c *clientcmdapi.Cluster) *stack.Session {
+	t.Helper()
+	cfg := clientcmdapi.NewConfig()
+	cfg.Clusters["e2e"] = c
+	first := filepath.Join(t.TempDir(), "override")
+	if err := clientcmd.WriteToFile(*cfg, first); err != nil {
+		t.Fatal(err)
+	}
+	s := *se
+	s.Env = append(append([]string{}, se.Env...),
+		"KUBECONFIG="+first+string(os.PathListSeparator)+filepath.Join(se.Dir, "kubeconfig"))
+	return &s
+}
+
+// headedPEM is the PEM with a header added: encoding/pem reads the block,
+// client-go's AppendCertsFromPEM skips it.
+func headedPEM(t *testing.T, data []byte) []byte {
+	t.Helper()
+	block, _ := pem.Decode(data)
+	if block == nil {
+		t.Fatal("no PEM block")
+	}
+	block.Headers = map[string]string{"X-Ignore": "1"}
+	return pem.EncodeToMemory(block)
+}
+
+func issue(t *testing.T, ca *stack.CA, name string) *stack.Leaf {
+	t.Helper()
+	leaf, err := ca.Issue(name, stack.LeafOptions{DNSNames: []string{name}, IPs: []net.IP{net.IPv4(127, 0, 0, 1)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return leaf
+}
+
+func concatPEM(parts ...[]byte) []byte { return bytes.Join(parts, nil) }
+
+// dropPins removes the --pin args from the session's exec stanza, as a
+// hand-edited or older stanza would have them.
+func dropPins(t *testing.T, se *stack.Session) {
+	t.Helper()
+	path := filepath.Join(se.Dir, "kubeconfig")
+	cfg, err := clientcmd.LoadFromFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u := cfg.AuthInfos["securekapi-e2e"]
+	var args []string
+	for i := 0; i < len(u.Exec.Args); i++ {
+		if u.Exec.Args[i] == "--pin" {
+			i++
+			continue
+		}
+		args = append(args, u.Exec.Args[i])
+	}
+	u.Exec.Args = args
+	if err := clientcmd.WriteToFile(*cfg, path); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestOverriddenClusterGetsNoToken: an earlier KUBECONFIG file redefines
+// the cluster and routes kubectl through a hostile proxy that terminates
+// TLS. The real kubectl must fail with the plugin's refusal and the
+// attacker must receive no token; an honest proxy keeps working.
+func TestOverriddenClusterGetsNoToken(t *testing.T) {
+	se := newSession(t, stack.Reader)
+	browserLogin(t, se)
+	ctx := context.Background()
+	enterprisePEM := shared.EnterpriseCA.CertPEM
+	rogue, err := stack.NewCA("Rogue Root CA")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rogueLeaf := issue(t, rogue, stack.EndpointServerName)
+	evilLeaf := issue(t, shared.EnterpriseCA, "evil.example")
+
+	cases := []struct {
+		name    string
+		leaf    *stack.Leaf
+		caData  []byte
+		tlsName string
+		prepare func(t *testing.T, se *stack.Session)
+	}{
+		// kubectl trusts every root in the bundle, not only the pinned one.
+		{name: "pinned CA plus a rogue root", leaf: rogueLeaf, caData: concatPEM(enterprisePEM, rogue.CertPEM), tlsName: stack.EndpointServerName},
+		// client-go skips the headed block and trusts the rogue root alone.
+		{name: "pinned CA in a headed PEM block", leaf: rogueLeaf, caData: concatPEM(headedPEM(t, enterprisePEM), rogue.CertPEM), tlsName: stack.EndpointServerName},
+		// The enterprise CA signs many hosts; the name kubectl verifies moved.
+		{name: "other tls-server-name from the pinned CA", leaf: evilLeaf, caData: enterprisePEM, tlsName: "evil.example"},
+		// A stanza with --server and no --pin used to skip the CA check.
+		{name: "stanza without pins", leaf: rogueLeaf, caData: rogue.CertPEM, tlsName: stack.EndpointServerName, prepare: dropPins},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			s := se
+			if tc.prepare != nil {
+				s = newSession(t, stack.Reader)
+				browserLogin(t, s)
+				tc.prepare(t, s)
+			}
+			mitm := startAttacker(t, tc.leaf)
+			s = overrideCluster(t, s, &clientcmdapi.Cluster{Server: shared.EndpointURL, TLSServerName: tc.tlsName,
+				CertificateAuthorityData: tc.caData, ProxyURL: mitm.URL()})
+			r := s.Kubectl(ctx, "get", "ns", "--request-timeout=30s")
+			if got := mitm.tokens(); len(got) > 0 {
+				t.Fatalf("the attacker received %d credentials: %v", len(got), got)
+			}
+			if r.Err == nil || !strings.Contains(r.Stderr, "refusing to release a token") {
+				t.Fatalf("kubectl did not fail with the refusal: err=%v\n%s%s", r.Err, r.Stdout, r.Stderr)
+			}
+		})
+	}
+
+	t.Run("honest proxy, TLS end to end", func(t *testing.T) {
+		endpoint, err := url.Parse(shared.EndpointURL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fwd := startForwarder(t, endpoint.Host)
+		s := overrideCluster(t, se, &clientcmdapi.Cluster{Server: shared.EndpointURL, TLSServerName: stack.EndpointServerName,
+			CertificateAuthorityData: enterprisePEM, ProxyURL: fwd.URL()})
+		if w := kubectlWhoami(t, s); w.Status.UserInfo.Username != stack.Reader.Email {
+			t.Fatalf("whoami through the proxy = %+v", w.Status.UserInfo)
+		}
+		if seen := fwd.seen(); len(seen) == 0 || seen[0] != "CONNECT "+endpoint.Host {
+			t.Fatalf("the proxy saw %v, want kubectl to CONNECT to %s", seen, endpoint.Host)
+		}
+	})
+}
+
+// TestDoctorOnOverriddenCluster: doctor is what a user runs when kubectl
+// fails; on an overridden cluster it must blame the binding and send the
+// attacker nothing, not even on /version.
+func TestDoctorOnOverriddenCluster(t *testing.T) {
+	se := newSession(t, stack.Reader)
+	browserLogin(t, se)
+	rogue, err := stack.NewCA("Rogue Root CA")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		name    string
+		cluster func(mitm *attacker) *clientcmdapi.Cluster
+		leaf    *stack.Leaf
+	}{{
+		// The attacker holds a certificate from the pinned CA for another
+		// name, and the entry points at it: every TLS check passes.
+		name: "attacker server with a pinned-CA certificate for its name",
+		leaf: issue(t, shared.EnterpriseCA, "evil.example"),
+		cluster: func(mitm *attacker) *clientcmdapi.Cluster {
+			return &clientcmdapi.Cluster{Server: "https://" + mitm.ln.Addr().String(), TLSServerName: "evil.example",
+				CertificateAuthorityData: shared.EnterpriseCA.CertPEM}
+		},
+	}, {
+		name: "pinned CA plus a rogue root, through a hostile proxy",
+		leaf: issue(t, rogue, stack.EndpointServerName),
+		cluster: func(mitm *attacker) *clientcmdapi.Cluster {
+			return &clientcmdapi.Cluster{Server: shared.EndpointURL, TLSServerName: stack.EndpointServerName,
+				CertificateAuthorityData: concatPEM(shared.EnterpriseCA.CertPEM, rogue.CertPEM), ProxyURL: mitm.URL()}
+		},
+	}}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			mitm := startAttacker(t, tc.leaf)
+			checks, passed := runDoctor(t, overrideCluster(t, se, tc.cluster(mitm)))
+			if got := mitm.tokens(); len(got) > 0 {
+				t.Fatalf("the attacker received %d credentials: %v", len(got), got)
+			}
+			f := firstFailure(checks)
+			if passed || f.Name != "token binding" || !strings.Contains(f.Fix, "kubectl securekapi use e2e") {
+				t.Fatalf("first failure = %+v, want the token binding with the use command; checks: %+v", f, checks)
+			}
+		})
+	}
+	t.Run("honest proxy-url", func(t *testing.T) {
+		endpoint, err := url.Parse(shared.EndpointURL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fwd := startForwarder(t, endpoint.Host)
+		checks, passed := runDoctor(t, overrideCluster(t, se, &clientcmdapi.Cluster{Server: shared.EndpointURL,
+			TLSServerName: stack.EndpointServerName, CertificateAuthorityData: shared.EnterpriseCA.CertPEM, ProxyURL: fwd.URL()}))
+		if !passed {
+			t.Fatalf("doctor failed on a kubeconfig that only adds an honest proxy: %+v", checks)
+		}
+	})
+}
