@@ -26,7 +26,7 @@ func newSessionCache() *sessionCache {
 // forHandshake is the cache one handshake uses; it records in info whether
 // it offered a session. Nil (no resumption) once the gateway refused one.
 func (c *sessionCache) forHandshake(info *handshakeInfo) tls.ClientSessionCache {
-	if c == nil || c.refused.Load() {
+	if c.refused.Load() {
 		return nil
 	}
 	return offerRecorder{ClientSessionCache: c.cache, info: info}
