@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/url"
@@ -133,4 +134,14 @@ func registeredCluster(g *GlobalOptions, name string) (*profile.Cluster, error) 
 		return nil, fmt.Errorf("no cluster %q is registered (registered: %v); add it with `kubectl securekapi add` or `import`", name, reg.Names())
 	}
 	return c, nil
+}
+
+// gatewayFix is the gateway setting to check for err, when the loopback
+// proxy diagnosed the gateway's refusal; fallback otherwise.
+func gatewayFix(err error, fallback string) string {
+	var refused *localproxy.GatewayError
+	if errors.As(err, &refused) {
+		return refused.Fix
+	}
+	return fallback
 }

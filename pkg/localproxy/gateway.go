@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"crypto/tls"
-	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/asn1"
 	"encoding/base64"
@@ -15,7 +14,6 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"strings"
 	"syscall"
 	"time"
 )
@@ -39,18 +37,18 @@ type gatewayConn struct {
 	// early holds bytes the gateway sent along with its CONNECT answer or
 	// during the direct-mode check; they belong to the client.
 	early []byte
-}
-
-// handshakeInfo records what the gateway asked of us during the handshake,
-// to explain a rejection.
-type handshakeInfo struct {
-	certRequested bool
-	acceptableCAs []string
+	info  *handshakeInfo
 }
 
 // dialGateway reaches the gateway (through the corporate proxy if one
 // applies), completes mutual TLS and opens the tunnel to target. Errors say
 // which step failed and what to check.
+//
+// A connection never fails where a fresh handshake would succeed: when a
+// dial that offered a cached session is dropped by the gateway, the session
+// is dropped too and the dial is retried once with a full handshake. If
+// that works, the gateway refuses resumption and is not offered sessions
+// again.
 func (p *Proxy) dialGateway(parent context.Context, target string) (gw *gatewayConn, err error) {
 	addr := p.cfg.Gateway.Address
 	defer func() {
@@ -61,15 +59,32 @@ func (p *Proxy) dialGateway(parent context.Context, target string) (gw *gatewayC
 	ctx, cancel := context.WithTimeout(parent, p.cfg.DialTimeout)
 	defer cancel()
 
-	raw, err := p.dialTransport(ctx, addr)
+	gw, info, err := p.dialOnce(ctx, target, true)
+	if err == nil || !info.offeredSession || ctx.Err() != nil || p.classify(err, info) == 0 {
+		return gw, err
+	}
+	p.sessionCache.drop(p.cfg.serverName)
+	gw, _, retryErr := p.dialOnce(ctx, target, false)
+	if retryErr != nil {
+		return nil, retryErr
+	}
+	p.sessionCache.refuse(p.log, addr, err)
+	return gw, nil
+}
+
+// dialOnce is one attempt of dialGateway; resume lets its handshake offer
+// a cached session.
+func (p *Proxy) dialOnce(ctx context.Context, target string, resume bool) (gw *gatewayConn, info *handshakeInfo, err error) {
+	info = &handshakeInfo{}
+	raw, err := p.dialTransport(ctx, p.cfg.Gateway.Address)
 	if errors.Is(err, syscall.ECONNREFUSED) {
 		// Not "connection refused": kubectl rewrites any error with those
 		// words into "the connection to the server <endpoint> was refused",
 		// which would blame the API endpoint for the gateway being down.
-		return nil, errors.New("nothing accepts connections at this address (ECONNREFUSED); is the gateway up?")
+		return nil, info, errors.New("nothing accepts connections at this address (ECONNREFUSED); is the gateway up?")
 	}
 	if err != nil {
-		return nil, p.explainTimeout(ctx, err)
+		return nil, info, p.explainTimeout(ctx, err)
 	}
 	// From here on, blocking I/O follows ctx through deadlines.
 	raw.SetDeadline(deadlineOf(ctx))
@@ -86,11 +101,14 @@ func (p *Proxy) dialGateway(parent context.Context, target string) (gw *gatewayC
 		raw.SetDeadline(time.Time{})
 	}()
 
-	info := &handshakeInfo{}
-	conn := tls.Client(raw, p.tlsConfig(info))
+	tlsCfg := p.tlsConfig(info)
+	if resume {
+		tlsCfg.ClientSessionCache = p.sessionCache.forHandshake(info)
+	}
+	conn := tls.Client(raw, tlsCfg)
 	started := time.Now()
 	if err := conn.HandshakeContext(ctx); err != nil {
-		return nil, p.explainTLSError(ctx, "TLS handshake", err, info)
+		return nil, info, p.explainTLSError(ctx, "TLS handshake", err, info)
 	}
 	handshakeTook := time.Since(started)
 
@@ -98,23 +116,22 @@ func (p *Proxy) dialGateway(parent context.Context, target string) (gw *gatewayC
 	switch p.cfg.Gateway.Mode {
 	case ModeConnect:
 		if early, err = requestTunnel(conn, target, "gateway"); err != nil {
-			return nil, p.explainTLSError(ctx, "open tunnel", err, info)
+			return nil, info, p.explainTLSError(ctx, "open tunnel", err, info)
 		}
 	case ModeDirect:
 		if early, err = confirmClientCertAccepted(conn, handshakeTook); err != nil {
-			return nil, p.explainTLSError(ctx, "TLS handshake", err, info)
+			return nil, info, p.explainTLSError(ctx, "TLS handshake", err, info)
 		}
 	}
-	return &gatewayConn{conn: conn, raw: raw, early: early}, nil
+	return &gatewayConn{conn: conn, raw: raw, early: early, info: info}, info, nil
 }
 
 func (p *Proxy) tlsConfig(info *handshakeInfo) *tls.Config {
 	gw := &p.cfg.Gateway
 	cfg := &tls.Config{
-		ServerName:         p.cfg.serverName,
-		RootCAs:            gw.RootCAs,
-		MinVersion:         tls.VersionTLS12,
-		ClientSessionCache: p.sessionCache,
+		ServerName: p.cfg.serverName,
+		RootCAs:    gw.RootCAs,
+		MinVersion: tls.VersionTLS12,
 		// Always present our certificate, even if it is not issued by one
 		// of the CAs the gateway lists: the gateway's refusal then names the
 		// real problem instead of "certificate required".
@@ -131,8 +148,12 @@ func (p *Proxy) tlsConfig(info *handshakeInfo) *tls.Config {
 			return &gw.Certificate, nil
 		},
 	}
-	if len(p.cfg.pins) > 0 {
-		cfg.VerifyConnection = p.cfg.pins.verifyConnection
+	cfg.VerifyConnection = func(cs tls.ConnectionState) error {
+		info.serverVerified = true
+		if len(p.cfg.pins) > 0 {
+			return p.cfg.pins.verifyConnection(cs)
+		}
+		return nil
 	}
 	return cfg
 }
@@ -265,53 +286,6 @@ func confirmClientCertAccepted(conn *tls.Conn, handshakeTook time.Duration) ([]b
 	default:
 		return nil, err
 	}
-}
-
-// explainTLSError adds the likely cause and the fix to TLS failures.
-func (p *Proxy) explainTLSError(ctx context.Context, step string, err error, info *handshakeInfo) error {
-	var (
-		unknownAuthority x509.UnknownAuthorityError
-		hostname         x509.HostnameError
-		invalid          x509.CertificateInvalidError
-		pinErr           *pinMismatchError
-		opErr            *net.OpError
-	)
-	switch {
-	case errors.As(err, &pinErr):
-		return err
-	case errors.As(err, &unknownAuthority):
-		return fmt.Errorf("%s: %w; the gateway certificate is not issued by a CA in the gateway CA bundle (wrong bundle, or a TLS-inspecting proxy in between?)", step, err)
-	case errors.As(err, &hostname):
-		return fmt.Errorf("%s: %w; set the gateway server name to a name its certificate is valid for", step, err)
-	case errors.As(err, &invalid):
-		return fmt.Errorf("%s: %w; the gateway certificate chain is not valid (expired, or not for server authentication)", step, err)
-	case errors.As(err, &opErr) && opErr.Op == "remote error":
-		return fmt.Errorf("%s: gateway rejected our TLS connection (%w)%s", step, err, p.clientCertHint(info))
-	case info.certRequested && (errors.Is(err, syscall.ECONNRESET) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF)):
-		// With TLS 1.3 the gateway judges our certificate after the
-		// handshake; it may reset the connection before its alert reaches us.
-		return fmt.Errorf("%s: gateway closed the connection right after the TLS handshake, so it most likely rejected our client certificate (%v)%s", step, err, p.clientCertHint(info))
-	}
-	return fmt.Errorf("%s: %w", step, p.explainTimeout(ctx, err))
-}
-
-// clientCertHint describes our certificate against what the gateway asked
-// for, which is usually the answer to "why was I rejected".
-func (p *Proxy) clientCertHint(info *handshakeInfo) string {
-	if !info.certRequested {
-		return "; it did not ask for a client certificate, so check the gateway's TLS settings"
-	}
-	cert := p.cfg.clientCert
-	hint := fmt.Sprintf("; it asked for a client certificate and we presented %q issued by %q", cert.Subject, cert.Issuer)
-	if now := time.Now(); now.After(cert.NotAfter) {
-		hint += fmt.Sprintf(", which expired %s: renew it", cert.NotAfter.UTC().Format(time.RFC3339))
-	} else if now.Before(cert.NotBefore) {
-		hint += fmt.Sprintf(", which is not valid before %s: check the clock", cert.NotBefore.UTC().Format(time.RFC3339))
-	}
-	if len(info.acceptableCAs) > 0 {
-		hint += fmt.Sprintf("; the gateway accepts certificates issued by %s", strings.Join(info.acceptableCAs, "; "))
-	}
-	return hint
 }
 
 // explainTimeout turns a deadline error caused by DialTimeout into a

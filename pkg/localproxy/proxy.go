@@ -2,7 +2,6 @@ package localproxy
 
 import (
 	"context"
-	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -22,8 +21,8 @@ type Proxy struct {
 	// Copy buffers (*[]byte) shared by all tunnels, one pool per direction.
 	upBuffers, downBuffers sync.Pool
 	// sessionCache lets repeated tunnels resume the gateway TLS session,
-	// saving a full handshake per kubectl connection.
-	sessionCache tls.ClientSessionCache
+	// saving a full handshake per kubectl connection (sessions.go).
+	sessionCache *sessionCache
 
 	// dialCtx parents every gateway dial; cancelling it aborts dials in
 	// flight when the proxy is forced down.
@@ -79,7 +78,7 @@ func Start(ctx context.Context, cfg Config) (*Proxy, error) {
 		cfg:          s,
 		log:          s.Logger,
 		listener:     ln,
-		sessionCache: tls.NewLRUClientSessionCache(0),
+		sessionCache: newSessionCache(),
 		sessions:     make(map[*session]struct{}),
 		closing:      make(chan struct{}),
 		acceptDone:   make(chan struct{}),

@@ -41,6 +41,26 @@ const (
 	// host from its own hosts file, so Target may be a name (which Go's
 	// proxy selection needs: it never proxies loopback addresses).
 	CorporateProxy GatewayKind = "corporate-proxy"
+	// HAProxy terminates mTLS in mode tcp and forwards to one backend:
+	// direct mode. It needs GatewayOptions.Snippet.
+	HAProxy GatewayKind = "haproxy"
+	// Nginx is nginx's stream module with ssl_verify_client on, forwarding
+	// to one backend: direct mode. It needs GatewayOptions.Snippet.
+	Nginx GatewayKind = "nginx"
+)
+
+// The placeholders of the README's gateway snippets, which the harness
+// replaces with its own addresses and files.
+const (
+	SnippetListen     = "0.0.0.0:8443"
+	SnippetTarget     = "kapi.internal.example.com:443"
+	SnippetTargetHost = "kapi.internal.example.com"
+	// SnippetTargetPort appears as Squid's "port 443" ACL.
+	SnippetTargetPort  = " port 443"
+	SnippetCert        = "/etc/gateway/gateway.pem"
+	SnippetKey         = "/etc/gateway/gateway.key"
+	SnippetCertWithKey = "/etc/gateway/gateway-with-key.pem"
+	SnippetClientCA    = "/etc/gateway/device-ca.pem"
 )
 
 // squid reports whether Squid plays this kind.
@@ -48,10 +68,15 @@ func (k GatewayKind) squid() bool { return k == Squid || k == CorporateProxy }
 
 // Mode is the securekapi --tunnel-mode that fits the gateway kind.
 func (k GatewayKind) Mode() string {
-	if k == Stunnel {
+	if k == Stunnel || k == HAProxy || k == Nginx {
 		return "direct"
 	}
 	return "connect"
+}
+
+// binary is the program that plays the kind.
+func (k GatewayKind) binary() string {
+	return map[GatewayKind]string{Squid: "squid", CorporateProxy: "squid", Stunnel: "stunnel4", HAProxy: "haproxy", Nginx: "nginx"}[k]
 }
 
 // GatewayPKI is everything a gateway and its users need: the gateway's own
@@ -133,6 +158,12 @@ type GatewayOptions struct {
 	// OnStart, when set, is told about every process the gateway starts
 	// (the stack uses it to track them by pid).
 	OnStart func(name string, p *process)
+	// Snippet, when set, is the gateway's configuration as a platform
+	// owner writes it (the README's gateway snippets, with the Snippet*
+	// placeholders). The harness substitutes the placeholders and adds only
+	// what runs a private instance: pid and log files, the foreground.
+	// Everything else is the package's defaults.
+	Snippet string
 }
 
 // Gateway is a running third-party mTLS gateway process (Squid or stunnel),
@@ -149,6 +180,7 @@ type Gateway struct {
 	Dir string
 
 	conf    string
+	snippet string
 	service string // Squid's -n service name, unique per gateway
 	onStart func(string, *process)
 
@@ -166,21 +198,24 @@ var gatewaySeq struct {
 // foreground and returns once it completes a mutual-TLS handshake (and, for
 // Squid, a CONNECT to Target) with the PKI's client certificate.
 func StartGateway(ctx context.Context, o GatewayOptions) (_ *Gateway, err error) {
-	if !o.Kind.squid() && o.Kind != Stunnel {
-		return nil, fmt.Errorf("gateway kind %q: want %q, %q or %q", o.Kind, Squid, Stunnel, CorporateProxy)
+	bin := o.Kind.binary()
+	if bin == "" {
+		return nil, fmt.Errorf("gateway kind %q: want %q, %q, %q, %q or %q", o.Kind, Squid, Stunnel, HAProxy, Nginx, CorporateProxy)
+	}
+	if o.Snippet == "" && (o.Kind == HAProxy || o.Kind == Nginx) {
+		return nil, fmt.Errorf("gateway kind %q needs a configuration snippet", o.Kind)
 	}
 	if _, _, err := net.SplitHostPort(o.Target); err != nil {
 		return nil, fmt.Errorf("gateway target %q must be host:port: %w", o.Target, err)
 	}
-	bin := map[GatewayKind]string{Squid: "squid", CorporateProxy: "squid", Stunnel: "stunnel4"}[o.Kind]
 	if _, err := exec.LookPath(bin); err != nil {
-		return nil, fmt.Errorf("%s not found (apt-get install -y squid-openssl stunnel4): %w", bin, err)
+		return nil, fmt.Errorf("%s not found (apt-get install -y squid-openssl stunnel4 haproxy nginx libnginx-mod-stream): %w", bin, err)
 	}
 	dir, err := os.MkdirTemp("", "securekapi-"+string(o.Kind)+"-")
 	if err != nil {
 		return nil, err
 	}
-	g := &Gateway{Kind: o.Kind, Target: o.Target, ServerName: GatewayServerName, Dir: dir, GatewayPKI: o.PKI, onStart: o.OnStart}
+	g := &Gateway{Kind: o.Kind, Target: o.Target, ServerName: GatewayServerName, Dir: dir, GatewayPKI: o.PKI, onStart: o.OnStart, snippet: o.Snippet}
 	defer func() {
 		if err != nil {
 			g.Close()
@@ -202,10 +237,12 @@ func StartGateway(ctx context.Context, o GatewayOptions) (_ *Gateway, err error)
 	gatewaySeq.n++
 	g.service = fmt.Sprintf("skgw%dn%d", os.Getpid(), gatewaySeq.n)
 	gatewaySeq.Unlock()
-	switch o.Kind {
-	case Squid, CorporateProxy:
+	switch {
+	case o.Snippet != "":
+		err = g.writeSnippetConfig()
+	case o.Kind.squid():
 		err = g.writeSquidConfig()
-	case Stunnel:
+	case o.Kind == Stunnel:
 		err = g.writeStunnelConfig()
 	}
 	if err != nil {
@@ -222,22 +259,29 @@ func StartGateway(ctx context.Context, o GatewayOptions) (_ *Gateway, err error)
 // stack's: Stop ends them and Pids lists them. Close it when done to
 // remove its files.
 func (s *Stack) StartGateway(ctx context.Context, kind GatewayKind) (*Gateway, error) {
-	return s.startTracked(ctx, kind, strings.TrimPrefix(s.EndpointURL, "https://"))
+	return s.startTracked(ctx, GatewayOptions{Kind: kind, Target: strings.TrimPrefix(s.EndpointURL, "https://")})
+}
+
+// StartGatewaySnippet is StartGateway with the gateway configured by
+// snippet (see GatewayOptions.Snippet).
+func (s *Stack) StartGatewaySnippet(ctx context.Context, kind GatewayKind, snippet string) (*Gateway, error) {
+	return s.startTracked(ctx, GatewayOptions{Kind: kind, Target: strings.TrimPrefix(s.EndpointURL, "https://"), Snippet: snippet})
 }
 
 // StartCorporateProxy starts a corporate forward proxy (see
 // CorporateProxy) that allows CONNECT to target only, tracked like the
 // stack's other processes.
 func (s *Stack) StartCorporateProxy(ctx context.Context, target string) (*Gateway, error) {
-	return s.startTracked(ctx, CorporateProxy, target)
+	return s.startTracked(ctx, GatewayOptions{Kind: CorporateProxy, Target: target})
 }
 
 // startTracked starts a gateway whose processes count among the stack's.
-func (s *Stack) startTracked(ctx context.Context, kind GatewayKind, target string) (*Gateway, error) {
-	return StartGateway(ctx, GatewayOptions{Kind: kind, Target: target, OnStart: func(name string, p *process) {
+func (s *Stack) startTracked(ctx context.Context, o GatewayOptions) (*Gateway, error) {
+	o.OnStart = func(name string, p *process) {
 		p.name = name
 		s.track(p)
-	}})
+	}
+	return StartGateway(ctx, o)
 }
 
 // Mode is the --tunnel-mode for this gateway.
@@ -308,8 +352,11 @@ func (g *Gateway) LogTail() string {
 		out = g.proc.tail()
 	}
 	g.mu.Unlock()
-	if g.Kind.squid() {
+	switch {
+	case g.Kind.squid():
 		out += tailFile(filepath.Join(g.Dir, "cache.log"), 3000)
+	case g.Kind == Nginx:
+		out += tailFile(filepath.Join(g.Dir, "error.log"), 3000)
 	}
 	return out
 }
@@ -348,6 +395,13 @@ func (g *Gateway) start(ctx context.Context) error {
 		p, err = startProcess(g.Dir, "squid", "squid", "-N", "-n", g.service, "-f", g.conf)
 	case Stunnel:
 		p, err = startProcess(g.Dir, "stunnel", "stunnel4", g.conf)
+	case HAProxy:
+		// -db: foreground.
+		p, err = startProcess(g.Dir, "haproxy", "haproxy", "-db", "-f", g.conf)
+	case Nginx:
+		// Its own prefix, config and error log; the pid file is in the
+		// config; never Debian's system service.
+		p, err = startProcess(g.Dir, "nginx", "nginx", "-p", g.Dir, "-c", g.conf, "-e", filepath.Join(g.Dir, "error.log"), "-g", "daemon off;")
 	}
 	if err != nil {
 		return err
@@ -398,6 +452,72 @@ func (g *Gateway) probe() error {
 		return nil
 	}
 	return g.connect(conn)
+}
+
+// writeSnippetConfig writes the platform owner's snippet with the
+// placeholders replaced, plus what runs it as a private instance.
+func (g *Gateway) writeSnippetConfig() error {
+	host, port, _ := net.SplitHostPort(g.Target)
+	path := func(name string) string { return filepath.Join(g.Dir, name) }
+	certWithKey := path("gateway-with-key.pem")
+	if err := concatFiles(certWithKey, g.ServerCertFile, g.ServerKeyFile); err != nil {
+		return err
+	}
+	body := strings.NewReplacer(
+		SnippetListen, g.Addr,
+		SnippetTarget, g.Target,
+		SnippetTargetHost, host,
+		SnippetTargetPort, " port "+port,
+		SnippetCertWithKey, certWithKey,
+		SnippetCert, g.ServerCertFile,
+		SnippetKey, g.ServerKeyFile,
+		SnippetClientCA, g.ClientCAFile,
+	).Replace(g.snippet)
+	if !strings.Contains(body, g.Addr) || !strings.Contains(body, host) {
+		return fmt.Errorf("%s snippet has no %s or %s placeholder:\n%s", g.Kind, SnippetListen, SnippetTargetHost, g.snippet)
+	}
+	var cfg, name string
+	switch g.Kind {
+	case Squid:
+		// A private instance: own pid, logs, no system paths; quick stop.
+		name = "squid.conf"
+		cfg = fmt.Sprintf("%s\n# securekapi e2e: a private instance\nvisible_hostname %s\npid_filename %s\ncache_log %s\naccess_log stdio:%s\ncoredump_dir %s\nnetdb_filename none\npinger_enable off\nmemory_cache_shared off\nshutdown_lifetime 0 seconds\n",
+			body, GatewayServerName, path("squid.pid"), path("cache.log"), path("access.log"), g.Dir)
+	case Stunnel:
+		// Global options must precede the service sections.
+		name = "stunnel.conf"
+		cfg = "; securekapi e2e: a private instance\nforeground = yes\npid =\nsyslog = no\ndebug = info\n" + body
+	case HAProxy:
+		name = "haproxy.cfg"
+		cfg = body
+	case Nginx:
+		name = "nginx.conf"
+		cfg = fmt.Sprintf("# securekapi e2e: a private instance\nload_module /usr/lib/nginx/modules/ngx_stream_module.so;\npid %s;\nerror_log %s info;\nevents {}\n%s",
+			path("nginx.pid"), path("error.log"), body)
+	default:
+		return fmt.Errorf("gateway kind %q takes no snippet", g.Kind)
+	}
+	g.conf = path(name)
+	if err := os.WriteFile(g.conf, []byte(cfg), 0o644); err != nil {
+		return err
+	}
+	if g.Kind == Squid {
+		return squidOwnsDir(g.Dir)
+	}
+	return nil
+}
+
+// concatFiles writes the contents of srcs, in order, to dst (mode 0600).
+func concatFiles(dst string, srcs ...string) error {
+	var all []byte
+	for _, src := range srcs {
+		data, err := os.ReadFile(src)
+		if err != nil {
+			return err
+		}
+		all = append(all, data...)
+	}
+	return os.WriteFile(dst, all, 0o600)
 }
 
 // connect asks Squid on conn for a tunnel to Target.
