@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/securekapi/securekapi/pkg/profile"
+	"github.com/securekapi/securekapi/pkg/trust"
 )
 
 // ImportOptions registers every cluster of an access profile.
@@ -22,6 +23,9 @@ type ImportOptions struct {
 	DryRun   bool
 	NoCheck  bool
 	Registry string
+	// Approve approves the profile's clusters to receive the login
+	// without asking.
+	Approve bool
 	// HTTPClient fetches https profiles; its TLS verification is never off.
 	HTTPClient *http.Client
 }
@@ -48,6 +52,7 @@ func NewCmdImport(g *GlobalOptions) *cobra.Command {
 	}
 	cmd.Flags().BoolVar(&o.DryRun, "dry-run", false, "Parse and check the profile without saving it")
 	cmd.Flags().BoolVar(&o.NoCheck, "no-check", false, "Skip the live endpoint check (`use` checks again anyway)")
+	cmd.Flags().BoolVar(&o.Approve, "approve", false, approveFlagHelp)
 	return cmd
 }
 
@@ -74,14 +79,17 @@ func (o *ImportOptions) Run(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("%s: %w", o.Source, err)
 	}
+	verified := map[string]*trust.Verified{}
 	if !o.NoCheck {
 		var failed error
 		for i := range p.Clusters {
 			c := &p.Clusters[i]
-			if _, err := checkEndpoint(ctx, o.GlobalOptions, c); err != nil {
+			v, err := checkEndpoint(ctx, o.GlobalOptions, c)
+			if err != nil {
 				failed = errors.Join(failed, fmt.Errorf("%s: %w", c.Name, err))
 				continue
 			}
+			verified[c.Name] = v
 			fmt.Fprintf(o.ErrOut, "%s: endpoint %s verified\n", c.Name, c.Server)
 		}
 		if failed != nil {
@@ -101,7 +109,7 @@ func (o *ImportOptions) Run(ctx context.Context) error {
 		return err
 	}
 	fmt.Fprintf(o.ErrOut, "Registered %s. Next: kubectl securekapi use %s\n", strings.Join(p.Names(), ", "), p.Clusters[0].Name)
-	return nil
+	return approveClusters(o.GlobalOptions, p.Clusters, verified, o.Approve, "import")
 }
 
 func (o *ImportOptions) read(ctx context.Context) ([]byte, error) {

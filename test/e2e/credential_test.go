@@ -41,7 +41,8 @@ func newSession(t *testing.T, user stack.User) *stack.Session {
 
 func browserLogin(t *testing.T, se *stack.Session, extra ...string) stack.Result {
 	t.Helper()
-	r := se.Securekapi(context.Background(), append([]string{"login", "e2e", "--browser-command", se.BrowserCommand()}, extra...)...)
+	// No terminal here, so --approve is the person's approval of e2e.
+	r := se.Securekapi(context.Background(), append([]string{"login", "e2e", "--approve", "--browser-command", se.BrowserCommand()}, extra...)...)
 	if r.Err != nil {
 		t.Fatalf("login: %v\n%s", r.Err, r.Stderr)
 	}
@@ -119,7 +120,7 @@ func TestOutsiderIsAuthenticatedButForbidden(t *testing.T) {
 // typing the user code into Dex's device page.
 func TestDeviceFlow(t *testing.T) {
 	se := newSession(t, stack.Reader)
-	cmd := exec.Command(se.Plugin, "login", "e2e", "--grant", "device-code")
+	cmd := exec.Command(se.Plugin, "login", "e2e", "--approve", "--grant", "device-code")
 	cmd.Env = se.Environ()
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
