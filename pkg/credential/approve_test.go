@@ -99,8 +99,8 @@ func TestApprovalIsExact(t *testing.T) {
 		binding  Binding
 		settings oidc.Settings
 	}{
-		"another server, same pin": {Binding{Server: "https://other.example.test", Pins: clusterA.Pins}, settings()},
-		"same server, another pin": {Binding{Server: clusterA.Server, Pins: []trust.Pin{pinB}}, settings()},
+		"another server, same pin":  {Binding{Server: "https://other.example.test", Pins: clusterA.Pins}, settings()},
+		"same server, another pin":  {Binding{Server: clusterA.Server, Pins: []trust.Pin{pinB}}, settings()},
 		"same server, an added pin": {Binding{Server: clusterA.Server, Pins: []trust.Pin{pinA, pinB}}, settings()},
 		"same server, no pin":       {Binding{Server: clusterA.Server}, settings()},
 		"another client":            {clusterA, oidc.Settings{Issuer: issuer, ClientID: "other"}},
