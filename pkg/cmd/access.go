@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/securekapi/securekapi/pkg/credential"
+	"github.com/securekapi/securekapi/pkg/credential/approval"
 	"github.com/securekapi/securekapi/pkg/credential/oidc"
 	"github.com/securekapi/securekapi/pkg/credential/tokencache"
 	"github.com/securekapi/securekapi/pkg/trust"
@@ -168,7 +169,8 @@ func (a *AccessFlags) manager(g *GlobalOptions) (*credential.Manager, error) {
 		Discover: func(ctx context.Context, s oidc.Settings) (*oidc.Provider, error) {
 			return oidc.Discover(ctx, s, nil)
 		},
-		Login: a.interactiveLogin(g),
+		Login:     a.interactiveLogin(g),
+		Approvals: &approval.Store{Path: approval.PathIn(dir)},
 	}
 	return m, nil
 }

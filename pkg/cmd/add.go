@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/securekapi/securekapi/pkg/profile"
+	"github.com/securekapi/securekapi/pkg/trust"
 )
 
 // AddOptions registers one cluster after checking its endpoint live.
@@ -18,6 +19,8 @@ type AddOptions struct {
 	CAFile   string
 	DryRun   bool
 	Registry string
+	// Approve approves the cluster to receive the login without asking.
+	Approve bool
 	// Tunnel flags; a gateway address turns the tunnel on.
 	Tunnel       profile.Tunnel
 	TunnelCAFile string
@@ -59,6 +62,7 @@ func NewCmdAdd(g *GlobalOptions) *cobra.Command {
 	f.StringVar(&o.Cluster.OIDC.CAFile, "oidc-ca-file", "", "PEM CA bundle for a privately issued OIDC issuer")
 	f.StringVarP(&o.Cluster.Namespace, "namespace", "n", "", "Default namespace for the context")
 	f.BoolVar(&o.DryRun, "dry-run", false, "Check and show the entry without saving it")
+	f.BoolVar(&o.Approve, "approve", false, approveFlagHelp)
 	f.StringVar(&o.Tunnel.Gateway, "tunnel-gateway", "", "mTLS access gateway host:port; the endpoint is then reached only through it (see `proxy` and `run`)")
 	f.StringVar(&o.Tunnel.Mode, "tunnel-mode", "connect", "connect (HTTP CONNECT inside the mTLS connection) or direct (the gateway forwards to one fixed backend)")
 	f.StringVar(&o.Tunnel.GatewayServerName, "tunnel-server-name", "", "Name to verify on the gateway's certificate (default: the gateway host)")
@@ -147,5 +151,5 @@ func (o *AddOptions) Run(ctx context.Context) error {
 		verb = "Updated"
 	}
 	fmt.Fprintf(o.ErrOut, "%s %s. Next: kubectl securekapi use %s\n", verb, o.Cluster.Name, o.Cluster.Name)
-	return nil
+	return approveClusters(o.GlobalOptions, []profile.Cluster{o.Cluster}, map[string]*trust.Verified{o.Cluster.Name: verified}, o.Approve, "add")
 }

@@ -30,7 +30,11 @@ func NewCmdCredential(g *GlobalOptions) *cobra.Command {
 		Long: `Print an ExecCredential with a cached, refreshed or (when kubectl runs
 interactively) freshly logged-in OIDC token. kubectl calls this through the
 kubeconfig exec stanza that "kubectl securekapi use" writes; the token is only
-released when the server and CA kubectl is using match --server and --pin.`,
+released when the server and CA kubectl is using match --server and --pin,
+and only to a cluster you approved for that login (single sign-on shares one
+login among the clusters you approve). An unapproved cluster fails at once,
+naming the command that approves it; kubectl never asks for approval, even
+on a terminal.`,
 		Example: `  # The exec stanza "use" writes (abridged):
   #   exec:
   #     apiVersion: client.authentication.k8s.io/v1
@@ -88,11 +92,13 @@ func (o *CredentialOptions) Run(ctx context.Context) error {
 	ts, err := m.Token(ctx, credential.Request{
 		Settings:     o.Access.Settings(),
 		Interactive:  o.request.Interactive,
+		Binding:      o.binding,
 		LoginCommand: o.Access.loginCommand(),
 	})
 	if err != nil {
 		var login *credential.ErrLoginRequired
-		if errors.As(err, &login) {
+		var notApproved *credential.ErrNotApproved
+		if errors.As(err, &login) || errors.As(err, &notApproved) {
 			return err
 		}
 		return fmt.Errorf("get a token for %s: %w", o.Access.Issuer, err)

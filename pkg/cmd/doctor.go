@@ -316,6 +316,11 @@ func (o *DoctorOptions) checkDiscovery(ctx context.Context, st *doctorState) Che
 }
 
 func (o *DoctorOptions) checkToken(_ context.Context, st *doctorState) Check {
+	// The checks after this one send the token to the endpoint: never to
+	// one the user has not approved for this login.
+	if err := o.checkApproved(st); err != nil {
+		return fail("kubectl securekapi login "+st.access.Cluster, "%v", err)
+	}
 	store, _, err := st.access.openStore(o.GlobalOptions)
 	if err != nil {
 		return fail("pass --token-cache file, or unlock the keyring", "%v", err)
@@ -341,6 +346,19 @@ func (o *DoctorOptions) checkToken(_ context.Context, st *doctorState) Check {
 	}
 	st.token = ts.IDToken
 	return ok("%s, valid until %s (%s store)", claims.Email, claims.Expiry.Local().Format(time.RFC3339), store.Kind())
+}
+
+// checkApproved is the credential path's approval check for this context.
+func (o *DoctorOptions) checkApproved(st *doctorState) error {
+	approvals, err := approvalStore(o.GlobalOptions, st.access)
+	if err != nil {
+		return err
+	}
+	binding, err := st.access.Binding()
+	if err != nil {
+		return err
+	}
+	return credential.CheckApproved(approvals, credential.KeyFor(st.access.Settings()), binding, st.access.loginCommand())
 }
 
 // apiRequest calls the API server, with the cached token only when

@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/securekapi/securekapi/pkg/profile"
+	"github.com/securekapi/securekapi/pkg/trust"
 )
 
 // ImportOptions registers every cluster of an access profile.
@@ -25,6 +26,9 @@ type ImportOptions struct {
 	// its names; without it such an import is refused, showing the change.
 	Replace  bool
 	Registry string
+	// Approve approves the profile's clusters to receive the login
+	// without asking.
+	Approve bool
 	// HTTPClient fetches https profiles; its TLS verification is never off.
 	HTTPClient *http.Client
 }
@@ -52,6 +56,7 @@ func NewCmdImport(g *GlobalOptions) *cobra.Command {
 	cmd.Flags().BoolVar(&o.DryRun, "dry-run", false, "Parse and check the profile without saving it")
 	cmd.Flags().BoolVar(&o.NoCheck, "no-check", false, "Skip the live endpoint check (`use` checks again anyway)")
 	cmd.Flags().BoolVar(&o.Replace, "replace", false, "Let the profile change clusters already registered under its names (without it, such an import is refused and the change shown)")
+	cmd.Flags().BoolVar(&o.Approve, "approve", false, approveFlagHelp)
 	return cmd
 }
 
@@ -90,8 +95,9 @@ func (o *ImportOptions) Run(ctx context.Context) error {
 		return err
 	}
 	o.describe(current, p)
+	verified := map[string]*trust.Verified{}
 	if !o.NoCheck {
-		if err := o.checkEndpoints(ctx, p); err != nil {
+		if verified, err = o.checkEndpoints(ctx, p); err != nil {
 			return err
 		}
 	}
@@ -112,7 +118,7 @@ func (o *ImportOptions) Run(ctx context.Context) error {
 		return err
 	}
 	fmt.Fprintf(o.ErrOut, "Registered %s. Next: kubectl securekapi use %s\n", strings.Join(p.Names(), ", "), p.Clusters[0].Name)
-	return nil
+	return approveClusters(o.GlobalOptions, p.Clusters, verified, o.Approve, "import")
 }
 
 // refuseChanges refuses, unless --replace, a profile that would change a
@@ -169,21 +175,25 @@ func writeChanges(w io.Writer, name string, changes []profile.Change) {
 	}
 }
 
-// checkEndpoints verifies every cluster's endpoint live.
-func (o *ImportOptions) checkEndpoints(ctx context.Context, p *profile.Profile) error {
+// checkEndpoints verifies every cluster's endpoint live and returns what
+// each presented, by cluster name.
+func (o *ImportOptions) checkEndpoints(ctx context.Context, p *profile.Profile) (map[string]*trust.Verified, error) {
+	verified := map[string]*trust.Verified{}
 	var failed error
 	for i := range p.Clusters {
 		c := &p.Clusters[i]
-		if _, err := checkEndpoint(ctx, o.GlobalOptions, c); err != nil {
+		v, err := checkEndpoint(ctx, o.GlobalOptions, c)
+		if err != nil {
 			failed = errors.Join(failed, fmt.Errorf("%s: %w", c.Name, err))
 			continue
 		}
+		verified[c.Name] = v
 		fmt.Fprintf(o.ErrOut, "%s: endpoint %s verified\n", c.Name, c.Server)
 	}
 	if failed != nil {
-		return fmt.Errorf("nothing was imported:\n%w", failed)
+		return nil, fmt.Errorf("nothing was imported:\n%w", failed)
 	}
-	return nil
+	return verified, nil
 }
 
 // maxProfileRedirects bounds the same-origin redirects a fetch follows.

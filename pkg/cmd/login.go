@@ -22,6 +22,8 @@ type LoginOptions struct {
 	*GlobalOptions
 	Access AccessFlags
 	Name   string
+	// Approve approves the cluster to receive this login without asking.
+	Approve bool
 }
 
 // NewCmdLogin returns the login command.
@@ -37,12 +39,22 @@ read from the context's exec stanza, or given with --oidc-* flags.
 The browser flow is authorization code with PKCE through a loopback callback.
 The device flow (RFC 8628) prints a URL and a code to approve from any other
 device: use it over SSH, in containers and CI. --grant auto picks the device
-flow when no browser can be opened.`,
+flow when no browser can be opened.
+
+Single sign-on: one login serves every cluster with the same issuer, client
+and scopes, but kubectl only gets a token for a cluster you approved for
+that login. "login CLUSTER" typed on a terminal approves CLUSTER (its server
+and pins are shown). "login" with no name asks first. Off a terminal (CI,
+scripts) pass --approve; without it the login is kept but approves nothing.
+"kubectl securekapi status" lists what is approved; "logout" forgets it.`,
 		Example: `  # Log in to the current context's cluster with the browser
   kubectl securekapi login
 
   # Log in to cluster-a from an SSH session or a CI job
   kubectl securekapi login cluster-a --grant device-code
+
+  # In a script: log in and approve cluster-a without a terminal
+  kubectl securekapi login cluster-a --approve
 
   # Without a kubeconfig entry
   kubectl securekapi login --oidc-issuer-url https://dex.example.com --oidc-client-id kubectl`,
@@ -59,6 +71,7 @@ flow when no browser can be opened.`,
 		},
 	}
 	o.Access.AddFlags(cmd.Flags())
+	cmd.Flags().BoolVar(&o.Approve, "approve", false, approveFlagHelp)
 	return cmd
 }
 
@@ -87,6 +100,9 @@ func (o *LoginOptions) Run(ctx context.Context) error {
 	if err := m.StoreReady(settings); err != nil {
 		return err
 	}
+	if err := o.approve(); err != nil {
+		return err
+	}
 	provider, err := m.Discover(ctx, settings)
 	if err != nil {
 		return err
@@ -109,6 +125,26 @@ func (o *LoginOptions) Run(ctx context.Context) error {
 		fmt.Fprintf(o.ErrOut, "note: the ID token carries no email and no groups; if the API server maps users by those claims, add --oidc-extra-scope email --oidc-extra-scope groups (or what the platform owner says)\n")
 	}
 	return nil
+}
+
+// approve asks to approve the cluster logged in for: "login NAME" typed on
+// a terminal is that approval; "login" alone asks; off a terminal only
+// --approve approves. A login given only --oidc-* flags names no cluster.
+func (o *LoginOptions) approve() error {
+	if o.Access.Server == "" && len(o.Access.Pins) == 0 {
+		return nil
+	}
+	cand, err := candidateFromAccess(o.Access)
+	if err != nil {
+		return err
+	}
+	approved := o.Approve || (o.Name != "" && onTerminal(o.GlobalOptions))
+	p, err := newApprovalPrompt(o.GlobalOptions, &o.Access, approved, "login")
+	if err != nil {
+		return err
+	}
+	_, err = p.Run([]approvalCandidate{cand})
+	return err
 }
 
 func orDash(s string) string {

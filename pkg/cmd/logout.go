@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/securekapi/securekapi/pkg/credential"
+	"github.com/securekapi/securekapi/pkg/credential/approval"
 	"github.com/securekapi/securekapi/pkg/credential/oidc"
 	"github.com/securekapi/securekapi/pkg/credential/tokencache"
 )
@@ -26,7 +27,10 @@ func NewCmdLogout(g *GlobalOptions) *cobra.Command {
 	o := &LogoutOptions{GlobalOptions: g}
 	cmd := &cobra.Command{
 		Use:   "logout [CLUSTER | --all]",
-		Short: "Forget cached tokens (and revoke the refresh token where the provider allows)",
+		Short: "Forget cached tokens and approvals (and revoke the refresh token where the provider allows)",
+		Long: `Forget the cached tokens of a cluster's login, revoking the refresh token
+where the provider allows, and forget the cluster's single sign-on approvals.
+--all forgets every cached login and every approval.`,
 		Example: `  kubectl securekapi logout cluster-a
   kubectl securekapi logout --all`,
 		Args:              cobra.MaximumNArgs(1),
@@ -78,6 +82,9 @@ func (o *LogoutOptions) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	if err := o.forgetApprovals(); err != nil {
+		return err
+	}
 	var targets []*tokencache.TokenSet
 	if o.All {
 		if targets, err = store.List(); err != nil {
@@ -103,6 +110,38 @@ func (o *LogoutOptions) Run(ctx context.Context) error {
 		}
 	}
 	return failed
+}
+
+// forgetApprovals forgets the cluster's approvals for its login (every
+// approval of that login when no server names the cluster), or all of them.
+func (o *LogoutOptions) forgetApprovals() error {
+	approvals, err := approvalStore(o.GlobalOptions, &o.Access)
+	if err != nil {
+		return err
+	}
+	match := func(approval.Approval) bool { return true }
+	if !o.All {
+		id := credential.KeyFor(o.Access.Settings()).ID()
+		binding, err := o.Access.Binding()
+		if err != nil {
+			return err
+		}
+		server := binding.ApprovalTarget().Server
+		match = func(a approval.Approval) bool {
+			return a.Identity == id && (o.Access.Server == "" || a.Server == server)
+		}
+	}
+	var gone []approval.Approval
+	if err := approvals.Update(func(f *approval.File) error {
+		gone = f.Forget(match)
+		return nil
+	}); err != nil {
+		return fmt.Errorf("forget approvals: %w", err)
+	}
+	for _, a := range gone {
+		fmt.Fprintf(o.ErrOut, "Forgot the approval of %s (%s) for %s.\n", a.Cluster, a.Server, a.Issuer)
+	}
+	return nil
 }
 
 func (o *LogoutOptions) logout(ctx context.Context, store tokencache.Store, ts *tokencache.TokenSet) error {

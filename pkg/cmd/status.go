@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/securekapi/securekapi/pkg/credential"
+	"github.com/securekapi/securekapi/pkg/credential/approval"
 	"github.com/securekapi/securekapi/pkg/credential/tokencache"
 	"github.com/securekapi/securekapi/pkg/kubeconfig"
 )
@@ -38,6 +39,11 @@ type ClusterStatus struct {
 	Store    string    `json:"store"`
 	Location string    `json:"location"`
 	Problem  string    `json:"problem,omitempty"`
+	// Approved: the user approved this cluster (its server and pins) to
+	// receive this login; without it kubectl gets no token.
+	Approved   bool      `json:"approved"`
+	ApprovedAt time.Time `json:"approvedAt,omitzero"`
+	ApprovedBy string    `json:"approvedVia,omitempty"`
 }
 
 // NewCmdStatus returns the status command.
@@ -45,7 +51,7 @@ func NewCmdStatus(g *GlobalOptions) *cobra.Command {
 	o := &StatusOptions{GlobalOptions: g}
 	cmd := &cobra.Command{
 		Use:   "status",
-		Short: "Show who is logged in to each securekapi cluster, until when, and where tokens are kept",
+		Short: "Show who is logged in to each securekapi cluster, until when, whether it is approved, and where tokens are kept",
 		Example: `  kubectl securekapi status
   kubectl securekapi status -o json`,
 		Args: cobra.NoArgs,
@@ -83,6 +89,10 @@ func (o *StatusOptions) Run() error {
 	if err != nil {
 		return err
 	}
+	approvals, err := o.approvals()
+	if err != nil {
+		return err
+	}
 	var rows []ClusterStatus
 	names := make([]string, 0, len(cfg.Contexts))
 	for name := range cfg.Contexts {
@@ -105,6 +115,7 @@ func (o *StatusOptions) Run() error {
 		}
 		row.Issuer, row.ClientID = a.Issuer, a.ClientID
 		o.fill(&row, store, a)
+		fillApproval(&row, approvals, a)
 		rows = append(rows, row)
 	}
 	return o.print(rows)
@@ -125,6 +136,30 @@ func (o *StatusOptions) fill(row *ClusterStatus, store tokencache.Store, a *Acce
 	row.Refresh = ts.RefreshToken != ""
 }
 
+func (o *StatusOptions) approvals() (*approval.File, error) {
+	s, err := approvalStore(o.GlobalOptions, &o.Access)
+	if err != nil {
+		return nil, err
+	}
+	return s.Load()
+}
+
+// fillApproval tells whether the context's binding (its exec args, as the
+// credential call reads them) is approved for its login.
+func fillApproval(row *ClusterStatus, f *approval.File, a *AccessFlags) {
+	binding, err := a.Binding()
+	if err != nil {
+		return
+	}
+	id, target := credential.KeyFor(a.Settings()).ID(), binding.ApprovalTarget()
+	for _, ap := range f.Approvals {
+		if ap.Matches(id, target) {
+			row.Approved, row.ApprovedAt, row.ApprovedBy = true, ap.ApprovedAt, ap.Via
+			return
+		}
+	}
+}
+
 func (o *StatusOptions) print(rows []ClusterStatus) error {
 	if done, err := writeStructured(o.Out, o.Output, rows); done {
 		return err
@@ -134,7 +169,7 @@ func (o *StatusOptions) print(rows []ClusterStatus) error {
 		return nil
 	}
 	w := tabwriter.NewWriter(o.Out, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(w, "CONTEXT\tUSER\tGROUPS\tEXPIRES\tSTORE")
+	fmt.Fprintln(w, "CONTEXT\tUSER\tGROUPS\tEXPIRES\tAPPROVED\tSTORE")
 	for _, r := range rows {
 		user, expires := "(not logged in)", "-"
 		if r.LoggedIn {
@@ -151,7 +186,19 @@ func (o *StatusOptions) print(rows []ClusterStatus) error {
 		if r.Problem != "" {
 			user = "problem: " + r.Problem
 		}
-		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\n", r.Context, user, orDash(strings.Join(r.Groups, ",")), expires, r.Location)
+		approved := "no"
+		if r.Approved {
+			approved = "yes (" + r.ApprovedBy + ")"
+		}
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\n", r.Context, user, orDash(strings.Join(r.Groups, ",")), expires, approved, r.Location)
 	}
-	return w.Flush()
+	if err := w.Flush(); err != nil {
+		return err
+	}
+	for _, r := range rows {
+		if !r.Approved {
+			fmt.Fprintf(o.ErrOut, "Not approved for single sign-on: %s; kubectl gets no token for it until you run `kubectl securekapi login %s`.\n", r.Context, r.Context)
+		}
+	}
+	return nil
 }

@@ -34,6 +34,8 @@ type UseOptions struct {
 	// ExecCommand is what the exec stanza runs; default kubectl-securekapi.
 	ExecCommand string
 	TokenCache  string
+	// Approve approves the cluster to receive the login without asking.
+	Approve bool
 }
 
 // NewCmdUse returns the use command.
@@ -48,7 +50,12 @@ kubeconfig cluster whose certificate-authority-data is exactly the verified CA
 chain, an exec-credential user, and a context, and make it current.
 
 "use -" switches back to the previous context. "use" with no name lists the
-registered clusters.`,
+registered clusters.
+
+Single sign-on: kubectl gets a token for the cluster only once you approve
+it for its login (issuer, client and scopes). When it is not approved yet,
+"use" shows the issuer, server and pins and asks on a terminal; off a
+terminal pass --approve. import and add ask the same way.`,
 		Example: `  kubectl securekapi use cluster-a
   kubectl securekapi use cluster-a --dry-run
   kubectl securekapi use -
@@ -69,6 +76,7 @@ registered clusters.`,
 	cmd.Flags().StringVarP(&o.Output, "output", "o", "", "With no NAME: list format json or yaml (default: a table)")
 	cmd.Flags().StringVar(&o.ExecCommand, "exec-command", ExecCommand, "Command the kubeconfig exec stanza runs")
 	cmd.Flags().StringVar(&o.TokenCache, "token-cache", "", "Token store the exec stanza asks for: auto, keyring, file or none (default: auto)")
+	cmd.Flags().BoolVar(&o.Approve, "approve", false, approveFlagHelp)
 	return cmd
 }
 
@@ -163,7 +171,7 @@ func (o *UseOptions) write(c *profile.Cluster, v *trust.Verified) error {
 	}
 	fmt.Fprintf(o.ErrOut, "Switched to %s: %s, trusting only %s (%s).\nNext: kubectl securekapi login %s, then %s\n",
 		c.Name, c.Server, v.CAs[len(v.CAs)-1].Subject, trustedBy(v), c.Name, next)
-	return nil
+	return approveClusters(o.GlobalOptions, []profile.Cluster{*c}, map[string]*trust.Verified{c.Name: v}, o.Approve, "use")
 }
 
 // chainChangeNote says why the CA chain kubeconfig trusts for a cluster
@@ -221,7 +229,7 @@ func (o *UseOptions) execConfig(c *profile.Cluster, v *trust.Verified) *clientcm
 		"--oidc-issuer-url", c.OIDC.IssuerURL, "--oidc-client-id", c.OIDC.ClientID,
 		"--server", c.Server,
 		"--tls-server-name", trust.Endpoint{URL: c.Server, TLSServerName: c.TLSServerName}.ServerName()}
-	for _, p := range bindingPins(c.Pins, v.CAs) {
+	for _, p := range execPins(c, v) {
 		args = append(args, "--pin", p)
 	}
 	for _, s := range c.OIDC.ExtraScopes {

@@ -41,6 +41,9 @@ type Manager struct {
 	Discover func(ctx context.Context, s oidc.Settings) (*oidc.Provider, error)
 	// Login runs an interactive login; nil means none is possible.
 	Login func(ctx context.Context, p *oidc.Provider) (*oidc.Tokens, error)
+	// Approvals are the clusters the user approved per login; Token
+	// releases nothing to any other (nil approves nothing).
+	Approvals Approvals
 }
 
 // ErrLoginRequired means no usable token exists and no person is there to
@@ -58,13 +61,24 @@ func (e *ErrLoginRequired) Error() string {
 type Request struct {
 	Settings    oidc.Settings
 	Interactive bool
-	// LoginCommand is shown when a login is needed and not possible here.
+	// Binding is the cluster the token is for, already checked against
+	// what kubectl trusts; it must be approved for this login.
+	Binding Binding
+	// LoginCommand is shown when a login (or an approval) is needed and
+	// not possible here.
 	LoginCommand string
 }
 
-// Token returns a usable token set, refreshing or logging in as needed.
+// Token returns a usable token set, refreshing or logging in as needed,
+// for a cluster the user approved for this login. An unapproved cluster
+// fails at once, before any token is read or any login starts, even when
+// kubectl is interactive: approving is `login NAME` or a confirmation at
+// import, add or use, never a side effect of a kubectl call.
 func (m *Manager) Token(ctx context.Context, r Request) (*tokencache.TokenSet, error) {
 	key := KeyFor(r.Settings)
+	if err := m.checkApproved(key, r); err != nil {
+		return nil, err
+	}
 	ts, err := m.cached(key, r.Settings)
 	if err != nil || ts != nil {
 		if ts != nil {

@@ -113,6 +113,7 @@ func newHarness(t *testing.T, discover func() (*oidc.Provider, error)) *harness 
 			h.discovers++
 			return discover()
 		},
+		Approvals: approvedFor(clusterA, settings()),
 	}
 	return h
 }
@@ -127,7 +128,7 @@ func (h *harness) put(t *testing.T, idTok, refresh string) {
 }
 
 func request(interactive bool) Request {
-	return Request{Settings: settings(), Interactive: interactive, LoginCommand: "kubectl securekapi login cluster-a"}
+	return Request{Settings: settings(), Interactive: interactive, Binding: clusterA, LoginCommand: "kubectl securekapi login cluster-a"}
 }
 
 func TestValidCachedTokenNeedsNoNetwork(t *testing.T) {

@@ -41,7 +41,8 @@ func newSession(t *testing.T, user stack.User) *stack.Session {
 
 func browserLogin(t *testing.T, se *stack.Session, extra ...string) stack.Result {
 	t.Helper()
-	r := se.Securekapi(context.Background(), append([]string{"login", "e2e", "--browser-command", se.BrowserCommand()}, extra...)...)
+	// No terminal here, so --approve is the person's approval of e2e.
+	r := se.Securekapi(context.Background(), append([]string{"login", "e2e", "--approve", "--browser-command", se.BrowserCommand()}, extra...)...)
 	if r.Err != nil {
 		t.Fatalf("login: %v\n%s", r.Err, r.Stderr)
 	}
@@ -119,7 +120,7 @@ func TestOutsiderIsAuthenticatedButForbidden(t *testing.T) {
 // typing the user code into Dex's device page.
 func TestDeviceFlow(t *testing.T) {
 	se := newSession(t, stack.Reader)
-	cmd := exec.Command(se.Plugin, "login", "e2e", "--grant", "device-code")
+	cmd := exec.Command(se.Plugin, "login", "e2e", "--approve", "--grant", "device-code")
 	cmd.Env = se.Environ()
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
@@ -253,11 +254,24 @@ func TestConcurrentKubectlRefreshOnce(t *testing.T) {
 func assertNoTokenFiles(t *testing.T, se *stack.Session) {
 	t.Helper()
 	_ = filepath.Walk(filepath.Join(se.Dir, "cache"), func(path string, info os.FileInfo, err error) error {
-		if err == nil && !info.IsDir() && strings.HasSuffix(path, ".json") {
+		if err == nil && !info.IsDir() && isTokenFile(t, path) {
 			t.Errorf("token file on disk although a keyring is available: %s", path)
 		}
 		return nil
 	})
+}
+
+// isTokenFile: a .json file in the cache dir other than the approvals
+// file, which holds no token (checked here, so skipping it hides nothing).
+func isTokenFile(t *testing.T, path string) bool {
+	t.Helper()
+	if filepath.Base(path) != "approvals.json" {
+		return strings.HasSuffix(path, ".json")
+	}
+	if data := mustRead(t, path); strings.Contains(data, "eyJ") || strings.Contains(strings.ToLower(data), "token") {
+		t.Errorf("the approvals file holds something like a token:\n%s", data)
+	}
+	return false
 }
 
 func contains(list []string, s string) bool {
@@ -368,7 +382,7 @@ func TestCorruptCacheEntryIsDiscarded(t *testing.T) {
 	browserLogin(t, se)
 	var damaged int
 	_ = filepath.Walk(filepath.Join(se.Dir, "cache"), func(path string, info os.FileInfo, err error) error {
-		if err == nil && !info.IsDir() && strings.HasSuffix(path, ".json") {
+		if err == nil && !info.IsDir() && isTokenFile(t, path) {
 			damaged++
 			return os.WriteFile(path, []byte(`{"idToken": 42, garbage`), 0o600)
 		}

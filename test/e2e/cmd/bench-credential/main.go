@@ -106,7 +106,7 @@ func run(n, warmup, traces int) error {
 		if r := se.Securekapi(ctx, "use", "e2e", "--token-cache", kind); r.Err != nil {
 			return fmt.Errorf("use e2e --token-cache %s: %v\n%s", kind, r.Err, r.Stderr)
 		}
-		if r := se.Securekapi(ctx, "login", "e2e", "--token-cache", kind, "--browser-command", se.BrowserCommand()); r.Err != nil {
+		if r := se.Securekapi(ctx, "login", "e2e", "--approve", "--token-cache", kind, "--browser-command", se.BrowserCommand()); r.Err != nil {
 			return fmt.Errorf("securekapi login (%s): %v\n%s", kind, r.Err, r.Stderr)
 		}
 		ska, err := execArgs(ctx, se)

@@ -188,7 +188,7 @@ func benchList(ctx context.Context, s *stack.Stack, o options) error {
 		if r := se.Securekapi(ctx, "use", c.name); r.Err != nil {
 			return fmt.Errorf("use %s: %v\n%s", c.name, r.Err, r.Stderr)
 		}
-		if r := se.Securekapi(ctx, "login", c.name, "--browser-command", se.BrowserCommand()); r.Err != nil {
+		if r := se.Securekapi(ctx, "login", c.name, "--approve", "--browser-command", se.BrowserCommand()); r.Err != nil {
 			return fmt.Errorf("login %s: %v\n%s", c.name, r.Err, r.Stderr)
 		}
 	}

@@ -1,0 +1,100 @@
+package approval
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+const (
+	pinA = "sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	pinB = "sha256:bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
+)
+
+// writeFile stands in for kubeconfig.WriteFileAtomic (the package must not
+// import it), keeping the mode it is given.
+func writeFile(path string, data []byte, mode os.FileMode) error {
+	return os.WriteFile(path, data, mode)
+}
+
+func TestMissingFileApprovesNothing(t *testing.T) {
+	s := &Store{Path: filepath.Join(t.TempDir(), FileName)}
+	f, err := s.Load()
+	if err != nil || len(f.Approvals) != 0 || f.Allows("id", NewTarget("https://a:443", []string{pinA})) {
+		t.Fatalf("Load() of a missing file = %+v, %v", f, err)
+	}
+}
+
+func TestUpdateRoundTripsAndForgets(t *testing.T) {
+	s := &Store{Path: filepath.Join(t.TempDir(), "cache", FileName), WriteFile: writeFile}
+	at := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
+	if err := s.Update(func(f *File) error {
+		f.Approve(Approval{Identity: "id1", Cluster: "a", Server: "https://a:443", Pins: []string{pinB, pinA, pinA}, ApprovedAt: at, Via: "import"})
+		f.Approve(Approval{Identity: "id1", Cluster: "b", Server: "https://b:443", Pins: []string{pinA}, Via: "import"})
+		if f.Approve(Approval{Identity: "id1", Cluster: "a2", Server: "https://a:443", Pins: []string{pinA, pinB}, Via: "login"}) {
+			t.Error("the same identity and target approved twice counts as new")
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	fi, err := os.Stat(s.Path)
+	if err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("approvals file mode %v, %v; want 0600", fi.Mode(), err)
+	}
+	f, err := s.Load()
+	if err != nil || len(f.Approvals) != 2 {
+		t.Fatalf("Load() = %+v, %v", f, err)
+	}
+	if !f.Allows("id1", NewTarget("https://a:443", []string{pinA, pinB})) || f.Approvals[0].Cluster != "a2" {
+		t.Fatalf("replaced approval lost: %+v", f.Approvals)
+	}
+	for name, target := range map[string]Target{
+		"fewer pins":     NewTarget("https://a:443", []string{pinA}),
+		"other server":   NewTarget("https://c:443", []string{pinA}),
+		"no pins":        NewTarget("https://b:443", nil),
+		"other identity": NewTarget("https://b:443", []string{pinA}),
+	} {
+		id := "id1"
+		if name == "other identity" {
+			id = "id2"
+		}
+		if f.Allows(id, target) {
+			t.Errorf("%s: allowed", name)
+		}
+	}
+	if err := s.Update(func(f *File) error {
+		if gone := f.Forget(func(a Approval) bool { return a.Server == "https://b:443" }); len(gone) != 1 || gone[0].Cluster != "b" {
+			t.Errorf("Forget() = %+v", gone)
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if f, _ := s.Load(); len(f.Approvals) != 1 || f.Allows("id1", NewTarget("https://b:443", []string{pinA})) {
+		t.Fatalf("after Forget: %+v", f.Approvals)
+	}
+}
+
+func TestDamagedOrNewerFileIsAnError(t *testing.T) {
+	for name, content := range map[string]string{
+		"garbage": `{"version": 1, "approvals": [`,
+		"newer":   `{"version": 2, "approvals": []}`,
+	} {
+		t.Run(name, func(t *testing.T) {
+			s := &Store{Path: filepath.Join(t.TempDir(), FileName), WriteFile: writeFile}
+			if err := os.WriteFile(s.Path, []byte(content), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			_, err := s.Load()
+			if err == nil || !strings.Contains(err.Error(), s.Path) || !strings.Contains(err.Error(), "kubectl securekapi login") {
+				t.Fatalf("Load() = %v", err)
+			}
+			if err := s.Update(func(*File) error { return nil }); err == nil {
+				t.Fatal("Update() overwrote a damaged or newer file")
+			}
+		})
+	}
+}
