@@ -200,7 +200,7 @@ func (p *Provider) Refresh(ctx context.Context, refreshToken string) (*Tokens, e
 	cfg := p.oauth2Config()
 	t, err := cfg.TokenSource(p.ctx(ctx), &oauth2.Token{RefreshToken: refreshToken, Expiry: time.Unix(1, 0)}).Token()
 	if err != nil {
-		return nil, &RefreshError{Err: redactRetrieveError(err)}
+		return nil, &RefreshError{Err: redactRetrieveError(err, refreshToken)}
 	}
 	if t.RefreshToken == "" {
 		t.RefreshToken = refreshToken // RFC 6749 6: the old one stays valid
@@ -216,13 +216,17 @@ func (e *RefreshError) Error() string { return "refresh: " + e.Err.Error() }
 func (e *RefreshError) Unwrap() error { return e.Err }
 
 // redactRetrieveError keeps the provider's error code and description but
-// drops the raw response body, which can echo tokens back.
-func redactRetrieveError(err error) error {
+// drops the raw response body, which can echo tokens back. The code and
+// description are dropped too when they quote a secret the request sent.
+func redactRetrieveError(err error, sent ...string) error {
 	var re *oauth2.RetrieveError
 	if errors.As(err, &re) {
 		msg := re.ErrorCode
 		if re.ErrorDescription != "" {
 			msg += ": " + re.ErrorDescription
+		}
+		if slices.ContainsFunc(sent, func(s string) bool { return s != "" && strings.Contains(msg, s) }) {
+			msg = ""
 		}
 		if msg == "" && re.Response != nil {
 			msg = re.Response.Status
