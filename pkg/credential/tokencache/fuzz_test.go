@@ -12,8 +12,9 @@ import (
 )
 
 // FuzzChunks: keyring entries are outside input (any process of the user
-// can edit them). A value written in chunks of any size reads back exactly,
-// an overwrite leaves no chunk of the old version behind, and a read of
+// can edit them). A value written in chunks of any size reads back exactly
+// (or, if it needs more entries than a header may name, is refused and the
+// old value stays), an overwrite leaves no chunk of the old version behind, and a read of
 // arbitrary head and chunk entries never panics, yields only a value whose
 // checksum the header names, and fails with ErrCorrupt without quoting
 // what it read.
@@ -29,10 +30,21 @@ func FuzzChunks(f *testing.F) {
 		kr := newFakeKeyring()
 		kr.limit = 1 << 20
 		c := &chunkedKeyring{kr: kr, service: "fuzz", size: int(size)%64 + 1}
+		var kept []byte // what the keyring holds, once stored
+		stored := false
 		for _, want := range [][]byte{first, second} {
 			if err := c.write("acct", want); err != nil {
-				t.Fatalf("write %q in chunks of %d: %v", want, c.size, err)
+				if len(split(string(want), c.size)) <= maxChunks {
+					t.Fatalf("write %q in chunks of %d: %v", want, c.size, err)
+				}
+				// Too many chunks for one header: refused, and the value
+				// stored before is still there.
+				if got, err := c.read("acct"); stored == errors.Is(err, ErrNotFound) || !bytes.Equal(got, kept) {
+					t.Fatalf("a refused write left %q, %v; want the previous value %q", got, err, kept)
+				}
+				continue
 			}
+			kept, stored = want, true
 			got, err := c.read("acct")
 			if err != nil || !bytes.Equal(got, want) {
 				t.Fatalf("read back %q, %v; wrote %q in chunks of %d", got, err, want, c.size)
