@@ -8,7 +8,7 @@ LDFLAGS := -s -w -X github.com/securekapi/securekapi/pkg/version.version=$(VERSI
 	-X github.com/securekapi/securekapi/pkg/version.commit=$(COMMIT)
 export CGO_ENABLED ?= 0
 
-.PHONY: help build test unit e2e demo demo-once bench lint tools release krew-check clean
+.PHONY: help build test unit e2e demo demo-once bench lint tools release krew-check clean fuzz fuzz-short
 
 help: ## Show the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -26,7 +26,7 @@ e2e: build tools ## End-to-end tests against the real stack (etcd, kube-apiserve
 	cd test/e2e && SECUREKAPI_BIN=$(CURDIR)/$(BIN) SECUREKAPI_TOOLS_BIN=$$(../../tools/build.sh) \
 		../../scripts/with-keyring.sh $(GO) test -count=1 -timeout 30m -v ./...
 
-test: lint unit e2e krew-check ## Everything CI runs: lint, unit, e2e, release archives installed by the real krew
+test: lint unit fuzz-short e2e krew-check ## Everything CI runs: lint, unit, fuzz (short), e2e, release archives installed by the real krew
 
 demo: build tools ## Start the local stack and show the main job; Ctrl-C stops it
 	cd test/e2e && SECUREKAPI_BIN=$(CURDIR)/$(BIN) SECUREKAPI_TOOLS_BIN=$$(../../tools/build.sh) \
@@ -41,6 +41,13 @@ lint: ## go vet and gofmt
 	cd test/e2e && $(GO) vet ./...
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 		if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+
+FUZZTIME ?= 10m
+fuzz: ## Every fuzz target in ./pkg, one after another, FUZZTIME each (default 10m)
+	FUZZTIME=$(FUZZTIME) scripts/fuzz.sh
+
+fuzz-short: ## Every fuzz target for 10s (CI; 12 targets: about 2 min plus builds)
+	FUZZTIME=10s scripts/fuzz.sh
 
 bench: build tools ## Benchmarks: Go benchmarks and side-by-side scripts (see BENCHMARKS.md)
 	scripts/bench.sh

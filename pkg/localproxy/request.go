@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -115,7 +116,7 @@ func (p *Proxy) readConnect(conn net.Conn) (target string, pipelined []byte, rej
 		case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, net.ErrClosed):
 			return "", nil, &rejection{reason: "client closed the connection before sending a request"}
 		default:
-			return "", nil, reject(http.StatusBadRequest, "malformed request: %v", err)
+			return "", nil, reject(http.StatusBadRequest, "malformed request: %s", withoutQuotes(err.Error()))
 		}
 	}
 	conn.SetReadDeadline(time.Time{})
@@ -150,6 +151,25 @@ func (p *Proxy) readConnect(conn net.Conn) (target string, pipelined []byte, rej
 		io.ReadFull(br, pipelined) // cannot fail: the bytes are buffered
 	}
 	return target, pipelined, nil
+}
+
+// withoutQuotes replaces every quoted string in msg with "...". net/http
+// and net/textproto quote the line they could not parse, which can be the
+// Proxy-Authorization header, and a reason is logged and sent back.
+func withoutQuotes(msg string) string {
+	var b strings.Builder
+	for {
+		i := strings.IndexByte(msg, '"')
+		if i < 0 {
+			return b.String() + msg
+		}
+		b.WriteString(msg[:i] + `"..."`)
+		quoted, err := strconv.QuotedPrefix(msg[i:])
+		if err != nil {
+			return b.String() // an unterminated quote: drop the rest
+		}
+		msg = msg[i+len(quoted):]
+	}
 }
 
 // checkCredential returns why the Proxy-Authorization header is not the

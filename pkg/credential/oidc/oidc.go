@@ -246,11 +246,7 @@ func (p *Provider) Refresh(ctx context.Context, refreshToken string) (*Tokens, e
 	cfg := p.oauth2Config()
 	t, err := cfg.TokenSource(p.ctx(ctx), &oauth2.Token{RefreshToken: refreshToken, Expiry: time.Unix(1, 0)}).Token()
 	if err != nil {
-		err = redactRetrieveError(err)
-		if msg := tokencache.Redact(err.Error(), refreshToken); msg != err.Error() {
-			err = errors.New(msg) // the provider quoted the refresh token back
-		}
-		return nil, &RefreshError{Err: err}
+		return nil, &RefreshError{Err: redactRetrieveError(err, refreshToken)}
 	}
 	if t.RefreshToken == "" {
 		t.RefreshToken = refreshToken // RFC 6749 6: the old one stays valid
@@ -266,15 +262,18 @@ func (e *RefreshError) Error() string { return "refresh: " + e.Err.Error() }
 func (e *RefreshError) Unwrap() error { return e.Err }
 
 // redactRetrieveError keeps the provider's error code and description but
-// drops the raw response body, which can echo tokens back. The description
-// is the provider's own text and can quote a token too: callers that hold
-// one redact it (Refresh does).
-func redactRetrieveError(err error) error {
+// drops the raw response body, which can echo tokens back. The code and
+// description are the provider's own text and can quote a secret the
+// request sent: when they do, they are dropped for the HTTP status.
+func redactRetrieveError(err error, sent ...string) error {
 	var re *oauth2.RetrieveError
 	if errors.As(err, &re) {
 		msg := re.ErrorCode
 		if re.ErrorDescription != "" {
 			msg += ": " + re.ErrorDescription
+		}
+		if tokencache.Redact(msg, sent...) != msg {
+			msg = ""
 		}
 		if msg == "" && re.Response != nil {
 			msg = re.Response.Status

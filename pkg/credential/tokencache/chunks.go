@@ -91,6 +91,12 @@ func (c *chunkedKeyring) write(account string, data []byte) error {
 		}
 	}
 	parts := split(string(data), c.size)
+	if len(parts) > maxChunks {
+		// The header could not name them, so the value would read back as
+		// corrupt after the old one was removed.
+		return fmt.Errorf("keyring entry %s: %d bytes need %d entries of %d bytes, more than the %d one entry may span; use --token-cache file",
+			account, len(data), len(parts), c.size, maxChunks)
+	}
 	for i := 1; i < len(parts); i++ {
 		if err := c.set(chunkAccount(account, slot, i), parts[i]); err != nil {
 			return err

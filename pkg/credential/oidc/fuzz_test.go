@@ -1,0 +1,161 @@
+package oidc
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"testing"
+
+	gooidc "github.com/coreos/go-oidc/v3/oidc"
+)
+
+// peekErrors are every error PeekClaims may return: fixed texts, because
+// the input is a token.
+var peekErrors = []string{
+	"not a JWT (want three dot-separated parts)", "JWT payload is not base64url", "JWT payload is not JSON",
+	"JWT has no valid exp claim", "JWT has no valid aud claim",
+}
+
+// FuzzPeekClaims: the cached ID token is read on every kubectl call without
+// verification. PeekClaims never panics, its errors never quote the token,
+// and the claims it reads survive being written into a token and read
+// again.
+func FuzzPeekClaims(f *testing.F) {
+	for _, seed := range []string{
+		jwt(`{"iss":"https://i","sub":"u1","email":"a@x","groups":["g1","g2"],"aud":"client","exp":1700000000}`),
+		jwt(`{"aud":["a","b"],"exp":5}`), jwt(`{"aud":[],"exp":1e3}`), jwt(`{"aud":"x","exp":"12"}`),
+		jwt(`{"aud":"x","exp":9223372036854775807}`), jwt(`{"aud":"x","exp":1.5}`), jwt(`{"aud":null,"exp":1}`),
+		jwt(`{"aud":"x","exp":1,"groups":"g"}`), "", "a.b", "a.!!!.c", "..", "a.e30.c",
+	} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, raw string) {
+		c, err := PeekClaims(raw)
+		if err != nil {
+			if c != nil || !slices.Contains(peekErrors, err.Error()) {
+				t.Fatalf("PeekClaims(%q) = %+v, %q: want nil and one of the fixed messages", raw, c, err)
+			}
+			return
+		}
+		if c.Expiry.Unix() <= 0 {
+			t.Fatalf("accepted expiry %v", c.Expiry)
+		}
+		payload, err := json.Marshal(map[string]any{"iss": c.Issuer, "sub": c.Subject, "email": c.Email,
+			"groups": c.Groups, "aud": c.Audience, "exp": c.Expiry.Unix()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		again, err := PeekClaims(jwt(string(payload)))
+		if err != nil {
+			t.Fatalf("re-read of %+v: %v", c, err)
+		}
+		if again.Issuer != c.Issuer || again.Subject != c.Subject || again.Email != c.Email || !again.Expiry.Equal(c.Expiry) ||
+			!slices.Equal(again.Groups, c.Groups) || !slices.Equal(again.Audience, c.Audience) {
+			t.Fatalf("round trip changed the claims:\nfirst  %+v\nsecond %+v", c, again)
+		}
+	})
+}
+
+const fuzzRefreshToken = "rt-fuzz-0123456789-refresh-token"
+
+// FuzzRefreshResponse: the token endpoint's answer to a refresh (status,
+// content type, body) is outside input. Refresh never panics and its error
+// never quotes the refresh token it sent nor any token the body carries:
+// the error reaches stderr, and is logged.
+func FuzzRefreshResponse(f *testing.F) {
+	idToken := jwt(`{"iss":"https://idp.fuzz.invalid","sub":"u","aud":"kubectl","exp":4102444800}`)
+	for _, seed := range []struct {
+		status      int
+		contentType string
+		body        string
+	}{
+		{200, "application/json", `{"access_token":"at-0123456789","token_type":"Bearer","id_token":"` + idToken + `","refresh_token":"rt-new-0123456789"}`},
+		{200, "application/json", `{"access_token":"at-0123456789","token_type":"Bearer","expires_in":"3600"}`},
+		{200, "application/x-www-form-urlencoded", "access_token=at-0123456789&id_token=" + idToken},
+		{400, "application/json", `{"error":"invalid_grant","error_description":"refresh token ` + fuzzRefreshToken + ` is expired"}`},
+		{400, "application/json", `{"error":"` + fuzzRefreshToken + `"}`},
+		{401, "application/x-www-form-urlencoded", "error=invalid_client&error_description=bad&refresh_token=" + fuzzRefreshToken},
+		{500, "text/html", "<html>upstream said " + fuzzRefreshToken + "</html>"},
+		{200, "application/json", `{"access_token":` + strings.Repeat("[", 20)},
+		{302, "", ""},
+	} {
+		f.Add(seed.status, seed.contentType, []byte(seed.body))
+	}
+	f.Fuzz(func(t *testing.T, status int, contentType string, body []byte) {
+		if status < 100 || status > 999 {
+			status = 200 + (status%400+400)%400
+		}
+		client := &http.Client{Transport: tokenEndpoint{status: status, contentType: contentType, body: body}}
+		ctx := gooidc.ClientContext(context.Background(), client)
+		pc := &gooidc.ProviderConfig{IssuerURL: "https://idp.fuzz.invalid", AuthURL: "https://idp.fuzz.invalid/auth",
+			TokenURL: "https://idp.fuzz.invalid/token", JWKSURL: "https://idp.fuzz.invalid/keys", Algorithms: []string{"RS256"}}
+		p := &Provider{settings: Settings{Issuer: pc.IssuerURL, ClientID: "kubectl"}, client: client, provider: pc.NewProvider(ctx)}
+
+		tokens, err := p.Refresh(ctx, fuzzRefreshToken)
+		if err == nil {
+			if tokens.IDToken == "" || tokens.RefreshToken == "" {
+				t.Fatalf("refresh succeeded without tokens: %+v", tokens)
+			}
+			return
+		}
+		for _, secret := range append(bodyTokens(contentType, body), fuzzRefreshToken) {
+			if strings.Contains(err.Error(), secret) {
+				t.Fatalf("the refresh error quotes a token (%q): %v", secret, err)
+			}
+		}
+	})
+}
+
+// bodyTokens are the token values a token endpoint body carries, read
+// both as JSON and as a form (the oauth2 package reads either), that are
+// long enough to be secrets rather than words.
+func bodyTokens(contentType string, body []byte) []string {
+	var out []string
+	keep := func(s string) {
+		if len(s) >= 8 {
+			out = append(out, s)
+		}
+	}
+	var j map[string]any
+	if json.Unmarshal(body, &j) == nil {
+		for _, k := range []string{"access_token", "id_token", "refresh_token"} {
+			if s, ok := j[k].(string); ok {
+				keep(s)
+			}
+		}
+	}
+	if form, err := url.ParseQuery(string(body)); err == nil {
+		for _, k := range []string{"access_token", "id_token", "refresh_token"} {
+			keep(form.Get(k))
+		}
+	}
+	return out
+}
+
+// tokenEndpoint answers every request (token endpoint, key set) with one
+// canned response; nothing leaves the process.
+type tokenEndpoint struct {
+	status      int
+	contentType string
+	body        []byte
+}
+
+func (e tokenEndpoint) RoundTrip(r *http.Request) (*http.Response, error) {
+	if r.Body != nil {
+		r.Body.Close()
+	}
+	if r.URL.Path != "/token" {
+		return &http.Response{StatusCode: 404, Status: "404 Not Found", Header: http.Header{}, Body: http.NoBody, Request: r}, nil
+	}
+	h := http.Header{}
+	if e.contentType != "" {
+		h.Set("Content-Type", e.contentType)
+	}
+	return &http.Response{StatusCode: e.status, Status: http.StatusText(e.status), Header: h,
+		Body: io.NopCloser(bytes.NewReader(e.body)), ContentLength: int64(len(e.body)), Request: r}, nil
+}
