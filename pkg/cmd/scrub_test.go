@@ -18,8 +18,11 @@ import (
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 
 	"github.com/securekapi/securekapi/pkg/credential"
+	"github.com/securekapi/securekapi/pkg/credential/approval"
 	"github.com/securekapi/securekapi/pkg/credential/oidc"
 	"github.com/securekapi/securekapi/pkg/credential/tokencache"
+	"github.com/securekapi/securekapi/pkg/kubeconfig"
+	"github.com/securekapi/securekapi/pkg/trust"
 )
 
 // echoingIssuer is an identity provider whose token endpoint refuses every
@@ -77,6 +80,8 @@ func TestErrorsAndLogsNeverCarryTokens(t *testing.T) {
 	}
 
 	ca := newPair(t, nil, "cluster CA")
+	// The cluster is approved for this login, so the refresh is what fails.
+	approve(t, filepath.Join(dir, "cache"), settings, credential.Binding{Server: "https://kapi.example.com", Pins: []trust.Pin{trust.Pin(pinOf(ca))}})
 	execInfo := fmt.Sprintf(`{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential","spec":{"interactive":false,"cluster":{"server":"https://kapi.example.com","certificate-authority-data":%q}}}`,
 		base64.StdEncoding.EncodeToString(ca.certPEM))
 	env := map[string]string{"HOME": dir, "SECUREKAPI_CACHE_DIR": filepath.Join(dir, "cache"), "KUBERNETES_EXEC_INFO": execInfo}
@@ -140,5 +145,19 @@ func TestRootAndLoggerRedactHeldTokens(t *testing.T) {
 	g.Logger().Debug("provider said", "body", "token="+token[5:40])
 	if strings.Contains(errOut.String(), token[5:25]) || strings.Count(errOut.String(), tokencache.Redacted) != 2 {
 		t.Fatalf("a held token reached stderr:\n%s", errOut.String())
+	}
+}
+
+// approve records the user's approval of binding for settings' login in the
+// approvals file under cacheDir, as `login NAME` on a terminal would.
+func approve(t *testing.T, cacheDir string, settings oidc.Settings, binding credential.Binding) {
+	t.Helper()
+	target := binding.ApprovalTarget()
+	store := &approval.Store{Path: approval.PathIn(cacheDir), WriteFile: kubeconfig.WriteFileAtomic}
+	if err := store.Update(func(f *approval.File) error {
+		f.Approve(approval.Approval{Identity: credential.KeyFor(settings).ID(), Server: target.Server, Pins: target.Pins, Via: "login"})
+		return nil
+	}); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -264,7 +264,7 @@ func (e *RefreshError) Unwrap() error { return e.Err }
 // redactRetrieveError keeps the provider's error code and description but
 // drops the raw response body, which can echo tokens back. The code and
 // description are the provider's own text and can quote a secret the
-// request sent: when they do, they are dropped for the HTTP status.
+// request sent: such quotes are redacted.
 func redactRetrieveError(err error, sent ...string) error {
 	var re *oauth2.RetrieveError
 	if errors.As(err, &re) {
@@ -272,9 +272,7 @@ func redactRetrieveError(err error, sent ...string) error {
 		if re.ErrorDescription != "" {
 			msg += ": " + re.ErrorDescription
 		}
-		if tokencache.Redact(msg, sent...) != msg {
-			msg = ""
-		}
+		msg = tokencache.Redact(msg, sent...)
 		if msg == "" && re.Response != nil {
 			msg = re.Response.Status
 		}
