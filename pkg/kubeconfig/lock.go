@@ -81,16 +81,23 @@ func (s *Store) lock(file string) error {
 	}
 }
 
-// createLock creates file's lock with kubectl's O_EXCL and writes self into
-// it.
+// createLock creates file's lock with self as its content.
 func createLock(file string, self lockOwner) error {
-	f, err := createLockFile(file)
+	return createLockFile(file, []byte(self.String()))
+}
+
+// createThenWrite is kubectl's O_EXCL create, then the content. A process
+// killed between the two leaves an empty lock, which is waited for and
+// reported like kubectl's; createExclusive avoids that window where it can.
+func createThenWrite(path string, content []byte) error {
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
 	if err != nil {
 		return err
 	}
-	_, err = io.WriteString(f, self.String())
+	_, err = f.Write(content)
 	if err = errors.Join(err, f.Close()); err != nil {
-		return errors.Join(err, releaseLock(file))
+		os.Remove(path)
+		return err
 	}
 	return nil
 }

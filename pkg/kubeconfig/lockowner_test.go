@@ -262,3 +262,40 @@ func (w *syncWriter) String() string {
 	defer w.mu.Unlock()
 	return w.b.String()
 }
+
+// kill -9 the moment the lock file appears, which is where a create-then-
+// write lock is still empty: the lock left behind must still name its
+// owner, so the next securekapi can break it.
+func TestKillAtLockCreationLeavesAttributableLock(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("only Linux creates the lock with its content in one step")
+	}
+	path := filepath.Join(t.TempDir(), "config")
+	writeFile(t, path, fileA, 0o600)
+	for round := range 20 {
+		cmd := exec.Command(os.Args[0], "-test.run=^$")
+		cmd.Env = append(os.Environ(), helperEnv+"=hold-lock", "KUBECONFIG="+path)
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		for {
+			if _, err := os.Lstat(path + ".lock"); err == nil {
+				break
+			}
+		}
+		cmd.Process.Kill()
+		cmd.Wait()
+		content, err := os.ReadFile(path + ".lock")
+		if err != nil {
+			t.Fatalf("round %d: %v", round, err)
+		}
+		if _, ok := parseLockOwner(content); !ok {
+			t.Fatalf("round %d: kill -9 left a lock that names no owner: %q", round, content)
+		}
+		var stderr bytes.Buffer
+		if _, err := (&Store{ExplicitPath: path, LockTimeout: time.Second, ErrOut: &stderr}).Modify(addSecurekapi("x"), ModifyOptions{}); err != nil {
+			t.Fatalf("round %d: %v", round, err)
+		}
+	}
+	assertNoStrays(t, filepath.Dir(path))
+}

@@ -21,11 +21,12 @@ var heldLocks = struct {
 	writing sync.RWMutex
 }{files: map[string]bool{}}
 
-// createLockFile creates file's lock with O_EXCL. It is registered for
-// release from the moment it exists: the watcher runs before the create, and
-// both happen under heldLocks, so a signal never finds a lock of ours
-// unregistered, nor removes one that is not ours.
-func createLockFile(file string) (*os.File, error) {
+// createLockFile creates file's lock holding content, with O_EXCL
+// semantics. It is registered for release from the moment it exists: the
+// watcher runs before the create, and both happen under heldLocks, so a
+// signal never finds a lock of ours unregistered, nor removes one that is
+// not ours.
+func createLockFile(file string, content []byte) error {
 	heldLocks.Lock()
 	defer heldLocks.Unlock()
 	if heldLocks.stop == nil {
@@ -34,13 +35,12 @@ func createLockFile(file string) (*os.File, error) {
 		signal.Notify(signals, os.Interrupt, syscall.SIGTERM)
 		go watchSignals(signals, heldLocks.stop)
 	}
-	f, err := os.OpenFile(lockName(file), os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
-	if err != nil {
+	if err := createExclusive(lockName(file), content); err != nil {
 		stopWatchingIfIdle()
-		return nil, err
+		return err
 	}
 	heldLocks.files[file] = true
-	return f, nil
+	return nil
 }
 
 // releaseLock removes file's lock and unregisters it, as one step for the
