@@ -3,6 +3,7 @@ package kubeconfig
 import (
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -17,6 +18,13 @@ import (
 // would add no exclusion, could not tell a stale ".lock" from a live kubectl
 // (which never flocks), and would leave a file next to the kubeconfig that
 // can never be safely deleted. So there is none.
+//
+// What kubectl's protocol lacks is recovery: a writer killed with the lock
+// held leaves it forever. securekapi's lock files therefore name their owner
+// (lockowner.go), a securekapi that finds one left by a dead securekapi
+// removes it and says so (lockbreak_unix.go), and SIGINT or SIGTERM releases
+// the locks held (lockrelease.go). kubectl's empty locks are waited for and
+// reported, as before.
 
 const (
 	firstLockWait = 5 * time.Millisecond
@@ -30,7 +38,7 @@ func (s *Store) lockAll(files []string) (unlock func() error, err error) {
 	unlock = func() error {
 		var errs []error
 		for _, f := range slices.Backward(held) {
-			errs = append(errs, removeLock(f))
+			errs = append(errs, releaseLock(f))
 		}
 		return errors.Join(errs...)
 	}
@@ -43,27 +51,55 @@ func (s *Store) lockAll(files []string) (unlock func() error, err error) {
 	return unlock, nil
 }
 
-// lock creates file's lock, retrying with backoff until LockTimeout.
+// lock creates file's lock, retrying with backoff until LockTimeout. A lock
+// left by a dead securekapi is removed at once.
 func (s *Store) lock(file string) error {
 	// kubectl creates the directory too (even for a file it will not write),
 	// so a first kubeconfig can be locked.
 	if err := os.MkdirAll(filepath.Dir(file), 0o700); err != nil {
 		return lockError(file, err)
 	}
+	self := currentOwner()
 	deadline := s.now().Add(s.lockTimeout())
 	for wait := firstLockWait; ; wait = min(2*wait, maxLockWait) {
-		f, err := os.OpenFile(lockName(file), os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
+		err := createLock(file, self)
 		if err == nil {
-			return f.Close()
+			return nil
 		}
 		if !errors.Is(err, fs.ErrExist) {
 			return lockError(file, err)
+		}
+		if dead, ok := breakDeadLock(lockName(file), self); ok {
+			fmt.Fprintf(s.errOut(), "securekapi: removed the stale lock %s: securekapi process %d, which held it, is no longer running\n",
+				lockName(file), dead.pid)
+			continue
 		}
 		if !s.now().Before(deadline) {
 			return s.lockedError(file)
 		}
 		s.sleep(wait)
 	}
+}
+
+// createLock creates file's lock with self as its content.
+func createLock(file string, self lockOwner) error {
+	return createLockFile(file, []byte(self.String()))
+}
+
+// createThenWrite is kubectl's O_EXCL create, then the content. A process
+// killed between the two leaves an empty lock, which is waited for and
+// reported like kubectl's; createExclusive avoids that window where it can.
+func createThenWrite(path string, content []byte) error {
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(content)
+	if err = errors.Join(err, f.Close()); err != nil {
+		os.Remove(path)
+		return err
+	}
+	return nil
 }
 
 func lockError(file string, err error) error {
@@ -77,6 +113,12 @@ func (s *Store) lockedError(file string) error {
 	age := ""
 	if fi, err := os.Stat(lockName(file)); err == nil {
 		age = fmt.Sprintf(" (created %s ago)", s.now().Sub(fi.ModTime()).Round(time.Second))
+	}
+	if content, err := os.ReadFile(lockName(file)); err == nil {
+		if owner, ok := parseLockOwner(content); ok {
+			return fmt.Errorf("kubeconfig %s is locked: %s exists%s, held by securekapi process %d on %s, which may still be writing it; if it is not running, remove %s and run the command again",
+				file, lockName(file), age, owner.pid, owner.host, lockName(file))
+		}
 	}
 	return fmt.Errorf("kubeconfig %s is locked: %s exists%s, so another kubectl or securekapi may be writing it; if none is running, remove %s and run the command again",
 		file, lockName(file), age, lockName(file))
@@ -105,6 +147,13 @@ func (s *Store) now() time.Time {
 		return time.Now()
 	}
 	return s.Now()
+}
+
+func (s *Store) errOut() io.Writer {
+	if s.ErrOut == nil {
+		return os.Stderr
+	}
+	return s.ErrOut
 }
 
 func (s *Store) sleep(d time.Duration) {

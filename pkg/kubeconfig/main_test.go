@@ -22,6 +22,8 @@ func TestMain(m *testing.M) {
 		os.Exit(helperAddContext(os.Getenv("HELPER_CONTEXT")))
 	case "write-loop":
 		os.Exit(helperWriteLoop(os.Getenv("HELPER_TARGET")))
+	case "hold-lock":
+		os.Exit(helperHoldLock())
 	default:
 		fmt.Fprintln(os.Stderr, "unknown helper", os.Getenv(helperEnv))
 		os.Exit(2)
@@ -33,6 +35,22 @@ func helperAddContext(name string) int {
 	s := &Store{LockTimeout: time.Minute}
 	_, err := s.Modify(func(cfg *api.Config) error {
 		SetContext(cfg, name, "shared", "shared", "")
+		return nil
+	}, ModifyOptions{})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	return 0
+}
+
+// helperHoldLock takes the lock on $KUBECONFIG, says "locked" and waits
+// to be killed or signalled.
+func helperHoldLock() int {
+	s := &Store{LockTimeout: time.Minute}
+	_, err := s.Modify(func(cfg *api.Config) error {
+		fmt.Println("locked")
+		time.Sleep(time.Minute)
 		return nil
 	}, ModifyOptions{})
 	if err != nil {

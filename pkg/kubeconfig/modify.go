@@ -53,7 +53,7 @@ func (s *Store) Modify(mutate func(cfg *api.Config) error, opts ModifyOptions) (
 	if changes, err = snap.apply(mutate, s.ExplicitPath != ""); err != nil || opts.DryRun {
 		return changes, err
 	}
-	return changes, write(changes)
+	return changes, whileWriting(func() error { return write(changes) })
 }
 
 // apply runs mutate on a copy of the merged config and returns the per-file

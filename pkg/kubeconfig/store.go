@@ -7,6 +7,7 @@ package kubeconfig
 import (
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -30,6 +31,9 @@ type Store struct {
 	// Now and Sleep drive the lock wait; nil means time.Now and time.Sleep.
 	Now   func() time.Time
 	Sleep func(time.Duration)
+	// ErrOut is where Modify says it removed a lock left by a dead
+	// securekapi; nil means os.Stderr.
+	ErrOut io.Writer
 }
 
 // Files returns the kubeconfig files in precedence order: the explicit path,

@@ -1,6 +1,7 @@
 package localproxy
 
 import (
+	"container/list"
 	"context"
 	"errors"
 	"fmt"
@@ -33,10 +34,16 @@ type Proxy struct {
 	active     atomic.Int64
 	total      atomic.Int64
 	rejected   atomic.Int64
+	evicted    atomic.Int64
+
+	// maxPending caps connections that hold no tunnel slot yet (see
+	// admission.go).
+	maxPending int
 
 	mu       sync.Mutex
 	closed   bool // no new sessions once set
 	sessions map[*session]struct{}
+	pending  *list.List // of *session without a tunnel slot, oldest first
 	handlers sync.WaitGroup
 
 	closing    chan struct{} // closed when shutdown begins
@@ -55,6 +62,7 @@ type Stats struct {
 	Active   int64 // tunnels open now
 	Total    int64 // tunnels established
 	Rejected int64 // requests answered with an error status instead of a tunnel
+	Evicted  int64 // unauthenticated connections closed to stay under the pending cap
 }
 
 // Start validates cfg, listens on the loopback address and serves in
@@ -80,6 +88,8 @@ func Start(ctx context.Context, cfg Config) (*Proxy, error) {
 		listener:     ln,
 		sessionCache: newSessionCache(),
 		sessions:     make(map[*session]struct{}),
+		pending:      list.New(),
+		maxPending:   pendingLimit(),
 		closing:      make(chan struct{}),
 		acceptDone:   make(chan struct{}),
 		ctxWatchDone: make(chan struct{}),
@@ -118,7 +128,7 @@ func (p *Proxy) URL() *url.URL {
 
 // Stats returns a snapshot of the counters.
 func (p *Proxy) Stats() Stats {
-	return Stats{Active: p.active.Load(), Total: p.total.Load(), Rejected: p.rejected.Load()}
+	return Stats{Active: p.active.Load(), Total: p.total.Load(), Rejected: p.rejected.Load(), Evicted: p.evicted.Load()}
 }
 
 // Shutdown stops accepting connections, drops connections that have not
@@ -198,7 +208,7 @@ func (p *Proxy) acceptLoop() {
 			continue
 		}
 		backoff = 0
-		s := &session{client: conn}
+		s := &session{client: conn, accepted: time.Now()}
 		if !p.track(s) {
 			conn.Close()
 			continue
@@ -214,6 +224,7 @@ func (p *Proxy) track(s *session) bool {
 		return false
 	}
 	p.sessions[s] = struct{}{}
+	p.addPending(s)
 	p.handlers.Add(1)
 	return true
 }
@@ -221,6 +232,7 @@ func (p *Proxy) track(s *session) bool {
 func (p *Proxy) untrack(s *session) {
 	p.mu.Lock()
 	delete(p.sessions, s)
+	p.removePending(s)
 	p.mu.Unlock()
 	p.handlers.Done()
 }
@@ -246,7 +258,11 @@ const (
 
 // session is one client connection and, once dialed, its gateway connection.
 type session struct {
-	client net.Conn
+	client   net.Conn
+	accepted time.Time
+	// pendingAt is s's place in Proxy.pending; nil once it holds a tunnel
+	// slot or was evicted. Guarded by Proxy.mu.
+	pendingAt *list.Element
 
 	mu         sync.Mutex
 	phase      phase

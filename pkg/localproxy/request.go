@@ -46,7 +46,7 @@ func (p *Proxy) handle(s *session) {
 	defer s.abort()
 	client := s.client.RemoteAddr().String()
 
-	target, pipelined, rej := p.readConnect(s.client)
+	target, pipelined, rej := p.readConnect(s.client, s.accepted)
 	if rej != nil {
 		p.refuse(s.client, client, target, rej)
 		return
@@ -57,6 +57,7 @@ func (p *Proxy) handle(s *session) {
 		return
 	}
 	defer p.releaseSlot()
+	p.admit(s)
 	if !s.enter(phaseDial) {
 		return
 	}
@@ -101,10 +102,18 @@ func (p *Proxy) handle(s *session) {
 // readConnect reads and checks the client's request. It returns the
 // normalized target and any bytes the client sent after the header (a
 // pipelined TLS ClientHello), which belong to the tunnel.
-func (p *Proxy) readConnect(conn net.Conn) (target string, pipelined []byte, rej *rejection) {
-	conn.SetReadDeadline(time.Now().Add(p.cfg.HeaderTimeout))
+//
+// A silent client is dropped after firstByteTimeout, and the whole header
+// must arrive within HeaderTimeout of accepted, however it is trickled.
+func (p *Proxy) readConnect(conn net.Conn, accepted time.Time) (target string, pipelined []byte, rej *rejection) {
 	limited := &io.LimitedReader{R: conn, N: int64(p.cfg.MaxHeaderBytes)}
 	br := bufio.NewReader(limited)
+	conn.SetReadDeadline(p.cfg.firstByteDeadline(accepted))
+	_, err := br.Peek(1)
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		return "", nil, &rejection{reason: fmt.Sprintf("no request within %s of connecting", min(firstByteTimeout, p.cfg.HeaderTimeout))}
+	}
+	conn.SetReadDeadline(accepted.Add(p.cfg.HeaderTimeout))
 	req, err := http.ReadRequest(br)
 	if err != nil {
 		switch {

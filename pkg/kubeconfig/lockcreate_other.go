@@ -1,0 +1,6 @@
+//go:build !linux
+
+package kubeconfig
+
+// createExclusive: without O_TMPFILE, create then write (see createThenWrite).
+func createExclusive(path string, content []byte) error { return createThenWrite(path, content) }

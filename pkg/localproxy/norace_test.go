@@ -1,0 +1,5 @@
+//go:build !race
+
+package localproxy
+
+const raceEnabled = false
