@@ -56,7 +56,7 @@ func FuzzReadConnect(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, input []byte) {
 		conn := &scriptedConn{r: bytes.NewReader(input)}
-		target, pipelined, rej := p.readConnect(conn)
+		target, pipelined, rej := p.readConnect(conn, time.Now())
 		read := input[:len(input)-conn.r.Len()]
 		if rej != nil {
 			checkRejection(t, rej, input)
