@@ -46,8 +46,9 @@ chain (CA bundle or system roots, name, dates, and a pin), then write a
 kubeconfig cluster whose certificate-authority-data is exactly the verified CA
 chain, an exec-credential user, and a context, and make it current.
 
-"use -" switches back to the previous context. "use" with no name lists the
-registered clusters.`,
+"use -" switches back to the previous context. "use" with no name offers a
+picker at a terminal (type to filter, arrows, Enter to switch; the current
+cluster is marked) and lists the registered clusters otherwise or with -o.`,
 		Example: `  kubectl securekapi use cluster-a
   kubectl securekapi use cluster-a --dry-run
   kubectl securekapi use -
@@ -93,7 +94,7 @@ func (o *UseOptions) Validate() error {
 func (o *UseOptions) Run(ctx context.Context) error {
 	switch o.Name {
 	case "":
-		return o.list()
+		return o.listOrPick(ctx)
 	case "-":
 		return o.switchBack()
 	}
