@@ -77,7 +77,7 @@ func (o *ProxyOptions) Run(ctx context.Context) error {
 		return err
 	}
 	defer stopTunnel(p)
-	dir, path, err := tunnelKubeconfig(o.GlobalOptions, o.Name, p.URL())
+	dir, path, err := privateKubeconfig(o.GlobalOptions, o.Name, p.URL())
 	if err != nil {
 		return err
 	}

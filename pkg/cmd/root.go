@@ -112,6 +112,7 @@ as the exec credential plugin that kubeconfig calls.`,
 		NewCmdDoctor(g),
 		NewCmdProxy(g),
 		NewCmdRun(g),
+		NewCmdShell(g),
 		NewCmdExpose(g),
 		NewCmdProfile(g),
 	)

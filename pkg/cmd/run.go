@@ -10,6 +10,7 @@ import (
 	"syscall"
 
 	"github.com/spf13/cobra"
+	"k8s.io/cli-runtime/pkg/genericiooptions"
 )
 
 // RunOptions runs one command with kubectl routed through the cluster's
@@ -70,33 +71,40 @@ func (o *RunOptions) Run(ctx context.Context) error {
 		return err
 	}
 	defer stopTunnel(p)
-	dir, path, err := tunnelKubeconfig(o.GlobalOptions, o.Name, p.URL())
+	dir, path, err := privateKubeconfig(o.GlobalOptions, o.Name, p.URL())
 	if err != nil {
 		return err
 	}
 	defer os.RemoveAll(dir)
 
-	child := exec.Command(o.Command[0], o.Command[1:]...)
-	child.Stdin, child.Stdout, child.Stderr = o.In, o.Out, o.ErrOut
-	child.Env = append(os.Environ(), "KUBECONFIG="+path)
-	// Ctrl-C reaches the child from the terminal; we wait for it to finish
-	// and clean up. SIGTERM (from a CI runner, say) is passed on to it.
+	return runChild(o.IOStreams, o.Command, append(os.Environ(), "KUBECONFIG="+path))
+}
+
+// runChild runs argv on the streams with env and returns its exit code as
+// an ExitError (128+N when a signal ended it), so the caller's deferred
+// cleanup always runs. Ctrl-C reaches the child from the terminal; we wait
+// for it to finish. SIGTERM (from a CI runner, say) and SIGHUP (the
+// terminal closed) are passed on to it.
+func runChild(streams genericiooptions.IOStreams, argv []string, env []string) error {
+	child := exec.Command(argv[0], argv[1:]...)
+	child.Stdin, child.Stdout, child.Stderr = streams.In, streams.Out, streams.ErrOut
+	child.Env = env
 	signals := make(chan os.Signal, 2)
-	signal.Notify(signals, os.Interrupt, syscall.SIGTERM)
+	signal.Notify(signals, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	if err := child.Start(); err != nil {
 		signal.Stop(signals)
-		return fmt.Errorf("run %s: %w", o.Command[0], err)
+		return fmt.Errorf("run %s: %w", argv[0], err)
 	}
 	forwarded := make(chan struct{})
 	go func() {
 		defer close(forwarded)
 		for s := range signals {
-			if s == syscall.SIGTERM {
+			if s != os.Interrupt {
 				_ = child.Process.Signal(s)
 			}
 		}
 	}()
-	err = child.Wait()
+	err := child.Wait()
 	signal.Stop(signals)
 	close(signals)
 	<-forwarded

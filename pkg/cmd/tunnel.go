@@ -73,12 +73,13 @@ func stopTunnel(p *localproxy.Proxy) {
 	_ = p.Shutdown(ctx)
 }
 
-// tunnelKubeconfig writes a kubeconfig that holds only the cluster's
-// context, routed through proxyURL, into a new 0700 temp dir. The caller
-// removes the dir. The exec stanza is kept as `use` wrote it: the server and
-// CA are unchanged, so the token binding still holds, and kubectl's TLS to
-// the endpoint runs inside the tunnel.
-func tunnelKubeconfig(g *GlobalOptions, name string, proxyURL *url.URL) (dir, path string, err error) {
+// privateKubeconfig writes a kubeconfig that holds only the cluster's
+// context, current, into a new 0700 temp dir; with a proxyURL the cluster
+// is routed through it (a tunnel). The caller removes the dir. The exec
+// stanza is kept as `use` wrote it: the server and CA are unchanged, so the
+// token binding still holds, and kubectl's TLS to the endpoint runs inside
+// the tunnel.
+func privateKubeconfig(g *GlobalOptions, name string, proxyURL *url.URL) (dir, path string, err error) {
 	cfg, err := (&kubeconfig.Store{ExplicitPath: g.Kubeconfig, Getenv: g.Getenv}).Load()
 	if err != nil {
 		return "", "", err
@@ -91,8 +92,10 @@ func tunnelKubeconfig(g *GlobalOptions, name string, proxyURL *url.URL) (dir, pa
 	if cluster == nil || user == nil {
 		return "", "", fmt.Errorf("context %q names a missing cluster or user; run `kubectl securekapi use %s` again", name, name)
 	}
-	routed := cluster.DeepCopy()
-	routed.ProxyURL = proxyURL.String()
+	routed, prefix := cluster.DeepCopy(), "securekapi-kubeconfig-"
+	if proxyURL != nil {
+		routed.ProxyURL, prefix = proxyURL.String(), "securekapi-tunnel-"
+	}
 	out := clientcmdapi.NewConfig()
 	out.Clusters[ctxEntry.Cluster] = routed
 	out.AuthInfos[ctxEntry.AuthInfo] = user.DeepCopy()
@@ -102,7 +105,7 @@ func tunnelKubeconfig(g *GlobalOptions, name string, proxyURL *url.URL) (dir, pa
 	if err != nil {
 		return "", "", err
 	}
-	dir, err = os.MkdirTemp("", "securekapi-tunnel-")
+	dir, err = os.MkdirTemp("", prefix)
 	if err != nil {
 		return "", "", err
 	}

@@ -49,8 +49,9 @@ chain (CA bundle or system roots, name, dates, and a pin), then write a
 kubeconfig cluster whose certificate-authority-data is exactly the verified CA
 chain, an exec-credential user, and a context, and make it current.
 
-"use -" switches back to the previous context. "use" with no name lists the
-registered clusters.
+"use -" switches back to the previous context. "use" with no name offers a
+picker at a terminal (type to filter, arrows, Enter to switch; the current
+cluster is marked) and lists the registered clusters otherwise or with -o.
 
 Single sign-on: kubectl gets a token for the cluster only once you approve
 it for its login (issuer, client and scopes). When it is not approved yet,
@@ -102,7 +103,7 @@ func (o *UseOptions) Validate() error {
 func (o *UseOptions) Run(ctx context.Context) error {
 	switch o.Name {
 	case "":
-		return o.list()
+		return o.listOrPick(ctx)
 	case "-":
 		return o.switchBack()
 	}

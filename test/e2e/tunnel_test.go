@@ -131,6 +131,7 @@ func TestTunnel(t *testing.T) {
 			t.Run("run", func(t *testing.T) { testTunnelRun(t, se, gw) })
 			t.Run("run exit code and cleanup", func(t *testing.T) { testTunnelRunExit(t, se) })
 			t.Run("run cleans up on signals", func(t *testing.T) { testTunnelRunSignals(t, se) })
+			t.Run("shell", func(t *testing.T) { testTunnelShell(t, se, gw) })
 			t.Run("proxy", func(t *testing.T) { testTunnelProxy(t, se, gw) })
 			if kind == stack.Squid {
 				// 65 s: only one mode, to bound the run time.
