@@ -2,6 +2,7 @@ package cmd
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"encoding/pem"
 	"net/http"
@@ -22,6 +23,12 @@ import (
 // environment (SECUREKAPI_CONFIG and friends), nothing from the process's.
 func runWithEnv(t *testing.T, env map[string]string, newCmd func(*GlobalOptions) *cobra.Command, args ...string) (string, string, error) {
 	t.Helper()
+	return runWithEnvContext(t, context.Background(), env, newCmd, args...)
+}
+
+// runWithEnvContext is runWithEnv with the command's context.
+func runWithEnvContext(t *testing.T, ctx context.Context, env map[string]string, newCmd func(*GlobalOptions) *cobra.Command, args ...string) (string, string, error) {
+	t.Helper()
 	var out, errOut bytes.Buffer
 	g := &GlobalOptions{
 		IOStreams:  genericiooptions.IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut},
@@ -34,7 +41,7 @@ func runWithEnv(t *testing.T, env map[string]string, newCmd func(*GlobalOptions)
 	c.SetOut(&errOut)
 	c.SetErr(&errOut)
 	c.SilenceUsage, c.SilenceErrors = true, true
-	err := c.Execute()
+	err := c.ExecuteContext(ctx)
 	return out.String(), errOut.String(), err
 }
 
