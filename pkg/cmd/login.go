@@ -228,8 +228,13 @@ func openBrowser(g *GlobalOptions, command, url string) error {
 		return nil // no opener: the printed URL is the way
 	}
 	cmd := exec.Command(name, append(args, url)...)
-	cmd.Stdout = g.ErrOut // never our stdout: it may carry an ExecCredential
-	cmd.Stderr = g.ErrOut
+	// Never our stdout: it may carry an ExecCredential. The browser's
+	// chatter goes to stderr only when that is a file the child can share:
+	// any other writer would be written by exec's copying goroutine while
+	// the login writes to it too.
+	if f, ok := g.ErrOut.(*os.File); ok {
+		cmd.Stdout, cmd.Stderr = f, f
+	}
 	if err := cmd.Start(); err != nil {
 		if command != "" {
 			return fmt.Errorf("--browser-command %q: %w", command, err)
