@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -15,9 +16,12 @@ import (
 // AddOptions registers one cluster after checking its endpoint live.
 type AddOptions struct {
 	*GlobalOptions
-	Cluster  profile.Cluster
-	CAFile   string
-	DryRun   bool
+	Cluster profile.Cluster
+	CAFile  string
+	DryRun  bool
+	// Replace lets add change a cluster already registered under NAME;
+	// without it that is refused, showing the change (as import does).
+	Replace  bool
 	Registry string
 	// Approve approves the cluster to receive the login without asking.
 	Approve bool
@@ -63,6 +67,7 @@ func NewCmdAdd(g *GlobalOptions) *cobra.Command {
 	f.StringVarP(&o.Cluster.Namespace, "namespace", "n", "", "Default namespace for the context")
 	f.BoolVar(&o.DryRun, "dry-run", false, "Check and show the entry without saving it")
 	f.BoolVar(&o.Approve, "approve", false, approveFlagHelp)
+	f.BoolVar(&o.Replace, "replace", false, "Let add change a cluster already registered under NAME (without it, that is refused and the change shown)")
 	f.StringVar(&o.Tunnel.Gateway, "tunnel-gateway", "", "mTLS access gateway host:port; the endpoint is then reached only through it (see `proxy` and `run`)")
 	f.StringVar(&o.Tunnel.Mode, "tunnel-mode", "connect", "connect (HTTP CONNECT inside the mTLS connection) or direct (the gateway forwards to one fixed backend)")
 	f.StringVar(&o.Tunnel.GatewayServerName, "tunnel-server-name", "", "Name to verify on the gateway's certificate (default: the gateway host)")
@@ -128,6 +133,14 @@ func (o *AddOptions) Run(ctx context.Context) error {
 	}
 	fmt.Fprintf(o.ErrOut, "Endpoint %s verified: %s (%s)\n", o.Cluster.Server, verified.Chain[0].Subject, trustedBy(verified))
 	o.chooseScopes(ctx)
+	reg := &profile.Registry{Path: o.Registry}
+	current, err := reg.Load()
+	if err != nil {
+		return err
+	}
+	if err := o.refuseChange(current); err != nil {
+		return err
+	}
 	if o.DryRun {
 		p := &profile.Profile{Clusters: []profile.Cluster{o.Cluster}}
 		data, err := p.Marshal()
@@ -138,18 +151,49 @@ func (o *AddOptions) Run(ctx context.Context) error {
 		_, err = o.Out.Write(data)
 		return err
 	}
-	reg := &profile.Registry{Path: o.Registry}
-	var replaced bool
+	var changes []profile.Change
+	var existed bool
 	if err := reg.Update(func(p *profile.Profile) error {
-		replaced = p.Upsert(o.Cluster)
+		// Again under the lock: the registry may have changed meanwhile.
+		if err := o.refuseChange(p); err != nil {
+			return err
+		}
+		if old, ok := p.Find(o.Cluster.Name); ok {
+			existed, changes = true, profile.Diff(*old, o.Cluster)
+		}
+		p.Upsert(o.Cluster)
 		return nil
 	}); err != nil {
 		return err
 	}
-	verb := "Added"
-	if replaced {
-		verb = "Updated"
+	switch {
+	case !existed:
+		fmt.Fprintf(o.ErrOut, "Added %s.\n", o.Cluster.Name)
+	case len(changes) == 0:
+		fmt.Fprintf(o.ErrOut, "%s is already registered with these settings.\n", o.Cluster.Name)
+	default:
+		fmt.Fprintf(o.ErrOut, "Replaced the registered settings of %s (--replace):\n", o.Cluster.Name)
+		writeChanges(o.ErrOut, "", changes)
 	}
-	fmt.Fprintf(o.ErrOut, "%s %s. Next: kubectl securekapi use %s\n", verb, o.Cluster.Name, o.Cluster.Name)
+	fmt.Fprintf(o.ErrOut, "Next: kubectl securekapi use %s\n", o.Cluster.Name)
 	return approveClusters(o.GlobalOptions, []profile.Cluster{o.Cluster}, map[string]*trust.Verified{o.Cluster.Name: verified}, o.Approve, "add")
+}
+
+// refuseChange refuses, unless --replace, to change a cluster already
+// registered under the name, as import does: a second `add` with a typo'd
+// name or pasted from elsewhere must not silently move an existing cluster
+// to other pins, another endpoint or issuer. The error shows every change.
+func (o *AddOptions) refuseChange(current *profile.Profile) error {
+	old, ok := current.Find(o.Cluster.Name)
+	if o.Replace || !ok {
+		return nil
+	}
+	changes := profile.Diff(*old, o.Cluster)
+	if len(changes) == 0 {
+		return nil
+	}
+	var b strings.Builder
+	writeChanges(&b, "", changes)
+	return fmt.Errorf("%s is already registered with other settings; nothing was changed. This add would change:\n%sIf these settings really changed, run the same add with --replace; to keep both, add this one under another name",
+		o.Cluster.Name, b.String())
 }

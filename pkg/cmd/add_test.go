@@ -2,6 +2,7 @@ package cmd
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"encoding/pem"
 	"net/http"
@@ -22,6 +23,12 @@ import (
 // environment (SECUREKAPI_CONFIG and friends), nothing from the process's.
 func runWithEnv(t *testing.T, env map[string]string, newCmd func(*GlobalOptions) *cobra.Command, args ...string) (string, string, error) {
 	t.Helper()
+	return runWithEnvContext(t, context.Background(), env, newCmd, args...)
+}
+
+// runWithEnvContext is runWithEnv with the command's context.
+func runWithEnvContext(t *testing.T, ctx context.Context, env map[string]string, newCmd func(*GlobalOptions) *cobra.Command, args ...string) (string, string, error) {
+	t.Helper()
 	var out, errOut bytes.Buffer
 	g := &GlobalOptions{
 		IOStreams:  genericiooptions.IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut},
@@ -34,7 +41,7 @@ func runWithEnv(t *testing.T, env map[string]string, newCmd func(*GlobalOptions)
 	c.SetOut(&errOut)
 	c.SetErr(&errOut)
 	c.SilenceUsage, c.SilenceErrors = true, true
-	err := c.Execute()
+	err := c.ExecuteContext(ctx)
 	return out.String(), errOut.String(), err
 }
 
@@ -233,4 +240,53 @@ func TestAddNamesTheFlagAtFault(t *testing.T) {
 	if _, err := os.Stat(f.registry); !os.IsNotExist(err) {
 		t.Errorf("a refused add wrote the registry (%v)", err)
 	}
+}
+
+// TestAddRefusesToReplaceARegisteredCluster: `add` over a registered name
+// with other settings changes nothing and shows the change, as import does;
+// --replace makes the change and says what it was.
+func TestAddRefusesToReplaceARegisteredCluster(t *testing.T) {
+	f := newAddFixture(t)
+	if _, errOut, err := runWithEnv(t, f.env, NewCmdAdd, f.args("cluster-a", "--namespace", "team-a")...); err != nil {
+		t.Fatalf("add: %v\n%s", err, errOut)
+	}
+	before, err := os.ReadFile(f.registry)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	_, errOut, err := runWithEnv(t, f.env, NewCmdAdd, f.args("cluster-a", "--namespace", "team-b")...)
+	if err == nil {
+		t.Fatalf("add over a registered name with other settings succeeded:\n%s", errOut)
+	}
+	for _, want := range []string{"already registered", "namespace: team-a -> team-b", "--replace", "nothing was changed"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error lacks %q:\n%v", want, err)
+		}
+	}
+	if after, _ := os.ReadFile(f.registry); !bytes.Equal(before, after) {
+		t.Errorf("the refused add changed the registry:\n%s", after)
+	}
+
+	t.Run("the same settings again are fine", func(t *testing.T) {
+		_, errOut, err := runWithEnv(t, f.env, NewCmdAdd, f.args("cluster-a", "--namespace", "team-a")...)
+		if err != nil {
+			t.Fatalf("add: %v\n%s", err, errOut)
+		}
+		if !strings.Contains(errOut, "already registered with these settings") {
+			t.Errorf("stderr:\n%s", errOut)
+		}
+	})
+	t.Run("--replace replaces and shows the change", func(t *testing.T) {
+		_, errOut, err := runWithEnv(t, f.env, NewCmdAdd, f.args("cluster-a", "--namespace", "team-b", "--replace")...)
+		if err != nil {
+			t.Fatalf("add --replace: %v\n%s", err, errOut)
+		}
+		if got := f.registered(t, "cluster-a").Namespace; got != "team-b" {
+			t.Errorf("namespace = %q, want team-b", got)
+		}
+		if !strings.Contains(errOut, "namespace: team-a -> team-b") {
+			t.Errorf("add --replace did not show the change:\n%s", errOut)
+		}
+	})
 }

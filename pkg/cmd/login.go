@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"os/signal"
 	"runtime"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/mdp/qrterminal/v3"
@@ -155,39 +157,54 @@ func orDash(s string) string {
 }
 
 // interactiveLogin returns the login the flags choose: the browser flow or
-// the device flow, bounded by --login-timeout.
+// the device flow, bounded by --login-timeout and ended by SIGINT or
+// SIGTERM. An interrupted login says so, never "timed out": the handler is
+// installed even when the process started with SIGINT ignored (a
+// background job, nohup), so Ctrl-C or kill -INT ends it at once instead
+// of leaving it to run into the timeout.
 func (a *AccessFlags) interactiveLogin(g *GlobalOptions) func(context.Context, *oidc.Provider) (*oidc.Tokens, error) {
-	return func(ctx context.Context, p *oidc.Provider) (*oidc.Tokens, error) {
-		ctx, cancel := context.WithTimeout(ctx, a.LoginTimeout)
+	return func(parent context.Context, p *oidc.Provider) (*oidc.Tokens, error) {
+		interruptible, stop := signal.NotifyContext(parent, os.Interrupt, syscall.SIGTERM)
+		defer stop()
+		ctx, cancel := context.WithTimeout(interruptible, a.LoginTimeout)
 		defer cancel()
-		grant := a.Grant
-		if grant == "auto" {
-			grant = "auth-code"
-			if a.BrowserCmd == "" && !canOpenBrowser(g.Getenv) && p.HasDeviceFlow() {
-				grant = "device-code"
+		tokens, err := a.runLoginFlow(ctx, g, p)
+		if err != nil && interruptible.Err() != nil {
+			return nil, fmt.Errorf("login interrupted (%v) before it finished; nothing was saved; run `%s` to try again", context.Cause(interruptible), a.loginCommand())
+		}
+		return tokens, err
+	}
+}
+
+// runLoginFlow runs the chosen flow until it ends or ctx does.
+func (a *AccessFlags) runLoginFlow(ctx context.Context, g *GlobalOptions, p *oidc.Provider) (*oidc.Tokens, error) {
+	grant := a.Grant
+	if grant == "auto" {
+		grant = "auth-code"
+		if a.BrowserCmd == "" && !canOpenBrowser(g.Getenv) && p.HasDeviceFlow() {
+			grant = "device-code"
+		}
+	}
+	deadline, _ := ctx.Deadline()
+	stopProgress := func() {}
+	defer func() { stopProgress() }()
+	if grant == "device-code" {
+		return p.DeviceLogin(ctx, func(d oidc.DeviceAuthorization) {
+			showDeviceCode(g, d)
+			if !d.ExpiresAt.IsZero() && d.ExpiresAt.Before(deadline) {
+				deadline = d.ExpiresAt
 			}
-		}
-		deadline, _ := ctx.Deadline()
-		stopProgress := func() {}
-		defer func() { stopProgress() }()
-		if grant == "device-code" {
-			return p.DeviceLogin(ctx, func(d oidc.DeviceAuthorization) {
-				showDeviceCode(g, d)
-				if !d.ExpiresAt.IsZero() && d.ExpiresAt.Before(deadline) {
-					deadline = d.ExpiresAt
-				}
-				stopProgress = showProgress(g, "waiting for approval", deadline)
-			})
-		}
-		return p.BrowserLogin(ctx, oidc.BrowserOptions{
-			Open: func(url string) error {
-				err := openBrowser(g, a.BrowserCmd, url)
-				stopProgress = showProgress(g, "waiting for the browser login", deadline)
-				return err
-			},
-			BindAddress: a.BindAddresses,
+			stopProgress = showProgress(g, "waiting for approval", deadline)
 		})
 	}
+	return p.BrowserLogin(ctx, oidc.BrowserOptions{
+		Open: func(url string) error {
+			err := openBrowser(g, a.BrowserCmd, url)
+			stopProgress = showProgress(g, "waiting for the browser login", deadline)
+			return err
+		},
+		BindAddress: a.BindAddresses,
+	})
 }
 
 // showProgress keeps a countdown to deadline on one line of stderr while a
@@ -247,8 +264,13 @@ func openBrowser(g *GlobalOptions, command, url string) error {
 		return nil // no opener: the printed URL is the way
 	}
 	cmd := exec.Command(name, append(args, url)...)
-	cmd.Stdout = g.ErrOut // never our stdout: it may carry an ExecCredential
-	cmd.Stderr = g.ErrOut
+	// Never our stdout: it may carry an ExecCredential. The browser's
+	// chatter goes to stderr only when that is a file the child can share:
+	// any other writer would be written by exec's copying goroutine while
+	// the login writes to it too.
+	if f, ok := g.ErrOut.(*os.File); ok {
+		cmd.Stdout, cmd.Stderr = f, f
+	}
 	if err := cmd.Start(); err != nil {
 		if command != "" {
 			return fmt.Errorf("--browser-command %q: %w", command, err)

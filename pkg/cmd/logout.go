@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -28,9 +29,21 @@ func NewCmdLogout(g *GlobalOptions) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "logout [CLUSTER | --all]",
 		Short: "Forget cached tokens and approvals (and revoke the refresh token where the provider allows)",
-		Long: `Forget the cached tokens of a cluster's login, revoking the refresh token
-where the provider allows, and forget the cluster's single sign-on approvals.
---all forgets every cached login and every approval.`,
+		Long: `Forget a cluster's cached tokens, revoking their refresh tokens where the
+provider allows, and forget the cluster's single sign-on approvals. --all
+forgets every cached login and every approval.
+
+Tokens belong to an identity, the cluster's OIDC issuer and client ID, not to
+the cluster: logout CLUSTER removes every token set of that issuer and client
+ID, whatever scopes or parameters each was obtained with (an older login
+from before the cluster's scopes changed included). Another cluster that logs
+in with the same issuer and client ID shares those tokens, so it is logged
+out too, and logout names it: keeping its refresh token alive would leave
+the identity logged in after the user asked to forget it.
+
+CLUSTER is a kubeconfig context written by "use" (default: the current
+context), or a registered cluster: logout works from the registry when the
+kubeconfig cannot be read.`,
 		Example: `  kubectl securekapi logout cluster-a
   kubectl securekapi logout --all`,
 		Args:              cobra.MaximumNArgs(1),
@@ -59,7 +72,31 @@ func (o *LogoutOptions) Complete(c *cobra.Command, args []string) error {
 	if o.All {
 		return nil
 	}
-	return completeAccessFromKubeconfig(o.GlobalOptions, c.Flags(), &o.Access, o.Name)
+	err := completeAccessFromKubeconfig(o.GlobalOptions, c.Flags(), &o.Access, o.Name)
+	if err == nil || o.Name == "" {
+		return err
+	}
+	// Forgetting tokens must not wait on an unrelated kubeconfig problem
+	// (a malformed file, a context that is gone): the registry knows the
+	// cluster's issuer and client ID too.
+	reg, regErr := loadRegistry(o.GlobalOptions)
+	if regErr != nil {
+		return err
+	}
+	cluster, ok := reg.Find(o.Name)
+	if !ok {
+		return err
+	}
+	fmt.Fprintf(o.ErrOut, "note: using the registered settings of %s, since the kubeconfig gives none (%v)\n", o.Name, err)
+	for flag, value := range map[string]string{"oidc-issuer-url": cluster.OIDC.IssuerURL, "oidc-client-id": cluster.OIDC.ClientID, "oidc-ca-file": cluster.OIDC.CAFile} {
+		if value != "" && !c.Flags().Changed(flag) {
+			_ = c.Flags().Set(flag, value)
+		}
+	}
+	if o.Access.Cluster == "" {
+		o.Access.Cluster = o.Name
+	}
+	return nil
 }
 
 // Validate rejects a cluster together with --all.
@@ -90,18 +127,12 @@ func (o *LogoutOptions) Run(ctx context.Context) error {
 		if targets, err = store.List(); err != nil {
 			return fmt.Errorf("list cached tokens in the %s store: %w", store.Kind(), err)
 		}
-	} else {
-		key := credential.KeyFor(o.Access.Settings())
-		ts, err := store.Get(key)
-		if errors.Is(err, tokencache.ErrNotFound) || errors.Is(err, tokencache.ErrCorrupt) {
-			_ = store.Delete(key)
-			fmt.Fprintf(o.ErrOut, "Not logged in to %s; nothing to remove.\n", o.Access.Issuer)
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		targets = []*tokencache.TokenSet{ts}
+	} else if targets, err = o.identityTokenSets(store); err != nil {
+		return err
+	}
+	if !o.All && len(targets) == 0 {
+		fmt.Fprintf(o.ErrOut, "Not logged in to %s; nothing to remove.\n", o.Access.Issuer)
+		return nil
 	}
 	var failed error
 	for _, ts := range targets {
@@ -157,13 +188,52 @@ func (o *LogoutOptions) logout(ctx context.Context, store tokencache.Store, ts *
 	} else if ok {
 		revoked = "the refresh token was revoked at the provider"
 	}
-	key := credential.KeyFor(settings)
-	if o.All {
-		key = ts.Key()
-	}
-	if err := store.Delete(key); err != nil {
+	if err := store.Delete(ts.Key()); err != nil {
 		return fmt.Errorf("remove tokens for %s from the %s store: %w", ts.Issuer, store.Kind(), err)
 	}
 	fmt.Fprintf(o.ErrOut, "Logged out of %s (%s); %s.\n", ts.Issuer, orDash(ts.Email), revoked)
 	return nil
+}
+
+// identityTokenSets returns every token set stored for the cluster's issuer
+// and client ID, whatever their scopes or parameters: a login from before
+// the cluster's scopes changed sits under another key, with a refresh token
+// that still works. A corrupt entry under the current key is removed.
+func (o *LogoutOptions) identityTokenSets(store tokencache.Store) ([]*tokencache.TokenSet, error) {
+	key := credential.KeyFor(o.Access.Settings())
+	if _, err := store.Get(key); errors.Is(err, tokencache.ErrCorrupt) {
+		_ = store.Delete(key)
+	}
+	all, err := store.List()
+	if err != nil {
+		return nil, fmt.Errorf("list cached tokens in the %s store: %w", store.Kind(), err)
+	}
+	var out []*tokencache.TokenSet
+	for _, ts := range all {
+		if ts.Issuer == o.Access.Issuer && ts.ClientID == o.Access.ClientID {
+			out = append(out, ts)
+		}
+	}
+	if len(out) > 0 {
+		o.noteSharers()
+	}
+	return out, nil
+}
+
+// noteSharers names the other registered clusters that use the same issuer
+// and client ID, which this logout logs out too.
+func (o *LogoutOptions) noteSharers() {
+	reg, err := loadRegistry(o.GlobalOptions)
+	if err != nil {
+		return
+	}
+	var others []string
+	for _, c := range reg.Clusters {
+		if c.Name != o.Access.Cluster && c.OIDC.IssuerURL == o.Access.Issuer && c.OIDC.ClientID == o.Access.ClientID {
+			others = append(others, c.Name)
+		}
+	}
+	if len(others) > 0 {
+		fmt.Fprintf(o.ErrOut, "note: %s log in with the same issuer and client ID, so they are logged out too\n", strings.Join(others, ", "))
+	}
 }

@@ -170,6 +170,7 @@ func (o *StatusOptions) print(rows []ClusterStatus) error {
 	}
 	w := tabwriter.NewWriter(o.Out, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(w, "CONTEXT\tUSER\tGROUPS\tEXPIRES\tAPPROVED\tSTORE")
+	var problems []ClusterStatus
 	for _, r := range rows {
 		user, expires := "(not logged in)", "-"
 		if r.LoggedIn {
@@ -184,7 +185,10 @@ func (o *StatusOptions) print(rows []ClusterStatus) error {
 			}
 		}
 		if r.Problem != "" {
-			user = "problem: " + r.Problem
+			// The problem goes on its own line below the table: in a
+			// column it would stretch every row to its length.
+			user = "(problem, see below)"
+			problems = append(problems, r)
 		}
 		approved := "no"
 		if r.Approved {
@@ -200,5 +204,33 @@ func (o *StatusOptions) print(rows []ClusterStatus) error {
 			fmt.Fprintf(o.ErrOut, "Not approved for single sign-on: %s; kubectl gets no token for it until you run `kubectl securekapi login %s`.\n", r.Context, r.Context)
 		}
 	}
+	for _, r := range problems {
+		next := "kubectl securekapi login " + r.Context + " (it replaces the entry)"
+		if r.Issuer == "" {
+			next = "kubectl securekapi use " + r.Context + " (it rewrites the exec stanza)"
+		}
+		fmt.Fprintf(o.Out, "\n%s: %s\n  Next: %s", r.Context, truncateProblem(r.Problem), next)
+	}
+	if len(problems) > 0 {
+		_, err := fmt.Fprintln(o.Out)
+		return err
+	}
 	return nil
+}
+
+// maxProblemRunes bounds a problem in the table; -o json carries it whole.
+const maxProblemRunes = 160
+
+// truncateProblem keeps a problem to its first line and maxProblemRunes,
+// marking what was cut and where the whole text is.
+func truncateProblem(p string) string {
+	first, _, multi := strings.Cut(p, "\n")
+	runes := []rune(first)
+	if !multi && len(runes) <= maxProblemRunes {
+		return p
+	}
+	if len(runes) > maxProblemRunes {
+		first = string(runes[:maxProblemRunes])
+	}
+	return first + "… (-o json shows it all)"
 }

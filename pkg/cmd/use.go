@@ -49,9 +49,14 @@ chain (CA bundle or system roots, name, dates, and a pin), then write a
 kubeconfig cluster whose certificate-authority-data is exactly the verified CA
 chain, an exec-credential user, and a context, and make it current.
 
-"use -" switches back to the previous context. "use" with no name offers a
-picker at a terminal (type to filter, arrows, Enter to switch; the current
-cluster is marked) and lists the registered clusters otherwise or with -o.
+"use -" switches back to the previous context of the same kubeconfig. "use"
+with no name offers a picker at a terminal (type to filter, arrows, Enter to
+switch; the current cluster is marked) and lists the registered clusters
+otherwise or with -o.
+
+A NAME that is not registered but is a context in kubeconfig is only made
+current, like "kubectl config use-context": nothing is verified, pinned or
+rewritten, and use says so. Register it ("add" or "import") to pin it.
 
 Single sign-on: kubectl gets a token for the cluster only once you approve
 it for its login (issuer, client and scopes). When it is not approved yet,
@@ -93,6 +98,12 @@ func (o *UseOptions) Complete(args []string) error {
 
 // Validate checks the output format and the exec stanza's settings.
 func (o *UseOptions) Validate() error {
+	if o.Context != "" {
+		// --context means "this call only, current context unchanged" to
+		// every other command; use changes the current context, so taking
+		// the flag either way would surprise someone.
+		return fmt.Errorf("use takes the context as its argument, not --context: run `kubectl securekapi use %s`", o.Context)
+	}
 	if err := validateOutput(o.Output); err != nil {
 		return err
 	}
@@ -113,7 +124,7 @@ func (o *UseOptions) Run(ctx context.Context) error {
 	}
 	cluster, ok := reg.Find(o.Name)
 	if !ok {
-		return fmt.Errorf("no cluster %q is registered; add it with `kubectl securekapi add %s --server ...` or `kubectl securekapi import PROFILE` (registered: %v)", o.Name, o.Name, reg.Names())
+		return o.switchToUnregistered(o.Name, reg.Names())
 	}
 	verified, err := checkEndpoint(ctx, o.GlobalOptions, cluster)
 	if err != nil {
@@ -162,7 +173,7 @@ func (o *UseOptions) write(c *profile.Cluster, v *trust.Verified) error {
 		return nil
 	}
 	if previous != "" {
-		if err := o.previousStore().Set(previous); err != nil {
+		if err := o.rememberPrevious(previous); err != nil {
 			fmt.Fprintf(o.ErrOut, "warning: could not remember the previous context for `use -`: %v\n", err)
 		}
 	}
@@ -273,31 +284,77 @@ func bindingPins(profilePins []string, cas []*x509.Certificate) []string {
 
 func userName(cluster string) string { return "securekapi-" + cluster }
 
-func (o *UseOptions) previousStore() *kubeconfig.PreviousContextStore {
-	return &kubeconfig.PreviousContextStore{Path: filepath.Join(filepath.Dir(o.Registry), "previous-context")}
+// previousStore remembers the previous context of the kubeconfig this use
+// works on, next to the cluster registry.
+func (o *UseOptions) previousStore() (*kubeconfig.PreviousContextStore, error) {
+	files, err := o.store().Files()
+	if err != nil {
+		return nil, err
+	}
+	return kubeconfig.PreviousContextFor(filepath.Dir(o.Registry), files)
+}
+
+func (o *UseOptions) rememberPrevious(name string) error {
+	store, err := o.previousStore()
+	if err != nil {
+		return err
+	}
+	return store.Set(name)
 }
 
 // switchBack makes the previous context current again, as `kubectx -` does.
 func (o *UseOptions) switchBack() error {
-	prev, err := o.previousStore().Get()
-	if err != nil || prev == "" {
-		return errors.New("no previous context recorded yet; `use NAME` records the one it switches away from")
+	var prev string
+	store, err := o.previousStore()
+	if err == nil {
+		prev, err = store.Get()
 	}
+	if err != nil || prev == "" {
+		return errors.New("no previous context recorded yet for this kubeconfig; `use NAME` records the one it switches away from")
+	}
+	if err := o.switchContext(prev, fmt.Sprintf("the previous context %q is no longer in the kubeconfig", prev)); err != nil {
+		return err
+	}
+	fmt.Fprintf(o.ErrOut, "Switched to context %q.\n", prev)
+	return nil
+}
+
+// switchToUnregistered makes a kubeconfig context that is not a registered
+// cluster current, as `kubectl config use-context` would, and says that
+// nothing was verified or pinned: only registered clusters are.
+func (o *UseOptions) switchToUnregistered(name string, registered []string) error {
+	notFound := fmt.Sprintf("no cluster %q is registered and the kubeconfig has no such context; add it with `kubectl securekapi add %s --server ...` or `kubectl securekapi import PROFILE` (registered: %v)", name, name, registered)
+	if err := o.switchContext(name, notFound); err != nil {
+		return err
+	}
+	verb := "Switched"
+	if o.DryRun {
+		verb = "Dry run: would switch"
+	}
+	fmt.Fprintf(o.ErrOut, "%s to kubeconfig context %q. It is not a registered securekapi cluster, so its endpoint was not verified and nothing was pinned; its kubeconfig entries are unchanged. To verify and pin it, register it: kubectl securekapi add %s --server ... (or import a profile), then use %s again.\n", verb, name, name, name)
+	return nil
+}
+
+// switchContext makes an existing context current, changing nothing else,
+// and remembers the one it leaves for `use -`; missing is the error when
+// the kubeconfig has no such context.
+func (o *UseOptions) switchContext(name, missing string) error {
 	var from string
 	if _, err := o.store().Modify(func(cfg *clientcmdapi.Config) error {
 		from = cfg.CurrentContext
-		if _, ok := cfg.Contexts[prev]; !ok {
-			return fmt.Errorf("the previous context %q is no longer in the kubeconfig", prev)
+		if _, ok := cfg.Contexts[name]; !ok {
+			return errors.New(missing)
 		}
-		cfg.CurrentContext = prev
+		cfg.CurrentContext = name
 		return nil
 	}, kubeconfig.ModifyOptions{DryRun: o.DryRun}); err != nil {
 		return err
 	}
-	if !o.DryRun && from != "" {
-		_ = o.previousStore().Set(from)
+	if !o.DryRun && from != "" && from != name {
+		if err := o.rememberPrevious(from); err != nil {
+			fmt.Fprintf(o.ErrOut, "warning: could not remember the previous context for `use -`: %v\n", err)
+		}
 	}
-	fmt.Fprintf(o.ErrOut, "Switched to context %q.\n", prev)
 	return nil
 }
 

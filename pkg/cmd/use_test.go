@@ -2,10 +2,16 @@ package cmd
 
 import (
 	"bytes"
+	"maps"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	apiequality "k8s.io/apimachinery/pkg/api/equality"
+	"k8s.io/cli-runtime/pkg/genericiooptions"
+	"k8s.io/client-go/tools/clientcmd"
 )
 
 // usable registers cluster-a and gives a kubeconfig holding another
@@ -72,4 +78,122 @@ func TestUseRefusesAReadOnlyKubeconfig(t *testing.T) {
 	if strays, _ := filepath.Glob(filepath.Join(filepath.Dir(kubeconfig), ".*tmp-*")); len(strays) > 0 {
 		t.Errorf("temp files left: %v", strays)
 	}
+}
+
+// currentContext reads kubeconfig's current-context.
+func currentContext(t *testing.T, kubeconfig string) string {
+	t.Helper()
+	cfg, err := clientcmd.LoadFromFile(kubeconfig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg.CurrentContext
+}
+
+// TestUseSwitchBackIsPerKubeconfig: `use -` under one kubeconfig goes back
+// to the context that kubeconfig had, whatever `use` did in another.
+func TestUseSwitchBackIsPerKubeconfig(t *testing.T) {
+	f, first, _ := usable(t, 0o600)
+	second := writeKubeconfig(t, "https://other.example.com", []byte("-----BEGIN CERTIFICATE-----\n-----END CERTIFICATE-----\n"))
+	// The second kubeconfig's own context has another name.
+	data, _ := os.ReadFile(second)
+	if err := os.WriteFile(second, bytes.ReplaceAll(data, []byte("ctx"), []byte("other-ctx")), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	envFor := func(kubeconfig string) map[string]string {
+		env := maps.Clone(f.env)
+		env["KUBECONFIG"] = kubeconfig
+		return env
+	}
+	for _, k := range []string{first, second} {
+		if _, errOut, err := runWithEnv(t, envFor(k), NewCmdUse, "cluster-a"); err != nil {
+			t.Fatalf("use cluster-a with %s: %v\n%s", k, err, errOut)
+		}
+	}
+	if _, errOut, err := runWithEnv(t, envFor(first), NewCmdUse, "-"); err != nil {
+		t.Fatalf("use - with the first kubeconfig: %v\n%s", err, errOut)
+	}
+	if got := currentContext(t, first); got != "ctx" {
+		t.Errorf("use - in the first kubeconfig switched to %q, want its own previous context ctx", got)
+	}
+	if _, errOut, err := runWithEnv(t, envFor(second), NewCmdUse, "-"); err != nil {
+		t.Fatalf("use - with the second kubeconfig: %v\n%s", err, errOut)
+	}
+	if got := currentContext(t, second); got != "other-ctx" {
+		t.Errorf("use - in the second kubeconfig switched to %q, want other-ctx", got)
+	}
+	// And back again: `use -` records where it came from, per kubeconfig.
+	if _, errOut, err := runWithEnv(t, envFor(first), NewCmdUse, "-"); err != nil || currentContext(t, first) != "cluster-a" {
+		t.Errorf("second use - in the first kubeconfig: %v, current %q\n%s", err, currentContext(t, first), errOut)
+	}
+}
+
+// TestUseRefusesTheContextFlag: `use --context X` is refused with the
+// command to run, rather than ignored (which used to switch nothing, or
+// to the argument, while the user meant X).
+func TestUseRefusesTheContextFlag(t *testing.T) {
+	f, kubeconfig, before := usable(t, 0o600)
+	var out, errOut bytes.Buffer
+	g := &GlobalOptions{
+		IOStreams:  genericiooptions.IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut},
+		Kubeconfig: kubeconfig,
+		Getenv:     func(k string) string { return f.env[k] },
+		Now:        time.Now,
+	}
+	root := NewCmdRoot(g)
+	root.SetArgs([]string{"use", "--context", "cluster-a"})
+	root.SetOut(&errOut)
+	root.SetErr(&errOut)
+	err := root.Execute()
+	if err == nil || !strings.Contains(err.Error(), "kubectl securekapi use cluster-a") {
+		t.Fatalf("use --context cluster-a: err = %v\n%s", err, errOut.String())
+	}
+	if now, _ := os.ReadFile(kubeconfig); !bytes.Equal(now, before) {
+		t.Errorf("the refused use changed the kubeconfig:\n%s", now)
+	}
+}
+
+// TestUseSwitchesToAnUnregisteredContextWithoutPinning: a context that is
+// in kubeconfig but not registered is only made current: its cluster, user
+// and CA stay byte for byte, and use says nothing was verified or pinned.
+func TestUseSwitchesToAnUnregisteredContextWithoutPinning(t *testing.T) {
+	f, kubeconfig, _ := usable(t, 0o600)
+	if _, errOut, err := runWithEnv(t, f.env, NewCmdUse, "cluster-a"); err != nil {
+		t.Fatalf("use cluster-a: %v\n%s", err, errOut)
+	}
+	before, _ := clientcmd.LoadFromFile(kubeconfig)
+	_, errOut, err := runWithEnv(t, f.env, NewCmdUse, "ctx")
+	if err != nil {
+		t.Fatalf("use ctx (in kubeconfig, not registered): %v\n%s", err, errOut)
+	}
+	after, err := clientcmd.LoadFromFile(kubeconfig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if after.CurrentContext != "ctx" {
+		t.Errorf("current context = %q, want ctx", after.CurrentContext)
+	}
+	after.CurrentContext = before.CurrentContext
+	if !apiequality.Semantic.DeepEqual(before, after) {
+		t.Errorf("use of an unregistered context changed more than the current context")
+	}
+	for _, want := range []string{"not a registered securekapi cluster", "not verified", "nothing was pinned", "kubectl securekapi add ctx"} {
+		if !strings.Contains(errOut, want) {
+			t.Errorf("use did not say %q:\n%s", want, errOut)
+		}
+	}
+	if _, _, err := runWithEnv(t, f.env, NewCmdUse, "-"); err != nil || currentContext(t, kubeconfig) != "cluster-a" {
+		t.Errorf("use - after switching to the unregistered context: %v, current %q", err, currentContext(t, kubeconfig))
+	}
+
+	t.Run("neither registered nor in kubeconfig", func(t *testing.T) {
+		before, _ := os.ReadFile(kubeconfig)
+		_, _, err := runWithEnv(t, f.env, NewCmdUse, "nowhere")
+		if err == nil || !strings.Contains(err.Error(), "kubectl securekapi add nowhere") {
+			t.Errorf("use nowhere: err = %v", err)
+		}
+		if now, _ := os.ReadFile(kubeconfig); !bytes.Equal(now, before) {
+			t.Errorf("kubeconfig changed")
+		}
+	})
 }

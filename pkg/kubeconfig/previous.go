@@ -1,22 +1,41 @@
 package kubeconfig
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"strings"
 )
 
 // PreviousContextStore remembers the context `use` switched away from, so
 // `use -` can switch back (as `kubectx -` does with $XDG_CACHE_HOME/kubectx).
 //
-// Put Path in securekapi's own config or cache directory (pkg/cmd uses
-// "previous-context" next to the cluster registry), not next to the
-// kubeconfig: KUBECONFIG may point into a directory that other tools manage
-// or that is shared between users.
+// Put Path in securekapi's own config or cache directory (PreviousContextFor
+// does), not next to the kubeconfig: KUBECONFIG may point into a directory
+// that other tools manage or that is shared between users.
 type PreviousContextStore struct {
 	Path string
+}
+
+// PreviousContextFor returns the store, under dir, that remembers the
+// previous context of one kubeconfig: the files (in order) a Store works
+// on. Each kubeconfig has its own record, so `use -` under one KUBECONFIG
+// never switches to a context remembered from another.
+func PreviousContextFor(dir string, kubeconfigFiles []string) (*PreviousContextStore, error) {
+	abs := make([]string, len(kubeconfigFiles))
+	for i, f := range kubeconfigFiles {
+		a, err := filepath.Abs(f)
+		if err != nil {
+			return nil, fmt.Errorf("kubeconfig path %s: %w", f, err)
+		}
+		abs[i] = a
+	}
+	sum := sha256.Sum256([]byte(strings.Join(abs, string(filepath.ListSeparator))))
+	return &PreviousContextStore{Path: filepath.Join(dir, "previous-context.d", hex.EncodeToString(sum[:16]))}, nil
 }
 
 // Get returns the remembered context name, or "" if none was recorded.

@@ -373,4 +373,21 @@ func TestUseThenKubectlAndBack(t *testing.T) {
 	if r := se.Kubectl(ctx, "auth", "whoami", "-o", "jsonpath={.status.userInfo.username}"); strings.TrimSpace(r.Stdout) != "e2e-admin" {
 		t.Fatalf("admin context after use and use -: %q %s", r.Stdout, r.Stderr)
 	}
+
+	// A context in kubeconfig that is not registered is only switched to,
+	// as kubectl config use-context would: nothing pinned, and said so.
+	if r := se.Securekapi(ctx, "use", "e2e"); r.Err != nil {
+		t.Fatalf("use e2e again: %v\n%s", r.Err, r.Stderr)
+	}
+	before := se.Kubectl(ctx, "config", "view", "--raw", "-o", "jsonpath={.clusters}").Stdout
+	r := se.Securekapi(ctx, "use", "admin@direct")
+	if r.Err != nil || !strings.Contains(r.Stderr, "not a registered securekapi cluster") || !strings.Contains(r.Stderr, "nothing was pinned") {
+		t.Fatalf("use of the unregistered admin@direct: %v\n%s", r.Err, r.Stderr)
+	}
+	if after := se.Kubectl(ctx, "config", "view", "--raw", "-o", "jsonpath={.clusters}").Stdout; after != before {
+		t.Errorf("use of an unregistered context changed the clusters:\n%s\n->\n%s", before, after)
+	}
+	if r := se.Kubectl(ctx, "auth", "whoami", "-o", "jsonpath={.status.userInfo.username}"); strings.TrimSpace(r.Stdout) != "e2e-admin" {
+		t.Fatalf("after use admin@direct, kubectl is %q %s", r.Stdout, r.Stderr)
+	}
 }
