@@ -27,8 +27,18 @@ func ProcessStreams() genericiooptions.IOStreams {
 // Execute runs the root command with os.Args and returns the exit code.
 // Errors go to stderr only: stdout carries data (ExecCredential, -o json).
 func Execute(streams genericiooptions.IOStreams) int {
+	return execute(streams, os.Args[1:])
+}
+
+func execute(streams genericiooptions.IOStreams, args []string) int {
 	root := NewCmdRoot(streams)
-	root.SetArgs(os.Args[1:])
+	root.SetArgs(args)
+	if len(args) > 0 && isCompletion(args[0]) {
+		// Completion scripts and candidates are data a shell reads from
+		// stdout (release.sh, kubectl_complete-securekapi); what else
+		// cobra prints, help and usage, stays a message on stderr.
+		root.SetOut(streams.Out)
+	}
 	if err := root.Execute(); err != nil {
 		var exit *ExitError
 		if errors.As(err, &exit) {
@@ -105,6 +115,12 @@ as the exec credential plugin that kubeconfig calls.`,
 		NewCmdProfile(g),
 	)
 	return root
+}
+
+// isCompletion reports whether arg is cobra's completion command or its
+// hidden request command.
+func isCompletion(arg string) bool {
+	return arg == "completion" || arg == cobra.ShellCompRequestCmd || arg == cobra.ShellCompNoDescRequestCmd
 }
 
 // isKubectlPlugin reports whether kubectl's plugin discovery started us, so
