@@ -63,12 +63,18 @@ func TestSmallProgramServesKubectlAlone(t *testing.T) {
 	if len(clients) < 7 {
 		t.Fatalf("want kubectl.1.27 to kubectl.1.33 in %s, found %q", sdk, clients)
 	}
+	// kubectl 1.27's `auth whoami` speaks only the beta API; this raw POST
+	// asks every client version the same question.
+	review := filepath.Join(t.TempDir(), "review.json")
+	if err := os.WriteFile(review, []byte(`{"apiVersion":"authentication.k8s.io/v1","kind":"SelfSubjectReview"}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	for _, version := range []string{"client.authentication.k8s.io/v1", "client.authentication.k8s.io/v1beta1"} {
 		if r := alone.Kubectl(ctx, "config", "set-credentials", "securekapi-e2e", "--exec-api-version="+version); r.Err != nil {
 			t.Fatalf("set the exec apiVersion: %v\n%s", r.Err, r.Stderr)
 		}
 		for _, client := range clients {
-			r := alone.Run(ctx, client, "auth", "whoami", "-o", "jsonpath={.status.userInfo.username}")
+			r := alone.Run(ctx, client, "create", "--raw", "/apis/authentication.k8s.io/v1/selfsubjectreviews", "-f", review)
 			if r.Err != nil || !strings.Contains(r.Stdout, stack.Reader.Email) {
 				t.Errorf("%s with exec %s and only the small program: %v, user %q\n%s", filepath.Base(client), version, r.Err, r.Stdout, r.Stderr)
 			}
