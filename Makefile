@@ -1,7 +1,10 @@
 # securekapi build, test and demo entry points. `make help` lists them.
 SHELL := /bin/bash
 GO ?= go
+# bin/ gets both programs: kubectl-securekapi, the small exec program kubectl
+# and krew know, and securekapi, the full CLI it hands over to.
 BIN := bin/kubectl-securekapi
+CMDS := ./cmd/kubectl-securekapi ./cmd/securekapi
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 COMMIT ?= $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
 LDFLAGS := -s -w -X github.com/securekapi/securekapi/pkg/version.version=$(VERSION) \
@@ -13,8 +16,8 @@ export CGO_ENABLED ?= 0
 help: ## Show the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
 
-build: ## Build bin/kubectl-securekapi
-	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/kubectl-securekapi
+build: ## Build bin/kubectl-securekapi (the small exec program) and bin/securekapi (the full CLI)
+	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/ $(CMDS)
 
 tools: ## Build the real servers used by e2e tests and the demo (cached per machine)
 	tools/build.sh >/dev/null

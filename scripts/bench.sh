@@ -3,8 +3,10 @@
 # real OS keyring, and tees everything into one output:
 #
 #   1. bench-credential: the exec credential hot path (cached token) as whole
-#      processes, securekapi vs kubelogin, file and keyring stores, plus the
-#      package-init trace of that path;
+#      processes: the small program against kubelogin, gke-gcloud-auth-plugin
+#      and a Go hello-world, file and keyring stores; `kubectl get ns` through
+#      the exec stanza against a static token; every issue #18 target ratio in
+#      one table; plus the package-init trace of that path;
 #   2. bench-use: `kubectl securekapi use` vs `kubectl config use-context` on
 #      a kubeconfig with 2,000 contexts;
 #   3. the Go micro-benchmarks in ./pkg/...

@@ -44,6 +44,17 @@ export PATH="$KREW_ROOT/bin:/usr/local/bin:/usr/bin:/bin"
 kubectl plugin list 2>/dev/null | grep -q "$KREW_ROOT/bin/kubectl-securekapi" \
   || fail "kubectl plugin list does not show krew's kubectl-securekapi"
 
+# krew links only the small program onto PATH; the full CLI sits beside it
+# in the store, where the small program's hand-over finds it.
+store=$(find "$KREW_ROOT/store/securekapi" -mindepth 1 -maxdepth 1 -type d | head -1)
+for f in kubectl-securekapi securekapi; do
+  [ -x "$store/$f" ] || fail "installed plugin lacks the $f binary"
+done
+[ ! -e "$KREW_ROOT/bin/securekapi" ] || fail "krew put the full CLI on PATH; kubectl would list the plugin twice"
+kubectl plugin list 2>/dev/null | grep -c 'kubectl-securekapi' | grep -qx 1 \
+  || fail "kubectl plugin list shows securekapi more than once: $(kubectl plugin list 2>&1)"
+
+# Through kubectl, the small program and its hand-over to the full CLI.
 out=$(kubectl securekapi version) || fail "kubectl securekapi version failed"
 grep -q "$version" <<<"$out" || fail "kubectl securekapi version printed '$out', want $version"
 echo "krew-check: kubectl securekapi version -> $out" >&2
@@ -57,8 +68,10 @@ set -e
 grep -q '"kubeconfig' <<<"$report" || fail "doctor -o json did not report the kubeconfig check: $report $(cat "$work/doctor.err")"
 echo "krew-check: kubectl securekapi doctor ran through kubectl and failed as it should (exit $code)" >&2
 
+# Completion, handed over: the full CLI's script on stdout.
+kubectl-securekapi completion bash | grep -q '__start_kubectl-securekapi' \
+  || fail "kubectl-securekapi completion bash did not print the completion script"
 # The completion helper and scripts are in the installed archive.
-store=$(find "$KREW_ROOT/store/securekapi" -mindepth 1 -maxdepth 1 -type d | head -1)
 for f in LICENSE kubectl_complete-securekapi completions/kubectl-securekapi.bash completions/kubectl-securekapi.zsh; do
   [ -e "$store/$f" ] || fail "installed plugin lacks $f"
 done

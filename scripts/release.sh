@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Cross-compiles kubectl-securekapi for every platform krew serves, packs
-# each with LICENSE and shell completions, writes dist/checksums.txt, and
+# Cross-compiles both programs for every platform krew serves (the small exec
+# program kubectl-securekapi and the full CLI securekapi it hands over to),
+# packs them with LICENSE and shell completions, writes dist/checksums.txt, and
 # fills plugins/krew.yaml's version and sha256 values into dist/securekapi.yaml
 # (krew's validator and krew-index want the file named after the plugin).
 #
@@ -20,21 +21,21 @@ ldflags="-s -w -buildid= -X github.com/securekapi/securekapi/pkg/version.version
 platforms=(linux/amd64 linux/arm64 darwin/amd64 darwin/arm64 windows/amd64 windows/arm64)
 
 rm -rf dist && mkdir -p dist/completions
-# Completion scripts come from the binary itself (cobra), made once on this
-# machine and shipped in every archive.
-go build -trimpath -o dist/host-kubectl-securekapi ./cmd/kubectl-securekapi
+cmds=(./cmd/kubectl-securekapi ./cmd/securekapi)
+# Completion scripts come from the binaries themselves (cobra in the full
+# CLI, reached through the small program's hand-over, as users reach it),
+# made once on this machine and shipped in every archive.
+go build -trimpath -o dist/host/ "${cmds[@]}"
 for shell in bash zsh fish powershell; do
-  dist/host-kubectl-securekapi completion "$shell" > "dist/completions/kubectl-securekapi.$shell"
+  dist/host/kubectl-securekapi completion "$shell" > "dist/completions/kubectl-securekapi.$shell"
 done
-rm dist/host-kubectl-securekapi
+rm -r dist/host
 for platform in "${platforms[@]}"; do
   os=${platform%/*} arch=${platform#*/}
   name="kubectl-securekapi_${version}_${os}_${arch}"
   stage="dist/stage/$name"
   mkdir -p "$stage"
-  exe=kubectl-securekapi
-  [ "$os" = windows ] && exe=kubectl-securekapi.exe
-  GOOS=$os GOARCH=$arch CGO_ENABLED=0 go build -trimpath -ldflags "$ldflags" -o "$stage/$exe" ./cmd/kubectl-securekapi
+  GOOS=$os GOARCH=$arch CGO_ENABLED=0 go build -trimpath -ldflags "$ldflags" -o "$stage/" "${cmds[@]}"
   cp LICENSE "$stage/"
   # kubectl's plugin completion helper: `kubectl securekapi <TAB>`.
   cp scripts/kubectl_complete-securekapi "$stage/"

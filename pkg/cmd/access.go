@@ -3,61 +3,21 @@ package cmd
 import (
 	"context"
 	"fmt"
-	"os"
 	"path/filepath"
-	"strings"
-	"time"
-
-	"github.com/spf13/pflag"
 
 	"github.com/securekapi/securekapi/pkg/credential"
+	"github.com/securekapi/securekapi/pkg/credential/access"
 	"github.com/securekapi/securekapi/pkg/credential/approval"
 	"github.com/securekapi/securekapi/pkg/credential/oidc"
 	"github.com/securekapi/securekapi/pkg/credential/tokencache"
-	"github.com/securekapi/securekapi/pkg/trust"
 )
 
 // AccessFlags are a cluster's OIDC client, token binding and token store
-// settings. `use` writes them as exec args, so a kubeconfig is
-// self-contained; login, logout, status and credential all read them. The
-// OIDC flag names match kubelogin's, so migrating is a rename.
+// settings: access.Flags, the one exec-args mapping, which the small exec
+// program parses too, plus what only the full CLI does with them (OIDC
+// flows, the Manager).
 type AccessFlags struct {
-	Cluster       string
-	Issuer        string
-	ClientID      string
-	ExtraScopes   []string
-	ExtraParams   map[string]string
-	OIDCCAFile    string
-	Server        string
-	TLSServerName string
-	Pins          []string
-	TokenCache    string
-	CacheDir      string
-	Grant         string
-	BrowserCmd    string
-	LoginTimeout  time.Duration
-	ExpiryMargin  time.Duration
-	BindAddresses []string
-}
-
-// AddFlags binds the flags.
-func (a *AccessFlags) AddFlags(fs *pflag.FlagSet) {
-	fs.StringVar(&a.Cluster, "cluster-name", "", "Name of the cluster, shown in messages")
-	fs.StringVar(&a.Issuer, "oidc-issuer-url", "", "OIDC issuer URL")
-	fs.StringVar(&a.ClientID, "oidc-client-id", "", "OIDC client ID")
-	fs.StringSliceVar(&a.ExtraScopes, "oidc-extra-scope", nil, "Extra scopes to request (openid is always requested); repeatable")
-	fs.StringToStringVar(&a.ExtraParams, "oidc-auth-request-extra-params", nil, "Extra authorization request parameters, key=value; repeatable")
-	fs.StringVar(&a.OIDCCAFile, "oidc-ca-file", "", "PEM CA bundle for a privately issued OIDC issuer (default: system roots)")
-	fs.StringVar(&a.Server, "server", "", "Token binding: the API server URL tokens may be sent to")
-	fs.StringVar(&a.TLSServerName, "tls-server-name", "", "Token binding: the name kubectl must verify the server certificate for (default: the --server host)")
-	fs.StringSliceVar(&a.Pins, "pin", nil, "Token binding: sha256:<hex SPKI> pin of the CA kubectl must trust; repeatable")
-	fs.StringVar(&a.TokenCache, "token-cache", "", "Token store: auto, keyring, file or none (default: $SECUREKAPI_TOKEN_CACHE, else auto)")
-	fs.StringVar(&a.CacheDir, "cache-dir", "", "Directory for the file store and lock files (default: $SECUREKAPI_CACHE_DIR, else the user cache dir)")
-	fs.StringVar(&a.Grant, "grant", "auto", "Login flow: auto, auth-code (browser with PKCE) or device-code")
-	fs.StringVar(&a.BrowserCmd, "browser-command", "", "Command to open the login URL with (default: the system's opener)")
-	fs.DurationVar(&a.LoginTimeout, "login-timeout", 5*time.Minute, "How long to wait for a login to finish")
-	fs.DurationVar(&a.ExpiryMargin, "expiry-margin", credential.DefaultExpiryMargin, "Treat tokens as expired this long before they really expire")
-	fs.StringSliceVar(&a.BindAddresses, "listen-address", nil, "Address for the browser flow's loopback callback (default 127.0.0.1:0)")
+	access.Flags
 }
 
 // Settings is the OIDC client the flags name.
@@ -65,93 +25,29 @@ func (a *AccessFlags) Settings() oidc.Settings {
 	return oidc.Settings{Issuer: a.Issuer, ClientID: a.ClientID, Scopes: a.ExtraScopes, ExtraParams: a.ExtraParams, CAFile: a.OIDCCAFile}
 }
 
-// Binding is the token binding the flags name.
-func (a *AccessFlags) Binding() (credential.Binding, error) {
-	pins, err := trust.ParsePins(a.Pins)
-	if err != nil {
-		return credential.Binding{}, fmt.Errorf("--pin: %w", err)
-	}
-	return credential.Binding{Cluster: a.Cluster, Server: a.Server, TLSServerName: a.TLSServerName, Pins: pins}, nil
-}
-
-// Validate checks what every token command needs.
+// Validate checks what every token command needs: access.Flags.Validate,
+// which the small exec program runs too, and the extra authorization
+// parameters, which only a login (the full CLI) sends.
 func (a *AccessFlags) Validate() error {
-	if a.Issuer == "" || a.ClientID == "" {
-		return fmt.Errorf("no OIDC settings: pass --oidc-issuer-url and --oidc-client-id, or name a cluster that `kubectl securekapi use` has set up")
-	}
-	if !strings.HasPrefix(a.Issuer, "https://") {
-		return fmt.Errorf("--oidc-issuer-url %q must be an https URL", a.Issuer)
+	if err := a.Flags.Validate(); err != nil {
+		return err
 	}
 	if err := oidc.CheckExtraParams(a.ExtraParams); err != nil {
 		return fmt.Errorf("--oidc-auth-request-extra-params: %w", err)
 	}
-	switch a.Grant {
-	case "auto", "auth-code", "device-code":
-	default:
-		return fmt.Errorf("--grant %q: use auto, auth-code or device-code", a.Grant)
-	}
-	return validateExpiryMargin(a.ExpiryMargin)
-}
-
-// cacheDir is where the file store and the lock files live.
-func (a *AccessFlags) cacheDir(getenv func(string) string) (string, error) {
-	if a.CacheDir != "" {
-		return a.CacheDir, nil
-	}
-	if d := getenv("SECUREKAPI_CACHE_DIR"); d != "" {
-		return d, nil
-	}
-	base, err := os.UserCacheDir()
-	if err != nil {
-		return "", fmt.Errorf("find a cache directory: %w (set SECUREKAPI_CACHE_DIR)", err)
-	}
-	return filepath.Join(base, "securekapi"), nil
+	return nil
 }
 
 // openStore opens the selected token store; a notice (e.g. "keyring
-// unavailable, using files") goes to stderr.
+// unavailable, using files") goes to stderr. Every token the store hands
+// out or takes in is remembered, so that nothing this process prints can
+// quote it.
 func (a *AccessFlags) openStore(g *GlobalOptions) (tokencache.Store, string, error) {
-	choice := a.TokenCache
-	if choice == "" {
-		choice = g.Getenv("SECUREKAPI_TOKEN_CACHE")
-	}
-	if choice == "" {
-		choice = "auto"
-	}
-	sel, err := tokencache.ParseSelection(choice)
-	if err != nil {
-		return nil, "", fmt.Errorf("--token-cache: %w", err)
-	}
-	dir, err := a.cacheDir(g.Getenv)
+	store, dir, err := a.OpenStore(g.Getenv, g.ErrOut)
 	if err != nil {
 		return nil, "", err
 	}
-	// SECUREKAPI_KEYRING_SERVICE keeps identities apart in one keyring:
-	// two CI jobs on one runner, or test sessions.
-	store, notice, err := tokencache.Open(sel, tokencache.OpenOptions{
-		Keyring: tokencache.SystemKeyring(), Service: g.Getenv("SECUREKAPI_KEYRING_SERVICE"),
-		FileDir: filepath.Join(dir, "tokens"),
-	})
-	if err != nil {
-		return nil, "", err
-	}
-	store = tokencache.Remembering(store, g.Secrets)
-	if notice != "" && firstTime(filepath.Join(dir, "store-notice"), string(notice)) {
-		fmt.Fprintf(g.ErrOut, "securekapi: %s\n", notice)
-	}
-	return store, dir, nil
-}
-
-// firstTime reports whether message differs from the one last recorded in
-// marker, and records it. The store notice is said once, not on every
-// kubectl call; a change (the keyring came back, or went away) is said again.
-func firstTime(marker, message string) bool {
-	if old, err := os.ReadFile(marker); err == nil && string(old) == message {
-		return false
-	}
-	_ = os.MkdirAll(filepath.Dir(marker), 0o700)
-	_ = os.WriteFile(marker, []byte(message), 0o600)
-	return true
+	return tokencache.Remembering(store, g.Secrets), dir, nil
 }
 
 // manager wires a credential.Manager for these flags.
@@ -173,12 +69,4 @@ func (a *AccessFlags) manager(g *GlobalOptions) (*credential.Manager, error) {
 		Approvals: &approval.Store{Path: approval.PathIn(dir)},
 	}
 	return m, nil
-}
-
-// loginCommand is the command a user should run to log in to this cluster.
-func (a *AccessFlags) loginCommand() string {
-	if a.Cluster != "" {
-		return "kubectl securekapi login " + a.Cluster
-	}
-	return fmt.Sprintf("kubectl securekapi login --oidc-issuer-url %s --oidc-client-id %s", a.Issuer, a.ClientID)
 }

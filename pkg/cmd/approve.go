@@ -11,6 +11,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/securekapi/securekapi/pkg/credential"
+	"github.com/securekapi/securekapi/pkg/credential/access"
 	"github.com/securekapi/securekapi/pkg/credential/approval"
 	"github.com/securekapi/securekapi/pkg/kubeconfig"
 	"github.com/securekapi/securekapi/pkg/profile"
@@ -31,8 +32,8 @@ type approvalCandidate struct {
 
 // candidateFor is c as the exec stanza `use` writes for it, bound to pins.
 func candidateFor(c *profile.Cluster, pins []string) (approvalCandidate, error) {
-	a := AccessFlags{Cluster: c.Name, Issuer: c.OIDC.IssuerURL, ClientID: c.OIDC.ClientID,
-		ExtraScopes: c.OIDC.ExtraScopes, ExtraParams: c.OIDC.ExtraParams, Server: c.Server, Pins: pins}
+	a := AccessFlags{access.Flags{Cluster: c.Name, Issuer: c.OIDC.IssuerURL, ClientID: c.OIDC.ClientID,
+		ExtraScopes: c.OIDC.ExtraScopes, ExtraParams: c.OIDC.ExtraParams, Server: c.Server, Pins: pins}}
 	return candidateFromAccess(a)
 }
 
@@ -60,7 +61,7 @@ func execPins(c *profile.Cluster, v *trust.Verified) []string {
 
 // approvalStore is the user's approvals file, in the securekapi cache dir.
 func approvalStore(g *GlobalOptions, a *AccessFlags) (*approval.Store, error) {
-	dir, err := a.cacheDir(g.Getenv)
+	dir, err := a.ResolveCacheDir(g.Getenv)
 	if err != nil {
 		return nil, err
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/securekapi/securekapi/pkg/credential"
 	"github.com/securekapi/securekapi/pkg/credential/execinfo"
+	"github.com/securekapi/securekapi/pkg/credential/fastpath"
 )
 
 // CredentialOptions is the exec credential plugin kubeconfig calls on every
@@ -69,15 +70,13 @@ func (o *CredentialOptions) Complete() error {
 	return err
 }
 
-// Validate checks the flags and the token binding before any token is read.
+// Validate checks the flags and the token binding before any token is read,
+// with the checks the small exec program's fast path runs too.
 func (o *CredentialOptions) Validate() error {
-	if err := o.Access.Validate(); err != nil {
+	if err := o.Access.Validate(); err != nil { // includes the extra parameters a login would send
 		return err
 	}
-	if err := o.binding.Check(o.request.Cluster); err != nil {
-		return fmt.Errorf("token binding: %w", err)
-	}
-	return nil
+	return fastpath.Checks(&o.Access.Flags, o.binding, o.request)
 }
 
 // Run writes the ExecCredential.
@@ -93,7 +92,7 @@ func (o *CredentialOptions) Run(ctx context.Context) error {
 		Settings:     o.Access.Settings(),
 		Interactive:  o.request.Interactive,
 		Binding:      o.binding,
-		LoginCommand: o.Access.loginCommand(),
+		LoginCommand: o.Access.LoginCommand(),
 	})
 	if err != nil {
 		var login *credential.ErrLoginRequired

@@ -358,7 +358,7 @@ func (o *DoctorOptions) checkApproved(st *doctorState) error {
 	if err != nil {
 		return err
 	}
-	return credential.CheckApproved(approvals, credential.KeyFor(st.access.Settings()), binding, st.access.loginCommand())
+	return credential.CheckApproved(approvals, credential.KeyFor(st.access.Settings()), binding, st.access.LoginCommand())
 }
 
 // apiRequest calls the API server, with the cached token only when

@@ -12,6 +12,7 @@ import (
 
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 
+	"github.com/securekapi/securekapi/pkg/credential/access"
 	"github.com/securekapi/securekapi/pkg/trust"
 )
 
@@ -55,8 +56,8 @@ func doctorAt(server, name string, caPEM []byte, pinned *pair) (*DoctorOptions, 
 	certs, _ := trust.ParsePEMCertificates(caPEM)
 	st := &doctorState{
 		cluster: &clientcmdapi.Cluster{Server: server, TLSServerName: name, CertificateAuthorityData: caPEM},
-		access: &AccessFlags{Cluster: "c", Server: server, TLSServerName: testHost,
-			Pins: []string{string(trust.PinFor(pinned.cert))}},
+		access: &AccessFlags{access.Flags{Cluster: "c", Server: server, TLSServerName: testHost,
+			Pins: []string{string(trust.PinFor(pinned.cert))}}},
 		caCerts: certs,
 		token:   "eyJ.SECRET.token",
 	}

@@ -170,7 +170,7 @@ func (a *AccessFlags) interactiveLogin(g *GlobalOptions) func(context.Context, *
 		defer cancel()
 		tokens, err := a.runLoginFlow(ctx, g, p)
 		if err != nil && interruptible.Err() != nil {
-			return nil, fmt.Errorf("login interrupted (%v) before it finished; nothing was saved; run `%s` to try again", context.Cause(interruptible), a.loginCommand())
+			return nil, fmt.Errorf("login interrupted (%v) before it finished; nothing was saved; run `%s` to try again", context.Cause(interruptible), a.LoginCommand())
 		}
 		return tokens, err
 	}

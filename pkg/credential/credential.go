@@ -12,21 +12,21 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"slices"
 	"time"
 
+	"github.com/securekapi/securekapi/pkg/credential/cachedtoken"
 	"github.com/securekapi/securekapi/pkg/credential/oidc"
 	"github.com/securekapi/securekapi/pkg/credential/tokencache"
 )
 
 // DefaultExpiryMargin is how long before the ID token's real expiry kubectl
 // is told it expires, so a request never leaves with a token about to lapse.
-const DefaultExpiryMargin = time.Minute
+const DefaultExpiryMargin = cachedtoken.DefaultExpiryMargin
 
 // KeyFor is the cache key of a client: clusters sharing issuer and client
 // share one login.
 func KeyFor(s oidc.Settings) tokencache.Key {
-	return tokencache.Key{Issuer: s.Issuer, ClientID: s.ClientID, Scopes: oidc.Scopes(s.Scopes), ExtraParams: s.ExtraParams}
+	return cachedtoken.Key(s.Issuer, s.ClientID, s.Scopes, s.ExtraParams)
 }
 
 // Manager gets tokens. Every side effect is a field, so tests drive it.
@@ -199,35 +199,16 @@ func (m *Manager) cached(key tokencache.Key, s oidc.Settings) (*tokencache.Token
 	return ts, nil
 }
 
+// unusable is the rule the small exec program's fast path applies too:
+// cachedtoken.Unusable is its one implementation.
 func (m *Manager) unusable(ts *tokencache.TokenSet, s oidc.Settings) string {
-	c, err := oidc.PeekClaims(ts.IDToken)
-	switch {
-	case err != nil:
-		return "garbage ID token: " + err.Error()
-	case c.Issuer != s.Issuer:
-		return "issued by " + c.Issuer
-	case !slices.Contains(c.Audience, s.ClientID):
-		return "wrong audience"
-	case !c.Expiry.Add(-m.margin()).After(m.Now()):
-		return "expired or about to"
-	}
-	return ""
+	return cachedtoken.Unusable(ts, s.Issuer, s.ClientID, m.ExpiryMargin, m.Now())
 }
 
 // ExpiryFor is the expirationTimestamp kubectl gets: the margin before the
 // token's real expiry, so kubectl asks again in time.
 func (m *Manager) ExpiryFor(ts *tokencache.TokenSet) time.Time {
-	if c, err := oidc.PeekClaims(ts.IDToken); err == nil {
-		return c.Expiry.Add(-m.margin())
-	}
-	return ts.Expiry.Add(-m.margin())
-}
-
-func (m *Manager) margin() time.Duration {
-	if m.ExpiryMargin > 0 {
-		return m.ExpiryMargin
-	}
-	return DefaultExpiryMargin
+	return cachedtoken.ExpiryFor(ts, m.ExpiryMargin)
 }
 
 func (m *Manager) lockTimeout() time.Duration {

@@ -2,8 +2,14 @@
 // the credential plugin: it reads the request kubectl passes in
 // KUBERNETES_EXEC_INFO and writes the one ExecCredential kubectl reads back.
 //
-// It uses the client-go API types with encoding/json only; building a
-// runtime.Scheme would cost startup time on every kubectl call.
+// It declares its own few wire structs instead of importing client-go's
+// clientauthentication types: linking those runs apimachinery's package
+// init (about 1.7x a bare Go process) on every kubectl call, and this
+// package is linked into the small exec program (cmd/kubectl-securekapi),
+// which must start at the process floor. The structs carry client-go's JSON
+// names exactly; wire_test.go holds them to the contract by decoding what
+// this package writes with client-go's v1 and v1beta1 types (and comparing
+// the bytes), and test/e2e runs the real kubectl 1.27 to 1.33 against it.
 package execinfo
 
 import (
@@ -12,10 +18,6 @@ import (
 	"fmt"
 	"io"
 	"time"
-
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	clientauthv1 "k8s.io/client-go/pkg/apis/clientauthentication/v1"
-	clientauthv1beta1 "k8s.io/client-go/pkg/apis/clientauthentication/v1beta1"
 )
 
 // The API versions kubectl may speak.
@@ -56,7 +58,10 @@ func ReadRequest(getenv func(string) string) (*Request, error) {
 	if raw == "" {
 		return nil, fmt.Errorf("%s is not set: %s", envName, manualHint)
 	}
-	var meta metav1.TypeMeta
+	var meta struct {
+		Kind       string `json:"kind"`
+		APIVersion string `json:"apiVersion"`
+	}
 	if err := json.Unmarshal([]byte(raw), &meta); err != nil {
 		return nil, fmt.Errorf("%s is not valid JSON (%v); kubectl sets it to an ExecCredential object", envName, err)
 	}
@@ -64,39 +69,65 @@ func ReadRequest(getenv func(string) string) (*Request, error) {
 		return nil, fmt.Errorf("%s has kind %q, want %q", envName, meta.Kind, kind)
 	}
 	switch meta.APIVersion {
-	case V1:
-		return readV1(raw)
-	case V1beta1:
-		return readV1beta1(raw)
+	case V1, V1beta1:
+		return readVersion(raw, meta.APIVersion)
 	}
 	return nil, fmt.Errorf("%s has apiVersion %q, which this securekapi does not speak; set the exec stanza's apiVersion to %s (or %s)",
 		envName, meta.APIVersion, V1, V1beta1)
 }
 
-func readV1(raw string) (*Request, error) {
-	var ec clientauthv1.ExecCredential
+// execCredential is the part of client.authentication.k8s.io ExecCredential
+// (v1 and v1beta1 share this shape) that securekapi reads and writes. The
+// JSON names are client-go's (k8s.io/client-go/pkg/apis/clientauthentication).
+type execCredential struct {
+	Kind       string                `json:"kind,omitempty"`
+	APIVersion string                `json:"apiVersion,omitempty"`
+	Spec       execCredentialSpec    `json:"spec"`
+	Status     *execCredentialStatus `json:"status,omitempty"`
+}
+
+type execCredentialSpec struct {
+	Cluster     *wireCluster `json:"cluster,omitempty"`
+	Interactive bool         `json:"interactive"`
+}
+
+type wireCluster struct {
+	Server                   string          `json:"server"`
+	TLSServerName            string          `json:"tls-server-name,omitempty"`
+	InsecureSkipTLSVerify    bool            `json:"insecure-skip-tls-verify,omitempty"`
+	CertificateAuthorityData []byte          `json:"certificate-authority-data,omitempty"`
+	ProxyURL                 string          `json:"proxy-url,omitempty"`
+	DisableCompression       bool            `json:"disable-compression,omitempty"`
+	Config                   json.RawMessage `json:"config,omitempty"`
+}
+
+type execCredentialStatus struct {
+	// ExpirationTimestamp is RFC 3339 in UTC, to the second, as metav1.Time
+	// writes it.
+	ExpirationTimestamp *string `json:"expirationTimestamp,omitempty"`
+	Token               string  `json:"token,omitempty"`
+}
+
+func readVersion(raw, apiVersion string) (*Request, error) {
+	var ec execCredential
 	if err := json.Unmarshal([]byte(raw), &ec); err != nil {
-		return nil, fmt.Errorf("%s does not match ExecCredential %s: %v", envName, V1, err)
+		return nil, fmt.Errorf("%s does not match ExecCredential %s: %v", envName, apiVersion, err)
 	}
-	r := &Request{APIVersion: V1, Interactive: ec.Spec.Interactive}
+	r := &Request{APIVersion: apiVersion, Interactive: ec.Spec.Interactive}
 	if c := ec.Spec.Cluster; c != nil {
 		r.Cluster = &Cluster{Server: c.Server, TLSServerName: c.TLSServerName, ProxyURL: c.ProxyURL,
-			CAData: c.CertificateAuthorityData, InsecureSkipTLSVerify: c.InsecureSkipTLSVerify, Config: c.Config.Raw}
+			CAData: c.CertificateAuthorityData, InsecureSkipTLSVerify: c.InsecureSkipTLSVerify, Config: rawConfig(c.Config)}
 	}
 	return r, nil
 }
 
-func readV1beta1(raw string) (*Request, error) {
-	var ec clientauthv1beta1.ExecCredential
-	if err := json.Unmarshal([]byte(raw), &ec); err != nil {
-		return nil, fmt.Errorf("%s does not match ExecCredential %s: %v", envName, V1beta1, err)
+// rawConfig keeps the exec extension's JSON; an absent or null config is
+// nil, as client-go's runtime.RawExtension has it.
+func rawConfig(raw json.RawMessage) []byte {
+	if len(raw) == 0 || string(raw) == "null" {
+		return nil
 	}
-	r := &Request{APIVersion: V1beta1, Interactive: ec.Spec.Interactive}
-	if c := ec.Spec.Cluster; c != nil {
-		r.Cluster = &Cluster{Server: c.Server, TLSServerName: c.TLSServerName, ProxyURL: c.ProxyURL,
-			CAData: c.CertificateAuthorityData, InsecureSkipTLSVerify: c.InsecureSkipTLSVerify, Config: c.Config.Raw}
-	}
-	return r, nil
+	return []byte(raw)
 }
 
 // WriteCredential writes one ExecCredential in apiVersion carrying token and
@@ -106,25 +137,15 @@ func WriteCredential(w io.Writer, apiVersion, token string, expiry time.Time) er
 	if token == "" {
 		return errors.New("refusing to write an ExecCredential without a token")
 	}
-	var exp *metav1.Time
-	if !expiry.IsZero() {
-		t := metav1.NewTime(expiry.UTC())
-		exp = &t
-	}
-	var v any
 	switch apiVersion {
-	case V1:
-		v = clientauthv1.ExecCredential{
-			TypeMeta: metav1.TypeMeta{APIVersion: V1, Kind: kind},
-			Status:   &clientauthv1.ExecCredentialStatus{Token: token, ExpirationTimestamp: exp},
-		}
-	case V1beta1:
-		v = clientauthv1beta1.ExecCredential{
-			TypeMeta: metav1.TypeMeta{APIVersion: V1beta1, Kind: kind},
-			Status:   &clientauthv1beta1.ExecCredentialStatus{Token: token, ExpirationTimestamp: exp},
-		}
+	case V1, V1beta1:
 	default:
 		return fmt.Errorf("cannot write an ExecCredential in apiVersion %q; use %s or %s", apiVersion, V1, V1beta1)
+	}
+	v := execCredential{Kind: kind, APIVersion: apiVersion, Status: &execCredentialStatus{Token: token}}
+	if !expiry.IsZero() {
+		exp := expiry.UTC().Format(time.RFC3339)
+		v.Status.ExpirationTimestamp = &exp
 	}
 	data, err := json.Marshal(v)
 	if err != nil {

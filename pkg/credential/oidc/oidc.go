@@ -10,8 +10,6 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
-	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -26,6 +24,7 @@ import (
 	gooidc "github.com/coreos/go-oidc/v3/oidc"
 	"golang.org/x/oauth2"
 
+	"github.com/securekapi/securekapi/pkg/credential/cachedtoken"
 	"github.com/securekapi/securekapi/pkg/credential/tokencache"
 )
 
@@ -46,14 +45,7 @@ type Tokens struct {
 }
 
 // Claims are the ID token's claims securekapi shows and checks.
-type Claims struct {
-	Issuer   string
-	Subject  string
-	Email    string
-	Groups   []string
-	Audience []string
-	Expiry   time.Time
-}
+type Claims = cachedtoken.Claims
 
 // Provider is a discovered issuer, ready to run flows.
 type Provider struct {
@@ -151,16 +143,7 @@ func (p *Provider) RequestScopes() []string {
 // Scopes returns the requested scopes: openid first, then the rest sorted
 // and de-duplicated.
 func Scopes(extra []string) []string {
-	seen := map[string]bool{"openid": true}
-	out := []string{"openid"}
-	for _, s := range extra {
-		if s = strings.TrimSpace(s); s != "" && !seen[s] {
-			seen[s] = true
-			out = append(out, s)
-		}
-	}
-	sort.Strings(out[1:])
-	return out
+	return cachedtoken.Scopes(extra)
 }
 
 func (p *Provider) ctx(ctx context.Context) context.Context {
@@ -304,41 +287,8 @@ func (p *Provider) Revoke(ctx context.Context, refreshToken string) (bool, error
 	return true, nil
 }
 
-// PeekClaims reads an ID token's claims WITHOUT verifying its signature.
-// The exec credential hot path uses it to decide whether a cached token is
-// still usable (expiry, issuer, audience) without a network round trip; the
-// API server verifies the signature on every request anyway.
+// PeekClaims reads an ID token's claims WITHOUT verifying its signature;
+// see cachedtoken.PeekClaims, the one implementation.
 func PeekClaims(rawIDToken string) (*Claims, error) {
-	parts := strings.Split(rawIDToken, ".")
-	if len(parts) != 3 {
-		return nil, errors.New("not a JWT (want three dot-separated parts)")
-	}
-	payload, err := base64.RawURLEncoding.DecodeString(parts[1])
-	if err != nil {
-		return nil, errors.New("JWT payload is not base64url")
-	}
-	var c struct {
-		Iss    string          `json:"iss"`
-		Sub    string          `json:"sub"`
-		Email  string          `json:"email"`
-		Groups []string        `json:"groups"`
-		Aud    json.RawMessage `json:"aud"`
-		Exp    json.Number     `json:"exp"`
-	}
-	if err := json.Unmarshal(payload, &c); err != nil {
-		return nil, errors.New("JWT payload is not JSON")
-	}
-	exp, err := c.Exp.Int64()
-	if err != nil || exp <= 0 {
-		return nil, errors.New("JWT has no valid exp claim")
-	}
-	var aud []string
-	if err := json.Unmarshal(c.Aud, &aud); err != nil {
-		var one string
-		if json.Unmarshal(c.Aud, &one) != nil {
-			return nil, errors.New("JWT has no valid aud claim")
-		}
-		aud = []string{one}
-	}
-	return &Claims{Issuer: c.Iss, Subject: c.Sub, Email: c.Email, Groups: c.Groups, Audience: aud, Expiry: time.Unix(exp, 0)}, nil
+	return cachedtoken.PeekClaims(rawIDToken)
 }

@@ -18,7 +18,7 @@ import (
 type Session struct {
 	Stack   *Stack
 	Dir     string
-	Plugin  string // path to kubectl-securekapi
+	Plugin  string // path to kubectl-securekapi, the small exec program; the full CLI securekapi is beside it
 	Browser string // path to testbrowser
 	User    User
 	// Extra environment for every command.
@@ -40,6 +40,11 @@ func (s *Stack) NewSession(dir, plugin string, user User) (*Session, error) {
 	}
 	if _, err := os.Stat(plugin); err != nil {
 		return nil, fmt.Errorf("plugin binary: %w (run make build)", err)
+	}
+	// The small program hands all but cached tokens to the full CLI beside
+	// it; make build puts both in bin/.
+	if _, err := os.Stat(filepath.Join(filepath.Dir(plugin), "securekapi")); err != nil {
+		return nil, fmt.Errorf("the full CLI next to the plugin: %w (run make build)", err)
 	}
 	browser := filepath.Join(dir, "testbrowser")
 	build := exec.Command("go", "build", "-o", browser, "github.com/securekapi/securekapi/test/e2e/cmd/testbrowser")

@@ -1,4 +1,4 @@
-package credential
+package binding
 
 import (
 	"crypto/ecdsa"

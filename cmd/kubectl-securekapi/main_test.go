@@ -1,0 +1,59 @@
+package main
+
+import (
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+// TestSmallProgramLinksNoHeavyLibrary: Go runs the package init of every
+// linked package before main, whatever the call, so one import of these
+// costs every kubectl call (apimachinery's init alone is 0.7x a Go process).
+func TestSmallProgramLinksNoHeavyLibrary(t *testing.T) {
+	out, err := exec.Command("go", "list", "-deps", ".").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go list -deps: %v\n%s", err, out)
+	}
+	deps := strings.Fields(string(out))
+	if len(deps) < 20 {
+		t.Fatalf("go list -deps listed only %q", deps)
+	}
+	forbidden := []string{
+		"github.com/spf13/cobra", "k8s.io/client-go", "k8s.io/apimachinery", "k8s.io/",
+		"sigs.k8s.io/", "github.com/coreos/go-oidc", "golang.org/x/oauth2", "github.com/int128/oauth2cli",
+	}
+	var found []string
+	for _, d := range deps {
+		for _, f := range forbidden {
+			if strings.HasPrefix(d, f) {
+				found = append(found, d)
+				break
+			}
+		}
+	}
+	if len(found) > 0 {
+		t.Errorf("cmd/kubectl-securekapi links %q; keep it to the light packages (pkg/credential/fastpath) and hand the rest over to the full CLI", found)
+	}
+	// What it must link: the one implementation of each rule the full CLI
+	// also uses, not a copy.
+	for _, want := range []string{
+		"github.com/securekapi/securekapi/pkg/credential/access",
+		"github.com/securekapi/securekapi/pkg/credential/binding",
+		"github.com/securekapi/securekapi/pkg/credential/cachedtoken",
+		"github.com/securekapi/securekapi/pkg/credential/execinfo",
+		"github.com/securekapi/securekapi/pkg/credential/tokencache",
+	} {
+		if !contains(deps, want) {
+			t.Errorf("cmd/kubectl-securekapi does not link %s", want)
+		}
+	}
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,55 @@
+package binding
+
+import (
+	"fmt"
+
+	"github.com/securekapi/securekapi/pkg/credential/approval"
+	"github.com/securekapi/securekapi/pkg/credential/tokencache"
+)
+
+// Approvals says which clusters a person approved for which login;
+// *approval.Store is the real one.
+type Approvals interface {
+	Load() (*approval.File, error)
+}
+
+// ApprovalTarget is the binding as approvals name it: the normalized server
+// and the pin set.
+func (b Binding) ApprovalTarget() approval.Target {
+	pins := make([]string, len(b.Pins))
+	for i, p := range b.Pins {
+		pins[i] = string(p)
+	}
+	return approval.NewTarget(normalizeServer(b.Server), pins)
+}
+
+// ErrNotApproved means the cluster asking for a token was never approved
+// by the user for this login. Its message names the command that approves.
+type ErrNotApproved struct {
+	Issuer, ClientID, Server string
+	Command                  string
+}
+
+func (e *ErrNotApproved) Error() string {
+	return fmt.Sprintf("%s has not been approved to receive your login for %s (client %s), although it names that issuer and client; if you trust this cluster, run `%s` in a terminal (it shows what you approve), then retry", e.Server, e.Issuer, e.ClientID, e.Command)
+}
+
+// CheckApproved refuses a cluster (b) the user has not approved for the
+// login key; command is the one that approves it. No approval store, or one
+// that cannot be read, approves nothing. Both the full credential command
+// (credential.Manager.Token) and the small exec program's fast path call it
+// before any token is read.
+func CheckApproved(approvals Approvals, key tokencache.Key, b Binding, command string) error {
+	notApproved := &ErrNotApproved{Issuer: key.Issuer, ClientID: key.ClientID, Server: b.Server, Command: command}
+	if approvals == nil {
+		return notApproved
+	}
+	f, err := approvals.Load()
+	if err != nil {
+		return err
+	}
+	if !f.Allows(key.ID(), b.ApprovalTarget()) {
+		return notApproved
+	}
+	return nil
+}

@@ -1,0 +1,116 @@
+// Package fastpath answers the exec credential request kubectl makes on
+// every call when a usable token is already cached, without the full CLI.
+// The small exec program (cmd/kubectl-securekapi) runs it and, whenever it
+// cannot answer, hands the unchanged argv, environment and stdio over to the
+// full CLI (cmd/securekapi), which does everything else and says every
+// message. So the fast path has exactly one way to succeed and no messages
+// of its own.
+//
+// It releases a token only after the same checks, by the same functions, as
+// the full `credential` command: Checks (exec args, then binding) and
+// binding.CheckApproved (the user approved this cluster for the login)
+// before the store is read, access.Flags.OpenStore, and cachedtoken.Unusable
+// on the entry. It links no cobra, client-go, apimachinery, go-oidc or oauth2;
+// cmd/kubectl-securekapi's tests fail if it starts to.
+package fastpath
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	"github.com/securekapi/securekapi/pkg/credential/access"
+	"github.com/securekapi/securekapi/pkg/credential/approval"
+	"github.com/securekapi/securekapi/pkg/credential/binding"
+	"github.com/securekapi/securekapi/pkg/credential/cachedtoken"
+	"github.com/securekapi/securekapi/pkg/credential/execinfo"
+)
+
+// Subcommand is the exec stanza's subcommand, the only one answered here.
+const Subcommand = "credential"
+
+// Checks runs, in order, every check that must pass before any token is
+// read for req: the exec args, then the token binding. The full credential
+// command's Validate calls it too, so both paths refuse the same requests.
+// A check added to the credential path that needs no token belongs here.
+func Checks(a *access.Flags, b binding.Binding, req *execinfo.Request) error {
+	if err := a.Validate(); err != nil {
+		return err
+	}
+	if err := b.Check(req.Cluster); err != nil {
+		return fmt.Errorf("token binding: %w", err)
+	}
+	return nil
+}
+
+// Process is what the fast path works with: the arguments after the program
+// name, the environment, stdout and stderr, and the clock.
+type Process struct {
+	Args   []string
+	Getenv func(string) string
+	Stdout io.Writer
+	Stderr io.Writer
+	Now    func() time.Time
+}
+
+// Answer writes the ExecCredential for a cached, usable token and reports
+// true. It reports false, having written nothing to Stdout, whenever the
+// full CLI must run instead: another subcommand, flags it does not map
+// (-v, --help), bad input, a refused binding, an unreadable store, or a
+// missing, corrupt, foreign or expiring entry. An error means the answer
+// could not be written; it is never worth a second attempt by the full CLI,
+// which would write a second credential.
+func Answer(p Process) (bool, error) {
+	if len(p.Args) == 0 || p.Args[0] != Subcommand {
+		return false, nil
+	}
+	var a access.Flags
+	fs := pflag.NewFlagSet(Subcommand, pflag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	a.AddFlags(fs)
+	if err := fs.Parse(p.Args[1:]); err != nil || fs.NArg() > 0 {
+		return false, nil // the full CLI says what is wrong with them
+	}
+	req, err := execinfo.ReadRequest(p.Getenv)
+	if err != nil {
+		return false, nil
+	}
+	b, err := a.Binding()
+	if err != nil {
+		return false, nil
+	}
+	if err := Checks(&a, b, req); err != nil {
+		return false, nil
+	}
+	// The approval check comes before any token is read, as in the full
+	// path (credential.Manager.Token); a refusal is the full CLI's to say.
+	dir, err := a.ResolveCacheDir(p.Getenv)
+	if err != nil {
+		return false, nil
+	}
+	if binding.CheckApproved(&approval.Store{Path: approval.PathIn(dir)}, a.Key(), b, a.LoginCommand()) != nil {
+		return false, nil
+	}
+	store, _, err := a.OpenStore(p.Getenv, p.Stderr)
+	if err != nil {
+		return false, nil
+	}
+	ts, err := store.Get(a.Key())
+	if err != nil || ts == nil {
+		return false, nil // corrupt entries are deleted, unreadable stores explained, by the full CLI
+	}
+	if cachedtoken.Unusable(ts, a.Issuer, a.ClientID, a.ExpiryMargin, p.Now()) != "" {
+		return false, nil // refresh or login
+	}
+	var out bytes.Buffer
+	if err := execinfo.WriteCredential(&out, req.APIVersion, ts.IDToken, cachedtoken.ExpiryFor(ts, a.ExpiryMargin)); err != nil {
+		return false, nil
+	}
+	if _, err := p.Stdout.Write(out.Bytes()); err != nil {
+		return true, fmt.Errorf("write the ExecCredential to kubectl: %w", err)
+	}
+	return true, nil
+}

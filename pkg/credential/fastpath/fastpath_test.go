@@ -1,0 +1,277 @@
+package fastpath
+
+import (
+	"bytes"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/base64"
+	"encoding/json"
+	"encoding/pem"
+	"fmt"
+	"math/big"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/securekapi/securekapi/pkg/credential/approval"
+	"github.com/securekapi/securekapi/pkg/credential/binding"
+	"github.com/securekapi/securekapi/pkg/credential/cachedtoken"
+	"github.com/securekapi/securekapi/pkg/credential/tokencache"
+	"github.com/securekapi/securekapi/pkg/trust"
+)
+
+const (
+	issuer = "https://dex.example.com"
+	client = "kubectl"
+	server = "https://kapi.example.com:6443"
+)
+
+var now = time.Unix(1_700_000_000, 0)
+
+func ca(t *testing.T) (pemBytes []byte, pin string) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "Enterprise CA"},
+		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(time.Hour), IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, _ := x509.ParseCertificate(der)
+	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), string(trust.PinFor(cert))
+}
+
+func idToken(iss, aud string, exp time.Time) string {
+	payload := fmt.Sprintf(`{"iss":%q,"aud":%q,"sub":"alice","exp":%d}`, iss, aud, exp.Unix())
+	return "e30." + base64.RawURLEncoding.EncodeToString([]byte(payload)) + ".sig"
+}
+
+type harness struct {
+	dir, pin string
+	caPEM    []byte
+	store    *tokencache.FileStore
+	key      tokencache.Key
+}
+
+func newHarness(t *testing.T) *harness {
+	dir := t.TempDir()
+	caPEM, pin := ca(t)
+	store, err := tokencache.NewFileStore(filepath.Join(dir, "tokens"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := &harness{dir: dir, pin: pin, caPEM: caPEM, store: store,
+		key: cachedtoken.Key(issuer, client, []string{"email"}, nil)}
+	h.approve(t, server, pin)
+	return h
+}
+
+// approve records the user's approval of (srv, pin) for the harness's
+// login, as `login NAME` on a terminal would.
+func (h *harness) approve(t *testing.T, srv, pin string) {
+	t.Helper()
+	b := binding.Binding{Server: srv, Pins: []trust.Pin{trust.Pin(pin)}}
+	target := b.ApprovalTarget()
+	store := &approval.Store{Path: approval.PathIn(h.dir), WriteFile: os.WriteFile}
+	if err := store.Update(func(f *approval.File) error {
+		f.Approve(approval.Approval{Identity: h.key.ID(), Server: target.Server, Pins: target.Pins, Via: "login"})
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func (h *harness) args(extra ...string) []string {
+	return append([]string{"credential", "--cluster-name", "a", "--oidc-issuer-url", issuer, "--oidc-client-id", client,
+		"--oidc-extra-scope", "email", "--server", server, "--pin", h.pin, "--token-cache", "file", "--cache-dir", h.dir}, extra...)
+}
+
+func (h *harness) execInfo(serverURL string, caPEM []byte) string {
+	return fmt.Sprintf(`{"kind":"ExecCredential","apiVersion":"client.authentication.k8s.io/v1","spec":{"interactive":false,"cluster":{"server":%q,"certificate-authority-data":%q}}}`,
+		serverURL, base64.StdEncoding.EncodeToString(caPEM))
+}
+
+func (h *harness) answer(args []string, info string) (bool, string, string, error) {
+	var out, errOut bytes.Buffer
+	ok, err := Answer(Process{Args: args, Stdout: &out, Stderr: &errOut, Now: func() time.Time { return now },
+		Getenv: func(name string) string {
+			if name == "KUBERNETES_EXEC_INFO" {
+				return info
+			}
+			return ""
+		}})
+	return ok, out.String(), errOut.String(), err
+}
+
+func (h *harness) put(t *testing.T, token string) {
+	t.Helper()
+	if err := h.store.Put(h.key, &tokencache.TokenSet{IDToken: token, RefreshToken: "r"}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestAnswersAUsableCachedToken(t *testing.T) {
+	h := newHarness(t)
+	tok := idToken(issuer, client, now.Add(10*time.Minute))
+	h.put(t, tok)
+	ok, out, errOut, err := h.answer(h.args(), h.execInfo(server, h.caPEM))
+	if !ok || err != nil || errOut != "" {
+		t.Fatalf("Answer = %v, %v, stderr %q", ok, err, errOut)
+	}
+	var ec struct {
+		APIVersion string `json:"apiVersion"`
+		Status     struct {
+			Token               string `json:"token"`
+			ExpirationTimestamp string `json:"expirationTimestamp"`
+		} `json:"status"`
+	}
+	if err := json.Unmarshal([]byte(out), &ec); err != nil || ec.Status.Token != tok || ec.APIVersion != "client.authentication.k8s.io/v1" {
+		t.Fatalf("stdout %q: %v", out, err)
+	}
+	if want := now.Add(9 * time.Minute).UTC().Format(time.RFC3339); ec.Status.ExpirationTimestamp != want {
+		t.Errorf("expiry %q, want the margin before the token's: %q", ec.Status.ExpirationTimestamp, want)
+	}
+}
+
+// TestHandsOverEverythingElse: in every case below the full CLI must do
+// the work (refresh, login, delete, explain); the fast path writes nothing
+// to stdout, and above all never a token.
+func TestHandsOverEverythingElse(t *testing.T) {
+	usable := idToken(issuer, client, now.Add(10*time.Minute))
+	attackerPEM, _ := ca(t)
+	for name, tc := range map[string]struct {
+		token string // cached; "" for none
+		args  func(h *harness) []string
+		info  func(h *harness) string
+	}{
+		"no entry":                 {token: ""},
+		"expired":                  {token: idToken(issuer, client, now.Add(-time.Minute))},
+		"inside the expiry margin": {token: idToken(issuer, client, now.Add(30*time.Second))},
+		"inside a custom margin": {token: usable, args: func(h *harness) []string {
+			return h.args("--expiry-margin", "11m")
+		}},
+		"another issuer's token": {token: idToken("https://evil.example.com", client, now.Add(time.Hour))},
+		"another client's token": {token: idToken(issuer, "other", now.Add(time.Hour))},
+		"garbage token":          {token: "not-a-jwt"},
+		"another subcommand":     {token: usable, args: func(h *harness) []string { return append([]string{"login"}, h.args()[1:]...) }},
+		"verbose":                {token: usable, args: func(h *harness) []string { return h.args("-v", "5") }},
+		"help":                   {token: usable, args: func(h *harness) []string { return h.args("--help") }},
+		"unknown flag":           {token: usable, args: func(h *harness) []string { return h.args("--kubeconfig", "/x") }},
+		"stray argument":         {token: usable, args: func(h *harness) []string { return h.args("extra") }},
+		"bad pin":                {token: usable, args: func(h *harness) []string { return h.args("--pin", "sha256:zz") }},
+		"http issuer":            {token: usable, args: func(h *harness) []string { return h.args("--oidc-issuer-url", "http://dex") }},
+		"bad grant":              {token: usable, args: func(h *harness) []string { return h.args("--grant", "password") }},
+		"bad store":              {token: usable, args: func(h *harness) []string { return h.args("--token-cache", "floppy") }},
+		"no exec info":           {token: usable, info: func(*harness) string { return "" }},
+		"exec info not JSON":     {token: usable, info: func(*harness) string { return "{" }},
+		"unknown apiVersion": {token: usable, info: func(*harness) string {
+			return `{"kind":"ExecCredential","apiVersion":"client.authentication.k8s.io/v2"}`
+		}},
+		"no cluster info": {token: usable, info: func(*harness) string {
+			return `{"kind":"ExecCredential","apiVersion":"client.authentication.k8s.io/v1","spec":{}}`
+		}},
+		"binding: another server": {token: usable, info: func(h *harness) string { return h.execInfo("https://evil.example.com", h.caPEM) }},
+		"binding: another CA":     {token: usable, info: func(h *harness) string { return h.execInfo(server, attackerPEM) }},
+		"binding: no CA":          {token: usable, info: func(h *harness) string { return h.execInfo(server, nil) }},
+		"binding: insecure": {token: usable, info: func(h *harness) string {
+			return strings.Replace(h.execInfo(server, h.caPEM), `"server"`, `"insecure-skip-tls-verify":true,"server"`, 1)
+		}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			h := newHarness(t)
+			if tc.token != "" {
+				h.put(t, tc.token)
+			}
+			args, info := h.args(), h.execInfo(server, h.caPEM)
+			if tc.args != nil {
+				args = tc.args(h)
+			}
+			if tc.info != nil {
+				info = tc.info(h)
+			}
+			ok, out, _, err := h.answer(args, info)
+			if ok || err != nil || out != "" {
+				t.Fatalf("Answer = %v, %v, stdout %q; want a hand-over with nothing written", ok, err, out)
+			}
+		})
+	}
+}
+
+// TestCorruptEntryIsLeftForTheFullCLI: the full CLI deletes it (and logs
+// that it did), so the fast path must not read past it or remove it.
+func TestCorruptEntryIsLeftForTheFullCLI(t *testing.T) {
+	h := newHarness(t)
+	h.put(t, idToken(issuer, client, now.Add(10*time.Minute)))
+	files, _ := filepath.Glob(filepath.Join(h.dir, "tokens", "*"))
+	if len(files) != 1 {
+		t.Fatalf("token files %q", files)
+	}
+	if err := os.WriteFile(files[0], []byte("{not json"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if ok, out, _, err := h.answer(h.args(), h.execInfo(server, h.caPEM)); ok || err != nil || out != "" {
+		t.Fatalf("Answer = %v, %v, %q on a corrupt entry", ok, err, out)
+	}
+	if _, err := os.Stat(files[0]); err != nil {
+		t.Errorf("the fast path removed the corrupt entry: %v", err)
+	}
+}
+
+type failingWriter struct{}
+
+func (failingWriter) Write([]byte) (int, error) { return 0, fmt.Errorf("broken pipe") }
+
+// TestAWriteFailureIsNotHandedOver: the full CLI would write a second
+// ExecCredential after part of the first.
+func TestAWriteFailureIsNotHandedOver(t *testing.T) {
+	h := newHarness(t)
+	h.put(t, idToken(issuer, client, now.Add(10*time.Minute)))
+	ok, err := Answer(Process{Args: h.args(), Stdout: failingWriter{}, Stderr: &bytes.Buffer{}, Now: func() time.Time { return now },
+		Getenv: func(name string) string {
+			if name == "KUBERNETES_EXEC_INFO" {
+				return h.execInfo(server, h.caPEM)
+			}
+			return ""
+		}})
+	if !ok || err == nil || strings.Contains(err.Error(), "e30.") {
+		t.Fatalf("Answer = %v, %v; want answered with an error that quotes no token", ok, err)
+	}
+}
+
+// TestUnapprovedClusterIsHandedOver: a cluster that names our issuer and
+// client, with its own server and pin, and that kubectl really talks to (the
+// binding holds), gets no cached token from the fast path: the user never
+// approved it for this login. The full CLI then refuses with the command
+// that approves it.
+func TestUnapprovedClusterIsHandedOver(t *testing.T) {
+	h := newHarness(t)
+	h.put(t, idToken(issuer, client, now.Add(10*time.Minute)))
+	rogueCA, roguePin := ca(t)
+	const rogueServer = "https://rogue.example.net"
+	args := []string{"credential", "--cluster-name", "rogue", "--oidc-issuer-url", issuer, "--oidc-client-id", client,
+		"--oidc-extra-scope", "email", "--server", rogueServer, "--pin", roguePin, "--token-cache", "file", "--cache-dir", h.dir}
+	ok, out, _, err := h.answer(args, h.execInfo(rogueServer, rogueCA))
+	if ok || err != nil || out != "" {
+		t.Fatalf("unapproved cluster: Answer = %v, %v, stdout %q; want a hand-over with nothing written", ok, err, out)
+	}
+	// Approved, the same request is answered: the refusal was the approval.
+	h.approve(t, rogueServer, roguePin)
+	if ok, out, _, err := h.answer(args, h.execInfo(rogueServer, rogueCA)); !ok || err != nil || out == "" {
+		t.Fatalf("approved cluster: Answer = %v, %v, stdout %q", ok, err, out)
+	}
+	// No approvals file at all approves nothing.
+	if err := os.Remove(approval.PathIn(h.dir)); err != nil {
+		t.Fatal(err)
+	}
+	if ok, _, _, _ := h.answer(h.args(), h.execInfo(server, h.caPEM)); ok {
+		t.Fatal("answered with no approvals file")
+	}
+}
