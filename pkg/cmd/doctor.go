@@ -138,10 +138,13 @@ func (o *DoctorOptions) Run(ctx context.Context) error {
 		{stepWatch, o.checkWatch, o.WatchTime},
 		{stepUpgrade, o.checkUpgrade, 0},
 	}
-	failed := false
+	// failed decides the exit code; blocked skips the checks that need an
+	// earlier one. A watch cut short blocks nothing: the upgrade probe
+	// still tells its own story.
+	failed, blocked := false, false
 	for _, s := range steps {
 		var c Check
-		if failed && s.name != stepPluginPolicy {
+		if blocked && s.name != stepPluginPolicy {
 			c = Check{Status: "skip", Detail: "an earlier check failed"}
 		} else {
 			cctx, cancel := context.WithTimeout(ctx, o.Timeout+s.extra)
@@ -151,6 +154,7 @@ func (o *DoctorOptions) Run(ctx context.Context) error {
 		c.Name = s.name
 		if c.Status == "fail" {
 			failed = true
+			blocked = blocked || s.name != stepWatch
 		}
 		checks = append(checks, c)
 	}

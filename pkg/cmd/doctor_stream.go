@@ -34,8 +34,11 @@ func (o *DoctorOptions) checkWatch(ctx context.Context, st *doctorState) Check {
 	}
 	// The field selector matches nothing, so the stream stays silent, the
 	// way a quiet watch does. timeoutSeconds outlasts the hold, so the API
-	// server does not end the watch itself.
-	q := url.Values{"watch": {"true"}, "fieldSelector": {"metadata.name=" + probePod},
+	// server does not end the watch itself. resourceVersion 0 lets the
+	// watch cache serve it at once (with none, kube-apiserver may wait for
+	// the cache to catch up with etcd and end the watch with "Too large
+	// resource version").
+	q := url.Values{"watch": {"true"}, "resourceVersion": {"0"}, "fieldSelector": {"metadata.name=" + probePod},
 		"timeoutSeconds": {fmt.Sprint(int(o.WatchTime/time.Second) + 60)}}
 	path := "/api/v1/namespaces/" + url.PathEscape(st.namespace) + "/pods?" + q.Encode()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, o.apiURL(st, path), nil)
@@ -51,9 +54,12 @@ func (o *DoctorOptions) checkWatch(ctx context.Context, st *doctorState) Check {
 	if resp.StatusCode != http.StatusOK {
 		return o.streamRefused(st, resp, "a watch on pods in namespace "+st.namespace)
 	}
+	// The last bytes of the stream say why it ended when the API server
+	// ended it (an ERROR event).
+	tail := &tailBuffer{max: 300}
 	ended := make(chan error, 1)
 	go func() {
-		_, err := io.Copy(io.Discard, resp.Body)
+		_, err := io.Copy(tail, resp.Body)
 		ended <- err
 	}()
 	hold := time.NewTimer(o.WatchTime)
@@ -65,6 +71,9 @@ func (o *DoctorOptions) checkWatch(ctx context.Context, st *doctorState) Check {
 		how := "closed"
 		if err != nil {
 			how = "broke (" + err.Error() + ")"
+		}
+		if got := tail.String(); got != "" {
+			return fail("", "the watch %s after %s, before the %s hold ended; its last data: %s", how, time.Since(started).Round(time.Second), o.WatchTime, excerpt([]byte(got)))
 		}
 		return fail(idleTimeoutFix, "the watch %s after %s without an event, before the %s hold ended: something between here and the API server cuts idle connections",
 			how, time.Since(started).Round(time.Second), o.WatchTime)
@@ -154,3 +163,19 @@ func excerpt(body []byte) string {
 	}
 	return s
 }
+
+// tailBuffer keeps the last max bytes written to it.
+type tailBuffer struct {
+	max int
+	buf []byte
+}
+
+func (t *tailBuffer) Write(p []byte) (int, error) {
+	t.buf = append(t.buf, p...)
+	if len(t.buf) > t.max {
+		t.buf = t.buf[len(t.buf)-t.max:]
+	}
+	return len(p), nil
+}
+
+func (t *tailBuffer) String() string { return string(t.buf) }
