@@ -1,16 +1,11 @@
 package cmd
 
 import (
-	"bytes"
 	"context"
-	"crypto/tls"
 	"crypto/x509"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net"
-	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -37,6 +32,10 @@ type DoctorOptions struct {
 	Name    string
 	Output  string
 	Timeout time.Duration
+	// WatchTime is how long the streaming probe holds a watch open; Quick
+	// skips the streaming probe.
+	WatchTime time.Duration
+	Quick     bool
 }
 
 // Check is one step of the walk.
@@ -54,7 +53,8 @@ func NewCmdDoctor(g *GlobalOptions) *cobra.Command {
 		Use:   "doctor [CONTEXT]",
 		Short: "Check every step from kubeconfig to the API server and say what to fix",
 		Example: `  kubectl securekapi doctor
-  kubectl securekapi doctor cluster-a -o json`,
+  kubectl securekapi doctor cluster-a -o json
+  kubectl securekapi doctor --quick`,
 		Args:              cobra.MaximumNArgs(1),
 		ValidArgsFunction: completeClusterName(g),
 		RunE: func(c *cobra.Command, args []string) error {
@@ -69,6 +69,8 @@ func NewCmdDoctor(g *GlobalOptions) *cobra.Command {
 	}
 	cmd.Flags().StringVarP(&o.Output, "output", "o", "", "json or yaml for machine-readable output")
 	cmd.Flags().DurationVar(&o.Timeout, "timeout", 10*time.Second, "Timeout for each network check")
+	cmd.Flags().DurationVar(&o.WatchTime, "watch-time", 60*time.Second, "How long the streaming probe holds a watch open through the endpoint")
+	cmd.Flags().BoolVar(&o.Quick, "quick", false, "Skip the streaming probe (held watch and upgrade request)")
 	return cmd
 }
 
@@ -78,12 +80,32 @@ type doctorState struct {
 	access  *AccessFlags
 	caCerts []*x509.Certificate
 	token   string
+	claims  *oidc.Claims       // the cached token's, read by checkToken
 	binding credential.Binding // set once checkBinding passed
+	// namespace is the context's, where the streaming probe looks.
+	namespace string
 	// dial reaches the endpoint; through the tunnel when the cluster has
 	// one, else nil for a direct connection.
 	dial    func(ctx context.Context, network, addr string) (net.Conn, error)
 	cleanup []func()
 }
+
+// The steps of the walk, in order; their names are what doctor prints and
+// what -o json consumers match on.
+const (
+	stepKubeconfig   = "kubeconfig entry"
+	stepPluginPolicy = "exec plugin policy"
+	stepTunnel       = "tunnel"
+	stepDial         = "DNS and TCP to the endpoint"
+	stepTLS          = "TLS chain and pins"
+	stepBinding      = "token binding"
+	stepDiscovery    = "OIDC discovery"
+	stepToken        = "cached token"
+	stepVersion      = "API /version"
+	stepWhoami       = "identity (SelfSubjectReview)"
+	stepWatch        = "watch held open"
+	stepUpgrade      = "upgrade (exec) through the hop"
+)
 
 // Run performs the checks in order; a failed check skips those that need it.
 func (o *DoctorOptions) Run(ctx context.Context) error {
@@ -100,31 +122,39 @@ func (o *DoctorOptions) Run(ctx context.Context) error {
 	steps := []struct {
 		name string
 		run  func(context.Context, *doctorState) Check
+		// extra time beyond --timeout the step needs by design
+		extra time.Duration
 	}{
-		{"kubeconfig entry", o.checkKubeconfig},
-		{"exec plugin policy", o.checkPluginPolicy},
-		{"tunnel", o.checkTunnel},
-		{"DNS and TCP to the endpoint", o.checkDial},
-		{"TLS chain and pins", o.checkTLS},
-		{"token binding", o.checkBinding},
-		{"OIDC discovery", o.checkDiscovery},
-		{"cached token", o.checkToken},
-		{"API /version", o.checkVersion},
-		{"identity (SelfSubjectReview)", o.checkWhoami},
+		{stepKubeconfig, o.checkKubeconfig, 0},
+		{stepPluginPolicy, o.checkPluginPolicy, 0},
+		{stepTunnel, o.checkTunnel, 0},
+		{stepDial, o.checkDial, 0},
+		{stepTLS, o.checkTLS, 0},
+		{stepBinding, o.checkBinding, 0},
+		{stepDiscovery, o.checkDiscovery, 0},
+		{stepToken, o.checkToken, 0},
+		{stepVersion, o.checkVersion, 0},
+		{stepWhoami, o.checkWhoami, 0},
+		{stepWatch, o.checkWatch, o.WatchTime},
+		{stepUpgrade, o.checkUpgrade, 0},
 	}
-	failed := false
+	// failed decides the exit code; blocked skips the checks that need an
+	// earlier one. A watch cut short blocks nothing: the upgrade probe
+	// still tells its own story.
+	failed, blocked := false, false
 	for _, s := range steps {
 		var c Check
-		if failed && s.name != "exec plugin policy" {
+		if blocked && s.name != stepPluginPolicy {
 			c = Check{Status: "skip", Detail: "an earlier check failed"}
 		} else {
-			cctx, cancel := context.WithTimeout(ctx, o.Timeout)
+			cctx, cancel := context.WithTimeout(ctx, o.Timeout+s.extra)
 			c = s.run(cctx, st)
 			cancel()
 		}
 		c.Name = s.name
 		if c.Status == "fail" {
 			failed = true
+			blocked = blocked || s.name != stepWatch
 		}
 		checks = append(checks, c)
 	}
@@ -185,6 +215,7 @@ func (o *DoctorOptions) checkKubeconfig(_ context.Context, st *doctorState) Chec
 		return fail("kubectl securekapi use "+name, "exec args unreadable: %v", err)
 	}
 	st.access = a
+	st.namespace = firstNonEmpty(cfg.Contexts[name].Namespace, "default")
 	st.cluster = cfg.Clusters[cfg.Contexts[name].Cluster]
 	if st.cluster == nil {
 		return fail("kubectl securekapi use "+name, "context %q names a missing cluster", name)
@@ -340,12 +371,21 @@ func (o *DoctorOptions) checkToken(_ context.Context, st *doctorState) Check {
 	}
 	if !claims.Expiry.After(o.Now()) {
 		if ts.RefreshToken != "" {
-			return Check{Status: "warn", Detail: fmt.Sprintf("%s's token expired at %s; kubectl will refresh it", claims.Email, claims.Expiry.Format(time.RFC3339))}
+			return Check{Status: "warn", Detail: fmt.Sprintf("%s's token expired at %s; kubectl will refresh it", tokenHolder(claims), claims.Expiry.Format(time.RFC3339))}
 		}
 		return fail("kubectl securekapi login "+st.access.Cluster, "token expired at %s and cannot be refreshed", claims.Expiry.Format(time.RFC3339))
 	}
-	st.token = ts.IDToken
-	return ok("%s, valid until %s (%s store)", claims.Email, claims.Expiry.Local().Format(time.RFC3339), store.Kind())
+	st.token, st.claims = ts.IDToken, claims
+	return ok("%s, valid until %s (%s store)", tokenHolder(claims), claims.Expiry.Local().Format(time.RFC3339), store.Kind())
+}
+
+// tokenHolder names whom a token is for: the email when it carries one,
+// else the subject, which every ID token has.
+func tokenHolder(c *oidc.Claims) string {
+	if c.Email != "" {
+		return c.Email
+	}
+	return fmt.Sprintf("subject %s (no email claim)", c.Subject)
 }
 
 // checkApproved is the credential path's approval check for this context.
@@ -359,87 +399,6 @@ func (o *DoctorOptions) checkApproved(st *doctorState) error {
 		return err
 	}
 	return credential.CheckApproved(approvals, credential.KeyFor(st.access.Settings()), binding, st.access.LoginCommand())
-}
-
-// apiRequest calls the API server, with the cached token only when
-// withToken is set. The token goes only over a connection whose chain this
-// very handshake verified against the pins and the bound name (an earlier
-// check's connection proves nothing about this one).
-func (o *DoctorOptions) apiRequest(ctx context.Context, st *doctorState, method, path string, body []byte, withToken bool) (int, []byte, error) {
-	if withToken && (st.token == "" || len(st.binding.Pins) == 0) {
-		return 0, nil, errors.New("no token may be sent: the token binding was not checked")
-	}
-	pool := x509.NewCertPool()
-	for _, c := range st.caCerts {
-		pool.AddCert(c)
-	}
-	serverName := trust.Endpoint{URL: st.binding.Server, TLSServerName: st.binding.TLSServerName}.ServerName()
-	policy := trust.Policy{CABundle: st.caCerts, Pins: st.binding.Pins, ServerName: serverName, Now: o.Now()}
-	client := &http.Client{Transport: &http.Transport{
-		TLSClientConfig: &tls.Config{RootCAs: pool, ServerName: serverName, MinVersion: tls.VersionTLS12,
-			VerifyConnection: func(cs tls.ConnectionState) error {
-				_, err := trust.Verify(cs.PeerCertificates, policy)
-				return err
-			}},
-		DialContext: st.dial,
-	}}
-	req, err := http.NewRequestWithContext(ctx, method, strings.TrimRight(st.cluster.Server, "/")+path, bytes.NewReader(body))
-	if err != nil {
-		return 0, nil, err
-	}
-	req.Header.Set("Content-Type", "application/json")
-	if withToken {
-		req.Header.Set("Authorization", "Bearer "+st.token)
-	}
-	resp, err := client.Do(req)
-	if err != nil {
-		return 0, nil, err
-	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	return resp.StatusCode, data, err
-}
-
-func (o *DoctorOptions) checkVersion(ctx context.Context, st *doctorState) Check {
-	code, body, err := o.apiRequest(ctx, st, http.MethodGet, "/version", nil, false)
-	if err != nil {
-		return fail("is the endpoint forwarding to the API server?", "%v", err)
-	}
-	if code != http.StatusOK {
-		return fail("the endpoint answered but not like an API server: check its backend", "/version: HTTP %d", code)
-	}
-	var v struct {
-		GitVersion string `json:"gitVersion"`
-	}
-	_ = json.Unmarshal(body, &v)
-	return ok("API server %s", v.GitVersion)
-}
-
-func (o *DoctorOptions) checkWhoami(ctx context.Context, st *doctorState) Check {
-	if st.token == "" {
-		return Check{Status: "skip", Detail: "no valid cached token to ask with"}
-	}
-	review := []byte(`{"apiVersion":"authentication.k8s.io/v1","kind":"SelfSubjectReview"}`)
-	code, body, err := o.apiRequest(ctx, st, http.MethodPost, "/apis/authentication.k8s.io/v1/selfsubjectreviews", review, true)
-	if err != nil {
-		return fail("", "%v", err)
-	}
-	if code == http.StatusUnauthorized {
-		return fail("kubectl securekapi login "+st.access.Cluster+"; if it persists, the API server's --oidc-* settings do not accept this issuer/client", "the API server rejected the token (401)")
-	}
-	if code != http.StatusCreated && code != http.StatusOK {
-		return fail("", "SelfSubjectReview: HTTP %d", code)
-	}
-	var r struct {
-		Status struct {
-			UserInfo struct {
-				Username string   `json:"username"`
-				Groups   []string `json:"groups"`
-			} `json:"userInfo"`
-		} `json:"status"`
-	}
-	_ = json.Unmarshal(body, &r)
-	return ok("the API server sees %s (groups: %s)", r.Status.UserInfo.Username, strings.Join(r.Status.UserInfo.Groups, ", "))
 }
 
 // checkTunnel starts the loopback proxy when the registered cluster has a
