@@ -35,7 +35,10 @@ func TestReadmeLaptopExample(t *testing.T) {
 	if r := se.Securekapi(ctx, "use", "cluster-a"); r.Err != nil {
 		t.Fatalf("use: %v\n%s", r.Err, r.Stderr)
 	}
-	if r := se.Securekapi(ctx, "login", "cluster-a", "--browser-command", se.BrowserCommand()); r.Err != nil {
+	// The README's `login cluster-a` runs on a terminal, which approves the
+	// cluster for single sign-on; here stdin is no terminal, so --approve
+	// stands in for it.
+	if r := se.Securekapi(ctx, "login", "cluster-a", "--approve", "--browser-command", se.BrowserCommand()); r.Err != nil {
 		t.Fatalf("login: %v\n%s", r.Err, r.Stderr)
 	}
 	w := kubectlWhoami(t, se)
