@@ -68,7 +68,7 @@ func NewCmdAdd(g *GlobalOptions) *cobra.Command {
 	f.BoolVar(&o.DryRun, "dry-run", false, "Check and show the entry without saving it")
 	f.BoolVar(&o.Approve, "approve", false, approveFlagHelp)
 	f.BoolVar(&o.Replace, "replace", false, "Let add change a cluster already registered under NAME (without it, that is refused and the change shown)")
-	f.StringVar(&o.Tunnel.Gateway, "tunnel-gateway", "", "mTLS access gateway host:port; the endpoint is then reached only through it (see `proxy` and `run`)")
+	f.StringVar(&o.Tunnel.Gateway, "tunnel-gateway", "", "mTLS access gateway host:port; the endpoint is then reached only through it (see the proxy and run commands)")
 	f.StringVar(&o.Tunnel.Mode, "tunnel-mode", "connect", "connect (HTTP CONNECT inside the mTLS connection) or direct (the gateway forwards to one fixed backend)")
 	f.StringVar(&o.Tunnel.GatewayServerName, "tunnel-server-name", "", "Name to verify on the gateway's certificate (default: the gateway host)")
 	f.StringVar(&o.TunnelCAFile, "tunnel-ca-file", "", "PEM bundle of the CA(s) that issue the gateway's certificate (default: system roots)")

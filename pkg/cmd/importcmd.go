@@ -54,7 +54,7 @@ func NewCmdImport(g *GlobalOptions) *cobra.Command {
 		},
 	}
 	cmd.Flags().BoolVar(&o.DryRun, "dry-run", false, "Parse and check the profile without saving it")
-	cmd.Flags().BoolVar(&o.NoCheck, "no-check", false, "Skip the live endpoint check (`use` checks again anyway)")
+	cmd.Flags().BoolVar(&o.NoCheck, "no-check", false, "Skip the live endpoint check (use checks again anyway)")
 	cmd.Flags().BoolVar(&o.Replace, "replace", false, "Let the profile change clusters already registered under its names (without it, such an import is refused and the change shown)")
 	cmd.Flags().BoolVar(&o.Approve, "approve", false, approveFlagHelp)
 	return cmd

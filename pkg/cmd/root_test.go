@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 )
 
@@ -67,4 +69,23 @@ func TestHelpShowsThePluginName(t *testing.T) {
 	if !strings.Contains(out, "__start_kubectl-securekapi kubectl-securekapi") {
 		t.Errorf("completion bash as a plugin registers the wrong name")
 	}
+}
+
+// TestFlagHelpHasNoFakePlaceholders: pflag takes the first `backticked`
+// word of a flag's help as its value's name, so `--no-check use` showed up
+// in import's help. No flag of any command may have backticks in its help.
+func TestFlagHelpHasNoFakePlaceholders(t *testing.T) {
+	root := NewCmdRoot(NewGlobalOptions(genericiooptions.IOStreams{In: strings.NewReader(""), Out: &bytes.Buffer{}, ErrOut: &bytes.Buffer{}}))
+	var walk func(c *cobra.Command)
+	walk = func(c *cobra.Command) {
+		c.Flags().VisitAll(func(f *pflag.Flag) {
+			if strings.Contains(f.Usage, "`") {
+				t.Errorf("%s --%s: help %q has backticks, which pflag shows as a placeholder", c.CommandPath(), f.Name, f.Usage)
+			}
+		})
+		for _, sub := range c.Commands() {
+			walk(sub)
+		}
+	}
+	walk(root)
 }

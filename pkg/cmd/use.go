@@ -323,7 +323,11 @@ func (o *UseOptions) switchBack() error {
 // cluster current, as `kubectl config use-context` would, and says that
 // nothing was verified or pinned: only registered clusters are.
 func (o *UseOptions) switchToUnregistered(name string, registered []string) error {
-	notFound := fmt.Sprintf("no cluster %q is registered and the kubeconfig has no such context; add it with `kubectl securekapi add %s --server ...` or `kubectl securekapi import PROFILE` (registered: %v)", name, name, registered)
+	addName := name
+	if profile.CheckName(name) != nil {
+		addName = "NAME" // add would refuse this one: suggest nothing it rejects
+	}
+	notFound := fmt.Sprintf("no cluster %q is registered and the kubeconfig has no such context; add it with `kubectl securekapi add %s --server ...` or `kubectl securekapi import PROFILE` (registered: %v)", name, addName, registered)
 	if err := o.switchContext(name, notFound); err != nil {
 		return err
 	}

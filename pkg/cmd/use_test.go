@@ -196,4 +196,10 @@ func TestUseSwitchesToAnUnregisteredContextWithoutPinning(t *testing.T) {
 			t.Errorf("kubeconfig changed")
 		}
 	})
+	t.Run("a name add would refuse", func(t *testing.T) {
+		_, _, err := runWithEnv(t, f.env, NewCmdUse, "../x")
+		if err == nil || strings.Contains(err.Error(), "add ../x") || !strings.Contains(err.Error(), "kubectl securekapi add NAME") {
+			t.Errorf("use ../x: err = %v; want the add hint without a name add rejects", err)
+		}
+	})
 }

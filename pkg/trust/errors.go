@@ -85,9 +85,9 @@ func (e *Error) Error() string {
 		return fmt.Sprintf("cannot reach %s: %v; check the URL, that the endpoint is up, and your network (VPN, proxy, firewall)", e.where(), e.Err)
 	case KindUnknownAuthority:
 		if len(e.Expected) > 0 {
-			return fmt.Sprintf("%s presents a certificate issued by %q, which no trusted CA signed%s, and it does not send a certificate with the pinned key (%s); pass --ca-file with the CA bundle the platform owner publishes", e.where(), e.leafIssuer(), e.detail(), joinPins(e.Expected))
+			return fmt.Sprintf("%s presents a certificate issued by %q, which no trusted CA signed%s, and it does not send a certificate with the pinned key (%s); get the CA bundle the platform owner publishes (`add` and `pin` take it as --ca-file, a profile carries it as caData)", e.where(), e.leafIssuer(), e.detail(), joinPins(e.Expected))
 		}
-		return fmt.Sprintf("%s presents a certificate issued by %q, which no trusted CA signed%s; pass --ca-file with the CA bundle the platform owner publishes, or --pin with the pin they publish", e.where(), e.leafIssuer(), e.detail())
+		return fmt.Sprintf("%s presents a certificate issued by %q, which no trusted CA signed%s; get the CA bundle or the pin the platform owner publishes (`add` and `pin` take them as --ca-file and --pin, a profile carries them as caData and pins)", e.where(), e.leafIssuer(), e.detail())
 	case KindSelfSigned:
 		if len(e.Expected) > 0 {
 			return fmt.Sprintf("%s presents a self-signed certificate %q whose pin %s is not the pinned %s; if the platform owner re-keyed it, confirm the new pin with them out of band and pass --pin with it", e.where(), e.leafSubject(), e.leafPin(), joinPins(e.Expected))
