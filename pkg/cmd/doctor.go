@@ -310,9 +310,9 @@ func (o *DoctorOptions) checkTLS(ctx context.Context, st *doctorState) Check {
 	leaf := v.Chain[0]
 	left := leaf.NotAfter.Sub(o.Now())
 	if left < 30*24*time.Hour {
-		return Check{Status: "warn", Detail: fmt.Sprintf("chain verified (pin %s) but the certificate expires in %s", v.MatchedPin, left.Round(time.Hour)), Fix: "tell the platform owner to renew the endpoint certificate"}
+		return Check{Status: "warn", Detail: fmt.Sprintf("chain verified (%s) but the certificate expires in %s", trustedBy(v), left.Round(time.Hour)), Fix: "tell the platform owner to renew the endpoint certificate"}
 	}
-	return ok("verified against the pinned CA (pin %s); certificate valid until %s", v.MatchedPin, leaf.NotAfter.Format(time.DateOnly))
+	return ok("chain verified (%s); certificate valid until %s", trustedBy(v), leaf.NotAfter.Format(time.DateOnly))
 }
 
 // checkBinding applies the credential plugin's own check to the kubeconfig
