@@ -7,8 +7,7 @@ BIN := bin/kubectl-securekapi
 CMDS := ./cmd/kubectl-securekapi ./cmd/securekapi
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 COMMIT ?= $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
-LDFLAGS := -s -w -X github.com/securekapi/securekapi/pkg/version.version=$(VERSION) \
-	-X github.com/securekapi/securekapi/pkg/version.commit=$(COMMIT)
+LDFLAGS := $(shell scripts/ldflags.sh '$(VERSION)' '$(COMMIT)')
 export CGO_ENABLED ?= 0
 
 .PHONY: help build test unit e2e demo demo-once bench lint tools release krew-check clean fuzz fuzz-short

@@ -17,7 +17,7 @@ version=${1:-$(git describe --tags --match 'v[0-9]*' 2>/dev/null || echo "v0.0.0
 commit=$(git rev-parse HEAD 2>/dev/null || echo unknown)
 # A fixed timestamp: the commit's, so two builds of one commit are identical.
 epoch=$(git log -1 --format=%ct 2>/dev/null || echo 0)
-ldflags="-s -w -buildid= -X github.com/securekapi/securekapi/pkg/version.version=$version -X github.com/securekapi/securekapi/pkg/version.commit=$commit"
+ldflags="$(scripts/ldflags.sh "$version" "$commit") -buildid="
 platforms=(linux/amd64 linux/arm64 darwin/amd64 darwin/arm64 windows/amd64 windows/arm64)
 
 rm -rf dist && mkdir -p dist/completions
