@@ -128,11 +128,11 @@ func (p *approvalPrompt) Run(cands []approvalCandidate) (bool, error) {
 		fmt.Fprint(p.ErrOut, "Approve? [y/N] ")
 		answer, _ := bufio.NewReader(p.In).ReadString('\n')
 		if a := strings.ToLower(strings.TrimSpace(answer)); a != "y" && a != "yes" {
-			fmt.Fprintf(p.ErrOut, "Not approved. kubectl gets no token for %s until you run `kubectl securekapi login NAME`.\n", names(pending))
+			fmt.Fprintf(p.ErrOut, "Not approved. kubectl gets no token for %s until you run `%s`.\n", names(pending), loginHint(pending))
 			return false, nil
 		}
 	default:
-		fmt.Fprintf(p.ErrOut, "Not approved: no terminal to ask on. kubectl gets no token for %s until you approve: rerun with --approve, or run `kubectl securekapi login NAME` in a terminal.\n", names(pending))
+		fmt.Fprintf(p.ErrOut, "Not approved: no terminal to ask on. kubectl gets no token for %s until you approve: rerun with --approve, or run `%s` in a terminal.\n", names(pending), loginHint(pending))
 		return false, nil
 	}
 	if err := p.Store.Update(func(f *approval.File) error {
@@ -177,6 +177,14 @@ func (p *approvalPrompt) describe(cands []approvalCandidate) {
 			}
 		}
 	}
+}
+
+// loginHint is the login that approves cands: by name for one cluster.
+func loginHint(cands []approvalCandidate) string {
+	if len(cands) == 1 {
+		return "kubectl securekapi login " + cands[0].Name
+	}
+	return "kubectl securekapi login NAME"
 }
 
 func names(cands []approvalCandidate) string {

@@ -34,7 +34,9 @@ func sessionWithClusters(t *testing.T, names ...string) *stack.Session {
 		if err := se.AddCluster(ctx, name); err != nil {
 			t.Fatal(err)
 		}
-		if r := se.Securekapi(ctx, "use", name); r.Err != nil {
+		// Approved here, so that switching to it in the picker below asks
+		// nothing more (use asks on a terminal for an unapproved cluster).
+		if r := se.Securekapi(ctx, "use", name, "--approve"); r.Err != nil {
 			t.Fatalf("use %s: %v\n%s", name, r.Err, r.Stderr)
 		}
 	}

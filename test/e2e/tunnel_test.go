@@ -583,7 +583,7 @@ func reregister(t *testing.T, se *stack.Session, gw *stack.Gateway, mutate func(
 	mutate(&c)
 	register(t, se, c)
 	defer func() {
-		if err := se.AddCluster(context.Background(), "e2e", tunnelFlags(gw, gw.ClientCertFile, gw.ClientKeyFile)...); err != nil {
+		if err := se.AddCluster(context.Background(), "e2e", append(tunnelFlags(gw, gw.ClientCertFile, gw.ClientKeyFile), "--replace")...); err != nil {
 			t.Fatalf("restore the registration: %v", err)
 		}
 	}()
