@@ -7,4 +7,9 @@
 //
 // Every verification failure is a *Error whose Kind says what went wrong and
 // whose message tells the user what to do next.
+//
+// The pin, PEM and endpoint rules are implemented once, in package pinning,
+// which links no crypto/tls: the exec credential path checks them on every
+// kubectl call. Package trust re-exports them (Pin, PinFor, ParsePin(s),
+// ChainMatchesPins, ParsePEMCertificates, EncodePEM, Endpoint).
 package trust

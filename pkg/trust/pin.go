@@ -1,100 +1,31 @@
 package trust
 
 import (
-	"crypto/sha256"
 	"crypto/x509"
-	"encoding/hex"
-	"fmt"
-	"slices"
-	"strings"
+
+	"github.com/securekapi/securekapi/pkg/trust/pinning"
 )
 
-// Pin is an SPKI pin in kubeadm's --discovery-token-ca-cert-hash format:
-// "sha256:" followed by the 64 lowercase hex characters of the SHA-256 of a
-// certificate's DER-encoded SubjectPublicKeyInfo. Pinning the key rather than
-// the certificate keeps a pin valid when its CA certificate is re-issued.
-type Pin string
+// Pin is an SPKI pin in kubeadm's "sha256:<hex>" format; see pinning.Pin.
+// The pin rules live in package pinning, which links no crypto/tls, so the
+// exec credential path can check pins without paying for TLS.
+type Pin = pinning.Pin
 
-const (
-	pinPrefix    = "sha256:"
-	pinHexLength = 2 * sha256.Size
-	pinFormat    = "sha256:<64 hex characters>"
-)
+const pinFormat = pinning.Format
 
 // PinFor returns the pin of c's public key.
-func PinFor(c *x509.Certificate) Pin {
-	sum := sha256.Sum256(c.RawSubjectPublicKeyInfo)
-	return Pin(pinPrefix + hex.EncodeToString(sum[:]))
-}
+func PinFor(c *x509.Certificate) Pin { return pinning.PinFor(c) }
 
-// ParsePin reads a pin as a user typed or pasted it: surrounding space is
-// ignored and upper-case hex (or "SHA256:", which kubeadm accepts too) is
-// normalized to the canonical lower-case form.
-func ParsePin(s string) (Pin, error) {
-	s = strings.TrimSpace(s)
-	if s == "" {
-		return "", fmt.Errorf("empty pin: expected %s", pinFormat)
-	}
-	algorithm, value, found := strings.Cut(s, ":")
-	if !found {
-		return "", missingPrefixError(s)
-	}
-	if !strings.EqualFold(algorithm, "sha256") {
-		return "", fmt.Errorf("pin %q uses %q: only sha256 pins are supported; expected %s (`kubectl securekapi pin URL` prints it)", s, algorithm, pinFormat)
-	}
-	if err := checkPinHex(value); err != nil {
-		return "", fmt.Errorf("pin %q: %v; expected %s", s, err, pinFormat)
-	}
-	return Pin(pinPrefix + strings.ToLower(value)), nil
-}
-
-// missingPrefixError suggests the fix when the user pasted a bare hash.
-func missingPrefixError(s string) error {
-	if checkPinHex(s) == nil {
-		return fmt.Errorf("pin %q lacks the algorithm prefix: did you mean %s%s?", s, pinPrefix, strings.ToLower(s))
-	}
-	return fmt.Errorf("pin %q is not a pin: expected %s", s, pinFormat)
-}
-
-func checkPinHex(value string) error {
-	if len(value) != pinHexLength {
-		return fmt.Errorf("the hash has %d characters, want %d", len(value), pinHexLength)
-	}
-	for i := 0; i < len(value); i++ {
-		if !isHexDigit(value[i]) {
-			return fmt.Errorf("character %d (%q) is not a hex digit", i+1, value[i])
-		}
-	}
-	return nil
-}
-
-func isHexDigit(b byte) bool {
-	return '0' <= b && b <= '9' || 'a' <= b && b <= 'f' || 'A' <= b && b <= 'F'
-}
+// ParsePin reads a pin as a user typed or pasted it; see pinning.ParsePin.
+func ParsePin(s string) (Pin, error) { return pinning.ParsePin(s) }
 
 // ParsePins parses each of ss with ParsePin, stopping at the first bad one.
-func ParsePins(ss []string) ([]Pin, error) {
-	pins := make([]Pin, 0, len(ss))
-	for _, s := range ss {
-		p, err := ParsePin(s)
-		if err != nil {
-			return nil, err
-		}
-		pins = append(pins, p)
-	}
-	return pins, nil
-}
+func ParsePins(ss []string) ([]Pin, error) { return pinning.ParsePins(ss) }
 
 // ChainMatchesPins reports the pin of the first certificate in certs whose
-// key is one of pins. The exec plugin uses it to check that the CA data
-// kubectl trusts for a cluster is the pinned one before it releases a token.
+// key is one of pins; see pinning.ChainMatchesPins.
 func ChainMatchesPins(certs []*x509.Certificate, pins []Pin) (Pin, bool) {
-	for _, c := range certs {
-		if p := PinFor(c); slices.Contains(pins, p) {
-			return p, true
-		}
-	}
-	return "", false
+	return pinning.ChainMatchesPins(certs, pins)
 }
 
 // pinsOf returns the pin of each certificate, in order.

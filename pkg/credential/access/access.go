@@ -24,7 +24,7 @@ import (
 	"github.com/securekapi/securekapi/pkg/credential/binding"
 	"github.com/securekapi/securekapi/pkg/credential/cachedtoken"
 	"github.com/securekapi/securekapi/pkg/credential/tokencache"
-	"github.com/securekapi/securekapi/pkg/trust"
+	"github.com/securekapi/securekapi/pkg/trust/pinning"
 )
 
 // Flags are a cluster's OIDC client, token binding and token store
@@ -77,7 +77,7 @@ func (a *Flags) Key() tokencache.Key {
 
 // Binding is the token binding the flags name.
 func (a *Flags) Binding() (binding.Binding, error) {
-	pins, err := trust.ParsePins(a.Pins)
+	pins, err := pinning.ParsePins(a.Pins)
 	if err != nil {
 		return binding.Binding{}, fmt.Errorf("--pin: %w", err)
 	}

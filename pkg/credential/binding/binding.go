@@ -7,7 +7,7 @@ import (
 	"strings"
 
 	"github.com/securekapi/securekapi/pkg/credential/execinfo"
-	"github.com/securekapi/securekapi/pkg/trust"
+	"github.com/securekapi/securekapi/pkg/trust/pinning"
 )
 
 // Binding ties tokens to one endpoint: kubectl must be talking to Server,
@@ -25,7 +25,7 @@ type Binding struct {
 	// TLSServerName is the name the certificate must be verified for;
 	// empty means the host of Server, as for kubectl.
 	TLSServerName string
-	Pins          []trust.Pin
+	Pins          []pinning.Pin
 }
 
 // Check refuses to release a token unless every trust decision kubectl
@@ -43,12 +43,12 @@ func (b Binding) Check(c *execinfo.Cluster) error {
 	if normalizeServer(c.Server) != normalizeServer(b.Server) {
 		return fmt.Errorf("refusing to release a token to %s: it is bound to %s; if this kubeconfig was edited, run `%s` again", c.Server, b.Server, b.useCommand())
 	}
-	if _, err := (trust.Endpoint{URL: b.Server}).Address(); err != nil {
+	if _, err := (pinning.Endpoint{URL: b.Server}).Address(); err != nil {
 		return fmt.Errorf("refusing to release a token: the exec stanza's --server: %w", err)
 	}
 	// The name a TLS client verifies: tls-server-name, else the URL host.
-	got := trust.Endpoint{URL: c.Server, TLSServerName: c.TLSServerName}.ServerName()
-	want := trust.Endpoint{URL: b.Server, TLSServerName: b.TLSServerName}.ServerName()
+	got := pinning.Endpoint{URL: c.Server, TLSServerName: c.TLSServerName}.ServerName()
+	want := pinning.Endpoint{URL: b.Server, TLSServerName: b.TLSServerName}.ServerName()
 	if !strings.EqualFold(got, want) {
 		return fmt.Errorf("refusing to release a token to %s: kubectl would verify its certificate for %q, but the token is bound to the name %q; run `%s` again (it records the name in the exec stanza)", c.Server, got, want, b.useCommand())
 	}
@@ -71,14 +71,14 @@ func (b Binding) checkAnchors(caData []byte) error {
 	if !kubectlRoots.AppendCertsFromPEM(caData) {
 		return fmt.Errorf("its certificate-authority-data holds no certificate kubectl can use")
 	}
-	certs, err := trust.ParsePEMCertificates(caData)
+	certs, err := pinning.ParsePEMCertificates(caData)
 	if err != nil {
 		return fmt.Errorf("its certificate-authority-data is unreadable: %v", err)
 	}
 	checked := x509.NewCertPool()
 	for _, cert := range certs {
-		if _, ok := trust.ChainMatchesPins([]*x509.Certificate{cert}, b.Pins); !ok {
-			return fmt.Errorf("kubectl would trust %q (pin %s), which is not one of the pinned keys %v", cert.Subject, trust.PinFor(cert), b.Pins)
+		if _, ok := pinning.ChainMatchesPins([]*x509.Certificate{cert}, b.Pins); !ok {
+			return fmt.Errorf("kubectl would trust %q (pin %s), which is not one of the pinned keys %v", cert.Subject, pinning.PinFor(cert), b.Pins)
 		}
 		checked.AddCert(cert)
 	}
