@@ -37,10 +37,14 @@ func startTunnel(ctx context.Context, g *GlobalOptions, c *profile.Cluster, list
 	if err != nil {
 		return nil, fmt.Errorf("tunnel client certificate for %s: %w; check --tunnel-client-cert and --tunnel-client-key", c.Name, err)
 	}
+	pins, err := trust.ParsePins(t.GatewayPins)
+	if err != nil {
+		return nil, fmt.Errorf("tunnel pins for %s: %w; check --tunnel-pin", c.Name, err)
+	}
 	gw := localproxy.Gateway{
 		Address:     t.Gateway,
 		ServerName:  t.GatewayServerName,
-		Pins:        t.GatewayPins,
+		Pins:        pins,
 		Certificate: cert,
 		Mode:        localproxy.Mode(t.Mode),
 	}

@@ -17,6 +17,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/securekapi/securekapi/pkg/trust"
 )
 
 // Mode says what the gateway does with a mutual-TLS connection.
@@ -41,9 +43,10 @@ type Gateway struct {
 	ServerName string
 	// RootCAs verifies the gateway certificate; nil means the system roots.
 	RootCAs *x509.CertPool
-	// Pins are optional kubeadm-style "sha256:<hex SPKI>" pins. When set, at
-	// least one certificate of the verified chain must match one of them.
-	Pins []string
+	// Pins are optional kubeadm-style "sha256:<hex SPKI>" pins (parsed by
+	// trust.ParsePins). When set, at least one certificate of the verified
+	// chain must match one of them.
+	Pins []trust.Pin
 	// Certificate is the client certificate presented to the gateway.
 	Certificate tls.Certificate
 	// Mode is ModeConnect or ModeDirect.
@@ -106,7 +109,6 @@ type settings struct {
 	Config
 	serverName string
 	allowed    map[string]bool // normalized host:port
-	pins       pinSet
 	// authDigest is sha256("securekapi:<credential>"): comparing digests keeps
 	// the credential check constant-time even for wrong-length guesses.
 	authDigest [sha256.Size]byte
@@ -194,10 +196,6 @@ func (s *settings) checkGateway() error {
 		return fmt.Errorf("parse gateway client certificate: %w", err)
 	}
 	s.clientCert = leaf
-	s.pins, err = parsePins(gw.Pins)
-	if err != nil {
-		return fmt.Errorf("gateway pins: %w", err)
-	}
 	return nil
 }
 

@@ -150,8 +150,8 @@ func (p *Proxy) tlsConfig(info *handshakeInfo) *tls.Config {
 	}
 	cfg.VerifyConnection = func(cs tls.ConnectionState) error {
 		info.serverVerified = true
-		if len(p.cfg.pins) > 0 {
-			return p.cfg.pins.verifyConnection(cs)
+		if len(p.cfg.Gateway.Pins) > 0 {
+			return verifyPins(p.cfg.Gateway.Pins, cs)
 		}
 		return nil
 	}
