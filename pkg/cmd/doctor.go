@@ -276,9 +276,12 @@ func (o *DoctorOptions) checkDial(ctx context.Context, st *doctorState) Check {
 	if err != nil {
 		return fail("kubectl securekapi use", "server URL: %v", err)
 	}
-	port := firstNonEmpty(u.Port(), "443")
+	addr, err := trust.Endpoint{URL: st.cluster.Server}.Address()
+	if err != nil {
+		return fail("kubectl securekapi use", "server URL: %v", err)
+	}
 	if st.dial != nil {
-		conn, err := st.dial(ctx, "tcp", net.JoinHostPort(u.Hostname(), port))
+		conn, err := st.dial(ctx, "tcp", addr)
 		if err != nil {
 			return fail("check the endpoint address in the profile; the gateway could not reach it", "connect %s through the tunnel: %v", u.Host, err)
 		}
@@ -289,9 +292,9 @@ func (o *DoctorOptions) checkDial(ctx context.Context, st *doctorState) Check {
 	if err != nil {
 		return fail("check the host name and your DNS/VPN", "resolve %s: %v", u.Hostname(), err)
 	}
-	conn, err := (&net.Dialer{}).DialContext(ctx, "tcp", net.JoinHostPort(u.Hostname(), port))
+	conn, err := (&net.Dialer{}).DialContext(ctx, "tcp", addr)
 	if err != nil {
-		return fail("is the endpoint up, and reachable from here (VPN, firewall, tunnel)?", "connect %s: %v", net.JoinHostPort(u.Hostname(), port), err)
+		return fail("is the endpoint up, and reachable from here (VPN, firewall, tunnel)?", "connect %s: %v", addr, err)
 	}
 	conn.Close()
 	return ok("%s resolves to %s and accepts connections", u.Host, strings.Join(addrs, ", "))
