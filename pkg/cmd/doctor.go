@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
-	"github.com/spf13/pflag"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 	"sigs.k8s.io/yaml"
 
@@ -209,9 +208,7 @@ func (o *DoctorOptions) checkKubeconfig(_ context.Context, st *doctorState) Chec
 		return fail("kubectl securekapi use "+name, "%v", err)
 	}
 	a := &AccessFlags{}
-	fs := pflag.NewFlagSet("exec", pflag.ContinueOnError)
-	a.AddFlags(fs)
-	if err := fs.Parse(args); err != nil {
+	if _, err := a.ParseExecArgs(args); err != nil {
 		return fail("kubectl securekapi use "+name, "exec args unreadable: %v", err)
 	}
 	st.access = a

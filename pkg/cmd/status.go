@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
-	"github.com/spf13/pflag"
 
 	"github.com/securekapi/securekapi/pkg/credential"
 	"github.com/securekapi/securekapi/pkg/credential/approval"
@@ -105,10 +104,8 @@ func (o *StatusOptions) Run() error {
 			continue // not a securekapi context
 		}
 		a := &AccessFlags{}
-		fs := pflag.NewFlagSet("exec", pflag.ContinueOnError)
-		a.AddFlags(fs)
 		row := ClusterStatus{Context: name, Store: store.Kind(), Location: store.Location()}
-		if err := fs.Parse(args); err != nil {
+		if _, err := a.ParseExecArgs(args); err != nil {
 			row.Problem = "unreadable exec args: " + err.Error()
 			rows = append(rows, row)
 			continue

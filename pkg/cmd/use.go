@@ -6,14 +6,12 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
-	"io"
 	"path/filepath"
 	"slices"
 	"strings"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
-	"github.com/spf13/pflag"
 	"k8s.io/apimachinery/pkg/runtime"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 
@@ -222,10 +220,7 @@ func pinsInExecArgs(args []string) []string {
 		args = args[1:]
 	}
 	a := &AccessFlags{}
-	fs := pflag.NewFlagSet("exec", pflag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	a.AddFlags(fs)
-	if fs.Parse(args) != nil {
+	if _, err := a.ParseExecArgs(args); err != nil {
 		return nil
 	}
 	return a.Pins

@@ -70,6 +70,19 @@ func (a *Flags) AddFlags(fs *pflag.FlagSet) {
 	fs.StringSliceVar(&a.BindAddresses, "listen-address", nil, "Address for the browser flow's loopback callback (default 127.0.0.1:0)")
 }
 
+// ParseExecArgs reads the exec args `use` writes after `credential` into a,
+// with the flags AddFlags binds, and returns the positional arguments left
+// over. Parse errors are returned, never printed.
+func (a *Flags) ParseExecArgs(args []string) ([]string, error) {
+	fs := pflag.NewFlagSet("exec", pflag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	a.AddFlags(fs)
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	return fs.Args(), nil
+}
+
 // Key is the token cache key of the OIDC client the flags name.
 func (a *Flags) Key() tokencache.Key {
 	return cachedtoken.Key(a.Issuer, a.ClientID, a.ExtraScopes, a.ExtraParams)

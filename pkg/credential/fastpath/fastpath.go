@@ -20,8 +20,6 @@ import (
 	"io"
 	"time"
 
-	"github.com/spf13/pflag"
-
 	"github.com/securekapi/securekapi/pkg/credential/access"
 	"github.com/securekapi/securekapi/pkg/credential/approval"
 	"github.com/securekapi/securekapi/pkg/credential/binding"
@@ -68,10 +66,7 @@ func Answer(p Process) (bool, error) {
 		return false, nil
 	}
 	var a access.Flags
-	fs := pflag.NewFlagSet(Subcommand, pflag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	a.AddFlags(fs)
-	if err := fs.Parse(p.Args[1:]); err != nil || fs.NArg() > 0 {
+	if rest, err := a.ParseExecArgs(p.Args[1:]); err != nil || len(rest) > 0 {
 		return false, nil // the full CLI says what is wrong with them
 	}
 	req, err := execinfo.ReadRequest(p.Getenv)
