@@ -173,9 +173,54 @@ func onTerminal(t *testing.T, se *stack.Session, input string, args ...string) (
 	defer cancel()
 	cmd := exec.CommandContext(ctx, "script", "-qec", line, "/dev/null")
 	cmd.Env, cmd.Dir = se.Environ(), se.Dir
-	cmd.Stdin = strings.NewReader(input)
-	out, err := cmd.CombinedOutput()
-	return string(out), err
+	// Type the answer once the prompt is on the screen, as a person does:
+	// input sent before the program reads it can be swallowed by whatever
+	// reads the terminal first (bubbletea's init queries the terminal).
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := &promptWatcher{prompt: "[y/N]", seen: make(chan struct{})}
+	cmd.Stdout, cmd.Stderr = out, out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		defer stdin.Close()
+		select {
+		case <-out.seen:
+			_, _ = io.WriteString(stdin, input)
+		case <-ctx.Done():
+		}
+	}()
+	err = cmd.Wait()
+	return out.String(), err
+}
+
+// promptWatcher collects a terminal's output and closes seen once prompt
+// has appeared in it.
+type promptWatcher struct {
+	mu     sync.Mutex
+	buf    strings.Builder
+	prompt string
+	seen   chan struct{}
+	once   sync.Once
+}
+
+func (w *promptWatcher) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.buf.Write(p)
+	if strings.Contains(w.buf.String(), w.prompt) {
+		w.once.Do(func() { close(w.seen) })
+	}
+	return len(p), nil
+}
+
+func (w *promptWatcher) String() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.buf.String()
 }
 
 func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
