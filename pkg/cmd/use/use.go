@@ -1,0 +1,373 @@
+package use
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"slices"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+	"k8s.io/apimachinery/pkg/runtime"
+	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
+
+	"github.com/securekapi/securekapi/pkg/cmdutil"
+	"github.com/securekapi/securekapi/pkg/kubeconfig"
+	"github.com/securekapi/securekapi/pkg/profile"
+	"github.com/securekapi/securekapi/pkg/trust"
+)
+
+// UseOptions verifies a registered cluster's endpoint live and points
+// kubeconfig at it, pinned to the verified CA, with securekapi as the exec
+// credential plugin.
+type UseOptions struct {
+	*cmdutil.Factory
+	Name     string
+	DryRun   bool
+	Output   string
+	Registry string
+	// ExecCommand is what the exec stanza runs; default kubectl-securekapi.
+	ExecCommand string
+	TokenCache  string
+	// Approve approves the cluster to receive the login without asking.
+	Approve bool
+}
+
+// NewCmdUse returns the use command.
+func NewCmdUse(g *cmdutil.Factory) *cobra.Command {
+	o := &UseOptions{Factory: g}
+	cmd := &cobra.Command{
+		Use:   "use [NAME | -]",
+		Short: "Verify a cluster's endpoint and switch kubeconfig to it, pinned to its CA",
+		Long: `Connect to the cluster's trusted secondary endpoint, verify the presented
+chain (CA bundle or system roots, name, dates, and a pin), then write a
+kubeconfig cluster whose certificate-authority-data is exactly the verified CA
+chain, an exec-credential user, and a context, and make it current.
+
+"use -" switches back to the previous context of the same kubeconfig. "use"
+with no name offers a picker at a terminal (type to filter, arrows, Enter to
+switch; the current cluster is marked) and lists the registered clusters
+otherwise or with -o.
+
+A NAME that is not registered but is a context in kubeconfig is only made
+current, like "kubectl config use-context": nothing is verified, pinned or
+rewritten, and use says so. Register it ("add" or "import") to pin it.
+
+Single sign-on: kubectl gets a token for the cluster only once you approve
+it for its login (issuer, client and scopes). When it is not approved yet,
+"use" shows the issuer, server and pins and asks on a terminal; off a
+terminal pass --approve. import and add ask the same way.`,
+		Example: `  kubectl securekapi use cluster-a
+  kubectl securekapi use cluster-a --dry-run
+  kubectl securekapi use -
+  kubectl securekapi use -o json`,
+		Args:              cobra.MaximumNArgs(1),
+		ValidArgsFunction: cmdutil.CompleteClusterName(g),
+		RunE: func(c *cobra.Command, args []string) error {
+			if err := o.Complete(args); err != nil {
+				return err
+			}
+			if err := o.Validate(); err != nil {
+				return err
+			}
+			return o.Run(c.Context())
+		},
+	}
+	cmd.Flags().BoolVar(&o.DryRun, "dry-run", false, "Verify and show the kubeconfig change without writing it")
+	cmd.Flags().StringVarP(&o.Output, "output", "o", "", "With no NAME: list format json or yaml (default: a table)")
+	cmd.Flags().StringVar(&o.ExecCommand, "exec-command", cmdutil.ExecCommand, "Command the kubeconfig exec stanza runs")
+	cmd.Flags().StringVar(&o.TokenCache, "token-cache", "", "Token store the exec stanza asks for: auto, keyring, file or none (default: auto)")
+	cmd.Flags().BoolVar(&o.Approve, "approve", false, cmdutil.ApproveFlagHelp)
+	return cmd
+}
+
+// Complete finds the registry.
+func (o *UseOptions) Complete(args []string) error {
+	if len(args) == 1 {
+		o.Name = args[0]
+	}
+	var err error
+	o.Registry, err = o.RegistryPath()
+	return err
+}
+
+// Validate checks the output format and the exec stanza's settings.
+func (o *UseOptions) Validate() error {
+	if o.Context != "" {
+		// --context means "this call only, current context unchanged" to
+		// every other command; use changes the current context, so taking
+		// the flag either way would surprise someone.
+		return fmt.Errorf("use takes the context as its argument, not --context: run `kubectl securekapi use %s`", o.Context)
+	}
+	if err := cmdutil.ValidateOutput(o.Output); err != nil {
+		return err
+	}
+	return o.validateExecFlags()
+}
+
+// Run lists, switches back, or verifies and writes.
+func (o *UseOptions) Run(ctx context.Context) error {
+	switch o.Name {
+	case "":
+		return o.listOrPick(ctx)
+	case "-":
+		return o.switchBack()
+	}
+	reg, err := (&profile.Registry{Path: o.Registry}).Load()
+	if err != nil {
+		return err
+	}
+	cluster, ok := reg.Find(o.Name)
+	if !ok {
+		return o.switchToUnregistered(o.Name, reg.Names())
+	}
+	verified, err := cmdutil.CheckEndpoint(ctx, o.Factory, cluster)
+	if err != nil {
+		return fmt.Errorf("use %s: %w\nkubeconfig was not changed", o.Name, err)
+	}
+	return o.write(cluster, verified)
+}
+
+func (o *UseOptions) write(c *profile.Cluster, v *trust.Verified) error {
+	caPEM := v.CAPEM()
+	var rotated, previous string
+	exec := o.execConfig(c, v)
+	changes, err := o.KubeconfigStore().Modify(func(cfg *clientcmdapi.Config) error {
+		if old, ok := cfg.Clusters[c.Name]; ok && len(old.CertificateAuthorityData) > 0 && !bytes.Equal(old.CertificateAuthorityData, caPEM) {
+			rotated = chainChangeNote(c.Name, old.Server, pinsOfContext(cfg, c.Name), c.Server, pinsInExecArgs(exec.Args))
+		}
+		cfg.Clusters[c.Name] = &clientcmdapi.Cluster{
+			Server:                   c.Server,
+			TLSServerName:            c.TLSServerName,
+			CertificateAuthorityData: caPEM,
+			Extensions:               map[string]runtime.Object{},
+		}
+		cfg.AuthInfos[userName(c.Name)] = &clientcmdapi.AuthInfo{Exec: exec, Extensions: map[string]runtime.Object{}}
+		cfg.Contexts[c.Name] = &clientcmdapi.Context{Cluster: c.Name, AuthInfo: userName(c.Name), Namespace: c.Namespace, Extensions: map[string]runtime.Object{}}
+		if cfg.CurrentContext != c.Name {
+			previous = cfg.CurrentContext
+		}
+		cfg.CurrentContext = c.Name
+		return nil
+	}, kubeconfig.ModifyOptions{DryRun: o.DryRun})
+	if err != nil {
+		return err
+	}
+	if rotated != "" {
+		fmt.Fprintf(o.ErrOut, "Note: %s.\n", rotated)
+	}
+	if o.DryRun {
+		for _, ch := range changes {
+			fmt.Fprintf(o.ErrOut, "Dry run: would write %s:\n", ch.File)
+			fmt.Fprint(o.Out, kubeconfig.Diff(ch.Before, ch.After))
+		}
+		return nil
+	}
+	if previous != "" {
+		if err := o.rememberPrevious(previous); err != nil {
+			fmt.Fprintf(o.ErrOut, "warning: could not remember the previous context for `use -`: %v\n", err)
+		}
+	}
+	next := "kubectl get ns"
+	if c.Tunnel != nil {
+		next = fmt.Sprintf("kubectl securekapi run %s -- kubectl get ns (the endpoint is reached through the %s tunnel; `kubectl securekapi proxy %s` keeps one open)", c.Name, c.Tunnel.Gateway, c.Name)
+	}
+	fmt.Fprintf(o.ErrOut, "Switched to %s: %s, trusting only %s (%s).\nNext: kubectl securekapi login %s, then %s\n",
+		c.Name, c.Server, v.CAs[len(v.CAs)-1].Subject, cmdutil.TrustedBy(v), c.Name, next)
+	return cmdutil.ApproveClusters(o.Factory, []profile.Cluster{*c}, map[string]*trust.Verified{c.Name: v}, o.Approve, "use")
+}
+
+// chainChangeNote says why the CA chain kubeconfig trusts for a cluster
+// changes. Only a new chain behind the same server under the same pins is a
+// CA rotation; new pins or a new server mean the registration itself was
+// replaced (`import --replace`, `add`), and calling that a rotation would
+// dress a change of trust up as routine.
+func chainChangeNote(name, oldServer string, oldPins []string, newServer string, newPins []string) string {
+	if oldServer == newServer && len(oldPins) > 0 && slices.Equal(sorted(oldPins), sorted(newPins)) {
+		return "the endpoint's CA chain changed since the last use and still matches the pins (a CA rotation); kubeconfig now trusts the new chain"
+	}
+	var what []string
+	if oldServer != newServer {
+		what = append(what, fmt.Sprintf("server %s -> %s", oldServer, newServer))
+	}
+	if !slices.Equal(sorted(oldPins), sorted(newPins)) {
+		what = append(what, fmt.Sprintf("pins %s -> %s", cmdutil.OrDash(strings.Join(oldPins, ", ")), strings.Join(newPins, ", ")))
+	}
+	return fmt.Sprintf("%s's registered trust settings changed since the last use (%s), so this is not a CA rotation; kubeconfig now trusts only the chain verified against the new settings",
+		name, strings.Join(what, "; "))
+}
+
+// pinsOfContext reads the --pin values kubeconfig's securekapi exec stanza
+// for the context holds, or nil when it has none readable.
+func pinsOfContext(cfg *clientcmdapi.Config, contextName string) []string {
+	args, err := cmdutil.SecurekapiExecArgs(cfg, contextName)
+	if err != nil {
+		return nil
+	}
+	return pinsInExecArgs(args)
+}
+
+// pinsInExecArgs parses exec args with the credential command's own flags.
+func pinsInExecArgs(args []string) []string {
+	if len(args) > 0 && args[0] == "credential" {
+		args = args[1:]
+	}
+	a := &cmdutil.AccessFlags{}
+	if _, err := a.ParseExecArgs(args); err != nil {
+		return nil
+	}
+	return a.Pins
+}
+
+func sorted(s []string) []string { return slices.Sorted(slices.Values(s)) }
+
+// execConfig is the exec stanza: kubectl runs the plugin with every setting
+// it needs as args (self-contained), tells it the server and CA it is using
+// (provideClusterInfo), and lets it prompt only when a person is there.
+func (o *UseOptions) execConfig(c *profile.Cluster, v *trust.Verified) *clientcmdapi.ExecConfig {
+	args := []string{"credential", "--cluster-name", c.Name,
+		"--oidc-issuer-url", c.OIDC.IssuerURL, "--oidc-client-id", c.OIDC.ClientID,
+		"--server", c.Server,
+		"--tls-server-name", trust.Endpoint{URL: c.Server, TLSServerName: c.TLSServerName}.ServerName()}
+	for _, p := range cmdutil.ExecPins(c, v) {
+		args = append(args, "--pin", p)
+	}
+	for _, s := range c.OIDC.ExtraScopes {
+		args = append(args, "--oidc-extra-scope", s)
+	}
+	for k, val := range c.OIDC.ExtraParams {
+		args = append(args, "--oidc-auth-request-extra-params", k+"="+val)
+	}
+	if c.OIDC.CAFile != "" {
+		args = append(args, "--oidc-ca-file", c.OIDC.CAFile)
+	}
+	if o.TokenCache != "" {
+		args = append(args, "--token-cache", o.TokenCache)
+	}
+	return &clientcmdapi.ExecConfig{
+		APIVersion:         "client.authentication.k8s.io/v1",
+		Command:            o.ExecCommand,
+		Args:               args,
+		InteractiveMode:    clientcmdapi.IfAvailableExecInteractiveMode,
+		ProvideClusterInfo: true,
+		InstallHint: `securekapi provides tokens for this cluster. Install it with krew:
+  kubectl krew install securekapi
+or download kubectl-securekapi from the project's releases and put it on your PATH.`,
+	}
+}
+
+func userName(cluster string) string { return "securekapi-" + cluster }
+
+// previousStore remembers the previous context of the kubeconfig this use
+// works on, next to the cluster registry.
+func (o *UseOptions) previousStore() (*kubeconfig.PreviousContextStore, error) {
+	files, err := o.KubeconfigStore().Files()
+	if err != nil {
+		return nil, err
+	}
+	return kubeconfig.PreviousContextFor(filepath.Dir(o.Registry), files)
+}
+
+func (o *UseOptions) rememberPrevious(name string) error {
+	store, err := o.previousStore()
+	if err != nil {
+		return err
+	}
+	return store.Set(name)
+}
+
+// switchBack makes the previous context current again, as `kubectx -` does.
+func (o *UseOptions) switchBack() error {
+	var prev string
+	store, err := o.previousStore()
+	if err == nil {
+		prev, err = store.Get()
+	}
+	if err != nil || prev == "" {
+		return errors.New("no previous context recorded yet for this kubeconfig; `use NAME` records the one it switches away from")
+	}
+	if err := o.switchContext(prev, fmt.Sprintf("the previous context %q is no longer in the kubeconfig", prev)); err != nil {
+		return err
+	}
+	fmt.Fprintf(o.ErrOut, "Switched to context %q.\n", prev)
+	return nil
+}
+
+// switchToUnregistered makes a kubeconfig context that is not a registered
+// cluster current, as `kubectl config use-context` would, and says that
+// nothing was verified or pinned: only registered clusters are.
+func (o *UseOptions) switchToUnregistered(name string, registered []string) error {
+	addName := name
+	if profile.CheckName(name) != nil {
+		addName = "NAME" // add would refuse this one: suggest nothing it rejects
+	}
+	notFound := fmt.Sprintf("no cluster %q is registered and the kubeconfig has no such context; add it with `kubectl securekapi add %s --server ...` or `kubectl securekapi import PROFILE` (registered: %v)", name, addName, registered)
+	if err := o.switchContext(name, notFound); err != nil {
+		return err
+	}
+	verb := "Switched"
+	if o.DryRun {
+		verb = "Dry run: would switch"
+	}
+	fmt.Fprintf(o.ErrOut, "%s to kubeconfig context %q. It is not a registered securekapi cluster, so its endpoint was not verified and nothing was pinned; its kubeconfig entries are unchanged. To verify and pin it, register it: kubectl securekapi add %s --server ... (or import a profile), then use %s again.\n", verb, name, name, name)
+	return nil
+}
+
+// switchContext makes an existing context current, changing nothing else,
+// and remembers the one it leaves for `use -`; missing is the error when
+// the kubeconfig has no such context.
+func (o *UseOptions) switchContext(name, missing string) error {
+	var from string
+	if _, err := o.KubeconfigStore().Modify(func(cfg *clientcmdapi.Config) error {
+		from = cfg.CurrentContext
+		if _, ok := cfg.Contexts[name]; !ok {
+			return errors.New(missing)
+		}
+		cfg.CurrentContext = name
+		return nil
+	}, kubeconfig.ModifyOptions{DryRun: o.DryRun}); err != nil {
+		return err
+	}
+	if !o.DryRun && from != "" && from != name {
+		if err := o.rememberPrevious(from); err != nil {
+			fmt.Fprintf(o.ErrOut, "warning: could not remember the previous context for `use -`: %v\n", err)
+		}
+	}
+	return nil
+}
+
+// list prints the registered clusters.
+func (o *UseOptions) list() error {
+	reg, err := (&profile.Registry{Path: o.Registry}).Load()
+	if err != nil {
+		return err
+	}
+	clusters := reg.Clusters
+	if clusters == nil {
+		clusters = []profile.Cluster{} // [] rather than null for scripts
+	}
+	if done, err := cmdutil.WriteStructured(o.Out, o.Output, clusters); done {
+		return err
+	}
+	if len(reg.Clusters) == 0 {
+		fmt.Fprintln(o.ErrOut, "No clusters registered. Add one with `kubectl securekapi add` or `kubectl securekapi import PROFILE`.")
+		return nil
+	}
+	current := ""
+	if cfg, err := o.KubeconfigStore().Load(); err == nil {
+		current = cfg.CurrentContext
+	}
+	w := tabwriter.NewWriter(o.Out, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(w, "CURRENT\tNAME\tSERVER\tISSUER")
+	for _, c := range reg.Clusters {
+		mark := ""
+		if c.Name == current {
+			mark = "*"
+		}
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", mark, c.Name, c.Server, c.OIDC.IssuerURL)
+	}
+	return w.Flush()
+}
