@@ -24,7 +24,6 @@ import (
 	"github.com/securekapi/securekapi/pkg/credential/approval"
 	"github.com/securekapi/securekapi/pkg/credential/oidc"
 	"github.com/securekapi/securekapi/pkg/credential/tokencache"
-	"github.com/securekapi/securekapi/pkg/kubeconfig"
 	"github.com/securekapi/securekapi/pkg/trust"
 )
 
@@ -156,7 +155,7 @@ func TestRootAndLoggerRedactHeldTokens(t *testing.T) {
 func approve(t *testing.T, cacheDir string, settings oidc.Settings, binding credential.Binding) {
 	t.Helper()
 	target := binding.ApprovalTarget()
-	store := &approval.Store{Path: approval.PathIn(cacheDir), WriteFile: kubeconfig.WriteFileAtomic}
+	store := &approval.Store{Path: approval.PathIn(cacheDir)}
 	if err := store.Update(func(f *approval.File) error {
 		f.Approve(approval.Approval{Identity: credential.KeyFor(settings).ID(), Server: target.Server, Pins: target.Pins, Via: "login"})
 		return nil

@@ -15,7 +15,6 @@ import (
 	"github.com/securekapi/securekapi/pkg/credential"
 	"github.com/securekapi/securekapi/pkg/credential/access"
 	"github.com/securekapi/securekapi/pkg/credential/approval"
-	"github.com/securekapi/securekapi/pkg/kubeconfig"
 	"github.com/securekapi/securekapi/pkg/profile"
 	"github.com/securekapi/securekapi/pkg/trust"
 )
@@ -67,7 +66,7 @@ func ApprovalStore(g *Factory, a *AccessFlags) (*approval.Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &approval.Store{Path: approval.PathIn(dir), WriteFile: kubeconfig.WriteFileAtomic}, nil
+	return &approval.Store{Path: approval.PathIn(dir)}, nil
 }
 
 // ApprovalPrompt is the one place a person approves clusters to receive a

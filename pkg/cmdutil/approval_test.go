@@ -9,7 +9,6 @@ import (
 
 	"github.com/securekapi/securekapi/pkg/credential"
 	"github.com/securekapi/securekapi/pkg/credential/approval"
-	"github.com/securekapi/securekapi/pkg/kubeconfig"
 	"github.com/securekapi/securekapi/pkg/profile"
 )
 
@@ -35,7 +34,7 @@ func newPrompt(t *testing.T, answer string, terminal, approved bool) (*ApprovalP
 	var errOut bytes.Buffer
 	return &ApprovalPrompt{
 		In: strings.NewReader(answer), ErrOut: &errOut, Terminal: terminal, Approved: approved, Via: "import",
-		Store: &approval.Store{Path: filepath.Join(t.TempDir(), approval.FileName), WriteFile: kubeconfig.WriteFileAtomic},
+		Store: &approval.Store{Path: filepath.Join(t.TempDir(), approval.FileName)},
 		Now:   func() time.Time { return time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC) },
 	}, &errOut
 }

@@ -15,7 +15,7 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 
-	"github.com/securekapi/securekapi/pkg/kubeconfig"
+	"github.com/securekapi/securekapi/pkg/atomicfile"
 	"github.com/securekapi/securekapi/pkg/localproxy"
 	"github.com/securekapi/securekapi/pkg/profile"
 	"github.com/securekapi/securekapi/pkg/trust"
@@ -114,7 +114,7 @@ func PrivateKubeconfig(g *Factory, name string, proxyURL *url.URL) (dir, path st
 		return "", "", err
 	}
 	path = filepath.Join(dir, "kubeconfig")
-	if err := kubeconfig.WriteFileAtomic(path, data, 0o600); err != nil {
+	if err := atomicfile.Write(path, data, 0o600); err != nil {
 		os.RemoveAll(dir)
 		return "", "", err
 	}

@@ -30,6 +30,7 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 	"sigs.k8s.io/yaml"
 
+	"github.com/securekapi/securekapi/pkg/atomicfile"
 	"github.com/securekapi/securekapi/pkg/cmdutil"
 	"github.com/securekapi/securekapi/pkg/expose"
 )
@@ -282,7 +283,7 @@ func (o *ExposeOptions) Run(ctx context.Context) error {
 		fmt.Fprintf(o.ErrOut, "Warning: %s\n", w)
 	}
 	if isHAProxy {
-		if err := cmdutil.WritePublicFileAtomic(o.CAFile, o.ClusterCAPEM); err != nil {
+		if err := atomicfile.WriteMode(o.CAFile, o.ClusterCAPEM, 0o644); err != nil {
 			return fmt.Errorf("--ca-file: %w", err)
 		}
 		fmt.Fprintf(o.ErrOut, "Wrote the cluster CA to %s\n", o.CAFile)

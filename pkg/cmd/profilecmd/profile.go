@@ -12,6 +12,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/securekapi/securekapi/pkg/atomicfile"
 	"github.com/securekapi/securekapi/pkg/cmdutil"
 	"github.com/securekapi/securekapi/pkg/profile"
 	"github.com/securekapi/securekapi/pkg/trust"
@@ -184,7 +185,7 @@ func (o *ProfileOptions) Run(ctx context.Context) error {
 			return fmt.Errorf("--publish-dir: %w", err)
 		}
 	}
-	if err := cmdutil.WritePublicFileAtomic(o.target, data); err != nil {
+	if err := atomicfile.WriteMode(o.target, data, 0o644); err != nil {
 		return fmt.Errorf("write the profile: %w", err)
 	}
 	verb := "Added"

@@ -1,4 +1,11 @@
-package kubeconfig
+// Package atomicfile is securekapi's one way to replace a file: kubeconfig,
+// the cluster registry, token files, approvals, and the files expose and
+// profile write. A reader, or a crash, sees the old content or the new,
+// never a mix.
+//
+// It links the standard library only, so the small exec program, which
+// writes token files, can use it without linking anything heavier.
+package atomicfile
 
 import (
 	"errors"
@@ -9,14 +16,24 @@ import (
 	"runtime"
 )
 
-// WriteFileAtomic replaces path with data so that a reader, or a crash, sees
-// either the old content or the new, never a mix: it writes a temp file in
-// the same directory, fsyncs it, gives it the existing file's mode (and owner,
-// where allowed) or defaultMode (0600 if 0) for a new file, renames it over
-// path and fsyncs the directory. A symlink at path is followed, so a
-// kubeconfig linked from a dotfiles repo stays linked. A missing parent
-// directory is created 0700.
-func WriteFileAtomic(path string, data []byte, defaultMode os.FileMode) error {
+// Write replaces path with data: it writes a temp file in the same
+// directory, fsyncs it, gives it the existing file's mode (and owner, where
+// allowed) or defaultMode (0600 if 0) for a new file, renames it over path
+// and fsyncs the directory. A symlink at path is followed, so a file linked
+// from a dotfiles repo stays linked. A missing parent directory is created
+// 0700.
+func Write(path string, data []byte, defaultMode os.FileMode) error {
+	return write(path, data, defaultMode, false)
+}
+
+// WriteMode is Write with the file's mode set to exactly mode, whatever the
+// replaced file had: 0600 for secrets (a token file someone loosened is
+// tightened again), 0644 for files other programs read (a CA for haproxy).
+func WriteMode(path string, data []byte, mode os.FileMode) error {
+	return write(path, data, mode, true)
+}
+
+func write(path string, data []byte, mode os.FileMode, exact bool) error {
 	target, err := followSymlinks(path)
 	if err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
@@ -29,7 +46,13 @@ func WriteFileAtomic(path string, data []byte, defaultMode os.FileMode) error {
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
-	tmp, err := writeTemp(dir, filepath.Base(target), data, existing, defaultMode)
+	if mode == 0 {
+		mode = 0o600
+	}
+	if existing != nil && !exact {
+		mode = existing.Mode().Perm()
+	}
+	tmp, err := writeTemp(dir, filepath.Base(target), data, existing, mode)
 	if err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
@@ -45,8 +68,8 @@ func WriteFileAtomic(path string, data []byte, defaultMode os.FileMode) error {
 
 // writeTemp writes data to a new temp file next to the target and returns
 // its name; on failure it removes the temp file.
-func writeTemp(dir, base string, data []byte, existing fs.FileInfo, defaultMode os.FileMode) (name string, err error) {
-	f, err := os.CreateTemp(dir, "."+base+".tmp-*")
+func writeTemp(dir, base string, data []byte, existing fs.FileInfo, mode os.FileMode) (name string, err error) {
+	f, err := os.CreateTemp(dir, "."+base+".tmp-*") // created 0600: never readable by others, even for a moment
 	if err != nil {
 		return "", err
 	}
@@ -56,12 +79,7 @@ func writeTemp(dir, base string, data []byte, existing fs.FileInfo, defaultMode 
 			os.Remove(f.Name())
 		}
 	}()
-	mode := defaultMode
-	if mode == 0 {
-		mode = 0o600
-	}
 	if existing != nil {
-		mode = existing.Mode().Perm()
 		copyOwner(f, existing)
 	}
 	if _, err := f.Write(data); err != nil {

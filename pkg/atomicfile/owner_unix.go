@@ -1,6 +1,6 @@
 //go:build unix
 
-package kubeconfig
+package atomicfile
 
 import (
 	"io/fs"
@@ -9,7 +9,7 @@ import (
 )
 
 // copyOwner gives the temp file the replaced file's owner, so `sudo -E
-// kubectl securekapi ...` does not leave a root-owned kubeconfig the user
+// kubectl securekapi ...` does not leave a root-owned file the user
 // cannot read. It is best effort: without the right, the writer owns it, as
 // it would own any new file.
 func copyOwner(f *os.File, existing fs.FileInfo) {
