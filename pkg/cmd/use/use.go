@@ -11,7 +11,6 @@ import (
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
-	"k8s.io/apimachinery/pkg/runtime"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 
 	"github.com/securekapi/securekapi/pkg/cmdutil"
@@ -139,19 +138,20 @@ func (o *UseOptions) write(c *profile.Cluster, v *trust.Verified) error {
 		if old, ok := cfg.Clusters[c.Name]; ok && len(old.CertificateAuthorityData) > 0 && !bytes.Equal(old.CertificateAuthorityData, caPEM) {
 			rotated = chainChangeNote(c.Name, old.Server, pinsOfContext(cfg, c.Name), c.Server, pinsInExecArgs(exec.Args))
 		}
-		cfg.Clusters[c.Name] = &clientcmdapi.Cluster{
+		// The kubeconfig helpers keep other tools' extensions on the
+		// entries they replace, as kubectl's own writes do.
+		kubeconfig.SetCluster(cfg, c.Name, &clientcmdapi.Cluster{
 			Server:                   c.Server,
 			TLSServerName:            c.TLSServerName,
 			CertificateAuthorityData: caPEM,
-			Extensions:               map[string]runtime.Object{},
+		})
+		kubeconfig.SetExecUser(cfg, userName(c.Name), exec)
+		kubeconfig.SetContext(cfg, c.Name, c.Name, userName(c.Name), c.Namespace)
+		from, err := kubeconfig.SwitchContext(cfg, c.Name)
+		if from != c.Name {
+			previous = from
 		}
-		cfg.AuthInfos[userName(c.Name)] = &clientcmdapi.AuthInfo{Exec: exec, Extensions: map[string]runtime.Object{}}
-		cfg.Contexts[c.Name] = &clientcmdapi.Context{Cluster: c.Name, AuthInfo: userName(c.Name), Namespace: c.Namespace, Extensions: map[string]runtime.Object{}}
-		if cfg.CurrentContext != c.Name {
-			previous = cfg.CurrentContext
-		}
-		cfg.CurrentContext = c.Name
-		return nil
+		return err
 	}, kubeconfig.ModifyOptions{DryRun: o.DryRun})
 	if err != nil {
 		return err
@@ -322,11 +322,10 @@ func (o *UseOptions) switchToUnregistered(name string, registered []string) erro
 func (o *UseOptions) switchContext(name, missing string) error {
 	var from string
 	if _, err := o.KubeconfigStore().Modify(func(cfg *clientcmdapi.Config) error {
-		from = cfg.CurrentContext
-		if _, ok := cfg.Contexts[name]; !ok {
+		var err error
+		if from, err = kubeconfig.SwitchContext(cfg, name); err != nil {
 			return errors.New(missing)
 		}
-		cfg.CurrentContext = name
 		return nil
 	}, kubeconfig.ModifyOptions{DryRun: o.DryRun}); err != nil {
 		return err
