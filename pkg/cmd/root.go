@@ -51,10 +51,13 @@ func ProcessStreams() genericiooptions.IOStreams {
 // calls, logins and proxies stop cleanly; a second one ends the process as
 // it would have. A signal the process started with ignored (nohup, a
 // background job) stays ignored.
-func Execute(streams genericiooptions.IOStreams) int {
+// program is the name the user invoked, which help and completion show.
+func Execute(streams genericiooptions.IOStreams, program string) int {
 	ctx, stop := signalContext()
 	defer stop()
-	return execute(ctx, cmdutil.NewFactory(streams), os.Args[1:])
+	f := cmdutil.NewFactory(streams)
+	f.Program = program
+	return execute(ctx, f, os.Args[1:])
 }
 
 // signalContext is a context that SIGINT or SIGTERM ends, once.
@@ -98,7 +101,7 @@ func execute(ctx context.Context, g *cmdutil.Factory, args []string) int {
 func NewCmdRoot(g *cmdutil.Factory) *cobra.Command {
 	streams := g.IOStreams
 	root := &cobra.Command{
-		Use:   "kubectl-securekapi",
+		Use:   g.ProgramName(),
 		Short: "Reach Kubernetes API servers through a trusted, pinned endpoint with OIDC",
 		Long: `securekapi points kubectl at a cluster's trusted secondary endpoint, pins the
 CA chain it presents, logs you in with OIDC and hands kubectl short-lived tokens

@@ -91,3 +91,25 @@ func TestFlagHelpHasNoFakePlaceholders(t *testing.T) {
 	}
 	walk(root)
 }
+
+// TestHelpShowsTheNameInvoked: the full CLI run as securekapi calls itself
+// securekapi in help and completion; handed over by kubectl-securekapi it
+// keeps that name.
+func TestHelpShowsTheNameInvoked(t *testing.T) {
+	for _, program := range []string{"securekapi", "kubectl-securekapi"} {
+		var out bytes.Buffer
+		f := cmdutil.NewFactory(genericiooptions.IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &bytes.Buffer{}})
+		f.Program = program
+		root := NewCmdRoot(f)
+		root.SetArgs([]string{"use", "--help"})
+		if err := root.Execute(); err != nil || !strings.Contains(out.String(), "\n  "+program+" use [NAME | -]") {
+			t.Errorf("%s use --help: err %v\n%s", program, err, out.String())
+		}
+		out.Reset()
+		root = NewCmdRoot(f)
+		root.SetArgs([]string{"completion", "bash"})
+		if err := root.Execute(); err != nil || !strings.Contains(out.String(), "__start_"+program+" "+program) {
+			t.Errorf("%s completion bash does not register %s", program, program)
+		}
+	}
+}

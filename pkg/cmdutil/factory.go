@@ -39,6 +39,11 @@ type Factory struct {
 	// Verbosity is -v; debug logs go to stderr and never carry tokens.
 	Verbosity int
 
+	// Program is the name the user invoked: kubectl-securekapi (directly,
+	// or through kubectl's plugin path) or securekapi. Empty means
+	// kubectl-securekapi.
+	Program string
+
 	// Getenv is the process environment.
 	Getenv func(string) string
 	// Now is the clock.
@@ -62,6 +67,14 @@ type Factory struct {
 // NewFactory returns a Factory bound to the real environment and clock.
 func NewFactory(streams genericiooptions.IOStreams) *Factory {
 	return &Factory{IOStreams: streams, Getenv: os.Getenv, Now: time.Now, Secrets: &tokencache.Secrets{}}
+}
+
+// ProgramName is the name help and completion show for the root command.
+func (f *Factory) ProgramName() string {
+	if f.Program == "" {
+		return ExecCommand
+	}
+	return f.Program
 }
 
 // AddFlags binds the persistent flags: kubectl's names for the kubeconfig
