@@ -60,8 +60,8 @@ type Factory struct {
 	// system's opener (xdg-open, open, rundll32).
 	Browser func(command, url string) error
 	// Issuer discovers an OIDC provider; nil means oidc.Discover over the
-	// network.
-	Issuer func(ctx context.Context, s oidc.Settings) (*oidc.Provider, error)
+	// network, verifying ID tokens against Now.
+	Issuer func(ctx context.Context, s oidc.Settings) (oidc.Issuer, error)
 }
 
 // NewFactory returns a Factory bound to the real environment and clock.
@@ -122,9 +122,16 @@ func (f *Factory) HTTP() *http.Client {
 }
 
 // Discover finds the OIDC provider for s through the Factory's issuer.
-func (f *Factory) Discover(ctx context.Context, s oidc.Settings) (*oidc.Provider, error) {
+func (f *Factory) Discover(ctx context.Context, s oidc.Settings) (oidc.Issuer, error) {
 	if f.Issuer != nil {
 		return f.Issuer(ctx, s)
 	}
-	return oidc.Discover(ctx, s, nil)
+	p, err := oidc.Discover(ctx, s, nil)
+	if err != nil {
+		return nil, err
+	}
+	if f.Now != nil {
+		p.SetClock(f.Now)
+	}
+	return p, nil
 }

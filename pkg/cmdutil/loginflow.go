@@ -23,8 +23,8 @@ import (
 // installed even when the process started with SIGINT ignored (a
 // background job, nohup), so Ctrl-C or kill -INT ends it at once instead
 // of leaving it to run into the timeout.
-func (g *Factory) interactiveLogin(a *AccessFlags) func(context.Context, *oidc.Provider) (*oidc.Tokens, error) {
-	return func(parent context.Context, p *oidc.Provider) (*oidc.Tokens, error) {
+func (g *Factory) interactiveLogin(a *AccessFlags) func(context.Context, oidc.Issuer) (*oidc.Tokens, error) {
+	return func(parent context.Context, p oidc.Issuer) (*oidc.Tokens, error) {
 		interruptible, stop := signal.NotifyContext(parent, os.Interrupt, syscall.SIGTERM)
 		defer stop()
 		ctx, cancel := context.WithTimeout(interruptible, a.LoginTimeout)
@@ -38,7 +38,7 @@ func (g *Factory) interactiveLogin(a *AccessFlags) func(context.Context, *oidc.P
 }
 
 // runLoginFlow runs the chosen flow until it ends or ctx does.
-func (g *Factory) runLoginFlow(ctx context.Context, a *AccessFlags, p *oidc.Provider) (*oidc.Tokens, error) {
+func (g *Factory) runLoginFlow(ctx context.Context, a *AccessFlags, p oidc.Issuer) (*oidc.Tokens, error) {
 	grant := a.Grant
 	if grant == "auto" {
 		grant = "auth-code"

@@ -57,6 +57,8 @@ type Provider struct {
 	offline bool
 	// scopes are the scopes_supported it advertises, if any.
 	scopes []string
+	// now is the clock ID tokens are verified against; nil is the system's.
+	now func() time.Time
 }
 
 // DefaultTimeout bounds every request to the provider.
@@ -106,6 +108,28 @@ func Discover(ctx context.Context, s Settings, client *http.Client) (*Provider, 
 	return &Provider{settings: s, client: client, provider: p, revocation: extra.Revocation,
 		offline: slices.Contains(extra.ScopesSupported, OfflineAccess), scopes: extra.ScopesSupported}, nil
 }
+
+// Issuer is an OIDC provider as securekapi uses it: the refresh, the two
+// login flows, revocation, and what the provider offers. *Provider, from
+// Discover, is the real one; tests of the credential manager and the
+// commands use fakes, so refresh, rotation and refusal need no network.
+type Issuer interface {
+	// Refresh redeems a refresh token; a *RefreshError means the provider
+	// refused it (revoked, expired), any other error that it was not asked.
+	Refresh(ctx context.Context, refreshToken string) (*Tokens, error)
+	BrowserLogin(ctx context.Context, o BrowserOptions) (*Tokens, error)
+	DeviceLogin(ctx context.Context, show func(DeviceAuthorization)) (*Tokens, error)
+	// Revoke reports false when the provider offers no revocation.
+	Revoke(ctx context.Context, refreshToken string) (bool, error)
+	HasDeviceFlow() bool
+	ScopesSupported() []string
+}
+
+var _ Issuer = (*Provider)(nil)
+
+// SetClock makes ID token verification read now instead of the system
+// clock (go-oidc checks expiry and issued-at against it).
+func (p *Provider) SetClock(now func() time.Time) { p.now = now }
 
 // ScopesSupported are the scopes the issuer's discovery document lists
 // (scopes_supported, optional in OIDC Discovery), or nil.
@@ -195,7 +219,7 @@ func (p *Provider) extraOptions() []oauth2.AuthCodeOption {
 // Verify checks an ID token's signature, issuer, audience and expiry
 // against the issuer's published keys.
 func (p *Provider) Verify(ctx context.Context, rawIDToken string) (*Claims, error) {
-	v := p.provider.Verifier(&gooidc.Config{ClientID: p.settings.ClientID})
+	v := p.provider.Verifier(&gooidc.Config{ClientID: p.settings.ClientID, Now: p.now})
 	tok, err := v.Verify(gooidc.ClientContext(ctx, p.client), rawIDToken)
 	if err != nil {
 		return nil, fmt.Errorf("verify ID token: %w", err)
