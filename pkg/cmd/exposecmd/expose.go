@@ -3,18 +3,12 @@ package exposecmd
 import (
 	"bytes"
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/json"
-	"encoding/pem"
 	"errors"
 	"fmt"
 	"io"
-	"math/big"
 	"net"
 	"net/http"
 	"net/url"
@@ -173,8 +167,8 @@ func (o *ExposeOptions) Complete(fs *pflag.FlagSet) error {
 // Validate checks everything that needs no cluster, so a typo fails
 // before any network call.
 func (o *ExposeOptions) Validate() error {
-	if !knownVia(o.Options.Via) {
-		return expose.Validate(expose.Options{Via: o.Options.Via}) // names the vias
+	if err := expose.CheckVia(o.Options.Via); err != nil {
+		return err
 	}
 	isHAProxy := o.Options.Via == expose.HAProxy
 	wrong, right := haproxyOnlyFlags, "haproxy"
@@ -203,26 +197,9 @@ func (o *ExposeOptions) Validate() error {
 			return errors.New("--via haproxy needs --ca-file: the file where securekapi writes the cluster CA for haproxy to verify kube-apiserver with")
 		}
 	}
-	// The real cluster CA comes later (from the cluster or --cluster-ca-file);
-	// a stand-in lets expose.Validate check every other setting now.
-	stand := o.Options
-	stand.ClusterCAPEM = standInCA()
-	if isHAProxy && len(stand.Upstreams) == 0 {
-		stand.Upstreams = []string{"127.0.0.1:6443"} // defaulted from kubeconfig later
-	}
-	if err := expose.Validate(stand); err != nil {
-		return err
-	}
-	return nil
-}
-
-func knownVia(v expose.Via) bool {
-	for _, k := range expose.Vias() {
-		if v == k {
-			return true
-		}
-	}
-	return false
+	// The cluster CA and the default upstream come from the cluster (or
+	// --cluster-ca-file) in Run; everything else is checked now.
+	return expose.ValidateSettings(o.Options)
 }
 
 // Run reads the cluster, checks the certificate, generates, and prints or
@@ -295,21 +272,10 @@ func (o *ExposeOptions) Run(ctx context.Context) error {
 	return o.applyAll(ctx, out)
 }
 
-// secretPath is --tls-secret as namespace/name.
+// secretPath is --tls-secret as namespace/name (Validate checked it).
 func (o *ExposeOptions) secretPath() string {
-	ns, name := o.secretRef()
+	ns, name, _ := o.SecretRef()
 	return ns + "/" + name
-}
-
-func (o *ExposeOptions) secretRef() (ns, name string) {
-	ns, name, found := strings.Cut(o.TLSSecret, "/")
-	if !found {
-		ns, name = o.Namespace, o.TLSSecret
-		if ns == "" {
-			ns = "default"
-		}
-	}
-	return ns, name
 }
 
 // restConfig loads the kubeconfig with client-go's rules (--kubeconfig,
@@ -484,7 +450,7 @@ func (o *ExposeOptions) fetchClusterCA(ctx context.Context) ([]byte, error) {
 // certificate does not cover the host. Being forbidden to read secrets
 // only warns: creating objects may be allowed where reading secrets is not.
 func (o *ExposeOptions) checkTLSSecret(ctx context.Context) ([]string, error) {
-	ns, name := o.secretRef()
+	ns, name, _ := o.SecretRef()
 	var secret struct {
 		Type string            `json:"type"`
 		Data map[string][]byte `json:"data"`
@@ -649,23 +615,4 @@ func applyError(err error, t applyTarget, apiVersion, ns, name string) error {
 			"then re-run with --force-conflicts to take them over", what, err)
 	}
 	return fmt.Errorf("%s: %w", what, err)
-}
-
-// standInCA is a throwaway CA certificate for validating the other
-// settings before the real cluster CA is read. It is never written out.
-func standInCA() []byte {
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		return nil
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "stand-in"},
-		NotBefore: time.Unix(0, 0), NotAfter: time.Unix(0, 0).Add(time.Hour),
-		IsCA: true, BasicConstraintsValid: true,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		return nil
-	}
-	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
 }
