@@ -1,32 +1,21 @@
 package exposecmd
 
 import (
-	"bytes"
 	"context"
-	"crypto/tls"
-	"crypto/x509"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"net"
-	"net/http"
-	"net/url"
 	"os"
-	"path"
 	"path/filepath"
 	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 	"k8s.io/client-go/rest"
-	"k8s.io/client-go/tools/clientcmd"
-	"sigs.k8s.io/yaml"
 
 	"github.com/securekapi/securekapi/pkg/atomicfile"
 	"github.com/securekapi/securekapi/pkg/cmdutil"
 	"github.com/securekapi/securekapi/pkg/expose"
+	"github.com/securekapi/securekapi/pkg/kubeapi"
 )
 
 // ExposeOptions generates (and optionally applies) the proxy configuration
@@ -44,10 +33,9 @@ type ExposeOptions struct {
 	FieldManager  string
 	Force         bool
 
-	// HTTPClient and BaseURL reach the cluster; Complete sets them from the
-	// kubeconfig when the cluster is needed. Tests may set them directly.
-	HTTPClient *http.Client
-	BaseURL    *url.URL
+	// Cluster reaches the cluster; nil means the kubeconfig's, built when
+	// the cluster is needed. Tests may set it.
+	Cluster kubeapi.Client
 
 	changed func(name string) bool
 	restCfg *rest.Config
@@ -57,15 +45,6 @@ type ExposeOptions struct {
 var (
 	haproxyOnlyFlags    = []string{"bind", "cert-file", "ca-file", "upstream"}
 	kubernetesOnlyFlags = []string{"tls-secret", "namespace", "name", "class", "apply", "field-manager", "force-conflicts"}
-)
-
-// kubeRootCA is the ConfigMap kube-controller-manager publishes in every
-// namespace; its ca.crt is the cluster CA kube-apiserver's certificate
-// chains to.
-const (
-	kubeRootCANamespace = "default"
-	kubeRootCAName      = "kube-root-ca.crt"
-	requestTimeout      = 15 * time.Second
 )
 
 // NewCmdExpose returns the expose command.
@@ -276,343 +255,4 @@ func (o *ExposeOptions) Run(ctx context.Context) error {
 func (o *ExposeOptions) secretPath() string {
 	ns, name, _ := o.SecretRef()
 	return ns + "/" + name
-}
-
-// restConfig loads the kubeconfig with client-go's rules (--kubeconfig,
-// else $KUBECONFIG, else ~/.kube/config; --context).
-func (o *ExposeOptions) restConfig() (*rest.Config, error) {
-	if o.restCfg != nil {
-		return o.restCfg, nil
-	}
-	files, err := o.KubeconfigStore().Files()
-	if err != nil {
-		return nil, err
-	}
-	rules := &clientcmd.ClientConfigLoadingRules{Precedence: files}
-	if o.Kubeconfig != "" {
-		rules = &clientcmd.ClientConfigLoadingRules{ExplicitPath: o.Kubeconfig}
-	}
-	cfg, err := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules,
-		&clientcmd.ConfigOverrides{CurrentContext: o.Context}).ClientConfig()
-	if err != nil {
-		return nil, fmt.Errorf("cannot find the cluster in your kubeconfig (%v): pass --kubeconfig and --context, "+
-			"or work offline with --cluster-ca-file FILE (the cluster's ca.crt)", err)
-	}
-	if cfg.Timeout == 0 {
-		cfg.Timeout = requestTimeout
-	}
-	o.restCfg = cfg
-	return cfg, nil
-}
-
-// cluster returns the HTTP client and base URL for the kubeconfig cluster.
-func (o *ExposeOptions) cluster() (*http.Client, *url.URL, error) {
-	if o.HTTPClient != nil && o.BaseURL != nil {
-		return o.HTTPClient, o.BaseURL, nil
-	}
-	cfg, err := o.restConfig()
-	if err != nil {
-		return nil, nil, err
-	}
-	base, _, err := rest.DefaultServerUrlFor(cfg)
-	if err != nil {
-		return nil, nil, fmt.Errorf("kubeconfig server %q: %w", cfg.Host, err)
-	}
-	client, err := rest.HTTPClientFor(cfg)
-	if err != nil {
-		return nil, nil, fmt.Errorf("kubeconfig cluster %s: %w", cfg.Host, err)
-	}
-	o.HTTPClient, o.BaseURL = client, base
-	return client, base, nil
-}
-
-// defaultUpstream is the kubeconfig cluster's server as host:port.
-func (o *ExposeOptions) defaultUpstream() (string, error) {
-	var base *url.URL
-	if o.BaseURL != nil {
-		base = o.BaseURL
-	} else {
-		cfg, err := o.restConfig()
-		if err != nil {
-			return "", fmt.Errorf("no --upstream and %w", err)
-		}
-		if base, _, err = rest.DefaultServerUrlFor(cfg); err != nil {
-			return "", fmt.Errorf("no --upstream, and the kubeconfig server %q: %w", cfg.Host, err)
-		}
-	}
-	port := base.Port()
-	if port == "" {
-		port = "443"
-	}
-	return net.JoinHostPort(base.Hostname(), port), nil
-}
-
-// apiStatus is the part of a metav1.Status error body worth showing.
-type apiStatus struct {
-	Message string `json:"message"`
-	Reason  string `json:"reason"`
-}
-
-// apiError is a non-2xx answer from the API server.
-type apiError struct {
-	Code   int
-	Status apiStatus
-}
-
-func (e *apiError) Error() string {
-	if e.Status.Message != "" {
-		return fmt.Sprintf("%s (HTTP %d)", e.Status.Message, e.Code)
-	}
-	return fmt.Sprintf("HTTP %d %s", e.Code, http.StatusText(e.Code))
-}
-
-// unreachableError says the cluster could not be reached at all.
-type unreachableError struct {
-	Server string
-	Err    error
-}
-
-func (e *unreachableError) Error() string {
-	return fmt.Sprintf("cannot reach the cluster at %s: %v; check --kubeconfig and --context, "+
-		"or work offline with --cluster-ca-file FILE (the cluster's CA: ca.crt of ConfigMap kube-root-ca.crt, "+
-		"or certificate-authority-data in an admin kubeconfig)", e.Server, e.Err)
-}
-
-func (e *unreachableError) Unwrap() error { return e.Err }
-
-// do sends one request to the cluster and decodes a JSON answer into out.
-func (o *ExposeOptions) do(ctx context.Context, method, apiPath string, query url.Values, contentType string, body []byte, out any) error {
-	client, base, err := o.cluster()
-	if err != nil {
-		return err
-	}
-	u := *base
-	u.Path = path.Join("/", base.Path, apiPath)
-	u.RawQuery = query.Encode()
-	ctx, cancel := context.WithTimeout(ctx, requestTimeout)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, method, u.String(), bytes.NewReader(body))
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Accept", "application/json")
-	if contentType != "" {
-		req.Header.Set("Content-Type", contentType)
-	}
-	resp, err := client.Do(req)
-	if err != nil {
-		return &unreachableError{Server: base.String(), Err: err}
-	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, 8<<20))
-	if err != nil {
-		return &unreachableError{Server: base.String(), Err: err}
-	}
-	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		e := &apiError{Code: resp.StatusCode}
-		_ = json.Unmarshal(data, &e.Status)
-		return e
-	}
-	if out != nil {
-		if err := json.Unmarshal(data, out); err != nil {
-			return fmt.Errorf("%s %s: unexpected answer: %w", method, apiPath, err)
-		}
-	}
-	return nil
-}
-
-// fetchClusterCA reads ca.crt of ConfigMap default/kube-root-ca.crt.
-func (o *ExposeOptions) fetchClusterCA(ctx context.Context) ([]byte, error) {
-	var cm struct {
-		Data map[string]string `json:"data"`
-	}
-	err := o.do(ctx, http.MethodGet, "/api/v1/namespaces/"+kubeRootCANamespace+"/configmaps/"+kubeRootCAName, nil, "", nil, &cm)
-	var apiErr *apiError
-	switch {
-	case errors.As(err, &apiErr) && apiErr.Code == http.StatusNotFound:
-		return nil, fmt.Errorf("the cluster has no ConfigMap %s in namespace %s; is kube-controller-manager running? "+
-			"It publishes the cluster CA there. Start it, or pass the cluster CA with --cluster-ca-file FILE",
-			kubeRootCAName, kubeRootCANamespace)
-	case errors.As(err, &apiErr) && (apiErr.Code == http.StatusForbidden || apiErr.Code == http.StatusUnauthorized):
-		return nil, fmt.Errorf("cannot read ConfigMap %s/%s for the cluster CA: %w; use a kubeconfig (--kubeconfig, --context) "+
-			"that may read it, or pass --cluster-ca-file FILE", kubeRootCANamespace, kubeRootCAName, err)
-	case err != nil:
-		return nil, fmt.Errorf("read the cluster CA (ConfigMap %s/%s): %w", kubeRootCANamespace, kubeRootCAName, err)
-	}
-	ca := cm.Data["ca.crt"]
-	if strings.TrimSpace(ca) == "" {
-		return nil, fmt.Errorf("ConfigMap %s/%s has no ca.crt; pass the cluster CA with --cluster-ca-file FILE", kubeRootCANamespace, kubeRootCAName)
-	}
-	return []byte(ca), nil
-}
-
-// checkTLSSecret refuses a missing or ill-formed secret and warns when its
-// certificate does not cover the host. Being forbidden to read secrets
-// only warns: creating objects may be allowed where reading secrets is not.
-func (o *ExposeOptions) checkTLSSecret(ctx context.Context) ([]string, error) {
-	ns, name, _ := o.SecretRef()
-	var secret struct {
-		Type string            `json:"type"`
-		Data map[string][]byte `json:"data"`
-	}
-	create := fmt.Sprintf("kubectl create secret tls %s -n %s --cert=FULLCHAIN.pem --key=KEY.pem", name, ns)
-	err := o.do(ctx, http.MethodGet, "/api/v1/namespaces/"+ns+"/secrets/"+name, nil, "", nil, &secret)
-	var apiErr *apiError
-	switch {
-	case errors.As(err, &apiErr) && apiErr.Code == http.StatusNotFound:
-		return nil, fmt.Errorf("TLS secret %s/%s does not exist: create it with the endpoint's certificate chain and key (%s), then run expose again", ns, name, create)
-	case errors.As(err, &apiErr) && apiErr.Code == http.StatusForbidden:
-		return []string{fmt.Sprintf("Cannot read TLS secret %s/%s (%v), so it was not checked: make sure it exists and holds a certificate for %s.", ns, name, err, o.Host)}, nil
-	case err != nil:
-		return nil, fmt.Errorf("read TLS secret %s/%s: %w", ns, name, err)
-	}
-	if secret.Type != "kubernetes.io/tls" {
-		return nil, fmt.Errorf("secret %s/%s is of type %q, not kubernetes.io/tls, so proxies will not serve it: recreate it with %s", ns, name, secret.Type, create)
-	}
-	crt, key := secret.Data["tls.crt"], secret.Data["tls.key"]
-	if len(crt) == 0 || len(key) == 0 {
-		return nil, fmt.Errorf("TLS secret %s/%s lacks tls.crt or tls.key: recreate it with %s", ns, name, create)
-	}
-	pair, err := tls.X509KeyPair(crt, key)
-	if err != nil {
-		return nil, fmt.Errorf("TLS secret %s/%s does not hold a usable certificate and key (%v): recreate it with %s", ns, name, err, create)
-	}
-	return certWarnings(pair, fmt.Sprintf("TLS secret %s/%s", ns, name), o.Host, o.Now()), nil
-}
-
-// checkCertFile checks haproxy's crt file: the chain and its key in one PEM.
-func checkCertFile(file, host string, now time.Time) ([]string, error) {
-	data, err := os.ReadFile(file)
-	if err != nil {
-		return nil, fmt.Errorf("--cert-file: %w", err)
-	}
-	pair, err := tls.X509KeyPair(data, data)
-	if err != nil {
-		return nil, fmt.Errorf("--cert-file %s: %v: it must hold the endpoint's certificate chain (leaf first) and its private key, in PEM", file, err)
-	}
-	return certWarnings(pair, file, host, now), nil
-}
-
-// certWarnings reports what would make third parties' checks fail.
-func certWarnings(pair tls.Certificate, where, host string, now time.Time) []string {
-	leaf := pair.Leaf
-	if leaf == nil {
-		var err error
-		if leaf, err = x509.ParseCertificate(pair.Certificate[0]); err != nil {
-			return []string{fmt.Sprintf("%s: cannot parse the certificate: %v", where, err)}
-		}
-	}
-	var w []string
-	if err := leaf.VerifyHostname(host); err != nil {
-		w = append(w, fmt.Sprintf("The certificate in %s is not valid for %s (it names %s): third parties will get a name mismatch. "+
-			"Use a certificate for %s.", where, host, strings.Join(leaf.DNSNames, ", "), host))
-	}
-	switch {
-	case now.After(leaf.NotAfter):
-		w = append(w, fmt.Sprintf("The certificate in %s expired on %s: renew it.", where, leaf.NotAfter.Format(time.DateOnly)))
-	case now.Before(leaf.NotBefore):
-		w = append(w, fmt.Sprintf("The certificate in %s is not valid before %s.", where, leaf.NotBefore.Format(time.DateOnly)))
-	}
-	if len(pair.Certificate) == 1 && !bytes.Equal(leaf.RawIssuer, leaf.RawSubject) {
-		w = append(w, fmt.Sprintf("%s holds only the leaf certificate: add the issuing CA chain after it, so clients can verify "+
-			"the endpoint and pin its CA (`kubectl securekapi pin`).", where))
-	}
-	return w
-}
-
-// applyTarget is where server-side apply sends one kind.
-type applyTarget struct {
-	prefix   string // /api/v1 or /apis/GROUP/VERSION
-	resource string
-	short    string // kubectl's name: resource.group or resource
-}
-
-// applyTargets maps every apiVersion/kind expose generates to its REST
-// path: a static table instead of discovery, which would pull client-go's
-// discovery and scheme into the binary.
-var applyTargets = map[string]applyTarget{
-	"v1/Secret":                      {"/api/v1", "secrets", "secret"},
-	"v1/ConfigMap":                   {"/api/v1", "configmaps", "configmap"},
-	"projectcontour.io/v1/HTTPProxy": {"/apis/projectcontour.io/v1", "httpproxies", "httpproxy.projectcontour.io"},
-	"projectcontour.io/v1/TLSCertificateDelegation":    {"/apis/projectcontour.io/v1", "tlscertificatedelegations", "tlscertificatedelegation.projectcontour.io"},
-	"gateway.networking.k8s.io/v1/Gateway":             {"/apis/gateway.networking.k8s.io/v1", "gateways", "gateway.gateway.networking.k8s.io"},
-	"gateway.networking.k8s.io/v1/HTTPRoute":           {"/apis/gateway.networking.k8s.io/v1", "httproutes", "httproute.gateway.networking.k8s.io"},
-	"gateway.networking.k8s.io/v1/BackendTLSPolicy":    {"/apis/gateway.networking.k8s.io/v1", "backendtlspolicies", "backendtlspolicy.gateway.networking.k8s.io"},
-	"gateway.networking.k8s.io/v1beta1/ReferenceGrant": {"/apis/gateway.networking.k8s.io/v1beta1", "referencegrants", "referencegrant.gateway.networking.k8s.io"},
-	"networking.k8s.io/v1/Ingress":                     {"/apis/networking.k8s.io/v1", "ingresses", "ingress.networking.k8s.io"},
-}
-
-// splitDocuments returns the YAML documents of a "---"-separated stream
-// that hold an object (the leading comment block holds none).
-func splitDocuments(stream []byte) [][]byte {
-	var docs [][]byte
-	var cur bytes.Buffer
-	flush := func() {
-		if bytes.Contains(cur.Bytes(), []byte("kind:")) {
-			docs = append(docs, append([]byte(nil), cur.Bytes()...))
-		}
-		cur.Reset()
-	}
-	for _, line := range bytes.SplitAfter(stream, []byte("\n")) {
-		if string(bytes.TrimRight(line, "\r\n")) == "---" {
-			flush()
-			continue
-		}
-		cur.Write(line)
-	}
-	flush()
-	return docs
-}
-
-// applyAll server-side applies each generated object, in order, and prints
-// kubectl's result lines on stdout.
-func (o *ExposeOptions) applyAll(ctx context.Context, stream []byte) error {
-	q := url.Values{"fieldManager": {o.FieldManager}, "force": {fmt.Sprint(o.Force)}}
-	suffix := ""
-	if o.DryRun == "server" {
-		q.Set("dryRun", "All")
-		suffix = " (server dry run)"
-	}
-	for _, doc := range splitDocuments(stream) {
-		var head struct {
-			APIVersion string `json:"apiVersion"`
-			Kind       string `json:"kind"`
-			Metadata   struct {
-				Name      string `json:"name"`
-				Namespace string `json:"namespace"`
-			} `json:"metadata"`
-		}
-		if err := yaml.Unmarshal(doc, &head); err != nil {
-			return fmt.Errorf("generated YAML does not parse (a bug in securekapi): %w", err)
-		}
-		t, ok := applyTargets[head.APIVersion+"/"+head.Kind]
-		if !ok {
-			return fmt.Errorf("cannot apply %s %s: securekapi does not know its resource path (a bug); apply the printed YAML with kubectl instead", head.APIVersion, head.Kind)
-		}
-		p := path.Join(t.prefix, "namespaces", head.Metadata.Namespace, t.resource, head.Metadata.Name)
-		err := o.do(ctx, http.MethodPatch, p, q, "application/apply-patch+yaml", doc, nil)
-		if err != nil {
-			return applyError(err, t, head.APIVersion, head.Metadata.Namespace, head.Metadata.Name)
-		}
-		fmt.Fprintf(o.Out, "%s/%s serverside-applied%s\n", t.short, head.Metadata.Name, suffix)
-	}
-	return nil
-}
-
-func applyError(err error, t applyTarget, apiVersion, ns, name string) error {
-	what := fmt.Sprintf("apply %s/%s in namespace %s", t.short, name, ns)
-	var apiErr *apiError
-	if !errors.As(err, &apiErr) {
-		return fmt.Errorf("%s: %w", what, err)
-	}
-	switch {
-	case apiErr.Code == http.StatusNotFound && strings.Contains(apiErr.Status.Message, `namespaces "`):
-		return fmt.Errorf("%s: %w; create the namespace first", what, err)
-	case apiErr.Code == http.StatusNotFound:
-		return fmt.Errorf("%s: the cluster does not serve %s (%w): install the proxy's CRDs (or choose another --via) and run again", what, apiVersion, err)
-	case apiErr.Code == http.StatusConflict:
-		return fmt.Errorf("%s: %w; another field manager owns these fields: check who (kubectl get -o yaml --show-managed-fields), "+
-			"then re-run with --force-conflicts to take them over", what, err)
-	}
-	return fmt.Errorf("%s: %w", what, err)
 }

@@ -272,7 +272,7 @@ func TestExposeApply(t *testing.T) {
 	}
 	for i, p := range patches {
 		if p.Path != wantPaths[i] || p.ContentType != "application/apply-patch+yaml" ||
-			p.Query != "dryRun=All&fieldManager=securekapi&force=false" || !bytes.Contains(p.Body, []byte("kind: ")) {
+			p.Query != "dryRun=All&fieldManager=securekapi&force=false&timeout=15s" || !bytes.Contains(p.Body, []byte("kind: ")) {
 			t.Errorf("patch %d = %s %s?%s (%s)", i, p.Method, p.Path, p.Query, p.ContentType)
 		}
 		if bytes.HasPrefix(p.Body, []byte("#")) {
