@@ -110,6 +110,24 @@ const (
 	GitHubRequestTokenVar = "ACTIONS_ID_TOKEN_REQUEST_TOKEN"
 )
 
+// ExecArgs are the exec args for grant and these settings, as AddFlags
+// parses them: `use` writes them, so the written stanza and the parser
+// cannot disagree. Empty settings are left out.
+func (m Machine) ExecArgs(grant string) []string {
+	args := []string{"--grant", grant}
+	for _, f := range []struct{ name, value string }{
+		{"audience", m.Audience}, {"ci-token-source", m.CISource}, {"ci-token-var", m.CITokenVar},
+		{"ci-token-file", m.CITokenFile}, {"ci-token-audience", m.CITokenAudience},
+		{"token-exchange-connector-id", m.ExchangeConnectorID},
+		{"client-secret-file", m.ClientSecretFile}, {"client-secret-env", m.ClientSecretEnv},
+	} {
+		if f.value != "" {
+			args = append(args, "--"+f.name, f.value)
+		}
+	}
+	return args
+}
+
 // IsMachineGrant reports whether the grant needs no person.
 func IsMachineGrant(grant string) bool {
 	switch grant {

@@ -121,3 +121,14 @@ func TestMachineGrantsUseTheFileStore(t *testing.T) {
 		}
 	}
 }
+
+// TestMachineExecArgsRoundTrip: what `use` writes is what the credential
+// path reads.
+func TestMachineExecArgsRoundTrip(t *testing.T) {
+	m := Machine{Audience: "https://kapi.example.com", CISource: "gitlab", CITokenVar: "KAPI_ID_TOKEN", CITokenFile: "/t",
+		CITokenAudience: "https://dex", ExchangeConnectorID: "gitlab", ClientSecretFile: "/s", ClientSecretEnv: "S"}
+	a := parse(t, m.ExecArgs(GrantTokenExchange)...)
+	if a.Machine != m || a.Grant != GrantTokenExchange {
+		t.Errorf("round trip: %+v, grant %s", a.Machine, a.Grant)
+	}
+}
