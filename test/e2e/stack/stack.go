@@ -2,7 +2,9 @@
 // against: etcd, kube-apiserver (its own random CA, RBAC, OIDC), Dex as the
 // OIDC provider, and HAProxy as the trusted secondary endpoint that presents
 // an "enterprise" CA certificate and re-encrypts to kube-apiserver while
-// verifying the cluster CA.
+// verifying the cluster CA. Beside them runs CIIssuer, the in-process
+// stand-in for a CI provider's token service (GitHub Actions), the one part
+// that cannot be the real thing here.
 //
 // Every process is tracked by pid and stopped by that pid; ports are free
 // ones chosen at start; all files live under one directory. The e2e tests
@@ -74,12 +76,17 @@ type Stack struct {
 	AdminToken    string // static token in system:masters, for setup only
 
 	// Dex.
-	IssuerURL    string
-	ClientID     string
-	DexCA        *CA
-	DexCAFile    string
-	DexGRPCAddr  string
-	IDTokenTTL   time.Duration
+	IssuerURL   string
+	ClientID    string
+	DexCA       *CA
+	DexCAFile   string
+	DexGRPCAddr string
+	IDTokenTTL  time.Duration
+
+	// CI is the CI provider's stand-in (see CIIssuer), started before Dex
+	// and kube-apiserver so both can be pointed at it.
+	CI *CIIssuer
+
 	haproxyCfg   string
 	etcdURL      string
 	ownsDir      bool
@@ -124,6 +131,7 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 		run  func(context.Context) error
 	}{
 		{"certificates", s.writeCertificates},
+		{"ci-issuer", s.startCIIssuer},
 		{"etcd", s.startEtcd},
 		{"dex", s.startDex},
 		{"kube-apiserver", s.startAPIServer},
@@ -147,6 +155,9 @@ func (s *Stack) Stop() {
 		if p := s.procs[s.startedOrder[i]]; p != nil {
 			p.stop(10 * time.Second)
 		}
+	}
+	if s.CI != nil {
+		_ = s.CI.Close()
 	}
 	if s.ownsDir && s.Dir != "" {
 		_ = os.RemoveAll(s.Dir)
@@ -192,6 +203,11 @@ func (s *Stack) RestartComponent(ctx context.Context, name string) error {
 	default:
 		return fmt.Errorf("restarting %s is not supported", name)
 	}
+}
+
+func (s *Stack) startCIIssuer(context.Context) (err error) {
+	s.CI, err = StartCIIssuer(CIIssuerOptions{Dir: s.Dir})
+	return err
 }
 
 func (s *Stack) track(p *process) {
