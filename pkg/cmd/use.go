@@ -278,11 +278,15 @@ func (o *UseOptions) execConfig(c *profile.Cluster, v *trust.Verified) *clientcm
 	for _, p := range execPins(c, v) {
 		args = append(args, "--pin", p)
 	}
-	for _, s := range c.OIDC.ExtraScopes {
-		args = append(args, "--oidc-extra-scope", s)
-	}
-	for k, val := range c.OIDC.ExtraParams {
-		args = append(args, "--oidc-auth-request-extra-params", k+"="+val)
+	// The cluster's scopes and parameters are its issuer's: a CI grant at
+	// another issuer (the CI's own, a client credentials server) takes none.
+	if !o.CI.enabled() || o.CI.usesClusterIssuer(c) {
+		for _, s := range c.OIDC.ExtraScopes {
+			args = append(args, "--oidc-extra-scope", s)
+		}
+		for k, val := range c.OIDC.ExtraParams {
+			args = append(args, "--oidc-auth-request-extra-params", k+"="+val)
+		}
 	}
 	caFile := c.OIDC.CAFile
 	if o.CI.enabled() {

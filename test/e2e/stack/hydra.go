@@ -86,6 +86,7 @@ serve:
     tls:
       enabled: false
   tls:
+    enabled: true
     cert:
       path: %s
     key:
