@@ -97,7 +97,7 @@ func (p *Provider) Exchange(ctx context.Context, r ExchangeRequest) (*Tokens, er
 		ClientID:       p.settings.ClientID,
 		ClientSecret:   r.ClientSecret,
 		TokenURL:       p.provider.Endpoint().TokenURL,
-		Scopes:         p.RequestScopesNoOffline(),
+		Scopes:         p.scopesWithoutOffline(),
 		EndpointParams: params,
 		AuthStyle:      oauth2.AuthStyleInHeader,
 	}
@@ -150,9 +150,9 @@ func (p *Provider) VerifyFor(ctx context.Context, raw, audience string) (*Claims
 	return &Claims{Issuer: tok.Issuer, Subject: tok.Subject, Email: c.Email, Groups: c.Groups, Audience: tok.Audience, Expiry: tok.Expiry}, nil
 }
 
-// RequestScopesNoOffline are the scopes of a grant that yields no refresh
+// scopesWithoutOffline are the scopes of a grant that yields no refresh
 // token: the configured ones, with openid.
-func (p *Provider) RequestScopesNoOffline() []string { return Scopes(p.settings.Scopes) }
+func (p *Provider) scopesWithoutOffline() []string { return Scopes(p.settings.Scopes) }
 
 // nonOpenIDScopes are the configured scopes without openid: a client
 // credentials token is an access token about a client, not an ID token

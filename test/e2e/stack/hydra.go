@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
 )
 
@@ -157,28 +156,6 @@ func (h *Hydra) CreateClient(ctx context.Context, c HydraClient) error {
 	}
 	return nil
 }
-
-// TokenRequests counts the requests hydra logged at its token endpoint: the
-// IdP's own count, for "one request per token lifetime".
-func (h *Hydra) TokenRequests() int {
-	data, _ := os.ReadFile(h.proc.log)
-	n := 0
-	for _, line := range strings.Split(string(data), "\n") {
-		if strings.Contains(line, "/oauth2/token") && strings.Contains(line, "started handling request") {
-			n++
-		}
-	}
-	return n
-}
-
-// Log is hydra's log.
-func (h *Hydra) Log() string {
-	data, _ := os.ReadFile(h.proc.log)
-	return string(data)
-}
-
-// Pid is hydra's pid.
-func (h *Hydra) Pid() int { return h.proc.Pid() }
 
 // Stop ends hydra by its pid.
 func (h *Hydra) Stop() {
