@@ -258,3 +258,30 @@ func TestDeviceFlowInACILog(t *testing.T) {
 		}
 	})
 }
+
+// TestCIAutoGrant: one kubeconfig for a person and a CI job (use --ci github
+// --ci-grant auto): in the job, kubectl acts as the CI identity by token
+// exchange with no person; off the job it is the person's login, which
+// kubectl never starts by itself.
+func TestCIAutoGrant(t *testing.T) {
+	grantCIReaders(t)
+	se := ciSession(t, "--ci", "github", "--ci-grant", "auto", "--token-exchange-connector-id", stack.CIConnectorID)
+	if w := kubectlWhoami(t, se); w.Status.UserInfo.Username != ciSubject {
+		t.Fatalf("in the CI job, whoami = %+v", w.Status.UserInfo)
+	}
+	person := *se
+	person.Env = nil
+	r := person.Kubectl(context.Background(), "get", "ns")
+	if r.Err == nil || !strings.Contains(r.Stderr, "kubectl securekapi login e2e") {
+		t.Fatalf("off the job, before a login: %v\n%s", r.Err, r.Stderr)
+	}
+	if r := person.Securekapi(context.Background(), "login", "e2e", "--approve", "--browser-command", person.BrowserCommand()); r.Err != nil {
+		t.Fatalf("login: %v\n%s", r.Err, r.Stderr)
+	}
+	if w := kubectlWhoami(t, &person); w.Status.UserInfo.Username != stack.Reader.Email {
+		t.Fatalf("off the job, whoami = %+v", w.Status.UserInfo)
+	}
+	if w := kubectlWhoami(t, se); w.Status.UserInfo.Username != ciSubject {
+		t.Fatalf("back in the job, whoami = %+v", w.Status.UserInfo)
+	}
+}
