@@ -7,6 +7,7 @@ import (
 	"github.com/securekapi/securekapi/pkg/credential"
 	"github.com/securekapi/securekapi/pkg/credential/access"
 	"github.com/securekapi/securekapi/pkg/credential/approval"
+	"github.com/securekapi/securekapi/pkg/credential/cigrant"
 	"github.com/securekapi/securekapi/pkg/credential/oidc"
 	"github.com/securekapi/securekapi/pkg/credential/tokencache"
 )
@@ -66,5 +67,24 @@ func (f *Factory) Manager(a *AccessFlags) (*credential.Manager, error) {
 		Login:        f.interactiveLogin(a),
 		Approvals:    &approval.Store{Path: approval.PathIn(dir)},
 	}
+	if a.MachineGrant() {
+		// No person: never a browser, never the device flow.
+		minter := &cigrant.Minter{Flags: &a.Flags, Settings: a.Settings(), Getenv: f.Getenv, Now: f.Now,
+			Discover: m.Discover, Secrets: f.Secrets}
+		m.Login, m.Mint = nil, minter.Mint
+	}
 	return m, nil
+}
+
+// TokenRequest is the Manager request for the cluster the flags name.
+func (a *AccessFlags) TokenRequest(g *Factory, b credential.Binding, interactive bool) credential.Request {
+	return credential.Request{
+		Settings:     a.Settings(),
+		Interactive:  interactive,
+		Binding:      b,
+		LoginCommand: a.LoginCommand(),
+		Key:          a.Key(),
+		Audience:     a.TokenAudience(),
+		Source:       a.Source(g.Getenv),
+	}
 }

@@ -115,7 +115,7 @@ func (p *ApprovalPrompt) Run(cands []ApprovalCandidate) (bool, error) {
 	}
 	var pending []ApprovalCandidate
 	for _, c := range cands {
-		if !f.Allows(credential.KeyFor(c.Access.Settings()).ID(), c.Binding.ApprovalTarget()) {
+		if !f.Allows(c.Access.Key().ID(), c.Binding.ApprovalTarget()) {
 			pending = append(pending, c)
 		}
 	}
@@ -138,7 +138,7 @@ func (p *ApprovalPrompt) Run(cands []ApprovalCandidate) (bool, error) {
 	}
 	if err := p.Store.Update(func(f *approval.File) error {
 		for _, c := range pending {
-			key := credential.KeyFor(c.Access.Settings())
+			key := c.Access.Key()
 			t := c.Binding.ApprovalTarget()
 			f.Approve(approval.Approval{Identity: key.ID(), Issuer: key.Issuer, ClientID: key.ClientID, Cluster: c.Name,
 				Server: t.Server, Pins: t.Pins, ApprovedAt: p.Now().UTC(), Via: p.Via})
@@ -157,7 +157,7 @@ func (p *ApprovalPrompt) describe(cands []ApprovalCandidate) {
 	var order []string
 	byIdentity := map[string][]ApprovalCandidate{}
 	for _, c := range cands {
-		id := credential.KeyFor(c.Access.Settings()).ID()
+		id := c.Access.Key().ID()
 		if _, seen := byIdentity[id]; !seen {
 			order = append(order, id)
 		}
@@ -165,8 +165,11 @@ func (p *ApprovalPrompt) describe(cands []ApprovalCandidate) {
 	}
 	for _, id := range order {
 		first := byIdentity[id][0].Access
-		key := credential.KeyFor(first.Settings())
+		key := first.Key()
 		fmt.Fprintf(p.ErrOut, "  issuer %s, client %s, scopes %s\n", key.Issuer, key.ClientID, strings.Join(key.Scopes, " "))
+		if key.Grant != "" {
+			fmt.Fprintf(p.ErrOut, "  with no person, by grant %s\n", key.Grant)
+		}
 		for _, c := range byIdentity[id] {
 			t := c.Binding.ApprovalTarget()
 			fmt.Fprintf(p.ErrOut, "    %s: server %s\n", c.Name, t.Server)

@@ -44,6 +44,9 @@ func (g *Factory) runLoginFlow(ctx context.Context, a *AccessFlags, p oidc.Issue
 		grant = "auth-code"
 		if a.BrowserCmd == "" && !canOpenBrowser(g.Getenv) && p.HasDeviceFlow() {
 			grant = "device-code"
+			if g.Getenv("CI") != "" {
+				fmt.Fprintf(g.ErrOut, "securekapi: this cluster has no CI grant (see `kubectl securekapi use --help`, --ci), so this CI job falls back to the device flow: a person must approve it\n")
+			}
 		}
 	}
 	deadline, _ := ctx.Deadline()
@@ -51,7 +54,7 @@ func (g *Factory) runLoginFlow(ctx context.Context, a *AccessFlags, p oidc.Issue
 	defer func() { stopProgress() }()
 	if grant == "device-code" {
 		return p.DeviceLogin(ctx, func(d oidc.DeviceAuthorization) {
-			ShowDeviceCode(g, d)
+			ShowDeviceCode(g, d, deadline)
 			if !d.ExpiresAt.IsZero() && d.ExpiresAt.Before(deadline) {
 				deadline = d.ExpiresAt
 			}
@@ -98,8 +101,14 @@ func showProgress(g *Factory, what string, deadline time.Time) (stop func()) {
 }
 
 // ShowDeviceCode tells the user where to approve the login, on stderr, with
-// a QR code when stderr is a terminal.
-func ShowDeviceCode(g *Factory, d oidc.DeviceAuthorization) {
+// a QR code when stderr is a terminal. Off a terminal (a CI log, a file) it
+// is one plain line: the URL with the code, the code's expiry, and how long
+// securekapi waits (--login-timeout) when that ends sooner.
+func ShowDeviceCode(g *Factory, d oidc.DeviceAuthorization, wait time.Time) {
+	if !IsTerminal(g.ErrOut) {
+		fmt.Fprintln(g.ErrOut, deviceCodeLine(d, wait))
+		return
+	}
 	fmt.Fprintf(g.ErrOut, "To log in, open %s and enter the code: %s\n", d.VerificationURI, d.UserCode)
 	if d.VerificationURIComplete != "" {
 		fmt.Fprintf(g.ErrOut, "Or open: %s\n", d.VerificationURIComplete)
@@ -110,6 +119,28 @@ func ShowDeviceCode(g *Factory, d oidc.DeviceAuthorization) {
 	if !d.ExpiresAt.IsZero() {
 		fmt.Fprintf(g.ErrOut, "Waiting for approval (the code expires at %s)...\n", d.ExpiresAt.Local().Format(time.RFC3339))
 	}
+}
+
+// deviceCodeLine is the device flow's one line for a log.
+func deviceCodeLine(d oidc.DeviceAuthorization, wait time.Time) string {
+	line := fmt.Sprintf("To log in, open %s and enter the code %s", d.VerificationURI, d.UserCode)
+	if d.VerificationURIComplete != "" {
+		line = fmt.Sprintf("To log in, open %s (code %s)", d.VerificationURIComplete, d.UserCode)
+	}
+	switch {
+	case !d.ExpiresAt.IsZero() && (wait.IsZero() || !wait.Before(d.ExpiresAt)):
+		line += "; the code expires at " + d.ExpiresAt.UTC().Format(time.RFC3339)
+	case !d.ExpiresAt.IsZero():
+		line += "; the code expires at " + d.ExpiresAt.UTC().Format(time.RFC3339) + ", but securekapi waits only until " + wait.UTC().Format(time.RFC3339) + " (--login-timeout)"
+	case !wait.IsZero():
+		line += "; securekapi waits until " + wait.UTC().Format(time.RFC3339) + " (--login-timeout)"
+	}
+	return strings.Map(func(r rune) rune { // the issuer's text, in a log: no control characters
+		if r < 0x20 || (r >= 0x7f && r < 0xa0) {
+			return -1
+		}
+		return r
+	}, line)
 }
 
 // openBrowser runs the browser command with the URL and always prints the

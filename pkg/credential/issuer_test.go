@@ -29,7 +29,13 @@ func (f *fakeIssuer) DeviceLogin(context.Context, func(oidc.DeviceAuthorization)
 }
 func (f *fakeIssuer) Revoke(context.Context, string) (bool, error) { return false, nil }
 func (f *fakeIssuer) HasDeviceFlow() bool                          { return false }
-func (f *fakeIssuer) ScopesSupported() []string                    { return nil }
+func (f *fakeIssuer) Exchange(context.Context, oidc.ExchangeRequest) (*oidc.Tokens, error) {
+	return nil, errors.New("no token exchange in this test")
+}
+func (f *fakeIssuer) ClientCredentials(context.Context, string, string) (*oidc.Tokens, error) {
+	return nil, errors.New("no client credentials in this test")
+}
+func (f *fakeIssuer) ScopesSupported() []string { return nil }
 
 // issued is what a provider returns for a login or refresh at now.
 func issued(t *testing.T, refreshToken string, lifetime time.Duration) *oidc.Tokens {

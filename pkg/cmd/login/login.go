@@ -75,7 +75,11 @@ func (o *LoginOptions) Complete(c *cobra.Command, args []string) error {
 	if len(args) == 1 {
 		o.Name = args[0]
 	}
-	return cmdutil.CompleteAccessFromKubeconfig(o.Factory, c.Flags(), &o.Access, o.Name)
+	if err := cmdutil.CompleteAccessFromKubeconfig(o.Factory, c.Flags(), &o.Access, o.Name); err != nil {
+		return err
+	}
+	o.Access.ResolveAuto(o.Getenv) // in a CI job, auto is the CI grant
+	return nil
 }
 
 // Validate checks the settings.
@@ -93,6 +97,9 @@ func (o *LoginOptions) Run(ctx context.Context) error {
 	}
 	if err := o.approve(); err != nil {
 		return err
+	}
+	if o.Access.MachineGrant() {
+		return o.mintNow(ctx, m)
 	}
 	provider, err := m.Discover(ctx, settings)
 	if err != nil {

@@ -110,7 +110,7 @@ func Discover(ctx context.Context, s Settings, client *http.Client) (*Provider, 
 }
 
 // Issuer is an OIDC provider as securekapi uses it: the refresh, the two
-// login flows, revocation, and what the provider offers. *Provider, from
+// login flows, revocation, the CI grants, and what the provider offers. *Provider, from
 // Discover, is the real one; tests of the credential manager and the
 // commands use fakes, so refresh, rotation and refusal need no network.
 type Issuer interface {
@@ -123,6 +123,9 @@ type Issuer interface {
 	Revoke(ctx context.Context, refreshToken string) (bool, error)
 	HasDeviceFlow() bool
 	ScopesSupported() []string
+	// The CI grants: RFC 8693 token exchange and client credentials.
+	Exchange(ctx context.Context, r ExchangeRequest) (*Tokens, error)
+	ClientCredentials(ctx context.Context, secret, audience string) (*Tokens, error)
 }
 
 var _ Issuer = (*Provider)(nil)
@@ -219,19 +222,11 @@ func (p *Provider) extraOptions() []oauth2.AuthCodeOption {
 // Verify checks an ID token's signature, issuer, audience and expiry
 // against the issuer's published keys.
 func (p *Provider) Verify(ctx context.Context, rawIDToken string) (*Claims, error) {
-	v := p.provider.Verifier(&gooidc.Config{ClientID: p.settings.ClientID, Now: p.now})
-	tok, err := v.Verify(gooidc.ClientContext(ctx, p.client), rawIDToken)
+	c, err := p.VerifyFor(ctx, rawIDToken, p.settings.ClientID)
 	if err != nil {
-		return nil, fmt.Errorf("verify ID token: %w", err)
+		return nil, fmt.Errorf("ID token: %w", err)
 	}
-	var c struct {
-		Email  string   `json:"email"`
-		Groups []string `json:"groups"`
-	}
-	if err := tok.Claims(&c); err != nil {
-		return nil, fmt.Errorf("read ID token claims: %w", err)
-	}
-	return &Claims{Issuer: tok.Issuer, Subject: tok.Subject, Email: c.Email, Groups: c.Groups, Audience: tok.Audience, Expiry: tok.Expiry}, nil
+	return c, nil
 }
 
 // tokensFrom verifies the ID token in an OAuth2 token response.
