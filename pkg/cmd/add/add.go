@@ -32,7 +32,11 @@ type AddOptions struct {
 }
 
 // NewCmdAdd returns the add command.
-func NewCmdAdd(g *cmdutil.Factory) *cobra.Command {
+func NewCmdAdd(g *cmdutil.Factory) *cobra.Command { return newCmdAdd(g, nil) }
+
+// newCmdAdd wires the flags to AddOptions; runF, when set, runs instead of Run
+// once Complete and Validate passed, so a test sees what the flags made.
+func newCmdAdd(g *cmdutil.Factory, runF func(*AddOptions) error) *cobra.Command {
 	o := &AddOptions{Factory: g}
 	cmd := &cobra.Command{
 		Use:   "add NAME --server URL (--pin sha256:... | --ca-file F) --oidc-issuer-url URL --oidc-client-id ID",
@@ -51,6 +55,9 @@ func NewCmdAdd(g *cmdutil.Factory) *cobra.Command {
 			}
 			if err := o.Validate(); err != nil {
 				return err
+			}
+			if runF != nil {
+				return runF(o)
 			}
 			return o.Run(c.Context())
 		},

@@ -24,7 +24,11 @@ type CredentialOptions struct {
 }
 
 // NewCmdCredential returns the credential command.
-func NewCmdCredential(g *cmdutil.Factory) *cobra.Command {
+func NewCmdCredential(g *cmdutil.Factory) *cobra.Command { return newCmdCredential(g, nil) }
+
+// newCmdCredential wires the flags to CredentialOptions; runF, when set, runs instead of Run
+// once Complete and Validate passed, so a test sees what the flags made.
+func newCmdCredential(g *cmdutil.Factory, runF func(*CredentialOptions) error) *cobra.Command {
 	o := &CredentialOptions{Factory: g}
 	cmd := &cobra.Command{
 		Use:   "credential",
@@ -52,6 +56,9 @@ on a terminal.`,
 			}
 			if err := o.Validate(); err != nil {
 				return err
+			}
+			if runF != nil {
+				return runF(o)
 			}
 			return o.Run(c.Context())
 		},

@@ -48,7 +48,11 @@ const (
 )
 
 // NewCmdDoctor returns the doctor command.
-func NewCmdDoctor(g *cmdutil.Factory) *cobra.Command {
+func NewCmdDoctor(g *cmdutil.Factory) *cobra.Command { return newCmdDoctor(g, nil) }
+
+// newCmdDoctor wires the flags to DoctorOptions; runF, when set, runs instead of Run
+// once Complete and Validate passed, so a test sees what the flags made.
+func newCmdDoctor(g *cmdutil.Factory, runF func(*DoctorOptions) error) *cobra.Command {
 	o := &DoctorOptions{Factory: g}
 	cmd := &cobra.Command{
 		Use:   "doctor [CONTEXT]",
@@ -64,6 +68,9 @@ func NewCmdDoctor(g *cmdutil.Factory) *cobra.Command {
 			}
 			if err := o.Validate(); err != nil {
 				return err
+			}
+			if runF != nil {
+				return runF(o)
 			}
 			return o.Run(c.Context())
 		},

@@ -48,7 +48,11 @@ var (
 )
 
 // NewCmdExpose returns the expose command.
-func NewCmdExpose(g *cmdutil.Factory) *cobra.Command {
+func NewCmdExpose(g *cmdutil.Factory) *cobra.Command { return newCmdExpose(g, nil) }
+
+// newCmdExpose wires the flags to ExposeOptions; runF, when set, runs instead of Run
+// once Complete and Validate passed, so a test sees what the flags made.
+func newCmdExpose(g *cmdutil.Factory, runF func(*ExposeOptions) error) *cobra.Command {
 	o := &ExposeOptions{Factory: g}
 	vias := make([]string, 0, len(expose.Vias()))
 	for _, v := range expose.Vias() {
@@ -94,6 +98,9 @@ authenticate.`,
 			}
 			if err := o.Validate(); err != nil {
 				return err
+			}
+			if runF != nil {
+				return runF(o)
 			}
 			return o.Run(c.Context())
 		},

@@ -35,7 +35,11 @@ type ImportOptions struct {
 const maxProfileBytes = 4 << 20
 
 // NewCmdImport returns the import command.
-func NewCmdImport(g *cmdutil.Factory) *cobra.Command {
+func NewCmdImport(g *cmdutil.Factory) *cobra.Command { return newCmdImport(g, nil) }
+
+// newCmdImport wires the flags to ImportOptions; runF, when set, runs instead of Run
+// once Complete and Validate passed, so a test sees what the flags made.
+func newCmdImport(g *cmdutil.Factory, runF func(*ImportOptions) error) *cobra.Command {
 	o := &ImportOptions{Factory: g}
 	cmd := &cobra.Command{
 		Use:   "import FILE | https://URL",
@@ -49,6 +53,9 @@ func NewCmdImport(g *cmdutil.Factory) *cobra.Command {
 			}
 			if err := o.Validate(); err != nil {
 				return err
+			}
+			if runF != nil {
+				return runF(o)
 			}
 			return o.Run(c.Context())
 		},

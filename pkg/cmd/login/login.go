@@ -21,7 +21,11 @@ type LoginOptions struct {
 }
 
 // NewCmdLogin returns the login command.
-func NewCmdLogin(g *cmdutil.Factory) *cobra.Command {
+func NewCmdLogin(g *cmdutil.Factory) *cobra.Command { return newCmdLogin(g, nil) }
+
+// newCmdLogin wires the flags to LoginOptions; runF, when set, runs instead of Run
+// once Complete and Validate passed, so a test sees what the flags made.
+func newCmdLogin(g *cmdutil.Factory, runF func(*LoginOptions) error) *cobra.Command {
 	o := &LoginOptions{Factory: g}
 	cmd := &cobra.Command{
 		Use:   "login [CLUSTER]",
@@ -60,6 +64,9 @@ scripts) pass --approve; without it the login is kept but approves nothing.
 			}
 			if err := o.Validate(); err != nil {
 				return err
+			}
+			if runF != nil {
+				return runF(o)
 			}
 			return o.Run(c.Context())
 		},

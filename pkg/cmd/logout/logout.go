@@ -25,7 +25,11 @@ type LogoutOptions struct {
 }
 
 // NewCmdLogout returns the logout command.
-func NewCmdLogout(g *cmdutil.Factory) *cobra.Command {
+func NewCmdLogout(g *cmdutil.Factory) *cobra.Command { return newCmdLogout(g, nil) }
+
+// newCmdLogout wires the flags to LogoutOptions; runF, when set, runs instead of Run
+// once Complete and Validate passed, so a test sees what the flags made.
+func newCmdLogout(g *cmdutil.Factory, runF func(*LogoutOptions) error) *cobra.Command {
 	o := &LogoutOptions{Factory: g}
 	cmd := &cobra.Command{
 		Use:   "logout [CLUSTER | --all]",
@@ -55,6 +59,9 @@ kubeconfig cannot be read.`,
 			}
 			if err := o.Validate(); err != nil {
 				return err
+			}
+			if runF != nil {
+				return runF(o)
 			}
 			return o.Run(c.Context())
 		},

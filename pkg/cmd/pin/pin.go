@@ -21,7 +21,11 @@ type PinOptions struct {
 }
 
 // NewCmdPin returns the pin command.
-func NewCmdPin(g *cmdutil.Factory) *cobra.Command {
+func NewCmdPin(g *cmdutil.Factory) *cobra.Command { return newCmdPin(g, nil) }
+
+// newCmdPin wires the flags to PinOptions; runF, when set, runs instead of Run
+// once Complete and Validate passed, so a test sees what the flags made.
+func newCmdPin(g *cmdutil.Factory, runF func(*PinOptions) error) *cobra.Command {
 	o := &PinOptions{Factory: g}
 	cmd := &cobra.Command{
 		Use:   "pin https://host[:port]",
@@ -39,6 +43,9 @@ out of band before you publish it; this command does not verify the chain.`,
 			}
 			if err := o.Validate(); err != nil {
 				return err
+			}
+			if runF != nil {
+				return runF(o)
 			}
 			return o.Run(c.Context())
 		},

@@ -34,7 +34,11 @@ type ProfileOptions struct {
 }
 
 // NewCmdProfile returns the profile command.
-func NewCmdProfile(g *cmdutil.Factory) *cobra.Command {
+func NewCmdProfile(g *cmdutil.Factory) *cobra.Command { return newCmdProfile(g, nil) }
+
+// newCmdProfile wires the flags to ProfileOptions; runF, when set, runs instead of Run
+// once Complete and Validate passed, so a test sees what the flags made.
+func newCmdProfile(g *cmdutil.Factory, runF func(*ProfileOptions) error) *cobra.Command {
 	o := &ProfileOptions{Factory: g}
 	cmd := &cobra.Command{
 		Use:   "profile NAME --server https://HOST[:PORT] --oidc-issuer-url URL --oidc-client-id ID",
@@ -66,6 +70,9 @@ for a web server to serve over verified https.`,
 			}
 			if err := o.Validate(); err != nil {
 				return err
+			}
+			if runF != nil {
+				return runF(o)
 			}
 			return o.Run(c.Context())
 		},

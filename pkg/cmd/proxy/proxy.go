@@ -21,7 +21,11 @@ type ProxyOptions struct {
 }
 
 // NewCmdProxy returns the proxy command.
-func NewCmdProxy(g *cmdutil.Factory) *cobra.Command {
+func NewCmdProxy(g *cmdutil.Factory) *cobra.Command { return newCmdProxy(g, nil) }
+
+// newCmdProxy wires the flags to ProxyOptions; runF, when set, runs instead of Run
+// once Complete and Validate passed, so a test sees what the flags made.
+func newCmdProxy(g *cmdutil.Factory, runF func(*ProxyOptions) error) *cobra.Command {
 	o := &ProxyOptions{Factory: g}
 	cmd := &cobra.Command{
 		Use:   "proxy NAME [--listen 127.0.0.1:PORT]",
@@ -47,6 +51,9 @@ listens on loopback, needs the per-run secret, and only reaches this cluster.`,
 			}
 			if err := o.Validate(); err != nil {
 				return err
+			}
+			if runF != nil {
+				return runF(o)
 			}
 			return o.Run(c.Context())
 		},

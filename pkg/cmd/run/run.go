@@ -21,7 +21,11 @@ type RunOptions struct {
 }
 
 // NewCmdRun returns the run command.
-func NewCmdRun(g *cmdutil.Factory) *cobra.Command {
+func NewCmdRun(g *cmdutil.Factory) *cobra.Command { return newCmdRun(g, nil) }
+
+// newCmdRun wires the flags to RunOptions; runF, when set, runs instead of Run
+// once Complete and Validate passed, so a test sees what the flags made.
+func newCmdRun(g *cmdutil.Factory, runF func(*RunOptions) error) *cobra.Command {
 	o := &RunOptions{Factory: g}
 	cmd := &cobra.Command{
 		Use:   "run NAME -- COMMAND [ARGS...]",
@@ -40,6 +44,9 @@ The exit code is COMMAND's. The temporary files are removed, also on Ctrl-C.`,
 			}
 			if err := o.Validate(); err != nil {
 				return err
+			}
+			if runF != nil {
+				return runF(o)
 			}
 			return o.Run(c.Context())
 		},

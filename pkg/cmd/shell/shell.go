@@ -29,7 +29,11 @@ type ShellOptions struct {
 }
 
 // NewCmdShell returns the shell command.
-func NewCmdShell(g *cmdutil.Factory) *cobra.Command {
+func NewCmdShell(g *cmdutil.Factory) *cobra.Command { return newCmdShell(g, nil) }
+
+// newCmdShell wires the flags to ShellOptions; runF, when set, runs instead of Run
+// once Complete and Validate passed, so a test sees what the flags made.
+func newCmdShell(g *cmdutil.Factory, runF func(*ShellOptions) error) *cobra.Command {
 	o := &ShellOptions{Factory: g}
 	cmd := &cobra.Command{
 		Use:   "shell NAME [-- COMMAND [ARGS...]]",
@@ -53,6 +57,9 @@ shell's.`,
 			}
 			if err := o.Validate(); err != nil {
 				return err
+			}
+			if runF != nil {
+				return runF(o)
 			}
 			return o.Run(c.Context())
 		},

@@ -46,7 +46,11 @@ type ClusterStatus struct {
 }
 
 // NewCmdStatus returns the status command.
-func NewCmdStatus(g *cmdutil.Factory) *cobra.Command {
+func NewCmdStatus(g *cmdutil.Factory) *cobra.Command { return newCmdStatus(g, nil) }
+
+// newCmdStatus wires the flags to StatusOptions; runF, when set, runs instead of Run
+// once Complete and Validate passed, so a test sees what the flags made.
+func newCmdStatus(g *cmdutil.Factory, runF func(*StatusOptions) error) *cobra.Command {
 	o := &StatusOptions{Factory: g}
 	cmd := &cobra.Command{
 		Use:   "status",
@@ -57,6 +61,9 @@ func NewCmdStatus(g *cmdutil.Factory) *cobra.Command {
 		RunE: func(c *cobra.Command, _ []string) error {
 			if err := o.Validate(); err != nil {
 				return err
+			}
+			if runF != nil {
+				return runF(o)
 			}
 			return o.Run()
 		},

@@ -33,7 +33,11 @@ type UseOptions struct {
 }
 
 // NewCmdUse returns the use command.
-func NewCmdUse(g *cmdutil.Factory) *cobra.Command {
+func NewCmdUse(g *cmdutil.Factory) *cobra.Command { return newCmdUse(g, nil) }
+
+// newCmdUse wires the flags to UseOptions; runF, when set, runs instead of Run
+// once Complete and Validate passed, so a test sees what the flags made.
+func newCmdUse(g *cmdutil.Factory, runF func(*UseOptions) error) *cobra.Command {
 	o := &UseOptions{Factory: g}
 	cmd := &cobra.Command{
 		Use:   "use [NAME | -]",
@@ -87,6 +91,9 @@ keyring, bound to the cluster like every token.`,
 			}
 			if err := o.Validate(); err != nil {
 				return err
+			}
+			if runF != nil {
+				return runF(o)
 			}
 			return o.Run(c.Context())
 		},

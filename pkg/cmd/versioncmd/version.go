@@ -17,7 +17,11 @@ type VersionOptions struct {
 }
 
 // NewCmdVersion returns the version command.
-func NewCmdVersion(g *cmdutil.Factory) *cobra.Command {
+func NewCmdVersion(g *cmdutil.Factory) *cobra.Command { return newCmdVersion(g, nil) }
+
+// newCmdVersion wires the flags to VersionOptions; runF, when set, runs instead of Run
+// once Complete and Validate passed, so a test sees what the flags made.
+func newCmdVersion(g *cmdutil.Factory, runF func(*VersionOptions) error) *cobra.Command {
 	o := &VersionOptions{Factory: g}
 	cmd := &cobra.Command{
 		Use:   "version",
@@ -28,6 +32,9 @@ func NewCmdVersion(g *cmdutil.Factory) *cobra.Command {
 		RunE: func(*cobra.Command, []string) error {
 			if err := o.Validate(); err != nil {
 				return err
+			}
+			if runF != nil {
+				return runF(o)
 			}
 			return o.Run()
 		},
