@@ -49,18 +49,7 @@ func newCmdAdd(g *cmdutil.Factory, runF func(*AddOptions) error) *cobra.Command 
   kubectl securekapi add cluster-b --server https://10.0.0.5:6443 --tls-server-name kapi.example.com \
     --ca-file enterprise-ca.pem --oidc-issuer-url https://dex.example.com --oidc-client-id kubectl`,
 		Args: cobra.ExactArgs(1),
-		RunE: func(c *cobra.Command, args []string) error {
-			if err := o.Complete(args); err != nil {
-				return err
-			}
-			if err := o.Validate(); err != nil {
-				return err
-			}
-			if runF != nil {
-				return runF(o)
-			}
-			return o.Run(c.Context())
-		},
+		RunE: cmdutil.RunE(o, runF),
 	}
 	f := cmd.Flags()
 	f.StringVar(&o.Cluster.Server, "server", "", "The trusted secondary endpoint, https://host[:port]")
@@ -87,7 +76,7 @@ func newCmdAdd(g *cmdutil.Factory, runF func(*AddOptions) error) *cobra.Command 
 }
 
 // Complete reads the CA file and finds the registry.
-func (o *AddOptions) Complete(args []string) error {
+func (o *AddOptions) Complete(_ *cobra.Command, args []string) error {
 	o.Cluster.Name = args[0]
 	if o.CAFile != "" {
 		data, err := os.ReadFile(o.CAFile)

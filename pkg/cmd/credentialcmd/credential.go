@@ -50,25 +50,14 @@ on a terminal.`,
   #     interactiveMode: IfAvailable
   #     provideClusterInfo: true`,
 		Args: cobra.NoArgs,
-		RunE: func(c *cobra.Command, _ []string) error {
-			if err := o.Complete(); err != nil {
-				return err
-			}
-			if err := o.Validate(); err != nil {
-				return err
-			}
-			if runF != nil {
-				return runF(o)
-			}
-			return o.Run(c.Context())
-		},
+		RunE: cmdutil.RunE(o, runF),
 	}
 	o.Access.AddFlags(cmd.Flags())
 	return cmd
 }
 
 // Complete reads KUBERNETES_EXEC_INFO.
-func (o *CredentialOptions) Complete() error {
+func (o *CredentialOptions) Complete(*cobra.Command, []string) error {
 	req, err := execinfo.ReadRequest(o.Getenv)
 	if err != nil {
 		return err

@@ -62,18 +62,7 @@ func newCmdDoctor(g *cmdutil.Factory, runF func(*DoctorOptions) error) *cobra.Co
   kubectl securekapi doctor --quick`,
 		Args:              cobra.MaximumNArgs(1),
 		ValidArgsFunction: cmdutil.CompleteClusterName(g),
-		RunE: func(c *cobra.Command, args []string) error {
-			if err := o.Complete(args); err != nil {
-				return err
-			}
-			if err := o.Validate(); err != nil {
-				return err
-			}
-			if runF != nil {
-				return runF(o)
-			}
-			return o.Run(c.Context())
-		},
+		RunE:              cmdutil.RunE(o, runF),
 	}
 	cmd.Flags().StringVarP(&o.Output, "output", "o", "", "json or yaml for machine-readable output")
 	cmd.Flags().DurationVar(&o.Timeout, "timeout", 10*time.Second, "Timeout for each network check")
@@ -83,7 +72,7 @@ func newCmdDoctor(g *cmdutil.Factory, runF func(*DoctorOptions) error) *cobra.Co
 }
 
 // Complete takes the context name.
-func (o *DoctorOptions) Complete(args []string) error {
+func (o *DoctorOptions) Complete(_ *cobra.Command, args []string) error {
 	if len(args) == 1 {
 		o.Name = args[0]
 	}

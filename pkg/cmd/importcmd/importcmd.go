@@ -47,18 +47,7 @@ func newCmdImport(g *cmdutil.Factory, runF func(*ImportOptions) error) *cobra.Co
 		Example: `  kubectl securekapi import ./acme-clusters.yaml
   kubectl securekapi import https://platform.example.com/securekapi/profile.yaml`,
 		Args: cobra.ExactArgs(1),
-		RunE: func(c *cobra.Command, args []string) error {
-			if err := o.Complete(args); err != nil {
-				return err
-			}
-			if err := o.Validate(); err != nil {
-				return err
-			}
-			if runF != nil {
-				return runF(o)
-			}
-			return o.Run(c.Context())
-		},
+		RunE: cmdutil.RunE(o, runF),
 	}
 	cmd.Flags().BoolVar(&o.DryRun, "dry-run", false, "Parse and check the profile without saving it")
 	cmd.Flags().BoolVar(&o.NoCheck, "no-check", false, "Skip the live endpoint check (use checks again anyway)")
@@ -68,7 +57,7 @@ func newCmdImport(g *cmdutil.Factory, runF func(*ImportOptions) error) *cobra.Co
 }
 
 // Complete takes the source and finds the registry.
-func (o *ImportOptions) Complete(args []string) error {
+func (o *ImportOptions) Complete(_ *cobra.Command, args []string) error {
 	if len(args) == 1 {
 		o.Source = args[0]
 	}

@@ -53,18 +53,7 @@ kubeconfig cannot be read.`,
   kubectl securekapi logout --all`,
 		Args:              cobra.MaximumNArgs(1),
 		ValidArgsFunction: cmdutil.CompleteClusterName(g),
-		RunE: func(c *cobra.Command, args []string) error {
-			if err := o.Complete(c, args); err != nil {
-				return err
-			}
-			if err := o.Validate(); err != nil {
-				return err
-			}
-			if runF != nil {
-				return runF(o)
-			}
-			return o.Run(c.Context())
-		},
+		RunE:              cmdutil.RunE(o, runF),
 	}
 	o.Access.AddFlags(cmd.Flags())
 	cmdutil.HideLoginOnlyFlags(cmd)

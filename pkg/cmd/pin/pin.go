@@ -37,18 +37,7 @@ out of band before you publish it; this command does not verify the chain.`,
 		Example: `  kubectl securekapi pin https://kapi.example.com
   kubectl securekapi pin https://10.0.0.5:6443 --tls-server-name kapi.example.com -o json`,
 		Args: cobra.ExactArgs(1),
-		RunE: func(c *cobra.Command, args []string) error {
-			if err := o.Complete(args); err != nil {
-				return err
-			}
-			if err := o.Validate(); err != nil {
-				return err
-			}
-			if runF != nil {
-				return runF(o)
-			}
-			return o.Run(c.Context())
-		},
+		RunE: cmdutil.RunE(o, runF),
 	}
 	cmd.Flags().StringVar(&o.TLSServerName, "tls-server-name", "", "SNI name to send")
 	cmd.Flags().StringVarP(&o.Output, "output", "o", "", "json or yaml for machine-readable output")
@@ -56,7 +45,7 @@ out of band before you publish it; this command does not verify the chain.`,
 }
 
 // Complete takes the endpoint URL.
-func (o *PinOptions) Complete(args []string) error {
+func (o *PinOptions) Complete(_ *cobra.Command, args []string) error {
 	o.URL = args[0]
 	return nil
 }

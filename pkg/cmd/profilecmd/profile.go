@@ -64,18 +64,7 @@ for a web server to serve over verified https.`,
   # third parties then run:
   kubectl securekapi import https://platform.example.com/securekapi/` + PublishedProfileName,
 		Args: cobra.ExactArgs(1),
-		RunE: func(c *cobra.Command, args []string) error {
-			if err := o.Complete(args); err != nil {
-				return err
-			}
-			if err := o.Validate(); err != nil {
-				return err
-			}
-			if runF != nil {
-				return runF(o)
-			}
-			return o.Run(c.Context())
-		},
+		RunE: cmdutil.RunE(o, runF),
 	}
 	f := cmd.Flags()
 	f.StringVar(&o.Cluster.Server, "server", "", "The trusted secondary endpoint third parties use, https://host[:port]")
@@ -92,7 +81,7 @@ for a web server to serve over verified https.`,
 }
 
 // Complete reads the CA file and picks the file to write.
-func (o *ProfileOptions) Complete(args []string) error {
+func (o *ProfileOptions) Complete(_ *cobra.Command, args []string) error {
 	o.Cluster.Name = args[0]
 	if o.CAFile != "" {
 		data, err := os.ReadFile(o.CAFile)

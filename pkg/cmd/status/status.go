@@ -1,6 +1,7 @@
 package status
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"sort"
@@ -58,15 +59,7 @@ func newCmdStatus(g *cmdutil.Factory, runF func(*StatusOptions) error) *cobra.Co
 		Example: `  kubectl securekapi status
   kubectl securekapi status -o json`,
 		Args: cobra.NoArgs,
-		RunE: func(c *cobra.Command, _ []string) error {
-			if err := o.Validate(); err != nil {
-				return err
-			}
-			if runF != nil {
-				return runF(o)
-			}
-			return o.Run()
-		},
+		RunE: cmdutil.RunE(o, runF),
 	}
 	cmd.Flags().StringVarP(&o.Output, "output", "o", "", "Output format: json or yaml (default: a table)")
 	cmd.Flags().StringVar(&o.Access.TokenCache, "token-cache", "", "Token store: auto, keyring, file or none")
@@ -74,11 +67,14 @@ func newCmdStatus(g *cmdutil.Factory, runF func(*StatusOptions) error) *cobra.Co
 	return cmd
 }
 
+// Complete has nothing to fill in: the flags are all there is.
+func (o *StatusOptions) Complete(*cobra.Command, []string) error { return nil }
+
 // Validate rejects unknown output formats.
 func (o *StatusOptions) Validate() error { return cmdutil.ValidateOutput(o.Output) }
 
 // Run prints the rows.
-func (o *StatusOptions) Run() error {
+func (o *StatusOptions) Run(context.Context) error {
 	cfg, err := o.KubeconfigStore().Load()
 	if err != nil {
 		return err

@@ -85,18 +85,7 @@ keyring, bound to the cluster like every token.`,
   kubectl securekapi use -o json`,
 		Args:              cobra.MaximumNArgs(1),
 		ValidArgsFunction: cmdutil.CompleteClusterName(g),
-		RunE: func(c *cobra.Command, args []string) error {
-			if err := o.Complete(args); err != nil {
-				return err
-			}
-			if err := o.Validate(); err != nil {
-				return err
-			}
-			if runF != nil {
-				return runF(o)
-			}
-			return o.Run(c.Context())
-		},
+		RunE:              cmdutil.RunE(o, runF),
 	}
 	cmd.Flags().BoolVar(&o.DryRun, "dry-run", false, "Verify and show the kubeconfig change without writing it")
 	cmd.Flags().StringVarP(&o.Output, "output", "o", "", "With no NAME: list format json or yaml (default: a table)")
@@ -108,7 +97,7 @@ keyring, bound to the cluster like every token.`,
 }
 
 // Complete finds the registry.
-func (o *UseOptions) Complete(args []string) error {
+func (o *UseOptions) Complete(_ *cobra.Command, args []string) error {
 	if len(args) == 1 {
 		o.Name = args[0]
 	}

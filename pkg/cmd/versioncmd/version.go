@@ -1,6 +1,7 @@
 package versioncmd
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 
@@ -29,19 +30,14 @@ func newCmdVersion(g *cmdutil.Factory, runF func(*VersionOptions) error) *cobra.
 		Example: `  kubectl securekapi version
   kubectl securekapi version -o json`,
 		Args: cobra.NoArgs,
-		RunE: func(*cobra.Command, []string) error {
-			if err := o.Validate(); err != nil {
-				return err
-			}
-			if runF != nil {
-				return runF(o)
-			}
-			return o.Run()
-		},
+		RunE: cmdutil.RunE(o, runF),
 	}
 	cmd.Flags().StringVarP(&o.Output, "output", "o", "", "Output format: json (default: plain text)")
 	return cmd
 }
+
+// Complete has nothing to fill in: the flags are all there is.
+func (o *VersionOptions) Complete(*cobra.Command, []string) error { return nil }
 
 // Validate rejects unknown output formats.
 func (o *VersionOptions) Validate() error {
@@ -52,7 +48,7 @@ func (o *VersionOptions) Validate() error {
 }
 
 // Run prints the version to stdout (it is the data this command exists for).
-func (o *VersionOptions) Run() error {
+func (o *VersionOptions) Run(context.Context) error {
 	info := version.Get()
 	if o.Output == "json" {
 		enc := json.NewEncoder(o.Out)
