@@ -66,6 +66,7 @@ func (o *CredentialOptions) Complete() error {
 		return err
 	}
 	o.request = req
+	o.Access.ResolveAuto(o.Getenv) // as the fast path does
 	o.binding, err = o.Access.Binding()
 	return err
 }

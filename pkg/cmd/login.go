@@ -82,7 +82,11 @@ func (o *LoginOptions) Complete(c *cobra.Command, args []string) error {
 	if len(args) == 1 {
 		o.Name = args[0]
 	}
-	return completeAccessFromKubeconfig(o.GlobalOptions, c.Flags(), &o.Access, o.Name)
+	if err := completeAccessFromKubeconfig(o.GlobalOptions, c.Flags(), &o.Access, o.Name); err != nil {
+		return err
+	}
+	o.Access.ResolveAuto(o.Getenv) // in a CI job, auto is the CI grant
+	return nil
 }
 
 // Validate checks the settings.

@@ -15,6 +15,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 
+	"github.com/securekapi/securekapi/pkg/credential/access"
 	"github.com/securekapi/securekapi/pkg/kubeconfig"
 	"github.com/securekapi/securekapi/pkg/profile"
 	"github.com/securekapi/securekapi/pkg/trust"
@@ -301,7 +302,9 @@ func (o *UseOptions) execConfig(c *profile.Cluster, v *trust.Verified) *clientcm
 	interactive := clientcmdapi.IfAvailableExecInteractiveMode
 	if o.CI.enabled() {
 		args = append(args, o.CI.execArgs()...)
-		interactive = clientcmdapi.NeverExecInteractiveMode // no person: kubectl never hands it a terminal
+		if o.CI.grant() != access.GrantAuto { // auto is also a person's login
+			interactive = clientcmdapi.NeverExecInteractiveMode // no person: kubectl never hands it a terminal
+		}
 	}
 	return &clientcmdapi.ExecConfig{
 		APIVersion:         "client.authentication.k8s.io/v1",

@@ -33,7 +33,7 @@ type useCIFlags struct {
 
 func (f *useCIFlags) addFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&f.Source, "ci", "", "Set the cluster up for a CI job, with the CI's own OIDC token from: github, gitlab, file or env (no person, no browser)")
-	fs.StringVar(&f.Grant, "ci-grant", "", "The CI grant: ci-token (the API server trusts the CI issuer; default with --ci), token-exchange (at the cluster's issuer) or client-credentials")
+	fs.StringVar(&f.Grant, "ci-grant", "", "The CI grant: ci-token (the API server trusts the CI issuer; default with --ci), token-exchange (at the cluster's issuer), client-credentials, or auto (token exchange when the CI's variables are present, a person's login elsewhere: one kubeconfig for both)")
 	fs.StringVar(&f.IssuerURL, "ci-issuer-url", "", "ci-token: the CI's issuer (default for github: "+GitHubActionsIssuer+"); client-credentials: the issuer (default: the cluster's)")
 	fs.StringVar(&f.IssuerCAFile, "ci-issuer-ca-file", "", "client-credentials: PEM CA bundle for a privately issued --ci-issuer-url")
 	fs.StringVar(&f.ClientID, "ci-client-id", "", "client-credentials: the confidential client's ID")
@@ -65,7 +65,7 @@ func (f *useCIFlags) validate() error {
 		return nil
 	}
 	switch f.grant() {
-	case access.GrantCIToken, access.GrantTokenExchange:
+	case access.GrantCIToken, access.GrantTokenExchange, access.GrantAuto:
 		if f.Source == "" {
 			return fmt.Errorf("--ci-grant %s needs --ci SOURCE: github, gitlab, file or env", f.grant())
 		}
@@ -77,7 +77,7 @@ func (f *useCIFlags) validate() error {
 			return fmt.Errorf("--ci-grant client-credentials needs --ci-client-id: the confidential client's ID")
 		}
 	default:
-		return fmt.Errorf("--ci-grant %q: use ci-token, token-exchange or client-credentials", f.Grant)
+		return fmt.Errorf("--ci-grant %q: use ci-token, token-exchange, client-credentials or auto", f.Grant)
 	}
 	if f.grant() == access.GrantCIToken && f.IssuerURL == "" && f.Source != access.CISourceGitHub {
 		return fmt.Errorf("--ci %s with --ci-grant ci-token needs --ci-issuer-url: the issuer of the CI's tokens, which the API server trusts (for GitLab, the instance URL)", f.Source)
@@ -160,10 +160,21 @@ func (o *UseOptions) approveStanza(exec *clientcmdapi.ExecConfig) error {
 	if err != nil {
 		return err
 	}
+	cands := []approvalCandidate{cand}
+	if a.Grant == access.GrantAuto {
+		// auto is a person's login here and token exchange in a CI job:
+		// the cluster receives either, so both are approved at once.
+		ci := a
+		ci.Grant = access.GrantTokenExchange
+		if cand, err = candidateFromAccess(ci); err != nil {
+			return err
+		}
+		cands = append(cands, cand)
+	}
 	p, err := newApprovalPrompt(o.GlobalOptions, &a, o.Approve, "use")
 	if err != nil {
 		return err
 	}
-	_, err = p.Run([]approvalCandidate{cand})
+	_, err = p.Run(cands)
 	return err
 }

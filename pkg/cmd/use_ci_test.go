@@ -79,3 +79,41 @@ func TestUseCIRefusesIncompleteSettings(t *testing.T) {
 		}
 	}
 }
+
+// TestUseCIAutoServesAPersonAndAJob: --ci-grant auto keeps the person's
+// stanza (interactive if available, the cluster's issuer) with the CI
+// source, and approves both the person's login and the CI exchange.
+func TestUseCIAutoServesAPersonAndAJob(t *testing.T) {
+	f, kubeconfig, _ := usable(t, 0o600)
+	f.env["SECUREKAPI_CACHE_DIR"] = t.TempDir()
+	if _, errOut, err := runWithEnv(t, f.env, NewCmdUse, "cluster-a", "--ci", "github", "--ci-grant", "auto", "--approve"); err != nil {
+		t.Fatalf("use: %v\n%s", err, errOut)
+	}
+	cfg, err := clientcmd.LoadFromFile(kubeconfig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	exec := cfg.AuthInfos[userName("cluster-a")].Exec
+	if exec.InteractiveMode != clientcmdapi.IfAvailableExecInteractiveMode {
+		t.Errorf("interactiveMode = %s", exec.InteractiveMode)
+	}
+	var a AccessFlags
+	if _, err := a.ParseExecArgs(exec.Args[1:]); err != nil {
+		t.Fatal(err)
+	}
+	if a.Grant != "auto" || a.Issuer != f.issuer {
+		t.Errorf("grant %s, issuer %s", a.Grant, a.Issuer)
+	}
+	b, _ := a.Binding()
+	file, err := (&approval.Store{Path: approval.PathIn(f.env["SECUREKAPI_CACHE_DIR"])}).Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	person := a.Key()
+	a.ResolveAuto(func(k string) string { return map[string]string{"ACTIONS_ID_TOKEN_REQUEST_URL": "https://x", "ACTIONS_ID_TOKEN_REQUEST_TOKEN": "t"}[k] })
+	for name, key := range map[string]string{"person": person.ID(), "CI job": a.Key().ID()} {
+		if !file.Allows(key, b.ApprovalTarget()) {
+			t.Errorf("the %s's login was not approved", name)
+		}
+	}
+}

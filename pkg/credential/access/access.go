@@ -137,6 +137,34 @@ func IsMachineGrant(grant string) bool {
 	return false
 }
 
+// ResolveAuto is --grant auto in a CI job: when the stanza names a CI
+// token source (--ci-token-source) and that source is present here (GitHub's
+// request variables, the GitLab or env variable, the token file), the job
+// gets its token by exchanging the CI token at the cluster's issuer, with
+// no person; elsewhere (a person's laptop with the same kubeconfig) auto
+// stays a person's login. The CI token used directly cannot share a stanza
+// with a person's login (its issuer is the CI's), so auto never picks it.
+// Both the full CLI and the fast path resolve before anything else, so both
+// look the token up under the same key.
+func (a *Flags) ResolveAuto(getenv func(string) string) {
+	if a.Grant == GrantAuto && a.CISource != "" && a.ciSourcePresent(getenv) {
+		a.Grant = GrantTokenExchange
+	}
+}
+
+func (a *Flags) ciSourcePresent(getenv func(string) string) bool {
+	switch a.CISource {
+	case CISourceGitHub:
+		return getenv(GitHubRequestURLVar) != "" && getenv(GitHubRequestTokenVar) != ""
+	case CISourceGitLab, CISourceEnv:
+		return a.CITokenVar != "" && getenv(a.CITokenVar) != ""
+	case CISourceFile:
+		_, err := os.Stat(a.CITokenFile)
+		return a.CITokenFile != "" && err == nil
+	}
+	return false
+}
+
 // MachineGrant reports whether the flags choose a grant that needs no person.
 func (a *Flags) MachineGrant() bool { return IsMachineGrant(a.Grant) }
 
@@ -272,6 +300,11 @@ func (a *Flags) Validate() error {
 	}
 	switch a.Grant {
 	case GrantAuto, GrantAuthCode, GrantDeviceCode:
+		if a.Grant == GrantAuto && a.CISource != "" {
+			if err := a.validateCISource(); err != nil { // what auto would use in a CI job
+				return err
+			}
+		}
 		if a.Audience != "" && a.Audience != a.ClientID {
 			return fmt.Errorf("--audience %s is for CI grants: a person's ID token is issued for the client ID (%s)", a.Audience, a.ClientID)
 		}

@@ -132,3 +132,33 @@ func TestMachineExecArgsRoundTrip(t *testing.T) {
 		t.Errorf("round trip: %+v, grant %s", a.Machine, a.Grant)
 	}
 }
+
+// TestAutoIsTheCIGrantOnlyInACIJob: --grant auto with a CI source is token
+// exchange where the source's variables are, and a person's login
+// elsewhere, each under its own key.
+func TestAutoIsTheCIGrantOnlyInACIJob(t *testing.T) {
+	person := parse(t).Key().ID()
+	for name, tc := range map[string]struct {
+		env  map[string]string
+		want string
+	}{
+		"laptop":            {nil, GrantAuto},
+		"GitHub job":        {map[string]string{GitHubRequestURLVar: "https://x/?api-version=2.0", GitHubRequestTokenVar: "t"}, GrantTokenExchange},
+		"half a GitHub job": {map[string]string{GitHubRequestURLVar: "https://x/?api-version=2.0"}, GrantAuto},
+	} {
+		a := parse(t, "--ci-token-source", "github")
+		if err := a.Validate(); err != nil {
+			t.Fatal(err)
+		}
+		a.ResolveAuto(func(k string) string { return tc.env[k] })
+		if a.Grant != tc.want {
+			t.Errorf("%s: grant %s, want %s", name, a.Grant, tc.want)
+		}
+		if (a.Key().ID() == person) != (tc.want == GrantAuto) {
+			t.Errorf("%s: key shared with the person's login: %v", name, a.Key().ID() == person)
+		}
+	}
+	if err := parse(t, "--ci-token-source", "gitlab").Validate(); err == nil || !strings.Contains(err.Error(), "--ci-token-var") {
+		t.Errorf("auto with an incomplete source: %v", err)
+	}
+}

@@ -73,6 +73,7 @@ func Answer(p Process) (bool, error) {
 			return false, nil // the full CLI says what is wrong with them
 		}
 	}
+	a.ResolveAuto(p.Getenv) // in a CI job, auto is the CI grant: its key, its store
 	req, err := execinfo.ReadRequest(p.Getenv)
 	if err != nil {
 		return false, nil
