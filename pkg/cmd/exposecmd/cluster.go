@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/tls"
 	"fmt"
-	"net"
 	"strings"
 	"time"
 
@@ -14,6 +13,7 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/securekapi/securekapi/pkg/kubeapi"
+	"github.com/securekapi/securekapi/pkg/trust"
 )
 
 // kubeRootCA is the ConfigMap kube-controller-manager publishes in every
@@ -76,14 +76,13 @@ func (o *ExposeOptions) defaultUpstream() (string, error) {
 		return "", fmt.Errorf("no --upstream and %w", err)
 	}
 	base, _, err := rest.DefaultServerUrlFor(cfg)
-	if err != nil {
-		return "", fmt.Errorf("no --upstream, and the kubeconfig server %q: %w", cfg.Host, err)
+	if err == nil {
+		var addr string
+		if addr, err = (trust.Endpoint{URL: base.String()}).Address(); err == nil {
+			return addr, nil
+		}
 	}
-	port := base.Port()
-	if port == "" {
-		port = "443"
-	}
-	return net.JoinHostPort(base.Hostname(), port), nil
+	return "", fmt.Errorf("no --upstream, and the kubeconfig server %q: %w", cfg.Host, err)
 }
 
 // reached turns a failure to reach the cluster at all into the way out;
