@@ -21,40 +21,25 @@ func (o *UseOptions) execConfig(c *profile.Cluster, v *trust.Verified) *clientcm
 	if o.CI.enabled() {
 		issuer, clientID = o.CI.client(c)
 	}
-	args := []string{"credential", "--cluster-name", c.Name,
-		"--oidc-issuer-url", issuer, "--oidc-client-id", clientID,
-		"--server", c.Server,
-		"--tls-server-name", trust.Endpoint{URL: c.Server, TLSServerName: c.TLSServerName}.ServerName()}
-	for _, p := range cmdutil.ExecPins(c, v) {
-		args = append(args, "--pin", p)
-	}
+	a := access.Flags{Cluster: c.Name, Issuer: issuer, ClientID: clientID,
+		Server: c.Server, TLSServerName: trust.Endpoint{URL: c.Server, TLSServerName: c.TLSServerName}.ServerName(),
+		Pins: cmdutil.ExecPins(c, v), OIDCCAFile: c.OIDC.CAFile, TokenCache: o.TokenCache}
 	// The cluster's scopes and parameters are its issuer's: a CI grant at
 	// another issuer (the CI's own, a client credentials server) takes none.
 	if !o.CI.enabled() || o.CI.usesClusterIssuer(c) {
-		for _, s := range c.OIDC.ExtraScopes {
-			args = append(args, "--oidc-extra-scope", s)
-		}
-		for k, val := range c.OIDC.ExtraParams {
-			args = append(args, "--oidc-auth-request-extra-params", k+"="+val)
-		}
-	}
-	caFile := c.OIDC.CAFile
-	if o.CI.enabled() {
-		caFile = o.CI.caFile(c)
-	}
-	if caFile != "" {
-		args = append(args, "--oidc-ca-file", caFile)
-	}
-	if o.TokenCache != "" {
-		args = append(args, "--token-cache", o.TokenCache)
+		a.ExtraScopes, a.ExtraParams = c.OIDC.ExtraScopes, c.OIDC.ExtraParams
 	}
 	interactive := clientcmdapi.IfAvailableExecInteractiveMode
 	if o.CI.enabled() {
-		args = append(args, o.CI.execArgs()...)
-		if o.CI.grant() != access.GrantAuto { // auto is also a person's login
+		a.OIDCCAFile = o.CI.caFile(c)
+		a.Grant, a.Machine = o.CI.grant(), o.CI.machine()
+		if a.Grant != access.GrantAuto { // auto is also a person's login
 			interactive = clientcmdapi.NeverExecInteractiveMode // no person: kubectl never hands it a terminal
 		}
 	}
+	// access.Flags.ExecArgs writes them with the flags the credential
+	// path parses them with, so the two cannot disagree.
+	args := append([]string{"credential"}, a.ExecArgs()...)
 	return &clientcmdapi.ExecConfig{
 		APIVersion:         "client.authentication.k8s.io/v1",
 		Command:            o.ExecCommand,

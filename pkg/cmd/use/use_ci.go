@@ -129,14 +129,14 @@ func (f *useCIFlags) usesClusterIssuer(c *profile.Cluster) bool {
 	return f.grant() != access.GrantCIToken && issuer == c.OIDC.IssuerURL
 }
 
-// execArgs are the grant's own exec args.
-func (f *useCIFlags) execArgs() []string {
+// machine is the grant's own settings, for the exec stanza.
+func (f *useCIFlags) machine() access.Machine {
 	m := f.Machine
 	m.CISource = f.Source
 	if f.grant() == access.GrantCIToken {
 		m.Audience = "" // it is the client ID written for this grant
 	}
-	return m.ExecArgs(f.grant())
+	return m
 }
 
 // checkStanza runs the credential path's own validation on the stanza

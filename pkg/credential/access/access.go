@@ -16,8 +16,10 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -110,21 +112,47 @@ const (
 	GitHubRequestTokenVar = "ACTIONS_ID_TOKEN_REQUEST_TOKEN"
 )
 
-// ExecArgs are the exec args for grant and these settings, as AddFlags
-// parses them: `use` writes them, so the written stanza and the parser
-// cannot disagree. Empty settings are left out.
+// ExecArgs are the grant's exec args, as Flags.ExecArgs writes them.
 func (m Machine) ExecArgs(grant string) []string {
-	args := []string{"--grant", grant}
-	for _, f := range []struct{ name, value string }{
-		{"audience", m.Audience}, {"ci-token-source", m.CISource}, {"ci-token-var", m.CITokenVar},
-		{"ci-token-file", m.CITokenFile}, {"ci-token-audience", m.CITokenAudience},
-		{"token-exchange-connector-id", m.ExchangeConnectorID},
-		{"client-secret-file", m.ClientSecretFile}, {"client-secret-env", m.ClientSecretEnv},
-	} {
-		if f.value != "" {
-			args = append(args, "--"+f.name, f.value)
+	return (&Flags{Grant: grant, Machine: m}).ExecArgs()
+}
+
+// ExecArgs writes a as the exec args `use` puts after `credential`, through
+// the flags AddFlags binds, so the stanza's writer and its readers
+// (ParseExecArgs, ParseExecArgsQuick) share one definition of every flag.
+// A flag is written when it holds a value other than its default (a zero
+// value means unset: the default applies), in AddFlags' order, in the
+// `--name value` form the quick parse reads: once per element of a list,
+// once per key=value parameter, by key. A CI stanza always names its
+// grant, auto included, so a reader sees it has one.
+func (a *Flags) ExecArgs() []string {
+	fs := pflag.NewFlagSet("exec", pflag.ContinueOnError)
+	fs.SortFlags = false
+	var bound Flags
+	bound.AddFlags(fs)
+	bound = *a // the flags read bound's fields, which now hold a's values
+	ci := a.MachineGrant() || a.Machine != (Machine{})
+	var args []string
+	fs.VisitAll(func(f *pflag.Flag) {
+		switch v := f.Value.(type) {
+		case pflag.SliceValue:
+			for _, e := range v.GetSlice() {
+				args = append(args, "--"+f.Name, e)
+			}
+			return
 		}
-	}
+		if f.Value.Type() == "stringToString" { // ExtraParams, the one map
+			for _, k := range slices.Sorted(maps.Keys(bound.ExtraParams)) {
+				args = append(args, "--"+f.Name, k+"="+bound.ExtraParams[k])
+			}
+			return
+		}
+		value := f.Value.String()
+		unset := value == "" || value == "0s" || value == f.DefValue
+		if !unset || (f.Name == "grant" && ci && value != "") {
+			args = append(args, "--"+f.Name, value)
+		}
+	})
 	return args
 }
 

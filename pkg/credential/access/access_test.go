@@ -2,6 +2,7 @@ package access
 
 import (
 	"maps"
+	"reflect"
 	"slices"
 	"testing"
 	"time"
@@ -45,5 +46,46 @@ func TestFillFromExecArgs(t *testing.T) {
 	}
 	if err := a.FillFromExecArgs([]string{"--no-such-flag"}, fs.Changed); err == nil {
 		t.Error("an unknown flag in the stanza was accepted")
+	}
+}
+
+// TestExecArgsRoundTrip: what ExecArgs writes, ParseExecArgs and the fast
+// path's quick parse read back as the same settings; unset settings are
+// not written, so their defaults apply.
+func TestExecArgsRoundTrip(t *testing.T) {
+	for name, in := range map[string]Flags{
+		"a person's login": {Cluster: "cluster-a", Issuer: "https://dex.example.com", ClientID: "kubectl",
+			ExtraScopes: []string{"email", "groups"}, ExtraParams: map[string]string{"prompt": "login", "acr_values": "urn:a"},
+			OIDCCAFile: "/etc/ca.pem", Server: "https://kapi.example.com", TLSServerName: "kapi.example.com",
+			Pins: []string{"sha256:aa", "sha256:bb"}, TokenCache: "file"},
+		"a CI grant": {Cluster: "cluster-a", Issuer: "https://token.actions.githubusercontent.com", ClientID: "https://kapi.example.com",
+			Server: "https://kapi.example.com", TLSServerName: "kapi.example.com", Pins: []string{"sha256:aa"},
+			Grant: GrantCIToken, Machine: Machine{CISource: CISourceGitHub}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			args := in.ExecArgs()
+			var got Flags
+			if _, err := got.ParseExecArgs(args); err != nil {
+				t.Fatalf("ParseExecArgs(%q): %v", args, err)
+			}
+			want := in
+			if want.Grant == "" {
+				want.Grant = "auto"
+			}
+			want.LoginTimeout, want.ExpiryMargin = got.LoginTimeout, got.ExpiryMargin // the defaults
+			if !reflect.DeepEqual(got, want) {
+				t.Errorf("read back %+v\nwant      %+v\nfrom %q", got, want, args)
+			}
+			var quick Flags
+			if !quick.ParseExecArgsQuick(args) || !reflect.DeepEqual(quick, got) {
+				t.Errorf("the quick parse differs: %+v", quick)
+			}
+		})
+	}
+	if args := (&Flags{}).ExecArgs(); len(args) != 0 {
+		t.Errorf("unset settings were written: %q", args)
+	}
+	if args := (&Flags{Grant: GrantAuto, Machine: Machine{CISource: CISourceGitHub}}).ExecArgs(); !slices.Contains(args, "--grant") {
+		t.Errorf("a CI stanza with grant auto does not name it: %q", args)
 	}
 }
