@@ -49,3 +49,16 @@ func RunChild(streams genericiooptions.IOStreams, argv []string, env []string) e
 	}
 	return err
 }
+
+// ValidateChild checks what run and shell need before they start a child
+// in a session: a command, and a loopback address for the tunnel; usage is
+// the command's synopsis, for the message.
+func ValidateChild(command []string, listen, usage string) error {
+	if len(command) == 0 || command[0] == "" {
+		return fmt.Errorf("no command to run: %s", usage)
+	}
+	if listen == "" {
+		return errors.New("--listen is empty: give a loopback address such as 127.0.0.1:0")
+	}
+	return nil
+}

@@ -2,7 +2,6 @@ package run
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 
@@ -56,13 +55,7 @@ func (o *RunOptions) Complete(c *cobra.Command, args []string) error {
 
 // Validate checks that there is a command to run and a place to listen.
 func (o *RunOptions) Validate() error {
-	if len(o.Command) == 0 || o.Command[0] == "" {
-		return errors.New("no command to run: kubectl securekapi run NAME -- COMMAND [ARGS...]")
-	}
-	if o.Listen == "" {
-		return errors.New("--listen is empty: give a loopback address such as 127.0.0.1:0")
-	}
-	return nil
+	return cmdutil.ValidateChild(o.Command, o.Listen, "kubectl securekapi run NAME -- COMMAND [ARGS...]")
 }
 
 // Run starts the tunnel, runs the command and passes its exit code on.

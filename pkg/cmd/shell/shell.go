@@ -2,7 +2,6 @@ package shell
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 
@@ -75,13 +74,7 @@ func (o *ShellOptions) Complete(c *cobra.Command, args []string) error {
 
 // Validate checks that there is a command (or shell) to run.
 func (o *ShellOptions) Validate() error {
-	if len(o.Command) == 0 || o.Command[0] == "" {
-		return errors.New("no command to run: kubectl securekapi shell NAME [-- COMMAND [ARGS...]]")
-	}
-	if o.Listen == "" {
-		return errors.New("--listen is empty: give a loopback address such as 127.0.0.1:0")
-	}
-	return nil
+	return cmdutil.ValidateChild(o.Command, o.Listen, "kubectl securekapi shell NAME [-- COMMAND [ARGS...]]")
 }
 
 // Run opens the tunnel if the cluster has one, writes the private
