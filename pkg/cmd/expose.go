@@ -141,6 +141,7 @@ authenticate.`,
 	f.StringVar(&o.CAFile, "ca-file", "", "haproxy: file where securekapi writes the cluster CA and haproxy reads it to verify kube-apiserver")
 	f.StringArrayVar(&o.Upstreams, "upstream", nil, "haproxy: a kube-apiserver as host:port; repeatable (default: the kubeconfig cluster's server)")
 	_ = cmd.RegisterFlagCompletionFunc("via", cobra.FixedCompletions(vias, cobra.ShellCompDirectiveNoFileComp))
+	cmd.AddCommand(NewCmdAuthnConfig(g))
 	return cmd
 }
 
