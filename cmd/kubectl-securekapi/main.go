@@ -16,6 +16,8 @@ import (
 	"os/exec"
 	"time"
 
+	// First: the rest of package init runs on one P.
+	_ "github.com/securekapi/securekapi/cmd/kubectl-securekapi/internal/oneproc"
 	"github.com/securekapi/securekapi/pkg/credential/fastpath"
 	"github.com/securekapi/securekapi/pkg/handover"
 )

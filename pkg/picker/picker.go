@@ -3,6 +3,11 @@
 // Enter to choose, Esc to give up. It is built on bubbletea and bubbles and
 // is imported only by the commands that offer it (`use` with no name), so
 // the exec credential path never links a terminal UI.
+//
+// It uses bubbletea v2: v1 queried the terminal's colours from a package
+// init, so every command of the full CLI, picker or not, wrote an escape
+// sequence to the terminal and could swallow what the person had typed
+// ahead. v2 touches the terminal only while a picker runs.
 package picker
 
 import (
@@ -12,9 +17,9 @@ import (
 	"io"
 	"strings"
 
-	"github.com/charmbracelet/bubbles/list"
-	"github.com/charmbracelet/bubbles/textinput"
-	tea "github.com/charmbracelet/bubbletea"
+	"charm.land/bubbles/v2/list"
+	"charm.land/bubbles/v2/textinput"
+	tea "charm.land/bubbletea/v2"
 )
 
 // Item is one choice: Name is what is matched and returned, Detail is shown
@@ -89,23 +94,23 @@ func (m model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case tea.WindowSizeMsg:
 		m.height = msg.Height - 3 // title, filter line, count line
 		return m, nil
-	case tea.KeyMsg:
-		switch msg.Type {
-		case tea.KeyCtrlC, tea.KeyEsc:
+	case tea.KeyPressMsg:
+		switch msg.String() {
+		case "ctrl+c", "esc":
 			m.done = true
 			return m, tea.Quit
-		case tea.KeyEnter:
+		case "enter":
 			if len(m.matches) == 0 {
 				return m, nil // nothing to choose; keep typing
 			}
 			m.chosen, m.done = m.items[m.matches[m.cursor].Index].Name, true
 			return m, tea.Quit
-		case tea.KeyUp, tea.KeyCtrlP, tea.KeyShiftTab:
+		case "up", "ctrl+p", "shift+tab":
 			if m.cursor > 0 {
 				m.cursor--
 			}
 			return m, nil
-		case tea.KeyDown, tea.KeyCtrlN, tea.KeyTab:
+		case "down", "ctrl+n", "tab":
 			if m.cursor < len(m.matches)-1 {
 				m.cursor++
 			}
@@ -140,7 +145,11 @@ func (m *model) filter() {
 	m.matches = list.DefaultFilter(term, names)
 }
 
-func (m model) View() string {
+func (m model) View() tea.View { return tea.NewView(m.render()) }
+
+// render is the picker as text: the title, the filter line, the window of
+// matches and the count.
+func (m model) render() string {
 	if m.done {
 		return "" // leave no picker on the screen
 	}

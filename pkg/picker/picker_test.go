@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	tea "github.com/charmbracelet/bubbletea"
+	tea "charm.land/bubbletea/v2"
 )
 
 var clusters = []Item{
@@ -26,43 +26,52 @@ func keys(m model, msgs ...tea.Msg) model {
 	return m
 }
 
-func runes(s string) tea.Msg { return tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(s)} }
+// runes types s, one key press per character.
+func runes(s string) []tea.Msg {
+	var msgs []tea.Msg
+	for _, r := range s {
+		msgs = append(msgs, tea.KeyPressMsg{Code: r, Text: string(r)})
+	}
+	return msgs
+}
+
+func key(code rune) tea.Msg { return tea.KeyPressMsg{Code: code} }
 
 func TestCursorStartsOnTheCurrentItemAndMarksIt(t *testing.T) {
 	m := newModel(Options{Title: "Switch", Items: clusters, Current: "staging"})
-	view := m.View()
+	view := m.render()
 	if !strings.Contains(view, "▶ * staging") {
 		t.Fatalf("the current item is not marked and under the cursor:\n%s", view)
 	}
 	if !strings.Contains(view, "    prod-eu") || !strings.Contains(view, "3/3") {
 		t.Fatalf("other items or the count are missing:\n%s", view)
 	}
-	m = keys(m, tea.KeyMsg{Type: tea.KeyEnter})
-	if m.chosen != "staging" || m.View() != "" {
-		t.Fatalf("Enter chose %q, view %q", m.chosen, m.View())
+	m = keys(m, key(tea.KeyEnter))
+	if m.chosen != "staging" || m.render() != "" {
+		t.Fatalf("Enter chose %q, view %q", m.chosen, m.render())
 	}
 }
 
 func TestTypingFiltersAndArrowsMove(t *testing.T) {
 	m := newModel(Options{Items: clusters})
-	m = keys(m, runes("prd"))
-	view := m.View()
+	m = keys(m, runes("prd")...)
+	view := m.render()
 	if strings.Contains(view, "staging") || !strings.Contains(view, "2/3") {
 		t.Fatalf("filter prd should leave the two prod clusters:\n%s", view)
 	}
-	m = keys(m, tea.KeyMsg{Type: tea.KeyDown}, tea.KeyMsg{Type: tea.KeyDown}, tea.KeyMsg{Type: tea.KeyUp}, tea.KeyMsg{Type: tea.KeyDown})
-	m = keys(m, tea.KeyMsg{Type: tea.KeyEnter})
+	m = keys(m, key(tea.KeyDown), key(tea.KeyDown), key(tea.KeyUp), key(tea.KeyDown))
+	m = keys(m, key(tea.KeyEnter))
 	if m.chosen != "prod-us" {
 		t.Fatalf("chose %q, want prod-us (the second match)", m.chosen)
 	}
 }
 
 func TestEnterWithNoMatchChoosesNothing(t *testing.T) {
-	m := keys(newModel(Options{Items: clusters}), runes("zzz"), tea.KeyMsg{Type: tea.KeyEnter})
-	if m.done || m.chosen != "" || !strings.Contains(m.View(), "0/3") {
-		t.Fatalf("Enter on no match: done=%v chosen=%q\n%s", m.done, m.chosen, m.View())
+	m := keys(keys(newModel(Options{Items: clusters}), runes("zzz")...), key(tea.KeyEnter))
+	if m.done || m.chosen != "" || !strings.Contains(m.render(), "0/3") {
+		t.Fatalf("Enter on no match: done=%v chosen=%q\n%s", m.done, m.chosen, m.render())
 	}
-	m = keys(m, tea.KeyMsg{Type: tea.KeyBackspace}, tea.KeyMsg{Type: tea.KeyBackspace}, tea.KeyMsg{Type: tea.KeyBackspace}, tea.KeyMsg{Type: tea.KeyEnter})
+	m = keys(m, key(tea.KeyBackspace), key(tea.KeyBackspace), key(tea.KeyBackspace), key(tea.KeyEnter))
 	if m.chosen != "prod-eu" {
 		t.Fatalf("after clearing the filter Enter chose %q", m.chosen)
 	}
@@ -75,9 +84,9 @@ func TestWindowKeepsTheCursorInView(t *testing.T) {
 	}
 	m := keys(newModel(Options{Items: many}), tea.WindowSizeMsg{Width: 80, Height: 6})
 	for range 7 {
-		m = keys(m, tea.KeyMsg{Type: tea.KeyDown})
+		m = keys(m, key(tea.KeyDown))
 	}
-	view := m.View()
+	view := m.render()
 	if !strings.Contains(view, "▶   cluster-h") || strings.Contains(view, "cluster-a") {
 		t.Fatalf("the window does not follow the cursor:\n%s", view)
 	}

@@ -2,6 +2,7 @@ package trust
 
 import (
 	"crypto/x509"
+	"slices"
 
 	"github.com/securekapi/securekapi/pkg/trust/pinning"
 )
@@ -14,7 +15,7 @@ type Pin = pinning.Pin
 const pinFormat = pinning.Format
 
 // PinFor returns the pin of c's public key.
-func PinFor(c *x509.Certificate) Pin { return pinning.PinFor(c) }
+func PinFor(c *x509.Certificate) Pin { return pinning.PinForSPKI(c.RawSubjectPublicKeyInfo) }
 
 // ParsePin reads a pin as a user typed or pasted it; see pinning.ParsePin.
 func ParsePin(s string) (Pin, error) { return pinning.ParsePin(s) }
@@ -23,9 +24,14 @@ func ParsePin(s string) (Pin, error) { return pinning.ParsePin(s) }
 func ParsePins(ss []string) ([]Pin, error) { return pinning.ParsePins(ss) }
 
 // ChainMatchesPins reports the pin of the first certificate in certs whose
-// key is one of pins; see pinning.ChainMatchesPins.
+// key is one of pins.
 func ChainMatchesPins(certs []*x509.Certificate, pins []Pin) (Pin, bool) {
-	return pinning.ChainMatchesPins(certs, pins)
+	for _, c := range certs {
+		if p := PinFor(c); slices.Contains(pins, p) {
+			return p, true
+		}
+	}
+	return "", false
 }
 
 // pinsOf returns the pin of each certificate, in order.

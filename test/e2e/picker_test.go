@@ -123,3 +123,23 @@ func TestUsePicker(t *testing.T) {
 		t.Errorf("the list does not mark prod-x current: %q\n%s", l, r.Stdout)
 	}
 }
+
+// TestTypedAheadInputSurvivesTheCLI: what a person types while a command
+// runs belongs to what runs next. The full CLI once linked bubbletea v1,
+// whose package init asked the terminal for its colours on every command
+// and read the answer from the terminal, eating keys typed ahead.
+func TestTypedAheadInputSurvivesTheCLI(t *testing.T) {
+	se := sessionWithClusters(t, "e2e")
+	term := newTerminal(t, se)
+	// The echo prints what read got in capitals, so neither the command
+	// line nor the typed text on the screen can satisfy the wait.
+	// TERM as a desktop terminal sets it: inside tmux it says screen or
+	// tmux, for which terminal libraries skip their queries.
+	term.typeLine("main", `export TERM=xterm-256color; sleep 2; kubectl securekapi version; read -r -t 10 line; echo "got:${line^^}:END$((1+1))"`)
+	// Typed while sleep runs: it waits in the terminal's input queue.
+	term.typeLine("main", "typed-ahead")
+	screen := term.waitFor("main", "END2")
+	if !strings.Contains(screen, "got:TYPED-AHEAD:END2") {
+		t.Fatalf("the line typed ahead did not reach the next reader:\n%s", screen)
+	}
+}

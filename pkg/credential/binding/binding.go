@@ -1,9 +1,10 @@
 package binding
 
 import (
-	"crypto/x509"
+	"bytes"
 	"fmt"
 	"net/url"
+	"slices"
 	"strings"
 
 	"github.com/securekapi/securekapi/pkg/credential/execinfo"
@@ -61,31 +62,40 @@ func (b Binding) Check(c *execinfo.Cluster) error {
 // checkAnchors requires every root kubectl would trust from caData to carry
 // a pinned key. client-go builds that pool with AppendCertsFromPEM
 // (transport.rootCertPool), which silently skips PEM blocks with headers,
-// other block types and unparsable certificates; so the pool is built with
-// that same call and must equal the pool of the certificates checked here.
+// other block types and unparsable certificates. So every CERTIFICATE
+// block, headers or not, must carry a pinned key; no block may be of
+// another type or unreadable; and a block with headers must also appear
+// without them, or kubectl would trust a different set than the one
+// checked here. The pins come from pinning.ReadPEMCertificates, which
+// finds a certificate's key as crypto/x509 does without linking it (the
+// small exec program runs this on every kubectl call).
 func (b Binding) checkAnchors(caData []byte) error {
 	if len(caData) == 0 {
 		return fmt.Errorf("the kubeconfig cluster has no certificate-authority-data, so kubectl would trust the system roots")
 	}
-	kubectlRoots := x509.NewCertPool()
-	if !kubectlRoots.AppendCertsFromPEM(caData) {
+	if !slices.ContainsFunc(pinning.ScanPEM(caData), usableByKubectl) {
 		return fmt.Errorf("its certificate-authority-data holds no certificate kubectl can use")
 	}
-	certs, err := pinning.ParsePEMCertificates(caData)
+	certs, err := pinning.ReadPEMCertificates(caData)
 	if err != nil {
 		return fmt.Errorf("its certificate-authority-data is unreadable: %v", err)
 	}
-	checked := x509.NewCertPool()
 	for _, cert := range certs {
-		if _, ok := pinning.ChainMatchesPins([]*x509.Certificate{cert}, b.Pins); !ok {
-			return fmt.Errorf("kubectl would trust %q (pin %s), which is not one of the pinned keys %v", cert.Subject, pinning.PinFor(cert), b.Pins)
+		if !slices.Contains(b.Pins, cert.Pin) {
+			return fmt.Errorf("kubectl would trust %q (pin %s), which is not one of the pinned keys %v", cert.Subject, cert.Pin, b.Pins)
 		}
-		checked.AddCert(cert)
 	}
-	if !checked.Equal(kubectlRoots) {
-		return fmt.Errorf("its certificate-authority-data reads differently to kubectl than to securekapi (PEM headers?)")
+	for _, cert := range certs {
+		if cert.Headered && !slices.ContainsFunc(certs, func(c pinning.PEMCertificate) bool { return !c.Headered && bytes.Equal(c.DER, cert.DER) }) {
+			return fmt.Errorf("its certificate-authority-data reads differently to kubectl than to securekapi (PEM headers?)")
+		}
 	}
 	return nil
+}
+
+// usableByKubectl: b is a block AppendCertsFromPEM would add.
+func usableByKubectl(b pinning.PEMBlock) bool {
+	return b.Type == "CERTIFICATE" && !b.Headered && b.Err == nil
 }
 
 func (b Binding) useCommand() string {

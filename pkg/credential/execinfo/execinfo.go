@@ -58,22 +58,33 @@ func ReadRequest(getenv func(string) string) (*Request, error) {
 	if raw == "" {
 		return nil, fmt.Errorf("%s is not set: %s", envName, manualHint)
 	}
-	var meta struct {
+	// One decode serves the usual request; the kind and apiVersion alone
+	// are decoded again only to explain a request that does not match, so
+	// every call on the exec hot path pays for one JSON decode.
+	var ec execCredential
+	decodeErr := json.Unmarshal([]byte(raw), &ec)
+	meta := struct {
 		Kind       string `json:"kind"`
 		APIVersion string `json:"apiVersion"`
-	}
-	if err := json.Unmarshal([]byte(raw), &meta); err != nil {
-		return nil, fmt.Errorf("%s is not valid JSON (%v); kubectl sets it to an ExecCredential object", envName, err)
+	}{ec.Kind, ec.APIVersion}
+	if decodeErr != nil {
+		if err := json.Unmarshal([]byte(raw), &meta); err != nil {
+			return nil, fmt.Errorf("%s is not valid JSON (%v); kubectl sets it to an ExecCredential object", envName, err)
+		}
 	}
 	if meta.Kind != kind {
 		return nil, fmt.Errorf("%s has kind %q, want %q", envName, meta.Kind, kind)
 	}
 	switch meta.APIVersion {
 	case V1, V1beta1:
-		return readVersion(raw, meta.APIVersion)
+	default:
+		return nil, fmt.Errorf("%s has apiVersion %q, which this securekapi does not speak; set the exec stanza's apiVersion to %s (or %s)",
+			envName, meta.APIVersion, V1, V1beta1)
 	}
-	return nil, fmt.Errorf("%s has apiVersion %q, which this securekapi does not speak; set the exec stanza's apiVersion to %s (or %s)",
-		envName, meta.APIVersion, V1, V1beta1)
+	if decodeErr != nil {
+		return nil, fmt.Errorf("%s does not match ExecCredential %s: %v", envName, meta.APIVersion, decodeErr)
+	}
+	return requestFrom(&ec), nil
 }
 
 // execCredential is the part of client.authentication.k8s.io ExecCredential
@@ -108,17 +119,19 @@ type execCredentialStatus struct {
 	Token               string  `json:"token,omitempty"`
 }
 
-func readVersion(raw, apiVersion string) (*Request, error) {
-	var ec execCredential
-	if err := json.Unmarshal([]byte(raw), &ec); err != nil {
-		return nil, fmt.Errorf("%s does not match ExecCredential %s: %v", envName, apiVersion, err)
-	}
-	r := &Request{APIVersion: apiVersion, Interactive: ec.Spec.Interactive}
+func requestFrom(ec *execCredential) *Request {
+	r := &Request{APIVersion: ec.APIVersion, Interactive: ec.Spec.Interactive}
 	if c := ec.Spec.Cluster; c != nil {
 		r.Cluster = &Cluster{Server: c.Server, TLSServerName: c.TLSServerName, ProxyURL: c.ProxyURL,
 			CAData: c.CertificateAuthorityData, InsecureSkipTLSVerify: c.InsecureSkipTLSVerify, Config: rawConfig(c.Config)}
 	}
-	return r, nil
+	return r
+}
+
+// appendJSONString appends s as encoding/json writes a string value.
+func appendJSONString(dst []byte, s string) []byte {
+	q, _ := json.Marshal(s) // a string always encodes
+	return append(dst, q...)
 }
 
 // rawConfig keeps the exec extension's JSON; an absent or null config is
@@ -142,16 +155,24 @@ func WriteCredential(w io.Writer, apiVersion, token string, expiry time.Time) er
 	default:
 		return fmt.Errorf("cannot write an ExecCredential in apiVersion %q; use %s or %s", apiVersion, V1, V1beta1)
 	}
-	v := execCredential{Kind: kind, APIVersion: apiVersion, Status: &execCredentialStatus{Token: token}}
+	// The bytes json.Marshal writes for execCredential{Kind, APIVersion,
+	// Status{ExpirationTimestamp, Token}} (wire_test.go holds them equal),
+	// assembled by hand: the struct encoder's reflection is the largest
+	// single cost of the exec hot path. Only strings go through
+	// encoding/json, for its escaping.
+	data := make([]byte, 0, 160+len(token))
+	data = append(data, `{"kind":"`+kind+`","apiVersion":`...)
+	data = appendJSONString(data, apiVersion)
+	data = append(data, `,"spec":{"interactive":false},"status":{`...)
 	if !expiry.IsZero() {
-		exp := expiry.UTC().Format(time.RFC3339)
-		v.Status.ExpirationTimestamp = &exp
+		data = append(data, `"expirationTimestamp":`...)
+		data = appendJSONString(data, expiry.UTC().Format(time.RFC3339))
+		data = append(data, ',')
 	}
-	data, err := json.Marshal(v)
-	if err != nil {
-		return errors.New("encode the ExecCredential") // the text could quote the token
-	}
-	if _, err := w.Write(append(data, '\n')); err != nil {
+	data = append(data, `"token":`...)
+	data = appendJSONString(data, token)
+	data = append(data, "}}\n"...)
+	if _, err := w.Write(data); err != nil {
 		return fmt.Errorf("write the ExecCredential to kubectl: %w", err)
 	}
 	return nil

@@ -21,34 +21,39 @@ import (
 
 func TestWrittenCredentialDecodesWithClientGoTypes(t *testing.T) {
 	expiry := time.Date(2026, 12, 1, 10, 20, 30, 999_000_000, time.FixedZone("CET", 3600))
-	for _, exp := range []time.Time{expiry, {}} {
-		for _, version := range []string{execinfo.V1, execinfo.V1beta1} {
-			var out bytes.Buffer
-			if err := execinfo.WriteCredential(&out, version, "header.payload.sig", exp); err != nil {
-				t.Fatal(err)
-			}
-			var want any
-			switch version {
-			case execinfo.V1:
-				var ec clientauthv1.ExecCredential
-				decodeStrict(t, out.Bytes(), &ec)
-				checkDecoded(t, version, ec.APIVersion, ec.Kind, ec.Status.Token, ec.Status.ExpirationTimestamp, exp)
-				want = clientauthv1.ExecCredential{TypeMeta: metav1.TypeMeta{APIVersion: version, Kind: "ExecCredential"},
-					Status: &clientauthv1.ExecCredentialStatus{Token: "header.payload.sig", ExpirationTimestamp: metaTime(exp)}}
-			case execinfo.V1beta1:
-				var ec clientauthv1beta1.ExecCredential
-				decodeStrict(t, out.Bytes(), &ec)
-				checkDecoded(t, version, ec.APIVersion, ec.Kind, ec.Status.Token, ec.Status.ExpirationTimestamp, exp)
-				want = clientauthv1beta1.ExecCredential{TypeMeta: metav1.TypeMeta{APIVersion: version, Kind: "ExecCredential"},
-					Status: &clientauthv1beta1.ExecCredentialStatus{Token: "header.payload.sig", ExpirationTimestamp: metaTime(exp)}}
-			}
-			// Byte for byte what the client-go types wrote before.
-			wantJSON, err := json.Marshal(want)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if got := bytes.TrimSuffix(out.Bytes(), []byte("\n")); !bytes.Equal(got, wantJSON) {
-				t.Errorf("%s: wrote\n%s\nclient-go writes\n%s", version, got, wantJSON)
+	// WriteCredential assembles the JSON by hand; a token that needs
+	// escaping (quotes, HTML, control and non-ASCII characters) must come
+	// out as client-go's encoder writes it too.
+	for _, token := range []string{"header.payload.sig", "a\"b\\c<d>&e\u2028\x01é"} {
+		for _, exp := range []time.Time{expiry, {}} {
+			for _, version := range []string{execinfo.V1, execinfo.V1beta1} {
+				var out bytes.Buffer
+				if err := execinfo.WriteCredential(&out, version, token, exp); err != nil {
+					t.Fatal(err)
+				}
+				var want any
+				switch version {
+				case execinfo.V1:
+					var ec clientauthv1.ExecCredential
+					decodeStrict(t, out.Bytes(), &ec)
+					checkDecoded(t, version, ec.APIVersion, ec.Kind, ec.Status.Token, token, ec.Status.ExpirationTimestamp, exp)
+					want = clientauthv1.ExecCredential{TypeMeta: metav1.TypeMeta{APIVersion: version, Kind: "ExecCredential"},
+						Status: &clientauthv1.ExecCredentialStatus{Token: token, ExpirationTimestamp: metaTime(exp)}}
+				case execinfo.V1beta1:
+					var ec clientauthv1beta1.ExecCredential
+					decodeStrict(t, out.Bytes(), &ec)
+					checkDecoded(t, version, ec.APIVersion, ec.Kind, ec.Status.Token, token, ec.Status.ExpirationTimestamp, exp)
+					want = clientauthv1beta1.ExecCredential{TypeMeta: metav1.TypeMeta{APIVersion: version, Kind: "ExecCredential"},
+						Status: &clientauthv1beta1.ExecCredentialStatus{Token: token, ExpirationTimestamp: metaTime(exp)}}
+				}
+				// Byte for byte what the client-go types wrote before.
+				wantJSON, err := json.Marshal(want)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got := bytes.TrimSuffix(out.Bytes(), []byte("\n")); !bytes.Equal(got, wantJSON) {
+					t.Errorf("%s: wrote\n%s\nclient-go writes\n%s", version, got, wantJSON)
+				}
 			}
 		}
 	}
@@ -63,9 +68,9 @@ func decodeStrict(t *testing.T, data []byte, v any) {
 	}
 }
 
-func checkDecoded(t *testing.T, version, apiVersion, kind, token string, got *metav1.Time, exp time.Time) {
+func checkDecoded(t *testing.T, version, apiVersion, kind, token, wantToken string, got *metav1.Time, exp time.Time) {
 	t.Helper()
-	if apiVersion != version || kind != "ExecCredential" || token != "header.payload.sig" {
+	if apiVersion != version || kind != "ExecCredential" || token != wantToken {
 		t.Errorf("%s: decoded apiVersion %q kind %q token %q", version, apiVersion, kind, token)
 	}
 	switch {

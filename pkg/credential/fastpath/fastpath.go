@@ -66,8 +66,12 @@ func Answer(p Process) (bool, error) {
 		return false, nil
 	}
 	var a access.Flags
-	if rest, err := a.ParseExecArgs(p.Args[1:]); err != nil || len(rest) > 0 {
-		return false, nil // the full CLI says what is wrong with them
+	// The plain args `use` writes without pflag's set-up cost; anything
+	// else as the full CLI parses it.
+	if !a.ParseExecArgsQuick(p.Args[1:]) {
+		if rest, err := a.ParseExecArgs(p.Args[1:]); err != nil || len(rest) > 0 {
+			return false, nil // the full CLI says what is wrong with them
+		}
 	}
 	req, err := execinfo.ReadRequest(p.Getenv)
 	if err != nil {

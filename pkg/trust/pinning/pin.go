@@ -1,17 +1,16 @@
 // Package pinning holds what a pinned binding is made of and what the exec
 // credential path checks on every kubectl call: SPKI pins, PEM CA data and
 // the endpoint rule (address, and the name the certificate must be valid
-// for). It links no crypto/tls, so the small kubectl-securekapi program pays
-// no TLS init; package trust, which fetches and verifies chains, re-exports
-// these names for the full CLI.
+// for). It links no crypto/tls and no crypto/x509, so the small
+// kubectl-securekapi program pays for neither; package trust, which fetches
+// and verifies chains, re-exports these names for the full CLI and adds
+// the crypto/x509 side.
 package pinning
 
 import (
 	"crypto/sha256"
-	"crypto/x509"
 	"encoding/hex"
 	"fmt"
-	"slices"
 	"strings"
 )
 
@@ -29,9 +28,9 @@ const (
 // Format is how a pin is written, for messages that ask for one.
 const Format = "sha256:<64 hex characters>"
 
-// PinFor returns the pin of c's public key.
-func PinFor(c *x509.Certificate) Pin {
-	sum := sha256.Sum256(c.RawSubjectPublicKeyInfo)
+// PinForSPKI returns the pin of a DER SubjectPublicKeyInfo.
+func PinForSPKI(spki []byte) Pin {
+	sum := sha256.Sum256(spki)
 	return Pin(pinPrefix + hex.EncodeToString(sum[:]))
 }
 
@@ -91,16 +90,4 @@ func ParsePins(ss []string) ([]Pin, error) {
 		pins = append(pins, p)
 	}
 	return pins, nil
-}
-
-// ChainMatchesPins reports the pin of the first certificate in certs whose
-// key is one of pins. The exec plugin uses it to check that the CA data
-// kubectl trusts for a cluster is the pinned one before it releases a token.
-func ChainMatchesPins(certs []*x509.Certificate, pins []Pin) (Pin, bool) {
-	for _, c := range certs {
-		if p := PinFor(c); slices.Contains(pins, p) {
-			return p, true
-		}
-	}
-	return "", false
 }
