@@ -24,7 +24,14 @@ declare -A pkg=(
   [kubelogin]="kubelogin github.com/int128/kubelogin"
   [krew]="krew sigs.k8s.io/krew/cmd/krew"
   [validate-krew-manifest]="krew sigs.k8s.io/krew/cmd/validate-krew-manifest"
+  [hydra]="hydra github.com/ory/hydra/v2"
 )
+
+# Tools whose build needs more than the pure-Go default. Hydra's in-memory store
+# (DSN=memory, the one the e2e tests use) is SQLite through mattn/go-sqlite3,
+# which needs cgo and the `sqlite` tag (the tags hydra's own Makefile builds with).
+declare -A cgo=([hydra]=1)
+declare -A tags=([hydra]="sqlite,sqlite_omit_load_extension")
 
 tools=("$@")
 [ ${#tools[@]} -gt 0 ] || tools=("${!pkg[@]}")
@@ -43,8 +50,8 @@ for tool in "${tools[@]}"; do
   start=$(date +%s)
   # GONOSUMDB: the checksum database answers 404 for k8s.io/kubernetes and some
   # staging modules; the committed go.sum pins them instead.
-  ( cd "$dir" && GONOSUMDB=k8s.io CGO_ENABLED=0 GOFLAGS=-mod=readonly \
-      go build -trimpath -o "$bin/$tool.tmp" "$target" )
+  ( cd "$dir" && GONOSUMDB=k8s.io CGO_ENABLED=${cgo[$tool]:-0} GOFLAGS=-mod=readonly \
+      go build -trimpath -tags "${tags[$tool]:-}" -o "$bin/$tool.tmp" "$target" )
   mv "$bin/$tool.tmp" "$bin/$tool"
   echo "$key" > "$stamp"
   echo "tools: built $tool in $(( $(date +%s) - start ))s" >&2

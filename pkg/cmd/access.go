@@ -8,6 +8,7 @@ import (
 	"github.com/securekapi/securekapi/pkg/credential"
 	"github.com/securekapi/securekapi/pkg/credential/access"
 	"github.com/securekapi/securekapi/pkg/credential/approval"
+	"github.com/securekapi/securekapi/pkg/credential/cigrant"
 	"github.com/securekapi/securekapi/pkg/credential/oidc"
 	"github.com/securekapi/securekapi/pkg/credential/tokencache"
 )
@@ -68,5 +69,24 @@ func (a *AccessFlags) manager(g *GlobalOptions) (*credential.Manager, error) {
 		Login:     a.interactiveLogin(g),
 		Approvals: &approval.Store{Path: approval.PathIn(dir)},
 	}
+	if a.MachineGrant() {
+		// No person: never a browser, never the device flow.
+		minter := &cigrant.Minter{Flags: &a.Flags, Settings: a.Settings(), Getenv: g.Getenv, Now: g.Now,
+			Discover: m.Discover, Secrets: g.Secrets}
+		m.Login, m.Mint = nil, minter.Mint
+	}
 	return m, nil
+}
+
+// tokenRequest is the Manager request for the cluster the flags name.
+func (a *AccessFlags) tokenRequest(g *GlobalOptions, b credential.Binding, interactive bool) credential.Request {
+	return credential.Request{
+		Settings:     a.Settings(),
+		Interactive:  interactive,
+		Binding:      b,
+		LoginCommand: a.LoginCommand(),
+		Key:          a.Key(),
+		Audience:     a.TokenAudience(),
+		Source:       a.Source(g.Getenv),
+	}
 }

@@ -114,7 +114,7 @@ func (p *approvalPrompt) Run(cands []approvalCandidate) (bool, error) {
 	}
 	var pending []approvalCandidate
 	for _, c := range cands {
-		if !f.Allows(credential.KeyFor(c.Access.Settings()).ID(), c.Binding.ApprovalTarget()) {
+		if !f.Allows(c.Access.Key().ID(), c.Binding.ApprovalTarget()) {
 			pending = append(pending, c)
 		}
 	}
@@ -137,7 +137,7 @@ func (p *approvalPrompt) Run(cands []approvalCandidate) (bool, error) {
 	}
 	if err := p.Store.Update(func(f *approval.File) error {
 		for _, c := range pending {
-			key := credential.KeyFor(c.Access.Settings())
+			key := c.Access.Key()
 			t := c.Binding.ApprovalTarget()
 			f.Approve(approval.Approval{Identity: key.ID(), Issuer: key.Issuer, ClientID: key.ClientID, Cluster: c.Name,
 				Server: t.Server, Pins: t.Pins, ApprovedAt: p.Now().UTC(), Via: p.Via})
@@ -156,7 +156,7 @@ func (p *approvalPrompt) describe(cands []approvalCandidate) {
 	var order []string
 	byIdentity := map[string][]approvalCandidate{}
 	for _, c := range cands {
-		id := credential.KeyFor(c.Access.Settings()).ID()
+		id := c.Access.Key().ID()
 		if _, seen := byIdentity[id]; !seen {
 			order = append(order, id)
 		}
@@ -164,8 +164,11 @@ func (p *approvalPrompt) describe(cands []approvalCandidate) {
 	}
 	for _, id := range order {
 		first := byIdentity[id][0].Access
-		key := credential.KeyFor(first.Settings())
+		key := first.Key()
 		fmt.Fprintf(p.ErrOut, "  issuer %s, client %s, scopes %s\n", key.Issuer, key.ClientID, strings.Join(key.Scopes, " "))
+		if key.Grant != "" {
+			fmt.Fprintf(p.ErrOut, "  with no person, by grant %s\n", key.Grant)
+		}
 		for _, c := range byIdentity[id] {
 			t := c.Binding.ApprovalTarget()
 			fmt.Fprintf(p.ErrOut, "    %s: server %s\n", c.Name, t.Server)

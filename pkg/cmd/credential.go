@@ -66,6 +66,7 @@ func (o *CredentialOptions) Complete() error {
 		return err
 	}
 	o.request = req
+	o.Access.ResolveAuto(o.Getenv) // as the fast path does
 	o.binding, err = o.Access.Binding()
 	return err
 }
@@ -88,12 +89,7 @@ func (o *CredentialOptions) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	ts, err := m.Token(ctx, credential.Request{
-		Settings:     o.Access.Settings(),
-		Interactive:  o.request.Interactive,
-		Binding:      o.binding,
-		LoginCommand: o.Access.LoginCommand(),
-	})
+	ts, err := m.Token(ctx, o.Access.tokenRequest(o.GlobalOptions, o.binding, o.request.Interactive))
 	if err != nil {
 		var login *credential.ErrLoginRequired
 		var notApproved *credential.ErrNotApproved

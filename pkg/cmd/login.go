@@ -82,7 +82,11 @@ func (o *LoginOptions) Complete(c *cobra.Command, args []string) error {
 	if len(args) == 1 {
 		o.Name = args[0]
 	}
-	return completeAccessFromKubeconfig(o.GlobalOptions, c.Flags(), &o.Access, o.Name)
+	if err := completeAccessFromKubeconfig(o.GlobalOptions, c.Flags(), &o.Access, o.Name); err != nil {
+		return err
+	}
+	o.Access.ResolveAuto(o.Getenv) // in a CI job, auto is the CI grant
+	return nil
 }
 
 // Validate checks the settings.
@@ -103,6 +107,9 @@ func (o *LoginOptions) Run(ctx context.Context) error {
 	}
 	if err := o.approve(); err != nil {
 		return err
+	}
+	if o.Access.MachineGrant() {
+		return o.mintNow(ctx, m)
 	}
 	provider, err := m.Discover(ctx, settings)
 	if err != nil {
@@ -182,6 +189,9 @@ func (a *AccessFlags) runLoginFlow(ctx context.Context, g *GlobalOptions, p *oid
 		grant = "auth-code"
 		if a.BrowserCmd == "" && !canOpenBrowser(g.Getenv) && p.HasDeviceFlow() {
 			grant = "device-code"
+			if g.Getenv("CI") != "" {
+				fmt.Fprintf(g.ErrOut, "securekapi: this cluster has no CI grant (see `kubectl securekapi use --help`, --ci), so this CI job falls back to the device flow: a person must approve it\n")
+			}
 		}
 	}
 	deadline, _ := ctx.Deadline()
@@ -189,7 +199,7 @@ func (a *AccessFlags) runLoginFlow(ctx context.Context, g *GlobalOptions, p *oid
 	defer func() { stopProgress() }()
 	if grant == "device-code" {
 		return p.DeviceLogin(ctx, func(d oidc.DeviceAuthorization) {
-			showDeviceCode(g, d)
+			showDeviceCode(g, d, deadline)
 			if !d.ExpiresAt.IsZero() && d.ExpiresAt.Before(deadline) {
 				deadline = d.ExpiresAt
 			}
@@ -236,8 +246,14 @@ func showProgress(g *GlobalOptions, what string, deadline time.Time) (stop func(
 }
 
 // showDeviceCode tells the user where to approve the login, on stderr, with
-// a QR code when stderr is a terminal.
-func showDeviceCode(g *GlobalOptions, d oidc.DeviceAuthorization) {
+// a QR code when stderr is a terminal. Off a terminal (a CI log, a file) it
+// is one plain line: the URL with the code, the code's expiry, and how long
+// securekapi waits (--login-timeout) when that ends sooner.
+func showDeviceCode(g *GlobalOptions, d oidc.DeviceAuthorization, wait time.Time) {
+	if !isTerminal(g.ErrOut) {
+		fmt.Fprintln(g.ErrOut, deviceCodeLine(d, wait))
+		return
+	}
 	fmt.Fprintf(g.ErrOut, "To log in, open %s and enter the code: %s\n", d.VerificationURI, d.UserCode)
 	if d.VerificationURIComplete != "" {
 		fmt.Fprintf(g.ErrOut, "Or open: %s\n", d.VerificationURIComplete)
@@ -248,6 +264,28 @@ func showDeviceCode(g *GlobalOptions, d oidc.DeviceAuthorization) {
 	if !d.ExpiresAt.IsZero() {
 		fmt.Fprintf(g.ErrOut, "Waiting for approval (the code expires at %s)...\n", d.ExpiresAt.Local().Format(time.RFC3339))
 	}
+}
+
+// deviceCodeLine is the device flow's one line for a log.
+func deviceCodeLine(d oidc.DeviceAuthorization, wait time.Time) string {
+	line := fmt.Sprintf("To log in, open %s and enter the code %s", d.VerificationURI, d.UserCode)
+	if d.VerificationURIComplete != "" {
+		line = fmt.Sprintf("To log in, open %s (code %s)", d.VerificationURIComplete, d.UserCode)
+	}
+	switch {
+	case !d.ExpiresAt.IsZero() && (wait.IsZero() || !wait.Before(d.ExpiresAt)):
+		line += "; the code expires at " + d.ExpiresAt.UTC().Format(time.RFC3339)
+	case !d.ExpiresAt.IsZero():
+		line += "; the code expires at " + d.ExpiresAt.UTC().Format(time.RFC3339) + ", but securekapi waits only until " + wait.UTC().Format(time.RFC3339) + " (--login-timeout)"
+	case !wait.IsZero():
+		line += "; securekapi waits until " + wait.UTC().Format(time.RFC3339) + " (--login-timeout)"
+	}
+	return strings.Map(func(r rune) rune { // the issuer's text, in a log: no control characters
+		if r < 0x20 || (r >= 0x7f && r < 0xa0) {
+			return -1
+		}
+		return r
+	}, line)
 }
 
 // openBrowser runs the browser command with the URL and always prints the

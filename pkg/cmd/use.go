@@ -15,6 +15,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 
+	"github.com/securekapi/securekapi/pkg/credential/access"
 	"github.com/securekapi/securekapi/pkg/kubeconfig"
 	"github.com/securekapi/securekapi/pkg/profile"
 	"github.com/securekapi/securekapi/pkg/trust"
@@ -34,6 +35,8 @@ type UseOptions struct {
 	TokenCache  string
 	// Approve approves the cluster to receive the login without asking.
 	Approve bool
+	// CI sets the cluster up for a CI job (--ci, --ci-grant, ...).
+	CI useCIFlags
 }
 
 // NewCmdUse returns the use command.
@@ -59,9 +62,28 @@ rewritten, and use says so. Register it ("add" or "import") to pin it.
 Single sign-on: kubectl gets a token for the cluster only once you approve
 it for its login (issuer, client and scopes). When it is not approved yet,
 "use" shows the issuer, server and pins and asks on a terminal; off a
-terminal pass --approve. import and add ask the same way.`,
+terminal pass --approve. import and add ask the same way.
+
+CI jobs: --ci SOURCE writes a stanza that needs no person (interactiveMode
+Never): kubectl gets a short-lived token minted from the CI's own OIDC token
+(github: the job's token request; gitlab: the id_tokens variable named by
+--ci-token-var; file or env), used directly (--ci-grant ci-token, when the
+API server trusts the CI issuer) or exchanged at the cluster's issuer
+(--ci-grant token-exchange, RFC 8693). --ci-grant client-credentials uses a
+confidential client whose secret is read from --client-secret-file or
+--client-secret-env. Tokens are cached in the file store only, never the
+keyring, bound to the cluster like every token.`,
 		Example: `  kubectl securekapi use cluster-a
   kubectl securekapi use cluster-a --dry-run
+
+  # In a GitHub Actions job (permissions: id-token: write), for an API
+  # server that trusts GitHub's issuer for the audience https://kapi.example.com
+  kubectl securekapi use cluster-a --ci github --approve
+
+  # In a GitLab job whose id_tokens names KAPI_ID_TOKEN, exchanged at the
+  # cluster's issuer (Dex, with an oidc connector "gitlab" for GitLab)
+  kubectl securekapi use cluster-a --ci gitlab --ci-token-var KAPI_ID_TOKEN \
+    --ci-grant token-exchange --token-exchange-connector-id gitlab --approve
   kubectl securekapi use -
   kubectl securekapi use -o json`,
 		Args:              cobra.MaximumNArgs(1),
@@ -81,6 +103,7 @@ terminal pass --approve. import and add ask the same way.`,
 	cmd.Flags().StringVar(&o.ExecCommand, "exec-command", ExecCommand, "Command the kubeconfig exec stanza runs")
 	cmd.Flags().StringVar(&o.TokenCache, "token-cache", "", "Token store the exec stanza asks for: auto, keyring, file or none (default: auto)")
 	cmd.Flags().BoolVar(&o.Approve, "approve", false, approveFlagHelp)
+	o.CI.addFlags(cmd.Flags())
 	return cmd
 }
 
@@ -103,6 +126,9 @@ func (o *UseOptions) Validate() error {
 		return fmt.Errorf("use takes the context as its argument, not --context: run `kubectl securekapi use %s`", o.Context)
 	}
 	if err := validateOutput(o.Output); err != nil {
+		return err
+	}
+	if err := o.CI.validate(); err != nil {
 		return err
 	}
 	return o.validateExecFlags()
@@ -139,6 +165,11 @@ func (o *UseOptions) write(c *profile.Cluster, v *trust.Verified) error {
 	caPEM := v.CAPEM()
 	var rotated, previous string
 	exec := o.execConfig(c, v)
+	if o.CI.enabled() {
+		if err := checkStanza(exec); err != nil {
+			return fmt.Errorf("use %s --ci: %w\nkubeconfig was not changed", c.Name, err)
+		}
+	}
 	changes, err := o.store().Modify(func(cfg *clientcmdapi.Config) error {
 		if old, ok := cfg.Clusters[c.Name]; ok && len(old.CertificateAuthorityData) > 0 && !bytes.Equal(old.CertificateAuthorityData, caPEM) {
 			rotated = chainChangeNote(c.Name, old.Server, pinsOfContext(cfg, c.Name), c.Server, pinsInExecArgs(exec.Args))
@@ -178,6 +209,11 @@ func (o *UseOptions) write(c *profile.Cluster, v *trust.Verified) error {
 	next := "kubectl get ns"
 	if c.Tunnel != nil {
 		next = fmt.Sprintf("kubectl securekapi run %s -- kubectl get ns (the endpoint is reached through the %s tunnel; `kubectl securekapi proxy %s` keeps one open)", c.Name, c.Tunnel.Gateway, c.Name)
+	}
+	if o.CI.enabled() {
+		fmt.Fprintf(o.ErrOut, "Switched to %s: %s, trusting only %s (%s), for a CI job: kubectl gets tokens by grant %s with no person.\nNext: %s\n",
+			c.Name, c.Server, v.CAs[len(v.CAs)-1].Subject, trustedBy(v), o.CI.grant(), next)
+		return o.approveStanza(exec)
 	}
 	fmt.Fprintf(o.ErrOut, "Switched to %s: %s, trusting only %s (%s).\nNext: kubectl securekapi login %s, then %s\n",
 		c.Name, c.Server, v.CAs[len(v.CAs)-1].Subject, trustedBy(v), c.Name, next)
@@ -232,30 +268,49 @@ func sorted(s []string) []string { return slices.Sorted(slices.Values(s)) }
 // it needs as args (self-contained), tells it the server and CA it is using
 // (provideClusterInfo), and lets it prompt only when a person is there.
 func (o *UseOptions) execConfig(c *profile.Cluster, v *trust.Verified) *clientcmdapi.ExecConfig {
+	issuer, clientID := c.OIDC.IssuerURL, c.OIDC.ClientID
+	if o.CI.enabled() {
+		issuer, clientID = o.CI.client(c)
+	}
 	args := []string{"credential", "--cluster-name", c.Name,
-		"--oidc-issuer-url", c.OIDC.IssuerURL, "--oidc-client-id", c.OIDC.ClientID,
+		"--oidc-issuer-url", issuer, "--oidc-client-id", clientID,
 		"--server", c.Server,
 		"--tls-server-name", trust.Endpoint{URL: c.Server, TLSServerName: c.TLSServerName}.ServerName()}
 	for _, p := range execPins(c, v) {
 		args = append(args, "--pin", p)
 	}
-	for _, s := range c.OIDC.ExtraScopes {
-		args = append(args, "--oidc-extra-scope", s)
+	// The cluster's scopes and parameters are its issuer's: a CI grant at
+	// another issuer (the CI's own, a client credentials server) takes none.
+	if !o.CI.enabled() || o.CI.usesClusterIssuer(c) {
+		for _, s := range c.OIDC.ExtraScopes {
+			args = append(args, "--oidc-extra-scope", s)
+		}
+		for k, val := range c.OIDC.ExtraParams {
+			args = append(args, "--oidc-auth-request-extra-params", k+"="+val)
+		}
 	}
-	for k, val := range c.OIDC.ExtraParams {
-		args = append(args, "--oidc-auth-request-extra-params", k+"="+val)
+	caFile := c.OIDC.CAFile
+	if o.CI.enabled() {
+		caFile = o.CI.caFile(c)
 	}
-	if c.OIDC.CAFile != "" {
-		args = append(args, "--oidc-ca-file", c.OIDC.CAFile)
+	if caFile != "" {
+		args = append(args, "--oidc-ca-file", caFile)
 	}
 	if o.TokenCache != "" {
 		args = append(args, "--token-cache", o.TokenCache)
+	}
+	interactive := clientcmdapi.IfAvailableExecInteractiveMode
+	if o.CI.enabled() {
+		args = append(args, o.CI.execArgs()...)
+		if o.CI.grant() != access.GrantAuto { // auto is also a person's login
+			interactive = clientcmdapi.NeverExecInteractiveMode // no person: kubectl never hands it a terminal
+		}
 	}
 	return &clientcmdapi.ExecConfig{
 		APIVersion:         "client.authentication.k8s.io/v1",
 		Command:            o.ExecCommand,
 		Args:               args,
-		InteractiveMode:    clientcmdapi.IfAvailableExecInteractiveMode,
+		InteractiveMode:    interactive,
 		ProvideClusterInfo: true,
 		InstallHint: `securekapi provides tokens for this cluster. Install it with krew:
   kubectl krew install securekapi

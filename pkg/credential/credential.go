@@ -44,6 +44,12 @@ type Manager struct {
 	// Approvals are the clusters the user approved per login; Token
 	// releases nothing to any other (nil approves nothing).
 	Approvals Approvals
+	// Mint gets a fresh token with no person and no refresh token: a
+	// machine grant (the CI's own token, token exchange, client
+	// credentials). When set, Token never refreshes or logs in; it mints
+	// under the key's lock, so parallel kubectl calls in one CI job make
+	// one request per token lifetime.
+	Mint func(ctx context.Context) (*oidc.Tokens, error)
 }
 
 // ErrLoginRequired means no usable token exists and no person is there to
@@ -67,6 +73,29 @@ type Request struct {
 	// LoginCommand is shown when a login (or an approval) is needed and
 	// not possible here.
 	LoginCommand string
+	// Key is where the token set is cached; zero means KeyFor(Settings),
+	// a person's login. A machine grant's key names the grant.
+	Key tokencache.Key
+	// Audience is the aud the token must carry; "" means the client ID.
+	Audience string
+	// Source is the machine grant's fingerprint of the CI job's material
+	// (access.Flags.Source): a cached token minted under another is not
+	// handed out.
+	Source string
+}
+
+func (r Request) key() tokencache.Key {
+	if r.Key.Issuer != "" {
+		return r.Key
+	}
+	return KeyFor(r.Settings)
+}
+
+func (r Request) audience() string {
+	if r.Audience != "" {
+		return r.Audience
+	}
+	return r.Settings.ClientID
 }
 
 // Token returns a usable token set, refreshing or logging in as needed,
@@ -75,31 +104,20 @@ type Request struct {
 // kubectl is interactive: approving is `login NAME` or a confirmation at
 // import, add or use, never a side effect of a kubectl call.
 func (m *Manager) Token(ctx context.Context, r Request) (*tokencache.TokenSet, error) {
-	key := KeyFor(r.Settings)
+	key := r.key()
 	if err := m.checkApproved(key, r); err != nil {
 		return nil, err
 	}
-	ts, err := m.cached(key, r.Settings)
-	if err != nil || ts != nil {
-		if ts != nil {
-			m.Log.Debug("using cached token", "store", m.Store.Kind(), "expires", ts.Expiry)
-		}
-		return ts, err
+	if m.Mint != nil {
+		return m.mintToken(ctx, key, r)
 	}
 	// Refresh tokens rotate: two processes refreshing at once would burn
-	// each other's. Serialize per key, and re-read after taking the lock,
-	// since the holder before us has probably just refreshed.
-	unlock, err := tokencache.LockKey(ctx, m.LockDir, key, m.lockTimeout())
-	if err != nil {
-		return nil, err
-	}
-	defer unlock()
-	if ts, err := m.cached(key, r.Settings); err != nil || ts != nil {
-		if ts != nil {
-			m.Log.Debug("another process refreshed the token while we waited")
-		}
+	// each other's, so refreshes are serialized per key.
+	ts, unlock, err := m.cachedOrLocked(ctx, key, r, "refreshed")
+	if err != nil || ts != nil {
 		return ts, err
 	}
+	defer unlock()
 	stale, _ := m.Store.Get(key)
 	var provider *oidc.Provider
 	if stale != nil && stale.RefreshToken != "" {
@@ -142,6 +160,68 @@ func (m *Manager) Token(ctx context.Context, r Request) (*tokencache.TokenSet, e
 	return m.save(key, tokens)
 }
 
+// mintToken is Token for a machine grant: the cached token while it is
+// usable and was minted for this job, else a fresh one from Mint, taken
+// under the key's lock so that one process mints and the others read it.
+func (m *Manager) mintToken(ctx context.Context, key tokencache.Key, r Request) (*tokencache.TokenSet, error) {
+	ts, unlock, err := m.cachedOrLocked(ctx, key, r, "minted")
+	if err != nil || ts != nil {
+		return ts, err
+	}
+	defer unlock()
+	tokens, err := m.Mint(ctx)
+	if err != nil {
+		return nil, err
+	}
+	m.Log.Debug("minted a token with no person", "grant", key.Grant, "expires", tokens.Claims.Expiry)
+	return m.saveMinted(key, tokens, r)
+}
+
+// cachedOrLocked returns the usable cached token set; failing that, it
+// takes the key's lock and reads again, since the holder before us has
+// probably just made one (what says how), and returns the unlock for the
+// caller, who now makes it.
+func (m *Manager) cachedOrLocked(ctx context.Context, key tokencache.Key, r Request, what string) (*tokencache.TokenSet, func(), error) {
+	ts, err := m.cached(key, r)
+	if err != nil || ts != nil {
+		if ts != nil {
+			m.Log.Debug("using cached token", "store", m.Store.Kind(), "expires", ts.Expiry)
+		}
+		return ts, nil, err
+	}
+	unlock, err := tokencache.LockKey(ctx, m.LockDir, key, m.lockTimeout())
+	if err != nil {
+		return nil, nil, err
+	}
+	if ts, err := m.cached(key, r); err != nil || ts != nil {
+		unlock()
+		if ts != nil {
+			m.Log.Debug("another process " + what + " the token while we waited")
+		}
+		return ts, nil, err
+	}
+	return nil, unlock, nil
+}
+
+// SaveMinted stores a token a machine grant minted outside Token (login).
+func (m *Manager) SaveMinted(r Request, tokens *oidc.Tokens) (*tokencache.TokenSet, error) {
+	return m.saveMinted(r.key(), tokens, r)
+}
+
+func (m *Manager) saveMinted(key tokencache.Key, t *oidc.Tokens, r Request) (*tokencache.TokenSet, error) {
+	if reason := cachedtoken.Unusable(&tokencache.TokenSet{IDToken: t.IDToken}, r.Settings.Issuer, r.audience(), m.ExpiryMargin, m.Now()); reason != "" {
+		// A token kubectl could not use (or the cache would refuse at
+		// once) is an error here, not a mint on every call.
+		return nil, fmt.Errorf("the minted token is not usable for this cluster (%s); want issuer %s and audience %s, valid for more than the expiry margin (%s)", reason, r.Settings.Issuer, r.audience(), cachedtoken.Margin(m.ExpiryMargin))
+	}
+	ts := tokenSetFrom(key, t)
+	ts.Source = r.Source
+	if err := m.Store.Put(key, ts); err != nil {
+		return nil, fmt.Errorf("save the token to the %s store: %w", m.Store.Kind(), err)
+	}
+	return ts, nil
+}
+
 // StoreReady reads the entry a login for s would write, so that a locked or
 // unreachable store (an explicit keyring is not probed when opened) fails
 // before anyone goes through a login whose tokens could not be kept.
@@ -158,7 +238,15 @@ func (m *Manager) Save(s oidc.Settings, tokens *oidc.Tokens) (*tokencache.TokenS
 }
 
 func (m *Manager) save(key tokencache.Key, t *oidc.Tokens) (*tokencache.TokenSet, error) {
-	ts := &tokencache.TokenSet{
+	ts := tokenSetFrom(key, t)
+	if err := m.Store.Put(key, ts); err != nil {
+		return nil, fmt.Errorf("save tokens to the %s store: %w", m.Store.Kind(), err)
+	}
+	return ts, nil
+}
+
+func tokenSetFrom(key tokencache.Key, t *oidc.Tokens) *tokencache.TokenSet {
+	return &tokencache.TokenSet{
 		IDToken:      t.IDToken,
 		RefreshToken: t.RefreshToken,
 		Expiry:       t.Claims.Expiry,
@@ -168,10 +256,6 @@ func (m *Manager) save(key tokencache.Key, t *oidc.Tokens) (*tokencache.TokenSet
 		Issuer:       key.Issuer,
 		ClientID:     key.ClientID,
 	}
-	if err := m.Store.Put(key, ts); err != nil {
-		return nil, fmt.Errorf("save tokens to the %s store: %w", m.Store.Kind(), err)
-	}
-	return ts, nil
 }
 
 // cached returns the stored token set when its ID token is still usable. A
@@ -180,7 +264,7 @@ func (m *Manager) save(key tokencache.Key, t *oidc.Tokens) (*tokencache.TokenSet
 // that cannot be read (a locked or hung keyring) is an error, not an empty
 // cache: otherwise the user would be told to log in, and the login would
 // fail on the same store.
-func (m *Manager) cached(key tokencache.Key, s oidc.Settings) (*tokencache.TokenSet, error) {
+func (m *Manager) cached(key tokencache.Key, r Request) (*tokencache.TokenSet, error) {
 	ts, err := m.Store.Get(key)
 	switch {
 	case tokencache.Unreadable(err):
@@ -192,7 +276,7 @@ func (m *Manager) cached(key tokencache.Key, s oidc.Settings) (*tokencache.Token
 	case err != nil || ts == nil:
 		return nil, nil
 	}
-	if reason := m.unusable(ts, s); reason != "" {
+	if reason := m.unusable(ts, r); reason != "" {
 		m.Log.Debug("cached token not usable", "reason", reason)
 		return nil, nil
 	}
@@ -200,9 +284,13 @@ func (m *Manager) cached(key tokencache.Key, s oidc.Settings) (*tokencache.Token
 }
 
 // unusable is the rule the small exec program's fast path applies too:
-// cachedtoken.Unusable is its one implementation.
-func (m *Manager) unusable(ts *tokencache.TokenSet, s oidc.Settings) string {
-	return cachedtoken.Unusable(ts, s.Issuer, s.ClientID, m.ExpiryMargin, m.Now())
+// cachedtoken.Unusable is its one implementation, and a machine grant's
+// token must have been minted for this job (cachedtoken.SourceMatches).
+func (m *Manager) unusable(ts *tokencache.TokenSet, r Request) string {
+	if !cachedtoken.SourceMatches(ts, r.Source) {
+		return "minted for another CI job"
+	}
+	return cachedtoken.Unusable(ts, r.Settings.Issuer, r.audience(), m.ExpiryMargin, m.Now())
 }
 
 // ExpiryFor is the expirationTimestamp kubectl gets: the margin before the

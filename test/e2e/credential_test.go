@@ -116,6 +116,10 @@ func TestOutsiderIsAuthenticatedButForbidden(t *testing.T) {
 	}
 }
 
+// deviceLineRe is the device flow's one line off a terminal: the URL that
+// carries the code, then the code.
+var deviceLineRe = regexp.MustCompile(`open (https://\S+) \(code ([^)\s]+)\)`)
+
 // TestDeviceFlow: RFC 8628 against Dex; the "phone" is the test browser
 // typing the user code into Dex's device page.
 func TestDeviceFlow(t *testing.T) {
@@ -132,7 +136,7 @@ func TestDeviceFlow(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer cmd.Process.Kill()
-	codeRe := regexp.MustCompile(`open (https://\S+) and enter the code: (\S+)`)
+	codeRe := deviceLineRe
 	var transcript strings.Builder
 	sc := bufio.NewScanner(stderr)
 	var uri, code string

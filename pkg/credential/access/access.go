@@ -12,6 +12,8 @@
 package access
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"os"
@@ -48,6 +50,142 @@ type Flags struct {
 	LoginTimeout  time.Duration
 	ExpiryMargin  time.Duration
 	BindAddresses []string
+	Machine
+}
+
+// Machine are the settings of the grants that need no person (CI jobs):
+// where the CI's own OIDC token comes from, what audience the cluster
+// expects, and where a confidential client's secret is. They name files and
+// variables, never a token or secret themselves: exec args and kubeconfig
+// are readable by anyone who can read the file, and land in logs.
+type Machine struct {
+	// Audience is the aud the cluster's API server expects in the token;
+	// default the client ID (an ID token's audience).
+	Audience string
+	// CISource is where the CI's OIDC token comes from: github, gitlab,
+	// file or env (see the CISource* constants).
+	CISource string
+	// CITokenVar is the variable holding the token: the name of the job's
+	// GitLab `id_tokens` entry, or the variable of the env source.
+	CITokenVar string
+	// CITokenFile is the file of the file source (a projected
+	// service-account token, for one); it is read afresh each time.
+	CITokenFile string
+	// CITokenAudience is the audience asked of GitHub for the CI token
+	// (and checked in a token from the other sources when set). Default:
+	// Audience for the ci-token grant, the issuer for token exchange.
+	CITokenAudience string
+	// ExchangeConnectorID is Dex's connector_id, which its token exchange
+	// requires (it is not in RFC 8693).
+	ExchangeConnectorID string
+	// ClientSecretFile and ClientSecretEnv name where a confidential
+	// client's secret is read from.
+	ClientSecretFile string
+	ClientSecretEnv  string
+}
+
+// The grants --grant takes. The first three need a person (auto picks
+// between the browser and the device flow); the machine grants need none.
+const (
+	GrantAuto              = "auto"
+	GrantAuthCode          = "auth-code"
+	GrantDeviceCode        = "device-code"
+	GrantCIToken           = "ci-token"
+	GrantTokenExchange     = "token-exchange"
+	GrantClientCredentials = "client-credentials"
+)
+
+// The sources of a CI's own OIDC token.
+const (
+	CISourceGitHub = "github"
+	CISourceGitLab = "gitlab"
+	CISourceFile   = "file"
+	CISourceEnv    = "env"
+)
+
+// GitHub Actions' variables for requesting the job's OIDC token; a job
+// has them when its workflow grants `permissions: id-token: write`.
+const (
+	GitHubRequestURLVar   = "ACTIONS_ID_TOKEN_REQUEST_URL"
+	GitHubRequestTokenVar = "ACTIONS_ID_TOKEN_REQUEST_TOKEN"
+)
+
+// ExecArgs are the exec args for grant and these settings, as AddFlags
+// parses them: `use` writes them, so the written stanza and the parser
+// cannot disagree. Empty settings are left out.
+func (m Machine) ExecArgs(grant string) []string {
+	args := []string{"--grant", grant}
+	for _, f := range []struct{ name, value string }{
+		{"audience", m.Audience}, {"ci-token-source", m.CISource}, {"ci-token-var", m.CITokenVar},
+		{"ci-token-file", m.CITokenFile}, {"ci-token-audience", m.CITokenAudience},
+		{"token-exchange-connector-id", m.ExchangeConnectorID},
+		{"client-secret-file", m.ClientSecretFile}, {"client-secret-env", m.ClientSecretEnv},
+	} {
+		if f.value != "" {
+			args = append(args, "--"+f.name, f.value)
+		}
+	}
+	return args
+}
+
+// IsMachineGrant reports whether the grant needs no person.
+func IsMachineGrant(grant string) bool {
+	switch grant {
+	case GrantCIToken, GrantTokenExchange, GrantClientCredentials:
+		return true
+	}
+	return false
+}
+
+// ResolveAuto is --grant auto in a CI job: when the stanza names a CI
+// token source (--ci-token-source) and that source is present here (GitHub's
+// request variables, the GitLab or env variable, the token file), the job
+// gets its token by exchanging the CI token at the cluster's issuer, with
+// no person; elsewhere (a person's laptop with the same kubeconfig) auto
+// stays a person's login. The CI token used directly cannot share a stanza
+// with a person's login (its issuer is the CI's), so auto never picks it.
+// Both the full CLI and the fast path resolve before anything else, so both
+// look the token up under the same key.
+func (a *Flags) ResolveAuto(getenv func(string) string) {
+	if a.Grant == GrantAuto && a.CISource != "" && a.ciSourcePresent(getenv) {
+		a.Grant = GrantTokenExchange
+	}
+}
+
+func (a *Flags) ciSourcePresent(getenv func(string) string) bool {
+	switch a.CISource {
+	case CISourceGitHub:
+		return getenv(GitHubRequestURLVar) != "" && getenv(GitHubRequestTokenVar) != ""
+	case CISourceGitLab, CISourceEnv:
+		return a.CITokenVar != "" && getenv(a.CITokenVar) != ""
+	case CISourceFile:
+		_, err := os.Stat(a.CITokenFile)
+		return a.CITokenFile != "" && err == nil
+	}
+	return false
+}
+
+// MachineGrant reports whether the flags choose a grant that needs no person.
+func (a *Flags) MachineGrant() bool { return IsMachineGrant(a.Grant) }
+
+// TokenAudience is the audience the cluster expects in the token.
+func (a *Flags) TokenAudience() string {
+	if a.Audience != "" {
+		return a.Audience
+	}
+	return a.ClientID
+}
+
+// SubjectAudience is the audience to ask the CI for: the cluster's own for
+// the CI token used directly, the exchanging issuer for token exchange.
+func (a *Flags) SubjectAudience() string {
+	switch {
+	case a.CITokenAudience != "":
+		return a.CITokenAudience
+	case a.Grant == GrantTokenExchange:
+		return a.Issuer
+	}
+	return a.TokenAudience()
 }
 
 // AddFlags binds the flags.
@@ -63,11 +201,19 @@ func (a *Flags) AddFlags(fs *pflag.FlagSet) {
 	fs.StringSliceVar(&a.Pins, "pin", nil, "Token binding: sha256:<hex SPKI> pin of the CA kubectl must trust; repeatable")
 	fs.StringVar(&a.TokenCache, "token-cache", "", "Token store: auto, keyring, file or none (default: $SECUREKAPI_TOKEN_CACHE, else auto)")
 	fs.StringVar(&a.CacheDir, "cache-dir", "", "Directory for the file store and lock files (default: $SECUREKAPI_CACHE_DIR, else the user cache dir)")
-	fs.StringVar(&a.Grant, "grant", "auto", "Login flow: auto, auth-code (browser with PKCE) or device-code")
+	fs.StringVar(&a.Grant, "grant", "auto", "Login flow: auto, auth-code (browser with PKCE) or device-code; with no person (CI): ci-token, token-exchange or client-credentials")
 	fs.StringVar(&a.BrowserCmd, "browser-command", "", "Command to open the login URL with (default: the system's opener)")
 	fs.DurationVar(&a.LoginTimeout, "login-timeout", 5*time.Minute, "How long to wait for a login to finish")
 	fs.DurationVar(&a.ExpiryMargin, "expiry-margin", cachedtoken.DefaultExpiryMargin, "Treat tokens as expired this long before they really expire")
 	fs.StringSliceVar(&a.BindAddresses, "listen-address", nil, "Address for the browser flow's loopback callback (default 127.0.0.1:0)")
+	fs.StringVar(&a.Audience, "audience", "", "Machine grants: the audience the API server expects in the token (default: --oidc-client-id)")
+	fs.StringVar(&a.CISource, "ci-token-source", "", "Where the CI's own OIDC token comes from: github, gitlab, file or env (grants ci-token and token-exchange)")
+	fs.StringVar(&a.CITokenVar, "ci-token-var", "", "The variable holding the CI token: the GitLab job's id_tokens name, or the env source's variable")
+	fs.StringVar(&a.CITokenFile, "ci-token-file", "", "The file of the file source, read afresh each time (e.g. a projected service-account token)")
+	fs.StringVar(&a.CITokenAudience, "ci-token-audience", "", "The audience to ask GitHub for (default: --audience for ci-token, the issuer for token-exchange)")
+	fs.StringVar(&a.ExchangeConnectorID, "token-exchange-connector-id", "", "Token exchange: Dex's connector_id for the CI issuer (Dex requires it)")
+	fs.StringVar(&a.ClientSecretFile, "client-secret-file", "", "A confidential client's secret is read from this file (never pass the secret itself)")
+	fs.StringVar(&a.ClientSecretEnv, "client-secret-env", "", "A confidential client's secret is read from this environment variable (its name, not its value)")
 }
 
 // ParseExecArgs reads the exec args `use` writes after `credential` into a,
@@ -83,9 +229,56 @@ func (a *Flags) ParseExecArgs(args []string) ([]string, error) {
 	return fs.Args(), nil
 }
 
-// Key is the token cache key of the OIDC client the flags name.
+// Key is the token cache key of the OIDC client the flags name. A machine
+// grant's key names the grant, its source and audience, so a CI token is
+// never handed out for a person's login or for another source.
 func (a *Flags) Key() tokencache.Key {
-	return cachedtoken.Key(a.Issuer, a.ClientID, a.ExtraScopes, a.ExtraParams)
+	k := cachedtoken.Key(a.Issuer, a.ClientID, a.ExtraScopes, a.ExtraParams)
+	if a.MachineGrant() {
+		k.Grant = a.grantKey()
+	}
+	return k
+}
+
+func (a *Flags) grantKey() string {
+	parts := []string{a.Grant, "aud=" + a.TokenAudience()}
+	if a.Grant != GrantClientCredentials {
+		parts = append(parts, "source="+a.CISource, "var="+a.CITokenVar, "file="+a.CITokenFile, "subject-aud="+a.SubjectAudience())
+	}
+	if a.Grant == GrantTokenExchange {
+		parts = append(parts, "connector="+a.ExchangeConnectorID)
+	}
+	return strings.Join(parts, " ")
+}
+
+// Source is the fingerprint of this CI job's material for a machine grant
+// (GitHub's per-job request token, the GitLab or env token itself, the
+// token file's contents), or "" for none. A token is cached with the
+// fingerprint it was minted under and handed out only while it is the same,
+// so on a runner that keeps its cache between jobs one job's token never
+// serves the next. The material itself is never stored.
+func (a *Flags) Source(getenv func(string) string) string {
+	if !a.MachineGrant() || a.Grant == GrantClientCredentials {
+		return ""
+	}
+	var material string
+	switch a.CISource {
+	case CISourceGitHub:
+		material = getenv(GitHubRequestTokenVar)
+	case CISourceGitLab, CISourceEnv:
+		material = getenv(a.CITokenVar)
+	case CISourceFile:
+		b, err := os.ReadFile(a.CITokenFile)
+		if err != nil {
+			return ""
+		}
+		material = string(b)
+	}
+	if material == "" {
+		return ""
+	}
+	sum := sha256.Sum256([]byte("securekapi-ci-source/v1\x00" + material))
+	return hex.EncodeToString(sum[:])
 }
 
 // Binding is the token binding the flags name.
@@ -106,12 +299,68 @@ func (a *Flags) Validate() error {
 		return fmt.Errorf("--oidc-issuer-url %q must be an https URL", a.Issuer)
 	}
 	switch a.Grant {
-	case "auto", "auth-code", "device-code":
+	case GrantAuto, GrantAuthCode, GrantDeviceCode:
+		if a.Grant == GrantAuto && a.CISource != "" {
+			if err := a.validateCISource(); err != nil { // what auto would use in a CI job
+				return err
+			}
+		}
+		if a.Audience != "" && a.Audience != a.ClientID {
+			return fmt.Errorf("--audience %s is for CI grants: a person's ID token is issued for the client ID (%s)", a.Audience, a.ClientID)
+		}
+	case GrantCIToken, GrantTokenExchange, GrantClientCredentials:
+		if err := a.validateMachine(); err != nil {
+			return err
+		}
 	default:
-		return fmt.Errorf("--grant %q: use auto, auth-code or device-code", a.Grant)
+		return fmt.Errorf("--grant %q: use auto, auth-code or device-code (a person logs in), or ci-token, token-exchange or client-credentials (a CI job)", a.Grant)
 	}
 	if a.ExpiryMargin < 0 || a.ExpiryMargin > MaxExpiryMargin {
 		return fmt.Errorf("--expiry-margin %s: must be between 0s and %s (default %s)", a.ExpiryMargin, MaxExpiryMargin, cachedtoken.DefaultExpiryMargin)
+	}
+	return nil
+}
+
+// validateMachine checks a machine grant's settings: its source is
+// complete, and a secret is named, never given.
+func (a *Flags) validateMachine() error {
+	if a.Grant == GrantClientCredentials {
+		if (a.ClientSecretFile == "") == (a.ClientSecretEnv == "") {
+			return fmt.Errorf("--grant client-credentials needs the client secret from exactly one of --client-secret-file PATH or --client-secret-env VARIABLE (the secret is never an argument)")
+		}
+		if a.CISource != "" {
+			return fmt.Errorf("--ci-token-source %s: client credentials use no CI token; drop it, or use --grant token-exchange", a.CISource)
+		}
+	} else if err := a.validateCISource(); err != nil {
+		return err
+	}
+	if a.ClientSecretFile != "" && a.ClientSecretEnv != "" {
+		return fmt.Errorf("--client-secret-file and --client-secret-env both given: name one place for the secret")
+	}
+	if a.Grant == GrantCIToken && (a.ClientSecretFile != "" || a.ClientSecretEnv != "") {
+		return fmt.Errorf("--grant ci-token sends the CI token itself and no client secret; drop --client-secret-*, or use --grant token-exchange")
+	}
+	if a.TokenCache != "" && a.TokenCache != string(tokencache.SelectFile) && a.TokenCache != string(tokencache.SelectNone) && a.TokenCache != string(tokencache.SelectAuto) {
+		return fmt.Errorf("--token-cache %s: a CI grant's short-lived tokens are never kept in the keyring; use file (the default for CI grants) or none", a.TokenCache)
+	}
+	return nil
+}
+
+func (a *Flags) validateCISource() error {
+	switch a.CISource {
+	case CISourceGitHub:
+	case CISourceGitLab, CISourceEnv:
+		if a.CITokenVar == "" {
+			return fmt.Errorf("--ci-token-source %s needs --ci-token-var: the name of the variable that holds the token (for GitLab, the job's id_tokens entry)", a.CISource)
+		}
+	case CISourceFile:
+		if a.CITokenFile == "" {
+			return fmt.Errorf("--ci-token-source file needs --ci-token-file PATH")
+		}
+	case "":
+		return fmt.Errorf("--grant %s needs --ci-token-source: github, gitlab, file or env", a.Grant)
+	default:
+		return fmt.Errorf("--ci-token-source %q: use github, gitlab, file or env", a.CISource)
 	}
 	return nil
 }
@@ -154,6 +403,15 @@ func (a *Flags) OpenStore(getenv func(string) string, errOut io.Writer) (tokenca
 	}
 	if choice == "" {
 		choice = "auto"
+	}
+	// A machine grant's tokens live minutes, have no refresh token, and are
+	// minted again whenever they lapse: they never go to the keyring (a
+	// runner's keyring outlives the job), only to the private file store,
+	// which lets parallel kubectl calls in one job share one token.
+	if a.MachineGrant() {
+		if c := strings.ToLower(strings.TrimSpace(choice)); c == "auto" || c == "keyring" {
+			choice = string(tokencache.SelectFile) // an explicit --token-cache keyring is refused by Validate
+		}
 	}
 	sel, err := tokencache.ParseSelection(choice)
 	if err != nil {

@@ -78,6 +78,22 @@ func (a *Flags) setQuick(name, v string) bool {
 		return setDuration(&a.ExpiryMargin, v)
 	case "listen-address":
 		return appendListValue(&a.BindAddresses, v)
+	case "audience":
+		a.Audience = v
+	case "ci-token-source":
+		a.CISource = v
+	case "ci-token-var":
+		a.CITokenVar = v
+	case "ci-token-file":
+		a.CITokenFile = v
+	case "ci-token-audience":
+		a.CITokenAudience = v
+	case "token-exchange-connector-id":
+		a.ExchangeConnectorID = v
+	case "client-secret-file":
+		a.ClientSecretFile = v
+	case "client-secret-env":
+		a.ClientSecretEnv = v
 	default:
 		return false
 	}

@@ -113,6 +113,13 @@ func Unusable(ts *tokencache.TokenSet, issuer, clientID string, margin time.Dura
 	return ""
 }
 
+// SourceMatches reports whether a cached token was minted from the CI job
+// material whose fingerprint is source (access.Flags.Source; "" for a
+// person's login and for client credentials, whose tokens are not per job).
+func SourceMatches(ts *tokencache.TokenSet, source string) bool {
+	return ts.Source == source
+}
+
 // ExpiryFor is the expirationTimestamp kubectl gets: the margin before the
 // token's real expiry, so kubectl asks again in time.
 func ExpiryFor(ts *tokencache.TokenSet, margin time.Duration) time.Time {

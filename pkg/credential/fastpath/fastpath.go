@@ -73,6 +73,7 @@ func Answer(p Process) (bool, error) {
 			return false, nil // the full CLI says what is wrong with them
 		}
 	}
+	a.ResolveAuto(p.Getenv) // in a CI job, auto is the CI grant: its key, its store
 	req, err := execinfo.ReadRequest(p.Getenv)
 	if err != nil {
 		return false, nil
@@ -101,8 +102,8 @@ func Answer(p Process) (bool, error) {
 	if err != nil || ts == nil {
 		return false, nil // corrupt entries are deleted, unreadable stores explained, by the full CLI
 	}
-	if cachedtoken.Unusable(ts, a.Issuer, a.ClientID, a.ExpiryMargin, p.Now()) != "" {
-		return false, nil // refresh or login
+	if !cachedtoken.SourceMatches(ts, a.Source(p.Getenv)) || cachedtoken.Unusable(ts, a.Issuer, a.TokenAudience(), a.ExpiryMargin, p.Now()) != "" {
+		return false, nil // refresh, login, or mint for this CI job
 	}
 	var out bytes.Buffer
 	if err := execinfo.WriteCredential(&out, req.APIVersion, ts.IDToken, cachedtoken.ExpiryFor(ts, a.ExpiryMargin)); err != nil {

@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/securekapi/securekapi/pkg/credential/access"
 	"github.com/securekapi/securekapi/pkg/credential/approval"
 	"github.com/securekapi/securekapi/pkg/credential/binding"
 	"github.com/securekapi/securekapi/pkg/credential/cachedtoken"
@@ -273,5 +274,42 @@ func TestUnapprovedClusterIsHandedOver(t *testing.T) {
 	}
 	if ok, _, _, _ := h.answer(h.args(), h.execInfo(server, h.caPEM)); ok {
 		t.Fatal("answered with no approvals file")
+	}
+}
+
+// TestAnswersACachedCITokenOnlyForItsJob: the small program serves a CI
+// grant's cached token from the file store while the job's material (here
+// GitLab's variable) is the one it was minted from; another job, or the
+// variable gone, hands over to the full CLI, which mints or explains.
+func TestAnswersACachedCITokenOnlyForItsJob(t *testing.T) {
+	h := newHarness(t)
+	args := h.args("--grant", "ci-token", "--ci-token-source", "gitlab", "--ci-token-var", "KAPI_ID_TOKEN")
+	var a access.Flags
+	if _, err := a.ParseExecArgs(args[1:]); err != nil {
+		t.Fatal(err)
+	}
+	h.key = a.Key()
+	h.approve(t, server, h.pin)
+	tok := idToken(issuer, client, now.Add(5*time.Minute))
+	jobEnv := func(job string) func(string) string {
+		return func(name string) string {
+			switch name {
+			case "KUBERNETES_EXEC_INFO":
+				return h.execInfo(server, h.caPEM)
+			case "KAPI_ID_TOKEN":
+				return job
+			}
+			return ""
+		}
+	}
+	if err := h.store.Put(h.key, &tokencache.TokenSet{IDToken: tok, Source: a.Source(jobEnv("job-1-token"))}); err != nil {
+		t.Fatal(err)
+	}
+	for job, want := range map[string]bool{"job-1-token": true, "job-2-token": false, "": false} {
+		var out bytes.Buffer
+		ok, err := Answer(Process{Args: args, Stdout: &out, Stderr: &bytes.Buffer{}, Now: func() time.Time { return now }, Getenv: jobEnv(job)})
+		if err != nil || ok != want || (ok != strings.Contains(out.String(), tok)) {
+			t.Errorf("job %q: Answer = %v, %v (want %v), stdout %q", job, ok, err, want, out.String())
+		}
 	}
 }

@@ -195,19 +195,11 @@ func (p *Provider) extraOptions() []oauth2.AuthCodeOption {
 // Verify checks an ID token's signature, issuer, audience and expiry
 // against the issuer's published keys.
 func (p *Provider) Verify(ctx context.Context, rawIDToken string) (*Claims, error) {
-	v := p.provider.Verifier(&gooidc.Config{ClientID: p.settings.ClientID})
-	tok, err := v.Verify(gooidc.ClientContext(ctx, p.client), rawIDToken)
+	c, err := p.VerifyFor(ctx, rawIDToken, p.settings.ClientID)
 	if err != nil {
-		return nil, fmt.Errorf("verify ID token: %w", err)
+		return nil, fmt.Errorf("ID token: %w", err)
 	}
-	var c struct {
-		Email  string   `json:"email"`
-		Groups []string `json:"groups"`
-	}
-	if err := tok.Claims(&c); err != nil {
-		return nil, fmt.Errorf("read ID token claims: %w", err)
-	}
-	return &Claims{Issuer: tok.Issuer, Subject: tok.Subject, Email: c.Email, Groups: c.Groups, Audience: tok.Audience, Expiry: tok.Expiry}, nil
+	return c, nil
 }
 
 // tokensFrom verifies the ID token in an OAuth2 token response.

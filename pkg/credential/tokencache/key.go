@@ -15,6 +15,11 @@ type Key struct {
 	ClientID    string
 	Scopes      []string
 	ExtraParams map[string]string
+	// Grant is empty for a person's login. A machine grant (a CI token,
+	// token exchange, client credentials) names itself and its source
+	// here, so its tokens never share an entry, or an approval, with a
+	// person's login for the same issuer and client.
+	Grant string
 }
 
 // Canonical is a stable text form of the key: scopes sorted and deduplicated,
@@ -44,6 +49,10 @@ func (k Key) Canonical() string {
 		b.WriteString(strconv.Quote(k.ExtraParams[name]))
 	}
 	b.WriteString("}")
+	if k.Grant != "" { // absent for a person's login: their keys are unchanged
+		b.WriteString(" grant=")
+		b.WriteString(strconv.Quote(k.Grant))
+	}
 	return b.String()
 }
 

@@ -29,11 +29,22 @@ func TestKeyCanonicalSensitiveToEveryField(t *testing.T) {
 		{Issuer: "https://dex", ClientID: "kubectl", Scopes: []string{"openid"}, ExtraParams: map[string]string{"a": "2"}},
 		{Issuer: "https://dex", ClientID: "kubectl", Scopes: []string{"openid"}, ExtraParams: map[string]string{"b": "1"}},
 		{Issuer: "https://dex", ClientID: "kubectl", Scopes: []string{"openid"}},
+		{Issuer: "https://dex", ClientID: "kubectl", Scopes: []string{"openid"}, ExtraParams: map[string]string{"a": "1"}, Grant: "token-exchange"},
 	}
 	for _, v := range variants {
 		if v.ID() == base.ID() {
 			t.Errorf("%s collides with %s", v.Canonical(), base.Canonical())
 		}
+	}
+}
+
+// A person's key must not change when machine grants are added: every
+// cached login and approval on a user's machine is stored under it.
+func TestKeyOfAPersonsLoginIsUnchanged(t *testing.T) {
+	k := Key{Issuer: "https://dex", ClientID: "kubectl", Scopes: []string{"openid"}}
+	const want = `securekapi-key/v1 issuer="https://dex" client_id="kubectl" scopes=["openid"] extra_params={}`
+	if got := k.Canonical(); got != want {
+		t.Errorf("Canonical() = %s, want %s", got, want)
 	}
 }
 

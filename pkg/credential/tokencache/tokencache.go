@@ -46,11 +46,17 @@ type TokenSet struct {
 	ClientID    string            `json:"client_id"`
 	Scopes      []string          `json:"scopes,omitempty"`
 	ExtraParams map[string]string `json:"extra_params,omitempty"`
+	Grant       string            `json:"grant,omitempty"`
+
+	// Source is, for a machine grant, the fingerprint of the CI job's
+	// material the token was minted from (see access.Flags.Source); a
+	// token minted for another job is never handed out.
+	Source string `json:"source,omitempty"`
 }
 
 // Key is the key the token set was stored under.
 func (t *TokenSet) Key() Key {
-	return Key{Issuer: t.Issuer, ClientID: t.ClientID, Scopes: t.Scopes, ExtraParams: t.ExtraParams}
+	return Key{Issuer: t.Issuer, ClientID: t.ClientID, Scopes: t.Scopes, ExtraParams: t.ExtraParams, Grant: t.Grant}
 }
 
 // stamped returns a copy of t carrying k, so a stored entry always names
@@ -60,6 +66,7 @@ func stamped(k Key, t *TokenSet) *TokenSet {
 	c.Issuer, c.ClientID = k.Issuer, k.ClientID
 	c.Scopes = normalScopes(k.Scopes)
 	c.ExtraParams = k.ExtraParams
+	c.Grant = k.Grant
 	if len(c.Scopes) == 0 {
 		c.Scopes = nil
 	}

@@ -31,6 +31,9 @@ var (
 	formRe  = regexp.MustCompile(`(?is)<form[^>]*action="([^"]*)"[^>]*>(.*?)</form>`)
 	inputRe = regexp.MustCompile(`(?is)<input[^>]*>`)
 	attrRe  = regexp.MustCompile(`(?is)\b(name|value)="([^"]*)"`)
+	// localRe is the "Log in with Email" link of Dex's connector choice,
+	// shown since the stack's Dex has a second connector (the CI issuer's).
+	localRe = regexp.MustCompile(`(?is)<a href="([^"]*/auth/local[^"]*)"`)
 )
 
 // Open visits rawURL and completes every form Dex shows. It returns the
@@ -53,6 +56,21 @@ func (b *Browser) Open(ctx context.Context, rawURL string) (string, error) {
 		return "", err
 	}
 	for step := 0; step < 6; step++ {
+		if link := localRe.FindStringSubmatch(page); link != nil && !strings.Contains(page, `name="password"`) {
+			// A person picks the email login among the connectors.
+			next, err := at.Parse(html.UnescapeString(link[1]))
+			if err != nil {
+				return "", err
+			}
+			req, err := http.NewRequestWithContext(ctx, http.MethodGet, next.String(), nil)
+			if err != nil {
+				return "", err
+			}
+			if page, at, err = fetch(client, req); err != nil {
+				return "", err
+			}
+			continue
+		}
 		m := formRe.FindStringSubmatch(page)
 		if m == nil || !(strings.Contains(m[2], `name="password"`) || strings.Contains(m[2], `name="user_code"`)) {
 			return page, nil // no login or device form: the flow is done

@@ -181,7 +181,43 @@ staticClients:
   name: securekapi
   public: true
 staticPasswords:
-%s`, s.IssuerURL, s.etcdURL, port, s.path("dex.crt"), s.path("dex.key"), s.DexGRPCAddr, s.IDTokenTTL, s.ClientID, users.String()), nil
+%s%s`, s.IssuerURL, s.etcdURL, port, s.path("dex.crt"), s.path("dex.key"), s.DexGRPCAddr, s.IDTokenTTL, s.ClientID, users.String(), s.ciConnector()), nil
+}
+
+// CIConnectorID is Dex's connector for the CI provider's stand-in: token
+// exchange (RFC 8693) names it in connector_id.
+const CIConnectorID = "github-actions"
+
+// ciConnector is Dex's oidc connector for the CI issuer, as a platform owner
+// would configure it for GitHub Actions: it verifies the CI's tokens
+// against the CI issuer's keys (Dex does not check their audience), and,
+// since those tokens carry no name or email, maps the identity from their
+// claims: the subject (repo:org/app:ref:...) as the email the API server
+// takes the username from, the repository as the group. clientID, secret
+// and redirectURI are required by the connector but serve only browser
+// logins, which nobody does through it.
+func (s *Stack) ciConnector() string {
+	if s.CI == nil {
+		return ""
+	}
+	return fmt.Sprintf(`connectors:
+- type: oidc
+  id: %s
+  name: GitHub Actions
+  config:
+    issuer: %s
+    rootCAs: [%s]
+    clientID: dex
+    clientSecret: unused
+    redirectURI: %s/callback
+    scopes: [openid]
+    userNameKey: sub
+    insecureSkipEmailVerified: true
+    insecureEnableGroups: true
+    claimMapping:
+      email: sub
+      groups: repository
+`, CIConnectorID, s.CI.URL, s.CI.CAFile, s.IssuerURL)
 }
 
 func (s *Stack) startAPIServer(ctx context.Context) error {

@@ -196,6 +196,9 @@ func run(n, warmup, traces int) error {
 			}
 		}
 	}
+	if err := benchCI(ctx, se, s, env, n, warmup); err != nil {
+		return err
+	}
 	kr, err := kubectlGetNS(ctx, se, s, dir, n, warmup)
 	if err != nil {
 		return err
