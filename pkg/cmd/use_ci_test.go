@@ -110,7 +110,9 @@ func TestUseCIAutoServesAPersonAndAJob(t *testing.T) {
 		t.Fatal(err)
 	}
 	person := a.Key()
-	a.ResolveAuto(func(k string) string { return map[string]string{"ACTIONS_ID_TOKEN_REQUEST_URL": "https://x", "ACTIONS_ID_TOKEN_REQUEST_TOKEN": "t"}[k] })
+	a.ResolveAuto(func(k string) string {
+		return map[string]string{"ACTIONS_ID_TOKEN_REQUEST_URL": "https://x", "ACTIONS_ID_TOKEN_REQUEST_TOKEN": "t"}[k]
+	})
 	for name, key := range map[string]string{"person": person.ID(), "CI job": a.Key().ID()} {
 		if !file.Allows(key, b.ApprovalTarget()) {
 			t.Errorf("the %s's login was not approved", name)
