@@ -285,3 +285,56 @@ func TestCIAutoGrant(t *testing.T) {
 		t.Fatalf("back in the job, whoami = %+v", w.Status.UserInfo)
 	}
 }
+
+// TestCIGitLabVariable: a GitLab-style job, whose id_tokens put its token in
+// KAPI_ID_TOKEN, exchanges it at the real Dex; an expired token and one for
+// another audience fail before anything is sent, naming the variable and
+// the id_tokens setting to fix.
+func TestCIGitLabVariable(t *testing.T) {
+	grantCIReaders(t)
+	ctx := context.Background()
+	se := ciSession(t, "--ci", "gitlab", "--ci-token-var", "KAPI_ID_TOKEN", "--ci-grant", "token-exchange", "--token-exchange-connector-id", stack.CIConnectorID)
+	withToken := func(t *testing.T, job stack.CIJob) *stack.Session {
+		t.Helper()
+		tok, err := shared.CI.Mint(job)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := *se
+		s.Env = append(append([]string{}, se.Env...), "KAPI_ID_TOKEN="+tok)
+		return &s
+	}
+	job := stack.DefaultCIJob
+	job.Audience = shared.IssuerURL // GitLab: aud set in the job's id_tokens; for the exchange, the issuer
+	if w := kubectlWhoami(t, withToken(t, job)); w.Status.UserInfo.Username != ciSubject {
+		t.Fatalf("whoami = %+v", w.Status.UserInfo)
+	}
+	for name, tc := range map[string]struct {
+		job  stack.CIJob
+		want []string
+	}{
+		"expired":        {stack.CIJob{Repository: "org/app", Ref: "refs/heads/main", Audience: shared.IssuerURL, IssuedAt: time.Now().Add(-time.Hour)}, []string{"$KAPI_ID_TOKEN expired at", "once when the job starts"}},
+		"wrong audience": {stack.CIJob{Repository: "org/app", Ref: "refs/heads/main", Audience: "https://gitlab.example.com"}, []string{"expects " + shared.IssuerURL, "`aud: " + shared.IssuerURL + "` for KAPI_ID_TOKEN"}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			s := ciSession(t, "--ci", "gitlab", "--ci-token-var", "KAPI_ID_TOKEN", "--ci-grant", "token-exchange", "--token-exchange-connector-id", stack.CIConnectorID)
+			tok, err := shared.CI.Mint(tc.job)
+			if err != nil {
+				t.Fatal(err)
+			}
+			s.Env = append(s.Env, "KAPI_ID_TOKEN="+tok)
+			r := s.Kubectl(ctx, "get", "ns")
+			if r.Err == nil || r.Stdout != "" {
+				t.Fatalf("kubectl: %v\n%s%s", r.Err, r.Stdout, r.Stderr)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(r.Stderr, w) {
+					t.Errorf("stderr lacks %q:\n%s", w, r.Stderr)
+				}
+			}
+			if strings.Contains(r.Stderr, tok[:40]) {
+				t.Errorf("the CI token reached stderr")
+			}
+		})
+	}
+}
