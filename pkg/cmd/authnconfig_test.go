@@ -10,7 +10,10 @@ import (
 	"testing"
 	"time"
 
+	"k8s.io/client-go/tools/clientcmd"
+
 	"github.com/securekapi/securekapi/pkg/authnconfig"
+	"github.com/securekapi/securekapi/pkg/profile"
 )
 
 // clusterAt serves /version and the service-account discovery document.
@@ -183,5 +186,32 @@ func TestAuthnConfigCheckToken(t *testing.T) {
 	var exit *ExitError
 	if !errors.As(err, &exit) || exit.Code != 1 || !strings.Contains(out, "refused") || !strings.Contains(out, `claims.ref == "refs/heads/main"`) {
 		t.Fatalf("feature branch: %v\n%s", err, out)
+	}
+}
+
+// A cluster imported from a profile that records its CI issuer: `use --ci
+// github` writes that issuer and audience, what the API server's
+// authentication configuration trusts, without the owner's flags again.
+func TestUseCITakesTheProfilesCIIssuer(t *testing.T) {
+	f, kubeconfig, _ := usable(t, 0o600)
+	f.env["SECUREKAPI_CACHE_DIR"] = t.TempDir()
+	const issuer, audience = "https://ci.example.test", "cluster-a-ci"
+	if err := (&profile.Registry{Path: f.registry}).Update(func(p *profile.Profile) error {
+		c, _ := p.Find("cluster-a")
+		c.CI = []profile.CIIssuer{{Provider: "github", IssuerURL: issuer, Audience: audience}}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if _, errOut, err := runWithEnv(t, f.env, NewCmdUse, "cluster-a", "--ci", "github", "--approve"); err != nil {
+		t.Fatalf("use --ci github: %v\n%s", err, errOut)
+	}
+	cfg, err := clientcmd.LoadFromFile(kubeconfig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	args := strings.Join(cfg.AuthInfos[userName("cluster-a")].Exec.Args, " ")
+	if !strings.Contains(args, "--oidc-issuer-url "+issuer) || !strings.Contains(args, "--oidc-client-id "+audience) {
+		t.Fatalf("exec args %s; want the profile's issuer and audience", args)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/securekapi/securekapi/pkg/authnconfig"
+	"github.com/securekapi/securekapi/pkg/credential/access"
 	"github.com/securekapi/securekapi/pkg/profile"
 )
 
@@ -112,3 +113,23 @@ func (c ciField) Set(v string) error {
 }
 func (c ciField) String() string { return "" }
 func (c ciField) Type() string   { return "string" }
+
+// profileCIIssuer is the cluster's recorded CI issuer for a --ci source:
+// the profile's github or gitlab entry, or for a file or variable its only
+// generic (oidc) one; the zero value when the profile records none.
+func profileCIIssuer(c *profile.Cluster, source string) profile.CIIssuer {
+	provider := source
+	if source == access.CISourceFile || source == access.CISourceEnv {
+		provider = string(authnconfig.Generic)
+	}
+	var found []profile.CIIssuer
+	for _, ci := range c.CI {
+		if ci.Provider == provider {
+			found = append(found, ci)
+		}
+	}
+	if len(found) != 1 {
+		return profile.CIIssuer{}
+	}
+	return found[0]
+}
