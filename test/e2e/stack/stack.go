@@ -1,5 +1,6 @@
 // Package stack starts and stops the real servers securekapi is tested
-// against: etcd, kube-apiserver (its own random CA, RBAC, OIDC), Dex as the
+// against: etcd, kube-apiserver 1.37 (its own random CA, RBAC, and OIDC from
+// the AuthenticationConfiguration `expose authn-config` writes), Dex as the
 // OIDC provider, and HAProxy as the trusted secondary endpoint that presents
 // an "enterprise" CA certificate and re-encrypts to kube-apiserver while
 // verifying the cluster CA. Beside them runs CIIssuer, the in-process
