@@ -38,11 +38,12 @@ demo-once: build tools ## The demo, exiting when it has shown everything
 	cd test/e2e && SECUREKAPI_BIN=$(CURDIR)/$(BIN) SECUREKAPI_TOOLS_BIN=$$(../../tools/build.sh) \
 		../../scripts/with-keyring.sh $(GO) run ./cmd/demo --once
 
-lint: ## go vet and gofmt
+lint: ## go vet, gofmt and staticcheck (honnef.co/go/tools, built by tools/build.sh), both modules
 	$(GO) vet ./...
 	cd test/e2e && $(GO) vet ./...
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 		if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	staticcheck=$$(tools/build.sh staticcheck)/staticcheck && $$staticcheck ./... && cd test/e2e && $$staticcheck ./...
 
 FUZZTIME ?= 10m
 fuzz: ## Every fuzz target in ./pkg, one after another, FUZZTIME each (default 10m)

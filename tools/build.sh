@@ -24,6 +24,7 @@ declare -A pkg=(
   [kubelogin]="kubelogin github.com/int128/kubelogin"
   [krew]="krew sigs.k8s.io/krew/cmd/krew"
   [validate-krew-manifest]="krew sigs.k8s.io/krew/cmd/validate-krew-manifest"
+  [staticcheck]="staticcheck honnef.co/go/tools/cmd/staticcheck"
   [hydra]="hydra github.com/ory/hydra/v2"
 )
 

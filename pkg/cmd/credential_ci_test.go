@@ -12,8 +12,9 @@ import (
 
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 
+	"github.com/securekapi/securekapi/pkg/cmd/cmdtest"
+	"github.com/securekapi/securekapi/pkg/cmdutil"
 	"github.com/securekapi/securekapi/pkg/credential/approval"
-	"github.com/securekapi/securekapi/pkg/kubeconfig"
 )
 
 // gitlabJWT is a GitLab-shaped CI token (unsigned: the credential path
@@ -48,7 +49,7 @@ func newCICredential(t *testing.T, pin string) *ciCredential {
 // `use cluster-a --ci gitlab --approve` does.
 func (c *ciCredential) approveCI() {
 	c.t.Helper()
-	var a AccessFlags
+	var a cmdutil.AccessFlags
 	if _, err := a.ParseExecArgs(c.args[1:]); err != nil {
 		c.t.Fatal(err)
 	}
@@ -57,7 +58,7 @@ func (c *ciCredential) approveCI() {
 		c.t.Fatal(err)
 	}
 	target := b.ApprovalTarget()
-	store := &approval.Store{Path: approval.PathIn(c.cacheDir), WriteFile: kubeconfig.WriteFileAtomic}
+	store := &approval.Store{Path: approval.PathIn(c.cacheDir)}
 	if err := store.Update(func(f *approval.File) error {
 		f.Approve(approval.Approval{Identity: a.Key().ID(), Server: target.Server, Pins: target.Pins, Via: "use"})
 		return nil
@@ -70,9 +71,9 @@ func (c *ciCredential) run(server string, caPEM []byte) (stdout, stderr string, 
 	c.env["KUBERNETES_EXEC_INFO"] = fmt.Sprintf(`{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential","spec":{"interactive":false,"cluster":{"server":%q,"certificate-authority-data":%q}}}`,
 		server, base64.StdEncoding.EncodeToString(caPEM))
 	var out, errOut bytes.Buffer
-	g := NewGlobalOptions(genericiooptions.IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut})
+	g := cmdutil.NewFactory(genericiooptions.IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut})
 	g.Getenv = func(k string) string { return c.env[k] }
-	code = execute(g, c.args)
+	code = execute(c.t.Context(), g, c.args)
 	return out.String(), errOut.String(), code
 }
 
@@ -82,13 +83,13 @@ func (c *ciCredential) run(server string, caPEM []byte) (stdout, stderr string, 
 // trusts its own CA, gets a refusal and no token, and an unapproved
 // cluster gets none either. The token is never in stderr.
 func TestCICredentialIsBoundToItsCluster(t *testing.T) {
-	ca := newPair(t, nil, "enterprise CA")
-	attackerCA := newPair(t, nil, "attacker CA")
-	c := newCICredential(t, pinOf(ca))
+	ca := cmdtest.NewPair(t, nil, "enterprise CA")
+	attackerCA := cmdtest.NewPair(t, nil, "attacker CA")
+	c := newCICredential(t, cmdtest.PinOf(ca))
 	token := gitlabJWT("https://kapi.example.com", time.Now().Add(5*time.Minute))
 	c.env["KAPI_ID_TOKEN"] = token
 
-	out, stderr, code := c.run("https://kapi.example.com", ca.certPEM)
+	out, stderr, code := c.run("https://kapi.example.com", ca.CertPEM)
 	if code == 0 || !strings.Contains(stderr, "has not been approved") || out != "" {
 		t.Fatalf("unapproved: exit %d, stdout %q, stderr:\n%s", code, out, stderr)
 	}
@@ -98,8 +99,8 @@ func TestCICredentialIsBoundToItsCluster(t *testing.T) {
 		server string
 		ca     []byte
 	}{
-		"attacker's server": {"https://kapi.attacker.example", ca.certPEM},
-		"attacker's CA":     {"https://kapi.example.com", attackerCA.certPEM},
+		"attacker's server": {"https://kapi.attacker.example", ca.CertPEM},
+		"attacker's CA":     {"https://kapi.example.com", attackerCA.CertPEM},
 	} {
 		out, stderr, code := c.run(tc.server, tc.ca)
 		if code == 0 || out != "" || !strings.Contains(stderr, "refusing to release a token") {
@@ -110,7 +111,7 @@ func TestCICredentialIsBoundToItsCluster(t *testing.T) {
 		}
 	}
 
-	out, stderr, code = c.run("https://kapi.example.com", ca.certPEM)
+	out, stderr, code = c.run("https://kapi.example.com", ca.CertPEM)
 	if code != 0 {
 		t.Fatalf("bound cluster: exit %d:\n%s", code, stderr)
 	}
@@ -133,8 +134,8 @@ func TestCICredentialIsBoundToItsCluster(t *testing.T) {
 // token and a wrong audience each fail naming what to fix, print nothing
 // on stdout, and never quote the token.
 func TestCICredentialErrorsNameTheSetting(t *testing.T) {
-	ca := newPair(t, nil, "enterprise CA")
-	c := newCICredential(t, pinOf(ca))
+	ca := cmdtest.NewPair(t, nil, "enterprise CA")
+	c := newCICredential(t, cmdtest.PinOf(ca))
 	c.approveCI()
 	for name, tc := range map[string]struct {
 		token string
@@ -145,7 +146,7 @@ func TestCICredentialErrorsNameTheSetting(t *testing.T) {
 		"wrong audience": {gitlabJWT("https://gitlab.example.com", time.Now().Add(5*time.Minute)), []string{"expects https://kapi.example.com", "`aud: https://kapi.example.com`"}},
 	} {
 		c.env["KAPI_ID_TOKEN"] = tc.token
-		out, stderr, code := c.run("https://kapi.example.com", ca.certPEM)
+		out, stderr, code := c.run("https://kapi.example.com", ca.CertPEM)
 		if code == 0 || out != "" {
 			t.Errorf("%s: exit %d, stdout %q", name, code, out)
 		}

@@ -1,6 +1,8 @@
-// Package cmd holds securekapi's commands. Each command has an Options struct
-// with Complete, Validate and Run, takes IOStreams, and keeps its cobra wiring
-// thin; the work itself lives in pkg/kubeconfig, pkg/trust, pkg/credential and
+// Package cmd is securekapi's command tree: the root command, which wires
+// the commands of pkg/cmd/<name> to one cmdutil.Factory, and Execute. Each
+// command package has an Options struct with Complete, Validate and Run,
+// takes IOStreams from the Factory, and keeps its cobra wiring thin; the
+// work itself lives in pkg/kubeconfig, pkg/trust, pkg/credential and
 // pkg/localproxy.
 //
 // The commands take kubectl's standard kubeconfig flags from clientcmd
@@ -11,12 +13,32 @@
 package cmd
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
+	"os/signal"
+	"syscall"
 
 	"github.com/spf13/cobra"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
+
+	"github.com/securekapi/securekapi/pkg/cmd/add"
+	"github.com/securekapi/securekapi/pkg/cmd/credentialcmd"
+	"github.com/securekapi/securekapi/pkg/cmd/doctor"
+	"github.com/securekapi/securekapi/pkg/cmd/exposecmd"
+	"github.com/securekapi/securekapi/pkg/cmd/importcmd"
+	"github.com/securekapi/securekapi/pkg/cmd/login"
+	"github.com/securekapi/securekapi/pkg/cmd/logout"
+	"github.com/securekapi/securekapi/pkg/cmd/pin"
+	"github.com/securekapi/securekapi/pkg/cmd/profilecmd"
+	"github.com/securekapi/securekapi/pkg/cmd/proxy"
+	"github.com/securekapi/securekapi/pkg/cmd/run"
+	"github.com/securekapi/securekapi/pkg/cmd/shell"
+	"github.com/securekapi/securekapi/pkg/cmd/status"
+	"github.com/securekapi/securekapi/pkg/cmd/use"
+	"github.com/securekapi/securekapi/pkg/cmd/versioncmd"
+	"github.com/securekapi/securekapi/pkg/cmdutil"
 )
 
 // ProcessStreams returns the process's standard streams.
@@ -25,19 +47,44 @@ func ProcessStreams() genericiooptions.IOStreams {
 }
 
 // Execute runs the root command with os.Args and returns the exit code.
-func Execute(streams genericiooptions.IOStreams) int {
-	return execute(NewGlobalOptions(streams), os.Args[1:])
+// The commands' context ends at the first SIGINT or SIGTERM, so network
+// calls, logins and proxies stop cleanly; a second one ends the process as
+// it would have. A signal the process started with ignored (nohup, a
+// background job) stays ignored.
+// program is the name the user invoked, which help and completion show.
+func Execute(streams genericiooptions.IOStreams, program string) int {
+	ctx, stop := signalContext()
+	defer stop()
+	f := cmdutil.NewFactory(streams)
+	f.Program = program
+	return execute(ctx, f, os.Args[1:])
+}
+
+// signalContext is a context that SIGINT or SIGTERM ends, once.
+func signalContext() (context.Context, context.CancelFunc) {
+	var signals []os.Signal
+	for _, s := range []os.Signal{os.Interrupt, syscall.SIGTERM} {
+		if !signal.Ignored(s) {
+			signals = append(signals, s)
+		}
+	}
+	if len(signals) == 0 {
+		return context.WithCancel(context.Background())
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), signals...)
+	context.AfterFunc(ctx, stop) // the next signal has its usual effect
+	return ctx, stop
 }
 
 // execute runs the command tree on args. Errors go to stderr only: stdout
 // carries data (ExecCredential, -o json). Their text is redacted of every
 // token the process held: an identity provider's error_description or a
 // library's error may quote one.
-func execute(g *GlobalOptions, args []string) int {
+func execute(ctx context.Context, g *cmdutil.Factory, args []string) int {
 	root := NewCmdRoot(g)
 	root.SetArgs(args)
-	if err := root.Execute(); err != nil {
-		var exit *ExitError
+	if err := root.ExecuteContext(ctx); err != nil {
+		var exit *cmdutil.ExitError
 		if errors.As(err, &exit) {
 			if exit.Err != nil {
 				fmt.Fprintf(g.ErrOut, "error: %s\n", g.Secrets.Redact(exit.Err.Error()))
@@ -50,27 +97,11 @@ func execute(g *GlobalOptions, args []string) int {
 	return 0
 }
 
-// ExitError asks Execute for a specific exit code (e.g. `run` passes its
-// child's code through, `doctor` exits 1 with its own report already printed).
-type ExitError struct {
-	Code int
-	Err  error
-}
-
-func (e *ExitError) Error() string {
-	if e.Err == nil {
-		return fmt.Sprintf("exit status %d", e.Code)
-	}
-	return e.Err.Error()
-}
-
-func (e *ExitError) Unwrap() error { return e.Err }
-
 // NewCmdRoot builds the command tree.
-func NewCmdRoot(g *GlobalOptions) *cobra.Command {
+func NewCmdRoot(g *cmdutil.Factory) *cobra.Command {
 	streams := g.IOStreams
 	root := &cobra.Command{
-		Use:   "kubectl-securekapi",
+		Use:   g.ProgramName(),
 		Short: "Reach Kubernetes API servers through a trusted, pinned endpoint with OIDC",
 		Long: `securekapi points kubectl at a cluster's trusted secondary endpoint, pins the
 CA chain it presents, logs you in with OIDC and hands kubectl short-lived tokens
@@ -100,21 +131,21 @@ as the exec credential plugin that kubeconfig calls.`,
 	g.AddFlags(root.PersistentFlags())
 
 	root.AddCommand(
-		NewCmdVersion(g),
-		NewCmdCredential(g),
-		NewCmdLogin(g),
-		NewCmdLogout(g),
-		NewCmdStatus(g),
-		NewCmdAdd(g),
-		NewCmdUse(g),
-		NewCmdImport(g),
-		NewCmdPin(g),
-		NewCmdDoctor(g),
-		NewCmdProxy(g),
-		NewCmdRun(g),
-		NewCmdShell(g),
-		NewCmdExpose(g),
-		NewCmdProfile(g),
+		versioncmd.NewCmdVersion(g),
+		credentialcmd.NewCmdCredential(g),
+		login.NewCmdLogin(g),
+		logout.NewCmdLogout(g),
+		status.NewCmdStatus(g),
+		add.NewCmdAdd(g),
+		use.NewCmdUse(g),
+		importcmd.NewCmdImport(g),
+		pin.NewCmdPin(g),
+		doctor.NewCmdDoctor(g),
+		proxy.NewCmdProxy(g),
+		run.NewCmdRun(g),
+		shell.NewCmdShell(g),
+		exposecmd.NewCmdExpose(g),
+		profilecmd.NewCmdProfile(g),
 	)
 	addCompletionCommand(root)
 	return root

@@ -8,13 +8,15 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
+
+	"github.com/securekapi/securekapi/pkg/cmdutil"
 )
 
 // runRoot runs the whole command tree as Execute does, with buffers.
 func runRoot(t *testing.T, args ...string) (stdout, stderr string, err error) {
 	t.Helper()
 	var out, errOut bytes.Buffer
-	root := NewCmdRoot(NewGlobalOptions(genericiooptions.IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut}))
+	root := NewCmdRoot(cmdutil.NewFactory(genericiooptions.IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut}))
 	root.SetArgs(args)
 	err = root.Execute()
 	return out.String(), errOut.String(), err
@@ -75,7 +77,7 @@ func TestHelpShowsThePluginName(t *testing.T) {
 // word of a flag's help as its value's name, so `--no-check use` showed up
 // in import's help. No flag of any command may have backticks in its help.
 func TestFlagHelpHasNoFakePlaceholders(t *testing.T) {
-	root := NewCmdRoot(NewGlobalOptions(genericiooptions.IOStreams{In: strings.NewReader(""), Out: &bytes.Buffer{}, ErrOut: &bytes.Buffer{}}))
+	root := NewCmdRoot(cmdutil.NewFactory(genericiooptions.IOStreams{In: strings.NewReader(""), Out: &bytes.Buffer{}, ErrOut: &bytes.Buffer{}}))
 	var walk func(c *cobra.Command)
 	walk = func(c *cobra.Command) {
 		c.Flags().VisitAll(func(f *pflag.Flag) {
@@ -88,4 +90,26 @@ func TestFlagHelpHasNoFakePlaceholders(t *testing.T) {
 		}
 	}
 	walk(root)
+}
+
+// TestHelpShowsTheNameInvoked: the full CLI run as securekapi calls itself
+// securekapi in help and completion; handed over by kubectl-securekapi it
+// keeps that name.
+func TestHelpShowsTheNameInvoked(t *testing.T) {
+	for _, program := range []string{"securekapi", "kubectl-securekapi"} {
+		var out bytes.Buffer
+		f := cmdutil.NewFactory(genericiooptions.IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &bytes.Buffer{}})
+		f.Program = program
+		root := NewCmdRoot(f)
+		root.SetArgs([]string{"use", "--help"})
+		if err := root.Execute(); err != nil || !strings.Contains(out.String(), "\n  "+program+" use [NAME | -]") {
+			t.Errorf("%s use --help: err %v\n%s", program, err, out.String())
+		}
+		out.Reset()
+		root = NewCmdRoot(f)
+		root.SetArgs([]string{"completion", "bash"})
+		if err := root.Execute(); err != nil || !strings.Contains(out.String(), "__start_"+program+" "+program) {
+			t.Errorf("%s completion bash does not register %s", program, program)
+		}
+	}
 }

@@ -17,11 +17,13 @@ import (
 
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 
+	"github.com/securekapi/securekapi/pkg/cmd/cmdtest"
+	"github.com/securekapi/securekapi/pkg/cmd/credentialcmd"
+	"github.com/securekapi/securekapi/pkg/cmdutil"
 	"github.com/securekapi/securekapi/pkg/credential"
 	"github.com/securekapi/securekapi/pkg/credential/approval"
 	"github.com/securekapi/securekapi/pkg/credential/oidc"
 	"github.com/securekapi/securekapi/pkg/credential/tokencache"
-	"github.com/securekapi/securekapi/pkg/kubeconfig"
 	"github.com/securekapi/securekapi/pkg/trust"
 )
 
@@ -79,19 +81,19 @@ func TestErrorsAndLogsNeverCarryTokens(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	ca := newPair(t, nil, "cluster CA")
+	ca := cmdtest.NewPair(t, nil, "cluster CA")
 	// The cluster is approved for this login, so the refresh is what fails.
-	approve(t, filepath.Join(dir, "cache"), settings, credential.Binding{Server: "https://kapi.example.com", Pins: []trust.Pin{trust.Pin(pinOf(ca))}})
+	approve(t, filepath.Join(dir, "cache"), settings, credential.Binding{Server: "https://kapi.example.com", Pins: []trust.Pin{trust.Pin(cmdtest.PinOf(ca))}})
 	execInfo := fmt.Sprintf(`{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential","spec":{"interactive":false,"cluster":{"server":"https://kapi.example.com","certificate-authority-data":%q}}}`,
-		base64.StdEncoding.EncodeToString(ca.certPEM))
+		base64.StdEncoding.EncodeToString(ca.CertPEM))
 	env := map[string]string{"HOME": dir, "SECUREKAPI_CACHE_DIR": filepath.Join(dir, "cache"), "KUBERNETES_EXEC_INFO": execInfo}
 	var out, errOut bytes.Buffer
-	g := NewGlobalOptions(genericiooptions.IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut})
+	g := cmdutil.NewFactory(genericiooptions.IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut})
 	g.Getenv = func(k string) string { return env[k] }
 
-	code := execute(g, []string{"credential", "-v", "1", "--token-cache", "file",
+	code := execute(t.Context(), g, []string{"credential", "-v", "1", "--token-cache", "file",
 		"--oidc-issuer-url", issuer, "--oidc-client-id", "kubectl", "--oidc-ca-file", caFile,
-		"--server", "https://kapi.example.com", "--pin", pinOf(ca)})
+		"--server", "https://kapi.example.com", "--pin", cmdtest.PinOf(ca)})
 	if code == 0 {
 		t.Fatalf("credential succeeded after a refused refresh:\n%s", errOut.String())
 	}
@@ -111,10 +113,10 @@ func TestErrorsAndLogsNeverCarryTokens(t *testing.T) {
 		if err := store.Put(credential.KeyFor(settings), &tokencache.TokenSet{IDToken: idTok, RefreshToken: refreshToken, Expiry: time.Now().Add(-time.Hour)}); err != nil {
 			t.Fatal(err)
 		}
-		s := newUserSession(t)
-		s.env = env
-		err := s.command(NewCmdCredential, "--token-cache", "file", "--oidc-issuer-url", issuer, "--oidc-client-id", "kubectl",
-			"--oidc-ca-file", caFile, "--server", "https://kapi.example.com", "--pin", pinOf(ca))
+		s := cmdtest.NewUserSession(t)
+		s.Env = env
+		err := s.Command(credentialcmd.NewCmdCredential, "--token-cache", "file", "--oidc-issuer-url", issuer, "--oidc-client-id", "kubectl",
+			"--oidc-ca-file", caFile, "--server", "https://kapi.example.com", "--pin", cmdtest.PinOf(ca))
 		if err == nil {
 			t.Fatal("credential succeeded")
 		}
@@ -133,11 +135,11 @@ func TestErrorsAndLogsNeverCarryTokens(t *testing.T) {
 func TestRootAndLoggerRedactHeldTokens(t *testing.T) {
 	token := "eyJhbGciOiJSUzI1NiJ9." + strings.Repeat("c2VjcmV0", 10)
 	var out, errOut bytes.Buffer
-	g := NewGlobalOptions(genericiooptions.IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut})
+	g := cmdutil.NewFactory(genericiooptions.IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut})
 	g.Getenv = func(string) string { return "" }
 	g.Secrets.Add(token)
 
-	code := execute(g, []string{"login", "--oidc-issuer-url", "https://login.example.com", "--oidc-client-id", "kubectl", "--grant", token})
+	code := execute(t.Context(), g, []string{"login", "--oidc-issuer-url", "https://login.example.com", "--oidc-client-id", "kubectl", "--grant", token})
 	if code == 0 || !strings.Contains(errOut.String(), "--grant") {
 		t.Fatalf("exit %d, stderr:\n%s", code, errOut.String())
 	}
@@ -153,7 +155,7 @@ func TestRootAndLoggerRedactHeldTokens(t *testing.T) {
 func approve(t *testing.T, cacheDir string, settings oidc.Settings, binding credential.Binding) {
 	t.Helper()
 	target := binding.ApprovalTarget()
-	store := &approval.Store{Path: approval.PathIn(cacheDir), WriteFile: kubeconfig.WriteFileAtomic}
+	store := &approval.Store{Path: approval.PathIn(cacheDir)}
 	if err := store.Update(func(f *approval.File) error {
 		f.Approve(approval.Approval{Identity: credential.KeyFor(settings).ID(), Server: target.Server, Pins: target.Pins, Via: "login"})
 		return nil

@@ -50,9 +50,9 @@ func approvedFor(b Binding, s oidc.Settings) *fakeApprovals {
 // A rogue cluster naming our issuer and client gets nothing, even with a
 // valid token cached and kubectl interactive: no store read, no login.
 func TestUnapprovedClusterGetsNoToken(t *testing.T) {
-	h := newHarness(t, func() (*oidc.Provider, error) { return nil, nil })
+	h := newHarness(t, func() (oidc.Issuer, error) { return nil, nil })
 	h.put(t, idToken(t, issuer, clientID, now.Add(10*time.Minute)), "r1")
-	h.manager.Login = func(context.Context, *oidc.Provider) (*oidc.Tokens, error) {
+	h.manager.Login = func(context.Context, oidc.Issuer) (*oidc.Tokens, error) {
 		h.logins++
 		return nil, errors.New("unexpected login")
 	}

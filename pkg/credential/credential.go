@@ -37,10 +37,10 @@ type Manager struct {
 	ExpiryMargin time.Duration
 	Now          func() time.Time
 	Log          *slog.Logger
-	// Discover returns a ready provider (network: only on refresh/login).
-	Discover func(ctx context.Context, s oidc.Settings) (*oidc.Provider, error)
+	// Discover returns a ready issuer (network: only on refresh/login).
+	Discover func(ctx context.Context, s oidc.Settings) (oidc.Issuer, error)
 	// Login runs an interactive login; nil means none is possible.
-	Login func(ctx context.Context, p *oidc.Provider) (*oidc.Tokens, error)
+	Login func(ctx context.Context, issuer oidc.Issuer) (*oidc.Tokens, error)
 	// Approvals are the clusters the user approved per login; Token
 	// releases nothing to any other (nil approves nothing).
 	Approvals Approvals
@@ -119,7 +119,7 @@ func (m *Manager) Token(ctx context.Context, r Request) (*tokencache.TokenSet, e
 	}
 	defer unlock()
 	stale, _ := m.Store.Get(key)
-	var provider *oidc.Provider
+	var provider oidc.Issuer
 	if stale != nil && stale.RefreshToken != "" {
 		if provider, err = m.Discover(ctx, r.Settings); err != nil {
 			return nil, err

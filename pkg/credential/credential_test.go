@@ -97,10 +97,10 @@ type harness struct {
 }
 
 // newHarness wires a Manager whose provider is down unless discover is set.
-func newHarness(t *testing.T, discover func() (*oidc.Provider, error)) *harness {
+func newHarness(t *testing.T, discover func() (oidc.Issuer, error)) *harness {
 	h := &harness{store: newMemStore(), logs: &strings.Builder{}}
 	if discover == nil {
-		discover = func() (*oidc.Provider, error) {
+		discover = func() (oidc.Issuer, error) {
 			return nil, errors.New("dial tcp issuer.example.test:443: connection refused")
 		}
 	}
@@ -109,7 +109,7 @@ func newHarness(t *testing.T, discover func() (*oidc.Provider, error)) *harness 
 		LockDir: t.TempDir(),
 		Now:     func() time.Time { return now },
 		Log:     slog.New(slog.NewTextHandler(io.MultiWriter(h.logs), &slog.HandlerOptions{Level: slog.LevelDebug})),
-		Discover: func(context.Context, oidc.Settings) (*oidc.Provider, error) {
+		Discover: func(context.Context, oidc.Settings) (oidc.Issuer, error) {
 			h.discovers++
 			return discover()
 		},
@@ -212,8 +212,8 @@ func TestProviderDownDuringRefresh(t *testing.T) {
 // in would only fail again on the same store, and an interactive login must
 // not start.
 func TestUnreadableStoreIsAnErrorNotALogin(t *testing.T) {
-	h := newHarness(t, func() (*oidc.Provider, error) { return nil, nil })
-	h.manager.Login = func(context.Context, *oidc.Provider) (*oidc.Tokens, error) {
+	h := newHarness(t, func() (oidc.Issuer, error) { return nil, nil })
+	h.manager.Login = func(context.Context, oidc.Issuer) (*oidc.Tokens, error) {
 		h.logins++
 		return nil, errors.New("unexpected")
 	}
@@ -246,9 +246,9 @@ func TestStoreReady(t *testing.T) {
 }
 
 func TestInteractiveLoginSavesTokens(t *testing.T) {
-	h := newHarness(t, func() (*oidc.Provider, error) { return nil, nil })
+	h := newHarness(t, func() (oidc.Issuer, error) { return nil, nil })
 	fresh := idToken(t, issuer, clientID, now.Add(time.Hour))
-	h.manager.Login = func(context.Context, *oidc.Provider) (*oidc.Tokens, error) {
+	h.manager.Login = func(context.Context, oidc.Issuer) (*oidc.Tokens, error) {
 		h.logins++
 		return &oidc.Tokens{IDToken: fresh, RefreshToken: "r2", Claims: oidc.Claims{Subject: "alice", Expiry: now.Add(time.Hour)}}, nil
 	}
@@ -263,8 +263,8 @@ func TestInteractiveLoginSavesTokens(t *testing.T) {
 }
 
 func TestNonInteractiveNeverLogsIn(t *testing.T) {
-	h := newHarness(t, func() (*oidc.Provider, error) { return nil, nil })
-	h.manager.Login = func(context.Context, *oidc.Provider) (*oidc.Tokens, error) {
+	h := newHarness(t, func() (oidc.Issuer, error) { return nil, nil })
+	h.manager.Login = func(context.Context, oidc.Issuer) (*oidc.Tokens, error) {
 		h.logins++
 		return nil, errors.New("unexpected")
 	}

@@ -17,7 +17,28 @@ const maxNameLen = 40
 
 // Validate reports the first problem in o, saying what to pass instead.
 func Validate(o Options) error {
-	if err := validateVia(o.Via); err != nil {
+	if err := ValidateSettings(o); err != nil {
+		return err
+	}
+	o = withDefaults(o)
+	if o.Via == HAProxy {
+		if len(o.Upstreams) == 0 {
+			return errors.New("no upstreams: pass each kube-apiserver as host:port, e.g. 10.0.0.10:6443")
+		}
+		return validateClusterCA(o.ClusterCAPEM)
+	}
+	if o.Via == Gateway {
+		return nil // it reads the cluster CA from the kube-root-ca.crt ConfigMap
+	}
+	return validateClusterCA(o.ClusterCAPEM)
+}
+
+// ValidateSettings checks everything Validate does that needs no cluster:
+// all but the cluster CA, and the haproxy upstreams (which a caller may
+// default from the kubeconfig). It lets a command refuse a typo before any
+// network call.
+func ValidateSettings(o Options) error {
+	if err := CheckVia(o.Via); err != nil {
 		return err
 	}
 	if err := validateHost(o.Host); err != nil {
@@ -30,7 +51,15 @@ func Validate(o Options) error {
 	return validateKubernetes(o)
 }
 
-func validateVia(v Via) error {
+// SecretRef is the TLS secret's namespace and name: TLSSecret as
+// "namespace/name", or "name" in the objects' namespace.
+func (o Options) SecretRef() (ns, name string, err error) {
+	o = withDefaults(o)
+	return secretRef(o.TLSSecret, o.Namespace)
+}
+
+// CheckVia accepts one of Vias, and names them otherwise.
+func CheckVia(v Via) error {
 	for _, known := range Vias() {
 		if v == known {
 			return nil
@@ -121,10 +150,7 @@ func validateKubernetes(o Options) error {
 			"use namespace %q and a secret there, or --via contour or gateway, which can reference other namespaces",
 			apiServerNamespace, apiServerService, apiServerNamespace)
 	}
-	if o.Via == Gateway {
-		return nil // it reads the cluster CA from the kube-root-ca.crt ConfigMap
-	}
-	return validateClusterCA(o.ClusterCAPEM)
+	return nil
 }
 
 // secretRef splits "namespace/name" or "name" (in defaultNS).
@@ -175,9 +201,6 @@ func validateClusterCA(bundle []byte) error {
 }
 
 func validateHAProxy(o Options) error {
-	if err := validateClusterCA(o.ClusterCAPEM); err != nil {
-		return err
-	}
 	if err := validateBind(o.Bind); err != nil {
 		return err
 	}
@@ -185,9 +208,6 @@ func validateHAProxy(o Options) error {
 		if !filepath.IsAbs(f.path) || !cfgSafe(f.path) {
 			return fmt.Errorf("haproxy %s %q: pass an absolute path without spaces, quotes or '#'", f.what, f.path)
 		}
-	}
-	if len(o.Upstreams) == 0 {
-		return errors.New("no upstreams: pass each kube-apiserver as host:port, e.g. 10.0.0.10:6443")
 	}
 	for _, u := range o.Upstreams {
 		if err := validateHostPort(u, false); err != nil {

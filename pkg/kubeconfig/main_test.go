@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"k8s.io/client-go/tools/clientcmd/api"
+
+	"github.com/securekapi/securekapi/pkg/atomicfile"
 )
 
 // helperEnv makes the test binary act as a child process for the tests that
@@ -65,7 +67,7 @@ func helperHoldLock() int {
 func helperWriteLoop(target string) int {
 	versions := [][]byte{bigConfig("a"), bigConfig("b")}
 	for i := 0; ; i++ {
-		if err := WriteFileAtomic(target, versions[i%2], 0o600); err != nil {
+		if err := atomicfile.Write(target, versions[i%2], 0o600); err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			return 1
 		}

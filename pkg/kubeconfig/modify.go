@@ -10,6 +10,8 @@ import (
 
 	"k8s.io/client-go/tools/clientcmd"
 	"k8s.io/client-go/tools/clientcmd/api"
+
+	"github.com/securekapi/securekapi/pkg/atomicfile"
 )
 
 // Change is one file that Modify wrote (or, with DryRun, would write).
@@ -129,7 +131,7 @@ func write(changes []Change) error {
 		}
 	}
 	for i, ch := range changes {
-		if err := WriteFileAtomic(ch.File, ch.After, 0o600); err != nil {
+		if err := atomicfile.Write(ch.File, ch.After, 0o600); err != nil {
 			return fmt.Errorf("%w%s", err, alreadyWritten(changes[:i]))
 		}
 	}

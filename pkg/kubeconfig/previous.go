@@ -9,6 +9,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/securekapi/securekapi/pkg/atomicfile"
 )
 
 // PreviousContextStore remembers the context `use` switched away from, so
@@ -56,5 +58,5 @@ func (p *PreviousContextStore) Set(name string) error {
 	if strings.ContainsAny(name, "\r\n") {
 		return fmt.Errorf("context name %q has a line break, which the previous-context file %s cannot hold", name, p.Path)
 	}
-	return WriteFileAtomic(p.Path, []byte(name+"\n"), 0o600)
+	return atomicfile.Write(p.Path, []byte(name+"\n"), 0o600)
 }

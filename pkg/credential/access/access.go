@@ -229,6 +229,34 @@ func (a *Flags) ParseExecArgs(args []string) ([]string, error) {
 	return fs.Args(), nil
 }
 
+// FillFromExecArgs reads the exec args `use` wrote into the flags the
+// command line did not set (explicit reports which it did): a flag the user
+// typed wins over the stanza, and every other setting comes from it. The
+// values go straight from the args into a's fields through the flags
+// AddFlags binds, never rendered back to text and parsed again, so repeated
+// flags, scopes and key=value parameters with commas arrive intact.
+func (a *Flags) FillFromExecArgs(args []string, explicit func(flag string) bool) error {
+	fs := pflag.NewFlagSet("exec", pflag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	given := *a
+	a.AddFlags(fs) // binds a's fields, and resets them to their defaults
+	*a = given
+	fs.VisitAll(func(f *pflag.Flag) {
+		if explicit(f.Name) {
+			f.Value = ignoredValue{f.Value.Type()}
+		}
+	})
+	return fs.Parse(args)
+}
+
+// ignoredValue takes a flag's values and keeps none: the user's own value
+// of that flag stands.
+type ignoredValue struct{ typ string }
+
+func (ignoredValue) Set(string) error { return nil }
+func (ignoredValue) String() string   { return "" }
+func (v ignoredValue) Type() string   { return v.typ }
+
 // Key is the token cache key of the OIDC client the flags name. A machine
 // grant's key names the grant, its source and audience, so a CI token is
 // never handed out for a person's login or for another source.

@@ -27,6 +27,8 @@ import (
 	"time"
 
 	"github.com/gofrs/flock"
+
+	"github.com/securekapi/securekapi/pkg/atomicfile"
 )
 
 // FileName is the approvals file in the securekapi cache dir.
@@ -126,9 +128,6 @@ func (f *File) Forget(match func(Approval) bool) []Approval {
 // Store is the approvals file at Path.
 type Store struct {
 	Path string
-	// WriteFile replaces a file atomically (kubeconfig.WriteFileAtomic);
-	// only Update needs it, so the read path imports no writer.
-	WriteFile func(path string, data []byte, mode os.FileMode) error
 }
 
 // PathIn is the approvals file in the securekapi cache dir.
@@ -158,9 +157,6 @@ func (s *Store) Load() (*File, error) {
 // Update loads, changes and atomically rewrites the file (mode 0600) under
 // a lock, so two commands approving at once both land.
 func (s *Store) Update(change func(*File) error) error {
-	if s.WriteFile == nil {
-		return errors.New("approval store: no writer configured")
-	}
 	if err := os.MkdirAll(filepath.Dir(s.Path), 0o700); err != nil {
 		return fmt.Errorf("create the approvals directory: %w", err)
 	}
@@ -186,5 +182,5 @@ func (s *Store) Update(change func(*File) error) error {
 	if err != nil {
 		return err
 	}
-	return s.WriteFile(s.Path, append(data, '\n'), 0o600)
+	return atomicfile.WriteMode(s.Path, append(data, '\n'), 0o600)
 }

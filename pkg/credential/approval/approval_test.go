@@ -13,12 +13,6 @@ const (
 	pinB = "sha256:bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
 )
 
-// writeFile stands in for kubeconfig.WriteFileAtomic (the package must not
-// import it), keeping the mode it is given.
-func writeFile(path string, data []byte, mode os.FileMode) error {
-	return os.WriteFile(path, data, mode)
-}
-
 func TestMissingFileApprovesNothing(t *testing.T) {
 	s := &Store{Path: filepath.Join(t.TempDir(), FileName)}
 	f, err := s.Load()
@@ -28,7 +22,7 @@ func TestMissingFileApprovesNothing(t *testing.T) {
 }
 
 func TestUpdateRoundTripsAndForgets(t *testing.T) {
-	s := &Store{Path: filepath.Join(t.TempDir(), "cache", FileName), WriteFile: writeFile}
+	s := &Store{Path: filepath.Join(t.TempDir(), "cache", FileName)}
 	at := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
 	if err := s.Update(func(f *File) error {
 		f.Approve(Approval{Identity: "id1", Cluster: "a", Server: "https://a:443", Pins: []string{pinB, pinA, pinA}, ApprovedAt: at, Via: "import"})
@@ -84,7 +78,7 @@ func TestDamagedOrNewerFileIsAnError(t *testing.T) {
 		"newer":   `{"version": 2, "approvals": []}`,
 	} {
 		t.Run(name, func(t *testing.T) {
-			s := &Store{Path: filepath.Join(t.TempDir(), FileName), WriteFile: writeFile}
+			s := &Store{Path: filepath.Join(t.TempDir(), FileName)}
 			if err := os.WriteFile(s.Path, []byte(content), 0o600); err != nil {
 				t.Fatal(err)
 			}

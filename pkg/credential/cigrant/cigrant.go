@@ -34,7 +34,7 @@ type Minter struct {
 	Now      func() time.Time
 	// Discover returns the cluster's issuer (token exchange, client
 	// credentials); the ci-token grant needs none.
-	Discover func(ctx context.Context, s oidc.Settings) (*oidc.Provider, error)
+	Discover func(ctx context.Context, s oidc.Settings) (oidc.Issuer, error)
 	// CIClient asks the CI's token service (GitHub); nil is a default.
 	CIClient *http.Client
 	ReadFile func(string) ([]byte, error) // default os.ReadFile

@@ -64,7 +64,7 @@ func TestClientSecretIsReadFromWhereTheFlagsSay(t *testing.T) {
 		Getenv: func(string) string { return "" }, Secrets: secrets,
 		ReadFile: func(string) ([]byte, error) { return []byte("s3cret-value\n"), nil }}
 	var got string
-	m.Discover = func(context.Context, oidc.Settings) (*oidc.Provider, error) {
+	m.Discover = func(context.Context, oidc.Settings) (oidc.Issuer, error) {
 		got, _ = m.secret()
 		return nil, errors.New("issuer down")
 	}

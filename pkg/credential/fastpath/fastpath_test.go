@@ -81,7 +81,7 @@ func (h *harness) approve(t *testing.T, srv, pin string) {
 	t.Helper()
 	b := binding.Binding{Server: srv, Pins: []trust.Pin{trust.Pin(pin)}}
 	target := b.ApprovalTarget()
-	store := &approval.Store{Path: approval.PathIn(h.dir), WriteFile: os.WriteFile}
+	store := &approval.Store{Path: approval.PathIn(h.dir)}
 	if err := store.Update(func(f *approval.File) error {
 		f.Approve(approval.Approval{Identity: h.key.ID(), Server: target.Server, Pins: target.Pins, Via: "login"})
 		return nil

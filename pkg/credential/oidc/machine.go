@@ -135,7 +135,7 @@ func (p *Provider) VerifyFor(ctx context.Context, raw, audience string) (*Claims
 	if audience == "" {
 		audience = p.settings.ClientID
 	}
-	v := p.provider.Verifier(&gooidc.Config{ClientID: audience})
+	v := p.provider.Verifier(&gooidc.Config{ClientID: audience, Now: p.now})
 	tok, err := v.Verify(gooidc.ClientContext(ctx, p.client), raw)
 	if err != nil {
 		return nil, fmt.Errorf("verify the token: %w", err)

@@ -57,6 +57,8 @@ type Provider struct {
 	offline bool
 	// scopes are the scopes_supported it advertises, if any.
 	scopes []string
+	// now is the clock ID tokens are verified against; nil is the system's.
+	now func() time.Time
 }
 
 // DefaultTimeout bounds every request to the provider.
@@ -106,6 +108,31 @@ func Discover(ctx context.Context, s Settings, client *http.Client) (*Provider, 
 	return &Provider{settings: s, client: client, provider: p, revocation: extra.Revocation,
 		offline: slices.Contains(extra.ScopesSupported, OfflineAccess), scopes: extra.ScopesSupported}, nil
 }
+
+// Issuer is an OIDC provider as securekapi uses it: the refresh, the two
+// login flows, revocation, the CI grants, and what the provider offers. *Provider, from
+// Discover, is the real one; tests of the credential manager and the
+// commands use fakes, so refresh, rotation and refusal need no network.
+type Issuer interface {
+	// Refresh redeems a refresh token; a *RefreshError means the provider
+	// refused it (revoked, expired), any other error that it was not asked.
+	Refresh(ctx context.Context, refreshToken string) (*Tokens, error)
+	BrowserLogin(ctx context.Context, o BrowserOptions) (*Tokens, error)
+	DeviceLogin(ctx context.Context, show func(DeviceAuthorization)) (*Tokens, error)
+	// Revoke reports false when the provider offers no revocation.
+	Revoke(ctx context.Context, refreshToken string) (bool, error)
+	HasDeviceFlow() bool
+	ScopesSupported() []string
+	// The CI grants: RFC 8693 token exchange and client credentials.
+	Exchange(ctx context.Context, r ExchangeRequest) (*Tokens, error)
+	ClientCredentials(ctx context.Context, secret, audience string) (*Tokens, error)
+}
+
+var _ Issuer = (*Provider)(nil)
+
+// SetClock makes ID token verification read now instead of the system
+// clock (go-oidc checks expiry and issued-at against it).
+func (p *Provider) SetClock(now func() time.Time) { p.now = now }
 
 // ScopesSupported are the scopes the issuer's discovery document lists
 // (scopes_supported, optional in OIDC Discovery), or nil.

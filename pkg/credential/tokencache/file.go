@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+
+	"github.com/securekapi/securekapi/pkg/atomicfile"
 )
 
 // FileStore keeps one JSON file per key, "<id>.json" (mode 0600), in a
@@ -92,7 +94,8 @@ func (s *FileStore) Put(k Key, t *TokenSet) error {
 	if err := privateDir(s.dir); err != nil {
 		return err
 	}
-	return writeAtomic(s.path(k), data)
+	// 0600 exactly, even over a file someone loosened: it holds tokens.
+	return atomicfile.WriteMode(s.path(k), data, 0o600)
 }
 
 func (s *FileStore) Delete(k Key) error {
@@ -132,43 +135,4 @@ func (s *FileStore) List() ([]*TokenSet, error) {
 func isEntryName(name string) bool {
 	id, ok := strings.CutSuffix(name, ".json")
 	return ok && len(id) == 64 && strings.Trim(id, "0123456789abcdef") == ""
-}
-
-// writeAtomic replaces path so that a reader sees the old file or the new
-// one, never a torn one: write a temp file in the same directory (rename is
-// only atomic within one file system), flush it, then rename over.
-func writeAtomic(path string, data []byte) (err error) {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp") // mode 0600
-	if err != nil {
-		return fmt.Errorf("create a temporary token file: %w", err)
-	}
-	defer func() {
-		if err != nil {
-			_ = tmp.Close()
-			_ = os.Remove(tmp.Name())
-		}
-	}()
-	if _, err = tmp.Write(data); err != nil {
-		return fmt.Errorf("write the token file: %w", err)
-	}
-	if err = tmp.Sync(); err != nil {
-		return fmt.Errorf("flush the token file: %w", err)
-	}
-	if err = tmp.Close(); err != nil {
-		return fmt.Errorf("close the token file: %w", err)
-	}
-	if err = os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("replace the token file: %w", err)
-	}
-	syncDir(filepath.Dir(path))
-	return nil
-}
-
-// syncDir makes the rename itself durable. Best effort: some platforms and
-// file systems cannot sync a directory, and the write has already happened.
-func syncDir(dir string) {
-	if d, err := os.Open(dir); err == nil {
-		_ = d.Sync()
-		_ = d.Close()
-	}
 }

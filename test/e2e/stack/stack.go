@@ -17,7 +17,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -261,16 +260,6 @@ func requireBinaries(tools string) error {
 		return fmt.Errorf("stack components missing: %v", missing)
 	}
 	return nil
-}
-
-func dialable(addr string) func() error {
-	return func() error {
-		c, err := net.DialTimeout("tcp", addr, time.Second)
-		if err != nil {
-			return err
-		}
-		return c.Close()
-	}
 }
 
 // LogTail is the end of a component's log, for test failure messages.

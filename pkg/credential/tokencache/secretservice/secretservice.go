@@ -144,6 +144,7 @@ func unescape(v string) (string, error) {
 // Serials of the first round's calls.
 const (
 	serialHello uint32 = iota + 1
+	serialNameOwner
 	serialCollections
 	serialSearchLogin
 	serialSearchDefault
@@ -162,6 +163,12 @@ func get(conn io.ReadWriter, uid int, service, user string) (string, error) {
 	out = append(out, 0)
 	out = append(out, "AUTH EXTERNAL "+hexString(strconv.Itoa(uid))+"\r\nBEGIN\r\n"...)
 	out = append(out, methodCall(serialHello, busName, "/org/freedesktop/DBus", busName, "Hello", "", nil)...)
+	// Who owns the Secret Service's name: only its replies are taken. The
+	// session bus delivers a reply that names our serial from any peer, so
+	// a reply is matched by serial and sender (which the bus sets).
+	out = append(out, methodCall(serialNameOwner, busName, "/org/freedesktop/DBus", busName, "GetNameOwner", "s", func(e *encoder) {
+		e.string(serviceName)
+	})...)
 	out = append(out, methodCall(serialCollections, serviceName, servicePath, propertiesIfc, "Get", "ss", func(e *encoder) {
 		e.string(serviceIface)
 		e.string(collectionsKey)
@@ -186,17 +193,11 @@ func get(conn io.ReadWriter, uid int, service, user string) (string, error) {
 	if err := r.authOK(); err != nil {
 		return "", err
 	}
-	replies := map[uint32]*message{}
-	for len(replies) < int(serialGetSecret-serialHello) {
-		m, err := r.message()
-		if err != nil {
-			return "", err
-		}
-		if m.replySerial >= serialHello && m.replySerial < serialGetSecret && (m.kind == msgReturn || m.kind == msgError) {
-			replies[m.replySerial] = m
-		}
+	replies, err := r.replies(serialHello, serialGetSecret)
+	if err != nil {
+		return "", err
 	}
-	for _, s := range []uint32{serialHello, serialCollections, serialOpenSession} {
+	for _, s := range []uint32{serialHello, serialNameOwner, serialCollections, serialOpenSession} {
 		if m := replies[s]; m.kind == msgError {
 			return "", fmt.Errorf("Secret Service: %s", m.errorName)
 		}
@@ -241,19 +242,61 @@ func get(conn io.ReadWriter, uid int, service, user string) (string, error) {
 	if _, err := conn.Write(call); err != nil {
 		return "", fmt.Errorf("write to the D-Bus session bus: %w", err)
 	}
-	for {
+	last, err := r.replies(serialGetSecret, serialGetSecret+1)
+	if err != nil {
+		return "", err
+	}
+	m := last[serialGetSecret]
+	if m.kind == msgError {
+		return "", fmt.Errorf("Secret Service GetSecret: %s", m.errorName)
+	}
+	return m.secretValue()
+}
+
+// maxStrayMessages bounds the messages read while waiting for replies:
+// signals, and replies from peers other than the bus and the service.
+const maxStrayMessages = 64
+
+// replies reads until each serial in [from, to) has its reply: from the bus
+// for Hello and GetNameOwner, from the Secret Service's owner (or an error
+// from the bus, such as ServiceUnknown) for the rest. Anything else is
+// stray: any peer on the session bus can send us a reply naming one of our
+// serials, and the bus delivers it.
+func (r *reader) replies(from, to uint32) (map[uint32]*message, error) {
+	got := map[uint32]*message{}
+	for stray := 0; len(got) < int(to-from); {
 		m, err := r.message()
 		if err != nil {
-			return "", err
+			return nil, err
 		}
-		if m.replySerial != serialGetSecret || (m.kind != msgReturn && m.kind != msgError) {
+		if m.replySerial < from || m.replySerial >= to || (m.kind != msgReturn && m.kind != msgError) || got[m.replySerial] != nil || !r.trusted(m) {
+			if stray++; stray > maxStrayMessages {
+				return nil, errors.New("Secret Service: too many unexpected D-Bus messages")
+			}
 			continue
 		}
-		if m.kind == msgError {
-			return "", fmt.Errorf("Secret Service GetSecret: %s", m.errorName)
+		got[m.replySerial] = m
+		if m.replySerial == serialNameOwner && m.kind == msgReturn {
+			d, err := m.decoder("s")
+			if err != nil {
+				return nil, err
+			}
+			if r.serviceOwner, _ = d.string(); !strings.HasPrefix(r.serviceOwner, ":") {
+				return nil, fmt.Errorf("Secret Service: its owner %q is not a connection name", r.serviceOwner)
+			}
 		}
-		return m.secretValue()
 	}
+	return got, nil
+}
+
+// trusted: m comes from whom it must. The bus answers its own calls, and
+// replies to its own calls come in order on one connection, so the
+// GetNameOwner answer is read before any reply of the service.
+func (r *reader) trusted(m *message) bool {
+	if m.replySerial == serialHello || m.replySerial == serialNameOwner || (m.kind == msgError && m.sender == busName) {
+		return m.sender == busName
+	}
+	return r.serviceOwner != "" && m.sender == r.serviceOwner
 }
 
 func hexString(s string) string {

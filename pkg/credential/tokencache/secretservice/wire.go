@@ -25,6 +25,7 @@ const (
 	fieldErrorName   = 4
 	fieldReplySerial = 5
 	fieldDestination = 6
+	fieldSender      = 7
 	fieldSignature   = 8
 
 	// maxMessage bounds what a reply may make us read: D-Bus allows 128
@@ -122,6 +123,9 @@ func methodCall(serial uint32, dest, path, iface, member, sig string, body func(
 type reader struct {
 	r  io.Reader
 	br *bufio.Reader
+	// serviceOwner is the Secret Service's connection name, once the bus
+	// said it (GetNameOwner).
+	serviceOwner string
 }
 
 func (r *reader) authOK() error {
@@ -141,6 +145,7 @@ type message struct {
 	replySerial uint32
 	errorName   string
 	signature   string
+	sender      string // set by the bus; a peer cannot choose it
 	body        []byte
 	order       binary.ByteOrder
 }
@@ -190,8 +195,11 @@ func (r *reader) message() (*message, error) {
 			if !ok {
 				return nil, errMalformed
 			}
-			if code == fieldErrorName {
+			switch code {
+			case fieldErrorName:
 				m.errorName = v
+			case fieldSender:
+				m.sender = v
 			}
 		case "g":
 			v, ok := d.signature()

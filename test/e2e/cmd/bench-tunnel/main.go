@@ -67,11 +67,8 @@ const (
 
 func main() {
 	if os.Getenv(sinkEnv) != "" {
-		if err := runSink(); err != nil {
-			fmt.Fprintf(os.Stderr, "sink: %v\n", err)
-			os.Exit(1)
-		}
-		return
+		fmt.Fprintf(os.Stderr, "sink: %v\n", runSink()) // it returns only when it fails
+		os.Exit(1)
 	}
 	var o options
 	flag.IntVar(&o.n, "n", 10, "timed kubectl runs per path (at least 10)")
@@ -403,7 +400,7 @@ func (p *proxyProc) stop() {
 
 // runSink is the child: a TLS server that reads each connection to EOF
 // (close_notify), answers with the byte count, and exits when its stdin
-// closes (the parent is gone).
+// closes (the parent is gone). It returns only on failure.
 func runSink() error {
 	pair, err := tls.LoadX509KeyPair(os.Getenv(sinkEnv+"_CERT"), os.Getenv(sinkEnv+"_KEY"))
 	if err != nil {

@@ -1,0 +1,181 @@
+package doctor
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// The streaming probe: watches and exec/port-forward upgrades are what
+// break first behind an ingress or proxy (idle timeouts cut watches,
+// upgrades get refused or answered by the proxy), while plain requests
+// keep working.
+
+// probePod names a pod that does not exist: the probe wants the API
+// server's 404 (or 403), never a running exec.
+const probePod = "securekapi-doctor-no-such-pod"
+
+// idleTimeoutFix names the settings that cut idle streams on the common hops.
+const idleTimeoutFix = "raise the idle timeouts of the hop in front of the API server above how long watches stay silent " +
+	"(HAProxy: `timeout server` and `timeout tunnel`, as `kubectl securekapi expose --via haproxy` writes them, 1h; " +
+	"ingress-nginx: proxy-read-timeout; Envoy Gateway: the route's timeouts and the idle timeout of the ClientTrafficPolicy)"
+
+// checkWatch holds a watch that sees no events for --watch-time: a hop
+// that cuts idle connections ends it early.
+func (o *DoctorOptions) checkWatch(ctx context.Context, st *doctorState) Check {
+	if c, skip := o.streamingSkip(st); skip {
+		return c
+	}
+	// The field selector matches nothing, so the stream stays silent, the
+	// way a quiet watch does. timeoutSeconds outlasts the hold, so the API
+	// server does not end the watch itself. resourceVersion 0 lets the
+	// watch cache serve it at once (with none, kube-apiserver may wait for
+	// the cache to catch up with etcd and end the watch with "Too large
+	// resource version").
+	q := url.Values{"watch": {"true"}, "resourceVersion": {"0"}, "fieldSelector": {"metadata.name=" + probePod},
+		"timeoutSeconds": {fmt.Sprint(int(o.WatchTime/time.Second) + 60)}}
+	path := "/api/v1/namespaces/" + url.PathEscape(st.namespace) + "/pods?" + q.Encode()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, o.apiURL(st, path), nil)
+	if err != nil {
+		return fail("", "%v", err)
+	}
+	started := time.Now()
+	resp, err := o.apiDo(st, req, true)
+	if err != nil {
+		return fail("is the endpoint forwarding to the API server?", "open a watch: %v", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return o.streamRefused(st, resp, "a watch on pods in namespace "+st.namespace)
+	}
+	// The last bytes of the stream say why it ended when the API server
+	// ended it (an ERROR event).
+	tail := &tailBuffer{max: 300}
+	ended := make(chan error, 1)
+	go func() {
+		_, err := io.Copy(tail, resp.Body)
+		ended <- err
+	}()
+	hold := time.NewTimer(o.WatchTime)
+	defer hold.Stop()
+	select {
+	case <-hold.C:
+		return ok("a silent watch stayed open for %s through the endpoint", o.WatchTime)
+	case err := <-ended:
+		how := "closed"
+		if err != nil {
+			how = "broke (" + err.Error() + ")"
+		}
+		if got := tail.String(); got != "" {
+			return fail("", "the watch %s after %s, before the %s hold ended; its last data: %s", how, time.Since(started).Round(time.Second), o.WatchTime, excerpt([]byte(got)))
+		}
+		return fail(idleTimeoutFix, "the watch %s after %s without an event, before the %s hold ended: something between here and the API server cuts idle connections",
+			how, time.Since(started).Round(time.Second), o.WatchTime)
+	case <-ctx.Done():
+		return fail("", "the watch did not finish: %v", ctx.Err())
+	}
+}
+
+// checkUpgrade sends the HTTP/1.1 upgrade request kubectl exec sends
+// (WebSocket, the channel protocols of kubectl 1.30 and later) for a pod
+// that does not exist: the API server answers 404, or 403 when exec is
+// not allowed; a hop that mishandles upgrades answers itself.
+func (o *DoctorOptions) checkUpgrade(ctx context.Context, st *doctorState) Check {
+	if c, skip := o.streamingSkip(st); skip {
+		return c
+	}
+	path := "/api/v1/namespaces/" + url.PathEscape(st.namespace) + "/pods/" + probePod + "/exec?command=true&stdout=true"
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, o.apiURL(st, path), nil)
+	if err != nil {
+		return fail("", "%v", err)
+	}
+	key := make([]byte, 16)
+	_, _ = rand.Read(key)
+	req.Header.Set("Connection", "Upgrade")
+	req.Header.Set("Upgrade", "websocket")
+	req.Header.Set("Sec-WebSocket-Version", "13")
+	req.Header.Set("Sec-WebSocket-Key", base64.StdEncoding.EncodeToString(key))
+	req.Header.Set("Sec-WebSocket-Protocol", "v5.channel.k8s.io, v4.channel.k8s.io")
+	resp, err := o.apiDo(st, req, true)
+	if err != nil {
+		return fail(upgradeFix, "upgrade request: %v", err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+	s, fromAPI := parseStatus(body)
+	switch {
+	case resp.StatusCode == http.StatusSwitchingProtocols:
+		return ok("the API server switched protocols for exec (pod %s/%s exists?)", st.namespace, probePod)
+	case fromAPI && (s.Code == http.StatusNotFound || s.Code == http.StatusForbidden):
+		return ok("an exec upgrade request for a missing pod reached the API server: it answered %d %s", s.Code, s.Reason)
+	case fromAPI && s.Code == http.StatusUnauthorized:
+		return o.diagnoseRejectedToken(st)
+	case fromAPI:
+		return fail(upgradeFix, "the API server answered the exec upgrade request with %d %s: %s", s.Code, s.Reason, s.Message)
+	}
+	return fail(upgradeFix, "the exec upgrade request got HTTP %d from something that is not the API server (%s)", resp.StatusCode, excerpt(body))
+}
+
+const upgradeFix = "let the hop in front of the API server pass HTTP/1.1 Upgrade requests (WebSocket and SPDY/3.1) through to it: " +
+	"kubectl exec, attach, cp and port-forward need them (HAProxy in mode http does; Envoy Gateway and ingress controllers need upgrades enabled for the route)"
+
+// streamingSkip says why the streaming probe does not run.
+func (o *DoctorOptions) streamingSkip(st *doctorState) (Check, bool) {
+	switch {
+	case o.Quick:
+		return Check{Status: "skip", Detail: "--quick skips the streaming probe"}, true
+	case st.token == "":
+		return Check{Status: "skip", Detail: "no valid cached token to ask with"}, true
+	}
+	return Check{}, false
+}
+
+// streamRefused explains a non-200 answer to a streaming request.
+func (o *DoctorOptions) streamRefused(st *doctorState, resp *http.Response, what string) Check {
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+	s, fromAPI := parseStatus(body)
+	switch {
+	case fromAPI && s.Code == http.StatusUnauthorized:
+		return o.diagnoseRejectedToken(st)
+	case fromAPI && s.Code == http.StatusForbidden:
+		return Check{Status: "warn", Detail: fmt.Sprintf("the API server does not let you open %s (403), so the hop's idle timeout was not measured", what),
+			Fix: "run doctor in a namespace where you may watch pods: set the context's namespace"}
+	case fromAPI:
+		return fail("", "the API server refused %s: %d %s: %s", what, s.Code, s.Reason, s.Message)
+	}
+	return fail("is the endpoint forwarding to the API server?", "%s got HTTP %d from something that is not the API server (%s)", what, resp.StatusCode, excerpt(body))
+}
+
+// excerpt is the start of a proxy's answer, on one line, for the message.
+func excerpt(body []byte) string {
+	s := strings.Join(strings.Fields(string(body)), " ")
+	if len(s) > 120 {
+		s = s[:120] + "..."
+	}
+	if s == "" {
+		return "empty body"
+	}
+	return s
+}
+
+// tailBuffer keeps the last max bytes written to it.
+type tailBuffer struct {
+	max int
+	buf []byte
+}
+
+func (t *tailBuffer) Write(p []byte) (int, error) {
+	t.buf = append(t.buf, p...)
+	if len(t.buf) > t.max {
+		t.buf = t.buf[len(t.buf)-t.max:]
+	}
+	return len(p), nil
+}
+
+func (t *tailBuffer) String() string { return string(t.buf) }

@@ -1,0 +1,269 @@
+package doctor
+
+import (
+	"context"
+	"crypto/tls"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
+
+	"github.com/securekapi/securekapi/pkg/cmd/cmdtest"
+	"github.com/securekapi/securekapi/pkg/cmdutil"
+	"github.com/securekapi/securekapi/pkg/credential/access"
+	"github.com/securekapi/securekapi/pkg/credential/oidc"
+	"github.com/securekapi/securekapi/pkg/trust"
+)
+
+// authRecorder is an API server that records the Authorization header of
+// every request by path.
+type authRecorder struct {
+	srv  *httptest.Server
+	mu   sync.Mutex
+	auth map[string][]string
+	// serve, when set, answers the paths it knows (it returns true).
+	serve func(w http.ResponseWriter, r *http.Request) bool
+}
+
+func newAuthRecorder(t *testing.T, leaf, issuer *cmdtest.Pair) *authRecorder {
+	t.Helper()
+	a := &authRecorder{auth: map[string][]string{}}
+	a.srv = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		a.mu.Lock()
+		a.auth[r.URL.Path] = append(a.auth[r.URL.Path], r.Header.Get("Authorization"))
+		serve := a.serve
+		a.mu.Unlock()
+		if serve != nil && serve(w, r) {
+			return
+		}
+		if r.URL.Path == "/version" {
+			w.Write([]byte(`{"gitVersion":"v1.32.4"}`))
+			return
+		}
+		w.WriteHeader(http.StatusCreated)
+		w.Write([]byte(`{"status":{"userInfo":{"username":"alice@example.test","groups":["readers"]}}}`))
+	}))
+	a.srv.TLS = &tls.Config{Certificates: []tls.Certificate{{Certificate: [][]byte{leaf.Cert.Raw, issuer.Cert.Raw}, PrivateKey: leaf.Key}}}
+	a.srv.StartTLS()
+	t.Cleanup(a.srv.Close)
+	return a
+}
+
+func (a *authRecorder) headers(path string) []string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.auth[path]
+}
+
+// doctorAt is doctor's state after the kubeconfig step: a cluster entry
+// trusting caPEM for name, and exec args bound to server, name and pinned.
+func doctorAt(server, name string, caPEM []byte, pinned *cmdtest.Pair) (*DoctorOptions, *doctorState) {
+	certs, _ := trust.ParsePEMCertificates(caPEM)
+	st := &doctorState{
+		cluster: &clientcmdapi.Cluster{Server: server, TLSServerName: name, CertificateAuthorityData: caPEM},
+		access: &cmdutil.AccessFlags{Flags: access.Flags{Cluster: "c", Server: server, TLSServerName: cmdtest.TestHost,
+			Pins: []string{string(trust.PinFor(pinned.Cert))}}},
+		caCerts:   certs,
+		token:     "eyJ.SECRET.token",
+		namespace: "default",
+	}
+	return &DoctorOptions{Factory: &cmdutil.Factory{Getenv: func(string) string { return "" }, Now: time.Now}, Timeout: 5 * time.Second, WatchTime: 2 * time.Second}, st
+}
+
+// TestDoctorSendsTheTokenOnlyWhereItMustGo: /version gets no token, the
+// identity check gets it over a handshake checked against the pins, and an
+// overridden cluster entry gets nothing.
+func TestDoctorSendsTheTokenOnlyWhereItMustGo(t *testing.T) {
+	root := cmdtest.NewPair(t, nil, "Enterprise Root")
+	api := newAuthRecorder(t, cmdtest.NewPair(t, root, "kapi", cmdtest.TestHost), root)
+	ctx := context.Background()
+
+	t.Run("bound", func(t *testing.T) {
+		o, st := doctorAt(api.srv.URL, cmdtest.TestHost, root.CertPEM, root)
+		for _, check := range []func(context.Context, *doctorState) Check{o.checkBinding, o.checkVersion, o.checkWhoami} {
+			if c := check(ctx, st); c.Status != "ok" {
+				t.Fatalf("check = %+v, want ok", c)
+			}
+		}
+		if got := api.headers("/version"); len(got) != 1 || got[0] != "" {
+			t.Errorf("/version got Authorization %q, want none", got)
+		}
+		if got := api.headers("/apis/authentication.k8s.io/v1/selfsubjectreviews"); len(got) != 1 || got[0] != "Bearer eyJ.SECRET.token" {
+			t.Errorf("SelfSubjectReview got Authorization %q, want the token", got)
+		}
+	})
+
+	// A CA that signs many hosts: the entry names another of them.
+	t.Run("overridden name", func(t *testing.T) {
+		o, st := doctorAt(api.srv.URL, "evil.example", root.CertPEM, root)
+		c := o.checkBinding(ctx, st)
+		if c.Status != "fail" || !strings.Contains(c.Detail, "evil.example") || !strings.Contains(c.Fix, "kubectl securekapi use c") {
+			t.Fatalf("checkBinding = %+v, want a failure naming evil.example and the use command", c)
+		}
+	})
+
+	// The kubeconfig trusts a rogue root beside the pinned one, and the
+	// server presents a chain from it. Even with the binding step bypassed,
+	// the request refuses a handshake whose chain misses the pins.
+	t.Run("rogue chain on the wire", func(t *testing.T) {
+		rogue := cmdtest.NewPair(t, nil, "Rogue Root")
+		mitm := newAuthRecorder(t, cmdtest.NewPair(t, rogue, "kapi", cmdtest.TestHost), rogue)
+		bundle := append(append([]byte{}, root.CertPEM...), rogue.CertPEM...)
+		o, st := doctorAt(mitm.srv.URL, cmdtest.TestHost, bundle, root)
+		if c := o.checkBinding(ctx, st); c.Status != "fail" || !strings.Contains(c.Detail, "Rogue Root") {
+			t.Fatalf("checkBinding = %+v, want a failure naming the rogue root", c)
+		}
+		pins, _ := trust.ParsePins(st.access.Pins)
+		st.binding.Server, st.binding.TLSServerName, st.binding.Pins = mitm.srv.URL, cmdtest.TestHost, pins
+		if c := o.checkWhoami(ctx, st); c.Status != "fail" {
+			t.Fatalf("checkWhoami over a rogue chain = %+v, want a failure", c)
+		}
+		if c := o.checkWatch(ctx, st); c.Status != "fail" {
+			t.Fatalf("checkWatch over a rogue chain = %+v, want a failure", c)
+		}
+		if c := o.checkUpgrade(ctx, st); c.Status != "fail" {
+			t.Fatalf("checkUpgrade over a rogue chain = %+v, want a failure", c)
+		}
+		if got := mitm.headers("/apis/authentication.k8s.io/v1/selfsubjectreviews"); len(got) != 0 {
+			t.Fatalf("the rogue server received %q", got)
+		}
+		if got := mitm.headers("/api/v1/namespaces/default/pods"); len(got) != 0 {
+			t.Fatalf("the rogue server received a watch with %q", got)
+		}
+		if got := mitm.headers("/api/v1/namespaces/default/pods/" + probePod + "/exec"); len(got) != 0 {
+			t.Fatalf("the rogue server received an upgrade with %q", got)
+		}
+	})
+}
+
+// bound is doctor's state against api after the binding check passed.
+func bound(t *testing.T, api *authRecorder, root *cmdtest.Pair) (*DoctorOptions, *doctorState) {
+	t.Helper()
+	o, st := doctorAt(api.srv.URL, cmdtest.TestHost, root.CertPEM, root)
+	if c := o.checkBinding(context.Background(), st); c.Status != "ok" {
+		t.Fatalf("checkBinding = %+v", c)
+	}
+	return o, st
+}
+
+func writeStatus(w http.ResponseWriter, code int, reason string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	fmt.Fprintf(w, `{"kind":"Status","apiVersion":"v1","status":"Failure","reason":%q,"code":%d}`, reason, code)
+}
+
+// TestDoctorDiagnosesARejectedToken: a 401 is blamed on the token, with
+// the claim it lacks and the scope that brings it.
+func TestDoctorDiagnosesARejectedToken(t *testing.T) {
+	root := cmdtest.NewPair(t, nil, "Enterprise Root")
+	api := newAuthRecorder(t, cmdtest.NewPair(t, root, "kapi", cmdtest.TestHost), root)
+	api.serve = func(w http.ResponseWriter, r *http.Request) bool {
+		if strings.HasSuffix(r.URL.Path, "selfsubjectreviews") {
+			writeStatus(w, http.StatusUnauthorized, "Unauthorized")
+			return true
+		}
+		return false
+	}
+	o, st := bound(t, api, root)
+	st.access.Issuer, st.access.ClientID, st.access.ExtraScopes = "https://issuer.test/dex", "kapi", []string{"groups"}
+	st.claims = &oidc.Claims{Issuer: "https://issuer.test/dex", Subject: "Cg1zdWI", Audience: []string{"kapi"}, Groups: []string{"readers"}, Expiry: time.Now().Add(time.Hour)}
+
+	c := o.checkWhoami(context.Background(), st)
+	for _, want := range []string{"API server rejected the token", "no `email` claim", "openid groups"} {
+		if c.Status != "fail" || !strings.Contains(c.Detail, want) {
+			t.Errorf("checkWhoami = %+v, want a failure saying %q", c, want)
+		}
+	}
+	if !strings.Contains(c.Fix, "--oidc-extra-scope email") {
+		t.Errorf("fix %q does not name --oidc-extra-scope email", c.Fix)
+	}
+	if strings.Contains(c.Detail, "issuer \"") || strings.Contains(c.Detail, "audience") {
+		t.Errorf("matching issuer and audience blamed: %s", c.Detail)
+	}
+
+	st.claims.Email, st.claims.Issuer = "alice@example.test", "https://other.test"
+	c = o.checkWhoami(context.Background(), st)
+	if !strings.Contains(c.Detail, `"https://other.test" is not the --oidc-issuer-url`) || strings.Contains(c.Detail, "email") {
+		t.Errorf("checkWhoami with another issuer = %+v", c)
+	}
+}
+
+// TestDoctorNamesTheSubjectWithoutEmail: the token line never starts with
+// a bare ", valid until".
+func TestDoctorNamesTheSubjectWithoutEmail(t *testing.T) {
+	if got := tokenHolder(&oidc.Claims{Subject: "Cg1zdWI"}); got != "subject Cg1zdWI (no email claim)" {
+		t.Errorf("tokenHolder = %q", got)
+	}
+	if got := tokenHolder(&oidc.Claims{Subject: "Cg1zdWI", Email: "a@b.test"}); got != "a@b.test" {
+		t.Errorf("tokenHolder = %q", got)
+	}
+}
+
+// TestDoctorStreamingProbe drives the watch and upgrade checks against a
+// healthy API server, a hop that cuts idle streams and a hop that answers
+// upgrades itself.
+func TestDoctorStreamingProbe(t *testing.T) {
+	root := cmdtest.NewPair(t, nil, "Enterprise Root")
+	api := newAuthRecorder(t, cmdtest.NewPair(t, root, "kapi", cmdtest.TestHost), root)
+	var cutAfter atomic.Int64 // nanoseconds; 0 holds the watch
+	var proxyAnswersUpgrade atomic.Bool
+	var upgradeHeader atomic.Value
+	api.serve = func(w http.ResponseWriter, r *http.Request) bool {
+		switch {
+		case r.URL.Path == "/api/v1/namespaces/default/pods" && r.URL.Query().Get("watch") == "true":
+			w.WriteHeader(http.StatusOK)
+			w.(http.Flusher).Flush()
+			wait := 10 * time.Second
+			if d := time.Duration(cutAfter.Load()); d > 0 {
+				wait = d
+			}
+			select {
+			case <-r.Context().Done():
+			case <-time.After(wait):
+			}
+			return true
+		case strings.HasSuffix(r.URL.Path, "/pods/"+probePod+"/exec"):
+			upgradeHeader.Store(r.Header.Get("Upgrade"))
+			if proxyAnswersUpgrade.Load() {
+				w.WriteHeader(http.StatusBadGateway)
+				w.Write([]byte("<html><body><h1>502 Bad Gateway</h1></body></html>"))
+				return true
+			}
+			writeStatus(w, http.StatusForbidden, "Forbidden")
+			return true
+		}
+		return false
+	}
+	o, st := bound(t, api, root)
+	ctx := context.Background()
+
+	if c := o.checkWatch(ctx, st); c.Status != "ok" {
+		t.Errorf("healthy watch = %+v, want ok", c)
+	}
+	if c := o.checkUpgrade(ctx, st); c.Status != "ok" || !strings.Contains(c.Detail, "403") || upgradeHeader.Load() != "websocket" {
+		t.Errorf("healthy upgrade = %+v (Upgrade: %q), want ok naming 403", c, upgradeHeader.Load())
+	}
+	if got := api.headers("/api/v1/namespaces/default/pods"); len(got) != 1 || got[0] != "Bearer eyJ.SECRET.token" {
+		t.Errorf("watch Authorization %q", got)
+	}
+
+	cutAfter.Store(int64(500 * time.Millisecond))
+	proxyAnswersUpgrade.Store(true)
+	if c := o.checkWatch(ctx, st); c.Status != "fail" || !strings.Contains(c.Fix, "timeout server") || !strings.Contains(c.Detail, "cuts idle connections") {
+		t.Errorf("cut watch = %+v, want a failure naming the timeout", c)
+	}
+	if c := o.checkUpgrade(ctx, st); c.Status != "fail" || !strings.Contains(c.Detail, "502") || !strings.Contains(c.Detail, "not the API server") {
+		t.Errorf("proxy-answered upgrade = %+v, want a failure", c)
+	}
+
+	o.Quick = true
+	if c := o.checkWatch(ctx, st); c.Status != "skip" {
+		t.Errorf("--quick watch = %+v, want skip", c)
+	}
+}

@@ -1,0 +1,244 @@
+package importcmd
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/securekapi/securekapi/pkg/cmdutil"
+	"github.com/securekapi/securekapi/pkg/profile"
+	"github.com/securekapi/securekapi/pkg/trust"
+)
+
+// ImportOptions registers every cluster of an access profile.
+type ImportOptions struct {
+	*cmdutil.Factory
+	Source  string
+	DryRun  bool
+	NoCheck bool
+	// Replace lets the profile change clusters already registered under
+	// its names; without it such an import is refused, showing the change.
+	Replace  bool
+	Registry string
+	// Approve approves the profile's clusters to receive the login
+	// without asking.
+	Approve bool
+}
+
+// maxProfileBytes bounds a fetched profile.
+const maxProfileBytes = 4 << 20
+
+// NewCmdImport returns the import command.
+func NewCmdImport(g *cmdutil.Factory) *cobra.Command {
+	o := &ImportOptions{Factory: g}
+	cmd := &cobra.Command{
+		Use:   "import FILE | https://URL",
+		Short: "Register every cluster in an access profile from the platform owner",
+		Example: `  kubectl securekapi import ./acme-clusters.yaml
+  kubectl securekapi import https://platform.example.com/securekapi/profile.yaml`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(c *cobra.Command, args []string) error {
+			if err := o.Complete(args); err != nil {
+				return err
+			}
+			if err := o.Validate(); err != nil {
+				return err
+			}
+			return o.Run(c.Context())
+		},
+	}
+	cmd.Flags().BoolVar(&o.DryRun, "dry-run", false, "Parse and check the profile without saving it")
+	cmd.Flags().BoolVar(&o.NoCheck, "no-check", false, "Skip the live endpoint check (use checks again anyway)")
+	cmd.Flags().BoolVar(&o.Replace, "replace", false, "Let the profile change clusters already registered under its names (without it, such an import is refused and the change shown)")
+	cmd.Flags().BoolVar(&o.Approve, "approve", false, cmdutil.ApproveFlagHelp)
+	return cmd
+}
+
+// Complete takes the source and finds the registry.
+func (o *ImportOptions) Complete(args []string) error {
+	if len(args) == 1 {
+		o.Source = args[0]
+	}
+	var err error
+	o.Registry, err = o.RegistryPath()
+	return err
+}
+
+// Validate refuses a source that cannot be read safely.
+func (o *ImportOptions) Validate() error {
+	switch {
+	case o.Source == "":
+		return errors.New("name the profile to import: a file, https://URL, or - for stdin")
+	case strings.HasPrefix(o.Source, "http://"):
+		return errors.New("profiles are fetched over verified https only; use an https:// URL")
+	}
+	return nil
+}
+
+// Run reads, checks and registers.
+func (o *ImportOptions) Run(ctx context.Context) error {
+	data, err := o.read(ctx)
+	if err != nil {
+		return err
+	}
+	p, err := profile.Parse(data)
+	if err != nil {
+		return fmt.Errorf("%s: %w", o.Source, err)
+	}
+	if len(p.Clusters) == 0 {
+		return fmt.Errorf("%s holds no clusters, so there is nothing to import; ask the platform owner for a profile with at least one cluster (`kubectl securekapi profile NAME ...` writes one)", o.Source)
+	}
+	reg := &profile.Registry{Path: o.Registry}
+	current, err := reg.Load()
+	if err != nil {
+		return err
+	}
+	if err := o.refuseChanges(current, p); err != nil {
+		return err
+	}
+	o.describe(current, p)
+	verified := map[string]*trust.Verified{}
+	if !o.NoCheck {
+		if verified, err = o.checkEndpoints(ctx, p); err != nil {
+			return err
+		}
+	}
+	if o.DryRun {
+		fmt.Fprintf(o.ErrOut, "Dry run: would register %v in %s\n", p.Names(), o.Registry)
+		return nil
+	}
+	if err := reg.Update(func(reg *profile.Profile) error {
+		// Again under the lock: the registry may have changed meanwhile.
+		if err := o.refuseChanges(reg, p); err != nil {
+			return err
+		}
+		for _, c := range p.Clusters {
+			reg.Upsert(c)
+		}
+		return nil
+	}); err != nil {
+		return err
+	}
+	fmt.Fprintf(o.ErrOut, "Registered %s. Next: kubectl securekapi use %s\n", strings.Join(p.Names(), ", "), p.Clusters[0].Name)
+	return cmdutil.ApproveClusters(o.Factory, p.Clusters, verified, o.Approve, "import")
+}
+
+// refuseChanges refuses, unless --replace, a profile that would change a
+// cluster already registered: a profile from a compromised or mistaken
+// source must not silently move an existing cluster to other pins, another
+// endpoint, issuer or tunnel. The error shows every change.
+func (o *ImportOptions) refuseChanges(current, incoming *profile.Profile) error {
+	if o.Replace {
+		return nil
+	}
+	var b strings.Builder
+	var names []string
+	for _, c := range incoming.Clusters {
+		old, ok := current.Find(c.Name)
+		if !ok {
+			continue
+		}
+		if changes := profile.Diff(*old, c); len(changes) > 0 {
+			names = append(names, c.Name)
+			cmdutil.WriteChanges(&b, c.Name, changes)
+		}
+	}
+	if len(names) == 0 {
+		return nil
+	}
+	return fmt.Errorf("%s would change %s, already registered; nothing was imported:\n%sIf the platform owner did change these settings, run `kubectl securekapi import %s --replace`",
+		o.Source, strings.Join(names, ", "), b.String(), o.Source)
+}
+
+// describe tells the user what the import does to each cluster, with the
+// changes it makes and the extra parameters it sends to the issuer.
+func (o *ImportOptions) describe(current, incoming *profile.Profile) {
+	for _, c := range incoming.Clusters {
+		if old, ok := current.Find(c.Name); !ok {
+			fmt.Fprintf(o.ErrOut, "%s: new cluster at %s, issuer %s\n", c.Name, c.Server, c.OIDC.IssuerURL)
+		} else if changes := profile.Diff(*old, c); len(changes) == 0 {
+			fmt.Fprintf(o.ErrOut, "%s: already registered with these settings\n", c.Name)
+		} else {
+			fmt.Fprintf(o.ErrOut, "%s: replacing the registered settings (--replace):\n", c.Name)
+			cmdutil.WriteChanges(o.ErrOut, "", changes)
+		}
+		if len(c.OIDC.ExtraParams) > 0 {
+			fmt.Fprintf(o.ErrOut, "%s: sends extra authorization parameters to its issuer: %s\n", c.Name, profile.FormatParams(c.OIDC.ExtraParams))
+		}
+	}
+}
+
+// checkEndpoints verifies every cluster's endpoint live and returns what
+// each presented, by cluster name.
+func (o *ImportOptions) checkEndpoints(ctx context.Context, p *profile.Profile) (map[string]*trust.Verified, error) {
+	verified := map[string]*trust.Verified{}
+	var failed error
+	for i := range p.Clusters {
+		c := &p.Clusters[i]
+		v, err := cmdutil.CheckEndpoint(ctx, o.Factory, c)
+		if err != nil {
+			failed = errors.Join(failed, fmt.Errorf("%s: %w", c.Name, err))
+			continue
+		}
+		verified[c.Name] = v
+		fmt.Fprintf(o.ErrOut, "%s: endpoint %s verified\n", c.Name, c.Server)
+	}
+	if failed != nil {
+		return nil, fmt.Errorf("nothing was imported:\n%w", failed)
+	}
+	return verified, nil
+}
+
+// maxProfileRedirects bounds the same-origin redirects a fetch follows.
+const maxProfileRedirects = 5
+
+// sameOriginRedirect follows a redirect only to the same https origin
+// (scheme, host and port): a move within the site (a trailing slash, a
+// versioned path) is followed, since it stays under the TLS identity the
+// user named. Everything else is refused: a step to http would hand the
+// profile (pins, endpoint, issuer) to anyone on the path, and a step to
+// another host, even over verified https, would let an open redirect on the
+// owner's site serve an attacker's profile under the owner's name.
+func sameOriginRedirect(req *http.Request, via []*http.Request) error {
+	from := via[0].URL
+	if req.URL.Scheme != "https" || !strings.EqualFold(req.URL.Host, from.Host) {
+		return fmt.Errorf("refusing the redirect from %s to %s: a profile is only followed within the same https origin; if the platform owner really moved it, import the new URL directly", via[len(via)-1].URL.Redacted(), req.URL.Redacted())
+	}
+	if len(via) >= maxProfileRedirects {
+		return fmt.Errorf("stopped after %d redirects", len(via))
+	}
+	return nil
+}
+
+func (o *ImportOptions) read(ctx context.Context) ([]byte, error) {
+	switch {
+	case strings.HasPrefix(o.Source, "http://"):
+		return nil, errors.New("profiles are fetched over verified https only; use an https:// URL")
+	case strings.HasPrefix(o.Source, "https://"):
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, o.Source, nil)
+		if err != nil {
+			return nil, err
+		}
+		client := *o.HTTP()
+		client.CheckRedirect = sameOriginRedirect
+		resp, err := client.Do(req)
+		if err != nil {
+			return nil, fmt.Errorf("fetch profile: %w", err)
+		}
+		defer resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			return nil, fmt.Errorf("fetch profile %s: %s", o.Source, resp.Status)
+		}
+		return io.ReadAll(io.LimitReader(resp.Body, maxProfileBytes))
+	case o.Source == "-":
+		return io.ReadAll(io.LimitReader(o.In, maxProfileBytes))
+	default:
+		return os.ReadFile(o.Source)
+	}
+}

@@ -1,0 +1,237 @@
+package logout
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/securekapi/securekapi/pkg/cmdutil"
+	"github.com/securekapi/securekapi/pkg/credential"
+	"github.com/securekapi/securekapi/pkg/credential/approval"
+	"github.com/securekapi/securekapi/pkg/credential/oidc"
+	"github.com/securekapi/securekapi/pkg/credential/tokencache"
+)
+
+// LogoutOptions removes cached tokens, revoking the refresh token at the
+// provider when it advertises a revocation endpoint.
+type LogoutOptions struct {
+	*cmdutil.Factory
+	Access cmdutil.AccessFlags
+	Name   string
+	All    bool
+}
+
+// NewCmdLogout returns the logout command.
+func NewCmdLogout(g *cmdutil.Factory) *cobra.Command {
+	o := &LogoutOptions{Factory: g}
+	cmd := &cobra.Command{
+		Use:   "logout [CLUSTER | --all]",
+		Short: "Forget cached tokens and approvals (and revoke the refresh token where the provider allows)",
+		Long: `Forget a cluster's cached tokens, revoking their refresh tokens where the
+provider allows, and forget the cluster's single sign-on approvals. --all
+forgets every cached login and every approval.
+
+Tokens belong to an identity, the cluster's OIDC issuer and client ID, not to
+the cluster: logout CLUSTER removes every token set of that issuer and client
+ID, whatever scopes or parameters each was obtained with (an older login
+from before the cluster's scopes changed included). Another cluster that logs
+in with the same issuer and client ID shares those tokens, so it is logged
+out too, and logout names it: keeping its refresh token alive would leave
+the identity logged in after the user asked to forget it.
+
+CLUSTER is a kubeconfig context written by "use" (default: the current
+context), or a registered cluster: logout works from the registry when the
+kubeconfig cannot be read.`,
+		Example: `  kubectl securekapi logout cluster-a
+  kubectl securekapi logout --all`,
+		Args:              cobra.MaximumNArgs(1),
+		ValidArgsFunction: cmdutil.CompleteClusterName(g),
+		RunE: func(c *cobra.Command, args []string) error {
+			if err := o.Complete(c, args); err != nil {
+				return err
+			}
+			if err := o.Validate(); err != nil {
+				return err
+			}
+			return o.Run(c.Context())
+		},
+	}
+	o.Access.AddFlags(cmd.Flags())
+	cmdutil.HideLoginOnlyFlags(cmd)
+	cmd.Flags().BoolVar(&o.All, "all", false, "Log out of every issuer with cached tokens")
+	return cmd
+}
+
+// Complete reads the cluster's settings from kubeconfig.
+func (o *LogoutOptions) Complete(c *cobra.Command, args []string) error {
+	if len(args) == 1 {
+		o.Name = args[0]
+	}
+	if o.All {
+		return nil
+	}
+	err := cmdutil.CompleteAccessFromKubeconfig(o.Factory, c.Flags(), &o.Access, o.Name)
+	if err == nil || o.Name == "" {
+		return err
+	}
+	// Forgetting tokens must not wait on an unrelated kubeconfig problem
+	// (a malformed file, a context that is gone): the registry knows the
+	// cluster's issuer and client ID too.
+	reg, regErr := cmdutil.LoadRegistry(o.Factory)
+	if regErr != nil {
+		return err
+	}
+	cluster, ok := reg.Find(o.Name)
+	if !ok {
+		return err
+	}
+	fmt.Fprintf(o.ErrOut, "note: using the registered settings of %s, since the kubeconfig gives none (%v)\n", o.Name, err)
+	for flag, value := range map[string]string{"oidc-issuer-url": cluster.OIDC.IssuerURL, "oidc-client-id": cluster.OIDC.ClientID, "oidc-ca-file": cluster.OIDC.CAFile} {
+		if value != "" && !c.Flags().Changed(flag) {
+			_ = c.Flags().Set(flag, value)
+		}
+	}
+	if o.Access.Cluster == "" {
+		o.Access.Cluster = o.Name
+	}
+	return nil
+}
+
+// Validate rejects a cluster together with --all.
+func (o *LogoutOptions) Validate() error {
+	if o.All && o.Name != "" {
+		return errors.New("give a cluster or --all, not both")
+	}
+	if o.All {
+		return nil
+	}
+	return o.Access.Validate()
+}
+
+// Run deletes the tokens.
+func (o *LogoutOptions) Run(ctx context.Context) error {
+	store, _, err := o.OpenTokenStore(&o.Access)
+	if err != nil {
+		return err
+	}
+	if err := o.forgetApprovals(); err != nil {
+		return err
+	}
+	var targets []*tokencache.TokenSet
+	if o.All {
+		if targets, err = store.List(); err != nil {
+			return fmt.Errorf("list cached tokens in the %s store: %w", store.Kind(), err)
+		}
+	} else if targets, err = o.identityTokenSets(store); err != nil {
+		return err
+	}
+	if !o.All && len(targets) == 0 {
+		fmt.Fprintf(o.ErrOut, "Not logged in to %s; nothing to remove.\n", o.Access.Issuer)
+		return nil
+	}
+	var failed error
+	for _, ts := range targets {
+		if err := o.logout(ctx, store, ts); err != nil {
+			failed = errors.Join(failed, err)
+		}
+	}
+	return failed
+}
+
+// forgetApprovals forgets the cluster's approvals for its login (every
+// approval of that login when no server names the cluster), or all of them.
+func (o *LogoutOptions) forgetApprovals() error {
+	approvals, err := cmdutil.ApprovalStore(o.Factory, &o.Access)
+	if err != nil {
+		return err
+	}
+	match := func(approval.Approval) bool { return true }
+	if !o.All {
+		id := credential.KeyFor(o.Access.Settings()).ID()
+		binding, err := o.Access.Binding()
+		if err != nil {
+			return err
+		}
+		server := binding.ApprovalTarget().Server
+		match = func(a approval.Approval) bool {
+			return a.Identity == id && (o.Access.Server == "" || a.Server == server)
+		}
+	}
+	var gone []approval.Approval
+	if err := approvals.Update(func(f *approval.File) error {
+		gone = f.Forget(match)
+		return nil
+	}); err != nil {
+		return fmt.Errorf("forget approvals: %w", err)
+	}
+	for _, a := range gone {
+		fmt.Fprintf(o.ErrOut, "Forgot the approval of %s (%s) for %s.\n", a.Cluster, a.Server, a.Issuer)
+	}
+	return nil
+}
+
+func (o *LogoutOptions) logout(ctx context.Context, store tokencache.Store, ts *tokencache.TokenSet) error {
+	settings := oidc.Settings{Issuer: ts.Issuer, ClientID: ts.ClientID, CAFile: o.Access.OIDCCAFile}
+	if !o.All {
+		settings = o.Access.Settings()
+	}
+	revoked := "the provider advertises no revocation endpoint, so the refresh token stays valid until it expires"
+	if p, err := o.Discover(ctx, settings); err != nil {
+		revoked = "could not reach the provider to revoke the refresh token: " + err.Error()
+	} else if ok, err := p.Revoke(ctx, ts.RefreshToken); err != nil {
+		revoked = "revoking the refresh token failed: " + err.Error()
+	} else if ok {
+		revoked = "the refresh token was revoked at the provider"
+	}
+	if err := store.Delete(ts.Key()); err != nil {
+		return fmt.Errorf("remove tokens for %s from the %s store: %w", ts.Issuer, store.Kind(), err)
+	}
+	fmt.Fprintf(o.ErrOut, "Logged out of %s (%s); %s.\n", ts.Issuer, cmdutil.OrDash(ts.Email), revoked)
+	return nil
+}
+
+// identityTokenSets returns every token set stored for the cluster's issuer
+// and client ID, whatever their scopes or parameters: a login from before
+// the cluster's scopes changed sits under another key, with a refresh token
+// that still works. A corrupt entry under the current key is removed.
+func (o *LogoutOptions) identityTokenSets(store tokencache.Store) ([]*tokencache.TokenSet, error) {
+	key := credential.KeyFor(o.Access.Settings())
+	if _, err := store.Get(key); errors.Is(err, tokencache.ErrCorrupt) {
+		_ = store.Delete(key)
+	}
+	all, err := store.List()
+	if err != nil {
+		return nil, fmt.Errorf("list cached tokens in the %s store: %w", store.Kind(), err)
+	}
+	var out []*tokencache.TokenSet
+	for _, ts := range all {
+		if ts.Issuer == o.Access.Issuer && ts.ClientID == o.Access.ClientID {
+			out = append(out, ts)
+		}
+	}
+	if len(out) > 0 {
+		o.noteSharers()
+	}
+	return out, nil
+}
+
+// noteSharers names the other registered clusters that use the same issuer
+// and client ID, which this logout logs out too.
+func (o *LogoutOptions) noteSharers() {
+	reg, err := cmdutil.LoadRegistry(o.Factory)
+	if err != nil {
+		return
+	}
+	var others []string
+	for _, c := range reg.Clusters {
+		if c.Name != o.Access.Cluster && c.OIDC.IssuerURL == o.Access.Issuer && c.OIDC.ClientID == o.Access.ClientID {
+			others = append(others, c.Name)
+		}
+	}
+	if len(others) > 0 {
+		fmt.Fprintf(o.ErrOut, "note: %s log in with the same issuer and client ID, so they are logged out too\n", strings.Join(others, ", "))
+	}
+}

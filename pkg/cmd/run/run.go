@@ -1,0 +1,92 @@
+package run
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+
+	"github.com/spf13/cobra"
+
+	"github.com/securekapi/securekapi/pkg/cmdutil"
+)
+
+// RunOptions runs one command with kubectl routed through the cluster's
+// tunnel, for as long as the command runs.
+type RunOptions struct {
+	*cmdutil.Factory
+	Name    string
+	Listen  string
+	Command []string
+}
+
+// NewCmdRun returns the run command.
+func NewCmdRun(g *cmdutil.Factory) *cobra.Command {
+	o := &RunOptions{Factory: g}
+	cmd := &cobra.Command{
+		Use:   "run NAME -- COMMAND [ARGS...]",
+		Short: "Run a command (kubectl, helm, a script) with the cluster reached through its mTLS tunnel",
+		Long: `Start the loopback proxy in-process, run COMMAND with KUBECONFIG pointing at a
+temporary kubeconfig routed through it, and stop the proxy when COMMAND ends.
+The exit code is COMMAND's. The temporary files are removed, also on Ctrl-C.`,
+		Example: `  kubectl securekapi run cluster-a -- kubectl get pods -A
+  kubectl securekapi run cluster-a -- helm upgrade --install web ./chart
+  kubectl securekapi run cluster-a -- ./deploy.sh`,
+		Args:              cobra.MinimumNArgs(2),
+		ValidArgsFunction: cmdutil.CompleteClusterName(g),
+		RunE: func(c *cobra.Command, args []string) error {
+			if err := o.Complete(c, args); err != nil {
+				return err
+			}
+			if err := o.Validate(); err != nil {
+				return err
+			}
+			return o.Run(c.Context())
+		},
+	}
+	cmd.Flags().StringVar(&o.Listen, "listen", "127.0.0.1:0", "Loopback address for the proxy (port 0 picks a free one)")
+	return cmd
+}
+
+// Complete splits NAME from the command after "--".
+func (o *RunOptions) Complete(c *cobra.Command, args []string) error {
+	dash := c.ArgsLenAtDash()
+	if dash != 1 {
+		return fmt.Errorf("usage: kubectl securekapi run NAME -- COMMAND [ARGS...] (put -- between the cluster name and the command)")
+	}
+	o.Name, o.Command = args[0], args[1:]
+	return nil
+}
+
+// Validate checks that there is a command to run and a place to listen.
+func (o *RunOptions) Validate() error {
+	if len(o.Command) == 0 || o.Command[0] == "" {
+		return errors.New("no command to run: kubectl securekapi run NAME -- COMMAND [ARGS...]")
+	}
+	if o.Listen == "" {
+		return errors.New("--listen is empty: give a loopback address such as 127.0.0.1:0")
+	}
+	return nil
+}
+
+// Run starts the tunnel, runs the command and passes its exit code on.
+func (o *RunOptions) Run(ctx context.Context) error {
+	c, err := cmdutil.RegisteredCluster(o.Factory, o.Name)
+	if err != nil {
+		return err
+	}
+	// The tunnel serves the child until it exits, even after a signal:
+	// SIGTERM is passed on to the child, whose exit ends the run.
+	p, err := cmdutil.StartTunnel(context.WithoutCancel(ctx), o.Factory, c, o.Listen)
+	if err != nil {
+		return err
+	}
+	defer cmdutil.StopTunnel(p)
+	dir, path, err := cmdutil.PrivateKubeconfig(o.Factory, o.Name, p.URL())
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+
+	return cmdutil.RunChild(o.IOStreams, o.Command, append(os.Environ(), "KUBECONFIG="+path))
+}

@@ -1,0 +1,131 @@
+package shell
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+
+	"github.com/spf13/cobra"
+
+	"github.com/securekapi/securekapi/pkg/cmdutil"
+)
+
+// ClusterEnv names the cluster a `shell` works on, for prompts and scripts.
+const ClusterEnv = "SECUREKAPI_CLUSTER"
+
+// ShellOptions starts a shell (or one command) whose kubectl works on one
+// cluster through a private kubeconfig, so two terminals can work on two
+// clusters without changing each other's current context.
+type ShellOptions struct {
+	*cmdutil.Factory
+	Name    string
+	Listen  string
+	Command []string // empty: the user's $SHELL
+	// interactive is set when no command was given: the shell says where
+	// it is and when it leaves.
+	interactive bool
+}
+
+// NewCmdShell returns the shell command.
+func NewCmdShell(g *cmdutil.Factory) *cobra.Command {
+	o := &ShellOptions{Factory: g}
+	cmd := &cobra.Command{
+		Use:   "shell NAME [-- COMMAND [ARGS...]]",
+		Short: "Start a shell whose kubectl works on one cluster, leaving kubeconfig's current context alone",
+		Long: `Start your shell ($SHELL), or COMMAND, with KUBECONFIG pointing at a private
+kubeconfig that holds only NAME's context (as "use NAME" wrote it) and makes it
+current, and with ` + ClusterEnv + `=NAME for your prompt. Another terminal can
+work on another cluster at the same time; neither changes the other's context
+or your kubeconfig's current-context. A tunneled cluster gets its loopback
+proxy for as long as the shell runs, as with "run". The private kubeconfig is
+removed when the shell exits, also when it is killed. The exit code is the
+shell's.`,
+		Example: `  kubectl securekapi shell cluster-a
+  kubectl securekapi shell cluster-a -- kubectl get pods -A
+  # In your prompt (bash): PS1='${` + ClusterEnv + `:+[$` + ClusterEnv + `] }'"$PS1"`,
+		Args:              cobra.MinimumNArgs(1),
+		ValidArgsFunction: cmdutil.CompleteClusterName(g),
+		RunE: func(c *cobra.Command, args []string) error {
+			if err := o.Complete(c, args); err != nil {
+				return err
+			}
+			if err := o.Validate(); err != nil {
+				return err
+			}
+			return o.Run(c.Context())
+		},
+	}
+	cmd.Flags().StringVar(&o.Listen, "listen", "127.0.0.1:0", "Loopback address for a tunneled cluster's proxy (port 0 picks a free one)")
+	return cmd
+}
+
+// Complete takes NAME, the command after "--" if any, else the user's shell.
+func (o *ShellOptions) Complete(c *cobra.Command, args []string) error {
+	dash := c.ArgsLenAtDash()
+	switch {
+	case dash == -1 && len(args) == 1:
+		o.Name = args[0]
+	case dash == 1 && len(args) > 1:
+		o.Name, o.Command = args[0], args[1:]
+	default:
+		return fmt.Errorf("usage: kubectl securekapi shell NAME [-- COMMAND [ARGS...]] (one cluster name; put -- before a command)")
+	}
+	if len(o.Command) == 0 {
+		o.Command, o.interactive = []string{o.shell()}, true
+	}
+	return nil
+}
+
+// Validate checks that there is a command (or shell) to run.
+func (o *ShellOptions) Validate() error {
+	if len(o.Command) == 0 || o.Command[0] == "" {
+		return errors.New("no command to run: kubectl securekapi shell NAME [-- COMMAND [ARGS...]]")
+	}
+	if o.Listen == "" {
+		return errors.New("--listen is empty: give a loopback address such as 127.0.0.1:0")
+	}
+	return nil
+}
+
+// Run opens the tunnel if the cluster has one, writes the private
+// kubeconfig, runs the shell, and removes both when it ends.
+func (o *ShellOptions) Run(ctx context.Context) error {
+	c, err := cmdutil.RegisteredCluster(o.Factory, o.Name)
+	if err != nil {
+		return err
+	}
+	var proxyURL *url.URL
+	if c.Tunnel != nil {
+		// The tunnel serves the child until it exits, even after a signal:
+		// SIGTERM is passed on to the child, whose exit ends the run.
+		p, err := cmdutil.StartTunnel(context.WithoutCancel(ctx), o.Factory, c, o.Listen)
+		if err != nil {
+			return err
+		}
+		defer cmdutil.StopTunnel(p)
+		proxyURL = p.URL()
+	}
+	dir, path, err := cmdutil.PrivateKubeconfig(o.Factory, o.Name, proxyURL)
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	if o.interactive {
+		fmt.Fprintf(o.ErrOut, "Working on %s in a new %s (KUBECONFIG=%s, %s=%s); exit to leave.\n", o.Name, o.Command[0], path, ClusterEnv, o.Name)
+	}
+	err = cmdutil.RunChild(o.IOStreams, o.Command, append(os.Environ(), "KUBECONFIG="+path, ClusterEnv+"="+o.Name))
+	if o.interactive {
+		fmt.Fprintf(o.ErrOut, "Left the %s shell; its kubeconfig is removed.\n", o.Name)
+	}
+	return err
+}
+
+// shell is the user's login shell, else /bin/sh.
+func (o *ShellOptions) shell() string {
+	if sh := o.Getenv("SHELL"); sh != "" {
+		return sh
+	}
+	return "/bin/sh"
+}

@@ -1,0 +1,225 @@
+package status
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/securekapi/securekapi/pkg/cmdutil"
+	"github.com/securekapi/securekapi/pkg/credential"
+	"github.com/securekapi/securekapi/pkg/credential/approval"
+	"github.com/securekapi/securekapi/pkg/credential/tokencache"
+)
+
+// StatusOptions shows, per securekapi context, who is logged in and until when.
+type StatusOptions struct {
+	*cmdutil.Factory
+	Access cmdutil.AccessFlags
+	Output string
+}
+
+// ClusterStatus is one row of `status`.
+type ClusterStatus struct {
+	Context  string    `json:"context"`
+	Issuer   string    `json:"issuer"`
+	ClientID string    `json:"clientID"`
+	LoggedIn bool      `json:"loggedIn"`
+	Subject  string    `json:"subject,omitempty"`
+	Email    string    `json:"email,omitempty"`
+	Groups   []string  `json:"groups,omitempty"`
+	Expiry   time.Time `json:"expiry,omitzero"`
+	Expired  bool      `json:"expired"`
+	Refresh  bool      `json:"refreshable"`
+	Store    string    `json:"store"`
+	Location string    `json:"location"`
+	Problem  string    `json:"problem,omitempty"`
+	// Approved: the user approved this cluster (its server and pins) to
+	// receive this login; without it kubectl gets no token.
+	Approved   bool      `json:"approved"`
+	ApprovedAt time.Time `json:"approvedAt,omitzero"`
+	ApprovedBy string    `json:"approvedVia,omitempty"`
+}
+
+// NewCmdStatus returns the status command.
+func NewCmdStatus(g *cmdutil.Factory) *cobra.Command {
+	o := &StatusOptions{Factory: g}
+	cmd := &cobra.Command{
+		Use:   "status",
+		Short: "Show who is logged in to each securekapi cluster, until when, whether it is approved, and where tokens are kept",
+		Example: `  kubectl securekapi status
+  kubectl securekapi status -o json`,
+		Args: cobra.NoArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			if err := o.Validate(); err != nil {
+				return err
+			}
+			return o.Run()
+		},
+	}
+	cmd.Flags().StringVarP(&o.Output, "output", "o", "", "Output format: json or yaml (default: a table)")
+	cmd.Flags().StringVar(&o.Access.TokenCache, "token-cache", "", "Token store: auto, keyring, file or none")
+	cmd.Flags().StringVar(&o.Access.CacheDir, "cache-dir", "", "Directory for the file store")
+	return cmd
+}
+
+// Validate rejects unknown output formats.
+func (o *StatusOptions) Validate() error { return cmdutil.ValidateOutput(o.Output) }
+
+// Run prints the rows.
+func (o *StatusOptions) Run() error {
+	cfg, err := o.KubeconfigStore().Load()
+	if err != nil {
+		return err
+	}
+	store, _, err := o.OpenTokenStore(&o.Access)
+	if err != nil {
+		return err
+	}
+	approvals, err := o.approvals()
+	if err != nil {
+		return err
+	}
+	var rows []ClusterStatus
+	names := make([]string, 0, len(cfg.Contexts))
+	for name := range cfg.Contexts {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		args, err := cmdutil.SecurekapiExecArgs(cfg, name)
+		if err != nil {
+			continue // not a securekapi context
+		}
+		a := &cmdutil.AccessFlags{}
+		row := ClusterStatus{Context: name, Store: store.Kind(), Location: store.Location()}
+		if _, err := a.ParseExecArgs(args); err != nil {
+			row.Problem = "unreadable exec args: " + err.Error()
+			rows = append(rows, row)
+			continue
+		}
+		row.Issuer, row.ClientID = a.Issuer, a.ClientID
+		o.fill(&row, store, a)
+		fillApproval(&row, approvals, a)
+		rows = append(rows, row)
+	}
+	return o.print(rows)
+}
+
+func (o *StatusOptions) fill(row *ClusterStatus, store tokencache.Store, a *cmdutil.AccessFlags) {
+	ts, err := store.Get(credential.KeyFor(a.Settings()))
+	switch {
+	case errors.Is(err, tokencache.ErrNotFound):
+		return
+	case err != nil:
+		row.Problem = err.Error()
+		return
+	}
+	row.LoggedIn = true
+	row.Subject, row.Email, row.Groups, row.Expiry = ts.Subject, ts.Email, ts.Groups, ts.Expiry
+	row.Expired = !ts.Expiry.After(o.Now())
+	row.Refresh = ts.RefreshToken != ""
+}
+
+func (o *StatusOptions) approvals() (*approval.File, error) {
+	s, err := cmdutil.ApprovalStore(o.Factory, &o.Access)
+	if err != nil {
+		return nil, err
+	}
+	return s.Load()
+}
+
+// fillApproval tells whether the context's binding (its exec args, as the
+// credential call reads them) is approved for its login.
+func fillApproval(row *ClusterStatus, f *approval.File, a *cmdutil.AccessFlags) {
+	binding, err := a.Binding()
+	if err != nil {
+		return
+	}
+	id, target := credential.KeyFor(a.Settings()).ID(), binding.ApprovalTarget()
+	for _, ap := range f.Approvals {
+		if ap.Matches(id, target) {
+			row.Approved, row.ApprovedAt, row.ApprovedBy = true, ap.ApprovedAt, ap.Via
+			return
+		}
+	}
+}
+
+func (o *StatusOptions) print(rows []ClusterStatus) error {
+	if done, err := cmdutil.WriteStructured(o.Out, o.Output, rows); done {
+		return err
+	}
+	if len(rows) == 0 {
+		fmt.Fprintln(o.ErrOut, "No securekapi clusters in the kubeconfig; add one with `kubectl securekapi use NAME`.")
+		return nil
+	}
+	w := tabwriter.NewWriter(o.Out, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(w, "CONTEXT\tUSER\tGROUPS\tEXPIRES\tAPPROVED\tSTORE")
+	var problems []ClusterStatus
+	for _, r := range rows {
+		user, expires := "(not logged in)", "-"
+		if r.LoggedIn {
+			user = cmdutil.OrDash(r.Email)
+			expires = r.Expiry.Local().Format(time.RFC3339)
+			if r.Expired {
+				expires += " (expired"
+				if r.Refresh {
+					expires += ", refreshable"
+				}
+				expires += ")"
+			}
+		}
+		if r.Problem != "" {
+			// The problem goes on its own line below the table: in a
+			// column it would stretch every row to its length.
+			user = "(problem, see below)"
+			problems = append(problems, r)
+		}
+		approved := "no"
+		if r.Approved {
+			approved = "yes (" + r.ApprovedBy + ")"
+		}
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\n", r.Context, user, cmdutil.OrDash(strings.Join(r.Groups, ",")), expires, approved, r.Location)
+	}
+	if err := w.Flush(); err != nil {
+		return err
+	}
+	for _, r := range rows {
+		if !r.Approved {
+			fmt.Fprintf(o.ErrOut, "Not approved for single sign-on: %s; kubectl gets no token for it until you run `kubectl securekapi login %s`.\n", r.Context, r.Context)
+		}
+	}
+	for _, r := range problems {
+		next := "kubectl securekapi login " + r.Context + " (it replaces the entry)"
+		if r.Issuer == "" {
+			next = "kubectl securekapi use " + r.Context + " (it rewrites the exec stanza)"
+		}
+		fmt.Fprintf(o.Out, "\n%s: %s\n  Next: %s", r.Context, truncateProblem(r.Problem), next)
+	}
+	if len(problems) > 0 {
+		_, err := fmt.Fprintln(o.Out)
+		return err
+	}
+	return nil
+}
+
+// maxProblemRunes bounds a problem in the table; -o json carries it whole.
+const maxProblemRunes = 160
+
+// truncateProblem keeps a problem to its first line and maxProblemRunes,
+// marking what was cut and where the whole text is.
+func truncateProblem(p string) string {
+	first, _, multi := strings.Cut(p, "\n")
+	runes := []rune(first)
+	if !multi && len(runes) <= maxProblemRunes {
+		return p
+	}
+	if len(runes) > maxProblemRunes {
+		first = string(runes[:maxProblemRunes])
+	}
+	return first + "… (-o json shows it all)"
+}

@@ -1,0 +1,87 @@
+package status
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/securekapi/securekapi/pkg/cmd/add"
+	"github.com/securekapi/securekapi/pkg/cmd/cmdtest"
+	"github.com/securekapi/securekapi/pkg/cmd/use"
+	"github.com/securekapi/securekapi/pkg/credential"
+	"github.com/securekapi/securekapi/pkg/credential/tokencache"
+)
+
+// usedCluster is cluster-a registered and written to kubeconfig by `use`,
+// with a file token store in cacheDir.
+func usedCluster(t *testing.T) (f *cmdtest.AddFixture, kubeconfig, cacheDir string) {
+	t.Helper()
+	f, kubeconfig, _ = cmdtest.Usable(t, add.NewCmdAdd, 0o600)
+	if _, errOut, err := cmdtest.RunWithEnv(t, f.Env, use.NewCmdUse, "cluster-a", "--token-cache", "file"); err != nil {
+		t.Fatalf("use cluster-a: %v\n%s", err, errOut)
+	}
+	cacheDir = filepath.Join(t.TempDir(), "tokens")
+	f.Env["SECUREKAPI_CACHE_DIR"] = cacheDir
+	f.Env["SECUREKAPI_TOKEN_CACHE"] = "file"
+	return f, kubeconfig, cacheDir
+}
+
+// TestStatusPutsProblemsOnTheirOwnLine: a corrupt entry's long problem
+// does not go into the USER column (stretching the table): the row says
+// there is a problem, and the problem follows the table, cut to a sane
+// length, with the command that fixes it. -o json keeps it whole.
+func TestStatusPutsProblemsOnTheirOwnLine(t *testing.T) {
+	f, kubeconfig, cacheDir := usedCluster(t)
+	// A corrupt entry under a long cache path: the problem names the file.
+	cacheDir = filepath.Join(cacheDir, strings.Repeat("deep-directory/", 12))
+	f.Env["SECUREKAPI_CACHE_DIR"] = cacheDir
+	key := credential.KeyFor(cmdtest.AccessOf(t, kubeconfig, "cluster-a").Settings())
+	tokens := filepath.Join(cacheDir, "tokens") // where openStore keeps the files
+	if err := os.MkdirAll(tokens, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(tokens, key.ID()+".json"), []byte("{not json"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+
+	out, errOut, err := cmdtest.RunWithEnv(t, f.Env, NewCmdStatus)
+	if err != nil {
+		t.Fatalf("status: %v\n%s", err, errOut)
+	}
+	table, rest, _ := strings.Cut(out, "\n\n")
+	lines := strings.Split(table, "\n")
+	header := lines[0]
+	var row string
+	for _, l := range lines {
+		if strings.HasPrefix(l, "cluster-a ") {
+			row = l
+		}
+	}
+	if row == "" {
+		t.Fatalf("no cluster-a row:\n%s", out)
+	}
+	// The USER column is as wide as its widest cell: a short marker.
+	userWidth := strings.Index(header, "GROUPS") - strings.Index(header, "USER")
+	if userWidth > len("(problem, see below)")+2 || strings.Contains(row, "corrupt") {
+		t.Errorf("the problem went into the table (USER column %d wide):\n%s", userWidth, out)
+	}
+	if !strings.Contains(row, "(problem, see below)") {
+		t.Errorf("the row does not point at the problem:\n%s", row)
+	}
+	problem, next, _ := strings.Cut(rest, "\n")
+	if !strings.HasPrefix(problem, "cluster-a: ") || !strings.Contains(problem, "not a readable token set") && !strings.Contains(problem, "…") {
+		t.Errorf("problem line:\n%s", out)
+	}
+	if n := len([]rune(problem)); n > len("cluster-a: ")+maxProblemRunes+len("… (-o json shows it all)") {
+		t.Errorf("problem line is %d characters:\n%s", n, problem)
+	}
+	if !strings.Contains(next, "kubectl securekapi login cluster-a") {
+		t.Errorf("no next step after the problem:\n%s", out)
+	}
+
+	js, _, err := cmdtest.RunWithEnv(t, f.Env, NewCmdStatus, "-o", "json")
+	if err != nil || !strings.Contains(js, tokencache.ErrCorrupt.Error()) {
+		t.Errorf("status -o json lacks the whole problem: %v\n%s", err, js)
+	}
+}

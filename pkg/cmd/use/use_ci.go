@@ -1,0 +1,179 @@
+package use
+
+import (
+	"cmp"
+	"fmt"
+
+	"github.com/spf13/pflag"
+	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
+
+	"github.com/securekapi/securekapi/pkg/cmdutil"
+	"github.com/securekapi/securekapi/pkg/credential/access"
+	"github.com/securekapi/securekapi/pkg/profile"
+)
+
+// GitHubActionsIssuer is the issuer of GitHub Actions' OIDC tokens.
+const GitHubActionsIssuer = "https://token.actions.githubusercontent.com"
+
+// useCIFlags set a cluster up for a CI job: `use NAME --ci github` writes
+// an exec stanza that needs no person and names its grant and source.
+type useCIFlags struct {
+	// Source is --ci: github, gitlab, file or env.
+	Source string
+	// Grant is --ci-grant: ci-token (default with --ci), token-exchange or
+	// client-credentials.
+	Grant string
+	// IssuerURL and ClientID are the issuer and client the grant talks to
+	// when they are not the cluster's (ci-token: the CI's issuer, and the
+	// audience as the client; client-credentials: the confidential client).
+	IssuerURL string
+	ClientID  string
+	// IssuerCAFile trusts a privately issued --ci-issuer-url.
+	IssuerCAFile string
+	access.Machine
+}
+
+func (f *useCIFlags) addFlags(fs *pflag.FlagSet) {
+	fs.StringVar(&f.Source, "ci", "", "Set the cluster up for a CI job, with the CI's own OIDC token from: github, gitlab, file or env (no person, no browser)")
+	fs.StringVar(&f.Grant, "ci-grant", "", "The CI grant: ci-token (the API server trusts the CI issuer; default with --ci), token-exchange (at the cluster's issuer), client-credentials, or auto (token exchange when the CI's variables are present, a person's login elsewhere: one kubeconfig for both)")
+	fs.StringVar(&f.IssuerURL, "ci-issuer-url", "", "ci-token: the CI's issuer (default for github: "+GitHubActionsIssuer+"); client-credentials: the issuer (default: the cluster's)")
+	fs.StringVar(&f.IssuerCAFile, "ci-issuer-ca-file", "", "client-credentials: PEM CA bundle for a privately issued --ci-issuer-url")
+	fs.StringVar(&f.ClientID, "ci-client-id", "", "client-credentials: the confidential client's ID")
+	fs.StringVar(&f.Audience, "audience", "", "The audience the API server expects in the CI's token (default for ci-token: the cluster's server URL; else the client ID)")
+	fs.StringVar(&f.CITokenVar, "ci-token-var", "", "gitlab: the job's id_tokens name; env: the variable holding the token")
+	fs.StringVar(&f.CITokenFile, "ci-token-file", "", "file: the token file, read afresh each time (e.g. a projected service-account token)")
+	fs.StringVar(&f.CITokenAudience, "ci-token-audience", "", "token-exchange: the audience to ask GitHub for (default: the cluster's issuer)")
+	fs.StringVar(&f.ExchangeConnectorID, "token-exchange-connector-id", "", "token-exchange: Dex's connector_id for the CI issuer")
+	fs.StringVar(&f.ClientSecretFile, "client-secret-file", "", "client-credentials (or a confidential client's token exchange): the file holding the secret")
+	fs.StringVar(&f.ClientSecretEnv, "client-secret-env", "", "client-credentials (or a confidential client's token exchange): the variable holding the secret (its name)")
+}
+
+// enabled reports whether `use` writes a CI stanza.
+func (f *useCIFlags) enabled() bool { return f.Source != "" || f.Grant != "" }
+
+// grant is the CI grant to write.
+func (f *useCIFlags) grant() string {
+	if f.Grant != "" {
+		return f.Grant
+	}
+	return access.GrantCIToken
+}
+
+// validate checks the combination before anything is verified or written;
+// the stanza's own rules are access.Flags.Validate's, run on what would be
+// written (see stanza).
+func (f *useCIFlags) validate() error {
+	if !f.enabled() {
+		return nil
+	}
+	switch f.grant() {
+	case access.GrantCIToken, access.GrantTokenExchange, access.GrantAuto:
+		if f.Source == "" {
+			return fmt.Errorf("--ci-grant %s needs --ci SOURCE: github, gitlab, file or env", f.grant())
+		}
+	case access.GrantClientCredentials:
+		if f.Source != "" {
+			return fmt.Errorf("--ci %s: client credentials use no CI token; drop --ci, or use --ci-grant token-exchange", f.Source)
+		}
+		if f.ClientID == "" {
+			return fmt.Errorf("--ci-grant client-credentials needs --ci-client-id: the confidential client's ID")
+		}
+	default:
+		return fmt.Errorf("--ci-grant %q: use ci-token, token-exchange, client-credentials or auto", f.Grant)
+	}
+	if f.grant() == access.GrantCIToken && f.IssuerURL == "" && f.Source != access.CISourceGitHub {
+		return fmt.Errorf("--ci %s with --ci-grant ci-token needs --ci-issuer-url: the issuer of the CI's tokens, which the API server trusts (for GitLab, the instance URL)", f.Source)
+	}
+	return nil
+}
+
+// client is the issuer and client ID the stanza names for the grant.
+func (f *useCIFlags) client(c *profile.Cluster) (issuer, clientID string) {
+	switch f.grant() {
+	case access.GrantCIToken:
+		// The profile's CI issuer (what the API server's authentication
+		// configuration trusts) fills in what the flags leave out.
+		recorded := cmdutil.ProfileCIIssuer(c, f.Source)
+		issuer = cmp.Or(f.IssuerURL, recorded.IssuerURL, GitHubActionsIssuer)
+		aud := cmp.Or(f.Audience, recorded.Audience, c.Server)
+		return issuer, aud // the token's audience is the client it is for
+	case access.GrantClientCredentials:
+		issuer = f.IssuerURL
+		if issuer == "" {
+			issuer = c.OIDC.IssuerURL
+		}
+		return issuer, f.ClientID
+	}
+	return c.OIDC.IssuerURL, c.OIDC.ClientID
+}
+
+// caFile is the --oidc-ca-file the stanza names: the cluster's for its own
+// issuer, --ci-issuer-ca-file for another; the ci-token grant talks to no
+// issuer.
+func (f *useCIFlags) caFile(c *profile.Cluster) string {
+	switch {
+	case f.grant() == access.GrantCIToken:
+		return ""
+	case f.usesClusterIssuer(c):
+		return c.OIDC.CAFile
+	}
+	return f.IssuerCAFile
+}
+
+// usesClusterIssuer reports whether the grant talks to the cluster's own
+// issuer, so its --oidc-ca-file applies.
+func (f *useCIFlags) usesClusterIssuer(c *profile.Cluster) bool {
+	issuer, _ := f.client(c)
+	return f.grant() != access.GrantCIToken && issuer == c.OIDC.IssuerURL
+}
+
+// execArgs are the grant's own exec args.
+func (f *useCIFlags) execArgs() []string {
+	m := f.Machine
+	m.CISource = f.Source
+	if f.grant() == access.GrantCIToken {
+		m.Audience = "" // it is the client ID written for this grant
+	}
+	return m.ExecArgs(f.grant())
+}
+
+// checkStanza runs the credential path's own validation on the stanza
+// about to be written, so a stanza kubectl would fail on is never written.
+func checkStanza(exec *clientcmdapi.ExecConfig) error {
+	var a cmdutil.AccessFlags
+	if _, err := a.ParseExecArgs(exec.Args[1:]); err != nil {
+		return err
+	}
+	return a.Validate()
+}
+
+// approveStanza asks to approve the cluster for the login the stanza's
+// args name (for a CI grant, its own key), exactly as the credential path
+// will look it up.
+func (o *UseOptions) approveStanza(exec *clientcmdapi.ExecConfig) error {
+	var a cmdutil.AccessFlags
+	if _, err := a.ParseExecArgs(exec.Args[1:]); err != nil {
+		return err
+	}
+	cand, err := cmdutil.CandidateFromAccess(a)
+	if err != nil {
+		return err
+	}
+	cands := []cmdutil.ApprovalCandidate{cand}
+	if a.Grant == access.GrantAuto {
+		// auto is a person's login here and token exchange in a CI job:
+		// the cluster receives either, so both are approved at once.
+		ci := a
+		ci.Grant = access.GrantTokenExchange
+		if cand, err = cmdutil.CandidateFromAccess(ci); err != nil {
+			return err
+		}
+		cands = append(cands, cand)
+	}
+	p, err := cmdutil.NewApprovalPrompt(o.Factory, &a, o.Approve, "use")
+	if err != nil {
+		return err
+	}
+	_, err = p.Run(cands)
+	return err
+}

@@ -1,0 +1,57 @@
+package versioncmd
+
+import (
+	"encoding/json"
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/securekapi/securekapi/pkg/cmdutil"
+	"github.com/securekapi/securekapi/pkg/version"
+)
+
+// VersionOptions prints build info.
+type VersionOptions struct {
+	*cmdutil.Factory
+	Output string
+}
+
+// NewCmdVersion returns the version command.
+func NewCmdVersion(g *cmdutil.Factory) *cobra.Command {
+	o := &VersionOptions{Factory: g}
+	cmd := &cobra.Command{
+		Use:   "version",
+		Short: "Print the securekapi version and build info",
+		Example: `  kubectl securekapi version
+  kubectl securekapi version -o json`,
+		Args: cobra.NoArgs,
+		RunE: func(*cobra.Command, []string) error {
+			if err := o.Validate(); err != nil {
+				return err
+			}
+			return o.Run()
+		},
+	}
+	cmd.Flags().StringVarP(&o.Output, "output", "o", "", "Output format: json (default: plain text)")
+	return cmd
+}
+
+// Validate rejects unknown output formats.
+func (o *VersionOptions) Validate() error {
+	if o.Output != "" && o.Output != "json" {
+		return fmt.Errorf("unknown output format %q: use -o json, or leave it out for text", o.Output)
+	}
+	return nil
+}
+
+// Run prints the version to stdout (it is the data this command exists for).
+func (o *VersionOptions) Run() error {
+	info := version.Get()
+	if o.Output == "json" {
+		enc := json.NewEncoder(o.Out)
+		enc.SetIndent("", "  ")
+		return enc.Encode(info)
+	}
+	_, err := fmt.Fprintf(o.Out, "securekapi %s (commit %s, %s, %s)\n", info.Version, info.Commit, info.GoVersion, info.Platform)
+	return err
+}

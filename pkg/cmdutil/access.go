@@ -1,0 +1,90 @@
+package cmdutil
+
+import (
+	"fmt"
+	"path/filepath"
+
+	"github.com/securekapi/securekapi/pkg/credential"
+	"github.com/securekapi/securekapi/pkg/credential/access"
+	"github.com/securekapi/securekapi/pkg/credential/approval"
+	"github.com/securekapi/securekapi/pkg/credential/cigrant"
+	"github.com/securekapi/securekapi/pkg/credential/oidc"
+	"github.com/securekapi/securekapi/pkg/credential/tokencache"
+)
+
+// AccessFlags are a cluster's OIDC client, token binding and token store
+// settings: access.Flags, the one exec-args mapping, which the small exec
+// program parses too, plus what only the full CLI does with them (OIDC
+// flows, the Manager).
+type AccessFlags struct {
+	access.Flags
+}
+
+// Settings is the OIDC client the flags name.
+func (a *AccessFlags) Settings() oidc.Settings {
+	return oidc.Settings{Issuer: a.Issuer, ClientID: a.ClientID, Scopes: a.ExtraScopes, ExtraParams: a.ExtraParams, CAFile: a.OIDCCAFile}
+}
+
+// Validate checks what every token command needs: access.Flags.Validate,
+// which the small exec program runs too, and the extra authorization
+// parameters, which only a login (the full CLI) sends.
+func (a *AccessFlags) Validate() error {
+	if err := a.Flags.Validate(); err != nil {
+		return err
+	}
+	if err := oidc.CheckExtraParams(a.ExtraParams); err != nil {
+		return fmt.Errorf("--oidc-auth-request-extra-params: %w", err)
+	}
+	return nil
+}
+
+// OpenTokenStore opens the token store a's flags select; a notice (e.g.
+// "keyring unavailable, using files") goes to stderr. Every token the
+// store hands out or takes in is remembered, so that nothing this process
+// prints can quote it. It also returns the cache directory.
+func (f *Factory) OpenTokenStore(a *AccessFlags) (tokencache.Store, string, error) {
+	store, dir, err := a.OpenStore(f.Getenv, f.ErrOut)
+	if err != nil {
+		return nil, "", err
+	}
+	return tokencache.Remembering(store, f.Secrets), dir, nil
+}
+
+// Manager wires a credential.Manager for a's flags: their token store, the
+// Factory's clock and issuer, and the interactive login they choose.
+func (f *Factory) Manager(a *AccessFlags) (*credential.Manager, error) {
+	store, dir, err := f.OpenTokenStore(a)
+	if err != nil {
+		return nil, err
+	}
+	m := &credential.Manager{
+		Store:        store,
+		LockDir:      filepath.Join(dir, "locks"),
+		ExpiryMargin: a.ExpiryMargin,
+		Now:          f.Now,
+		Log:          f.Logger(),
+		Discover:     f.Discover,
+		Login:        f.interactiveLogin(a),
+		Approvals:    &approval.Store{Path: approval.PathIn(dir)},
+	}
+	if a.MachineGrant() {
+		// No person: never a browser, never the device flow.
+		minter := &cigrant.Minter{Flags: &a.Flags, Settings: a.Settings(), Getenv: f.Getenv, Now: f.Now,
+			Discover: m.Discover, Secrets: f.Secrets}
+		m.Login, m.Mint = nil, minter.Mint
+	}
+	return m, nil
+}
+
+// TokenRequest is the Manager request for the cluster the flags name.
+func (a *AccessFlags) TokenRequest(g *Factory, b credential.Binding, interactive bool) credential.Request {
+	return credential.Request{
+		Settings:     a.Settings(),
+		Interactive:  interactive,
+		Binding:      b,
+		LoginCommand: a.LoginCommand(),
+		Key:          a.Key(),
+		Audience:     a.TokenAudience(),
+		Source:       a.Source(g.Getenv),
+	}
+}

@@ -1,0 +1,114 @@
+package cmdutil
+
+import (
+	"bytes"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/securekapi/securekapi/pkg/credential"
+	"github.com/securekapi/securekapi/pkg/credential/approval"
+	"github.com/securekapi/securekapi/pkg/profile"
+)
+
+const testPin = "sha256:7d3c7d3c7d3c7d3c7d3c7d3c7d3c7d3c7d3c7d3c7d3c7d3c7d3c7d3c7d3c7d3c"
+
+func fleet(t *testing.T) []ApprovalCandidate {
+	t.Helper()
+	var out []ApprovalCandidate
+	for _, c := range []profile.Cluster{
+		{Name: "a", Server: "https://a.example.test", OIDC: profile.OIDC{IssuerURL: "https://dex.example.test", ClientID: "kubectl"}},
+		{Name: "b", Server: "https://b.example.test:6443", OIDC: profile.OIDC{IssuerURL: "https://dex.example.test", ClientID: "kubectl"}},
+	} {
+		cand, err := CandidateFor(&c, []string{testPin})
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, cand)
+	}
+	return out
+}
+
+func newPrompt(t *testing.T, answer string, terminal, approved bool) (*ApprovalPrompt, *bytes.Buffer) {
+	var errOut bytes.Buffer
+	return &ApprovalPrompt{
+		In: strings.NewReader(answer), ErrOut: &errOut, Terminal: terminal, Approved: approved, Via: "import",
+		Store: &approval.Store{Path: filepath.Join(t.TempDir(), approval.FileName)},
+		Now:   func() time.Time { return time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC) },
+	}, &errOut
+}
+
+func allowed(t *testing.T, p *ApprovalPrompt, cands []ApprovalCandidate) int {
+	t.Helper()
+	f, err := p.Store.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, c := range cands {
+		if f.Allows(credential.KeyFor(c.Access.Settings()).ID(), c.Binding.ApprovalTarget()) {
+			n++
+		}
+	}
+	return n
+}
+
+// One confirmation on a terminal approves every cluster of a profile, and
+// it shows the issuer, the client and each server and pin first.
+func TestApprovalPromptOnTerminal(t *testing.T) {
+	cands := fleet(t)
+	p, errOut := newPrompt(t, "y\n", true, false)
+	ok, err := p.Run(cands)
+	if err != nil || !ok || allowed(t, p, cands) != 2 {
+		t.Fatalf("Run() = %v, %v; %d approved\n%s", ok, err, allowed(t, p, cands), errOut)
+	}
+	for _, want := range []string{"issuer https://dex.example.test", "client kubectl", "https://a.example.test:443", "https://b.example.test:6443", "pin " + testPin, "[y/N]"} {
+		if !strings.Contains(errOut.String(), want) {
+			t.Errorf("prompt lacks %q:\n%s", want, errOut)
+		}
+	}
+	if strings.Count(errOut.String(), "[y/N]") != 1 {
+		t.Errorf("asked more than once:\n%s", errOut)
+	}
+	// Asked again for approved clusters: nothing to ask.
+	errOut.Reset()
+	if ok, err := p.Run(cands); !ok || err != nil || errOut.Len() != 0 {
+		t.Fatalf("second Run() = %v, %v:\n%s", ok, err, errOut)
+	}
+}
+
+func TestApprovalPromptDeclinedOrNoTerminal(t *testing.T) {
+	cases := map[string]struct {
+		answer   string
+		terminal bool
+		want     string
+	}{
+		"answered no":           {"n\n", true, "kubectl securekapi login NAME"},
+		"just enter":            {"\n", true, "Not approved"},
+		"no terminal, no flag":  {"y\n", false, "--approve"},
+		"terminal closed (EOF)": {"", true, "Not approved"},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			cands := fleet(t)
+			p, errOut := newPrompt(t, tc.answer, tc.terminal, false)
+			ok, err := p.Run(cands)
+			if err != nil || ok || allowed(t, p, cands) != 0 || !strings.Contains(errOut.String(), tc.want) {
+				t.Fatalf("Run() = %v, %v; %d approved\n%s", ok, err, allowed(t, p, cands), errOut)
+			}
+		})
+	}
+}
+
+// --approve off a terminal approves without asking, and still shows what.
+func TestApprovalFlagOffTerminal(t *testing.T) {
+	cands := fleet(t)
+	p, errOut := newPrompt(t, "", false, true)
+	if ok, err := p.Run(cands); err != nil || !ok || allowed(t, p, cands) != 2 {
+		t.Fatalf("Run() = %v, %v\n%s", ok, err, errOut)
+	}
+	if strings.Contains(errOut.String(), "[y/N]") || !strings.Contains(errOut.String(), "https://a.example.test:443") {
+		t.Errorf("output:\n%s", errOut)
+	}
+}

@@ -1,0 +1,41 @@
+package cmdutil
+
+import (
+	"context"
+	"net"
+	"time"
+
+	"github.com/securekapi/securekapi/pkg/profile"
+	"github.com/securekapi/securekapi/pkg/trust"
+)
+
+// EndpointTimeout bounds a live endpoint check.
+const EndpointTimeout = 10 * time.Second
+
+// CheckEndpoint fetches the endpoint's chain and verifies it against the
+// cluster's CA bundle (else the system roots), its name, dates and pins.
+func CheckEndpoint(ctx context.Context, g *Factory, c *profile.Cluster) (*trust.Verified, error) {
+	pins, err := trust.ParsePins(c.Pins)
+	if err != nil {
+		return nil, err
+	}
+	policy := trust.Policy{Pins: pins, Now: g.Now()}
+	if len(c.CertificateAuthorityData) > 0 {
+		if policy.CABundle, err = trust.ParsePEMCertificates(c.CertificateAuthorityData); err != nil {
+			return nil, err
+		}
+	}
+	ep := trust.Endpoint{URL: c.Server, TLSServerName: c.TLSServerName}
+	opts := trust.FetchOptions{Timeout: EndpointTimeout}
+	if c.Tunnel != nil {
+		// Only reachable through the gateway: check the chain along the
+		// path kubectl will take, through a proxy started for this check.
+		p, err := StartTunnel(ctx, g, c, "127.0.0.1:0")
+		if err != nil {
+			return nil, err
+		}
+		defer StopTunnel(p)
+		opts.DialContext = func(ctx context.Context, _, addr string) (net.Conn, error) { return p.Dial(ctx, addr) }
+	}
+	return trust.Check(ctx, ep, policy, opts)
+}

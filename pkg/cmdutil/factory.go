@@ -1,0 +1,137 @@
+// Package cmdutil is what securekapi's commands share: the Factory that
+// hands out the process's streams, clock, environment, kubeconfig store,
+// cluster registry, token stores, HTTP client, browser and OIDC issuer, and
+// the few pieces of wiring more than one command uses (access flags,
+// approvals, the endpoint check, tunnels, output formats). The commands
+// themselves are in pkg/cmd/<name>; the work is in pkg/kubeconfig,
+// pkg/trust, pkg/credential and pkg/localproxy.
+package cmdutil
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/spf13/pflag"
+	"k8s.io/cli-runtime/pkg/genericiooptions"
+
+	"github.com/securekapi/securekapi/pkg/credential/oidc"
+	"github.com/securekapi/securekapi/pkg/credential/tokencache"
+	"github.com/securekapi/securekapi/pkg/kubeconfig"
+	"github.com/securekapi/securekapi/pkg/profile"
+)
+
+// Factory holds the global flags and hands out what commands share. Every
+// side effect is a field, so a test builds a Factory with buffers, a fixed
+// clock, a fake environment and fakes for the network; nil fields get the
+// real thing.
+type Factory struct {
+	genericiooptions.IOStreams
+
+	// Kubeconfig is --kubeconfig; empty means KUBECONFIG or ~/.kube/config,
+	// following client-go's loading rules.
+	Kubeconfig string
+	// Context is --context, for the commands that read the current context.
+	Context string
+	// Verbosity is -v; debug logs go to stderr and never carry tokens.
+	Verbosity int
+
+	// Program is the name the user invoked: kubectl-securekapi (directly,
+	// or through kubectl's plugin path) or securekapi. Empty means
+	// kubectl-securekapi.
+	Program string
+
+	// Getenv is the process environment.
+	Getenv func(string) string
+	// Now is the clock.
+	Now func() time.Time
+
+	// Secrets are the tokens the process has held; errors and logs are
+	// redacted of them. Nil remembers nothing.
+	Secrets *tokencache.Secrets
+
+	// HTTPClient fetches what commands read over https (profiles); nil
+	// means a client with a 30 s timeout. Its TLS verification is never off.
+	HTTPClient *http.Client
+	// Browser opens a login URL; nil means --browser-command, else the
+	// system's opener (xdg-open, open, rundll32).
+	Browser func(command, url string) error
+	// Issuer discovers an OIDC provider; nil means oidc.Discover over the
+	// network, verifying ID tokens against Now.
+	Issuer func(ctx context.Context, s oidc.Settings) (oidc.Issuer, error)
+}
+
+// NewFactory returns a Factory bound to the real environment and clock.
+func NewFactory(streams genericiooptions.IOStreams) *Factory {
+	return &Factory{IOStreams: streams, Getenv: os.Getenv, Now: time.Now, Secrets: &tokencache.Secrets{}}
+}
+
+// ProgramName is the name help and completion show for the root command.
+func (f *Factory) ProgramName() string {
+	if f.Program == "" {
+		return ExecCommand
+	}
+	return f.Program
+}
+
+// AddFlags binds the persistent flags: kubectl's names for the kubeconfig
+// ones, so `kubectl securekapi --kubeconfig ...` reads as users expect.
+func (f *Factory) AddFlags(fs *pflag.FlagSet) {
+	fs.StringVar(&f.Kubeconfig, "kubeconfig", "", "Path to the kubeconfig file to use (default: $KUBECONFIG, else ~/.kube/config)")
+	fs.StringVar(&f.Context, "context", "", "The kubeconfig context to use")
+	fs.IntVarP(&f.Verbosity, "verbosity", "v", 0, "Log level for debug output on stderr (0-10); tokens are always redacted")
+}
+
+// Logger returns a stderr logger at the chosen verbosity: -v 1 and up shows
+// debug lines. It writes nothing at the default verbosity.
+func (f *Factory) Logger() *slog.Logger {
+	if f.Verbosity <= 0 {
+		return slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	return slog.New(slog.NewTextHandler(f.Secrets.Writer(f.ErrOut), &slog.HandlerOptions{Level: slog.LevelDebug}))
+}
+
+// KubeconfigStore is the kubeconfig --kubeconfig or KUBECONFIG names, read
+// and written with client-go's merge rules under kubectl's lock.
+func (f *Factory) KubeconfigStore() *kubeconfig.Store {
+	return &kubeconfig.Store{ExplicitPath: f.Kubeconfig, Getenv: f.Getenv}
+}
+
+// RegistryPath is where the user's cluster registry lives
+// (SECUREKAPI_CONFIG, else the user config directory).
+func (f *Factory) RegistryPath() (string, error) { return profile.DefaultRegistryPath(f.Getenv) }
+
+// Registry is the user's cluster registry.
+func (f *Factory) Registry() (*profile.Registry, error) {
+	path, err := f.RegistryPath()
+	if err != nil {
+		return nil, err
+	}
+	return &profile.Registry{Path: path}, nil
+}
+
+// HTTP is the HTTP client for https fetches.
+func (f *Factory) HTTP() *http.Client {
+	if f.HTTPClient != nil {
+		return f.HTTPClient
+	}
+	return &http.Client{Timeout: 30 * time.Second}
+}
+
+// Discover finds the OIDC provider for s through the Factory's issuer.
+func (f *Factory) Discover(ctx context.Context, s oidc.Settings) (oidc.Issuer, error) {
+	if f.Issuer != nil {
+		return f.Issuer(ctx, s)
+	}
+	p, err := oidc.Discover(ctx, s, nil)
+	if err != nil {
+		return nil, err
+	}
+	if f.Now != nil {
+		p.SetClock(f.Now)
+	}
+	return p, nil
+}

@@ -1,0 +1,232 @@
+package cmdutil
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"os/signal"
+	"runtime"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/mdp/qrterminal/v3"
+
+	"github.com/securekapi/securekapi/pkg/credential/oidc"
+)
+
+// interactiveLogin returns the login the flags choose: the browser flow or
+// the device flow, bounded by --login-timeout and ended by SIGINT or
+// SIGTERM. An interrupted login says so, never "timed out": the handler is
+// installed even when the process started with SIGINT ignored (a
+// background job, nohup), so Ctrl-C or kill -INT ends it at once instead
+// of leaving it to run into the timeout.
+func (g *Factory) interactiveLogin(a *AccessFlags) func(context.Context, oidc.Issuer) (*oidc.Tokens, error) {
+	return func(parent context.Context, p oidc.Issuer) (*oidc.Tokens, error) {
+		interruptible, stop := signal.NotifyContext(parent, os.Interrupt, syscall.SIGTERM)
+		defer stop()
+		ctx, cancel := context.WithTimeout(interruptible, a.LoginTimeout)
+		defer cancel()
+		tokens, err := g.runLoginFlow(ctx, a, p)
+		if err != nil && interruptible.Err() != nil {
+			return nil, fmt.Errorf("login interrupted (%v) before it finished; nothing was saved; run `%s` to try again", context.Cause(interruptible), a.LoginCommand())
+		}
+		return tokens, err
+	}
+}
+
+// runLoginFlow runs the chosen flow until it ends or ctx does.
+func (g *Factory) runLoginFlow(ctx context.Context, a *AccessFlags, p oidc.Issuer) (*oidc.Tokens, error) {
+	grant := a.Grant
+	if grant == "auto" {
+		grant = "auth-code"
+		if a.BrowserCmd == "" && !canOpenBrowser(g.Getenv) && p.HasDeviceFlow() {
+			grant = "device-code"
+			if g.Getenv("CI") != "" {
+				fmt.Fprintf(g.ErrOut, "securekapi: this cluster has no CI grant (see `kubectl securekapi use --help`, --ci), so this CI job falls back to the device flow: a person must approve it\n")
+			}
+		}
+	}
+	deadline, _ := ctx.Deadline()
+	stopProgress := func() {}
+	defer func() { stopProgress() }()
+	if grant == "device-code" {
+		return p.DeviceLogin(ctx, func(d oidc.DeviceAuthorization) {
+			ShowDeviceCode(g, d, deadline)
+			if !d.ExpiresAt.IsZero() && d.ExpiresAt.Before(deadline) {
+				deadline = d.ExpiresAt
+			}
+			stopProgress = showProgress(g, "waiting for approval", deadline)
+		})
+	}
+	return p.BrowserLogin(ctx, oidc.BrowserOptions{
+		Open: func(url string) error {
+			err := g.openBrowser(a.BrowserCmd, url)
+			stopProgress = showProgress(g, "waiting for the browser login", deadline)
+			return err
+		},
+		BindAddress: a.BindAddresses,
+	})
+}
+
+// showProgress keeps a countdown to deadline on one line of stderr while a
+// person has to act, and returns the function that clears it. It shows
+// nothing unless stderr is a terminal: logs and CI output stay clean, and
+// stdout (which may carry an ExecCredential) is never touched.
+func showProgress(g *Factory, what string, deadline time.Time) (stop func()) {
+	if deadline.IsZero() || !IsTerminal(g.ErrOut) {
+		return func() {}
+	}
+	done := make(chan struct{})
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		tick := time.NewTicker(time.Second)
+		defer tick.Stop()
+		for {
+			left := time.Until(deadline).Round(time.Second)
+			fmt.Fprintf(g.ErrOut, "\r  %s: %s left ", what, left)
+			select {
+			case <-done:
+				fmt.Fprint(g.ErrOut, "\r\033[K")
+				return
+			case <-tick.C:
+			}
+		}
+	}()
+	var once sync.Once
+	return func() { once.Do(func() { close(done); <-finished }) }
+}
+
+// ShowDeviceCode tells the user where to approve the login, on stderr, with
+// a QR code when stderr is a terminal. Off a terminal (a CI log, a file) it
+// is one plain line: the URL with the code, the code's expiry, and how long
+// securekapi waits (--login-timeout) when that ends sooner.
+func ShowDeviceCode(g *Factory, d oidc.DeviceAuthorization, wait time.Time) {
+	if !IsTerminal(g.ErrOut) {
+		fmt.Fprintln(g.ErrOut, deviceCodeLine(d, wait))
+		return
+	}
+	fmt.Fprintf(g.ErrOut, "To log in, open %s and enter the code: %s\n", d.VerificationURI, d.UserCode)
+	if d.VerificationURIComplete != "" {
+		fmt.Fprintf(g.ErrOut, "Or open: %s\n", d.VerificationURIComplete)
+		if IsTerminal(g.ErrOut) && g.Getenv("NO_QR") == "" {
+			qrterminal.GenerateHalfBlock(d.VerificationURIComplete, qrterminal.L, g.ErrOut)
+		}
+	}
+	if !d.ExpiresAt.IsZero() {
+		fmt.Fprintf(g.ErrOut, "Waiting for approval (the code expires at %s)...\n", d.ExpiresAt.Local().Format(time.RFC3339))
+	}
+}
+
+// deviceCodeLine is the device flow's one line for a log.
+func deviceCodeLine(d oidc.DeviceAuthorization, wait time.Time) string {
+	line := fmt.Sprintf("To log in, open %s and enter the code %s", d.VerificationURI, d.UserCode)
+	if d.VerificationURIComplete != "" {
+		line = fmt.Sprintf("To log in, open %s (code %s)", d.VerificationURIComplete, d.UserCode)
+	}
+	switch {
+	case !d.ExpiresAt.IsZero() && (wait.IsZero() || !wait.Before(d.ExpiresAt)):
+		line += "; the code expires at " + d.ExpiresAt.UTC().Format(time.RFC3339)
+	case !d.ExpiresAt.IsZero():
+		line += "; the code expires at " + d.ExpiresAt.UTC().Format(time.RFC3339) + ", but securekapi waits only until " + wait.UTC().Format(time.RFC3339) + " (--login-timeout)"
+	case !wait.IsZero():
+		line += "; securekapi waits until " + wait.UTC().Format(time.RFC3339) + " (--login-timeout)"
+	}
+	return strings.Map(func(r rune) rune { // the issuer's text, in a log: no control characters
+		if r < 0x20 || (r >= 0x7f && r < 0xa0) {
+			return -1
+		}
+		return r
+	}, line)
+}
+
+// openBrowser runs the browser command with the URL and always prints the
+// URL too, so a user whose browser does not come up can copy it.
+func (g *Factory) openBrowser(command, url string) error {
+	fmt.Fprintf(g.ErrOut, "Opening the login page in your browser. If it does not open, visit:\n  %s\n", url)
+	if g.Browser != nil {
+		return g.Browser(command, url)
+	}
+	return g.systemBrowser(command, url)
+}
+
+// systemBrowser runs command (--browser-command), else the system's
+// opener, with the URL, without waiting for it.
+func (g *Factory) systemBrowser(command, url string) error {
+	name, args := systemOpener()
+	if command != "" {
+		fields := strings.Fields(command)
+		name, args = fields[0], fields[1:]
+	}
+	if name == "" {
+		return nil // no opener: the printed URL is the way
+	}
+	cmd := exec.Command(name, append(args, url)...)
+	// Never our stdout: it may carry an ExecCredential. The browser's
+	// chatter goes to stderr only when that is a file the child can share:
+	// any other writer would be written by exec's copying goroutine while
+	// the login writes to it too.
+	if f, ok := g.ErrOut.(*os.File); ok {
+		cmd.Stdout, cmd.Stderr = f, f
+	}
+	if err := cmd.Start(); err != nil {
+		if command != "" {
+			return fmt.Errorf("--browser-command %q: %w", command, err)
+		}
+		fmt.Fprintf(g.ErrOut, "Could not open a browser (%v); visit the URL above.\n", err)
+		return nil
+	}
+	go func() { _ = cmd.Wait() }()
+	return nil
+}
+
+func systemOpener() (string, []string) {
+	switch runtime.GOOS {
+	case "darwin":
+		return "open", nil
+	case "windows":
+		return "rundll32", []string{"url.dll,FileProtocolHandler"}
+	default:
+		if _, err := exec.LookPath("xdg-open"); err == nil {
+			return "xdg-open", nil
+		}
+		if _, err := exec.LookPath("wslview"); err == nil {
+			return "wslview", nil
+		}
+		return "", nil
+	}
+}
+
+// canOpenBrowser guesses whether a browser can show up for this user: not
+// over SSH or in CI without a display.
+func canOpenBrowser(getenv func(string) string) bool {
+	switch runtime.GOOS {
+	case "darwin", "windows":
+		return getenv("SSH_CONNECTION") == "" && getenv("CI") == ""
+	}
+	if getenv("CI") != "" {
+		return false
+	}
+	if getenv("WSL_DISTRO_NAME") != "" {
+		_, err := exec.LookPath("wslview")
+		return err == nil
+	}
+	if getenv("DISPLAY") == "" && getenv("WAYLAND_DISPLAY") == "" {
+		return false
+	}
+	name, _ := systemOpener()
+	return name != ""
+}
+
+// IsTerminal reports whether w is a character device (a terminal).
+func IsTerminal(w any) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
