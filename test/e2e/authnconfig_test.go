@@ -187,3 +187,27 @@ func TestAuthnConfigV1beta1File(t *testing.T) {
 		}
 	}
 }
+
+// The ci-token grant end to end against the configuration this command
+// wrote: a GitHub-Actions-shaped job's securekapi asks the stand-in's
+// request endpoint for a token with the endpoint's audience, and the real
+// kubectl is the mapped CI user through the trusted endpoint; the same job
+// on another repository is refused by the API server's rule.
+func TestCITokenDirectlyAtTheAPIServer(t *testing.T) {
+	ctx := context.Background()
+	se := ciSession(t, "--ci", "github", "--ci-issuer-url", shared.CI.URL)
+	if w := kubectlWhoami(t, se); w.Status.UserInfo.Username != stack.CIUsername || !contains(w.Status.UserInfo.Groups, stack.CIGroup) {
+		t.Fatalf("API server saw %+v, want %s in %s", w.Status.UserInfo, stack.CIUsername, stack.CIGroup)
+	}
+	if r := se.Kubectl(ctx, "get", "ns", "-o", "name"); r.Err != nil || !strings.Contains(r.Stdout, "namespace/kube-system") {
+		t.Fatalf("get ns: %v\n%s%s", r.Err, r.Stdout, r.Stderr)
+	}
+
+	shared.CI.SetJob(stack.CIJob{Repository: "evil/app", Ref: stack.CIRef})
+	defer shared.CI.SetJob(stack.DefaultCIJob)
+	evil := ciSession(t, "--ci", "github", "--ci-issuer-url", shared.CI.URL)
+	r := evil.Kubectl(ctx, "get", "ns")
+	if r.Err == nil || !strings.Contains(r.Stderr, "Unauthorized") && !strings.Contains(r.Stderr, "must be logged in") {
+		t.Fatalf("another repository's job: %v\n%s%s", r.Err, r.Stdout, r.Stderr)
+	}
+}
