@@ -24,19 +24,21 @@ const (
 // writeAuthnConfig has the built plugin write kube-apiserver's
 // AuthenticationConfiguration the way a platform owner would, with
 // `kubectl securekapi expose authn-config`: Dex for people (email, groups
-// with the oidc: prefix, Dex's CA) and the CI stand-in as a GitHub issuer
-// bound to the endpoint. kube-apiserver is not up yet, so the version is
+// with the oidc: prefix, Dex's CA), the CI stand-in as a GitHub issuer
+// bound to the endpoint, and hydra (client credentials) as a generic one. kube-apiserver is not up yet, so the version is
 // given (--api-version) instead of asked.
 func (s *Stack) writeAuthnConfig(ctx context.Context) error {
 	s.AuthnConfigFile = s.path("authn-config.yaml")
-	out, err := s.RunPlugin(ctx, "expose", "authn-config",
+	args := []string{"expose", "authn-config",
 		"--api-version", s.authnConfigVersion,
 		"--kubeconfig", s.path("no-cluster-yet.kubeconfig"),
 		"--service-account-issuer", ServiceAccountIssuer,
 		"--oidc-issuer-url", s.IssuerURL, "--oidc-client-id", s.ClientID, "--oidc-ca-file", s.DexCAFile,
 		"--oidc-username-claim", "email", "--oidc-groups-claim", "groups", "--oidc-groups-prefix", "oidc:",
-		"--ci", "github="+s.CI.URL, "--ci-ca-file", s.CI.CAFile, "--ci-audience", s.EndpointURL, "--ci-rule", CIRule,
-		"-o", s.AuthnConfigFile)
+		"--ci", "github=" + s.CI.URL, "--ci-ca-file", s.CI.CAFile, "--ci-audience", s.EndpointURL, "--ci-rule", CIRule}
+	// hydra, for the client credentials grant, as a generic OIDC issuer.
+	args = append(args, s.hydraAuthnArgs()...)
+	out, err := s.RunPlugin(ctx, append(args, "-o", s.AuthnConfigFile)...)
 	if err != nil {
 		return fmt.Errorf("expose authn-config: %w\n%s", err, out)
 	}

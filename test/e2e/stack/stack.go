@@ -97,6 +97,10 @@ type Stack struct {
 	// and kube-apiserver so both can be pointed at it.
 	CI *CIIssuer
 
+	// Hydra is the real OAuth2 server the client credentials grant is
+	// tested against; kube-apiserver trusts its JWT access tokens.
+	Hydra *Hydra
+
 	haproxyCfg   string
 	etcdURL      string
 	ownsDir      bool
@@ -145,6 +149,7 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 	}{
 		{"certificates", s.writeCertificates},
 		{"ci-issuer", s.startCIIssuer},
+		{"hydra", s.startHydra},
 		{"etcd", s.startEtcd},
 		{"dex", s.startDex},
 		{"kube-apiserver", s.startAPIServer},
@@ -246,7 +251,7 @@ func toolsBin(dir string) (string, error) {
 // e2e tests must never pass by skipping the real servers.
 func requireBinaries(tools string) error {
 	var missing []string
-	for _, b := range []string{filepath.Join(tools, "kube-apiserver"), filepath.Join(tools, "dex")} {
+	for _, b := range []string{filepath.Join(tools, "kube-apiserver"), filepath.Join(tools, "dex"), filepath.Join(tools, "hydra")} {
 		if _, err := os.Stat(b); err != nil {
 			missing = append(missing, b+" (run tools/build.sh)")
 		}
