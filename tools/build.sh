@@ -47,12 +47,24 @@ for tool in "${tools[@]}"; do
     echo "tools: $tool is cached ($bin/$tool)" >&2
     continue
   fi
+  # Every build is kept under its key too, so worktrees on branches that pin
+  # different versions (kube-apiserver 1.32 before #14, 1.37 after) switch
+  # the cache back and forth by a link instead of rebuilding for minutes.
+  kept="$cache/by-key/$tool-$key"
+  if [ -x "$kept" ]; then
+    ln -f "$kept" "$bin/$tool.tmp" && mv "$bin/$tool.tmp" "$bin/$tool"
+    echo "$key" > "$stamp"
+    echo "tools: $tool is cached under its key ($kept)" >&2
+    continue
+  fi
   echo "tools: building $tool (cold builds take minutes; cached afterwards)..." >&2
   start=$(date +%s)
   # GONOSUMDB: the checksum database answers 404 for k8s.io/kubernetes and some
   # staging modules; the committed go.sum pins them instead.
   ( cd "$dir" && GONOSUMDB=k8s.io CGO_ENABLED=${cgo[$tool]:-0} GOFLAGS=-mod=readonly \
       go build -trimpath -tags "${tags[$tool]:-}" -o "$bin/$tool.tmp" "$target" )
+  mkdir -p "$cache/by-key"
+  ln -f "$bin/$tool.tmp" "$kept"
   mv "$bin/$tool.tmp" "$bin/$tool"
   echo "$key" > "$stamp"
   echo "tools: built $tool in $(( $(date +%s) - start ))s" >&2

@@ -50,21 +50,44 @@ func (g *Factory) runLoginFlow(ctx context.Context, a *AccessFlags, p oidc.Issue
 		}
 	}
 	deadline, _ := ctx.Deadline()
-	stopProgress := func() {}
-	defer func() { stopProgress() }()
+	// The flows call back on their own goroutines, which may still run
+	// when the flow returns (an interrupted login), so the countdown's
+	// stop function is shared under a lock.
+	// A countdown asked for after the flow ended is never started.
+	var progress struct {
+		sync.Mutex
+		stop  func()
+		ended bool
+	}
+	startProgress := func(what string, until time.Time) {
+		progress.Lock()
+		defer progress.Unlock()
+		if !progress.ended {
+			progress.stop = showProgress(g, what, until)
+		}
+	}
+	defer func() {
+		progress.Lock()
+		defer progress.Unlock()
+		progress.ended = true
+		if progress.stop != nil {
+			progress.stop()
+		}
+	}()
 	if grant == "device-code" {
 		return p.DeviceLogin(ctx, func(d oidc.DeviceAuthorization) {
-			ShowDeviceCode(g, d, deadline)
-			if !d.ExpiresAt.IsZero() && d.ExpiresAt.Before(deadline) {
-				deadline = d.ExpiresAt
+			until := deadline
+			if !d.ExpiresAt.IsZero() && d.ExpiresAt.Before(until) {
+				until = d.ExpiresAt
 			}
-			stopProgress = showProgress(g, "waiting for approval", deadline)
+			ShowDeviceCode(g, d, deadline)
+			startProgress("waiting for approval", until)
 		})
 	}
 	return p.BrowserLogin(ctx, oidc.BrowserOptions{
 		Open: func(url string) error {
 			err := g.openBrowser(a.BrowserCmd, url)
-			stopProgress = showProgress(g, "waiting for the browser login", deadline)
+			startProgress("waiting for the browser login", deadline)
 			return err
 		},
 		BindAddress: a.BindAddresses,

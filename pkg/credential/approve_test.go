@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -24,14 +25,18 @@ var (
 	rogue    = Binding{Server: "https://rogue.example.test", Pins: []trust.Pin{pinB}}
 )
 
-// fakeApprovals is an in-memory approvals file.
+// fakeApprovals is an in-memory approvals file. Manager.Token may load it
+// from several goroutines at once (TestParallelCallsMintOnce).
 type fakeApprovals struct {
+	mu    sync.Mutex
 	file  approval.File
 	err   error
 	loads int
 }
 
 func (f *fakeApprovals) Load() (*approval.File, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	f.loads++
 	if f.err != nil {
 		return nil, f.err

@@ -99,6 +99,27 @@ func (r *REST) get(ctx context.Context, apiPath string, out any) error {
 	return nil
 }
 
+// Version is the major and minor of the API server's /version.
+func (r *REST) Version(ctx context.Context) (major, minor string, err error) {
+	var info struct{ Major, Minor string }
+	if err := r.get(ctx, "/version", &info); err != nil {
+		return "", "", err
+	}
+	return info.Major, info.Minor, nil
+}
+
+// ServiceAccountIssuer is the issuer of the cluster's service-account
+// discovery document: the --service-account-issuer kube-apiserver signs with.
+func (r *REST) ServiceAccountIssuer(ctx context.Context) (string, error) {
+	var doc struct {
+		Issuer string `json:"issuer"`
+	}
+	if err := r.get(ctx, "/.well-known/openid-configuration", &doc); err != nil {
+		return "", err
+	}
+	return doc.Issuer, nil
+}
+
 // ConfigMapData reads a ConfigMap's data.
 func (r *REST) ConfigMapData(ctx context.Context, namespace, name string) (map[string]string, error) {
 	var cm struct {

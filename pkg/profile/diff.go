@@ -36,6 +36,7 @@ func Diff(old, new Cluster) []Change {
 	add("oidc.extraParams", FormatParams(old.OIDC.ExtraParams), FormatParams(new.OIDC.ExtraParams))
 	add("oidc.caFile", old.OIDC.CAFile, new.OIDC.CAFile)
 	add("namespace", old.Namespace, new.Namespace)
+	add("ci", describeCI(old.CI), describeCI(new.CI))
 	switch {
 	case old.Tunnel == nil && new.Tunnel == nil:
 	case old.Tunnel == nil || new.Tunnel == nil:
@@ -51,6 +52,15 @@ func Diff(old, new Cluster) []Change {
 		add("tunnel.clientKeyFile", o.ClientKeyFile, n.ClientKeyFile)
 	}
 	return out
+}
+
+// describeCI renders CI issuers as provider issuer (audience AUD).
+func describeCI(issuers []CIIssuer) string {
+	parts := make([]string, len(issuers))
+	for i, ci := range issuers {
+		parts[i] = fmt.Sprintf("%s %s (audience %s)", ci.Provider, ci.IssuerURL, ci.Audience)
+	}
+	return strings.Join(parts, "; ")
 }
 
 // FormatParams renders extra parameters as name=value, sorted.

@@ -12,6 +12,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -47,7 +48,27 @@ type Cluster struct {
 	OIDC                     OIDC     `json:"oidc"`
 	Namespace                string   `json:"namespace,omitempty"`
 	Tunnel                   *Tunnel  `json:"tunnel,omitempty"`
+	// CI lists the CI token issuers the cluster's API server trusts
+	// (`kubectl securekapi expose authn-config` writes its configuration),
+	// so a CI job knows which token to present and for which audience.
+	CI []CIIssuer `json:"ci,omitempty"`
 }
+
+// CIIssuer is a CI provider's token issuer the API server trusts for this
+// cluster.
+type CIIssuer struct {
+	// Provider is github, gitlab or oidc (any other OIDC issuer, such as a
+	// cluster's service-account issuer).
+	Provider string `json:"provider"`
+	// IssuerURL is the tokens' iss.
+	IssuerURL string `json:"issuerURL"`
+	// Audience is the aud a job must request its token for; the API server
+	// accepts no other, which binds the token to this cluster.
+	Audience string `json:"audience"`
+}
+
+// CIProviders are the values CIIssuer.Provider takes.
+var CIProviders = []string{"github", "gitlab", "oidc"}
 
 // OIDC is the cluster's OIDC client.
 type OIDC struct {
@@ -160,8 +181,32 @@ func (c *Cluster) Validate() error {
 	if err := oidc.CheckExtraParams(c.OIDC.ExtraParams); err != nil {
 		return fmt.Errorf("oidc.extraParams: %w", err)
 	}
+	if err := validateCI(c.CI); err != nil {
+		return err
+	}
 	if c.Tunnel != nil {
 		return c.Tunnel.Validate()
+	}
+	return nil
+}
+
+func validateCI(issuers []CIIssuer) error {
+	seen := map[string]bool{}
+	for i, ci := range issuers {
+		at := fmt.Sprintf("ci[%d]", i)
+		if !slices.Contains(CIProviders, ci.Provider) {
+			return fmt.Errorf("%s.provider %q must be one of %s", at, ci.Provider, strings.Join(CIProviders, ", "))
+		}
+		if err := CheckIssuerURL(ci.IssuerURL); err != nil {
+			return fmt.Errorf("%s.issuerURL %q: %w", at, ci.IssuerURL, err)
+		}
+		if ci.Audience == "" {
+			return fmt.Errorf("%s (%s): audience is required: the token's aud binds it to this cluster", at, ci.IssuerURL)
+		}
+		if seen[ci.IssuerURL] {
+			return fmt.Errorf("%s: issuer %s appears twice", at, ci.IssuerURL)
+		}
+		seen[ci.IssuerURL] = true
 	}
 	return nil
 }

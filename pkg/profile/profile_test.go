@@ -113,3 +113,32 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+const withCI = valid + `  ci:
+  - provider: github
+    issuerURL: https://token.actions.githubusercontent.com
+    audience: https://kapi.example.com
+`
+
+// The CI issuers a profile records reach import intact, and bad ones are
+// refused with the field named.
+func TestParseCIIssuers(t *testing.T) {
+	p, err := Parse([]byte(withCI))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ci := p.Clusters[0].CI; len(ci) != 1 || ci[0].Provider != "github" || ci[0].Audience != "https://kapi.example.com" {
+		t.Fatalf("ci = %+v", ci)
+	}
+	cases := map[string]struct{ doc, want string }{
+		"unknown provider": {strings.Replace(withCI, "provider: github", "provider: jenkins", 1), "ci[0].provider"},
+		"no audience":      {strings.Replace(withCI, "    audience: https://kapi.example.com\n", "", 1), "audience is required"},
+		"http issuer":      {strings.Replace(withCI, "https://token.actions", "http://token.actions", 1), "ci[0].issuerURL"},
+		"twice":            {withCI + strings.SplitN(withCI, "  ci:\n", 2)[1], "appears twice"},
+	}
+	for name, tc := range cases {
+		if _, err := Parse([]byte(tc.doc)); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: err = %v, want it to mention %q", name, err, tc.want)
+		}
+	}
+}

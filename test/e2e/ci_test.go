@@ -47,8 +47,14 @@ func ciSession(t *testing.T, useArgs ...string) *stack.Session {
 	return se
 }
 
-// grantCIReaders lets the CI job's group read namespaces.
+// grantCIReaders lets the exchanged CI job's group read namespaces.
 func grantCIReaders(t *testing.T) {
+	t.Helper()
+	grantReaders(t, ciGroup)
+}
+
+// grantReaders lets group read namespaces.
+func grantReaders(t *testing.T, group string) {
 	t.Helper()
 	rbac := `apiVersion: rbac.authorization.k8s.io/v1
 kind: ClusterRole
@@ -60,10 +66,10 @@ rules:
 ---
 apiVersion: rbac.authorization.k8s.io/v1
 kind: ClusterRoleBinding
-metadata: {name: e2e-ci-reader}
+metadata: {name: "e2e-ci-reader-` + strings.NewReplacer(":", "-", "/", "-").Replace(group) + `"}
 roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: e2e-ci-reader}
 subjects:
-- {apiGroup: rbac.authorization.k8s.io, kind: Group, name: "` + ciGroup + `"}
+- {apiGroup: rbac.authorization.k8s.io, kind: Group, name: "` + group + `"}
 `
 	if out, err := shared.AdminKubectl(context.Background(), []byte(rbac), "apply", "-f", "-"); err != nil {
 		t.Fatalf("rbac: %v\n%s", err, out)

@@ -10,7 +10,6 @@ import (
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/client-go/rest"
-	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/securekapi/securekapi/pkg/kubeapi"
 	"github.com/securekapi/securekapi/pkg/trust"
@@ -25,28 +24,14 @@ const (
 	requestTimeout      = 15 * time.Second
 )
 
-// restConfig loads the kubeconfig with client-go's rules (--kubeconfig,
-// else $KUBECONFIG, else ~/.kube/config; --context).
+// restConfig is the kubeconfig cluster's (see cmdutil.Factory.RESTConfig).
 func (o *ExposeOptions) restConfig() (*rest.Config, error) {
 	if o.restCfg != nil {
 		return o.restCfg, nil
 	}
-	files, err := o.KubeconfigStore().Files()
+	cfg, err := o.RESTConfig(requestTimeout)
 	if err != nil {
-		return nil, err
-	}
-	rules := &clientcmd.ClientConfigLoadingRules{Precedence: files}
-	if o.Kubeconfig != "" {
-		rules = &clientcmd.ClientConfigLoadingRules{ExplicitPath: o.Kubeconfig}
-	}
-	cfg, err := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules,
-		&clientcmd.ConfigOverrides{CurrentContext: o.Context}).ClientConfig()
-	if err != nil {
-		return nil, fmt.Errorf("cannot find the cluster in your kubeconfig (%v): pass --kubeconfig and --context, "+
-			"or work offline with --cluster-ca-file FILE (the cluster's ca.crt)", err)
-	}
-	if cfg.Timeout == 0 {
-		cfg.Timeout = requestTimeout
+		return nil, fmt.Errorf("%w, or work offline with --cluster-ca-file FILE (the cluster's ca.crt)", err)
 	}
 	o.restCfg = cfg
 	return cfg, nil

@@ -12,6 +12,7 @@ import (
 	"k8s.io/client-go/rest"
 
 	"github.com/securekapi/securekapi/pkg/atomicfile"
+	"github.com/securekapi/securekapi/pkg/cmd/authnconfigcmd"
 	"github.com/securekapi/securekapi/pkg/cmdutil"
 	"github.com/securekapi/securekapi/pkg/expose"
 	"github.com/securekapi/securekapi/pkg/kubeapi"
@@ -110,6 +111,7 @@ authenticate.`,
 	f.StringVar(&o.CAFile, "ca-file", "", "haproxy: file where securekapi writes the cluster CA and haproxy reads it to verify kube-apiserver")
 	f.StringArrayVar(&o.Upstreams, "upstream", nil, "haproxy: a kube-apiserver as host:port; repeatable (default: the kubeconfig cluster's server)")
 	_ = cmd.RegisterFlagCompletionFunc("via", cobra.FixedCompletions(vias, cobra.ShellCompDirectiveNoFileComp))
+	cmd.AddCommand(authnconfigcmd.NewCmdAuthnConfig(g))
 	return cmd
 }
 

@@ -28,6 +28,7 @@ type ProfileOptions struct {
 	Output     string
 	PublishDir string
 	Append     bool
+	CI         cmdutil.CIIssuerFlags
 
 	// target is the file written; empty means stdout.
 	target string
@@ -76,6 +77,7 @@ for a web server to serve over verified https.`,
 	f.StringVarP(&o.Cluster.Namespace, "namespace", "n", "", "Default namespace for users' contexts")
 	f.StringVarP(&o.Output, "output", "o", "-", "File to write the profile to, or - for stdout")
 	f.StringVar(&o.PublishDir, "publish-dir", "", "Write the profile atomically as DIR/"+PublishedProfileName+", for a web server to serve")
+	o.CI.BindProfile(f)
 	f.BoolVar(&o.Append, "append", false, "Add the cluster to the existing profile file (or replace its entry) instead of starting a new one")
 	return cmd
 }
@@ -83,6 +85,7 @@ for a web server to serve over verified https.`,
 // Complete reads the CA file and picks the file to write.
 func (o *ProfileOptions) Complete(_ *cobra.Command, args []string) error {
 	o.Cluster.Name = args[0]
+	o.Cluster.CI = o.CI.ProfileEntries(o.Cluster.Server)
 	if o.CAFile != "" {
 		data, err := os.ReadFile(o.CAFile)
 		if err != nil {

@@ -1,6 +1,7 @@
 package use
 
 import (
+	"cmp"
 	"fmt"
 
 	"github.com/spf13/pflag"
@@ -90,14 +91,11 @@ func (f *useCIFlags) validate() error {
 func (f *useCIFlags) client(c *profile.Cluster) (issuer, clientID string) {
 	switch f.grant() {
 	case access.GrantCIToken:
-		issuer = f.IssuerURL
-		if issuer == "" {
-			issuer = GitHubActionsIssuer
-		}
-		aud := f.Audience
-		if aud == "" {
-			aud = c.Server
-		}
+		// The profile's CI issuer (what the API server's authentication
+		// configuration trusts) fills in what the flags leave out.
+		recorded := cmdutil.ProfileCIIssuer(c, f.Source)
+		issuer = cmp.Or(f.IssuerURL, recorded.IssuerURL, GitHubActionsIssuer)
+		aud := cmp.Or(f.Audience, recorded.Audience, c.Server)
 		return issuer, aud // the token's audience is the client it is for
 	case access.GrantClientCredentials:
 		issuer = f.IssuerURL

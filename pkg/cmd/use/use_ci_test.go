@@ -14,6 +14,7 @@ import (
 	"github.com/securekapi/securekapi/pkg/cmd/cmdtest"
 	"github.com/securekapi/securekapi/pkg/cmdutil"
 	"github.com/securekapi/securekapi/pkg/credential/approval"
+	"github.com/securekapi/securekapi/pkg/profile"
 )
 
 // TestUseCIWritesAStanzaThatNeedsNoPerson: `use NAME --ci github` writes
@@ -120,5 +121,32 @@ func TestUseCIAutoServesAPersonAndAJob(t *testing.T) {
 		if !file.Allows(key, b.ApprovalTarget()) {
 			t.Errorf("the %s's login was not approved", name)
 		}
+	}
+}
+
+// A cluster imported from a profile that records its CI issuer: `use --ci
+// github` writes that issuer and audience, what the API server's
+// authentication configuration trusts, without the owner's flags again.
+func TestUseCITakesTheProfilesCIIssuer(t *testing.T) {
+	f, kubeconfig, _ := cmdtest.Usable(t, add.NewCmdAdd, 0o600)
+	f.Env["SECUREKAPI_CACHE_DIR"] = t.TempDir()
+	const issuer, audience = "https://ci.example.test", "cluster-a-ci"
+	if err := (&profile.Registry{Path: f.RegistryPath}).Update(func(p *profile.Profile) error {
+		c, _ := p.Find("cluster-a")
+		c.CI = []profile.CIIssuer{{Provider: "github", IssuerURL: issuer, Audience: audience}}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if _, errOut, err := cmdtest.RunWithEnv(t, f.Env, NewCmdUse, "cluster-a", "--ci", "github", "--approve"); err != nil {
+		t.Fatalf("use --ci github: %v\n%s", err, errOut)
+	}
+	cfg, err := clientcmd.LoadFromFile(kubeconfig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	args := strings.Join(cfg.AuthInfos[userName("cluster-a")].Exec.Args, " ")
+	if !strings.Contains(args, "--oidc-issuer-url "+issuer) || !strings.Contains(args, "--oidc-client-id "+audience) {
+		t.Fatalf("exec args %s; want the profile's issuer and audience", args)
 	}
 }

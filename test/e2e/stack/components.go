@@ -229,24 +229,31 @@ func (s *Stack) startAPIServer(ctx context.Context) error {
 	if err := os.WriteFile(s.path("tokens.csv"), []byte(s.AdminToken+",e2e-admin,e2e-admin,system:masters\n"), 0o600); err != nil {
 		return err
 	}
+	// The endpoint's URL is the CI issuer's audience, so its port is
+	// settled before kube-apiserver's configuration is written.
+	if s.EndpointURL == "" {
+		endpointPort, err := freePort()
+		if err != nil {
+			return err
+		}
+		s.EndpointURL = fmt.Sprintf("https://127.0.0.1:%d", endpointPort)
+	}
+	if err := s.writeAuthnConfig(ctx); err != nil {
+		return err
+	}
 	certDir := s.path("apiserver-certs")
 	p, err := startProcess(s.Dir, "kube-apiserver", s.toolsBin+"/kube-apiserver",
 		"--etcd-servers="+s.etcdURL,
 		"--cert-dir="+certDir,
 		"--secure-port="+strconv.Itoa(port),
 		"--bind-address=127.0.0.1",
-		"--service-account-issuer=https://kubernetes.default.svc",
+		"--service-account-issuer="+ServiceAccountIssuer,
 		"--service-account-key-file="+s.path("sa.pub"),
 		"--service-account-signing-key-file="+s.path("sa.key"),
 		"--authorization-mode=RBAC",
 		"--token-auth-file="+s.path("tokens.csv"),
 		"--service-cluster-ip-range=10.0.0.0/24",
-		"--oidc-issuer-url="+s.IssuerURL,
-		"--oidc-client-id="+s.ClientID,
-		"--oidc-username-claim=email",
-		"--oidc-groups-claim=groups",
-		"--oidc-groups-prefix=oidc:",
-		"--oidc-ca-file="+s.DexCAFile,
+		"--authentication-config="+s.AuthnConfigFile,
 	)
 	if err != nil {
 		return err
@@ -328,6 +335,9 @@ subjects:
 - apiGroup: rbac.authorization.k8s.io
   kind: Group
   name: ` + ReaderGroup + `
+- apiGroup: rbac.authorization.k8s.io
+  kind: User
+  name: ` + CIUsername + `
 `
 
 func (s *Stack) applyRBAC(ctx context.Context) error {
@@ -350,19 +360,16 @@ func (s *Stack) AdminKubectl(ctx context.Context, stdin []byte, args ...string) 
 	return cmd.CombinedOutput()
 }
 
+// startHAProxy serves the endpoint on the port startAPIServer settled.
 func (s *Stack) startHAProxy(ctx context.Context) error {
-	port, err := freePort()
-	if err != nil {
-		return err
-	}
-	s.EndpointURL = fmt.Sprintf("https://127.0.0.1:%d", port)
+	bind := strings.TrimPrefix(s.EndpointURL, "https://")
 	if err := s.writeAdminKubeconfig(); err != nil {
 		return err
 	}
 	if err := s.PublishClusterCA(ctx); err != nil {
 		return err
 	}
-	cfg, err := s.ExposeHAProxy(ctx, fmt.Sprintf("127.0.0.1:%d", port))
+	cfg, err := s.ExposeHAProxy(ctx, bind)
 	if err != nil {
 		return err
 	}

@@ -32,6 +32,29 @@ type Hydra struct {
 	dir  string
 }
 
+// HydraAudience is the audience the stack's kube-apiserver accepts hydra's
+// tokens for (its authentication configuration names hydra as a generic
+// OIDC issuer); HydraGroup is the group they map to.
+const (
+	HydraAudience = "kube"
+	HydraGroup    = "ci:oidc"
+)
+
+// startHydra runs hydra before kube-apiserver, whose authentication
+// configuration trusts it, and tracks it like every other process.
+func (s *Stack) startHydra(ctx context.Context) (err error) {
+	if s.Hydra, err = StartHydra(ctx, s.toolsBin, s.path("hydra"), 0); err != nil {
+		return err
+	}
+	s.track(s.Hydra.proc)
+	return nil
+}
+
+// hydraAuthnArgs are the `expose authn-config` flags that trust hydra.
+func (s *Stack) hydraAuthnArgs() []string {
+	return []string{"--ci", "oidc=" + s.Hydra.IssuerURL, "--ci-ca-file", s.Hydra.CAFile, "--ci-audience", HydraAudience}
+}
+
 // HydraClient is a confidential client allowed the client credentials
 // grant for Audience.
 type HydraClient struct {

@@ -1,5 +1,6 @@
 // Package stack starts and stops the real servers securekapi is tested
-// against: etcd, kube-apiserver (its own random CA, RBAC, OIDC), Dex as the
+// against: etcd, kube-apiserver 1.37 (its own random CA, RBAC, and OIDC from
+// the AuthenticationConfiguration `expose authn-config` writes), Dex as the
 // OIDC provider, and HAProxy as the trusted secondary endpoint that presents
 // an "enterprise" CA certificate and re-encrypts to kube-apiserver while
 // verifying the cluster CA. Beside them runs CIIssuer, the in-process
@@ -43,8 +44,11 @@ var (
 )
 
 // ReaderGroup is the API server's name for the readers group (with the
-// --oidc-groups-prefix).
+// groups prefix of the authentication configuration).
 const ReaderGroup = "oidc:readers"
+
+// ServiceAccountIssuer is kube-apiserver's --service-account-issuer.
+const ServiceAccountIssuer = "https://kubernetes.default.svc"
 
 // Options configure Start. The zero value works when SECUREKAPI_TOOLS_BIN
 // points at the tools cache (tools/build.sh prints it).
@@ -57,6 +61,9 @@ type Options struct {
 	IDTokenExpiry time.Duration
 	// Progress receives one line per step; default discard.
 	Progress io.Writer
+	// AuthnConfigVersion is the file version kube-apiserver's
+	// authentication configuration is written in: v1 (default) or v1beta1.
+	AuthnConfigVersion string
 }
 
 // Stack is a running set of servers.
@@ -69,10 +76,14 @@ type Stack struct {
 	EnterpriseCAFile string
 
 	// kube-apiserver itself, with its random cluster CA.
-	APIServerURL  string
-	ClusterCAPEM  []byte
-	ClusterCAFile string
-	AdminToken    string // static token in system:masters, for setup only
+	APIServerURL string
+	// AuthnConfigFile is the AuthenticationConfiguration kube-apiserver
+	// runs with, written by `securekapi expose authn-config`.
+	AuthnConfigFile    string
+	authnConfigVersion string
+	ClusterCAPEM       []byte
+	ClusterCAFile      string
+	AdminToken         string // static token in system:masters, for setup only
 
 	// Dex.
 	IssuerURL   string
@@ -85,6 +96,10 @@ type Stack struct {
 	// CI is the CI provider's stand-in (see CIIssuer), started before Dex
 	// and kube-apiserver so both can be pointed at it.
 	CI *CIIssuer
+
+	// Hydra is the real OAuth2 server the client credentials grant is
+	// tested against; kube-apiserver trusts its JWT access tokens.
+	Hydra *Hydra
 
 	haproxyCfg   string
 	etcdURL      string
@@ -101,7 +116,10 @@ const ClientID = "securekapi"
 // Start brings the whole stack up and returns when the API server answers
 // through the secondary endpoint. On error everything started is stopped.
 func Start(ctx context.Context, o Options) (_ *Stack, err error) {
-	s := &Stack{procs: map[string]*process{}, progress: o.Progress, ClientID: ClientID, IDTokenTTL: o.IDTokenExpiry}
+	s := &Stack{procs: map[string]*process{}, progress: o.Progress, ClientID: ClientID, IDTokenTTL: o.IDTokenExpiry, authnConfigVersion: o.AuthnConfigVersion}
+	if s.authnConfigVersion == "" {
+		s.authnConfigVersion = "v1"
+	}
 	if s.progress == nil {
 		s.progress = io.Discard
 	}
@@ -131,6 +149,7 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 	}{
 		{"certificates", s.writeCertificates},
 		{"ci-issuer", s.startCIIssuer},
+		{"hydra", s.startHydra},
 		{"etcd", s.startEtcd},
 		{"dex", s.startDex},
 		{"kube-apiserver", s.startAPIServer},
@@ -232,7 +251,7 @@ func toolsBin(dir string) (string, error) {
 // e2e tests must never pass by skipping the real servers.
 func requireBinaries(tools string) error {
 	var missing []string
-	for _, b := range []string{filepath.Join(tools, "kube-apiserver"), filepath.Join(tools, "dex")} {
+	for _, b := range []string{filepath.Join(tools, "kube-apiserver"), filepath.Join(tools, "dex"), filepath.Join(tools, "hydra")} {
 		if _, err := os.Stat(b); err != nil {
 			missing = append(missing, b+" (run tools/build.sh)")
 		}

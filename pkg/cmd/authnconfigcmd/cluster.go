@@ -1,0 +1,50 @@
+package authnconfigcmd
+
+import (
+	"context"
+	"time"
+
+	"github.com/securekapi/securekapi/pkg/authnconfig"
+	"github.com/securekapi/securekapi/pkg/cmdutil"
+	"github.com/securekapi/securekapi/pkg/kubeapi"
+)
+
+// kubeconfigCluster asks the kubeconfig's cluster, through kubeapi.
+type kubeconfigCluster struct {
+	f   *cmdutil.Factory
+	api *kubeapi.REST
+}
+
+func (k *kubeconfigCluster) rest() (*kubeapi.REST, error) {
+	if k.api != nil {
+		return k.api, nil
+	}
+	cfg, err := k.f.RESTConfig(15 * time.Second)
+	if err != nil {
+		return nil, err
+	}
+	if k.api, err = kubeapi.NewREST(cfg); err != nil {
+		return nil, err
+	}
+	return k.api, nil
+}
+
+func (k *kubeconfigCluster) ServerVersion(ctx context.Context) (authnconfig.ServerVersion, error) {
+	api, err := k.rest()
+	if err != nil {
+		return authnconfig.ServerVersion{}, err
+	}
+	major, minor, err := api.Version(ctx)
+	if err != nil {
+		return authnconfig.ServerVersion{}, err
+	}
+	return authnconfig.ParseServerVersion(major, minor)
+}
+
+func (k *kubeconfigCluster) ServiceAccountIssuer(ctx context.Context) (string, error) {
+	api, err := k.rest()
+	if err != nil {
+		return "", err
+	}
+	return api.ServiceAccountIssuer(ctx)
+}
