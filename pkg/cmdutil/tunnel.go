@@ -152,3 +152,50 @@ func GatewayFix(err error, fallback string) string {
 	}
 	return fallback
 }
+
+// Session is a registered cluster made ready for a child process or a
+// user: its private kubeconfig, routed through the cluster's tunnel when
+// there is one. Close stops the tunnel and removes the kubeconfig.
+type Session struct {
+	Cluster *profile.Cluster
+	// Proxy is the tunnel's loopback proxy, or nil without a tunnel.
+	Proxy *localproxy.Proxy
+	// Kubeconfig is the private kubeconfig's path.
+	Kubeconfig string
+	dir        string
+}
+
+// OpenSession starts the tunnel of the registered cluster name (which must
+// have one when requireTunnel is set) on listen and writes its private
+// kubeconfig. The tunnel serves until Close, whatever happens to ctx: a
+// signal is for the child to answer, and its exit ends the session.
+func OpenSession(ctx context.Context, g *Factory, name, listen string, requireTunnel bool) (*Session, error) {
+	c, err := RegisteredCluster(g, name)
+	if err != nil {
+		return nil, err
+	}
+	s := &Session{Cluster: c}
+	var proxyURL *url.URL
+	if requireTunnel || c.Tunnel != nil {
+		if s.Proxy, err = StartTunnel(context.WithoutCancel(ctx), g, c, listen); err != nil {
+			return nil, err
+		}
+		proxyURL = s.Proxy.URL()
+	}
+	if s.dir, s.Kubeconfig, err = PrivateKubeconfig(g, name, proxyURL); err != nil {
+		s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// Close stops the tunnel (open streams get ShutdownGrace) and removes the
+// private kubeconfig.
+func (s *Session) Close() {
+	if s.Proxy != nil {
+		StopTunnel(s.Proxy)
+	}
+	if s.dir != "" {
+		os.RemoveAll(s.dir)
+	}
+}

@@ -32,7 +32,11 @@ type AddOptions struct {
 }
 
 // NewCmdAdd returns the add command.
-func NewCmdAdd(g *cmdutil.Factory) *cobra.Command {
+func NewCmdAdd(g *cmdutil.Factory) *cobra.Command { return newCmdAdd(g, nil) }
+
+// newCmdAdd wires the flags to AddOptions; runF, when set, runs instead of Run
+// once Complete and Validate passed, so a test sees what the flags made.
+func newCmdAdd(g *cmdutil.Factory, runF func(*AddOptions) error) *cobra.Command {
 	o := &AddOptions{Factory: g}
 	cmd := &cobra.Command{
 		Use:   "add NAME --server URL (--pin sha256:... | --ca-file F) --oidc-issuer-url URL --oidc-client-id ID",
@@ -45,15 +49,7 @@ func NewCmdAdd(g *cmdutil.Factory) *cobra.Command {
   kubectl securekapi add cluster-b --server https://10.0.0.5:6443 --tls-server-name kapi.example.com \
     --ca-file enterprise-ca.pem --oidc-issuer-url https://dex.example.com --oidc-client-id kubectl`,
 		Args: cobra.ExactArgs(1),
-		RunE: func(c *cobra.Command, args []string) error {
-			if err := o.Complete(args); err != nil {
-				return err
-			}
-			if err := o.Validate(); err != nil {
-				return err
-			}
-			return o.Run(c.Context())
-		},
+		RunE: cmdutil.RunE(o, runF),
 	}
 	f := cmd.Flags()
 	f.StringVar(&o.Cluster.Server, "server", "", "The trusted secondary endpoint, https://host[:port]")
@@ -80,7 +76,7 @@ func NewCmdAdd(g *cmdutil.Factory) *cobra.Command {
 }
 
 // Complete reads the CA file and finds the registry.
-func (o *AddOptions) Complete(args []string) error {
+func (o *AddOptions) Complete(_ *cobra.Command, args []string) error {
 	o.Cluster.Name = args[0]
 	if o.CAFile != "" {
 		data, err := os.ReadFile(o.CAFile)

@@ -349,3 +349,23 @@ func (s *UserSession) KubeconfigCA(t *testing.T, cluster string) []byte {
 
 // PinOf is p's SPKI pin.
 func PinOf(p *Pair) string { return string(trust.PinFor(p.Cert)) }
+
+// Factory is a Factory on in-memory streams whose environment is env
+// (nothing from the process's), for flag tests.
+func Factory(env map[string]string) *cmdutil.Factory {
+	return &cmdutil.Factory{
+		IOStreams: genericiooptions.IOStreams{In: strings.NewReader(""), Out: &bytes.Buffer{}, ErrOut: &bytes.Buffer{}},
+		Getenv:    func(k string) string { return env[k] },
+		Now:       time.Now,
+	}
+}
+
+// Execute runs cmd on args as the cobra tree would, quietly.
+func Execute(cmd *cobra.Command, args ...string) error {
+	var discard bytes.Buffer
+	cmd.SetArgs(args)
+	cmd.SetOut(&discard)
+	cmd.SetErr(&discard)
+	cmd.SilenceUsage, cmd.SilenceErrors = true, true
+	return cmd.Execute()
+}

@@ -24,7 +24,11 @@ type CredentialOptions struct {
 }
 
 // NewCmdCredential returns the credential command.
-func NewCmdCredential(g *cmdutil.Factory) *cobra.Command {
+func NewCmdCredential(g *cmdutil.Factory) *cobra.Command { return newCmdCredential(g, nil) }
+
+// newCmdCredential wires the flags to CredentialOptions; runF, when set, runs instead of Run
+// once Complete and Validate passed, so a test sees what the flags made.
+func newCmdCredential(g *cmdutil.Factory, runF func(*CredentialOptions) error) *cobra.Command {
 	o := &CredentialOptions{Factory: g}
 	cmd := &cobra.Command{
 		Use:   "credential",
@@ -46,22 +50,14 @@ on a terminal.`,
   #     interactiveMode: IfAvailable
   #     provideClusterInfo: true`,
 		Args: cobra.NoArgs,
-		RunE: func(c *cobra.Command, _ []string) error {
-			if err := o.Complete(); err != nil {
-				return err
-			}
-			if err := o.Validate(); err != nil {
-				return err
-			}
-			return o.Run(c.Context())
-		},
+		RunE: cmdutil.RunE(o, runF),
 	}
 	o.Access.AddFlags(cmd.Flags())
 	return cmd
 }
 
 // Complete reads KUBERNETES_EXEC_INFO.
-func (o *CredentialOptions) Complete() error {
+func (o *CredentialOptions) Complete(*cobra.Command, []string) error {
 	req, err := execinfo.ReadRequest(o.Getenv)
 	if err != nil {
 		return err

@@ -86,7 +86,7 @@ func (o *DoctorOptions) checkVersion(ctx context.Context, st *doctorState) Check
 	if s, isAPI := parseStatus(body); isAPI && (code == http.StatusUnauthorized || code == http.StatusForbidden) {
 		// /version goes without the token, so this is the API server
 		// refusing anonymous requests, not rejecting the token.
-		return Check{Status: "warn", Detail: fmt.Sprintf("the API server answers but refuses anonymous /version (HTTP %d %s); the identity check below sends the token", code, s.Reason)}
+		return Check{Status: StatusWarn, Detail: fmt.Sprintf("the API server answers but refuses anonymous /version (HTTP %d %s); the identity check below sends the token", code, s.Reason)}
 	}
 	if code != http.StatusOK {
 		return fail("the endpoint answered but not like an API server: check its backend", "/version: HTTP %d", code)
@@ -100,7 +100,7 @@ func (o *DoctorOptions) checkVersion(ctx context.Context, st *doctorState) Check
 
 func (o *DoctorOptions) checkWhoami(ctx context.Context, st *doctorState) Check {
 	if st.token == "" {
-		return Check{Status: "skip", Detail: "no valid cached token to ask with"}
+		return Check{Status: StatusSkip, Detail: "no valid cached token to ask with"}
 	}
 	review := []byte(`{"apiVersion":"authentication.k8s.io/v1","kind":"SelfSubjectReview"}`)
 	code, body, err := o.apiRequest(ctx, st, http.MethodPost, "/apis/authentication.k8s.io/v1/selfsubjectreviews", review, true)

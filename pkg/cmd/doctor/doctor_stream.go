@@ -129,9 +129,9 @@ const upgradeFix = "let the hop in front of the API server pass HTTP/1.1 Upgrade
 func (o *DoctorOptions) streamingSkip(st *doctorState) (Check, bool) {
 	switch {
 	case o.Quick:
-		return Check{Status: "skip", Detail: "--quick skips the streaming probe"}, true
+		return Check{Status: StatusSkip, Detail: "--quick skips the streaming probe"}, true
 	case st.token == "":
-		return Check{Status: "skip", Detail: "no valid cached token to ask with"}, true
+		return Check{Status: StatusSkip, Detail: "no valid cached token to ask with"}, true
 	}
 	return Check{}, false
 }
@@ -144,7 +144,7 @@ func (o *DoctorOptions) streamRefused(st *doctorState, resp *http.Response, what
 	case fromAPI && s.Code == http.StatusUnauthorized:
 		return o.diagnoseRejectedToken(st)
 	case fromAPI && s.Code == http.StatusForbidden:
-		return Check{Status: "warn", Detail: fmt.Sprintf("the API server does not let you open %s (403), so the hop's idle timeout was not measured", what),
+		return Check{Status: StatusWarn, Detail: fmt.Sprintf("the API server does not let you open %s (403), so the hop's idle timeout was not measured", what),
 			Fix: "run doctor in a namespace where you may watch pods: set the context's namespace"}
 	case fromAPI:
 		return fail("", "the API server refused %s: %d %s: %s", what, s.Code, s.Reason, s.Message)

@@ -9,7 +9,6 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
-	"github.com/spf13/pflag"
 	"k8s.io/client-go/rest"
 
 	"github.com/securekapi/securekapi/pkg/atomicfile"
@@ -49,7 +48,11 @@ var (
 )
 
 // NewCmdExpose returns the expose command.
-func NewCmdExpose(g *cmdutil.Factory) *cobra.Command {
+func NewCmdExpose(g *cmdutil.Factory) *cobra.Command { return newCmdExpose(g, nil) }
+
+// newCmdExpose wires the flags to ExposeOptions; runF, when set, runs instead of Run
+// once Complete and Validate passed, so a test sees what the flags made.
+func newCmdExpose(g *cmdutil.Factory, runF func(*ExposeOptions) error) *cobra.Command {
 	o := &ExposeOptions{Factory: g}
 	vias := make([]string, 0, len(expose.Vias()))
 	for _, v := range expose.Vias() {
@@ -89,15 +92,7 @@ authenticate.`,
   kubectl securekapi expose --via ingress-nginx --host kapi.example.com --tls-secret kapi-tls \
     --cluster-ca-file cluster-ca.crt`,
 		Args: cobra.NoArgs,
-		RunE: func(c *cobra.Command, args []string) error {
-			if err := o.Complete(c.Flags()); err != nil {
-				return err
-			}
-			if err := o.Validate(); err != nil {
-				return err
-			}
-			return o.Run(c.Context())
-		},
+		RunE: cmdutil.RunE(o, runF),
 	}
 	f := cmd.Flags()
 	f.StringVar(&o.Host, "host", "", "DNS name of the endpoint, as on its certificate and as third parties type it")
@@ -121,10 +116,10 @@ authenticate.`,
 }
 
 // Complete normalises the flags and locates the cluster when it is needed.
-func (o *ExposeOptions) Complete(fs *pflag.FlagSet) error {
+func (o *ExposeOptions) Complete(c *cobra.Command, _ []string) error {
 	o.changed = func(string) bool { return false }
-	if fs != nil {
-		o.changed = fs.Changed
+	if c != nil {
+		o.changed = c.Flags().Changed
 	}
 	o.Options.Via = expose.Via(o.Via)
 	// A fully qualified name's trailing dot is not part of the name on

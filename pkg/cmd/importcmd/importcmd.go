@@ -35,7 +35,11 @@ type ImportOptions struct {
 const maxProfileBytes = 4 << 20
 
 // NewCmdImport returns the import command.
-func NewCmdImport(g *cmdutil.Factory) *cobra.Command {
+func NewCmdImport(g *cmdutil.Factory) *cobra.Command { return newCmdImport(g, nil) }
+
+// newCmdImport wires the flags to ImportOptions; runF, when set, runs instead of Run
+// once Complete and Validate passed, so a test sees what the flags made.
+func newCmdImport(g *cmdutil.Factory, runF func(*ImportOptions) error) *cobra.Command {
 	o := &ImportOptions{Factory: g}
 	cmd := &cobra.Command{
 		Use:   "import FILE | https://URL",
@@ -43,15 +47,7 @@ func NewCmdImport(g *cmdutil.Factory) *cobra.Command {
 		Example: `  kubectl securekapi import ./acme-clusters.yaml
   kubectl securekapi import https://platform.example.com/securekapi/profile.yaml`,
 		Args: cobra.ExactArgs(1),
-		RunE: func(c *cobra.Command, args []string) error {
-			if err := o.Complete(args); err != nil {
-				return err
-			}
-			if err := o.Validate(); err != nil {
-				return err
-			}
-			return o.Run(c.Context())
-		},
+		RunE: cmdutil.RunE(o, runF),
 	}
 	cmd.Flags().BoolVar(&o.DryRun, "dry-run", false, "Parse and check the profile without saving it")
 	cmd.Flags().BoolVar(&o.NoCheck, "no-check", false, "Skip the live endpoint check (use checks again anyway)")
@@ -61,7 +57,7 @@ func NewCmdImport(g *cmdutil.Factory) *cobra.Command {
 }
 
 // Complete takes the source and finds the registry.
-func (o *ImportOptions) Complete(args []string) error {
+func (o *ImportOptions) Complete(_ *cobra.Command, args []string) error {
 	if len(args) == 1 {
 		o.Source = args[0]
 	}

@@ -30,7 +30,7 @@ func importProfile(t *testing.T, s *cmdtest.UserSession, source string, client *
 	if set != nil {
 		set(o)
 	}
-	if err := o.Complete(nil); err != nil {
+	if err := o.Complete(nil, nil); err != nil {
 		return err
 	}
 	if err := o.Validate(); err != nil {

@@ -21,7 +21,11 @@ type LoginOptions struct {
 }
 
 // NewCmdLogin returns the login command.
-func NewCmdLogin(g *cmdutil.Factory) *cobra.Command {
+func NewCmdLogin(g *cmdutil.Factory) *cobra.Command { return newCmdLogin(g, nil) }
+
+// newCmdLogin wires the flags to LoginOptions; runF, when set, runs instead of Run
+// once Complete and Validate passed, so a test sees what the flags made.
+func newCmdLogin(g *cmdutil.Factory, runF func(*LoginOptions) error) *cobra.Command {
 	o := &LoginOptions{Factory: g}
 	cmd := &cobra.Command{
 		Use:   "login [CLUSTER]",
@@ -54,15 +58,7 @@ scripts) pass --approve; without it the login is kept but approves nothing.
   kubectl securekapi login --oidc-issuer-url https://dex.example.com --oidc-client-id kubectl`,
 		Args:              cobra.MaximumNArgs(1),
 		ValidArgsFunction: cmdutil.CompleteClusterName(g),
-		RunE: func(c *cobra.Command, args []string) error {
-			if err := o.Complete(c, args); err != nil {
-				return err
-			}
-			if err := o.Validate(); err != nil {
-				return err
-			}
-			return o.Run(c.Context())
-		},
+		RunE:              cmdutil.RunE(o, runF),
 	}
 	o.Access.AddFlags(cmd.Flags())
 	cmd.Flags().BoolVar(&o.Approve, "approve", false, cmdutil.ApproveFlagHelp)

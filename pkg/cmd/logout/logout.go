@@ -25,7 +25,11 @@ type LogoutOptions struct {
 }
 
 // NewCmdLogout returns the logout command.
-func NewCmdLogout(g *cmdutil.Factory) *cobra.Command {
+func NewCmdLogout(g *cmdutil.Factory) *cobra.Command { return newCmdLogout(g, nil) }
+
+// newCmdLogout wires the flags to LogoutOptions; runF, when set, runs instead of Run
+// once Complete and Validate passed, so a test sees what the flags made.
+func newCmdLogout(g *cmdutil.Factory, runF func(*LogoutOptions) error) *cobra.Command {
 	o := &LogoutOptions{Factory: g}
 	cmd := &cobra.Command{
 		Use:   "logout [CLUSTER | --all]",
@@ -49,15 +53,7 @@ kubeconfig cannot be read.`,
   kubectl securekapi logout --all`,
 		Args:              cobra.MaximumNArgs(1),
 		ValidArgsFunction: cmdutil.CompleteClusterName(g),
-		RunE: func(c *cobra.Command, args []string) error {
-			if err := o.Complete(c, args); err != nil {
-				return err
-			}
-			if err := o.Validate(); err != nil {
-				return err
-			}
-			return o.Run(c.Context())
-		},
+		RunE:              cmdutil.RunE(o, runF),
 	}
 	o.Access.AddFlags(cmd.Flags())
 	cmdutil.HideLoginOnlyFlags(cmd)

@@ -21,7 +21,11 @@ type PinOptions struct {
 }
 
 // NewCmdPin returns the pin command.
-func NewCmdPin(g *cmdutil.Factory) *cobra.Command {
+func NewCmdPin(g *cmdutil.Factory) *cobra.Command { return newCmdPin(g, nil) }
+
+// newCmdPin wires the flags to PinOptions; runF, when set, runs instead of Run
+// once Complete and Validate passed, so a test sees what the flags made.
+func newCmdPin(g *cmdutil.Factory, runF func(*PinOptions) error) *cobra.Command {
 	o := &PinOptions{Factory: g}
 	cmd := &cobra.Command{
 		Use:   "pin https://host[:port]",
@@ -33,15 +37,7 @@ out of band before you publish it; this command does not verify the chain.`,
 		Example: `  kubectl securekapi pin https://kapi.example.com
   kubectl securekapi pin https://10.0.0.5:6443 --tls-server-name kapi.example.com -o json`,
 		Args: cobra.ExactArgs(1),
-		RunE: func(c *cobra.Command, args []string) error {
-			if err := o.Complete(args); err != nil {
-				return err
-			}
-			if err := o.Validate(); err != nil {
-				return err
-			}
-			return o.Run(c.Context())
-		},
+		RunE: cmdutil.RunE(o, runF),
 	}
 	cmd.Flags().StringVar(&o.TLSServerName, "tls-server-name", "", "SNI name to send")
 	cmd.Flags().StringVarP(&o.Output, "output", "o", "", "json or yaml for machine-readable output")
@@ -49,7 +45,7 @@ out of band before you publish it; this command does not verify the chain.`,
 }
 
 // Complete takes the endpoint URL.
-func (o *PinOptions) Complete(args []string) error {
+func (o *PinOptions) Complete(_ *cobra.Command, args []string) error {
 	o.URL = args[0]
 	return nil
 }

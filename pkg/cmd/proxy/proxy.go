@@ -21,7 +21,11 @@ type ProxyOptions struct {
 }
 
 // NewCmdProxy returns the proxy command.
-func NewCmdProxy(g *cmdutil.Factory) *cobra.Command {
+func NewCmdProxy(g *cmdutil.Factory) *cobra.Command { return newCmdProxy(g, nil) }
+
+// newCmdProxy wires the flags to ProxyOptions; runF, when set, runs instead of Run
+// once Complete and Validate passed, so a test sees what the flags made.
+func newCmdProxy(g *cmdutil.Factory, runF func(*ProxyOptions) error) *cobra.Command {
 	o := &ProxyOptions{Factory: g}
 	cmd := &cobra.Command{
 		Use:   "proxy NAME [--listen 127.0.0.1:PORT]",
@@ -41,15 +45,7 @@ listens on loopback, needs the per-run secret, and only reaches this cluster.`,
   kubectl securekapi proxy cluster-a --listen 127.0.0.1:8001 -o yaml > tunnel.kubeconfig`,
 		Args:              cobra.ExactArgs(1),
 		ValidArgsFunction: cmdutil.CompleteClusterName(g),
-		RunE: func(c *cobra.Command, args []string) error {
-			if err := o.Complete(args); err != nil {
-				return err
-			}
-			if err := o.Validate(); err != nil {
-				return err
-			}
-			return o.Run(c.Context())
-		},
+		RunE:              cmdutil.RunE(o, runF),
 	}
 	cmd.Flags().StringVar(&o.Listen, "listen", "127.0.0.1:0", "Loopback address to listen on (port 0 picks a free one)")
 	cmd.Flags().StringVarP(&o.Output, "output", "o", "", "yaml: also print the routed kubeconfig to stdout")
@@ -57,7 +53,7 @@ listens on loopback, needs the per-run secret, and only reaches this cluster.`,
 }
 
 // Complete takes the cluster name.
-func (o *ProxyOptions) Complete(args []string) error {
+func (o *ProxyOptions) Complete(_ *cobra.Command, args []string) error {
 	o.Name = args[0]
 	return nil
 }
@@ -73,22 +69,17 @@ func (o *ProxyOptions) Validate() error {
 // Run serves until SIGINT or SIGTERM, then stops gracefully and removes the
 // temporary kubeconfig.
 func (o *ProxyOptions) Run(ctx context.Context) error {
+	// Its own handler, beyond the root context's: a second Ctrl-C during
+	// the shutdown grace must not kill the proxy before it removes the
+	// temporary kubeconfig.
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	c, err := cmdutil.RegisteredCluster(o.Factory, o.Name)
+	s, err := cmdutil.OpenSession(ctx, o.Factory, o.Name, o.Listen, true)
 	if err != nil {
 		return err
 	}
-	p, err := cmdutil.StartTunnel(context.WithoutCancel(ctx), o.Factory, c, o.Listen)
-	if err != nil {
-		return err
-	}
-	defer cmdutil.StopTunnel(p)
-	dir, path, err := cmdutil.PrivateKubeconfig(o.Factory, o.Name, p.URL())
-	if err != nil {
-		return err
-	}
-	defer os.RemoveAll(dir)
+	defer s.Close()
+	c, p, path := s.Cluster, s.Proxy, s.Kubeconfig
 	if o.Output == "yaml" {
 		data, err := os.ReadFile(path)
 		if err != nil {

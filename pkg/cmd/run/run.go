@@ -21,7 +21,11 @@ type RunOptions struct {
 }
 
 // NewCmdRun returns the run command.
-func NewCmdRun(g *cmdutil.Factory) *cobra.Command {
+func NewCmdRun(g *cmdutil.Factory) *cobra.Command { return newCmdRun(g, nil) }
+
+// newCmdRun wires the flags to RunOptions; runF, when set, runs instead of Run
+// once Complete and Validate passed, so a test sees what the flags made.
+func newCmdRun(g *cmdutil.Factory, runF func(*RunOptions) error) *cobra.Command {
 	o := &RunOptions{Factory: g}
 	cmd := &cobra.Command{
 		Use:   "run NAME -- COMMAND [ARGS...]",
@@ -34,15 +38,7 @@ The exit code is COMMAND's. The temporary files are removed, also on Ctrl-C.`,
   kubectl securekapi run cluster-a -- ./deploy.sh`,
 		Args:              cobra.MinimumNArgs(2),
 		ValidArgsFunction: cmdutil.CompleteClusterName(g),
-		RunE: func(c *cobra.Command, args []string) error {
-			if err := o.Complete(c, args); err != nil {
-				return err
-			}
-			if err := o.Validate(); err != nil {
-				return err
-			}
-			return o.Run(c.Context())
-		},
+		RunE:              cmdutil.RunE(o, runF),
 	}
 	cmd.Flags().StringVar(&o.Listen, "listen", "127.0.0.1:0", "Loopback address for the proxy (port 0 picks a free one)")
 	return cmd
@@ -71,22 +67,11 @@ func (o *RunOptions) Validate() error {
 
 // Run starts the tunnel, runs the command and passes its exit code on.
 func (o *RunOptions) Run(ctx context.Context) error {
-	c, err := cmdutil.RegisteredCluster(o.Factory, o.Name)
-	if err != nil {
-		return err
-	}
-	// The tunnel serves the child until it exits, even after a signal:
 	// SIGTERM is passed on to the child, whose exit ends the run.
-	p, err := cmdutil.StartTunnel(context.WithoutCancel(ctx), o.Factory, c, o.Listen)
+	s, err := cmdutil.OpenSession(ctx, o.Factory, o.Name, o.Listen, true)
 	if err != nil {
 		return err
 	}
-	defer cmdutil.StopTunnel(p)
-	dir, path, err := cmdutil.PrivateKubeconfig(o.Factory, o.Name, p.URL())
-	if err != nil {
-		return err
-	}
-	defer os.RemoveAll(dir)
-
-	return cmdutil.RunChild(o.IOStreams, o.Command, append(os.Environ(), "KUBECONFIG="+path))
+	defer s.Close()
+	return cmdutil.RunChild(o.IOStreams, o.Command, append(os.Environ(), "KUBECONFIG="+s.Kubeconfig))
 }

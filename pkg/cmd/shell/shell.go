@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/url"
 	"os"
 
 	"github.com/spf13/cobra"
@@ -29,7 +28,11 @@ type ShellOptions struct {
 }
 
 // NewCmdShell returns the shell command.
-func NewCmdShell(g *cmdutil.Factory) *cobra.Command {
+func NewCmdShell(g *cmdutil.Factory) *cobra.Command { return newCmdShell(g, nil) }
+
+// newCmdShell wires the flags to ShellOptions; runF, when set, runs instead of Run
+// once Complete and Validate passed, so a test sees what the flags made.
+func newCmdShell(g *cmdutil.Factory, runF func(*ShellOptions) error) *cobra.Command {
 	o := &ShellOptions{Factory: g}
 	cmd := &cobra.Command{
 		Use:   "shell NAME [-- COMMAND [ARGS...]]",
@@ -47,15 +50,7 @@ shell's.`,
   # In your prompt (bash): PS1='${` + ClusterEnv + `:+[$` + ClusterEnv + `] }'"$PS1"`,
 		Args:              cobra.MinimumNArgs(1),
 		ValidArgsFunction: cmdutil.CompleteClusterName(g),
-		RunE: func(c *cobra.Command, args []string) error {
-			if err := o.Complete(c, args); err != nil {
-				return err
-			}
-			if err := o.Validate(); err != nil {
-				return err
-			}
-			return o.Run(c.Context())
-		},
+		RunE:              cmdutil.RunE(o, runF),
 	}
 	cmd.Flags().StringVar(&o.Listen, "listen", "127.0.0.1:0", "Loopback address for a tunneled cluster's proxy (port 0 picks a free one)")
 	return cmd
@@ -92,26 +87,12 @@ func (o *ShellOptions) Validate() error {
 // Run opens the tunnel if the cluster has one, writes the private
 // kubeconfig, runs the shell, and removes both when it ends.
 func (o *ShellOptions) Run(ctx context.Context) error {
-	c, err := cmdutil.RegisteredCluster(o.Factory, o.Name)
+	s, err := cmdutil.OpenSession(ctx, o.Factory, o.Name, o.Listen, false)
 	if err != nil {
 		return err
 	}
-	var proxyURL *url.URL
-	if c.Tunnel != nil {
-		// The tunnel serves the child until it exits, even after a signal:
-		// SIGTERM is passed on to the child, whose exit ends the run.
-		p, err := cmdutil.StartTunnel(context.WithoutCancel(ctx), o.Factory, c, o.Listen)
-		if err != nil {
-			return err
-		}
-		defer cmdutil.StopTunnel(p)
-		proxyURL = p.URL()
-	}
-	dir, path, err := cmdutil.PrivateKubeconfig(o.Factory, o.Name, proxyURL)
-	if err != nil {
-		return err
-	}
-	defer os.RemoveAll(dir)
+	defer s.Close()
+	path := s.Kubeconfig
 	if o.interactive {
 		fmt.Fprintf(o.ErrOut, "Working on %s in a new %s (KUBECONFIG=%s, %s=%s); exit to leave.\n", o.Name, o.Command[0], path, ClusterEnv, o.Name)
 	}

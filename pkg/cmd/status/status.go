@@ -1,6 +1,7 @@
 package status
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"sort"
@@ -46,7 +47,11 @@ type ClusterStatus struct {
 }
 
 // NewCmdStatus returns the status command.
-func NewCmdStatus(g *cmdutil.Factory) *cobra.Command {
+func NewCmdStatus(g *cmdutil.Factory) *cobra.Command { return newCmdStatus(g, nil) }
+
+// newCmdStatus wires the flags to StatusOptions; runF, when set, runs instead of Run
+// once Complete and Validate passed, so a test sees what the flags made.
+func newCmdStatus(g *cmdutil.Factory, runF func(*StatusOptions) error) *cobra.Command {
 	o := &StatusOptions{Factory: g}
 	cmd := &cobra.Command{
 		Use:   "status",
@@ -54,12 +59,7 @@ func NewCmdStatus(g *cmdutil.Factory) *cobra.Command {
 		Example: `  kubectl securekapi status
   kubectl securekapi status -o json`,
 		Args: cobra.NoArgs,
-		RunE: func(c *cobra.Command, _ []string) error {
-			if err := o.Validate(); err != nil {
-				return err
-			}
-			return o.Run()
-		},
+		RunE: cmdutil.RunE(o, runF),
 	}
 	cmd.Flags().StringVarP(&o.Output, "output", "o", "", "Output format: json or yaml (default: a table)")
 	cmd.Flags().StringVar(&o.Access.TokenCache, "token-cache", "", "Token store: auto, keyring, file or none")
@@ -67,11 +67,14 @@ func NewCmdStatus(g *cmdutil.Factory) *cobra.Command {
 	return cmd
 }
 
+// Complete has nothing to fill in: the flags are all there is.
+func (o *StatusOptions) Complete(*cobra.Command, []string) error { return nil }
+
 // Validate rejects unknown output formats.
 func (o *StatusOptions) Validate() error { return cmdutil.ValidateOutput(o.Output) }
 
 // Run prints the rows.
-func (o *StatusOptions) Run() error {
+func (o *StatusOptions) Run(context.Context) error {
 	cfg, err := o.KubeconfigStore().Load()
 	if err != nil {
 		return err

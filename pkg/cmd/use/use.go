@@ -3,18 +3,12 @@ package use
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
-	"path/filepath"
-	"slices"
-	"strings"
-	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 
 	"github.com/securekapi/securekapi/pkg/cmdutil"
-	"github.com/securekapi/securekapi/pkg/credential/access"
 	"github.com/securekapi/securekapi/pkg/kubeconfig"
 	"github.com/securekapi/securekapi/pkg/profile"
 	"github.com/securekapi/securekapi/pkg/trust"
@@ -39,7 +33,11 @@ type UseOptions struct {
 }
 
 // NewCmdUse returns the use command.
-func NewCmdUse(g *cmdutil.Factory) *cobra.Command {
+func NewCmdUse(g *cmdutil.Factory) *cobra.Command { return newCmdUse(g, nil) }
+
+// newCmdUse wires the flags to UseOptions; runF, when set, runs instead of Run
+// once Complete and Validate passed, so a test sees what the flags made.
+func newCmdUse(g *cmdutil.Factory, runF func(*UseOptions) error) *cobra.Command {
 	o := &UseOptions{Factory: g}
 	cmd := &cobra.Command{
 		Use:   "use [NAME | -]",
@@ -87,15 +85,7 @@ keyring, bound to the cluster like every token.`,
   kubectl securekapi use -o json`,
 		Args:              cobra.MaximumNArgs(1),
 		ValidArgsFunction: cmdutil.CompleteClusterName(g),
-		RunE: func(c *cobra.Command, args []string) error {
-			if err := o.Complete(args); err != nil {
-				return err
-			}
-			if err := o.Validate(); err != nil {
-				return err
-			}
-			return o.Run(c.Context())
-		},
+		RunE:              cmdutil.RunE(o, runF),
 	}
 	cmd.Flags().BoolVar(&o.DryRun, "dry-run", false, "Verify and show the kubeconfig change without writing it")
 	cmd.Flags().StringVarP(&o.Output, "output", "o", "", "With no NAME: list format json or yaml (default: a table)")
@@ -107,7 +97,7 @@ keyring, bound to the cluster like every token.`,
 }
 
 // Complete finds the registry.
-func (o *UseOptions) Complete(args []string) error {
+func (o *UseOptions) Complete(_ *cobra.Command, args []string) error {
 	if len(args) == 1 {
 		o.Name = args[0]
 	}
@@ -217,214 +207,4 @@ func (o *UseOptions) write(c *profile.Cluster, v *trust.Verified) error {
 	fmt.Fprintf(o.ErrOut, "Switched to %s: %s, trusting only %s (%s).\nNext: kubectl securekapi login %s, then %s\n",
 		c.Name, c.Server, v.CAs[len(v.CAs)-1].Subject, cmdutil.TrustedBy(v), c.Name, next)
 	return cmdutil.ApproveClusters(o.Factory, []profile.Cluster{*c}, map[string]*trust.Verified{c.Name: v}, o.Approve, "use")
-}
-
-// chainChangeNote says why the CA chain kubeconfig trusts for a cluster
-// changes. Only a new chain behind the same server under the same pins is a
-// CA rotation; new pins or a new server mean the registration itself was
-// replaced (`import --replace`, `add`), and calling that a rotation would
-// dress a change of trust up as routine.
-func chainChangeNote(name, oldServer string, oldPins []string, newServer string, newPins []string) string {
-	if oldServer == newServer && len(oldPins) > 0 && slices.Equal(sorted(oldPins), sorted(newPins)) {
-		return "the endpoint's CA chain changed since the last use and still matches the pins (a CA rotation); kubeconfig now trusts the new chain"
-	}
-	var what []string
-	if oldServer != newServer {
-		what = append(what, fmt.Sprintf("server %s -> %s", oldServer, newServer))
-	}
-	if !slices.Equal(sorted(oldPins), sorted(newPins)) {
-		what = append(what, fmt.Sprintf("pins %s -> %s", cmdutil.OrDash(strings.Join(oldPins, ", ")), strings.Join(newPins, ", ")))
-	}
-	return fmt.Sprintf("%s's registered trust settings changed since the last use (%s), so this is not a CA rotation; kubeconfig now trusts only the chain verified against the new settings",
-		name, strings.Join(what, "; "))
-}
-
-// pinsOfContext reads the --pin values kubeconfig's securekapi exec stanza
-// for the context holds, or nil when it has none readable.
-func pinsOfContext(cfg *clientcmdapi.Config, contextName string) []string {
-	args, err := cmdutil.SecurekapiExecArgs(cfg, contextName)
-	if err != nil {
-		return nil
-	}
-	return pinsInExecArgs(args)
-}
-
-// pinsInExecArgs parses exec args with the credential command's own flags.
-func pinsInExecArgs(args []string) []string {
-	if len(args) > 0 && args[0] == "credential" {
-		args = args[1:]
-	}
-	a := &cmdutil.AccessFlags{}
-	if _, err := a.ParseExecArgs(args); err != nil {
-		return nil
-	}
-	return a.Pins
-}
-
-func sorted(s []string) []string { return slices.Sorted(slices.Values(s)) }
-
-// execConfig is the exec stanza: kubectl runs the plugin with every setting
-// it needs as args (self-contained), tells it the server and CA it is using
-// (provideClusterInfo), and lets it prompt only when a person is there.
-func (o *UseOptions) execConfig(c *profile.Cluster, v *trust.Verified) *clientcmdapi.ExecConfig {
-	issuer, clientID := c.OIDC.IssuerURL, c.OIDC.ClientID
-	if o.CI.enabled() {
-		issuer, clientID = o.CI.client(c)
-	}
-	args := []string{"credential", "--cluster-name", c.Name,
-		"--oidc-issuer-url", issuer, "--oidc-client-id", clientID,
-		"--server", c.Server,
-		"--tls-server-name", trust.Endpoint{URL: c.Server, TLSServerName: c.TLSServerName}.ServerName()}
-	for _, p := range cmdutil.ExecPins(c, v) {
-		args = append(args, "--pin", p)
-	}
-	// The cluster's scopes and parameters are its issuer's: a CI grant at
-	// another issuer (the CI's own, a client credentials server) takes none.
-	if !o.CI.enabled() || o.CI.usesClusterIssuer(c) {
-		for _, s := range c.OIDC.ExtraScopes {
-			args = append(args, "--oidc-extra-scope", s)
-		}
-		for k, val := range c.OIDC.ExtraParams {
-			args = append(args, "--oidc-auth-request-extra-params", k+"="+val)
-		}
-	}
-	caFile := c.OIDC.CAFile
-	if o.CI.enabled() {
-		caFile = o.CI.caFile(c)
-	}
-	if caFile != "" {
-		args = append(args, "--oidc-ca-file", caFile)
-	}
-	if o.TokenCache != "" {
-		args = append(args, "--token-cache", o.TokenCache)
-	}
-	interactive := clientcmdapi.IfAvailableExecInteractiveMode
-	if o.CI.enabled() {
-		args = append(args, o.CI.execArgs()...)
-		if o.CI.grant() != access.GrantAuto { // auto is also a person's login
-			interactive = clientcmdapi.NeverExecInteractiveMode // no person: kubectl never hands it a terminal
-		}
-	}
-	return &clientcmdapi.ExecConfig{
-		APIVersion:         "client.authentication.k8s.io/v1",
-		Command:            o.ExecCommand,
-		Args:               args,
-		InteractiveMode:    interactive,
-		ProvideClusterInfo: true,
-		InstallHint: `securekapi provides tokens for this cluster. Install it with krew:
-  kubectl krew install securekapi
-or download kubectl-securekapi from the project's releases and put it on your PATH.`,
-	}
-}
-
-func userName(cluster string) string { return "securekapi-" + cluster }
-
-// previousStore remembers the previous context of the kubeconfig this use
-// works on, next to the cluster registry.
-func (o *UseOptions) previousStore() (*kubeconfig.PreviousContextStore, error) {
-	files, err := o.KubeconfigStore().Files()
-	if err != nil {
-		return nil, err
-	}
-	return kubeconfig.PreviousContextFor(filepath.Dir(o.Registry), files)
-}
-
-func (o *UseOptions) rememberPrevious(name string) error {
-	store, err := o.previousStore()
-	if err != nil {
-		return err
-	}
-	return store.Set(name)
-}
-
-// switchBack makes the previous context current again, as `kubectx -` does.
-func (o *UseOptions) switchBack() error {
-	var prev string
-	store, err := o.previousStore()
-	if err == nil {
-		prev, err = store.Get()
-	}
-	if err != nil || prev == "" {
-		return errors.New("no previous context recorded yet for this kubeconfig; `use NAME` records the one it switches away from")
-	}
-	if err := o.switchContext(prev, fmt.Sprintf("the previous context %q is no longer in the kubeconfig", prev)); err != nil {
-		return err
-	}
-	fmt.Fprintf(o.ErrOut, "Switched to context %q.\n", prev)
-	return nil
-}
-
-// switchToUnregistered makes a kubeconfig context that is not a registered
-// cluster current, as `kubectl config use-context` would, and says that
-// nothing was verified or pinned: only registered clusters are.
-func (o *UseOptions) switchToUnregistered(name string, registered []string) error {
-	addName := name
-	if profile.CheckName(name) != nil {
-		addName = "NAME" // add would refuse this one: suggest nothing it rejects
-	}
-	notFound := fmt.Sprintf("no cluster %q is registered and the kubeconfig has no such context; add it with `kubectl securekapi add %s --server ...` or `kubectl securekapi import PROFILE` (registered: %v)", name, addName, registered)
-	if err := o.switchContext(name, notFound); err != nil {
-		return err
-	}
-	verb := "Switched"
-	if o.DryRun {
-		verb = "Dry run: would switch"
-	}
-	fmt.Fprintf(o.ErrOut, "%s to kubeconfig context %q. It is not a registered securekapi cluster, so its endpoint was not verified and nothing was pinned; its kubeconfig entries are unchanged. To verify and pin it, register it: kubectl securekapi add %s --server ... (or import a profile), then use %s again.\n", verb, name, name, name)
-	return nil
-}
-
-// switchContext makes an existing context current, changing nothing else,
-// and remembers the one it leaves for `use -`; missing is the error when
-// the kubeconfig has no such context.
-func (o *UseOptions) switchContext(name, missing string) error {
-	var from string
-	if _, err := o.KubeconfigStore().Modify(func(cfg *clientcmdapi.Config) error {
-		var err error
-		if from, err = kubeconfig.SwitchContext(cfg, name); err != nil {
-			return errors.New(missing)
-		}
-		return nil
-	}, kubeconfig.ModifyOptions{DryRun: o.DryRun}); err != nil {
-		return err
-	}
-	if !o.DryRun && from != "" && from != name {
-		if err := o.rememberPrevious(from); err != nil {
-			fmt.Fprintf(o.ErrOut, "warning: could not remember the previous context for `use -`: %v\n", err)
-		}
-	}
-	return nil
-}
-
-// list prints the registered clusters.
-func (o *UseOptions) list() error {
-	reg, err := (&profile.Registry{Path: o.Registry}).Load()
-	if err != nil {
-		return err
-	}
-	clusters := reg.Clusters
-	if clusters == nil {
-		clusters = []profile.Cluster{} // [] rather than null for scripts
-	}
-	if done, err := cmdutil.WriteStructured(o.Out, o.Output, clusters); done {
-		return err
-	}
-	if len(reg.Clusters) == 0 {
-		fmt.Fprintln(o.ErrOut, "No clusters registered. Add one with `kubectl securekapi add` or `kubectl securekapi import PROFILE`.")
-		return nil
-	}
-	current := ""
-	if cfg, err := o.KubeconfigStore().Load(); err == nil {
-		current = cfg.CurrentContext
-	}
-	w := tabwriter.NewWriter(o.Out, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(w, "CURRENT\tNAME\tSERVER\tISSUER")
-	for _, c := range reg.Clusters {
-		mark := ""
-		if c.Name == current {
-			mark = "*"
-		}
-		fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", mark, c.Name, c.Server, c.OIDC.IssuerURL)
-	}
-	return w.Flush()
 }

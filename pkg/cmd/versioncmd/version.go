@@ -1,6 +1,7 @@
 package versioncmd
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 
@@ -17,7 +18,11 @@ type VersionOptions struct {
 }
 
 // NewCmdVersion returns the version command.
-func NewCmdVersion(g *cmdutil.Factory) *cobra.Command {
+func NewCmdVersion(g *cmdutil.Factory) *cobra.Command { return newCmdVersion(g, nil) }
+
+// newCmdVersion wires the flags to VersionOptions; runF, when set, runs instead of Run
+// once Complete and Validate passed, so a test sees what the flags made.
+func newCmdVersion(g *cmdutil.Factory, runF func(*VersionOptions) error) *cobra.Command {
 	o := &VersionOptions{Factory: g}
 	cmd := &cobra.Command{
 		Use:   "version",
@@ -25,16 +30,14 @@ func NewCmdVersion(g *cmdutil.Factory) *cobra.Command {
 		Example: `  kubectl securekapi version
   kubectl securekapi version -o json`,
 		Args: cobra.NoArgs,
-		RunE: func(*cobra.Command, []string) error {
-			if err := o.Validate(); err != nil {
-				return err
-			}
-			return o.Run()
-		},
+		RunE: cmdutil.RunE(o, runF),
 	}
 	cmd.Flags().StringVarP(&o.Output, "output", "o", "", "Output format: json (default: plain text)")
 	return cmd
 }
+
+// Complete has nothing to fill in: the flags are all there is.
+func (o *VersionOptions) Complete(*cobra.Command, []string) error { return nil }
 
 // Validate rejects unknown output formats.
 func (o *VersionOptions) Validate() error {
@@ -45,7 +48,7 @@ func (o *VersionOptions) Validate() error {
 }
 
 // Run prints the version to stdout (it is the data this command exists for).
-func (o *VersionOptions) Run() error {
+func (o *VersionOptions) Run(context.Context) error {
 	info := version.Get()
 	if o.Output == "json" {
 		enc := json.NewEncoder(o.Out)

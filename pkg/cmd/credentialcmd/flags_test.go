@@ -1,0 +1,28 @@
+package credentialcmd
+
+import (
+	"encoding/base64"
+	"fmt"
+	"slices"
+	"testing"
+
+	"github.com/securekapi/securekapi/pkg/cmd/cmdtest"
+)
+
+func TestNewCmdCredentialFlags(t *testing.T) {
+	ca := cmdtest.NewPair(t, nil, "cluster CA")
+	pin := cmdtest.PinOf(ca)
+	env := map[string]string{"KUBERNETES_EXEC_INFO": fmt.Sprintf(`{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential",`+
+		`"spec":{"interactive":false,"cluster":{"server":"https://kapi.example.com","certificate-authority-data":%q}}}`, base64.StdEncoding.EncodeToString(ca.CertPEM))}
+	var got *CredentialOptions
+	cmd := newCmdCredential(cmdtest.Factory(env), func(o *CredentialOptions) error { got = o; return nil })
+	err := cmdtest.Execute(cmd, "--cluster-name", "cluster-a", "--oidc-issuer-url", "https://dex.example.com", "--oidc-client-id", "kubectl",
+		"--server", "https://kapi.example.com", "--pin", pin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Access.Cluster != "cluster-a" || got.Access.Server != "https://kapi.example.com" || !slices.Equal(got.Access.Pins, []string{pin}) ||
+		got.request == nil || got.request.Interactive || got.binding.Server != "https://kapi.example.com" {
+		t.Errorf("options = %+v", got)
+	}
+}
