@@ -151,6 +151,9 @@ func (o *UseOptions) write(c *profile.Cluster, v *trust.Verified) error {
 	var rotated, previous string
 	exec := o.execConfig(c, v)
 	if o.CI.enabled() {
+		if err := o.CI.checkIssuer(c); err != nil {
+			return fmt.Errorf("use %s: %w\nkubeconfig was not changed", c.Name, err)
+		}
 		if err := checkStanza(exec); err != nil {
 			return fmt.Errorf("use %s --ci: %w\nkubeconfig was not changed", c.Name, err)
 		}

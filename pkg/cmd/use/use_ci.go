@@ -81,8 +81,17 @@ func (f *useCIFlags) validate() error {
 	default:
 		return fmt.Errorf("--ci-grant %q: use ci-token, token-exchange, client-credentials or auto", f.Grant)
 	}
-	if f.grant() == access.GrantCIToken && f.IssuerURL == "" && f.Source != access.CISourceGitHub {
-		return fmt.Errorf("--ci %s with --ci-grant ci-token needs --ci-issuer-url: the issuer of the CI's tokens, which the API server trusts (for GitLab, the instance URL)", f.Source)
+	return nil
+}
+
+// checkIssuer refuses a ci-token stanza whose CI issuer neither the flags
+// nor the cluster's profile name: only GitHub's is known in advance.
+func (f *useCIFlags) checkIssuer(c *profile.Cluster) error {
+	if f.grant() != access.GrantCIToken {
+		return nil
+	}
+	if issuer, _ := f.client(c); issuer == "" {
+		return fmt.Errorf("--ci %s: the profile of %s records no %s issuer, so pass --ci-issuer-url: the issuer of the CI's tokens, which the API server trusts (for GitLab, the instance URL)", f.Source, c.Name, f.Source)
 	}
 	return nil
 }
@@ -94,7 +103,10 @@ func (f *useCIFlags) client(c *profile.Cluster) (issuer, clientID string) {
 		// The profile's CI issuer (what the API server's authentication
 		// configuration trusts) fills in what the flags leave out.
 		recorded := cmdutil.ProfileCIIssuer(c, f.Source)
-		issuer = cmp.Or(f.IssuerURL, recorded.IssuerURL, GitHubActionsIssuer)
+		issuer = cmp.Or(f.IssuerURL, recorded.IssuerURL)
+		if f.Source == access.CISourceGitHub {
+			issuer = cmp.Or(issuer, GitHubActionsIssuer) // the one CI issuer known in advance
+		}
 		aud := cmp.Or(f.Audience, recorded.Audience, c.Server)
 		return issuer, aud // the token's audience is the client it is for
 	case access.GrantClientCredentials:

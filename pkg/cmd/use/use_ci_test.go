@@ -67,7 +67,7 @@ func TestUseCIRefusesIncompleteSettings(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"--ci", "gitlab"}, "needs --ci-issuer-url"},
+		{[]string{"--ci", "gitlab"}, "records no gitlab issuer, so pass --ci-issuer-url"},
 		{[]string{"--ci", "gitlab", "--ci-issuer-url", "https://gitlab.example.com"}, "needs --ci-token-var"},
 		{[]string{"--ci-grant", "token-exchange"}, "needs --ci SOURCE"},
 		{[]string{"--ci-grant", "client-credentials"}, "needs --ci-client-id"},
@@ -148,5 +148,25 @@ func TestUseCITakesTheProfilesCIIssuer(t *testing.T) {
 	args := strings.Join(cfg.AuthInfos[userName("cluster-a")].Exec.Args, " ")
 	if !strings.Contains(args, "--oidc-issuer-url "+issuer) || !strings.Contains(args, "--oidc-client-id "+audience) {
 		t.Fatalf("exec args %s; want the profile's issuer and audience", args)
+	}
+
+	// GitLab's issuer is the instance: known from the profile, so no
+	// --ci-issuer-url is needed either.
+	const gitlab = "https://gitlab.example.test"
+	if err := (&profile.Registry{Path: f.RegistryPath}).Update(func(p *profile.Profile) error {
+		c, _ := p.Find("cluster-a")
+		c.CI = append(c.CI, profile.CIIssuer{Provider: "gitlab", IssuerURL: gitlab, Audience: audience})
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if _, errOut, err := cmdtest.RunWithEnv(t, f.Env, NewCmdUse, "cluster-a", "--ci", "gitlab", "--ci-token-var", "KAPI_ID_TOKEN", "--approve"); err != nil {
+		t.Fatalf("use --ci gitlab: %v\n%s", err, errOut)
+	}
+	if cfg, err = clientcmd.LoadFromFile(kubeconfig); err != nil {
+		t.Fatal(err)
+	}
+	if args := strings.Join(cfg.AuthInfos[userName("cluster-a")].Exec.Args, " "); !strings.Contains(args, "--oidc-issuer-url "+gitlab) {
+		t.Fatalf("exec args %s; want the profile's GitLab issuer", args)
 	}
 }
