@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"strings"
 
 	"github.com/spf13/cobra"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -16,7 +15,6 @@ import (
 	"github.com/securekapi/securekapi/pkg/atomicfile"
 	"github.com/securekapi/securekapi/pkg/authnconfig"
 	"github.com/securekapi/securekapi/pkg/cmdutil"
-	"github.com/securekapi/securekapi/pkg/profile"
 )
 
 // AuthnConfigOptions writes kube-apiserver's AuthenticationConfiguration
@@ -194,53 +192,6 @@ func (o *AuthnConfigOptions) Complete() error {
 	return nil
 }
 
-// profileCluster reads --profile and picks --cluster.
-func (o *AuthnConfigOptions) profileCluster() (*profile.Cluster, error) {
-	data, err := os.ReadFile(o.ProfileFile)
-	if err != nil {
-		return nil, fmt.Errorf("--profile: %w", err)
-	}
-	p, err := profile.Parse(data)
-	if err != nil {
-		return nil, fmt.Errorf("--profile %s: %w", o.ProfileFile, err)
-	}
-	if o.ProfileCluster == "" {
-		if len(p.Clusters) != 1 {
-			return nil, fmt.Errorf("--profile %s has clusters %s: pass --cluster NAME", o.ProfileFile, strings.Join(p.Names(), ", "))
-		}
-		return &p.Clusters[0], nil
-	}
-	c, ok := p.Find(o.ProfileCluster)
-	if !ok {
-		return nil, fmt.Errorf("--profile %s has no cluster %q (it has %s)", o.ProfileFile, o.ProfileCluster, strings.Join(p.Names(), ", "))
-	}
-	return c, nil
-}
-
-// mergeCI starts from the profile's CI issuers and lays the flags' over
-// them by issuer URL: the profile says who and for which audience, the
-// flags add the rules and mappings.
-func mergeCI(fromProfile []profile.CIIssuer, flags []authnconfig.CIIssuer) []authnconfig.CIIssuer {
-	var out []authnconfig.CIIssuer
-	index := map[string]int{}
-	for _, p := range fromProfile {
-		index[p.IssuerURL] = len(out)
-		out = append(out, authnconfig.CIIssuer{Provider: authnconfig.Provider(p.Provider), IssuerURL: p.IssuerURL, Audience: p.Audience})
-	}
-	for _, f := range flags {
-		i, ok := index[f.IssuerURL]
-		if !ok {
-			out = append(out, f)
-			continue
-		}
-		if f.Audience == "" {
-			f.Audience = out[i].Audience
-		}
-		out[i] = f
-	}
-	return out
-}
-
 // Validate checks the flags offline.
 func (o *AuthnConfigOptions) Validate() error {
 	if o.FromFile != "" {
@@ -299,57 +250,6 @@ func (o *AuthnConfigOptions) Run(ctx context.Context) error {
 	}
 	o.summarise(gv, target)
 	return nil
-}
-
-// target settles the file version and the service-account issuers, asking
-// the cluster when the flags leave them open.
-func (o *AuthnConfigOptions) target(ctx context.Context) (authnconfig.Target, schema.GroupVersion, error) {
-	t := authnconfig.Target{ServiceAccountIssuers: o.ServiceAccountIssuers, Providers: map[string]authnconfig.Provider{}}
-	for _, c := range o.settings.CI {
-		t.Providers[c.IssuerURL] = c.Provider
-	}
-	facts := o.Cluster
-	if facts == nil {
-		facts = &kubeconfigCluster{f: o.Factory}
-	}
-	v, err := facts.ServerVersion(ctx)
-	switch {
-	case err == nil:
-		t.Version = &v
-	case o.asked == nil:
-		return t, schema.GroupVersion{}, fmt.Errorf("cannot ask the API server its version (%w): pass --api-version v1 (Kubernetes 1.34+) or v1beta1 (1.30+) to write the file offline", err)
-	default:
-		fmt.Fprintf(o.ErrOut, "Note: could not ask the API server its version (%v); writing %s as asked.\n", err, o.asked)
-	}
-	gv := askedOrV1(o.asked)
-	if o.FromFile == "" {
-		if gv, err = authnconfig.ChooseFileVersion(t.Version, o.asked); err != nil {
-			return t, gv, err
-		}
-	}
-	if t.ServiceAccountIssuers == nil && t.Version != nil {
-		if iss, err := facts.ServiceAccountIssuer(ctx); err == nil && iss != "" {
-			t.ServiceAccountIssuers = []string{iss}
-		} else if err != nil {
-			fmt.Fprintf(o.ErrOut, "Note: could not read the cluster's service-account issuer (%v); pass --service-account-issuer to check that no JWT issuer overlaps it.\n", err)
-		}
-	}
-	return t, gv, nil
-}
-
-// askedOrV1 is the asked version, else v1.
-func askedOrV1(asked *schema.GroupVersion) schema.GroupVersion {
-	if asked != nil {
-		return *asked
-	}
-	return authnconfig.V1
-}
-
-func versionText(v *authnconfig.ServerVersion) string {
-	if v == nil {
-		return "(version unknown)"
-	}
-	return v.String()
 }
 
 // summarise tells the owner, on stderr, what was written and how to use it.
