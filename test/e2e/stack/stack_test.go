@@ -13,6 +13,14 @@ import (
 // stopped what it already started: here etcd is up when Dex exits at once.
 func TestStartStopsWhatItStartedWhenAStepFails(t *testing.T) {
 	tools := t.TempDir()
+	// hydra starts before dex, for real, so there is something to stop.
+	real := os.Getenv("SECUREKAPI_TOOLS_BIN")
+	if real == "" {
+		t.Fatal("SECUREKAPI_TOOLS_BIN is unset: run tools/build.sh and point it at the printed directory (make e2e does)")
+	}
+	if err := os.Symlink(filepath.Join(real, "hydra"), filepath.Join(tools, "hydra")); err != nil {
+		t.Fatal(err)
+	}
 	for _, name := range []string{"dex", "kube-apiserver"} {
 		script := "#!/bin/sh\necho " + name + " refuses to start >&2\nexit 3\n"
 		if err := os.WriteFile(filepath.Join(tools, name), []byte(script), 0o755); err != nil {
