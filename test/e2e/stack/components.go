@@ -122,17 +122,7 @@ func (s *Stack) runDex(ctx context.Context) error {
 	client := s.httpsClient(s.DexCA.CertPEM)
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	return waitFor(ctx, p, "Dex discovery", func() error {
-		resp, err := client.Get(s.IssuerURL + "/.well-known/openid-configuration")
-		if err != nil {
-			return err
-		}
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusOK {
-			return fmt.Errorf("discovery: %s", resp.Status)
-		}
-		return nil
-	})
+	return waitForDiscovery(ctx, p, "Dex discovery", client, s.IssuerURL)
 }
 
 // dexConfig registers a public client (any loopback redirect is accepted

@@ -142,17 +142,7 @@ log:
 	client := (&Stack{}).httpsClient(h.CA.CertPEM)
 	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
 	defer cancel()
-	err = waitFor(ctx, h.proc, "hydra discovery", func() error {
-		resp, err := client.Get(h.IssuerURL + "/.well-known/openid-configuration")
-		if err != nil {
-			return err
-		}
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusOK {
-			return fmt.Errorf("discovery: %s", resp.Status)
-		}
-		return nil
-	})
+	err = waitForDiscovery(ctx, h.proc, "hydra discovery", client, h.IssuerURL)
 	return h, err
 }
 

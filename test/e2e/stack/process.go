@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -154,4 +155,20 @@ func randomToken() string {
 		panic(err)
 	}
 	return hex.EncodeToString(b)
+}
+
+// waitForDiscovery waits until issuerURL serves its OIDC discovery
+// document over client, or p exits, or ctx ends.
+func waitForDiscovery(ctx context.Context, p *process, what string, client *http.Client, issuerURL string) error {
+	return waitFor(ctx, p, what, func() error {
+		resp, err := client.Get(issuerURL + "/.well-known/openid-configuration")
+		if err != nil {
+			return err
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			return fmt.Errorf("discovery: %s", resp.Status)
+		}
+		return nil
+	})
 }
