@@ -1,9 +1,12 @@
 // Package access is the one mapping of a cluster's exec args (the flags
 // `use` writes after `credential`) to OIDC client, token binding and token
 // store settings, and the one place the token store is opened from them.
-// The full CLI's commands (pkg/cmd) and the small exec program's fast path
-// (pkg/credential/fastpath) both parse with Flags.AddFlags, so an exec
-// stanza means the same to both.
+// Every exec arg is defined once, in the tables of execflags.go: `use`
+// writes the stanza from them (Flags.ExecArgs), the full CLI's commands
+// (pkg/cmd) bind pflag from them (Flags.AddFlags, and Machine.AddFlags for
+// `use --ci`), and the small exec program's fast path
+// (pkg/credential/fastpath) reads the stanza with them
+// (Flags.ParseExecArgsQuick), so an exec stanza means the same to all.
 //
 // It links pflag, the light credential packages and the standard library
 // only: the small exec program must not link cobra, client-go or an OIDC
@@ -16,10 +19,8 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
-	"maps"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"time"
 
@@ -117,45 +118,6 @@ func (m Machine) ExecArgs(grant string) []string {
 	return (&Flags{Grant: grant, Machine: m}).ExecArgs()
 }
 
-// ExecArgs writes a as the exec args `use` puts after `credential`, through
-// the flags AddFlags binds, so the stanza's writer and its readers
-// (ParseExecArgs, ParseExecArgsQuick) share one definition of every flag.
-// A flag is written when it holds a value other than its default (a zero
-// value means unset: the default applies), in AddFlags' order, in the
-// `--name value` form the quick parse reads: once per element of a list,
-// once per key=value parameter, by key. A CI stanza always names its
-// grant, auto included, so a reader sees it has one.
-func (a *Flags) ExecArgs() []string {
-	fs := pflag.NewFlagSet("exec", pflag.ContinueOnError)
-	fs.SortFlags = false
-	var bound Flags
-	bound.AddFlags(fs)
-	bound = *a // the flags read bound's fields, which now hold a's values
-	ci := a.MachineGrant() || a.Machine != (Machine{})
-	var args []string
-	fs.VisitAll(func(f *pflag.Flag) {
-		switch v := f.Value.(type) {
-		case pflag.SliceValue:
-			for _, e := range v.GetSlice() {
-				args = append(args, "--"+f.Name, e)
-			}
-			return
-		}
-		if f.Value.Type() == "stringToString" { // ExtraParams, the one map
-			for _, k := range slices.Sorted(maps.Keys(bound.ExtraParams)) {
-				args = append(args, "--"+f.Name, k+"="+bound.ExtraParams[k])
-			}
-			return
-		}
-		value := f.Value.String()
-		unset := value == "" || value == "0s" || value == f.DefValue
-		if !unset || (f.Name == "grant" && ci && value != "") {
-			args = append(args, "--"+f.Name, value)
-		}
-	})
-	return args
-}
-
 // IsMachineGrant reports whether the grant needs no person.
 func IsMachineGrant(grant string) bool {
 	switch grant {
@@ -214,34 +176,6 @@ func (a *Flags) SubjectAudience() string {
 		return a.Issuer
 	}
 	return a.TokenAudience()
-}
-
-// AddFlags binds the flags.
-func (a *Flags) AddFlags(fs *pflag.FlagSet) {
-	fs.StringVar(&a.Cluster, "cluster-name", "", "Name of the cluster, shown in messages")
-	fs.StringVar(&a.Issuer, "oidc-issuer-url", "", "OIDC issuer URL")
-	fs.StringVar(&a.ClientID, "oidc-client-id", "", "OIDC client ID")
-	fs.StringSliceVar(&a.ExtraScopes, "oidc-extra-scope", nil, "Extra scopes to request (openid is always requested); repeatable")
-	fs.StringToStringVar(&a.ExtraParams, "oidc-auth-request-extra-params", nil, "Extra authorization request parameters, key=value; repeatable")
-	fs.StringVar(&a.OIDCCAFile, "oidc-ca-file", "", "PEM CA bundle for a privately issued OIDC issuer (default: system roots)")
-	fs.StringVar(&a.Server, "server", "", "Token binding: the API server URL tokens may be sent to")
-	fs.StringVar(&a.TLSServerName, "tls-server-name", "", "Token binding: the name kubectl must verify the server certificate for (default: the --server host)")
-	fs.StringSliceVar(&a.Pins, "pin", nil, "Token binding: sha256:<hex SPKI> pin of the CA kubectl must trust; repeatable")
-	fs.StringVar(&a.TokenCache, "token-cache", "", "Token store: auto, keyring, file or none (default: $SECUREKAPI_TOKEN_CACHE, else auto)")
-	fs.StringVar(&a.CacheDir, "cache-dir", "", "Directory for the file store and lock files (default: $SECUREKAPI_CACHE_DIR, else the user cache dir)")
-	fs.StringVar(&a.Grant, "grant", "auto", "Login flow: auto, auth-code (browser with PKCE) or device-code; with no person (CI): ci-token, token-exchange or client-credentials")
-	fs.StringVar(&a.BrowserCmd, "browser-command", "", "Command to open the login URL with (default: the system's opener)")
-	fs.DurationVar(&a.LoginTimeout, "login-timeout", 5*time.Minute, "How long to wait for a login to finish")
-	fs.DurationVar(&a.ExpiryMargin, "expiry-margin", cachedtoken.DefaultExpiryMargin, "Treat tokens as expired this long before they really expire")
-	fs.StringSliceVar(&a.BindAddresses, "listen-address", nil, "Address for the browser flow's loopback callback (default 127.0.0.1:0)")
-	fs.StringVar(&a.Audience, "audience", "", "Machine grants: the audience the API server expects in the token (default: --oidc-client-id)")
-	fs.StringVar(&a.CISource, "ci-token-source", "", "Where the CI's own OIDC token comes from: github, gitlab, file or env (grants ci-token and token-exchange)")
-	fs.StringVar(&a.CITokenVar, "ci-token-var", "", "The variable holding the CI token: the GitLab job's id_tokens name, or the env source's variable")
-	fs.StringVar(&a.CITokenFile, "ci-token-file", "", "The file of the file source, read afresh each time (e.g. a projected service-account token)")
-	fs.StringVar(&a.CITokenAudience, "ci-token-audience", "", "The audience to ask GitHub for (default: --audience for ci-token, the issuer for token-exchange)")
-	fs.StringVar(&a.ExchangeConnectorID, "token-exchange-connector-id", "", "Token exchange: Dex's connector_id for the CI issuer (Dex requires it)")
-	fs.StringVar(&a.ClientSecretFile, "client-secret-file", "", "A confidential client's secret is read from this file (never pass the secret itself)")
-	fs.StringVar(&a.ClientSecretEnv, "client-secret-env", "", "A confidential client's secret is read from this environment variable (its name, not its value)")
 }
 
 // ParseExecArgs reads the exec args `use` writes after `credential` into a,

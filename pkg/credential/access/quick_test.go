@@ -1,16 +1,14 @@
 package access
 
 import (
-	"io"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/spf13/pflag"
 )
-
-// pflagOnly are AddFlags' flags that ParseExecArgsQuick leaves to pflag.
-var pflagOnly = map[string]bool{}
 
 func parseWithPflag(args []string) (Flags, []string, error) {
 	var a Flags
@@ -18,27 +16,116 @@ func parseWithPflag(args []string) (Flags, []string, error) {
 	return a, rest, err
 }
 
-// TestQuickKnowsEveryFlag: a flag added to AddFlags must be read by the
-// quick parser too, or be listed in pflagOnly (then every stanza with it
-// goes to pflag, in the small program to the full CLI).
-func TestQuickKnowsEveryFlag(t *testing.T) {
+// sampleValue sets the field p points at to a value other than its
+// default, of the plain form `use` writes.
+func sampleValue(t *testing.T, name string, p any) {
+	switch p := p.(type) {
+	case *string:
+		*p = "value-of-" + name
+	case *[]string:
+		*p = []string{"first", "second"}
+	case *map[string]string:
+		*p = map[string]string{"k1": "v1", "k2": "v2"}
+	case *time.Duration:
+		*p = 7 * time.Second
+	default:
+		t.Fatalf("--%s: a field of kind %T", name, p)
+	}
+}
+
+// TestEveryExecFlagRoundTrips: each flag of the tables, set alone, is
+// written by ExecArgs and read back, by pflag and by the quick parse
+// alike, as that one setting with every other at its default.
+func TestEveryExecFlagRoundTrips(t *testing.T) {
+	var defaults Flags
+	if _, err := defaults.ParseExecArgs(nil); err != nil {
+		t.Fatal(err)
+	}
+	check := func(name string, in, want Flags) {
+		t.Helper()
+		args := in.ExecArgs()
+		if !slices.Contains(args, "--"+name) {
+			t.Errorf("--%s: not written: %q", name, args)
+		}
+		p, rest, err := parseWithPflag(args)
+		if err != nil || len(rest) > 0 || !reflect.DeepEqual(p, want) {
+			t.Errorf("--%s: pflag read %q as\n%+v (rest %q, %v)\nwant %+v", name, args, p, rest, err, want)
+		}
+		var q Flags
+		if !q.ParseExecArgsQuick(args) || !reflect.DeepEqual(q, want) {
+			t.Errorf("--%s: the quick parse read %q as\n%+v\nwant %+v", name, args, q, want)
+		}
+	}
+	for i := range personFlags {
+		f := &personFlags[i]
+		var in Flags
+		want := defaults
+		sampleValue(t, f.name, f.field(&in))
+		sampleValue(t, f.name, f.field(&want))
+		check(f.name, in, want)
+	}
+	for i := range machineFlags {
+		f := &machineFlags[i]
+		var in Flags
+		want := defaults
+		sampleValue(t, f.name, f.field(&in.Machine))
+		sampleValue(t, f.name, f.field(&want.Machine))
+		check(f.name, in, want)
+	}
+}
+
+// TestEveryFieldHasOneExecFlag: every setting of Flags and Machine is an
+// exec arg of exactly one flag, so a field added without a flag (which
+// `use` would never write) or two flags for one field fail here.
+func TestEveryFieldHasOneExecFlag(t *testing.T) {
+	var a Flags
+	flagOf := map[any]string{}
+	add := func(name string, p any) {
+		if other, ok := flagOf[p]; ok {
+			t.Errorf("--%s and --%s set the same field", other, name)
+		}
+		flagOf[p] = name
+	}
+	for i := range personFlags {
+		add(personFlags[i].name, personFlags[i].field(&a))
+	}
+	for i := range machineFlags {
+		add(machineFlags[i].name, machineFlags[i].field(&a.Machine))
+	}
+	for _, v := range []reflect.Value{reflect.ValueOf(&a).Elem(), reflect.ValueOf(&a.Machine).Elem()} {
+		for i := range v.NumField() {
+			field := v.Type().Field(i)
+			if field.Anonymous {
+				continue // Machine: its fields are checked on their own
+			}
+			if _, ok := flagOf[v.Field(i).Addr().Interface()]; !ok {
+				t.Errorf("%s.%s has no exec flag", v.Type().Name(), field.Name)
+			}
+		}
+	}
+}
+
+// TestAddFlagsBindsTheTables: the flags stay as every kubeconfig `use`
+// has written holds them (names, kinds, defaults, order): renaming one
+// breaks those stanzas, and a new default changes what they mean.
+func TestAddFlagsBindsTheTables(t *testing.T) {
 	fs := pflag.NewFlagSet("t", pflag.ContinueOnError)
-	fs.SetOutput(io.Discard)
+	fs.SortFlags = false
 	var a Flags
 	a.AddFlags(fs)
-	fs.VisitAll(func(f *pflag.Flag) {
-		var q Flags
-		value := "x"
-		if f.Value.Type() == "duration" {
-			value = "1s"
-		}
-		if f.Value.Type() == "stringToString" {
-			value = "k=v"
-		}
-		if !q.ParseExecArgsQuick([]string{"--" + f.Name, value}) && !pflagOnly[f.Name] {
-			t.Errorf("--%s (%s) is not read by ParseExecArgsQuick: add it to setQuick, or to pflagOnly", f.Name, f.Value.Type())
-		}
-	})
+	var got []string
+	fs.VisitAll(func(f *pflag.Flag) { got = append(got, f.Name+" "+f.Value.Type()+" "+f.DefValue) })
+	want := []string{"cluster-name string ", "oidc-issuer-url string ", "oidc-client-id string ",
+		"oidc-extra-scope stringSlice []", "oidc-auth-request-extra-params stringToString []",
+		"oidc-ca-file string ", "server string ", "tls-server-name string ", "pin stringSlice []",
+		"token-cache string ", "cache-dir string ", "grant string auto", "browser-command string ",
+		"login-timeout duration 5m0s", "expiry-margin duration 1m0s", "listen-address stringSlice []",
+		"audience string ", "ci-token-source string ", "ci-token-var string ", "ci-token-file string ",
+		"ci-token-audience string ", "token-exchange-connector-id string ", "client-secret-file string ",
+		"client-secret-env string "}
+	if !slices.Equal(got, want) {
+		t.Errorf("AddFlags bound\n%q\nwant\n%q", got, want)
+	}
 }
 
 // TestQuickReadsWhatUseWrites: the exec args `use` writes take the quick
