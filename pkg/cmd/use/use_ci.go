@@ -39,13 +39,7 @@ func (f *useCIFlags) addFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&f.IssuerURL, "ci-issuer-url", "", "ci-token: the CI's issuer (default for github: "+GitHubActionsIssuer+"); client-credentials: the issuer (default: the cluster's)")
 	fs.StringVar(&f.IssuerCAFile, "ci-issuer-ca-file", "", "client-credentials: PEM CA bundle for a privately issued --ci-issuer-url")
 	fs.StringVar(&f.ClientID, "ci-client-id", "", "client-credentials: the confidential client's ID")
-	fs.StringVar(&f.Audience, "audience", "", "The audience the API server expects in the CI's token (default for ci-token: the cluster's server URL; else the client ID)")
-	fs.StringVar(&f.CITokenVar, "ci-token-var", "", "gitlab: the job's id_tokens name; env: the variable holding the token")
-	fs.StringVar(&f.CITokenFile, "ci-token-file", "", "file: the token file, read afresh each time (e.g. a projected service-account token)")
-	fs.StringVar(&f.CITokenAudience, "ci-token-audience", "", "token-exchange: the audience to ask GitHub for (default: the cluster's issuer)")
-	fs.StringVar(&f.ExchangeConnectorID, "token-exchange-connector-id", "", "token-exchange: Dex's connector_id for the CI issuer")
-	fs.StringVar(&f.ClientSecretFile, "client-secret-file", "", "client-credentials (or a confidential client's token exchange): the file holding the secret")
-	fs.StringVar(&f.ClientSecretEnv, "client-secret-env", "", "client-credentials (or a confidential client's token exchange): the variable holding the secret (its name)")
+	f.Machine.AddFlags(fs) // the stanza's own machine flags, but for --ci-token-source: --ci above
 }
 
 // enabled reports whether `use` writes a CI stanza.

@@ -34,7 +34,8 @@ type execFlag[S Flags | Machine] struct {
 
 // The flag names other code refers to.
 const (
-	grantFlag = "grant"
+	grantFlag         = "grant"
+	ciTokenSourceFlag = "ci-token-source"
 )
 
 // personFlags are Flags' own exec args, in the order ExecArgs writes them.
@@ -57,16 +58,18 @@ var personFlags = [...]execFlag[Flags]{
 	{name: "listen-address", field: func(a *Flags) any { return &a.BindAddresses }, usage: "Address for the browser flow's loopback callback (default 127.0.0.1:0)"},
 }
 
-// machineFlags are Machine's exec args, written after personFlags.
+// machineFlags are Machine's exec args, written after personFlags. `use
+// --ci` binds them too (Machine.AddFlags), but for --ci-token-source, which
+// it calls --ci; so their help speaks to both.
 var machineFlags = [...]execFlag[Machine]{
-	{name: "audience", field: func(m *Machine) any { return &m.Audience }, usage: "Machine grants: the audience the API server expects in the token (default: --oidc-client-id)"},
-	{name: "ci-token-source", field: func(m *Machine) any { return &m.CISource }, usage: "Where the CI's own OIDC token comes from: github, gitlab, file or env (grants ci-token and token-exchange)"},
+	{name: "audience", field: func(m *Machine) any { return &m.Audience }, usage: "CI grants: the audience the API server expects in the token (default: the client ID, --oidc-client-id; with use --ci and the ci-token grant: the profile's CI audience, else the cluster's server URL)"},
+	{name: ciTokenSourceFlag, field: func(m *Machine) any { return &m.CISource }, usage: "Where the CI's own OIDC token comes from: github, gitlab, file or env (grants ci-token and token-exchange)"},
 	{name: "ci-token-var", field: func(m *Machine) any { return &m.CITokenVar }, usage: "The variable holding the CI token: the GitLab job's id_tokens name, or the env source's variable"},
 	{name: "ci-token-file", field: func(m *Machine) any { return &m.CITokenFile }, usage: "The file of the file source, read afresh each time (e.g. a projected service-account token)"},
-	{name: "ci-token-audience", field: func(m *Machine) any { return &m.CITokenAudience }, usage: "The audience to ask GitHub for (default: --audience for ci-token, the issuer for token-exchange)"},
+	{name: "ci-token-audience", field: func(m *Machine) any { return &m.CITokenAudience }, usage: "The audience to ask GitHub for (default: --audience for ci-token, the cluster's issuer for token-exchange)"},
 	{name: "token-exchange-connector-id", field: func(m *Machine) any { return &m.ExchangeConnectorID }, usage: "Token exchange: Dex's connector_id for the CI issuer (Dex requires it)"},
-	{name: "client-secret-file", field: func(m *Machine) any { return &m.ClientSecretFile }, usage: "A confidential client's secret is read from this file (never pass the secret itself)"},
-	{name: "client-secret-env", field: func(m *Machine) any { return &m.ClientSecretEnv }, usage: "A confidential client's secret is read from this environment variable (its name, not its value)"},
+	{name: "client-secret-file", field: func(m *Machine) any { return &m.ClientSecretFile }, usage: "client-credentials (or a confidential client's token exchange): the file the client secret is read from (never pass the secret itself)"},
+	{name: "client-secret-env", field: func(m *Machine) any { return &m.ClientSecretEnv }, usage: "client-credentials (or a confidential client's token exchange): the environment variable the client secret is read from (its name, not its value)"},
 }
 
 // AddFlags binds the flags.
@@ -76,6 +79,16 @@ func (a *Flags) AddFlags(fs *pflag.FlagSet) {
 	}
 	for i := range machineFlags {
 		machineFlags[i].bind(fs, &a.Machine)
+	}
+}
+
+// AddFlags binds the machine flags that `use --ci` shares with the exec
+// stanza: all but --ci-token-source, whose value use takes as --ci.
+func (m *Machine) AddFlags(fs *pflag.FlagSet) {
+	for i := range machineFlags {
+		if machineFlags[i].name != ciTokenSourceFlag {
+			machineFlags[i].bind(fs, m)
+		}
 	}
 }
 

@@ -126,6 +126,11 @@ func TestAddFlagsBindsTheTables(t *testing.T) {
 	if !slices.Equal(got, want) {
 		t.Errorf("AddFlags bound\n%q\nwant\n%q", got, want)
 	}
+	ms := pflag.NewFlagSet("use", pflag.ContinueOnError)
+	a.Machine.AddFlags(ms)
+	if ms.Lookup(ciTokenSourceFlag) != nil || ms.Lookup("audience") == nil || ms.Lookup("client-secret-env") == nil {
+		t.Error("Machine.AddFlags binds --ci-token-source (use calls it --ci), or misses a machine flag")
+	}
 }
 
 // TestQuickReadsWhatUseWrites: the exec args `use` writes take the quick
