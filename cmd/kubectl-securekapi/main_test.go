@@ -62,6 +62,42 @@ func TestSmallProgramLinksNoHeavyLibrary(t *testing.T) {
 	}
 }
 
+// TestSmallProgramLinksNothingNew holds the small program to the packages
+// outside the standard library it links today (testdata/deps-linux.txt):
+// a package that creeps in through an innocent import runs its init on
+// every kubectl call, and no test of behaviour would notice. The standard
+// library's heavy packages are TestSmallProgramLinksNoHeavyLibrary's.
+func TestSmallProgramLinksNothingNew(t *testing.T) {
+	golden, err := os.ReadFile(filepath.Join("testdata", "deps-linux.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]bool{}
+	for _, line := range strings.Split(string(golden), "\n") {
+		if line = strings.TrimSpace(line); line != "" && !strings.HasPrefix(line, "#") {
+			want[line] = true
+		}
+	}
+	cmd := exec.Command("go", "list", "-deps", ".")
+	cmd.Env = append(os.Environ(), "GOOS=linux", "GOARCH=amd64")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("go list -deps: %v\n%s", err, out)
+	}
+	for _, dep := range strings.Fields(string(out)) {
+		if first, _, _ := strings.Cut(dep, "/"); !strings.Contains(first, ".") {
+			continue // the standard library
+		}
+		if !want[dep] {
+			t.Errorf("cmd/kubectl-securekapi now links %s: its init would run on every kubectl call; keep it out of the fast path's imports, or measure the cost (BENCHMARKS.md) and add it to testdata/deps-linux.txt", dep)
+		}
+		delete(want, dep)
+	}
+	for dep := range want {
+		t.Errorf("cmd/kubectl-securekapi no longer links %s: remove it from testdata/deps-linux.txt so the list stays the floor", dep)
+	}
+}
+
 func contains(list []string, s string) bool {
 	for _, x := range list {
 		if x == s {

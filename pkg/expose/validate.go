@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+
+	"github.com/securekapi/securekapi/pkg/hostport"
 )
 
 // maxNameLen leaves room for the suffixes added to Name ("-cluster-ca",
@@ -230,15 +232,12 @@ func validateBind(b string) error {
 
 // validateHostPort checks host:port; an empty host is allowed for bind.
 func validateHostPort(hp string, emptyHost bool) error {
-	host, port, err := net.SplitHostPort(hp)
+	host, _, err := hostport.Split(hp)
 	if err != nil {
-		return errors.New("not host:port")
+		return err
 	}
 	if host == "" && !emptyHost {
 		return errors.New("no host")
-	}
-	if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
-		return fmt.Errorf("port %q is not 1-65535", port)
 	}
 	if !cfgSafe(host) {
 		return errors.New("host has spaces, quotes or '#'")

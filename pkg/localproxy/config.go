@@ -14,10 +14,10 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
+	"github.com/securekapi/securekapi/pkg/hostport"
 	"github.com/securekapi/securekapi/pkg/trust"
 )
 
@@ -175,8 +175,8 @@ func newSettings(cfg Config) (*settings, error) {
 
 func (s *settings) checkGateway() error {
 	gw := &s.Gateway
-	host, port, err := net.SplitHostPort(gw.Address)
-	if err != nil || host == "" || port == "" {
+	host, _, err := hostport.Split(gw.Address)
+	if err != nil || host == "" {
 		return fmt.Errorf("gateway address %q must be host:port", gw.Address)
 	}
 	s.serverName = gw.ServerName
@@ -219,18 +219,11 @@ func checkLoopbackListen(addr string) error {
 // port, or an error when the port is missing: kubectl always sends one, and
 // guessing 443 would let "host" and "host:443" silently mean the same thing.
 func normalizeTarget(target string) (string, error) {
-	host, port, err := net.SplitHostPort(target)
+	addr, err := hostport.Normalize(target)
 	if err != nil {
-		return "", fmt.Errorf("target %q must be host:port with an explicit port: %w", target, err)
+		return "", fmt.Errorf("target: %w", err)
 	}
-	if host == "" {
-		return "", fmt.Errorf("target %q has no host", target)
-	}
-	n, err := strconv.ParseUint(port, 10, 16)
-	if err != nil || n == 0 {
-		return "", fmt.Errorf("target %q: port %q is not a number from 1 to 65535", target, port)
-	}
-	return net.JoinHostPort(strings.ToLower(host), strconv.FormatUint(n, 10)), nil
+	return addr, nil
 }
 
 func (s *settings) allowedList() string {

@@ -16,6 +16,8 @@ import (
 	"os"
 	"syscall"
 	"time"
+
+	"github.com/securekapi/securekapi/pkg/hostport"
 )
 
 const (
@@ -183,9 +185,9 @@ func (p *Proxy) dialViaProxy(ctx context.Context, proxyURL *url.URL, addr string
 	if proxyURL.Scheme != "http" {
 		return nil, fmt.Errorf("proxy scheme %q is not supported for the gateway connection; use an http:// proxy URL", proxyURL.Scheme)
 	}
-	proxyAddr := proxyURL.Host
-	if proxyURL.Port() == "" {
-		proxyAddr = net.JoinHostPort(proxyURL.Hostname(), "80")
+	proxyAddr, err := hostport.OfURL(proxyURL)
+	if err != nil {
+		return nil, err
 	}
 	conn, err := p.cfg.DialContext(ctx, "tcp", proxyAddr)
 	if err != nil {

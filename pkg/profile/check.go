@@ -3,12 +3,12 @@ package profile
 import (
 	"errors"
 	"fmt"
-	"net"
 	"net/url"
 	"regexp"
-	"strconv"
 	"strings"
 	"sync"
+
+	"github.com/securekapi/securekapi/pkg/hostport"
 )
 
 // The checks below judge one value each and say what is wrong with it
@@ -80,7 +80,7 @@ func checkHTTPS(raw string) (*url.URL, error) {
 		return nil, errors.New("must not have a fragment (#...)")
 	}
 	if p := u.Port(); p != "" {
-		if err := checkPort(p); err != nil {
+		if err := hostport.CheckPort(p); err != nil {
 			return nil, err
 		}
 	}
@@ -89,17 +89,12 @@ func checkHTTPS(raw string) (*url.URL, error) {
 
 // CheckHostPort checks a host:port address, such as a tunnel gateway.
 func CheckHostPort(addr string) error {
-	host, port, err := net.SplitHostPort(addr)
-	if err != nil || host == "" {
-		return errors.New("must be host:port")
+	host, _, err := hostport.Split(addr)
+	if err != nil {
+		return err
 	}
-	return checkPort(port)
-}
-
-func checkPort(port string) error {
-	n, err := strconv.Atoi(port)
-	if err != nil || n < 1 || n > 65535 {
-		return fmt.Errorf("port %s is not a TCP port (1-65535)", port)
+	if host == "" {
+		return errors.New("must be host:port: the host is missing")
 	}
 	return nil
 }

@@ -1,3 +1,6 @@
+// Package add is `kubectl securekapi add`: it registers a cluster's trusted
+// endpoint and OIDC client in the user's registry after checking the endpoint
+// live (pinned CA, name, dates), so `use` can switch to it.
 package add
 
 import (

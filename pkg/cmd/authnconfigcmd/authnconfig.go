@@ -57,57 +57,19 @@ type clusterFacts interface {
 }
 
 // NewCmdAuthnConfig returns `expose authn-config`.
-func NewCmdAuthnConfig(g *cmdutil.Factory) *cobra.Command {
+func NewCmdAuthnConfig(g *cmdutil.Factory) *cobra.Command { return newCmdAuthnConfig(g, nil) }
+
+// newCmdAuthnConfig wires the flags to AuthnConfigOptions; runF, when set, runs instead of Run
+// once Complete and Validate passed, so a test sees what the flags made.
+func newCmdAuthnConfig(g *cmdutil.Factory, runF func(*AuthnConfigOptions) error) *cobra.Command {
 	o := &AuthnConfigOptions{Factory: g}
 	cmd := &cobra.Command{
-		Use:   "authn-config",
-		Short: "For platform owners: write and check kube-apiserver's authentication configuration (OIDC for people and CI)",
-		Long: `For platform owners: write the AuthenticationConfiguration kube-apiserver reads
-with --authentication-config, for people (the access profile's OIDC issuer) and
-for CI jobs (GitHub Actions, GitLab, or any OIDC issuer). A re-encrypting endpoint
-ends client-certificate authentication: OIDC is how the API server knows who calls.
-
-Each CI issuer is bound to this cluster by an audience (default: the trusted
-endpoint's URL), by CEL claim rules (--ci-rule) and maps to a username such as
-ci:github:org/app:refs/heads/main and the group ci:github, for RBAC.
-
-The file is checked before it is written with kube-apiserver's own decoder,
-validation and CEL environment: a rule that does not compile, a duplicate issuer,
-a missing audience, a claim the provider does not send, or a username or group
-mapping that could reach "system:" is refused. Every authenticator also gets
-user validation rules that make the API server refuse "system:" identities.
-
-The version (apiserver.config.k8s.io/v1 from 1.34, v1beta1 from 1.30) comes from
-the API server's /version through your kubeconfig, or --api-version.
-
---check-token FILE judges a sample JWT (one saved from a CI run, say) as
-kube-apiserver would, signature aside: which issuer's authenticator takes it, the
-username and groups it maps to, or the rule that refuses it (exit status 1).`,
-		Example: `  # People from the profile's issuer, and one GitHub repository's main branch.
-  kubectl securekapi expose authn-config --profile acme.yaml --cluster cluster-a \
-    --ci github --ci-rule 'claims.repository == "org/app" && claims.ref == "refs/heads/main"' \
-    -o /etc/kubernetes/authn.yaml
-  # then: kube-apiserver --authentication-config=/etc/kubernetes/authn.yaml (no --oidc-* flags)
-
-  # Without a profile, for a 1.33 cluster, with a GitLab instance too.
-  kubectl securekapi expose authn-config --api-version v1beta1 \
-    --oidc-issuer-url https://login.example.com --oidc-client-id kubectl --oidc-groups-prefix oidc: \
-    --audience https://kapi.example.com \
-    --ci github --ci-rule 'claims.repository == "org/app" && claims.environment == "prod"' \
-    --ci gitlab=https://gitlab.example.com --ci-rule 'claims.project_path == "org/app"'
-
-  # Would this pipeline's token get in?
-  kubectl securekapi expose authn-config --from-file /etc/kubernetes/authn.yaml --check-token token.jwt`,
-		Args: cobra.NoArgs,
-		RunE: func(c *cobra.Command, args []string) error {
-			if err := o.Complete(); err != nil {
-				return err
-			}
-			if err := o.Validate(); err != nil {
-				return err
-			}
-			return o.Run(c.Context())
-		},
+		Use:     "authn-config",
+		Short:   "For platform owners: write and check kube-apiserver's authentication configuration (OIDC for people and CI)",
+		Long:    authnConfigLong,
+		Example: authnConfigExample,
+		Args:    cobra.NoArgs,
+		RunE:    cmdutil.RunE(o, runF),
 	}
 	f := cmd.Flags()
 	f.StringVar(&o.Human.IssuerURL, "oidc-issuer-url", "", "People's OIDC issuer (default: the profile's)")
@@ -130,7 +92,7 @@ username and groups it maps to, or the rule that refuses it (exit status 1).`,
 }
 
 // Complete reads the profile, the CA files and the asked version.
-func (o *AuthnConfigOptions) Complete() error {
+func (o *AuthnConfigOptions) Complete(*cobra.Command, []string) error {
 	if o.APIVersion != "auto" {
 		gv, err := authnconfig.ParseFileVersion(o.APIVersion)
 		if err != nil {
@@ -158,26 +120,8 @@ func (o *AuthnConfigOptions) Complete() error {
 		}
 		ci = mergeCI(c.CI, o.CI.Issuers)
 	}
-	if o.HumanCAFile != "" {
-		data, err := os.ReadFile(o.HumanCAFile)
-		if err != nil {
-			return fmt.Errorf("--oidc-ca-file: %w", err)
-		}
-		o.Human.CAData = data
-	}
-	for i, file := range o.CI.CAFiles {
-		if file == "" {
-			continue
-		}
-		data, err := os.ReadFile(file)
-		if err != nil {
-			return fmt.Errorf("--ci-ca-file for %s: %w", o.CI.Issuers[i].IssuerURL, err)
-		}
-		for j := range ci {
-			if ci[j].IssuerURL == o.CI.Issuers[i].IssuerURL {
-				ci[j].CAData = data
-			}
-		}
+	if err := o.readCAFiles(ci); err != nil {
+		return err
 	}
 	for i := range ci {
 		if ci[i].Audience == "" {
@@ -212,9 +156,6 @@ func (o *AuthnConfigOptions) Validate() error {
 // Run asks the cluster what it runs, builds or reads the file, checks it
 // as kube-apiserver would, then writes it or judges the sample token.
 func (o *AuthnConfigOptions) Run(ctx context.Context) error {
-	if ctx == nil {
-		ctx = context.Background()
-	}
 	target, gv, err := o.target(ctx)
 	if err != nil {
 		return err

@@ -55,3 +55,31 @@ func mergeCI(fromProfile []profile.CIIssuer, flags []authnconfig.CIIssuer) []aut
 	}
 	return out
 }
+
+// readCAFiles reads --oidc-ca-file into the people's issuer and each
+// --ci-ca-file into the CI issuers (ci, the profile's and the flags')
+// with its issuer URL.
+func (o *AuthnConfigOptions) readCAFiles(ci []authnconfig.CIIssuer) error {
+	if o.HumanCAFile != "" {
+		data, err := os.ReadFile(o.HumanCAFile)
+		if err != nil {
+			return fmt.Errorf("--oidc-ca-file: %w", err)
+		}
+		o.Human.CAData = data
+	}
+	for i, file := range o.CI.CAFiles {
+		if file == "" {
+			continue
+		}
+		data, err := os.ReadFile(file)
+		if err != nil {
+			return fmt.Errorf("--ci-ca-file for %s: %w", o.CI.Issuers[i].IssuerURL, err)
+		}
+		for j := range ci {
+			if ci[j].IssuerURL == o.CI.Issuers[i].IssuerURL {
+				ci[j].CAData = data
+			}
+		}
+	}
+	return nil
+}

@@ -1,3 +1,6 @@
+// Package credentialcmd is `kubectl securekapi credential`, the full CLI's
+// exec credential plugin: it hands kubectl a token for the bound server only,
+// logging in or refreshing when the small exec program hands the call over.
 package credentialcmd
 
 import (

@@ -1,3 +1,6 @@
+// Package doctor is `kubectl securekapi doctor`: it checks each step from the
+// kubeconfig entry to the API server (endpoint, pins, tunnel, token, identity,
+// streaming) and says what to fix at the first one that fails.
 package doctor
 
 import (

@@ -1,3 +1,6 @@
+// Package exposecmd is `kubectl securekapi expose`, for platform owners: it
+// writes (or server-side applies) the trusted secondary endpoint in front of
+// kube-apiserver, and holds `expose authn-config` as a subcommand.
 package exposecmd
 
 import (

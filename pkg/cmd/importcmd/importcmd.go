@@ -1,3 +1,6 @@
+// Package importcmd is `kubectl securekapi import`: it registers every cluster
+// of an access profile from the platform owner, refusing silent changes to
+// clusters already registered.
 package importcmd
 
 import (

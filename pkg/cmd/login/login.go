@@ -1,3 +1,5 @@
+// Package login is `kubectl securekapi login`: an OIDC login (browser with
+// PKCE, or the device flow) whose tokens go to the OS keyring.
 package login
 
 import (

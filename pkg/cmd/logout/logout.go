@@ -1,3 +1,5 @@
+// Package logout is `kubectl securekapi logout`: it forgets a cluster's cached
+// tokens and approvals, revoking the refresh token where the provider allows.
 package logout
 
 import (

@@ -1,3 +1,5 @@
+// Package pin is `kubectl securekapi pin`: it shows an endpoint's verified
+// chain and the sha256 SPKI pin a platform owner hands to users.
 package pin
 
 import (

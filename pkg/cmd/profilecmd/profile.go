@@ -1,3 +1,6 @@
+// Package profilecmd is `kubectl securekapi profile`, for platform owners: it
+// writes the access profile third parties import, pinned to the endpoint's
+// verified CA.
 package profilecmd
 
 import (

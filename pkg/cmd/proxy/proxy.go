@@ -1,3 +1,5 @@
+// Package proxy is `kubectl securekapi proxy`: it runs the loopback proxy
+// (pkg/localproxy) that tunnels kubectl through a cluster's mTLS gateway.
 package proxy
 
 import (

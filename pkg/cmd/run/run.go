@@ -1,3 +1,6 @@
+// Package run is `kubectl securekapi run`: it runs one command (kubectl, helm,
+// a script) with the cluster reached through its mTLS tunnel, for as long as
+// the command runs.
 package run
 
 import (

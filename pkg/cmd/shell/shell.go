@@ -1,3 +1,6 @@
+// Package shell is `kubectl securekapi shell`: a shell whose kubectl works on
+// one cluster, through a kubeconfig of its own, leaving the user's current
+// context alone.
 package shell
 
 import (

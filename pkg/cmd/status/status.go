@@ -1,3 +1,5 @@
+// Package status is `kubectl securekapi status`: who is logged in to each
+// cluster, until when, whether it is approved, and where its tokens are kept.
 package status
 
 import (

@@ -1,3 +1,6 @@
+// Package use is `kubectl securekapi use`: it verifies a cluster's endpoint
+// live and switches kubeconfig to it, pinned to the verified CA, with the exec
+// stanza that binds its tokens to that server.
 package use
 
 import (

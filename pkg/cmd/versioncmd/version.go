@@ -1,3 +1,5 @@
+// Package versioncmd is `kubectl securekapi version`: the build's version and
+// commit.
 package versioncmd
 
 import (

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/securekapi/securekapi/pkg/credential/execinfo"
+	"github.com/securekapi/securekapi/pkg/hostport"
 	"github.com/securekapi/securekapi/pkg/trust/pinning"
 )
 
@@ -111,10 +112,9 @@ func normalizeServer(raw string) string {
 	if err != nil || u.Host == "" {
 		return strings.TrimRight(strings.ToLower(raw), "/")
 	}
-	host := strings.ToLower(u.Hostname())
-	port := u.Port()
-	if port == "" && strings.EqualFold(u.Scheme, "https") {
-		port = "443"
+	addr, err := hostport.OfURL(u)
+	if err != nil {
+		return strings.TrimRight(strings.ToLower(raw), "/")
 	}
-	return strings.ToLower(u.Scheme) + "://" + host + ":" + port + strings.TrimRight(u.Path, "/")
+	return strings.ToLower(u.Scheme) + "://" + addr + strings.TrimRight(u.Path, "/")
 }

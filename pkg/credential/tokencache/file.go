@@ -114,21 +114,13 @@ func (s *FileStore) List() ([]*TokenSet, error) {
 	if err != nil {
 		return nil, fmt.Errorf("list the token directory: %w", err)
 	}
-	var out []*TokenSet
+	var names []string
 	for _, e := range entries {
-		if e.IsDir() || !isEntryName(e.Name()) {
-			continue
+		if !e.IsDir() && isEntryName(e.Name()) {
+			names = append(names, filepath.Join(s.dir, e.Name()))
 		}
-		ts, err := s.read(filepath.Join(s.dir, e.Name()))
-		switch {
-		case errors.Is(err, ErrNotFound) || errors.Is(err, ErrCorrupt):
-			continue
-		case err != nil:
-			return nil, err
-		}
-		out = append(out, ts)
 	}
-	return out, nil
+	return readAll(names, s.read)
 }
 
 // isEntryName matches "<64 hex>.json", skipping temp and lock files.

@@ -238,18 +238,7 @@ func (s *KeyringStore) List() ([]*TokenSet, error) {
 	if err != nil {
 		return nil, err
 	}
-	var out []*TokenSet
-	for _, id := range ids {
-		ts, err := s.get(id)
-		switch {
-		case errors.Is(err, ErrNotFound) || errors.Is(err, ErrCorrupt):
-			continue
-		case err != nil:
-			return nil, err
-		}
-		out = append(out, ts)
-	}
-	return out, nil
+	return readAll(ids, s.get)
 }
 
 // readIndex returns the stored key IDs. A corrupt index is treated as empty:

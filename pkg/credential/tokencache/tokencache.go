@@ -95,6 +95,24 @@ type Store interface {
 
 // decodeTokenSet parses a stored entry. The JSON error is deliberately
 // dropped: its text can quote the data, and the data holds tokens.
+// readAll is a List: the token sets read from each place, skipping one
+// that is gone or corrupt since it was listed (a concurrent Delete, a
+// half-written entry of an old version), and failing on any other error.
+func readAll(places []string, read func(string) (*TokenSet, error)) ([]*TokenSet, error) {
+	var out []*TokenSet
+	for _, p := range places {
+		ts, err := read(p)
+		switch {
+		case errors.Is(err, ErrNotFound) || errors.Is(err, ErrCorrupt):
+			continue
+		case err != nil:
+			return nil, err
+		}
+		out = append(out, ts)
+	}
+	return out, nil
+}
+
 func decodeTokenSet(data []byte, where string) (*TokenSet, error) {
 	var ts TokenSet
 	if json.Unmarshal(data, &ts) != nil {

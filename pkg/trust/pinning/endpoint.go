@@ -2,10 +2,10 @@ package pinning
 
 import (
 	"fmt"
-	"net"
 	"net/url"
-	"strconv"
 	"strings"
+
+	"github.com/securekapi/securekapi/pkg/hostport"
 )
 
 // Endpoint is where kubectl will connect: the trusted secondary endpoint.
@@ -18,22 +18,17 @@ type Endpoint struct {
 	TLSServerName string
 }
 
-const defaultHTTPSPort = "443"
-
 // Address returns the host:port to dial.
 func (e Endpoint) Address() (string, error) {
 	u, err := e.parse()
 	if err != nil {
 		return "", err
 	}
-	port := u.Port()
-	if port == "" {
-		port = defaultHTTPSPort
+	addr, err := hostport.OfURL(u)
+	if err != nil {
+		return "", fmt.Errorf("endpoint %w", err)
 	}
-	if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
-		return "", fmt.Errorf("endpoint %q: port %q is not a number from 1 to 65535", e.URL, port)
-	}
-	return net.JoinHostPort(u.Hostname(), port), nil
+	return addr, nil
 }
 
 // ServerName returns the name the certificate must be valid for:

@@ -1,0 +1,70 @@
+package cmd
+
+import (
+	"encoding/json"
+	"errors"
+	"io"
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+// TestTheHouseHasNoUpwardArrow holds the layout README's Architecture
+// section describes: commands sit above the packages as wiring, so no
+// package below pkg/cmd imports a command; a command imports no other
+// command (each one is read, tested and changed on its own); and every
+// package says its one job in a package comment.
+func TestTheHouseHasNoUpwardArrow(t *testing.T) {
+	const module = "github.com/securekapi/securekapi/"
+	out, err := exec.Command("go", "list", "-json=ImportPath,Imports,Doc", module+"pkg/...", module+"cmd/...").Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	// A subcommand's package may be wired in by its parent's.
+	subcommands := map[string]string{"pkg/cmd/exposecmd": "pkg/cmd/authnconfigcmd"}
+	commandOf := func(path string) string { // "" outside pkg/cmd/<name>
+		rest, ok := strings.CutPrefix(path, module+"pkg/cmd/")
+		if !ok {
+			return ""
+		}
+		name, _, _ := strings.Cut(rest, "/")
+		return "pkg/cmd/" + name
+	}
+	dec := json.NewDecoder(strings.NewReader(string(out)))
+	seen := 0
+	for {
+		var p struct {
+			ImportPath, Doc string
+			Imports         []string
+		}
+		if err := dec.Decode(&p); errors.Is(err, io.EOF) {
+			break
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		seen++
+		if p.Doc == "" {
+			t.Errorf("%s has no package comment saying its job", p.ImportPath)
+		}
+		// The mains (cmd/...) sit above everything.
+		inCmd := p.ImportPath == module+"pkg/cmd" || commandOf(p.ImportPath) != "" || strings.HasPrefix(p.ImportPath, module+"cmd/")
+		from := commandOf(p.ImportPath)
+		for _, imp := range p.Imports {
+			if !strings.HasPrefix(imp, module) {
+				continue
+			}
+			to := commandOf(imp)
+			switch {
+			case strings.HasPrefix(imp, module+"cmd/") && !strings.HasPrefix(p.ImportPath, module+"cmd/"):
+				t.Errorf("%s imports the main %s", p.ImportPath, imp)
+			case !inCmd && (to != "" || imp == module+"pkg/cmd"):
+				t.Errorf("%s imports the command %s: packages sit below the commands", p.ImportPath, imp)
+			case from != "" && to != "" && to != from && subcommands[from] != to:
+				t.Errorf("command %s imports command %s: share through pkg/cmdutil or a package instead", from, to)
+			}
+		}
+	}
+	if seen < 30 {
+		t.Fatalf("go list listed only %d packages", seen)
+	}
+}
