@@ -3,6 +3,7 @@ package kubeapi
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"strconv"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -33,7 +34,7 @@ func (r *REST) Apply(ctx context.Context, doc []byte, o ApplyOptions) (*Applied,
 	if err != nil {
 		return nil, err
 	}
-	req := r.client.Patch(types.ApplyPatchType).
+	req := r.request(http.MethodPatch).SetHeader("Content-Type", string(types.ApplyPatchType)).
 		AbsPath(res.prefix, "namespaces", a.Namespace, res.resource, a.Name).
 		Param("fieldManager", o.FieldManager).
 		Param("force", strconv.FormatBool(o.Force)).

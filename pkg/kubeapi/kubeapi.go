@@ -60,6 +60,19 @@ type REST struct {
 	// http is the client's own: the same transport, TLS checks and
 	// credential, for the one request client-go cannot send (Upgrade).
 	http *http.Client
+	// probe turns off client-go's retries (NewPinned): doctor reports the
+	// first answer, where client-go would retry a reset GET or a 5xx with
+	// Retry-After up to ten times and leave only a timeout to report.
+	probe bool
+}
+
+// request starts a request with the client's retry rule.
+func (r *REST) request(verb string) *rest.Request {
+	req := r.client.Verb(verb)
+	if r.probe {
+		req = req.MaxRetries(0)
+	}
+	return req
 }
 
 // NewREST builds the client for a kubeconfig's rest.Config.
@@ -103,7 +116,7 @@ func raw(res rest.Result) ([]byte, error) {
 }
 
 func (r *REST) get(ctx context.Context, apiPath string, out any) error {
-	data, err := raw(r.client.Get().AbsPath(apiPath).Do(ctx))
+	data, err := raw(r.request(http.MethodGet).AbsPath(apiPath).Do(ctx))
 	if err != nil {
 		return err
 	}

@@ -31,7 +31,8 @@ type Pinned struct {
 // NewPinned builds the client for p. Every connection it opens verifies
 // its own handshake with p.Policy.TLSConfig (the pins and the bound name),
 // and it refuses to carry a token under a policy without pins or a CA
-// bundle: that would be a binding nobody checked.
+// bundle: that would be a binding nobody checked. Its requests are never
+// retried: a probe reports what the hop did the first time.
 func NewPinned(p Pinned) (*REST, error) {
 	if p.Token != "" && (len(p.Policy.Pins) == 0 || len(p.Policy.CABundle) == 0) {
 		return nil, errors.New("no token may be sent to " + p.Server + ": its binding (pinned CA and name) was not checked")
@@ -40,5 +41,10 @@ func NewPinned(p Pinned) (*REST, error) {
 	// the name are in the tls.Config. The zero transport speaks HTTP/1.1
 	// only, which the upgrade probe needs.
 	transport := &http.Transport{TLSClientConfig: p.Policy.TLSConfig(), DialContext: p.DialContext}
-	return NewREST(&rest.Config{Host: p.Server, Transport: transport, BearerToken: p.Token})
+	c, err := NewREST(&rest.Config{Host: p.Server, Transport: transport, BearerToken: p.Token})
+	if err != nil {
+		return nil, err
+	}
+	c.probe = true
+	return c, nil
 }

@@ -165,3 +165,27 @@ func watchErr(c *REST, apiPath string) error {
 	}
 	return err
 }
+
+// TestPinnedRetriesNothing: a hop answering 503 with Retry-After is
+// reported at once, where client-go would ask ten more times, a second
+// apart, and doctor's timeout would be all it had to say.
+func TestPinnedRetriesNothing(t *testing.T) {
+	root, rogue := newPair(t, nil, "Pinned Root"), newPair(t, nil, "Rogue Root")
+	busy := record(t, newPair(t, root, "kapi", boundName), root, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Retry-After", "1")
+		w.WriteHeader(http.StatusServiceUnavailable)
+		io.WriteString(w, "<html>503 Service Unavailable</html>")
+	})
+	c := pinned(t, busy.srv.URL, root, rogue, "eyJ.SECRET.token")
+	ctx := t.Context()
+	_, err := c.Version(ctx)
+	if code, _, ok := UnexpectedAnswer(err); !ok || code != http.StatusServiceUnavailable {
+		t.Errorf("Version: %v, want the 503", err)
+	}
+	if err := watchErr(c, "/api/v1/namespaces/default/pods"); err == nil {
+		t.Error("Watch: no error")
+	}
+	if got := busy.requests(); len(got) != 2 {
+		t.Errorf("the hop received %d requests, want one per call: %q", len(got), got)
+	}
+}

@@ -35,7 +35,7 @@ type UserInfo struct {
 // WhoAmI creates a SelfSubjectReview (kubectl auth whoami).
 func (r *REST) WhoAmI(ctx context.Context) (*UserInfo, error) {
 	const review = `{"apiVersion":"authentication.k8s.io/v1","kind":"SelfSubjectReview"}`
-	data, err := raw(r.client.Post().AbsPath("/apis/authentication.k8s.io/v1/selfsubjectreviews").
+	data, err := raw(r.request(http.MethodPost).AbsPath("/apis/authentication.k8s.io/v1/selfsubjectreviews").
 		SetHeader("Content-Type", "application/json").Body([]byte(review)).Do(ctx))
 	if err != nil {
 		return nil, err
@@ -51,7 +51,7 @@ func (r *REST) WhoAmI(ctx context.Context) (*UserInfo, error) {
 
 // Watch opens a watch with client-go's Stream.
 func (r *REST) Watch(ctx context.Context, apiPath string, params url.Values) (io.ReadCloser, error) {
-	req := r.client.Get().AbsPath(apiPath).Param("watch", "true")
+	req := r.request(http.MethodGet).AbsPath(apiPath).Param("watch", "true")
 	for k, vs := range params {
 		for _, v := range vs {
 			req = req.Param(k, v)
