@@ -1,11 +1,22 @@
-// Package kubeapi is the Kubernetes API access securekapi's platform-owner
-// commands need, on client-go's REST client: read a ConfigMap's data and a
-// Secret, and server-side apply YAML documents with kubectl apply
-// --server-side semantics (field manager, conflicts, server dry run).
+// Package kubeapi is the Kubernetes API access securekapi's commands need,
+// on client-go's REST client. For the platform owner's commands (expose,
+// authn-config): read a ConfigMap's data and a Secret, server-side apply
+// YAML documents with kubectl apply --server-side semantics (field
+// manager, conflicts, server dry run), /version and the service-account
+// issuer. For doctor (Prober): /version without a token, who the API
+// server takes the token for, a held watch and an exec upgrade probe, over
+// a connection pinned to the token's binding (NewPinned), so the token
+// goes only to a server whose chain each handshake verified.
 //
 // Errors from the API server are client-go's (k8s.io/apimachinery's
-// api/errors: IsNotFound, IsForbidden, IsConflict); any other error means
-// the server was not reached or did not answer like an API server.
+// api/errors: IsNotFound, IsForbidden, IsConflict) and IsAPIError says so;
+// any other error means the server was not reached or did not answer like
+// an API server (UnexpectedAnswer then has the HTTP status and the body,
+// such as a proxy's error page).
+//
+// No request follows a redirect: client-go adds the credential to every
+// request its transport sends, so a followed redirect would carry it to
+// whatever host the redirect names.
 //
 // It decodes with a scheme of metav1's Status only, not client-go's typed
 // scheme, whose init every full-CLI start would pay for.
@@ -16,17 +27,15 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 	"path"
-	"strconv"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/runtime/serializer"
-	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/rest"
-	"sigs.k8s.io/yaml"
 )
 
 // Client is the cluster access a command needs; REST is the real one.
@@ -45,26 +54,25 @@ type Secret struct {
 	Data map[string][]byte `json:"data"`
 }
 
-// ApplyOptions are kubectl apply --server-side's.
-type ApplyOptions struct {
-	FieldManager string
-	// Force takes over fields another field manager owns (--force-conflicts).
-	Force bool
-	// DryRun has the API server validate without persisting.
-	DryRun bool
-}
-
-// Applied names the object an Apply sent, as kubectl prints it.
-type Applied struct {
-	APIVersion, Kind, Namespace, Name string
-	// Resource is kubectl's name for the kind: resource.group, or resource
-	// for the core group (secret, httpproxy.projectcontour.io).
-	Resource string
-}
-
-// REST is Client on client-go's REST client.
+// REST is Client and Prober on client-go's REST client.
 type REST struct {
 	client *rest.RESTClient
+	// http is the client's own: the same transport, TLS checks and
+	// credential, for the one request client-go cannot send (Upgrade).
+	http *http.Client
+	// probe turns off client-go's retries (NewPinned): doctor reports the
+	// first answer, where client-go would retry a reset GET or a 5xx with
+	// Retry-After up to ten times and leave only a timeout to report.
+	probe bool
+}
+
+// request starts a request with the client's retry rule.
+func (r *REST) request(verb string) *rest.Request {
+	req := r.client.Verb(verb)
+	if r.probe {
+		req = req.MaxRetries(0)
+	}
+	return req
 }
 
 // NewREST builds the client for a kubeconfig's rest.Config.
@@ -74,12 +82,21 @@ func NewREST(cfg *rest.Config) (*REST, error) {
 	if c.UserAgent == "" {
 		c.UserAgent = "securekapi"
 	}
-	client, err := rest.UnversionedRESTClientFor(c)
-	if err != nil {
-		return nil, fmt.Errorf("kubeconfig cluster %s: %w", cfg.Host, err)
+	httpClient, err := rest.HTTPClientFor(c)
+	if err == nil {
+		httpClient.CheckRedirect = refuseRedirect
+		var client *rest.RESTClient
+		if client, err = rest.UnversionedRESTClientForConfigAndClient(c, httpClient); err == nil {
+			return &REST{client: client, http: httpClient}, nil
+		}
 	}
-	return &REST{client: client}, nil
+	return nil, fmt.Errorf("kubeconfig cluster %s: %w", cfg.Host, err)
 }
+
+// refuseRedirect hands a redirect back as the answer. Go's http.Client
+// drops Authorization on a redirect to another host, but client-go's
+// bearer-token round tripper sets it again on the redirected request.
+func refuseRedirect(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 
 // codecs decode the Status the API server sends with an error.
 var codecs = func() serializer.CodecFactory {
@@ -88,8 +105,18 @@ var codecs = func() serializer.CodecFactory {
 	return serializer.NewCodecFactory(s)
 }()
 
+// raw is the body of a successful answer. Result.Raw alone would return
+// client-go's guess from the HTTP code (a generic "unexpected server
+// response") even when the API server sent its Status; Error decodes it.
+func raw(res rest.Result) ([]byte, error) {
+	if err := res.Error(); err != nil {
+		return nil, err
+	}
+	return res.Raw()
+}
+
 func (r *REST) get(ctx context.Context, apiPath string, out any) error {
-	data, err := r.client.Get().AbsPath(apiPath).Do(ctx).Raw()
+	data, err := raw(r.request(http.MethodGet).AbsPath(apiPath).Do(ctx))
 	if err != nil {
 		return err
 	}
@@ -99,13 +126,20 @@ func (r *REST) get(ctx context.Context, apiPath string, out any) error {
 	return nil
 }
 
-// Version is the major and minor of the API server's /version.
-func (r *REST) Version(ctx context.Context) (major, minor string, err error) {
-	var info struct{ Major, Minor string }
+// VersionInfo is what the API server's /version says.
+type VersionInfo struct {
+	Major      string `json:"major"`
+	Minor      string `json:"minor"`
+	GitVersion string `json:"gitVersion"`
+}
+
+// Version reads the API server's /version.
+func (r *REST) Version(ctx context.Context) (*VersionInfo, error) {
+	var info VersionInfo
 	if err := r.get(ctx, "/version", &info); err != nil {
-		return "", "", err
+		return nil, err
 	}
-	return info.Major, info.Minor, nil
+	return &info, nil
 }
 
 // ServiceAccountIssuer is the issuer of the cluster's service-account
@@ -138,74 +172,30 @@ func (r *REST) Secret(ctx context.Context, namespace, name string) (*Secret, err
 	return &s, nil
 }
 
-// Apply sends doc as an apply patch to the object it names.
-func (r *REST) Apply(ctx context.Context, doc []byte, o ApplyOptions) (*Applied, error) {
-	a, res, err := identify(doc)
-	if err != nil {
-		return nil, err
-	}
-	req := r.client.Patch(types.ApplyPatchType).
-		AbsPath(res.prefix, "namespaces", a.Namespace, res.resource, a.Name).
-		Param("fieldManager", o.FieldManager).
-		Param("force", strconv.FormatBool(o.Force)).
-		Body(doc)
-	if o.DryRun {
-		req = req.Param("dryRun", metav1.DryRunAll)
-	}
-	return a, req.Do(ctx).Error()
-}
-
 // IsAPIError reports whether err is the API server's answer (a Status),
-// rather than a failure to reach it.
+// rather than a failure to reach it or an answer from something else,
+// such as a proxy's error page (client-go wraps those in a Status too,
+// marked as an unexpected server response; see UnexpectedAnswer).
 func IsAPIError(err error) bool {
 	var status apierrors.APIStatus
-	return errors.As(err, &status)
+	return errors.As(err, &status) && !apierrors.IsUnexpectedServerError(err)
 }
 
-// resource is where server-side apply sends one kind.
-type resource struct {
-	prefix   string // /api/v1 or /apis/GROUP/VERSION
-	resource string
-	short    string // kubectl's name: resource.group or resource
-}
-
-// resources maps every apiVersion/kind securekapi applies to its REST
-// path: a static table instead of discovery, which would cost a round trip
-// per group and pull client-go's discovery into the binary.
-var resources = map[string]resource{
-	"v1/Secret":                      {"/api/v1", "secrets", "secret"},
-	"v1/ConfigMap":                   {"/api/v1", "configmaps", "configmap"},
-	"projectcontour.io/v1/HTTPProxy": {"/apis/projectcontour.io/v1", "httpproxies", "httpproxy.projectcontour.io"},
-	"projectcontour.io/v1/TLSCertificateDelegation":    {"/apis/projectcontour.io/v1", "tlscertificatedelegations", "tlscertificatedelegation.projectcontour.io"},
-	"gateway.networking.k8s.io/v1/Gateway":             {"/apis/gateway.networking.k8s.io/v1", "gateways", "gateway.gateway.networking.k8s.io"},
-	"gateway.networking.k8s.io/v1/HTTPRoute":           {"/apis/gateway.networking.k8s.io/v1", "httproutes", "httproute.gateway.networking.k8s.io"},
-	"gateway.networking.k8s.io/v1/BackendTLSPolicy":    {"/apis/gateway.networking.k8s.io/v1", "backendtlspolicies", "backendtlspolicy.gateway.networking.k8s.io"},
-	"gateway.networking.k8s.io/v1beta1/ReferenceGrant": {"/apis/gateway.networking.k8s.io/v1beta1", "referencegrants", "referencegrant.gateway.networking.k8s.io"},
-	"networking.k8s.io/v1/Ingress":                     {"/apis/networking.k8s.io/v1", "ingresses", "ingress.networking.k8s.io"},
-}
-
-// identify reads which object doc is, and where it is applied.
-func identify(doc []byte) (*Applied, resource, error) {
-	var head struct {
-		APIVersion string `json:"apiVersion"`
-		Kind       string `json:"kind"`
-		Metadata   struct {
-			Name      string `json:"name"`
-			Namespace string `json:"namespace"`
-		} `json:"metadata"`
+// UnexpectedAnswer is the HTTP status and the body (trimmed; "unknown"
+// when it was not text) of an answer that was not an API server's Status;
+// ok is false for any other error.
+func UnexpectedAnswer(err error) (code int, body string, ok bool) {
+	var status apierrors.APIStatus
+	if !errors.As(err, &status) || !apierrors.IsUnexpectedServerError(err) {
+		return 0, "", false
 	}
-	if err := yaml.Unmarshal(doc, &head); err != nil {
-		return nil, resource{}, fmt.Errorf("the YAML to apply does not parse: %w", err)
+	s := status.Status()
+	if s.Details != nil {
+		for _, c := range s.Details.Causes {
+			if c.Type == metav1.CauseTypeUnexpectedServerResponse {
+				body = c.Message
+			}
+		}
 	}
-	res, ok := resources[head.APIVersion+"/"+head.Kind]
-	if !ok {
-		return nil, resource{}, fmt.Errorf("cannot apply %s %s: securekapi does not know its resource path; apply the printed YAML with kubectl instead", head.APIVersion, head.Kind)
-	}
-	return &Applied{APIVersion: head.APIVersion, Kind: head.Kind, Namespace: head.Metadata.Namespace, Name: head.Metadata.Name, Resource: res.short}, res, nil
-}
-
-// Identify is which object doc is, as Apply would report it.
-func Identify(doc []byte) (*Applied, error) {
-	a, _, err := identify(doc)
-	return a, err
+	return int(s.Code), body, true
 }

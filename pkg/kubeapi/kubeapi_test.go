@@ -46,8 +46,8 @@ func TestRESTAgainstAnAPIServer(t *testing.T) {
 	if err != nil || data["ca.crt"] != "PEM" {
 		t.Fatalf("ConfigMapData = %v, %v", data, err)
 	}
-	if _, err := c.Secret(ctx, "certs", "tls"); !apierrors.IsForbidden(err) || !IsAPIError(err) {
-		t.Errorf("Secret on a forbidden answer: %v, want IsForbidden", err)
+	if _, err := c.Secret(ctx, "certs", "tls"); !apierrors.IsForbidden(err) || !IsAPIError(err) || !strings.Contains(err.Error(), "secrets is forbidden") {
+		t.Errorf("Secret on a forbidden answer: %v, want IsForbidden with the server's message", err)
 	}
 
 	doc := []byte("apiVersion: projectcontour.io/v1\nkind: HTTPProxy\nmetadata:\n  name: securekapi\n  namespace: default\n")

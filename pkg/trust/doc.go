@@ -5,6 +5,10 @@
 // the chain is also accepted as a root, so a private enterprise CA can be
 // trusted by its pin alone.
 //
+// Policy.TLSConfig is the client side of the same rules: a tls.Config that
+// verifies every handshake against the policy, so a connection opened
+// later is checked on its own.
+//
 // Every verification failure is a *Error whose Kind says what went wrong and
 // whose message tells the user what to do next.
 //

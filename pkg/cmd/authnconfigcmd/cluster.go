@@ -34,11 +34,11 @@ func (k *kubeconfigCluster) ServerVersion(ctx context.Context) (authnconfig.Serv
 	if err != nil {
 		return authnconfig.ServerVersion{}, err
 	}
-	major, minor, err := api.Version(ctx)
+	v, err := api.Version(ctx)
 	if err != nil {
 		return authnconfig.ServerVersion{}, err
 	}
-	return authnconfig.ParseServerVersion(major, minor)
+	return authnconfig.ParseServerVersion(v.Major, v.Minor)
 }
 
 func (k *kubeconfigCluster) ServiceAccountIssuer(ctx context.Context) (string, error) {

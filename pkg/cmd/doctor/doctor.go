@@ -16,6 +16,7 @@ import (
 	"github.com/securekapi/securekapi/pkg/cmdutil"
 	"github.com/securekapi/securekapi/pkg/credential"
 	"github.com/securekapi/securekapi/pkg/credential/oidc"
+	"github.com/securekapi/securekapi/pkg/kubeapi"
 )
 
 // DoctorOptions walks the whole path from kubeconfig to the API server and
@@ -29,6 +30,9 @@ type DoctorOptions struct {
 	// skips the streaming probe.
 	WatchTime time.Duration
 	Quick     bool
+	// NewProber builds the client for the bound API server; nil means
+	// kubeapi.NewPinned. Tests put a fake here.
+	NewProber func(kubeapi.Pinned) (kubeapi.Prober, error)
 }
 
 // Check is one step of the walk.

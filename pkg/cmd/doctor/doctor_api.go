@@ -1,128 +1,100 @@
 package doctor
 
 import (
-	"bytes"
 	"context"
-	"crypto/tls"
-	"crypto/x509"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"slices"
 	"strings"
 	"time"
 
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/securekapi/securekapi/pkg/kubeapi"
 	"github.com/securekapi/securekapi/pkg/trust"
 )
 
-// apiDo sends req to the API server, with the cached token only when
-// withToken is set. The token goes only over a connection whose chain this
-// very handshake verified against the pins and the bound name (an earlier
-// check's connection proves nothing about this one). The caller closes the
-// response body.
-func (o *DoctorOptions) apiDo(st *doctorState, req *http.Request, withToken bool) (*http.Response, error) {
+// prober is doctor's client for the bound API server, with the cached
+// token only when withToken is set. The token goes only when the binding
+// was checked, and only over a connection whose chain its own handshake
+// verified against the pins and the bound name (kubeapi.NewPinned, on
+// trust.Policy.TLSConfig): the TLS check's connection earlier proves
+// nothing about this one.
+func (o *DoctorOptions) prober(st *doctorState, withToken bool) (kubeapi.Prober, error) {
 	if withToken && (st.token == "" || len(st.binding.Pins) == 0) {
 		return nil, errors.New("no token may be sent: the token binding was not checked")
 	}
-	pool := x509.NewCertPool()
-	for _, c := range st.caCerts {
-		pool.AddCert(c)
-	}
 	serverName := trust.Endpoint{URL: st.binding.Server, TLSServerName: st.binding.TLSServerName}.ServerName()
-	policy := trust.Policy{CABundle: st.caCerts, Pins: st.binding.Pins, ServerName: serverName, Now: o.Now()}
-	client := &http.Client{Transport: &http.Transport{
-		TLSClientConfig: &tls.Config{RootCAs: pool, ServerName: serverName, MinVersion: tls.VersionTLS12,
-			VerifyConnection: func(cs tls.ConnectionState) error {
-				_, err := trust.Verify(cs.PeerCertificates, policy)
-				return err
-			}},
-		DialContext: st.dial,
-	}}
+	p := kubeapi.Pinned{Server: st.cluster.Server, DialContext: st.dial,
+		Policy: trust.Policy{CABundle: st.caCerts, Pins: st.binding.Pins, ServerName: serverName, Now: o.Now()}}
 	if withToken {
-		req.Header.Set("Authorization", "Bearer "+st.token)
+		p.Token = st.token
 	}
-	return client.Do(req)
+	if o.NewProber != nil {
+		return o.NewProber(p)
+	}
+	return kubeapi.NewPinned(p)
 }
 
-// apiRequest calls the API server through apiDo and reads the answer.
-func (o *DoctorOptions) apiRequest(ctx context.Context, st *doctorState, method, path string, body []byte, withToken bool) (int, []byte, error) {
-	req, err := http.NewRequestWithContext(ctx, method, o.apiURL(st, path), bytes.NewReader(body))
-	if err != nil {
-		return 0, nil, err
-	}
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := o.apiDo(st, req, withToken)
-	if err != nil {
-		return 0, nil, err
-	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	return resp.StatusCode, data, err
-}
-
-func (o *DoctorOptions) apiURL(st *doctorState, path string) string {
-	return strings.TrimRight(st.cluster.Server, "/") + path
-}
-
-// parseStatus reads the Status the API server sends with an error; a
-// proxy's error page does not parse as one.
-func parseStatus(body []byte) (metav1.Status, bool) {
-	var s metav1.Status
-	if json.Unmarshal(body, &s) != nil || s.Kind != "Status" || s.Code == 0 {
+// apiStatus is the API server's Status in err; false when err is not the
+// API server's answer (no answer, or a proxy's).
+func apiStatus(err error) (metav1.Status, bool) {
+	var s apierrors.APIStatus
+	if !kubeapi.IsAPIError(err) || !errors.As(err, &s) {
 		return metav1.Status{}, false
 	}
-	return s, true
+	return s.Status(), true
 }
 
 func (o *DoctorOptions) checkVersion(ctx context.Context, st *doctorState) Check {
-	code, body, err := o.apiRequest(ctx, st, http.MethodGet, "/version", nil, false)
-	if err != nil {
-		return fail("is the endpoint forwarding to the API server?", "%v", err)
+	api, err := o.prober(st, false)
+	var v *kubeapi.VersionInfo
+	if err == nil {
+		v, err = api.Version(ctx)
 	}
-	if s, isAPI := parseStatus(body); isAPI && (code == http.StatusUnauthorized || code == http.StatusForbidden) {
+	s, fromAPI := apiStatus(err)
+	switch {
+	case err == nil:
+		return ok("API server %s", v.GitVersion)
+	case fromAPI && (s.Code == http.StatusUnauthorized || s.Code == http.StatusForbidden):
 		// /version goes without the token, so this is the API server
 		// refusing anonymous requests, not rejecting the token.
-		return Check{Status: StatusWarn, Detail: fmt.Sprintf("the API server answers but refuses anonymous /version (HTTP %d %s); the identity check below sends the token", code, s.Reason)}
+		return Check{Status: StatusWarn, Detail: fmt.Sprintf("the API server answers but refuses anonymous /version (HTTP %d %s); the identity check below sends the token", s.Code, s.Reason)}
+	case fromAPI:
+		return fail(notAPIFix, "/version: HTTP %d", s.Code)
 	}
-	if code != http.StatusOK {
-		return fail("the endpoint answered but not like an API server: check its backend", "/version: HTTP %d", code)
+	if code, body, answered := kubeapi.UnexpectedAnswer(err); answered {
+		return fail(notAPIFix, "/version: HTTP %d (%s)", code, excerpt(body))
 	}
-	var v struct {
-		GitVersion string `json:"gitVersion"`
-	}
-	_ = json.Unmarshal(body, &v)
-	return ok("API server %s", v.GitVersion)
+	return fail("is the endpoint forwarding to the API server?", "%v", err)
 }
+
+const notAPIFix = "the endpoint answered but not like an API server: check its backend"
 
 func (o *DoctorOptions) checkWhoami(ctx context.Context, st *doctorState) Check {
 	if st.token == "" {
 		return Check{Status: StatusSkip, Detail: "no valid cached token to ask with"}
 	}
-	review := []byte(`{"apiVersion":"authentication.k8s.io/v1","kind":"SelfSubjectReview"}`)
-	code, body, err := o.apiRequest(ctx, st, http.MethodPost, "/apis/authentication.k8s.io/v1/selfsubjectreviews", review, true)
-	if err != nil {
-		return fail("", "%v", err)
+	api, err := o.prober(st, true)
+	var u *kubeapi.UserInfo
+	if err == nil {
+		u, err = api.WhoAmI(ctx)
 	}
-	if code == http.StatusUnauthorized {
+	s, fromAPI := apiStatus(err)
+	switch {
+	case err == nil:
+		return ok("the API server sees %s (groups: %s)", u.Username, strings.Join(u.Groups, ", "))
+	case fromAPI && s.Code == http.StatusUnauthorized:
 		return o.diagnoseRejectedToken(st)
+	case fromAPI:
+		return fail("", "SelfSubjectReview: HTTP %d %s: %s", s.Code, s.Reason, s.Message)
 	}
-	if code != http.StatusCreated && code != http.StatusOK {
-		return fail("", "SelfSubjectReview: HTTP %d", code)
+	if code, body, answered := kubeapi.UnexpectedAnswer(err); answered {
+		return fail("is the endpoint forwarding to the API server?", "SelfSubjectReview got HTTP %d from something that is not the API server (%s)", code, excerpt(body))
 	}
-	var r struct {
-		Status struct {
-			UserInfo struct {
-				Username string   `json:"username"`
-				Groups   []string `json:"groups"`
-			} `json:"userInfo"`
-		} `json:"status"`
-	}
-	_ = json.Unmarshal(body, &r)
-	return ok("the API server sees %s (groups: %s)", r.Status.UserInfo.Username, strings.Join(r.Status.UserInfo.Groups, ", "))
+	return fail("", "%v", err)
 }
 
 // diagnoseRejectedToken explains a 401 to a token request. The API

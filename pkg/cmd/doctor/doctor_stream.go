@@ -10,6 +10,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/securekapi/securekapi/pkg/kubeapi"
 )
 
 // The streaming probe: watches and exec/port-forward upgrades are what
@@ -38,28 +40,28 @@ func (o *DoctorOptions) checkWatch(ctx context.Context, st *doctorState) Check {
 	// watch cache serve it at once (with none, kube-apiserver may wait for
 	// the cache to catch up with etcd and end the watch with "Too large
 	// resource version").
-	q := url.Values{"watch": {"true"}, "resourceVersion": {"0"}, "fieldSelector": {"metadata.name=" + probePod},
+	q := url.Values{"resourceVersion": {"0"}, "fieldSelector": {"metadata.name=" + probePod},
 		"timeoutSeconds": {fmt.Sprint(int(o.WatchTime/time.Second) + 60)}}
-	path := "/api/v1/namespaces/" + url.PathEscape(st.namespace) + "/pods?" + q.Encode()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, o.apiURL(st, path), nil)
-	if err != nil {
-		return fail("", "%v", err)
-	}
+	what := "a watch on pods in namespace " + st.namespace
+	api, err := o.prober(st, true)
+	var stream io.ReadCloser
 	started := time.Now()
-	resp, err := o.apiDo(st, req, true)
+	if err == nil {
+		stream, err = api.Watch(ctx, "/api/v1/namespaces/"+url.PathEscape(st.namespace)+"/pods", q)
+	}
 	if err != nil {
+		if c, answered := o.streamRefused(st, err, what); answered {
+			return c
+		}
 		return fail("is the endpoint forwarding to the API server?", "open a watch: %v", err)
 	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return o.streamRefused(st, resp, "a watch on pods in namespace "+st.namespace)
-	}
+	defer stream.Close()
 	// The last bytes of the stream say why it ended when the API server
 	// ended it (an ERROR event).
 	tail := &tailBuffer{max: 300}
 	ended := make(chan error, 1)
 	go func() {
-		_, err := io.Copy(tail, resp.Body)
+		_, err := io.Copy(tail, stream)
 		ended <- err
 	}()
 	hold := time.NewTimer(o.WatchTime)
@@ -73,7 +75,7 @@ func (o *DoctorOptions) checkWatch(ctx context.Context, st *doctorState) Check {
 			how = "broke (" + err.Error() + ")"
 		}
 		if got := tail.String(); got != "" {
-			return fail("", "the watch %s after %s, before the %s hold ended; its last data: %s", how, time.Since(started).Round(time.Second), o.WatchTime, excerpt([]byte(got)))
+			return fail("", "the watch %s after %s, before the %s hold ended; its last data: %s", how, time.Since(started).Round(time.Second), o.WatchTime, excerpt(got))
 		}
 		return fail(idleTimeoutFix, "the watch %s after %s without an event, before the %s hold ended: something between here and the API server cuts idle connections",
 			how, time.Since(started).Round(time.Second), o.WatchTime)
@@ -85,32 +87,31 @@ func (o *DoctorOptions) checkWatch(ctx context.Context, st *doctorState) Check {
 // checkUpgrade sends the HTTP/1.1 upgrade request kubectl exec sends
 // (WebSocket, the channel protocols of kubectl 1.30 and later) for a pod
 // that does not exist: the API server answers 404, or 403 when exec is
-// not allowed; a hop that mishandles upgrades answers itself.
+// not allowed; a hop that mishandles upgrades answers itself. It is a raw
+// request (kubeapi's Upgrade) over the same pinned client as the other
+// checks: client-go's SPDY and WebSocket executors would run the exec, not
+// probe who answers.
 func (o *DoctorOptions) checkUpgrade(ctx context.Context, st *doctorState) Check {
 	if c, skip := o.streamingSkip(st); skip {
 		return c
 	}
-	path := "/api/v1/namespaces/" + url.PathEscape(st.namespace) + "/pods/" + probePod + "/exec?command=true&stdout=true"
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, o.apiURL(st, path), nil)
-	if err != nil {
-		return fail("", "%v", err)
-	}
 	key := make([]byte, 16)
 	_, _ = rand.Read(key)
-	req.Header.Set("Connection", "Upgrade")
-	req.Header.Set("Upgrade", "websocket")
-	req.Header.Set("Sec-WebSocket-Version", "13")
-	req.Header.Set("Sec-WebSocket-Key", base64.StdEncoding.EncodeToString(key))
-	req.Header.Set("Sec-WebSocket-Protocol", "v5.channel.k8s.io, v4.channel.k8s.io")
-	resp, err := o.apiDo(st, req, true)
-	if err != nil {
-		return fail(upgradeFix, "upgrade request: %v", err)
+	header := http.Header{
+		"Connection":             {"Upgrade"},
+		"Upgrade":                {"websocket"},
+		"Sec-Websocket-Version":  {"13"},
+		"Sec-Websocket-Key":      {base64.StdEncoding.EncodeToString(key)},
+		"Sec-Websocket-Protocol": {"v5.channel.k8s.io, v4.channel.k8s.io"},
 	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
-	s, fromAPI := parseStatus(body)
+	params := url.Values{"command": {"true"}, "stdout": {"true"}}
+	api, err := o.prober(st, true)
+	if err == nil {
+		err = api.Upgrade(ctx, "/api/v1/namespaces/"+url.PathEscape(st.namespace)+"/pods/"+probePod+"/exec", params, header)
+	}
+	s, fromAPI := apiStatus(err)
 	switch {
-	case resp.StatusCode == http.StatusSwitchingProtocols:
+	case err == nil:
 		return ok("the API server switched protocols for exec (pod %s/%s exists?)", st.namespace, probePod)
 	case fromAPI && (s.Code == http.StatusNotFound || s.Code == http.StatusForbidden):
 		return ok("an exec upgrade request for a missing pod reached the API server: it answered %d %s", s.Code, s.Reason)
@@ -119,7 +120,10 @@ func (o *DoctorOptions) checkUpgrade(ctx context.Context, st *doctorState) Check
 	case fromAPI:
 		return fail(upgradeFix, "the API server answered the exec upgrade request with %d %s: %s", s.Code, s.Reason, s.Message)
 	}
-	return fail(upgradeFix, "the exec upgrade request got HTTP %d from something that is not the API server (%s)", resp.StatusCode, excerpt(body))
+	if code, body, answered := kubeapi.UnexpectedAnswer(err); answered {
+		return fail(upgradeFix, "the exec upgrade request got HTTP %d from something that is not the API server (%s)", code, excerpt(body))
+	}
+	return fail(upgradeFix, "upgrade request: %v", err)
 }
 
 const upgradeFix = "let the hop in front of the API server pass HTTP/1.1 Upgrade requests (WebSocket and SPDY/3.1) through to it: " +
@@ -136,25 +140,28 @@ func (o *DoctorOptions) streamingSkip(st *doctorState) (Check, bool) {
 	return Check{}, false
 }
 
-// streamRefused explains a non-200 answer to a streaming request.
-func (o *DoctorOptions) streamRefused(st *doctorState, resp *http.Response, what string) Check {
-	body, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
-	s, fromAPI := parseStatus(body)
+// streamRefused explains an answer refusing a streaming request; false
+// when err is no answer at all.
+func (o *DoctorOptions) streamRefused(st *doctorState, err error, what string) (Check, bool) {
+	s, fromAPI := apiStatus(err)
 	switch {
 	case fromAPI && s.Code == http.StatusUnauthorized:
-		return o.diagnoseRejectedToken(st)
+		return o.diagnoseRejectedToken(st), true
 	case fromAPI && s.Code == http.StatusForbidden:
 		return Check{Status: StatusWarn, Detail: fmt.Sprintf("the API server does not let you open %s (403), so the hop's idle timeout was not measured", what),
-			Fix: "run doctor in a namespace where you may watch pods: set the context's namespace"}
+			Fix: "run doctor in a namespace where you may watch pods: set the context's namespace"}, true
 	case fromAPI:
-		return fail("", "the API server refused %s: %d %s: %s", what, s.Code, s.Reason, s.Message)
+		return fail("", "the API server refused %s: %d %s: %s", what, s.Code, s.Reason, s.Message), true
 	}
-	return fail("is the endpoint forwarding to the API server?", "%s got HTTP %d from something that is not the API server (%s)", what, resp.StatusCode, excerpt(body))
+	if code, body, answered := kubeapi.UnexpectedAnswer(err); answered {
+		return fail("is the endpoint forwarding to the API server?", "%s got HTTP %d from something that is not the API server (%s)", what, code, excerpt(body)), true
+	}
+	return Check{}, false
 }
 
 // excerpt is the start of a proxy's answer, on one line, for the message.
-func excerpt(body []byte) string {
-	s := strings.Join(strings.Fields(string(body)), " ")
+func excerpt(body string) string {
+	s := strings.Join(strings.Fields(body), " ")
 	if len(s) > 120 {
 		s = s[:120] + "..."
 	}
