@@ -78,7 +78,7 @@ func TestPEMAndPin(t *testing.T) {
 	if renewed := testpki.New(t, testpki.Spec{CN: "rsa (renewed)", CA: true, Key: rsaKey}); renewed.Pin() != rsaRoot.Pin() {
 		t.Error("a certificate re-issued for the same key has another pin")
 	}
-	if testpki.Root(t, "ec").Pin() == testpki.Root(t, "ec").Pin() {
+	if a, b := testpki.Root(t, "ec"), testpki.Root(t, "ec"); a.Pin() == b.Pin() {
 		t.Error("two roots share a key")
 	}
 }
