@@ -1,7 +1,7 @@
-// Package cmdtest holds the fixtures the command tests share: certificates,
-// TLS endpoints, a fake OIDC issuer, kubeconfig files and a way to run a
-// command on in-memory streams. It imports no command package, so every
-// command's tests can use it.
+// Package cmdtest holds the fixtures the command tests share: certificates
+// (made by internal/testpki), TLS endpoints, a fake OIDC issuer, kubeconfig
+// files and a way to run a command on in-memory streams. It imports no
+// command package, so every command's tests can use it.
 package cmdtest
 
 import (
