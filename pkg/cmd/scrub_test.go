@@ -21,8 +21,8 @@ import (
 	"github.com/securekapi/securekapi/pkg/cmd/credentialcmd"
 	"github.com/securekapi/securekapi/pkg/cmdutil"
 	"github.com/securekapi/securekapi/pkg/credential"
+	"github.com/securekapi/securekapi/pkg/credential/access"
 	"github.com/securekapi/securekapi/pkg/credential/approval"
-	"github.com/securekapi/securekapi/pkg/credential/oidc"
 	"github.com/securekapi/securekapi/pkg/credential/tokencache"
 	"github.com/securekapi/securekapi/pkg/trust"
 )
@@ -72,18 +72,18 @@ func TestErrorsAndLogsNeverCarryTokens(t *testing.T) {
 	quoted.Store(&[]string{refreshToken, idTok})
 	dir := t.TempDir()
 
-	settings := oidc.Settings{Issuer: issuer, ClientID: "kubectl", CAFile: caFile}
+	key := (&access.Flags{Issuer: issuer, ClientID: "kubectl", OIDCCAFile: caFile}).Key() // as the credential call keys it
 	store, err := tokencache.NewFileStore(filepath.Join(dir, "cache", "tokens"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := store.Put(credential.KeyFor(settings), &tokencache.TokenSet{IDToken: idTok, RefreshToken: refreshToken, Expiry: time.Now().Add(-time.Hour)}); err != nil {
+	if err := store.Put(key, &tokencache.TokenSet{IDToken: idTok, RefreshToken: refreshToken, Expiry: time.Now().Add(-time.Hour)}); err != nil {
 		t.Fatal(err)
 	}
 
 	ca := cmdtest.NewPair(t, nil, "cluster CA")
 	// The cluster is approved for this login, so the refresh is what fails.
-	approve(t, filepath.Join(dir, "cache"), settings, credential.Binding{Server: "https://kapi.example.com", Pins: []trust.Pin{trust.Pin(cmdtest.PinOf(ca))}})
+	approve(t, filepath.Join(dir, "cache"), key, credential.Binding{Server: "https://kapi.example.com", Pins: []trust.Pin{trust.Pin(cmdtest.PinOf(ca))}})
 	execInfo := fmt.Sprintf(`{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential","spec":{"interactive":false,"cluster":{"server":"https://kapi.example.com","certificate-authority-data":%q}}}`,
 		base64.StdEncoding.EncodeToString(ca.CertPEM))
 	env := map[string]string{"HOME": dir, "SECUREKAPI_CACHE_DIR": filepath.Join(dir, "cache"), "KUBERNETES_EXEC_INFO": execInfo}
@@ -110,7 +110,7 @@ func TestErrorsAndLogsNeverCarryTokens(t *testing.T) {
 	}
 
 	t.Run("the error the command returns is clean too", func(t *testing.T) {
-		if err := store.Put(credential.KeyFor(settings), &tokencache.TokenSet{IDToken: idTok, RefreshToken: refreshToken, Expiry: time.Now().Add(-time.Hour)}); err != nil {
+		if err := store.Put(key, &tokencache.TokenSet{IDToken: idTok, RefreshToken: refreshToken, Expiry: time.Now().Add(-time.Hour)}); err != nil {
 			t.Fatal(err)
 		}
 		s := cmdtest.NewUserSession(t)
@@ -150,14 +150,14 @@ func TestRootAndLoggerRedactHeldTokens(t *testing.T) {
 	}
 }
 
-// approve records the user's approval of binding for settings' login in the
-// approvals file under cacheDir, as `login NAME` on a terminal would.
-func approve(t *testing.T, cacheDir string, settings oidc.Settings, binding credential.Binding) {
+// approve records the user's approval of binding for the login of key in
+// the approvals file under cacheDir, as `login NAME` on a terminal would.
+func approve(t *testing.T, cacheDir string, key tokencache.Key, binding credential.Binding) {
 	t.Helper()
 	target := binding.ApprovalTarget()
 	store := &approval.Store{Path: approval.PathIn(cacheDir)}
 	if err := store.Update(func(f *approval.File) error {
-		f.Approve(approval.Approval{Identity: credential.KeyFor(settings).ID(), Server: target.Server, Pins: target.Pins, Via: "login"})
+		f.Approve(approval.Approval{Identity: key.ID(), Server: target.Server, Pins: target.Pins, Via: "login"})
 		return nil
 	}); err != nil {
 		t.Fatal(err)

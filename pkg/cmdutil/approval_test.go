@@ -7,7 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/securekapi/securekapi/pkg/credential"
 	"github.com/securekapi/securekapi/pkg/credential/approval"
 	"github.com/securekapi/securekapi/pkg/profile"
 )
@@ -47,7 +46,7 @@ func allowed(t *testing.T, p *ApprovalPrompt, cands []ApprovalCandidate) int {
 	}
 	n := 0
 	for _, c := range cands {
-		if f.Allows(credential.KeyFor(c.Access.Settings()).ID(), c.Binding.ApprovalTarget()) {
+		if f.Allows(c.Access.Key().ID(), c.Binding.ApprovalTarget()) {
 			n++
 		}
 	}

@@ -23,9 +23,11 @@ import (
 // is told it expires, so a request never leaves with a token about to lapse.
 const DefaultExpiryMargin = cachedtoken.DefaultExpiryMargin
 
-// KeyFor is the cache key of a client: clusters sharing issuer and client
-// share one login.
-func KeyFor(s oidc.Settings) tokencache.Key {
+// keyFor is the cache key of a person's login to a client: clusters
+// sharing issuer and client share one login. It is what a Request with no
+// Key means; commands name the key with access.Flags.Key, the one the exec
+// stanza's credential call uses (a machine grant's names its grant).
+func keyFor(s oidc.Settings) tokencache.Key {
 	return cachedtoken.Key(s.Issuer, s.ClientID, s.Scopes, s.ExtraParams)
 }
 
@@ -73,7 +75,7 @@ type Request struct {
 	// LoginCommand is shown when a login (or an approval) is needed and
 	// not possible here.
 	LoginCommand string
-	// Key is where the token set is cached; zero means KeyFor(Settings),
+	// Key is where the token set is cached; zero means keyFor(Settings),
 	// a person's login. A machine grant's key names the grant.
 	Key tokencache.Key
 	// Audience is the aud the token must carry; "" means the client ID.
@@ -88,7 +90,7 @@ func (r Request) key() tokencache.Key {
 	if r.Key.Issuer != "" {
 		return r.Key
 	}
-	return KeyFor(r.Settings)
+	return keyFor(r.Settings)
 }
 
 func (r Request) audience() string {
@@ -222,19 +224,20 @@ func (m *Manager) saveMinted(key tokencache.Key, t *oidc.Tokens, r Request) (*to
 	return ts, nil
 }
 
-// StoreReady reads the entry a login for s would write, so that a locked or
-// unreachable store (an explicit keyring is not probed when opened) fails
-// before anyone goes through a login whose tokens could not be kept.
-func (m *Manager) StoreReady(s oidc.Settings) error {
-	if _, err := m.Store.Get(KeyFor(s)); tokencache.Unreadable(err) {
+// StoreReady reads the entry a login would write under key, so that a
+// locked or unreachable store (an explicit keyring is not probed when
+// opened) fails before anyone goes through a login whose tokens could not
+// be kept.
+func (m *Manager) StoreReady(key tokencache.Key) error {
+	if _, err := m.Store.Get(key); tokencache.Unreadable(err) {
 		return fmt.Errorf("the %s store cannot be read, so a login could not be saved: %w", m.Store.Kind(), err)
 	}
 	return nil
 }
 
-// Save stores a fresh token set from a login.
-func (m *Manager) Save(s oidc.Settings, tokens *oidc.Tokens) (*tokencache.TokenSet, error) {
-	return m.save(KeyFor(s), tokens)
+// Save stores a fresh token set from a login under key.
+func (m *Manager) Save(key tokencache.Key, tokens *oidc.Tokens) (*tokencache.TokenSet, error) {
+	return m.save(key, tokens)
 }
 
 func (m *Manager) save(key tokencache.Key, t *oidc.Tokens) (*tokencache.TokenSet, error) {

@@ -122,7 +122,7 @@ func settings() oidc.Settings { return oidc.Settings{Issuer: issuer, ClientID: c
 
 func (h *harness) put(t *testing.T, idTok, refresh string) {
 	t.Helper()
-	if err := h.store.Put(KeyFor(settings()), &tokencache.TokenSet{IDToken: idTok, RefreshToken: refresh}); err != nil {
+	if err := h.store.Put(keyFor(settings()), &tokencache.TokenSet{IDToken: idTok, RefreshToken: refresh}); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -179,7 +179,7 @@ func TestUnusableCachedTokens(t *testing.T) {
 
 func TestCorruptEntryIsDiscardedNotFatal(t *testing.T) {
 	h := newHarness(t, nil)
-	h.store.corrupt[keyString(KeyFor(settings()))] = true
+	h.store.corrupt[keyString(keyFor(settings()))] = true
 	_, err := h.manager.Token(t.Context(), request(false))
 	var login *ErrLoginRequired
 	if !errors.As(err, &login) {
@@ -203,7 +203,7 @@ func TestProviderDownDuringRefresh(t *testing.T) {
 		t.Fatal("the refresh token leaked into an error or a log")
 	}
 	// A provider outage must not throw away a refresh token that may work later.
-	if ts, _ := h.store.Get(KeyFor(settings())); ts == nil || ts.RefreshToken == "" {
+	if ts, _ := h.store.Get(keyFor(settings())); ts == nil || ts.RefreshToken == "" {
 		t.Fatal("refresh token dropped because the provider was down")
 	}
 }
@@ -232,15 +232,15 @@ func TestUnreadableStoreIsAnErrorNotALogin(t *testing.T) {
 
 func TestStoreReady(t *testing.T) {
 	h := newHarness(t, nil)
-	if err := h.manager.StoreReady(settings()); err != nil {
+	if err := h.manager.StoreReady(keyFor(settings())); err != nil {
 		t.Fatalf("empty store: %v", err)
 	}
-	h.store.corrupt[keyString(KeyFor(settings()))] = true
-	if err := h.manager.StoreReady(settings()); err != nil {
+	h.store.corrupt[keyString(keyFor(settings()))] = true
+	if err := h.manager.StoreReady(keyFor(settings())); err != nil {
 		t.Fatalf("a corrupt entry is replaced by the login, not an obstacle: %v", err)
 	}
 	h.store.getErr = errors.New("failed to unlock correct collection")
-	if err := h.manager.StoreReady(settings()); err == nil || !strings.Contains(err.Error(), "failed to unlock") || !strings.Contains(err.Error(), "memory store") {
+	if err := h.manager.StoreReady(keyFor(settings())); err == nil || !strings.Contains(err.Error(), "failed to unlock") || !strings.Contains(err.Error(), "memory store") {
 		t.Fatalf("locked store: %v", err)
 	}
 }
@@ -276,12 +276,12 @@ func TestNonInteractiveNeverLogsIn(t *testing.T) {
 }
 
 func TestKeyForIsSharedAcrossClustersAndCanonical(t *testing.T) {
-	a := KeyFor(oidc.Settings{Issuer: issuer, ClientID: clientID, Scopes: []string{"groups", "email"}})
-	b := KeyFor(oidc.Settings{Issuer: issuer, ClientID: clientID, Scopes: []string{"email", "groups", "openid"}})
+	a := keyFor(oidc.Settings{Issuer: issuer, ClientID: clientID, Scopes: []string{"groups", "email"}})
+	b := keyFor(oidc.Settings{Issuer: issuer, ClientID: clientID, Scopes: []string{"email", "groups", "openid"}})
 	if keyString(a) != keyString(b) {
 		t.Fatalf("same client, same scopes in another order: %s vs %s", keyString(a), keyString(b))
 	}
-	c := KeyFor(oidc.Settings{Issuer: issuer, ClientID: "other", Scopes: []string{"email", "groups"}})
+	c := keyFor(oidc.Settings{Issuer: issuer, ClientID: "other", Scopes: []string{"email", "groups"}})
 	if keyString(a) == keyString(c) {
 		t.Fatal("another client shares the key")
 	}

@@ -86,7 +86,7 @@ func TestRefreshTokenRotation(t *testing.T) {
 	if _, err := h.manager.Token(t.Context(), request(false)); err != nil {
 		t.Fatal(err)
 	}
-	stored, _ := h.store.Get(KeyFor(settings()))
+	stored, _ := h.store.Get(keyFor(settings()))
 	if stored.RefreshToken != "r2" {
 		t.Fatalf("stored refresh token %q after rotation, want r2", stored.RefreshToken)
 	}
@@ -118,7 +118,7 @@ func TestRefusedRefresh(t *testing.T) {
 	if strings.Contains(err.Error(), "r1-secret") || strings.Contains(h.logs.String(), "r1-secret") {
 		t.Fatalf("the refused refresh token leaked: %v\n%s", err, h.logs.String())
 	}
-	if ts, _ := h.store.Get(KeyFor(settings())); ts != nil {
+	if ts, _ := h.store.Get(keyFor(settings())); ts != nil {
 		t.Fatalf("the refused tokens were kept: %+v", ts)
 	}
 

@@ -16,7 +16,7 @@ import (
 
 // ciKey is a machine grant's key: the person's issuer and client, but its
 // own entry and approval.
-var ciKey = func() tokencache.Key { k := KeyFor(settings()); k.Grant = "token-exchange aud=kubectl"; return k }()
+var ciKey = func() tokencache.Key { k := keyFor(settings()); k.Grant = "token-exchange aud=kubectl"; return k }()
 
 func ciRequest(source string) Request {
 	return Request{Settings: settings(), Binding: clusterA, LoginCommand: "kubectl securekapi login cluster-a", Key: ciKey, Source: source}

@@ -136,7 +136,7 @@ func (o *DoctorOptions) checkToken(_ context.Context, st *doctorState) Check {
 	if err != nil {
 		return fail("pass --token-cache file, or unlock the keyring", "%v", err)
 	}
-	ts, err := store.Get(credential.KeyFor(st.access.Settings()))
+	ts, err := store.Get(st.access.Key())
 	switch {
 	case tokencache.Unreadable(err):
 		// A locked or unreachable keyring: logging in again would fail on
@@ -178,7 +178,7 @@ func (o *DoctorOptions) checkApproved(st *doctorState) error {
 	if err != nil {
 		return err
 	}
-	return credential.CheckApproved(approvals, credential.KeyFor(st.access.Settings()), binding, st.access.LoginCommand())
+	return credential.CheckApproved(approvals, st.access.Key(), binding, st.access.LoginCommand())
 }
 
 func firstNonEmpty(values ...string) string {

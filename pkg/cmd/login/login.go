@@ -90,7 +90,7 @@ func (o *LoginOptions) Run(ctx context.Context) error {
 		return err
 	}
 	settings := o.Access.Settings()
-	if err := m.StoreReady(settings); err != nil {
+	if err := m.StoreReady(o.Access.Key()); err != nil {
 		return err
 	}
 	if err := o.approve(); err != nil {
@@ -107,7 +107,7 @@ func (o *LoginOptions) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if _, err := m.Save(settings, tokens); err != nil {
+	if _, err := m.Save(o.Access.Key(), tokens); err != nil {
 		return err
 	}
 	c := tokens.Claims

@@ -11,7 +11,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/securekapi/securekapi/pkg/cmdutil"
-	"github.com/securekapi/securekapi/pkg/credential"
 	"github.com/securekapi/securekapi/pkg/credential/approval"
 	"github.com/securekapi/securekapi/pkg/credential/oidc"
 	"github.com/securekapi/securekapi/pkg/credential/tokencache"
@@ -148,7 +147,7 @@ func (o *LogoutOptions) forgetApprovals() error {
 	}
 	match := func(approval.Approval) bool { return true }
 	if !o.All {
-		id := credential.KeyFor(o.Access.Settings()).ID()
+		id := o.Access.Key().ID()
 		binding, err := o.Access.Binding()
 		if err != nil {
 			return err
@@ -177,7 +176,11 @@ func (o *LogoutOptions) logout(ctx context.Context, store tokencache.Store, ts *
 		settings = o.Access.Settings()
 	}
 	revoked := "the provider advertises no revocation endpoint, so the refresh token stays valid until it expires"
-	if p, err := o.Discover(ctx, settings); err != nil {
+	if ts.RefreshToken == "" {
+		// A CI grant's token (or a login the issuer gave no refresh
+		// token): nothing outlives it, so the provider is not asked.
+		revoked = "it had no refresh token to revoke"
+	} else if p, err := o.Discover(ctx, settings); err != nil {
 		revoked = "could not reach the provider to revoke the refresh token: " + err.Error()
 	} else if ok, err := p.Revoke(ctx, ts.RefreshToken); err != nil {
 		revoked = "revoking the refresh token failed: " + err.Error()
@@ -196,7 +199,7 @@ func (o *LogoutOptions) logout(ctx context.Context, store tokencache.Store, ts *
 // the cluster's scopes changed sits under another key, with a refresh token
 // that still works. A corrupt entry under the current key is removed.
 func (o *LogoutOptions) identityTokenSets(store tokencache.Store) ([]*tokencache.TokenSet, error) {
-	key := credential.KeyFor(o.Access.Settings())
+	key := o.Access.Key()
 	if _, err := store.Get(key); errors.Is(err, tokencache.ErrCorrupt) {
 		_ = store.Delete(key)
 	}

@@ -15,7 +15,6 @@ import (
 	"github.com/securekapi/securekapi/pkg/cmd/add"
 	"github.com/securekapi/securekapi/pkg/cmd/cmdtest"
 	"github.com/securekapi/securekapi/pkg/cmd/use"
-	"github.com/securekapi/securekapi/pkg/credential"
 	"github.com/securekapi/securekapi/pkg/credential/tokencache"
 )
 
@@ -99,7 +98,7 @@ func newLogoutFixture(t *testing.T) *logoutFixture {
 		t.Fatal(err)
 	}
 	lf := &logoutFixture{f: f, kubeconfig: kubeconfig, issuer: iss, store: store,
-		current: credential.KeyFor(cmdtest.AccessOf(t, kubeconfig, "cluster-a").Settings()),
+		current: cmdtest.AccessOf(t, kubeconfig, "cluster-a").Key(),
 		other:   tokencache.Key{Issuer: "https://127.0.0.1:1", ClientID: "kubectl"}} // loopback, refused
 	lf.login(t)
 	return lf

@@ -14,7 +14,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/securekapi/securekapi/pkg/cmdutil"
-	"github.com/securekapi/securekapi/pkg/credential"
 	"github.com/securekapi/securekapi/pkg/credential/approval"
 	"github.com/securekapi/securekapi/pkg/credential/tokencache"
 )
@@ -116,7 +115,7 @@ func (o *StatusOptions) Run(context.Context) error {
 }
 
 func (o *StatusOptions) fill(row *ClusterStatus, store tokencache.Store, a *cmdutil.AccessFlags) {
-	ts, err := store.Get(credential.KeyFor(a.Settings()))
+	ts, err := store.Get(a.Key())
 	switch {
 	case errors.Is(err, tokencache.ErrNotFound):
 		return
@@ -145,7 +144,7 @@ func fillApproval(row *ClusterStatus, f *approval.File, a *cmdutil.AccessFlags) 
 	if err != nil {
 		return
 	}
-	id, target := credential.KeyFor(a.Settings()).ID(), binding.ApprovalTarget()
+	id, target := a.Key().ID(), binding.ApprovalTarget()
 	for _, ap := range f.Approvals {
 		if ap.Matches(id, target) {
 			row.Approved, row.ApprovedAt, row.ApprovedBy = true, ap.ApprovedAt, ap.Via

@@ -9,7 +9,6 @@ import (
 	"github.com/securekapi/securekapi/pkg/cmd/add"
 	"github.com/securekapi/securekapi/pkg/cmd/cmdtest"
 	"github.com/securekapi/securekapi/pkg/cmd/use"
-	"github.com/securekapi/securekapi/pkg/credential"
 	"github.com/securekapi/securekapi/pkg/credential/tokencache"
 )
 
@@ -36,7 +35,7 @@ func TestStatusPutsProblemsOnTheirOwnLine(t *testing.T) {
 	// A corrupt entry under a long cache path: the problem names the file.
 	cacheDir = filepath.Join(cacheDir, strings.Repeat("deep-directory/", 12))
 	f.Env["SECUREKAPI_CACHE_DIR"] = cacheDir
-	key := credential.KeyFor(cmdtest.AccessOf(t, kubeconfig, "cluster-a").Settings())
+	key := cmdtest.AccessOf(t, kubeconfig, "cluster-a").Key()
 	tokens := filepath.Join(cacheDir, "tokens") // where openStore keeps the files
 	if err := os.MkdirAll(tokens, 0o700); err != nil {
 		t.Fatal(err)

@@ -1,0 +1,57 @@
+package status
+
+import (
+	"encoding/json"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/securekapi/securekapi/pkg/cmd/add"
+	"github.com/securekapi/securekapi/pkg/cmd/cmdtest"
+	"github.com/securekapi/securekapi/pkg/cmd/use"
+	"github.com/securekapi/securekapi/pkg/credential/tokencache"
+)
+
+// TestStatusOfACIContext: after `use cluster-a --ci github --approve` and
+// a CI token cached by the credential path (under the CI grant's own key),
+// status shows the context approved and logged in, and does not tell the
+// job to log in: it looks both up under the key the credential path uses.
+func TestStatusOfACIContext(t *testing.T) {
+	f, kubeconfig, _ := cmdtest.Usable(t, add.NewCmdAdd, 0o600)
+	cacheDir := t.TempDir()
+	f.Env["SECUREKAPI_CACHE_DIR"] = cacheDir
+	f.Env["SECUREKAPI_TOKEN_CACHE"] = "file" // where the credential path keeps a CI grant's tokens
+	if _, errOut, err := cmdtest.RunWithEnv(t, f.Env, use.NewCmdUse, "cluster-a", "--ci", "github", "--approve"); err != nil {
+		t.Fatalf("use --ci github: %v\n%s", err, errOut)
+	}
+	a := cmdtest.AccessOf(t, kubeconfig, "cluster-a")
+	store, err := tokencache.NewFileStore(filepath.Join(cacheDir, "tokens"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := store.Put(a.Key(), &tokencache.TokenSet{IDToken: "ci-id-token", Expiry: time.Now().Add(time.Hour), Subject: "repo:org/app:ref:refs/heads/main"}); err != nil {
+		t.Fatal(err)
+	}
+
+	out, errOut, err := cmdtest.RunWithEnv(t, f.Env, NewCmdStatus, "-o", "json")
+	if err != nil {
+		t.Fatalf("status: %v\n%s", err, errOut)
+	}
+	var rows []ClusterStatus
+	if err := json.Unmarshal([]byte(out), &rows); err != nil {
+		t.Fatalf("status -o json: %v\n%s", err, out)
+	}
+	if len(rows) != 1 || rows[0].Context != "cluster-a" {
+		t.Fatalf("rows = %+v, want cluster-a", rows)
+	}
+	if r := rows[0]; !r.Approved || r.ApprovedBy != "use" {
+		t.Errorf("cluster-a approved = %v (via %q), want approved by use --ci", r.Approved, r.ApprovedBy)
+	}
+	if r := rows[0]; !r.LoggedIn || r.Subject != "repo:org/app:ref:refs/heads/main" {
+		t.Errorf("cluster-a logged in = %v (subject %q), want the cached CI token", r.LoggedIn, r.Subject)
+	}
+	if strings.Contains(errOut, "Not approved") {
+		t.Errorf("status says the approved CI context is not approved:\n%s", errOut)
+	}
+}
