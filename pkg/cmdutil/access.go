@@ -10,6 +10,8 @@ import (
 	"github.com/securekapi/securekapi/pkg/credential/cigrant"
 	"github.com/securekapi/securekapi/pkg/credential/oidc"
 	"github.com/securekapi/securekapi/pkg/credential/tokencache"
+	"github.com/securekapi/securekapi/pkg/profile"
+	"github.com/securekapi/securekapi/pkg/trust"
 )
 
 // AccessFlags are a cluster's OIDC client, token binding and token store
@@ -18,6 +20,19 @@ import (
 // flows, the Manager).
 type AccessFlags struct {
 	access.Flags
+}
+
+// AccessFor is the exec stanza `use` writes for the registered cluster c,
+// bound to pins (ExecPins), for a person's login: its name, issuer,
+// client, scopes, parameters, issuer CA file, server, TLS name and pins.
+// `use` writes it (adding the store and, with --ci, the CI grant's own
+// client and settings, which only its flags know), and the approval prompt
+// and logout's registry fallback read the cluster through it, so all three
+// name the cluster's login by the same key and bind it alike.
+func AccessFor(c *profile.Cluster, pins []string) AccessFlags {
+	return AccessFlags{access.Flags{Cluster: c.Name, Issuer: c.OIDC.IssuerURL, ClientID: c.OIDC.ClientID,
+		ExtraScopes: c.OIDC.ExtraScopes, ExtraParams: c.OIDC.ExtraParams, OIDCCAFile: c.OIDC.CAFile,
+		Server: c.Server, TLSServerName: trust.Endpoint{URL: c.Server, TLSServerName: c.TLSServerName}.ServerName(), Pins: pins}}
 }
 
 // Settings is the OIDC client the flags name.

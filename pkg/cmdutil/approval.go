@@ -13,7 +13,6 @@ import (
 	"golang.org/x/term"
 
 	"github.com/securekapi/securekapi/pkg/credential"
-	"github.com/securekapi/securekapi/pkg/credential/access"
 	"github.com/securekapi/securekapi/pkg/credential/approval"
 	"github.com/securekapi/securekapi/pkg/profile"
 	"github.com/securekapi/securekapi/pkg/trust"
@@ -31,13 +30,14 @@ type ApprovalCandidate struct {
 	Binding credential.Binding
 }
 
-// CandidateFor is c as the exec stanza `use` writes for it, bound to pins.
+// CandidateFor is c as the exec stanza `use` writes for it (AccessFor),
+// bound to pins.
 func CandidateFor(c *profile.Cluster, pins []string) (ApprovalCandidate, error) {
-	a := AccessFlags{access.Flags{Cluster: c.Name, Issuer: c.OIDC.IssuerURL, ClientID: c.OIDC.ClientID,
-		ExtraScopes: c.OIDC.ExtraScopes, ExtraParams: c.OIDC.ExtraParams, Server: c.Server, Pins: pins}}
-	return CandidateFromAccess(a)
+	return CandidateFromAccess(AccessFor(c, pins))
 }
 
+// CandidateFromAccess is the cluster a's exec args name, with a's key and
+// binding.
 func CandidateFromAccess(a AccessFlags) (ApprovalCandidate, error) {
 	b, err := a.Binding()
 	if err != nil {

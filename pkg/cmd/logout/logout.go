@@ -86,13 +86,12 @@ func (o *LogoutOptions) Complete(c *cobra.Command, args []string) error {
 		return err
 	}
 	fmt.Fprintf(o.ErrOut, "note: using the registered settings of %s, since the kubeconfig gives none (%v)\n", o.Name, err)
-	for flag, value := range map[string]string{"oidc-issuer-url": cluster.OIDC.IssuerURL, "oidc-client-id": cluster.OIDC.ClientID, "oidc-ca-file": cluster.OIDC.CAFile} {
-		if value != "" && !c.Flags().Changed(flag) {
-			_ = c.Flags().Set(flag, value)
-		}
-	}
-	if o.Access.Cluster == "" {
-		o.Access.Cluster = o.Name
+	// The stanza `use` writes for it, read as kubeconfig's would be: the
+	// same login (scopes and parameters included, so the same key) and
+	// server, with the flags given on the command line still winning.
+	registered := cmdutil.AccessFor(cluster, cluster.Pins)
+	if err := o.Access.FillFromExecArgs(registered.ExecArgs(), c.Flags().Changed); err != nil {
+		return fmt.Errorf("the registered settings of %s: %w", o.Name, err)
 	}
 	return nil
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/securekapi/securekapi/pkg/cmd/add"
 	"github.com/securekapi/securekapi/pkg/cmd/cmdtest"
 	"github.com/securekapi/securekapi/pkg/cmd/use"
+	"github.com/securekapi/securekapi/pkg/credential/approval"
 	"github.com/securekapi/securekapi/pkg/credential/tokencache"
 )
 
@@ -188,4 +189,36 @@ func TestLogoutWorksWithAMalformedKubeconfig(t *testing.T) {
 			t.Errorf("logout --all left %v", left)
 		}
 	})
+}
+
+// TestLogoutFromTheRegistryForgetsTheApproval: with the kubeconfig
+// unreadable, `logout NAME` reads the registered cluster as the stanza
+// `use` writes for it, extra scopes included, so it names the same login:
+// the approval `use --approve` recorded is forgotten with the tokens.
+func TestLogoutFromTheRegistryForgetsTheApproval(t *testing.T) {
+	lf := newLogoutFixture(t)
+	if _, errOut, err := cmdtest.RunWithEnv(t, lf.f.Env, use.NewCmdUse, "cluster-a", "--approve"); err != nil {
+		t.Fatalf("use --approve: %v\n%s", err, errOut)
+	}
+	approvals := &approval.Store{Path: approval.PathIn(lf.f.Env["SECUREKAPI_CACHE_DIR"])}
+	if before, err := approvals.Load(); err != nil || len(before.Approvals) != 1 {
+		t.Fatalf("approvals after use --approve = %+v (%v), want cluster-a's", before, err)
+	}
+	if err := os.WriteFile(lf.kubeconfig, []byte("apiVersion: v1\nkind: Config\ncontexts: {{{ not yaml\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, errOut, err := cmdtest.RunWithEnv(t, lf.f.Env, NewCmdLogout, "cluster-a")
+	if err != nil {
+		t.Fatalf("logout with a malformed kubeconfig: %v\n%s", err, errOut)
+	}
+	after, err := approvals.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(after.Approvals) != 0 {
+		t.Errorf("logout from the registry kept the approval %+v\n%s", after.Approvals, errOut)
+	}
+	if left := lf.left(t); !slices.Equal(left, []string{"rt-other"}) {
+		t.Errorf("the store still holds %v, want only rt-other", left)
+	}
 }

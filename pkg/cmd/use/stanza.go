@@ -17,20 +17,17 @@ import (
 // it needs as args (self-contained), tells it the server and CA it is using
 // (provideClusterInfo), and lets it prompt only when a person is there.
 func (o *UseOptions) execConfig(c *profile.Cluster, v *trust.Verified) *clientcmdapi.ExecConfig {
-	issuer, clientID := c.OIDC.IssuerURL, c.OIDC.ClientID
-	if o.CI.enabled() {
-		issuer, clientID = o.CI.client(c)
-	}
-	a := access.Flags{Cluster: c.Name, Issuer: issuer, ClientID: clientID,
-		Server: c.Server, TLSServerName: trust.Endpoint{URL: c.Server, TLSServerName: c.TLSServerName}.ServerName(),
-		Pins: cmdutil.ExecPins(c, v), OIDCCAFile: c.OIDC.CAFile, TokenCache: o.TokenCache}
-	// The cluster's scopes and parameters are its issuer's: a CI grant at
-	// another issuer (the CI's own, a client credentials server) takes none.
-	if !o.CI.enabled() || o.CI.usesClusterIssuer(c) {
-		a.ExtraScopes, a.ExtraParams = c.OIDC.ExtraScopes, c.OIDC.ExtraParams
-	}
+	a := cmdutil.AccessFor(c, cmdutil.ExecPins(c, v)).Flags
+	a.TokenCache = o.TokenCache
 	interactive := clientcmdapi.IfAvailableExecInteractiveMode
 	if o.CI.enabled() {
+		a.Issuer, a.ClientID = o.CI.client(c)
+		// The cluster's scopes and parameters are its issuer's: a CI grant
+		// at another issuer (the CI's own, a client credentials server)
+		// takes none.
+		if !o.CI.usesClusterIssuer(c) {
+			a.ExtraScopes, a.ExtraParams = nil, nil
+		}
 		a.OIDCCAFile = o.CI.caFile(c)
 		a.Grant, a.Machine = o.CI.grant(), o.CI.machine()
 		if a.Grant != access.GrantAuto { // auto is also a person's login
