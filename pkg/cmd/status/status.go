@@ -63,8 +63,7 @@ func newCmdStatus(g *cmdutil.Factory, runF func(*StatusOptions) error) *cobra.Co
 		RunE: cmdutil.RunE(o, runF),
 	}
 	cmd.Flags().StringVarP(&o.Output, "output", "o", "", "Output format: json or yaml (default: a table)")
-	cmd.Flags().StringVar(&o.Access.TokenCache, "token-cache", "", "Token store: auto, keyring, file or none")
-	cmd.Flags().StringVar(&o.Access.CacheDir, "cache-dir", "", "Directory for the file store")
+	o.Access.AddStoreFlags(cmd.Flags())
 	return cmd
 }
 

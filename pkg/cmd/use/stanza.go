@@ -18,7 +18,7 @@ import (
 // (provideClusterInfo), and lets it prompt only when a person is there.
 func (o *UseOptions) execConfig(c *profile.Cluster, v *trust.Verified) *clientcmdapi.ExecConfig {
 	a := cmdutil.AccessFor(c, cmdutil.ExecPins(c, v)).Flags
-	a.TokenCache = o.TokenCache
+	a.TokenCache = o.Exec.TokenCache
 	interactive := clientcmdapi.IfAvailableExecInteractiveMode
 	if o.CI.enabled() {
 		a.Issuer, a.ClientID = o.CI.client(c)

@@ -12,6 +12,7 @@ import (
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 
 	"github.com/securekapi/securekapi/pkg/cmdutil"
+	"github.com/securekapi/securekapi/pkg/credential/access"
 	"github.com/securekapi/securekapi/pkg/kubeconfig"
 	"github.com/securekapi/securekapi/pkg/profile"
 	"github.com/securekapi/securekapi/pkg/trust"
@@ -28,7 +29,9 @@ type UseOptions struct {
 	Registry string
 	// ExecCommand is what the exec stanza runs; default kubectl-securekapi.
 	ExecCommand string
-	TokenCache  string
+	// Exec holds the exec args use's own flags set (--token-cache); the
+	// others come from the registry (cmdutil.AccessFor) and --ci.
+	Exec access.Flags
 	// Approve approves the cluster to receive the login without asking.
 	Approve bool
 	// CI sets the cluster up for a CI job (--ci, --ci-grant, ...).
@@ -93,7 +96,7 @@ keyring, bound to the cluster like every token.`,
 	cmd.Flags().BoolVar(&o.DryRun, "dry-run", false, "Verify and show the kubeconfig change without writing it")
 	cmd.Flags().StringVarP(&o.Output, "output", "o", "", "With no NAME: list format json or yaml (default: a table)")
 	cmd.Flags().StringVar(&o.ExecCommand, "exec-command", cmdutil.ExecCommand, "Command the kubeconfig exec stanza runs")
-	cmd.Flags().StringVar(&o.TokenCache, "token-cache", "", "Token store the exec stanza asks for: auto, keyring, file or none (default: auto)")
+	o.Exec.AddTokenCacheFlag(cmd.Flags())
 	cmd.Flags().BoolVar(&o.Approve, "approve", false, cmdutil.ApproveFlagHelp)
 	o.CI.addFlags(cmd.Flags())
 	return cmd

@@ -19,8 +19,8 @@ func (o *UseOptions) validateExecFlags() error {
 	if strings.ContainsAny(o.ExecCommand, "\n\r") {
 		return errors.New("--exec-command holds a line break: give the path of the plugin only")
 	}
-	if o.TokenCache != "" {
-		if _, err := tokencache.ParseSelection(o.TokenCache); err != nil {
+	if o.Exec.TokenCache != "" {
+		if _, err := tokencache.ParseSelection(o.Exec.TokenCache); err != nil {
 			return fmt.Errorf("--token-cache: %w", err)
 		}
 	}

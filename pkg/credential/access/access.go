@@ -3,8 +3,9 @@
 // store settings, and the one place the token store is opened from them.
 // Every exec arg is defined once, in the tables of execflags.go: `use`
 // writes the stanza from them (Flags.ExecArgs), the full CLI's commands
-// (pkg/cmd) bind pflag from them (Flags.AddFlags, and Machine.AddFlags for
-// `use --ci`), and the small exec program's fast path
+// (pkg/cmd) bind pflag from them (Flags.AddFlags; Machine.AddFlags for
+// `use --ci`; the store's flags alone, Flags.AddStoreFlags and
+// AddTokenCacheFlag, for status and use), and the small exec program's fast path
 // (pkg/credential/fastpath) reads the stanza with them
 // (Flags.ParseExecArgsQuick), so an exec stanza means the same to all.
 //

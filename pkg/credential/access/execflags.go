@@ -36,6 +36,8 @@ type execFlag[S Flags | Machine] struct {
 const (
 	grantFlag         = "grant"
 	ciTokenSourceFlag = "ci-token-source"
+	tokenCacheFlag    = "token-cache"
+	cacheDirFlag      = "cache-dir"
 )
 
 // personFlags are Flags' own exec args, in the order ExecArgs writes them.
@@ -49,8 +51,8 @@ var personFlags = [...]execFlag[Flags]{
 	{name: "server", field: func(a *Flags) any { return &a.Server }, usage: "Token binding: the API server URL tokens may be sent to"},
 	{name: "tls-server-name", field: func(a *Flags) any { return &a.TLSServerName }, usage: "Token binding: the name kubectl must verify the server certificate for (default: the --server host)"},
 	{name: "pin", field: func(a *Flags) any { return &a.Pins }, usage: "Token binding: sha256:<hex SPKI> pin of the CA kubectl must trust; repeatable"},
-	{name: "token-cache", field: func(a *Flags) any { return &a.TokenCache }, usage: "Token store: auto, keyring, file or none (default: $SECUREKAPI_TOKEN_CACHE, else auto)"},
-	{name: "cache-dir", field: func(a *Flags) any { return &a.CacheDir }, usage: "Directory for the file store and lock files (default: $SECUREKAPI_CACHE_DIR, else the user cache dir)"},
+	{name: tokenCacheFlag, field: func(a *Flags) any { return &a.TokenCache }, usage: "Token store: auto, keyring, file or none (default: $SECUREKAPI_TOKEN_CACHE, else auto)"},
+	{name: cacheDirFlag, field: func(a *Flags) any { return &a.CacheDir }, usage: "Directory for the file store and lock files (default: $SECUREKAPI_CACHE_DIR, else the user cache dir)"},
 	{name: grantFlag, field: func(a *Flags) any { return &a.Grant }, defString: GrantAuto, usage: "Login flow: auto, auth-code (browser with PKCE) or device-code; with no person (CI): ci-token, token-exchange or client-credentials"},
 	{name: "browser-command", field: func(a *Flags) any { return &a.BrowserCmd }, usage: "Command to open the login URL with (default: the system's opener)"},
 	{name: "login-timeout", field: func(a *Flags) any { return &a.LoginTimeout }, defDuration: 5 * time.Minute, usage: "How long to wait for a login to finish"},
@@ -79,6 +81,28 @@ func (a *Flags) AddFlags(fs *pflag.FlagSet) {
 	}
 	for i := range machineFlags {
 		machineFlags[i].bind(fs, &a.Machine)
+	}
+}
+
+// AddStoreFlags binds the token store's flags alone, --token-cache and
+// --cache-dir, from the rows AddFlags binds them with: for a command that
+// opens the store for every context at once (status), whose OIDC settings
+// come from each context's stanza.
+func (a *Flags) AddStoreFlags(fs *pflag.FlagSet) {
+	a.addNamedFlags(fs, tokenCacheFlag, cacheDirFlag)
+}
+
+// AddTokenCacheFlag binds --token-cache alone, from the row AddFlags binds
+// it with: for `use`, which writes the choice into the stanza.
+func (a *Flags) AddTokenCacheFlag(fs *pflag.FlagSet) {
+	a.addNamedFlags(fs, tokenCacheFlag)
+}
+
+func (a *Flags) addNamedFlags(fs *pflag.FlagSet, names ...string) {
+	for i := range personFlags {
+		if slices.Contains(names, personFlags[i].name) {
+			personFlags[i].bind(fs, a)
+		}
 	}
 }
 

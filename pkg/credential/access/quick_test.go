@@ -133,6 +133,38 @@ func TestAddFlagsBindsTheTables(t *testing.T) {
 	}
 }
 
+// TestStoreFlagsAreTheTablesRows: status's and use's store flags are the
+// rows AddFlags binds (name, kind, default and help), into the same
+// fields, and nothing else.
+func TestStoreFlagsAreTheTablesRows(t *testing.T) {
+	all := pflag.NewFlagSet("all", pflag.ContinueOnError)
+	(&Flags{}).AddFlags(all)
+	for name, bind := range map[string]func(*Flags, *pflag.FlagSet){
+		"AddStoreFlags": (*Flags).AddStoreFlags, "AddTokenCacheFlag": (*Flags).AddTokenCacheFlag} {
+		fs := pflag.NewFlagSet(name, pflag.ContinueOnError)
+		fs.SortFlags = false
+		var a Flags
+		bind(&a, fs)
+		var got []string
+		fs.VisitAll(func(f *pflag.Flag) {
+			got = append(got, f.Name)
+			if row := all.Lookup(f.Name); row == nil || row.Usage != f.Usage || row.DefValue != f.DefValue || row.Value.Type() != f.Value.Type() {
+				t.Errorf("%s: --%s is not AddFlags' row: %+v", name, f.Name, f)
+			}
+		})
+		want := []string{"token-cache", "cache-dir"}
+		if name == "AddTokenCacheFlag" {
+			want = want[:1]
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("%s bound %q, want %q", name, got, want)
+		}
+		if err := fs.Parse([]string{"--token-cache", "file"}); err != nil || a.TokenCache != "file" {
+			t.Errorf("%s: --token-cache file gave %q (%v)", name, a.TokenCache, err)
+		}
+	}
+}
+
 // TestQuickReadsWhatUseWrites: the exec args `use` writes take the quick
 // path, and read as pflag reads them.
 func TestQuickReadsWhatUseWrites(t *testing.T) {
