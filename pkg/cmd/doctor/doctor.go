@@ -8,6 +8,7 @@ import (
 	"crypto/x509"
 	"fmt"
 	"net"
+	"net/url"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -110,9 +111,13 @@ type doctorState struct {
 	binding credential.Binding // set once checkBinding passed
 	// namespace is the context's, where the streaming probe looks.
 	namespace string
-	// dial reaches the endpoint; through the tunnel when the cluster has
-	// one, else nil for a direct connection.
+	// proxyURL is the kubeconfig cluster's proxy-url, nil without one.
+	proxyURL *url.URL
+	// dial reaches the endpoint: through the tunnel when the cluster has
+	// one, else through proxyURL when set, else nil for a direct
+	// connection. route says which, for the messages (" through ...").
 	dial    func(ctx context.Context, network, addr string) (net.Conn, error)
+	route   string
 	cleanup []func()
 }
 

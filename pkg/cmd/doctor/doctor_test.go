@@ -99,6 +99,18 @@ func bound(t *testing.T, api *authRecorder, root *cmdtest.Pair) (*DoctorOptions,
 	return o, st
 }
 
+// expectAPIChecksFail runs every check that talks to the API server and
+// wants each to fail: what sits on the wire is not the bound server.
+func expectAPIChecksFail(t *testing.T, o *DoctorOptions, st *doctorState, against string) {
+	t.Helper()
+	for name, check := range map[string]func(context.Context, *doctorState) Check{
+		"version": o.checkVersion, "whoami": o.checkWhoami, "watch": o.checkWatch, "upgrade": o.checkUpgrade} {
+		if c := check(context.Background(), st); c.Status != StatusFail {
+			t.Errorf("%s against %s = %+v, want a failure", name, against, c)
+		}
+	}
+}
+
 func writeStatus(w http.ResponseWriter, code int, reason string) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(code)
