@@ -356,9 +356,19 @@ func TestDoctorOnOverriddenCluster(t *testing.T) {
 			if got := mitm.tokens(); len(got) > 0 {
 				t.Fatalf("the attacker received %d credentials: %v", len(got), got)
 			}
-			f := firstFailure(checks)
-			if passed || f.Name != "token binding" || !strings.Contains(f.Fix, "kubectl securekapi use e2e") {
-				t.Fatalf("first failure = %+v, want the token binding with the use command; checks: %+v", f, checks)
+			b := checkNamed(checks, "token binding")
+			if passed || b.Status != "fail" || !strings.Contains(b.Fix, "kubectl securekapi use e2e") {
+				t.Fatalf("token binding = %+v, want a failure with the use command; checks: %+v", b, checks)
+			}
+			// doctor takes kubectl's path, through the proxy-url: the
+			// hostile proxy's own chain fails the TLS check first.
+			if tc.cluster(mitm).ProxyURL != "" {
+				tls := checkNamed(checks, "TLS chain and pins")
+				if tls.Status != "fail" || !strings.Contains(tls.Detail, "through proxy "+mitm.URL()) {
+					t.Errorf("TLS check through the hostile proxy = %+v, want a failure naming the proxy", tls)
+				}
+			} else if f := firstFailure(checks); f.Name != "token binding" {
+				t.Errorf("first failure = %+v, want the token binding", f)
 			}
 		})
 	}
@@ -372,6 +382,11 @@ func TestDoctorOnOverriddenCluster(t *testing.T) {
 			TLSServerName: stack.EndpointServerName, CertificateAuthorityData: shared.EnterpriseCA.CertPEM, ProxyURL: fwd.URL()}))
 		if !passed {
 			t.Fatalf("doctor failed on a kubeconfig that only adds an honest proxy: %+v", checks)
+		}
+		fwd.mu.Lock()
+		defer fwd.mu.Unlock()
+		if len(fwd.connects) == 0 {
+			t.Errorf("doctor passed without going through the kubeconfig's proxy-url")
 		}
 	})
 }

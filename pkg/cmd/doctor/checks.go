@@ -48,6 +48,7 @@ func (o *DoctorOptions) checkKubeconfig(_ context.Context, st *doctorState) Chec
 	if st.proxyURL, err = parseProxyURL(st.cluster.ProxyURL); err != nil {
 		return fail("fix or remove the cluster's proxy-url in the kubeconfig", "kubectl would refuse this cluster: %v", err)
 	}
+	st.entryRead = true
 	return ok("context %s -> %s (exec: %s)", name, st.cluster.Server, cfg.AuthInfos[cfg.Contexts[name].AuthInfo].Exec.Command)
 }
 
@@ -110,6 +111,9 @@ func (o *DoctorOptions) checkTLS(ctx context.Context, st *doctorState) Check {
 // earlier KUBECONFIG file or an edit must not get the token from doctor
 // either.
 func (o *DoctorOptions) checkBinding(_ context.Context, st *doctorState) Check {
+	if !st.entryRead {
+		return Check{Status: StatusSkip, Detail: "the kubeconfig entry could not be read"}
+	}
 	b, err := st.access.Binding()
 	if err == nil {
 		err = b.Check(&execinfo.Cluster{

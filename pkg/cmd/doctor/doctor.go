@@ -103,12 +103,13 @@ func (o *DoctorOptions) Validate() error {
 
 // doctorState carries what earlier checks found to later ones.
 type doctorState struct {
-	cluster *clientcmdapi.Cluster
-	access  *cmdutil.AccessFlags
-	caCerts []*x509.Certificate
-	token   string
-	claims  *oidc.Claims       // the cached token's, read by checkToken
-	binding credential.Binding // set once checkBinding passed
+	entryRead bool // the kubeconfig step passed
+	cluster   *clientcmdapi.Cluster
+	access    *cmdutil.AccessFlags
+	caCerts   []*x509.Certificate
+	token     string
+	claims    *oidc.Claims       // the cached token's, read by checkToken
+	binding   credential.Binding // set once checkBinding passed
 	// namespace is the context's, where the streaming probe looks.
 	namespace string
 	// proxyURL is the kubeconfig cluster's proxy-url, nil without one.
@@ -162,7 +163,10 @@ func (o *DoctorOptions) steps() []step {
 		{name: StepTunnel, run: o.checkTunnel},
 		{name: StepDial, run: o.checkDial},
 		{name: StepTLS, run: o.checkTLS},
-		{name: StepBinding, run: o.checkBinding},
+		// The binding needs only the kubeconfig entry: an overridden
+		// cluster is named even when the path to it fails (a hostile proxy
+		// on it fails the TLS check first).
+		{name: StepBinding, run: o.checkBinding, independent: true},
 		{name: StepDiscovery, run: o.checkDiscovery},
 		{name: StepToken, run: o.checkToken},
 		{name: StepVersion, run: o.checkVersion},

@@ -79,7 +79,8 @@ func (a *authRecorder) headers(path string) []string {
 func doctorAt(server, name string, caPEM []byte, pinned *cmdtest.Pair) (*DoctorOptions, *doctorState) {
 	certs, _ := trust.ParsePEMCertificates(caPEM)
 	st := &doctorState{
-		cluster: &clientcmdapi.Cluster{Server: server, TLSServerName: name, CertificateAuthorityData: caPEM},
+		entryRead: true,
+		cluster:   &clientcmdapi.Cluster{Server: server, TLSServerName: name, CertificateAuthorityData: caPEM},
 		access: &cmdutil.AccessFlags{Flags: access.Flags{Cluster: "c", Server: server, TLSServerName: cmdtest.TestHost,
 			Pins: []string{string(trust.PinFor(pinned.Cert))}}},
 		caCerts:   certs,
