@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"strings"
 
 	"golang.org/x/net/proxy"
 
@@ -55,14 +56,16 @@ func CheckScheme(u *url.URL) error {
 
 // DialContext opens a tunnel to addr (host:port) through the proxy.
 func (d Dialer) DialContext(ctx context.Context, network, addr string) (net.Conn, error) {
-	if err := CheckScheme(d.URL); err != nil {
-		return nil, err
+	switch d.URL.Scheme {
+	case "http", "https", "socks5", "socks5h": // socks5h: HTTPS_PROXY's spelling, as net/http takes it
+	default:
+		return nil, fmt.Errorf("proxy %s: unsupported scheme %q, use http, https or socks5", d.URL.Redacted(), d.URL.Scheme)
 	}
 	proxyAddr, err := d.address()
 	if err != nil {
 		return nil, err
 	}
-	if d.URL.Scheme == "socks5" {
+	if strings.HasPrefix(d.URL.Scheme, "socks5") {
 		return d.dialSOCKS5(ctx, network, addr, proxyAddr)
 	}
 	conn, err := d.forward()(ctx, "tcp", proxyAddr)
@@ -126,7 +129,7 @@ func (d Dialer) dialSOCKS5(ctx context.Context, network, addr, proxyAddr string)
 
 // address is the proxy's host:port, with net/http's default ports.
 func (d Dialer) address() (string, error) {
-	if d.URL.Scheme == "socks5" && d.URL.Port() == "" && d.URL.Hostname() != "" {
+	if strings.HasPrefix(d.URL.Scheme, "socks5") && d.URL.Port() == "" && d.URL.Hostname() != "" {
 		return net.JoinHostPort(d.URL.Hostname(), "1080"), nil
 	}
 	return hostport.OfURL(d.URL)

@@ -99,7 +99,7 @@ func TestDialerReportsRefusalsWithoutThePassword(t *testing.T) {
 		t.Errorf("closed proxy port: %v, want a DialError", err)
 	}
 	u, _ = url.Parse("ftp://" + ln.Addr().String())
-	if _, err := (Dialer{URL: u}).DialContext(context.Background(), "tcp", "kapi.test:443"); err == nil || !strings.Contains(err.Error(), "must be http, https, or socks5") {
+	if _, err := (Dialer{URL: u}).DialContext(context.Background(), "tcp", "kapi.test:443"); err == nil || !strings.Contains(err.Error(), `unsupported scheme "ftp"`) {
 		t.Errorf("ftp proxy: %v", err)
 	}
 }

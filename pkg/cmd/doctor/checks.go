@@ -45,8 +45,8 @@ func (o *DoctorOptions) checkKubeconfig(_ context.Context, st *doctorState) Chec
 	if st.caCerts, err = trust.ParsePEMCertificates(st.cluster.CertificateAuthorityData); err != nil {
 		return fail("kubectl securekapi use "+name, "certificate-authority-data: %v", err)
 	}
-	if st.proxyURL, err = parseProxyURL(st.cluster.ProxyURL); err != nil {
-		return fail("fix or remove the cluster's proxy-url in the kubeconfig", "kubectl would refuse this cluster: %v", err)
+	if st.proxyURL, st.proxySource, err = o.clusterProxy(st.cluster); err != nil {
+		return fail("fix or remove the cluster's proxy-url in the kubeconfig (or HTTPS_PROXY)", "kubectl would refuse this cluster: %v", err)
 	}
 	st.entryRead = true
 	return ok("context %s -> %s (exec: %s)", name, st.cluster.Server, cfg.AuthInfos[cfg.Contexts[name].AuthInfo].Exec.Command)

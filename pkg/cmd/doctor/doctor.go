@@ -112,8 +112,10 @@ type doctorState struct {
 	binding   credential.Binding // set once checkBinding passed
 	// namespace is the context's, where the streaming probe looks.
 	namespace string
-	// proxyURL is the kubeconfig cluster's proxy-url, nil without one.
-	proxyURL *url.URL
+	// proxyURL is the proxy kubectl takes (the cluster's proxy-url, else
+	// HTTPS_PROXY's), nil without one; proxySource says which.
+	proxyURL    *url.URL
+	proxySource string
 	// dial reaches the endpoint: through the tunnel when the cluster has
 	// one, else through proxyURL when set, else nil for a direct
 	// connection. route says which, for the messages (" through ...").

@@ -22,7 +22,7 @@ func behindProxy(t *testing.T, root *cmdtest.Pair, caPEM []byte, proxyURL string
 	o, st := doctorAt(proxiedServer, cmdtest.TestHost, caPEM, root)
 	st.cluster.ProxyURL = proxyURL
 	var err error
-	if st.proxyURL, err = parseProxyURL(proxyURL); err != nil {
+	if st.proxyURL, st.proxySource, err = o.clusterProxy(st.cluster); err != nil {
 		t.Fatal(err)
 	}
 	return o, st
@@ -145,6 +145,45 @@ func TestDoctorNamesWhatTheProxyRefused(t *testing.T) {
 
 	if _, err := parseProxyURL("ftp://alice:s3cret@proxy.corp:21"); err == nil || strings.Contains(err.Error(), "s3cret") {
 		t.Errorf("an ftp proxy-url: %v, want kubectl's refusal without the password", err)
+	}
+}
+
+// TestDoctorPicksTheProxyKubectlPicks: proxy-url first, else the
+// environment's proxy for the server (NO_PROXY honoured, loopback never
+// proxied), as client-go's http.ProxyFromEnvironment does.
+func TestDoctorPicksTheProxyKubectlPicks(t *testing.T) {
+	for _, tc := range []struct {
+		server, proxyURL string
+		env              map[string]string
+		want, source     string
+	}{
+		{server: proxiedServer, proxyURL: "socks5://proxy.corp:1080", env: map[string]string{"HTTPS_PROXY": "http://env.corp:3128"}, want: "socks5://proxy.corp:1080", source: "kubeconfig proxy-url"},
+		{server: proxiedServer, env: map[string]string{"https_proxy": "http://env.corp:3128"}, want: "http://env.corp:3128", source: "HTTPS_PROXY"},
+		{server: proxiedServer, env: map[string]string{"HTTPS_PROXY": "http://env.corp:3128", "NO_PROXY": ".invalid"}},
+		{server: "https://127.0.0.1:6443", env: map[string]string{"HTTPS_PROXY": "http://env.corp:3128"}},
+		{server: proxiedServer},
+	} {
+		o, st := doctorAt(tc.server, cmdtest.TestHost, nil, cmdtest.NewPair(t, nil, "Enterprise Root"))
+		o.Getenv = func(k string) string { return tc.env[k] }
+		st.cluster.ProxyURL = tc.proxyURL
+		u, source, err := o.clusterProxy(st.cluster)
+		got := ""
+		if u != nil {
+			got = u.String()
+		}
+		if err != nil || got != tc.want || source != tc.source {
+			t.Errorf("%s with proxy-url %q and %v: %q from %q (%v), want %q from %q", tc.server, tc.proxyURL, tc.env, got, source, err, tc.want, tc.source)
+		}
+	}
+
+	// Through HTTPS_PROXY, the fixes name the variable.
+	root := cmdtest.NewPair(t, nil, "Enterprise Root")
+	refusing := proxytest.Start(t, nil, func(p *proxytest.Proxy) { p.Answer = "HTTP/1.1 407 Proxy Authentication Required\r\n\r\n" })
+	o, st := doctorAt(proxiedServer, cmdtest.TestHost, root.CertPEM, root)
+	o.Getenv = func(k string) string { return map[string]string{"HTTPS_PROXY": "http://" + refusing.Addr}[k] }
+	st.proxyURL, st.proxySource, _ = o.clusterProxy(st.cluster)
+	if c := o.checkDial(context.Background(), st); c.Status != StatusFail || !strings.Contains(c.Detail, "(HTTPS_PROXY)") || !strings.Contains(c.Fix, "put them in HTTPS_PROXY") {
+		t.Errorf("checkDial through a refusing HTTPS_PROXY = %+v", c)
 	}
 }
 
