@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"os/exec"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -16,7 +17,7 @@ import (
 // package says its one job in a package comment.
 func TestTheHouseHasNoUpwardArrow(t *testing.T) {
 	const module = "github.com/securekapi/securekapi/"
-	out, err := exec.Command("go", "list", "-json=ImportPath,Imports,Doc", module+"pkg/...", module+"cmd/...").Output()
+	out, err := exec.Command("go", "list", "-json=ImportPath,Imports,Doc", module+"pkg/...", module+"cmd/...", module+"internal/...").Output()
 	if err != nil {
 		t.Fatalf("go list: %v", err)
 	}
@@ -66,5 +67,25 @@ func TestTheHouseHasNoUpwardArrow(t *testing.T) {
 	}
 	if seen < 30 {
 		t.Fatalf("go list listed only %d packages", seen)
+	}
+}
+
+// TestNoProgramLinksTestFixtures: the test certificates and command
+// fixtures (internal/testpki, pkg/cmd/cmdtest) serve tests only; a program
+// that linked them would ship throwaway CAs.
+func TestNoProgramLinksTestFixtures(t *testing.T) {
+	const module = "github.com/securekapi/securekapi/"
+	out, err := exec.Command("go", "list", "-deps", module+"cmd/...").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go list -deps: %v\n%s", err, out)
+	}
+	deps := strings.Fields(string(out))
+	if !slices.Contains(deps, module+"pkg/trust") {
+		t.Fatalf("go list -deps listed only %q", deps)
+	}
+	for _, fixture := range []string{module + "internal/testpki", module + "pkg/cmd/cmdtest"} {
+		if slices.Contains(deps, fixture) {
+			t.Errorf("a program under cmd/ links the test fixtures %s", fixture)
+		}
 	}
 }

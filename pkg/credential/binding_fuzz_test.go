@@ -3,20 +3,15 @@ package credential
 import (
 	"bytes"
 	"cmp"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/pem"
-	"math/big"
 	"strings"
 	"testing"
-	"time"
 
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/rest"
 
+	"github.com/securekapi/securekapi/internal/testpki"
 	"github.com/securekapi/securekapi/pkg/credential/execinfo"
 	"github.com/securekapi/securekapi/pkg/trust"
 )
@@ -38,9 +33,11 @@ const fuzzBoundServer = "https://kapi.example.com:6443"
 // CA, a second pinned CA, an attacker's CA, the pinned CA behind a PEM
 // header) so it reaches valid bundles, not only garbage.
 func FuzzBindingCheck(f *testing.F) {
-	pinned, pinnedPEM := fuzzCA(f, "Enterprise CA")
-	second, secondPEM := fuzzCA(f, "Enterprise CA 2")
-	_, roguePEM := fuzzCA(f, "Attacker CA")
+	pinned := testpki.Root(f, "Enterprise CA")
+	pinnedPEM := pinned.CertPEM
+	second := testpki.Root(f, "Enterprise CA 2")
+	secondPEM := second.CertPEM
+	roguePEM := testpki.Root(f, "Attacker CA").CertPEM
 	block, _ := pem.Decode(pinnedPEM)
 	block.Headers = map[string]string{"Proc-Type": "4,ENCRYPTED"}
 	pieces := [][]byte{pinnedPEM, secondPEM, roguePEM, pem.EncodeToMemory(block)}
@@ -91,9 +88,9 @@ func FuzzBindingCheck(f *testing.F) {
 			chosen = append(chosen[1:len(chosen):len(chosen)], chosen[0])
 		}
 		caData := append(bytes.Join(chosen, nil), junk...)
-		pins := []trust.Pin{trust.PinFor(pinned)}
+		pins := []trust.Pin{trust.PinFor(pinned.Cert)}
 		if certs&bothPins != 0 {
-			pins = append(pins, trust.PinFor(second))
+			pins = append(pins, trust.PinFor(second.Cert))
 		}
 		c := &execinfo.Cluster{Server: server, TLSServerName: sni, CAData: caData, InsecureSkipTLSVerify: skipTLS}
 		err := Binding{Server: fuzzBoundServer, Pins: pins}.Check(c)
@@ -149,25 +146,4 @@ func certsKubectlTrusts(data []byte) []*x509.Certificate {
 		}
 	}
 	return out
-}
-
-// fuzzCA is a self-signed CA certificate and its PEM.
-func fuzzCA(tb testing.TB, name string) (*x509.Certificate, []byte) {
-	tb.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: name},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
-		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	cert, err := x509.ParseCertificate(der)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return cert, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
 }

@@ -1,71 +1,17 @@
 package expose
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
-	"math/big"
-	"net"
 	"reflect"
 	"strings"
 	"testing"
-	"time"
 
 	"sigs.k8s.io/yaml"
+
+	"github.com/securekapi/securekapi/internal/testpki"
 )
 
-// testCert is a freshly signed certificate and its key, in PEM.
-type testCert struct {
-	cert    *x509.Certificate
-	key     *ecdsa.PrivateKey
-	certPEM []byte
-	keyPEM  []byte
-}
-
-// newCert signs a certificate for names with parent (self-signed CA when
-// parent is nil).
-func newCert(t *testing.T, parent *testCert, names ...string) *testCert {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(time.Now().UnixNano()),
-		Subject:      pkix.Name{CommonName: "test"},
-		NotBefore:    time.Now().Add(-time.Hour),
-		NotAfter:     time.Now().Add(time.Hour),
-		KeyUsage:     x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
-		DNSNames:     names,
-	}
-	signer, signerKey := tmpl, key
-	if parent == nil {
-		tmpl.IsCA, tmpl.BasicConstraintsValid = true, true
-	} else {
-		tmpl.ExtKeyUsage = []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}
-		for _, n := range names {
-			if ip := net.ParseIP(n); ip != nil {
-				tmpl.IPAddresses = append(tmpl.IPAddresses, ip)
-			}
-		}
-		signer, signerKey = parent.cert, parent.key
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, signer, &key.PublicKey, signerKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, _ := x509.ParseCertificate(der)
-	keyDER, _ := x509.MarshalECPrivateKey(key)
-	return &testCert{cert: cert, key: key,
-		certPEM: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}),
-		keyPEM:  pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER})}
-}
-
 func k8sOptions(t *testing.T, via Via) Options {
-	return Options{Host: "kapi.example.com", TLSSecret: "kapi-tls", Via: via, ClusterCAPEM: newCert(t, nil).certPEM}
+	return Options{Host: "kapi.example.com", TLSSecret: "kapi-tls", Via: via, ClusterCAPEM: testpki.Root(t, "test CA").CertPEM}
 }
 
 // docs parses the generated stream the way kubectl would and indexes the
@@ -250,7 +196,7 @@ func TestIngressNginx(t *testing.T) {
 }
 
 func haproxyOptions(t *testing.T) Options {
-	return Options{Host: "kapi.example.com", Via: HAProxy, ClusterCAPEM: newCert(t, nil).certPEM,
+	return Options{Host: "kapi.example.com", Via: HAProxy, ClusterCAPEM: testpki.Root(t, "test CA").CertPEM,
 		Bind: "127.0.0.1:18443", CertFile: "/etc/haproxy/kapi.pem", CAFile: "/etc/haproxy/cluster-ca.crt",
 		Upstreams: []string{"10.0.0.10:6443", "[fd00::11]:6443"}}
 }

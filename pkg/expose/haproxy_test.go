@@ -5,6 +5,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"testing"
+
+	"github.com/securekapi/securekapi/internal/testpki"
 )
 
 // haproxyBinary finds the real haproxy. Debian puts it in /usr/sbin, which
@@ -29,16 +31,16 @@ func haproxyBinary(t *testing.T) string {
 func TestHAProxyAcceptsConfig(t *testing.T) {
 	bin := haproxyBinary(t)
 	dir := t.TempDir()
-	enterprise := newCert(t, nil)
-	endpoint := newCert(t, enterprise, "kapi.example.com")
-	cluster := newCert(t, nil)
+	enterprise := testpki.Root(t, "test CA")
+	endpoint := testpki.Leaf(t, enterprise, "kapi.example.com")
+	cluster := testpki.Root(t, "test CA")
 
 	o := haproxyOptions(t)
-	o.ClusterCAPEM = cluster.certPEM
+	o.ClusterCAPEM = cluster.CertPEM
 	o.CertFile = filepath.Join(dir, "kapi.pem")
 	o.CAFile = filepath.Join(dir, "cluster-ca.crt")
 	o.Upstreams = []string{"127.0.0.1:6443", "[::1]:6443"}
-	chain := append(append(append([]byte{}, endpoint.certPEM...), enterprise.certPEM...), endpoint.keyPEM...)
+	chain := append(append(append([]byte{}, endpoint.CertPEM...), enterprise.CertPEM...), endpoint.KeyPEM...)
 	cfg, err := Generate(o)
 	if err != nil {
 		t.Fatal(err)

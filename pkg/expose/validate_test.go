@@ -3,12 +3,14 @@ package expose
 import (
 	"strings"
 	"testing"
+
+	"github.com/securekapi/securekapi/internal/testpki"
 )
 
 func TestValidateRejectsWithAHint(t *testing.T) {
-	ca := newCert(t, nil)
+	ca := testpki.Root(t, "test CA")
 	k8s := func(via Via, change func(*Options)) Options {
-		o := Options{Host: "kapi.example.com", TLSSecret: "kapi-tls", Via: via, ClusterCAPEM: ca.certPEM}
+		o := Options{Host: "kapi.example.com", TLSSecret: "kapi-tls", Via: via, ClusterCAPEM: ca.CertPEM}
 		change(&o)
 		return o
 	}
@@ -42,7 +44,7 @@ func TestValidateRejectsWithAHint(t *testing.T) {
 		{"contour without CA", k8s(Contour, func(o *Options) { o.ClusterCAPEM = nil }), "no cluster CA"},
 		{"nginx without CA", k8s(IngressNginx, func(o *Options) { o.ClusterCAPEM = nil }), "no cluster CA"},
 		{"haproxy without CA", hap(func(o *Options) { o.ClusterCAPEM = nil }), "no cluster CA"},
-		{"CA with a key", k8s(Contour, func(o *Options) { o.ClusterCAPEM = append(append([]byte{}, ca.certPEM...), ca.keyPEM...) }), "EC PRIVATE KEY"},
+		{"CA with a key", k8s(Contour, func(o *Options) { o.ClusterCAPEM = append(append([]byte{}, ca.CertPEM...), ca.KeyPEM...) }), "EC PRIVATE KEY"},
 		{"CA not PEM", k8s(Contour, func(o *Options) { o.ClusterCAPEM = []byte("hello") }), "not PEM"},
 		{"nginx elsewhere", k8s(IngressNginx, func(o *Options) { o.Namespace = "edge" }), "must be in namespace"},
 		{"nginx secret elsewhere", k8s(IngressNginx, func(o *Options) { o.TLSSecret = "certs/kapi" }), "must be in namespace"},
@@ -73,8 +75,8 @@ func TestValidateRejectsWithAHint(t *testing.T) {
 }
 
 func TestValidateAccepts(t *testing.T) {
-	ca := newCert(t, nil).certPEM
-	bundle := append(append([]byte{}, ca...), newCert(t, nil).certPEM...)
+	ca := testpki.Root(t, "test CA").CertPEM
+	bundle := append(append([]byte{}, ca...), testpki.Root(t, "test CA").CertPEM...)
 	for _, o := range []Options{
 		{Host: "kapi.example.com", TLSSecret: "kapi-tls", Via: Contour, ClusterCAPEM: bundle},
 		{Host: "localhost", TLSSecret: "edge/kapi-tls", Namespace: "edge", Via: Contour, ClusterCAPEM: ca},

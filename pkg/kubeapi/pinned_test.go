@@ -12,6 +12,7 @@ import (
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 
+	"github.com/securekapi/securekapi/internal/testpki"
 	"github.com/securekapi/securekapi/pkg/trust"
 )
 
@@ -21,11 +22,11 @@ import (
 // one whose chain the bundle trusts but misses the pins, receive no
 // request at all. The second is stopped only by the per-handshake check.
 func TestPinnedSendsTheTokenOnlyToTheBoundServer(t *testing.T) {
-	root, rogue := newPair(t, nil, "Pinned Root"), newPair(t, nil, "Rogue Root")
+	root, rogue := testpki.Root(t, "Pinned Root"), testpki.Root(t, "Rogue Root")
 	ctx := t.Context()
 	const token = "eyJ.SECRET.token"
 
-	honest := record(t, newPair(t, root, "kapi", boundName), root, healthyAPI)
+	honest := record(t, testpki.Leaf(t, root, boundName), root, healthyAPI)
 	if v, err := pinned(t, honest.srv.URL, root, rogue, "").Version(ctx); err != nil || v.GitVersion != "v1.32.4" {
 		t.Fatalf("Version = %+v, %v", v, err)
 	}
@@ -51,9 +52,9 @@ func TestPinnedSendsTheTokenOnlyToTheBoundServer(t *testing.T) {
 	}
 
 	for name, attacker := range map[string]*recorder{
-		"pinned CA, another name":  record(t, newPair(t, root, "evil", "evil.example"), root, healthyAPI),
-		"bundle's rogue root":      record(t, newPair(t, rogue, "kapi", boundName), rogue, healthyAPI),
-		"self-signed for the name": record(t, newPair(t, nil, "kapi", boundName), newPair(t, nil, "unused"), healthyAPI),
+		"pinned CA, another name":  record(t, testpki.Leaf(t, root, "evil.example"), root, healthyAPI),
+		"bundle's rogue root":      record(t, testpki.Leaf(t, rogue, boundName), rogue, healthyAPI),
+		"self-signed for the name": record(t, testpki.Leaf(t, nil, boundName), testpki.Root(t, "unused"), healthyAPI),
 	} {
 		t.Run(name, func(t *testing.T) {
 			c := pinned(t, attacker.srv.URL, root, rogue, token)
@@ -76,7 +77,7 @@ func TestPinnedSendsTheTokenOnlyToTheBoundServer(t *testing.T) {
 		})
 	}
 
-	if _, err := NewPinned(Pinned{Server: honest.srv.URL, Token: token, Policy: trust.Policy{CABundle: []*x509.Certificate{root.cert}, ServerName: boundName, Now: time.Now()}}); err == nil {
+	if _, err := NewPinned(Pinned{Server: honest.srv.URL, Token: token, Policy: trust.Policy{CABundle: []*x509.Certificate{root.Cert}, ServerName: boundName, Now: time.Now()}}); err == nil {
 		t.Error("NewPinned took a token under a policy without pins")
 	}
 }
@@ -86,9 +87,9 @@ func TestPinnedSendsTheTokenOnlyToTheBoundServer(t *testing.T) {
 // host receives nothing. client-go's bearer round tripper would set the
 // token again on a followed redirect, so this fails if one is followed.
 func TestPinnedFollowsNoRedirect(t *testing.T) {
-	root, rogue := newPair(t, nil, "Pinned Root"), newPair(t, nil, "Rogue Root")
+	root, rogue := testpki.Root(t, "Pinned Root"), testpki.Root(t, "Rogue Root")
 	collector := record(t, nil, nil, healthyAPI)
-	bound := record(t, newPair(t, root, "kapi", boundName), root, func(w http.ResponseWriter, r *http.Request) {
+	bound := record(t, testpki.Leaf(t, root, boundName), root, func(w http.ResponseWriter, r *http.Request) {
 		code := http.StatusFound
 		if r.Method == http.MethodPost {
 			code = http.StatusTemporaryRedirect // the code that keeps a POST a POST
@@ -124,8 +125,8 @@ func TestPinnedFollowsNoRedirect(t *testing.T) {
 // TestAnAnswerThatIsNotTheAPIServers: a proxy's error page is not taken
 // for the API server's Status, whatever its code; the API server's is.
 func TestAnAnswerThatIsNotTheAPIServers(t *testing.T) {
-	root, rogue := newPair(t, nil, "Pinned Root"), newPair(t, nil, "Rogue Root")
-	api := record(t, newPair(t, root, "kapi", boundName), root, func(w http.ResponseWriter, r *http.Request) {
+	root, rogue := testpki.Root(t, "Pinned Root"), testpki.Root(t, "Rogue Root")
+	api := record(t, testpki.Leaf(t, root, boundName), root, func(w http.ResponseWriter, r *http.Request) {
 		if strings.HasPrefix(r.URL.Path, "/proxied") {
 			w.WriteHeader(http.StatusUnauthorized)
 			io.WriteString(w, "<html><body><h1>401 Authorization Required</h1></body></html>")
@@ -170,8 +171,8 @@ func watchErr(c *REST, apiPath string) error {
 // reported at once, where client-go would ask ten more times, a second
 // apart, and doctor's timeout would be all it had to say.
 func TestPinnedRetriesNothing(t *testing.T) {
-	root, rogue := newPair(t, nil, "Pinned Root"), newPair(t, nil, "Rogue Root")
-	busy := record(t, newPair(t, root, "kapi", boundName), root, func(w http.ResponseWriter, r *http.Request) {
+	root, rogue := testpki.Root(t, "Pinned Root"), testpki.Root(t, "Rogue Root")
+	busy := record(t, testpki.Leaf(t, root, boundName), root, func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Retry-After", "1")
 		w.WriteHeader(http.StatusServiceUnavailable)
 		io.WriteString(w, "<html>503 Service Unavailable</html>")

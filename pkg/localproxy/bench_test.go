@@ -10,6 +10,8 @@ import (
 	"runtime"
 	"testing"
 	"time"
+
+	"github.com/securekapi/securekapi/internal/testpki"
 )
 
 const (
@@ -24,7 +26,7 @@ const (
 func BenchmarkTunnelThroughput(b *testing.B) {
 	e := newEnv(b)
 	sink := serveTCP(b, tls.NewListener(listenLoopback(b), &tls.Config{
-		Certificates: []tls.Certificate{e.apiCA.serverCert(b, "kapi.example.test")},
+		Certificates: []tls.Certificate{serverCert(b, e.apiCA, "kapi.example.test")},
 	}), sinkHandler)
 	e.routes[sinkTarget] = sink.addr()
 
@@ -43,7 +45,7 @@ func BenchmarkTunnelThroughput(b *testing.B) {
 	bare := e.startGateway(ModeConnect, "", "")
 	dialers["gateway-without-proxy"] = func(b *testing.B) net.Conn {
 		c, err := tls.Dial("tcp", bare.addr(), &tls.Config{
-			ServerName: "gateway.test", RootCAs: e.gatewayCA.pool, Certificates: []tls.Certificate{e.clientCert},
+			ServerName: "gateway.test", RootCAs: testpki.Pool(e.gatewayCA), Certificates: []tls.Certificate{e.clientCert},
 		})
 		if err != nil {
 			b.Fatal(err)
@@ -68,7 +70,7 @@ func BenchmarkTunnelThroughput(b *testing.B) {
 	for _, name := range []string{"direct-tls", "gateway-without-proxy", "proxy-connect", "proxy-direct"} {
 		b.Run(name, func(b *testing.B) {
 			raw := dialers[name](b)
-			conn := tls.Client(raw, &tls.Config{ServerName: "kapi.example.test", RootCAs: e.apiCA.pool})
+			conn := tls.Client(raw, &tls.Config{ServerName: "kapi.example.test", RootCAs: testpki.Pool(e.apiCA)})
 			defer conn.Close()
 			if err := conn.Handshake(); err != nil {
 				b.Fatal(err)
@@ -142,7 +144,7 @@ func BenchmarkIdleTunnelMemory(b *testing.B) {
 	e := newEnv(b)
 	gw := e.startGateway(ModeConnect, "", "")
 	p := e.startProxy(e.config(gw.addr(), ModeConnect))
-	gatewayTLS := &tls.Config{ServerName: "gateway.test", RootCAs: e.gatewayCA.pool, Certificates: []tls.Certificate{e.clientCert}}
+	gatewayTLS := &tls.Config{ServerName: "gateway.test", RootCAs: testpki.Pool(e.gatewayCA), Certificates: []tls.Certificate{e.clientCert}}
 
 	viaProxy := func(b *testing.B) net.Conn {
 		tn := connect(b, p, rawTarget, p.testAuth(), "hold\n")

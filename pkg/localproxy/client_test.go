@@ -4,6 +4,8 @@ import (
 	"crypto/tls"
 	"strings"
 	"testing"
+
+	"github.com/securekapi/securekapi/internal/testpki"
 )
 
 // TestDialTakesKubectlsPath: Dial reaches the API server through the proxy
@@ -17,7 +19,7 @@ func TestDialTakesKubectlsPath(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tc := tls.Client(conn, &tls.Config{RootCAs: e.apiCA.pool, ServerName: "kapi.example.test"})
+	tc := tls.Client(conn, &tls.Config{RootCAs: testpki.Pool(e.apiCA), ServerName: "kapi.example.test"})
 	if err := tc.HandshakeContext(t.Context()); err != nil {
 		t.Fatalf("TLS to the API server through Dial: %v", err)
 	}

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+
+	"github.com/securekapi/securekapi/internal/testpki"
 )
 
 // extPreSharedKey is the TLS 1.3 extension a ClientHello resuming a
@@ -24,7 +26,7 @@ func (e *env) startGatewayTLS(mode Mode, backend string, tweak func(*tls.Config)
 	cfg := &tls.Config{
 		Certificates: []tls.Certificate{e.gatewayCert},
 		ClientAuth:   tls.RequireAndVerifyClientCert,
-		ClientCAs:    e.clientCA.pool,
+		ClientCAs:    testpki.Pool(e.clientCA),
 	}
 	tweak(cfg)
 	g := &fakeGateway{mode: mode, routes: e.routes, backend: backend}
@@ -144,7 +146,7 @@ func TestGatewayDiagnosis(t *testing.T) {
 	}, {
 		name: "certificate rejected",
 		gateway: func(e *env) string {
-			return e.startGatewayTLS(ModeConnect, "", func(c *tls.Config) { c.ClientCAs = newCA(e.t, "Other Client CA").pool }).addr()
+			return e.startGatewayTLS(ModeConnect, "", func(c *tls.Config) { c.ClientCAs = testpki.Pool(testpki.Root(e.t, "Other Client CA")) }).addr()
 		},
 		want:  FailureCertRejected,
 		words: []string{"rejected our TLS connection", "CN=alice", "CN=Gateway Client CA", "CN=Other Client CA", "ssl_client_certificate", "ca-file", "CAfile"},

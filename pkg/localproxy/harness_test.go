@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"encoding/base64"
 	"fmt"
 	"io"
@@ -17,6 +18,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/securekapi/securekapi/internal/testpki"
 )
 
 const (
@@ -30,9 +33,9 @@ const (
 // helpers to start gateways and proxies. Everything stops in t.Cleanup.
 type env struct {
 	t           testing.TB
-	gatewayCA   *testCA // signs the gateway's server certificate
-	clientCA    *testCA // the gateway accepts client certificates from it
-	apiCA       *testCA // signs the API server's certificate
+	gatewayCA   *testpki.Pair // signs the gateway's server certificate
+	clientCA    *testpki.Pair // the gateway accepts client certificates from it
+	apiCA       *testpki.Pair // signs the API server's certificate
 	gatewayCert tls.Certificate
 	clientCert  tls.Certificate
 	apiServer   *httptest.Server
@@ -48,23 +51,19 @@ func newEnv(t testing.TB) *env {
 	verifyNoLeaks(t)
 	e := &env{
 		t:           t,
-		gatewayCA:   newCA(t, "Gateway CA"),
-		clientCA:    newCA(t, "Gateway Client CA"),
-		apiCA:       newCA(t, "Cluster CA"),
+		gatewayCA:   testpki.Root(t, "Gateway CA"),
+		clientCA:    testpki.Root(t, "Gateway Client CA"),
+		apiCA:       testpki.Root(t, "Cluster CA"),
 		rawReceived: make(chan int, 16),
 		logs:        &syncBuffer{},
 	}
-	e.gatewayCert = e.gatewayCA.serverCert(t, "gateway.test", "127.0.0.1")
-	e.clientCert = e.clientCA.clientCert(t, "alice")
+	e.gatewayCert = serverCert(t, e.gatewayCA, "gateway.test", "127.0.0.1")
+	e.clientCert = clientCert(t, e.clientCA, "alice")
 
-	e.apiServer = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	e.apiServer = testpki.NewTLSServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		io.Copy(io.Discard, r.Body)
 		fmt.Fprint(w, apiGreeting)
-	}))
-	e.apiServer.TLS = &tls.Config{Certificates: []tls.Certificate{e.apiCA.serverCert(t, "kapi.example.test")}}
-	e.apiServer.Config.ErrorLog = nil
-	e.apiServer.StartTLS()
-	t.Cleanup(e.apiServer.Close)
+	}), testpki.Leaf(t, e.apiCA, "kapi.example.test"), e.apiCA)
 
 	e.raw = serveTCP(t, listenLoopback(t), scriptedBackend(e.rawReceived))
 	e.routes = map[string]string{
@@ -81,7 +80,7 @@ func (e *env) config(gatewayAddr string, mode Mode) Config {
 		Gateway: Gateway{
 			Address:     gatewayAddr,
 			ServerName:  "gateway.test",
-			RootCAs:     e.gatewayCA.pool,
+			RootCAs:     testpki.Pool(e.gatewayCA),
 			Certificate: e.clientCert,
 			Mode:        mode,
 		},
@@ -116,7 +115,7 @@ func (e *env) startProxy(cfg Config) *Proxy {
 func (e *env) httpsClient(p *Proxy) *http.Client {
 	tr := &http.Transport{
 		Proxy:           http.ProxyURL(p.URL()),
-		TLSClientConfig: &tls.Config{RootCAs: e.apiCA.pool},
+		TLSClientConfig: &tls.Config{RootCAs: testpki.Pool(e.apiCA)},
 	}
 	e.t.Cleanup(tr.CloseIdleConnections)
 	return &http.Client{Transport: tr, Timeout: 10 * time.Second}
@@ -150,7 +149,7 @@ func (e *env) startGateway(mode Mode, addr, backend string) *fakeGateway {
 	return e.startGatewayWith(mode, addr, backend, e.gatewayCert, e.clientCA)
 }
 
-func (e *env) startGatewayWith(mode Mode, addr, backend string, cert tls.Certificate, clientCA *testCA) *fakeGateway {
+func (e *env) startGatewayWith(mode Mode, addr, backend string, cert tls.Certificate, clientCA *testpki.Pair) *fakeGateway {
 	e.t.Helper()
 	if addr == "" {
 		addr = "127.0.0.1:0"
@@ -162,7 +161,7 @@ func (e *env) startGatewayWith(mode Mode, addr, backend string, cert tls.Certifi
 	tlsLn := tls.NewListener(ln, &tls.Config{
 		Certificates: []tls.Certificate{cert},
 		ClientAuth:   tls.RequireAndVerifyClientCert,
-		ClientCAs:    clientCA.pool,
+		ClientCAs:    testpki.Pool(clientCA),
 	})
 	g := &fakeGateway{mode: mode, routes: e.routes, backend: backend}
 	g.tcpServer = serveTCP(e.t, tlsLn, g.handle)
@@ -481,4 +480,17 @@ func eventually(t testing.TB, what string, cond func() bool) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
+}
+
+// serverCert is a server certificate from ca for names (DNS names or IPs),
+// with ca's certificate sent along.
+func serverCert(t testing.TB, ca *testpki.Pair, names ...string) tls.Certificate {
+	t.Helper()
+	return testpki.Leaf(t, ca, names...).TLSCertificate(ca)
+}
+
+// clientCert is a client certificate from ca with common name cn.
+func clientCert(t testing.TB, ca *testpki.Pair, cn string) tls.Certificate {
+	t.Helper()
+	return testpki.New(t, testpki.Spec{CN: cn, Issuer: ca, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}}).TLSCertificate(ca)
 }

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/securekapi/securekapi/internal/testpki"
 	"github.com/securekapi/securekapi/pkg/trust"
 )
 
@@ -25,7 +26,7 @@ func TestTunnelsHTTPSEndToEnd(t *testing.T) {
 			cfg := e.config(gw.addr(), mode)
 			// Pin the gateway CA too; the second request resumes the TLS
 			// session, which must still satisfy the pin.
-			cfg.Gateway.Pins = []trust.Pin{trust.PinFor(e.gatewayCA.cert)}
+			cfg.Gateway.Pins = []trust.Pin{trust.PinFor(e.gatewayCA.Cert)}
 			p := e.startProxy(cfg)
 			for i := range 2 {
 				body, err := e.getAPI(p)
@@ -188,7 +189,7 @@ func TestGatewayRejectsClientCertificate(t *testing.T) {
 			e := newEnv(t)
 			gw := e.startGateway(mode, "", e.apiServer.Listener.Addr().String())
 			cfg := e.config(gw.addr(), mode)
-			cfg.Gateway.Certificate = newCA(t, "Rogue CA").clientCert(t, "mallory")
+			cfg.Gateway.Certificate = clientCert(t, testpki.Root(t, "Rogue CA"), "mallory")
 			p := e.startProxy(cfg)
 
 			tn := connect(t, p, apiTarget, p.testAuth(), "")
@@ -205,7 +206,7 @@ func TestGatewayRejectsClientCertificate(t *testing.T) {
 
 func TestGatewayCertificateFromWrongCA(t *testing.T) {
 	e := newEnv(t)
-	gw := e.startGatewayWith(ModeConnect, "", "", newCA(t, "Impostor CA").serverCert(t, "gateway.test"), e.clientCA)
+	gw := e.startGatewayWith(ModeConnect, "", "", serverCert(t, testpki.Root(t, "Impostor CA"), "gateway.test"), e.clientCA)
 	p := e.startProxy(e.config(gw.addr(), ModeConnect))
 	tn := connect(t, p, apiTarget, p.testAuth(), "")
 	expectStatus(t, tn, http.StatusBadGateway)
@@ -218,7 +219,7 @@ func TestGatewayPinMismatch(t *testing.T) {
 	e := newEnv(t)
 	gw := e.startGateway(ModeConnect, "", "")
 	cfg := e.config(gw.addr(), ModeConnect)
-	otherKey := newCA(t, "Other CA").cert
+	otherKey := testpki.Root(t, "Other CA").Cert
 	cfg.Gateway.Pins = []trust.Pin{trust.PinFor(otherKey)}
 	p := e.startProxy(cfg)
 	tn := connect(t, p, apiTarget, p.testAuth(), "")

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/securekapi/securekapi/internal/testpki"
 )
 
 const fuzzCredential = "fuzz-credential-0123456789abcdef"
@@ -21,9 +23,9 @@ const fuzzCredential = "fuzz-credential-0123456789abcdef"
 // (which is logged and put in the status line) quotes the credential, in
 // clear or in its Basic encoding.
 func FuzzReadConnect(f *testing.F) {
-	ca := newCA(f, "Fuzz Client CA")
+	ca := testpki.Root(f, "Fuzz Client CA")
 	cfg := Config{
-		Gateway:        Gateway{Address: "127.0.0.1:1", Certificate: ca.clientCert(f, "alice"), Mode: ModeConnect},
+		Gateway:        Gateway{Address: "127.0.0.1:1", Certificate: clientCert(f, ca, "alice"), Mode: ModeConnect},
 		AllowedTargets: []string{"kapi.example.test:443", "[::1]:6443"},
 		Credential:     fuzzCredential,
 		MaxHeaderBytes: 2048,

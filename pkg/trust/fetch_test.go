@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/securekapi/securekapi/internal/testpki"
 )
 
 func TestCheckWithCABundle(t *testing.T) {
@@ -28,7 +30,7 @@ func TestCheckWithCABundle(t *testing.T) {
 func TestCheckHostnameAndTLSServerName(t *testing.T) {
 	root := newRoot(t, "Corp Root")
 	// Valid for the DNS name only, not for the address we dial.
-	leaf := issue(t, certSpec{cn: testHost, dnsNames: []string{testHost}, issuer: root})
+	leaf := issue(t, testpki.Spec{CN: testHost, Names: []string{testHost}, Issuer: root})
 	srv := serveChain(t, leaf)
 	policy := Policy{CABundle: certsOf(root), Now: testNow}
 
@@ -79,11 +81,11 @@ func TestCheckUnreachable(t *testing.T) {
 func TestCheckFollowsCARotation(t *testing.T) {
 	oldRoot, newRoot := newRoot(t, "Corp Root 2024"), newRoot(t, "Corp Root 2026")
 	srv := serveChain(t, newLeaf(t, oldRoot), oldRoot)
-	policy := Policy{SystemRoots: x509.NewCertPool(), Pins: []Pin{PinFor(oldRoot.cert), PinFor(newRoot.cert)}, Now: testNow}
+	policy := Policy{SystemRoots: x509.NewCertPool(), Pins: []Pin{PinFor(oldRoot.Cert), PinFor(newRoot.Cert)}, Now: testNow}
 	ep := Endpoint{URL: srv.url(), TLSServerName: testHost}
 
 	v, err := Check(context.Background(), ep, policy, FetchOptions{})
-	if err != nil || v.MatchedPin != PinFor(oldRoot.cert) {
+	if err != nil || v.MatchedPin != PinFor(oldRoot.Cert) {
 		t.Fatalf("before rotation: %v, %+v", err, v)
 	}
 	srv.setChain(newLeaf(t, newRoot), newRoot)
@@ -91,7 +93,7 @@ func TestCheckFollowsCARotation(t *testing.T) {
 	if err != nil {
 		t.Fatalf("after rotation: %v", err)
 	}
-	if v.MatchedPin != PinFor(newRoot.cert) || !sameCerts(v.CAs, certsOf(newRoot)) {
+	if v.MatchedPin != PinFor(newRoot.Cert) || !sameCerts(v.CAs, certsOf(newRoot)) {
 		t.Errorf("after rotation: MatchedPin %q CAs %v, want the new root", v.MatchedPin, subjects(v.CAs))
 	}
 }

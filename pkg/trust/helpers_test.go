@@ -2,123 +2,49 @@ package trust
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
 	"errors"
-	"math/big"
 	"net"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/securekapi/securekapi/internal/testpki"
 )
 
 // testNow is the clock every test verifies at; certificates are dated
 // around it, so no test depends on the real time.
 var testNow = time.Date(2030, 6, 1, 12, 0, 0, 0, time.UTC)
 
-// keyPair is a certificate with the key that can sign for it.
-type keyPair struct {
-	cert *x509.Certificate
-	key  *ecdsa.PrivateKey
-}
-
-// certSpec describes a certificate to issue; zero fields get sensible
-// defaults (valid a day around testNow, issued by itself).
-type certSpec struct {
-	cn        string
-	ca        bool
-	dnsNames  []string
-	ips       []net.IP
-	notBefore time.Time
-	notAfter  time.Time
-	issuer    *keyPair
-	usages    []x509.ExtKeyUsage // default: server auth for a leaf
-	key       *ecdsa.PrivateKey  // default: a new key
-}
-
-func issue(t testing.TB, s certSpec) *keyPair {
+// issue is testpki.New on the tests' clock.
+func issue(t testing.TB, s testpki.Spec) *testpki.Pair {
 	t.Helper()
-	key := s.key
-	if key == nil {
-		var err error
-		if key, err = ecdsa.GenerateKey(elliptic.P256(), rand.Reader); err != nil {
-			t.Fatal(err)
-		}
-	}
-	serial, err := rand.Int(rand.Reader, big.NewInt(1<<62))
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber:          serial,
-		Subject:               pkix.Name{CommonName: s.cn},
-		NotBefore:             orTime(s.notBefore, testNow.Add(-time.Hour)),
-		NotAfter:              orTime(s.notAfter, testNow.Add(24*time.Hour)),
-		DNSNames:              s.dnsNames,
-		IPAddresses:           s.ips,
-		BasicConstraintsValid: true,
-		IsCA:                  s.ca,
-	}
-	if s.ca {
-		tmpl.KeyUsage = x509.KeyUsageCertSign | x509.KeyUsageCRLSign
-	} else {
-		tmpl.KeyUsage = x509.KeyUsageDigitalSignature
-		tmpl.ExtKeyUsage = s.usages
-		if tmpl.ExtKeyUsage == nil {
-			tmpl.ExtKeyUsage = []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}
-		}
-	}
-	parent, signer := tmpl, key
-	if s.issuer != nil {
-		parent, signer = s.issuer.cert, s.issuer.key
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, parent, &key.PublicKey, signer)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, err := x509.ParseCertificate(der)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &keyPair{cert: cert, key: key}
+	s.Now = testNow
+	return testpki.New(t, s)
 }
 
-func orTime(t, def time.Time) time.Time {
-	if t.IsZero() {
-		return def
-	}
-	return t
+func newRoot(t testing.TB, cn string) *testpki.Pair {
+	return issue(t, testpki.Spec{CN: cn, CA: true})
 }
 
-func newRoot(t testing.TB, cn string) *keyPair {
-	return issue(t, certSpec{cn: cn, ca: true})
-}
-
-func newIntermediate(t testing.TB, cn string, issuer *keyPair) *keyPair {
-	return issue(t, certSpec{cn: cn, ca: true, issuer: issuer})
+func newIntermediate(t testing.TB, cn string, issuer *testpki.Pair) *testpki.Pair {
+	return issue(t, testpki.Spec{CN: cn, CA: true, Issuer: issuer})
 }
 
 const testHost = "kapi.example.test"
 
-func newLeaf(t testing.TB, issuer *keyPair) *keyPair {
-	return issue(t, certSpec{cn: testHost, dnsNames: []string{testHost}, ips: []net.IP{net.IPv4(127, 0, 0, 1)}, issuer: issuer})
+func newLeaf(t testing.TB, issuer *testpki.Pair) *testpki.Pair {
+	return issue(t, testpki.Spec{CN: testHost, Names: []string{testHost, "127.0.0.1"}, Issuer: issuer})
 }
 
-func certsOf(pairs ...*keyPair) []*x509.Certificate {
+func certsOf(pairs ...*testpki.Pair) []*x509.Certificate {
 	out := make([]*x509.Certificate, len(pairs))
 	for i, p := range pairs {
-		out[i] = p.cert
+		out[i] = p.Cert
 	}
 	return out
-}
-
-func poolWith(pairs ...*keyPair) *x509.CertPool {
-	return poolOf(certsOf(pairs...))
 }
 
 // tlsServer serves a certificate chain on 127.0.0.1 and records the SNI
@@ -132,7 +58,7 @@ type tlsServer struct {
 }
 
 // serveChain serves chain (leaf first, as sent; the leaf's key signs).
-func serveChain(t testing.TB, chain ...*keyPair) *tlsServer {
+func serveChain(t testing.TB, chain ...*testpki.Pair) *tlsServer {
 	t.Helper()
 	s := &tlsServer{}
 	s.setChain(chain...)
@@ -171,12 +97,9 @@ func serveChain(t testing.TB, chain ...*keyPair) *tlsServer {
 	return s
 }
 
-func (s *tlsServer) setChain(chain ...*keyPair) {
-	c := &tls.Certificate{PrivateKey: chain[0].key, Leaf: chain[0].cert}
-	for _, p := range chain {
-		c.Certificate = append(c.Certificate, p.cert.Raw)
-	}
-	s.chain.Store(c)
+func (s *tlsServer) setChain(chain ...*testpki.Pair) {
+	c := chain[0].TLSCertificate(chain[1:]...)
+	s.chain.Store(&c)
 }
 
 func (s *tlsServer) url() string { return "https://" + s.addr }

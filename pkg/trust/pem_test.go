@@ -45,16 +45,16 @@ func TestSummarize(t *testing.T) {
 		t.Fatalf("got %d summaries", len(got))
 	}
 	l, r := got[0], got[1]
-	if l.Subject != "CN="+testHost || l.Issuer != "CN=Root" || l.IsCA || l.Pin != PinFor(leaf.cert) {
+	if l.Subject != "CN="+testHost || l.Issuer != "CN=Root" || l.IsCA || l.Pin != PinFor(leaf.Cert) {
 		t.Errorf("leaf summary %+v", l)
 	}
 	if !slices.Equal(l.DNSNames, []string{testHost}) || !slices.Equal(l.IPs, []string{"127.0.0.1"}) {
 		t.Errorf("leaf names %v %v", l.DNSNames, l.IPs)
 	}
-	if !l.NotAfter.Equal(leaf.cert.NotAfter) || !l.NotBefore.Equal(leaf.cert.NotBefore) {
+	if !l.NotAfter.Equal(leaf.Cert.NotAfter) || !l.NotBefore.Equal(leaf.Cert.NotBefore) {
 		t.Errorf("leaf dates %v %v", l.NotBefore, l.NotAfter)
 	}
-	if !r.IsCA || r.Pin != PinFor(root.cert) {
+	if !r.IsCA || r.Pin != PinFor(root.Cert) {
 		t.Errorf("root summary %+v", r)
 	}
 }

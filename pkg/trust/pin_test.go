@@ -6,6 +6,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/securekapi/securekapi/internal/testpki"
 )
 
 // pinVector is a certificate whose pin was computed independently, the way
@@ -40,7 +42,7 @@ func TestPinForMatchesKubeadm(t *testing.T) {
 		t.Errorf("PinFor = %s, want %s (openssl)", got, pinVectorPin)
 	}
 
-	c := newRoot(t, "Any CA").cert
+	c := newRoot(t, "Any CA").Cert
 	sum := sha256.Sum256(c.RawSubjectPublicKeyInfo)
 	kubeadm := "sha256:" + hex.EncodeToString(sum[:])
 	if got := PinFor(c); string(got) != kubeadm || !kubeadmPinFormat.MatchString(string(got)) {
@@ -50,12 +52,12 @@ func TestPinForMatchesKubeadm(t *testing.T) {
 
 func TestPinSurvivesReissueButNotRekey(t *testing.T) {
 	ca := newRoot(t, "Corp Root")
-	renewed := issue(t, certSpec{cn: "Corp Root (renewed)", ca: true, key: ca.key})
+	renewed := issue(t, testpki.Spec{CN: "Corp Root (renewed)", CA: true, Key: ca.Key})
 	rekeyed := newRoot(t, "Corp Root")
-	if PinFor(ca.cert) != PinFor(renewed.cert) {
+	if PinFor(ca.Cert) != PinFor(renewed.Cert) {
 		t.Error("re-issuing a certificate for the same key changed its pin")
 	}
-	if PinFor(ca.cert) == PinFor(rekeyed.cert) {
+	if PinFor(ca.Cert) == PinFor(rekeyed.Cert) {
 		t.Error("a new key kept the old pin")
 	}
 }
@@ -115,10 +117,10 @@ func TestChainMatchesPins(t *testing.T) {
 	inter := newIntermediate(t, "Issuing CA", root)
 	chain := certsOf(inter, root)
 
-	if pin, ok := ChainMatchesPins(chain, []Pin{PinFor(other.cert), PinFor(root.cert)}); !ok || pin != PinFor(root.cert) {
+	if pin, ok := ChainMatchesPins(chain, []Pin{PinFor(other.Cert), PinFor(root.Cert)}); !ok || pin != PinFor(root.Cert) {
 		t.Errorf("got %q, %v; want the root's pin", pin, ok)
 	}
-	if _, ok := ChainMatchesPins(chain, []Pin{PinFor(other.cert)}); ok {
+	if _, ok := ChainMatchesPins(chain, []Pin{PinFor(other.Cert)}); ok {
 		t.Error("matched a pin that is not in the chain")
 	}
 	if _, ok := ChainMatchesPins(chain, nil); ok {

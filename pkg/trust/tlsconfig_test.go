@@ -5,6 +5,8 @@ import (
 	"errors"
 	"net"
 	"testing"
+
+	"github.com/securekapi/securekapi/internal/testpki"
 )
 
 // TestTLSConfigVerifiesEveryHandshake: a handshake under Policy.TLSConfig
@@ -14,9 +16,9 @@ import (
 // this test fails without it.
 func TestTLSConfigVerifiesEveryHandshake(t *testing.T) {
 	root, rogue := newRoot(t, "Pinned Root"), newRoot(t, "Rogue Root")
-	policy := Policy{CABundle: certsOf(root, rogue), Pins: []Pin{PinFor(root.cert)}, ServerName: testHost, Now: testNow}
+	policy := Policy{CABundle: certsOf(root, rogue), Pins: []Pin{PinFor(root.Cert)}, ServerName: testHost, Now: testNow}
 
-	handshake := func(t *testing.T, chain ...*keyPair) error {
+	handshake := func(t *testing.T, chain ...*testpki.Pair) error {
 		t.Helper()
 		srv := serveChain(t, chain...)
 		conn, err := net.Dial("tcp", srv.addr)
@@ -39,7 +41,7 @@ func TestTLSConfigVerifiesEveryHandshake(t *testing.T) {
 	if err := handshake(t, newLeaf(t, rogue), rogue); !errors.As(err, &te) || te.Kind != KindPinMismatch {
 		t.Errorf("a rogue root's chain the bundle trusts: %v, want a pin mismatch", err)
 	}
-	other := issue(t, certSpec{cn: "evil.example", dnsNames: []string{"evil.example"}, issuer: root})
+	other := issue(t, testpki.Spec{CN: "evil.example", Names: []string{"evil.example"}, Issuer: root})
 	if err := handshake(t, other, root); err == nil {
 		t.Error("a pinned-CA certificate for another name was accepted")
 	}

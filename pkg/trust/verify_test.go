@@ -4,11 +4,12 @@ import (
 	"bytes"
 	"crypto/x509"
 	"errors"
-	"net"
 	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/securekapi/securekapi/internal/testpki"
 )
 
 func TestVerifyWithCABundle(t *testing.T) {
@@ -34,8 +35,8 @@ func TestVerifyCABundleIsTheOnlyRoot(t *testing.T) {
 	// replaces them.
 	_, err := Verify(certsOf(leaf, trusted), Policy{
 		CABundle:    certsOf(other),
-		SystemRoots: poolWith(trusted),
-		Pins:        []Pin{PinFor(trusted.cert)},
+		SystemRoots: testpki.Pool(trusted),
+		Pins:        []Pin{PinFor(trusted.Cert)},
 		ServerName:  testHost,
 		Now:         testNow,
 	})
@@ -45,7 +46,7 @@ func TestVerifyCABundleIsTheOnlyRoot(t *testing.T) {
 func TestVerifyPinAnchoredTrust(t *testing.T) {
 	root := newRoot(t, "Private Root")
 	leaf := newLeaf(t, root)
-	pin := PinFor(root.cert)
+	pin := PinFor(root.Cert)
 
 	for name, system := range map[string]*x509.CertPool{"empty system pool": x509.NewCertPool(), "real system pool": nil} {
 		t.Run(name, func(t *testing.T) {
@@ -76,7 +77,7 @@ func TestVerifyPinnedCANotSent(t *testing.T) {
 	root := newRoot(t, "Private Root")
 	leaf := newLeaf(t, root)
 	// Pin-anchoring needs the pinned certificate; this server sends its leaf only.
-	_, err := Verify(certsOf(leaf), Policy{SystemRoots: x509.NewCertPool(), Pins: []Pin{PinFor(root.cert)}, ServerName: testHost, Now: testNow})
+	_, err := Verify(certsOf(leaf), Policy{SystemRoots: x509.NewCertPool(), Pins: []Pin{PinFor(root.Cert)}, ServerName: testHost, Now: testNow})
 	te := requireKind(t, err, KindUnknownAuthority)
 	if !strings.Contains(te.Error(), "does not send a certificate with the pinned key") {
 		t.Errorf("message does not explain the missing pinned CA: %s", te)
@@ -85,8 +86,8 @@ func TestVerifyPinnedCANotSent(t *testing.T) {
 
 func TestVerifyPinAnchoringDoesNotLeakIntoSystemPool(t *testing.T) {
 	system := x509.NewCertPool()
-	self := issue(t, certSpec{cn: testHost, dnsNames: []string{testHost}})
-	if _, err := Verify(certsOf(self), Policy{SystemRoots: system, Pins: []Pin{PinFor(self.cert)}, ServerName: testHost, Now: testNow}); err != nil {
+	self := issue(t, testpki.Spec{CN: testHost, Names: []string{testHost}})
+	if _, err := Verify(certsOf(self), Policy{SystemRoots: system, Pins: []Pin{PinFor(self.Cert)}, ServerName: testHost, Now: testNow}); err != nil {
 		t.Fatal(err)
 	}
 	_, err := Verify(certsOf(self), Policy{SystemRoots: system, ServerName: testHost, Now: testNow})
@@ -96,10 +97,10 @@ func TestVerifyPinAnchoringDoesNotLeakIntoSystemPool(t *testing.T) {
 func TestVerifySystemRootsAndPin(t *testing.T) {
 	root := newRoot(t, "Public Root")
 	leaf := newLeaf(t, root)
-	pin := PinFor(root.cert)
+	pin := PinFor(root.Cert)
 
 	// The server sends only its leaf; the root comes from the system pool.
-	v, err := Verify(certsOf(leaf), Policy{SystemRoots: poolWith(root), Pins: []Pin{pin}, ServerName: testHost, Now: testNow})
+	v, err := Verify(certsOf(leaf), Policy{SystemRoots: testpki.Pool(root), Pins: []Pin{pin}, ServerName: testHost, Now: testNow})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -111,18 +112,18 @@ func TestVerifySystemRootsAndPin(t *testing.T) {
 func TestVerifyWrongPinOnValidChain(t *testing.T) {
 	root := newRoot(t, "Public Root")
 	leaf := newLeaf(t, root)
-	wrong := PinFor(newRoot(t, "Someone Else").cert)
+	wrong := PinFor(newRoot(t, "Someone Else").Cert)
 
-	_, err := Verify(certsOf(leaf, root), Policy{SystemRoots: poolWith(root), Pins: []Pin{wrong}, ServerName: testHost, Now: testNow})
+	_, err := Verify(certsOf(leaf, root), Policy{SystemRoots: testpki.Pool(root), Pins: []Pin{wrong}, ServerName: testHost, Now: testNow})
 	te := requireKind(t, err, KindPinMismatch)
 	if !slices.Equal(te.Expected, []Pin{wrong}) {
 		t.Errorf("Expected = %v, want [%s]", te.Expected, wrong)
 	}
-	if !slices.Equal(te.Presented, []Pin{PinFor(leaf.cert), PinFor(root.cert)}) {
+	if !slices.Equal(te.Presented, []Pin{PinFor(leaf.Cert), PinFor(root.Cert)}) {
 		t.Errorf("Presented = %v, want the leaf's and root's pins", te.Presented)
 	}
 	msg := te.Error()
-	for _, want := range []string{string(wrong), string(PinFor(leaf.cert)), string(PinFor(root.cert)), "CN=Public Root", "CN=" + testHost, "rotated the CA", "kubectl securekapi pin"} {
+	for _, want := range []string{string(wrong), string(PinFor(leaf.Cert)), string(PinFor(root.Cert)), "CN=Public Root", "CN=" + testHost, "rotated the CA", "kubectl securekapi pin"} {
 		if !strings.Contains(msg, want) {
 			t.Errorf("message lacks %q:\n%s", want, msg)
 		}
@@ -136,19 +137,19 @@ func TestVerifyOtherSystemCAIsNotThePinnedOne(t *testing.T) {
 	// system trusts, without sending that CA.
 	impostor := newLeaf(t, other)
 
-	_, err := Verify(certsOf(impostor), Policy{SystemRoots: poolWith(corp, other), Pins: []Pin{PinFor(corp.cert)}, ServerName: testHost, Now: testNow})
+	_, err := Verify(certsOf(impostor), Policy{SystemRoots: testpki.Pool(corp, other), Pins: []Pin{PinFor(corp.Cert)}, ServerName: testHost, Now: testNow})
 	te := requireKind(t, err, KindPinMismatch)
 	// The root it verified to is shown too: its pin is what to compare.
-	if msg := te.Error(); !strings.Contains(msg, string(PinFor(other.cert))) || !strings.Contains(msg, "Other Public Root") {
+	if msg := te.Error(); !strings.Contains(msg, string(PinFor(other.Cert))) || !strings.Contains(msg, "Other Public Root") {
 		t.Errorf("message does not show the root the chain verified to:\n%s", msg)
 	}
 }
 
 func TestVerifyDates(t *testing.T) {
 	root := newRoot(t, "Root")
-	expiredLeaf := issue(t, certSpec{cn: testHost, dnsNames: []string{testHost}, issuer: root, notBefore: testNow.Add(-48 * time.Hour), notAfter: testNow.Add(-time.Hour)})
-	futureLeaf := issue(t, certSpec{cn: testHost, dnsNames: []string{testHost}, issuer: root, notBefore: testNow.Add(time.Hour)})
-	expiredInter := issue(t, certSpec{cn: "Expired Intermediate", ca: true, issuer: root, notBefore: testNow.Add(-48 * time.Hour), notAfter: testNow.Add(-time.Hour)})
+	expiredLeaf := issue(t, testpki.Spec{CN: testHost, Names: []string{testHost}, Issuer: root, NotBefore: testNow.Add(-48 * time.Hour), NotAfter: testNow.Add(-time.Hour)})
+	futureLeaf := issue(t, testpki.Spec{CN: testHost, Names: []string{testHost}, Issuer: root, NotBefore: testNow.Add(time.Hour)})
+	expiredInter := issue(t, testpki.Spec{CN: "Expired Intermediate", CA: true, Issuer: root, NotBefore: testNow.Add(-48 * time.Hour), NotAfter: testNow.Add(-time.Hour)})
 	leafOfExpired := newLeaf(t, expiredInter)
 
 	tests := []struct {
@@ -158,9 +159,9 @@ func TestVerifyDates(t *testing.T) {
 		culprit   string
 		wantInMsg string
 	}{
-		{"expired leaf", certsOf(expiredLeaf), KindExpired, testHost, expiredLeaf.cert.NotAfter.UTC().Format(time.RFC3339)},
-		{"not yet valid leaf", certsOf(futureLeaf), KindNotYetValid, testHost, futureLeaf.cert.NotBefore.UTC().Format(time.RFC3339)},
-		{"expired intermediate", certsOf(leafOfExpired, expiredInter), KindExpired, "Expired Intermediate", expiredInter.cert.NotAfter.UTC().Format(time.RFC3339)},
+		{"expired leaf", certsOf(expiredLeaf), KindExpired, testHost, expiredLeaf.Cert.NotAfter.UTC().Format(time.RFC3339)},
+		{"not yet valid leaf", certsOf(futureLeaf), KindNotYetValid, testHost, futureLeaf.Cert.NotBefore.UTC().Format(time.RFC3339)},
+		{"expired intermediate", certsOf(leafOfExpired, expiredInter), KindExpired, "Expired Intermediate", expiredInter.Cert.NotAfter.UTC().Format(time.RFC3339)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -178,15 +179,15 @@ func TestVerifyDates(t *testing.T) {
 
 func TestVerifyExpiredCrossSignedIntermediate(t *testing.T) {
 	root, stranger := newRoot(t, "Root"), newRoot(t, "Stranger Root")
-	expired := issue(t, certSpec{cn: "Issuing CA", ca: true, issuer: root, notBefore: testNow.Add(-48 * time.Hour), notAfter: testNow.Add(-time.Hour)})
+	expired := issue(t, testpki.Spec{CN: "Issuing CA", CA: true, Issuer: root, NotBefore: testNow.Add(-48 * time.Hour), NotAfter: testNow.Add(-time.Hour)})
 	// The same CA, cross-signed by a root we do not trust: x509 tries it
 	// last and reports an unknown authority, hiding the real cause.
-	crossSigned := issue(t, certSpec{cn: "Issuing CA", ca: true, issuer: stranger, key: expired.key})
+	crossSigned := issue(t, testpki.Spec{CN: "Issuing CA", CA: true, Issuer: stranger, Key: expired.Key})
 	leaf := newLeaf(t, expired)
 
 	_, err := Verify(certsOf(leaf, expired, crossSigned), Policy{CABundle: certsOf(root), ServerName: testHost, Now: testNow})
 	te := requireKind(t, err, KindExpired)
-	if te.Cert == nil || !te.Cert.NotAfter.Equal(expired.cert.NotAfter) {
+	if te.Cert == nil || !te.Cert.NotAfter.Equal(expired.Cert.NotAfter) {
 		t.Errorf("Cert = %+v, want the expired intermediate", te.Cert)
 	}
 }
@@ -204,8 +205,8 @@ func TestVerifyHostnameMismatch(t *testing.T) {
 }
 
 func TestVerifySelfSigned(t *testing.T) {
-	self := issue(t, certSpec{cn: testHost, dnsNames: []string{testHost}})
-	pin := PinFor(self.cert)
+	self := issue(t, testpki.Spec{CN: testHost, Names: []string{testHost}})
+	pin := PinFor(self.Cert)
 
 	_, err := Verify(certsOf(self), Policy{SystemRoots: x509.NewCertPool(), ServerName: testHost, Now: testNow})
 	te := requireKind(t, err, KindSelfSigned)
@@ -215,7 +216,7 @@ func TestVerifySelfSigned(t *testing.T) {
 
 	// Re-keyed since it was pinned: still self-signed, and the message says
 	// which pin was expected.
-	oldPin := PinFor(newRoot(t, "old self").cert)
+	oldPin := PinFor(newRoot(t, "old self").Cert)
 	_, err = Verify(certsOf(self), Policy{SystemRoots: x509.NewCertPool(), Pins: []Pin{oldPin}, ServerName: testHost, Now: testNow})
 	te = requireKind(t, err, KindSelfSigned)
 	if !strings.Contains(te.Error(), string(oldPin)) || !strings.Contains(te.Error(), string(pin)) {
@@ -235,7 +236,7 @@ func TestVerifyPinnedIntermediate(t *testing.T) {
 	root := newRoot(t, "Root")
 	inter := newIntermediate(t, "Issuing CA", root)
 	leaf := newLeaf(t, inter)
-	pin := PinFor(inter.cert)
+	pin := PinFor(inter.Cert)
 
 	t.Run("CA bundle has the root", func(t *testing.T) {
 		v, err := Verify(certsOf(leaf, inter), Policy{CABundle: certsOf(root), Pins: []Pin{pin}, ServerName: testHost, Now: testNow})
@@ -249,7 +250,7 @@ func TestVerifyPinnedIntermediate(t *testing.T) {
 	t.Run("system pool has the root", func(t *testing.T) {
 		// Both leaf→inter (pin-anchored) and leaf→inter→root verify; the
 		// shorter one keeps kubeconfig from trusting all of the root.
-		v, err := Verify(certsOf(leaf, inter), Policy{SystemRoots: poolWith(root), Pins: []Pin{pin}, ServerName: testHost, Now: testNow})
+		v, err := Verify(certsOf(leaf, inter), Policy{SystemRoots: testpki.Pool(root), Pins: []Pin{pin}, ServerName: testHost, Now: testNow})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -261,7 +262,7 @@ func TestVerifyPinnedIntermediate(t *testing.T) {
 
 func TestVerifyLeafWithoutServerAuthIsRejected(t *testing.T) {
 	root := newRoot(t, "Root")
-	clientOnly := issue(t, certSpec{cn: testHost, dnsNames: []string{testHost}, issuer: root, usages: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}})
+	clientOnly := issue(t, testpki.Spec{CN: testHost, Names: []string{testHost}, Issuer: root, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}})
 	_, err := Verify(certsOf(clientOnly), Policy{CABundle: certsOf(root), ServerName: testHost, Now: testNow})
 	requireKind(t, err, KindInvalidCertificate)
 }
@@ -278,7 +279,7 @@ func TestVerifyInvalidInput(t *testing.T) {
 		{"no certificates", nil, Policy{ServerName: testHost, Now: testNow}, KindNoCertificates},
 		{"no time", certsOf(leaf), Policy{CABundle: certsOf(root), ServerName: testHost}, KindInvalidInput},
 		{"no server name", certsOf(leaf), Policy{CABundle: certsOf(root), Now: testNow}, KindInvalidInput},
-		{"nil certificate", []*x509.Certificate{leaf.cert, nil}, Policy{CABundle: certsOf(root), ServerName: testHost, Now: testNow}, KindInvalidInput},
+		{"nil certificate", []*x509.Certificate{leaf.Cert, nil}, Policy{CABundle: certsOf(root), ServerName: testHost, Now: testNow}, KindInvalidInput},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -318,7 +319,7 @@ func TestErrorsAsThroughWrapping(t *testing.T) {
 }
 
 func TestKindsHaveDistinctMessages(t *testing.T) {
-	leaf := Summarize(certsOf(issue(t, certSpec{cn: testHost, dnsNames: []string{testHost}, ips: []net.IP{net.IPv4(10, 0, 0, 5)}})))
+	leaf := Summarize(certsOf(issue(t, testpki.Spec{CN: testHost, Names: []string{testHost, "10.0.0.5"}})))
 	seen := map[string]Kind{}
 	for k := KindUnreachable; k <= KindInvalidCertificate; k++ {
 		e := &Error{Kind: k, Endpoint: "https://kapi.example.test", ServerName: testHost, Chain: leaf, Now: testNow, Err: errors.New("cause")}

@@ -1,24 +1,16 @@
-// Package cmdtest holds the fixtures the command tests share: certificates,
-// TLS endpoints, a fake OIDC issuer, kubeconfig files and a way to run a
-// command on in-memory streams. It imports no command package, so every
-// command's tests can use it.
+// Package cmdtest holds the fixtures the command tests share: certificates
+// (made by internal/testpki), TLS endpoints, a fake OIDC issuer, kubeconfig
+// files and a way to run a command on in-memory streams. It imports no
+// command package, so every command's tests can use it.
 package cmdtest
 
 import (
 	"bytes"
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
 	"fmt"
-	"math/big"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -32,62 +24,19 @@ import (
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 	"k8s.io/client-go/tools/clientcmd"
 
+	"github.com/securekapi/securekapi/internal/testpki"
 	"github.com/securekapi/securekapi/pkg/cmdutil"
 	"github.com/securekapi/securekapi/pkg/profile"
-	"github.com/securekapi/securekapi/pkg/trust"
 )
 
-// Pair is a test certificate and key in PEM.
-type Pair struct {
-	Cert    *x509.Certificate
-	Key     *ecdsa.PrivateKey
-	CertPEM []byte
-	KeyPEM  []byte
-}
+// Pair is a test certificate and key (see internal/testpki).
+type Pair = testpki.Pair
 
-// NewPair signs a certificate for names with parent, or a self-signed CA
-// when parent is nil.
+// NewPair issues a server certificate for names, or a CA when there are
+// no names, signed by parent (nil: self-signed).
 func NewPair(t *testing.T, parent *Pair, cn string, names ...string) *Pair {
 	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	serial, _ := rand.Int(rand.Reader, big.NewInt(1<<62))
-	tmpl := &x509.Certificate{
-		SerialNumber: serial,
-		Subject:      pkix.Name{CommonName: cn},
-		NotBefore:    time.Now().Add(-time.Hour),
-		NotAfter:     time.Now().Add(time.Hour),
-		KeyUsage:     x509.KeyUsageDigitalSignature,
-	}
-	signer, signerKey := tmpl, key
-	if parent == nil || len(names) == 0 {
-		tmpl.IsCA, tmpl.BasicConstraintsValid = true, true
-		tmpl.KeyUsage |= x509.KeyUsageCertSign
-	}
-	if len(names) > 0 {
-		tmpl.ExtKeyUsage = []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}
-		for _, n := range names {
-			if ip := net.ParseIP(n); ip != nil {
-				tmpl.IPAddresses = append(tmpl.IPAddresses, ip)
-			} else {
-				tmpl.DNSNames = append(tmpl.DNSNames, n)
-			}
-		}
-	}
-	if parent != nil {
-		signer, signerKey = parent.Cert, parent.Key
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, signer, &key.PublicKey, signerKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, _ := x509.ParseCertificate(der)
-	keyDER, _ := x509.MarshalECPrivateKey(key)
-	return &Pair{Cert: cert, Key: key,
-		CertPEM: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}),
-		KeyPEM:  pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER})}
+	return testpki.New(t, testpki.Spec{CN: cn, CA: len(names) == 0, Names: names, Issuer: parent})
 }
 
 // WriteKubeconfig writes a kubeconfig for server (trusting caPEM) with a token.
@@ -145,7 +94,7 @@ func RunWithEnv(t *testing.T, env map[string]string, newCmd func(*cmdutil.Factor
 	return RunWithEnvContext(t, context.Background(), env, newCmd, args...)
 }
 
-// RunWithEnvContext is runWithEnv with the command's context.
+// RunWithEnvContext is RunWithEnv with the command's context.
 func RunWithEnvContext(t *testing.T, ctx context.Context, env map[string]string, newCmd func(*cmdutil.Factory) *cobra.Command, args ...string) (string, string, error) {
 	t.Helper()
 	var out, errOut bytes.Buffer
@@ -186,10 +135,7 @@ func FakeIssuer(t *testing.T, scopes ...string) (url, caFile string) {
 		json.NewEncoder(w).Encode(doc)
 	}))
 	t.Cleanup(srv.Close)
-	caFile = filepath.Join(t.TempDir(), "issuer-ca.pem")
-	if err := os.WriteFile(caFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw}), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	caFile = testpki.WritePEM(t, "issuer-ca.pem", pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw}))
 	return srv.URL, caFile
 }
 
@@ -205,13 +151,9 @@ type AddFixture struct {
 // NewAddFixture serves an endpoint and an issuer offering scopes.
 func NewAddFixture(t *testing.T, scopes ...string) *AddFixture {
 	url, root, _ := Endpoint(t)
-	dir := t.TempDir()
-	caFile := filepath.Join(dir, "root.pem")
-	if err := os.WriteFile(caFile, root.CertPEM, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	caFile := testpki.WritePEM(t, "root.pem", root.CertPEM)
 	issuer, issuerCA := FakeIssuer(t, scopes...)
-	reg := filepath.Join(dir, "config", "clusters.yaml")
+	reg := filepath.Join(t.TempDir(), "config", "clusters.yaml")
 	return &AddFixture{Env: map[string]string{"SECUREKAPI_CONFIG": reg}, Server: url, CAFile: caFile,
 		Issuer: issuer, IssuerCAFile: issuerCA, RegistryPath: reg}
 }
@@ -243,14 +185,7 @@ func Endpoint(t *testing.T) (url string, root, intermediate *Pair) {
 	root = NewPair(t, nil, "root")
 	intermediate = NewPair(t, root, "intermediate")
 	leaf := NewPair(t, intermediate, "leaf", TestHost)
-	srv := httptest.NewUnstartedServer(http.NotFoundHandler())
-	srv.TLS = &tls.Config{Certificates: []tls.Certificate{{
-		Certificate: [][]byte{leaf.Cert.Raw, intermediate.Cert.Raw},
-		PrivateKey:  leaf.Key,
-	}}}
-	srv.StartTLS()
-	t.Cleanup(srv.Close)
-	return srv.URL, root, intermediate
+	return testpki.NewTLSServer(t, http.NotFoundHandler(), leaf, intermediate).URL, root, intermediate
 }
 
 // Usable registers cluster-a and gives a kubeconfig holding another
@@ -348,7 +283,7 @@ func (s *UserSession) KubeconfigCA(t *testing.T, cluster string) []byte {
 }
 
 // PinOf is p's SPKI pin.
-func PinOf(p *Pair) string { return string(trust.PinFor(p.Cert)) }
+func PinOf(p *Pair) string { return string(p.Pin()) }
 
 // Factory is a Factory on in-memory streams whose environment is env
 // (nothing from the process's), for flag tests.

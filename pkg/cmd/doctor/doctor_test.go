@@ -2,7 +2,6 @@ package doctor
 
 import (
 	"context"
-	"crypto/tls"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -14,6 +13,7 @@ import (
 
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 
+	"github.com/securekapi/securekapi/internal/testpki"
 	"github.com/securekapi/securekapi/pkg/cmd/cmdtest"
 	"github.com/securekapi/securekapi/pkg/cmdutil"
 	"github.com/securekapi/securekapi/pkg/credential/access"
@@ -34,7 +34,7 @@ type authRecorder struct {
 func newAuthRecorder(t *testing.T, leaf, issuer *cmdtest.Pair) *authRecorder {
 	t.Helper()
 	a := &authRecorder{auth: map[string][]string{}}
-	a.srv = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	a.srv = testpki.NewTLSServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		a.mu.Lock()
 		a.auth[r.URL.Path] = append(a.auth[r.URL.Path], r.Header.Get("Authorization"))
 		serve := a.serve
@@ -48,10 +48,7 @@ func newAuthRecorder(t *testing.T, leaf, issuer *cmdtest.Pair) *authRecorder {
 		}
 		w.WriteHeader(http.StatusCreated)
 		w.Write([]byte(`{"status":{"userInfo":{"username":"alice@example.test","groups":["readers"]}}}`))
-	}))
-	a.srv.TLS = &tls.Config{Certificates: []tls.Certificate{{Certificate: [][]byte{leaf.Cert.Raw, issuer.Cert.Raw}, PrivateKey: leaf.Key}}}
-	a.srv.StartTLS()
-	t.Cleanup(a.srv.Close)
+	}), leaf, issuer)
 	return a
 }
 

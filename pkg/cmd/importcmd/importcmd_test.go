@@ -60,8 +60,8 @@ func newSwitchableEndpoint(t *testing.T, ca *cmdtest.Pair) *switchableEndpoint {
 
 // serve presents a fresh leaf for cmdtest.TestHost issued by ca.
 func (e *switchableEndpoint) serve(t *testing.T, ca *cmdtest.Pair) {
-	leaf := cmdtest.NewPair(t, ca, "leaf", cmdtest.TestHost)
-	e.Cert.Store(&tls.Certificate{Certificate: [][]byte{leaf.Cert.Raw, ca.Cert.Raw}, PrivateKey: leaf.Key})
+	leaf := cmdtest.NewPair(t, ca, "leaf", cmdtest.TestHost).TLSCertificate(ca)
+	e.Cert.Store(&leaf)
 }
 
 // clusterFor is a registration for the endpoint at url trusting cas.

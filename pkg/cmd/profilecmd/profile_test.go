@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/securekapi/securekapi/internal/testpki"
 	"github.com/securekapi/securekapi/pkg/cmd/cmdtest"
 	"github.com/securekapi/securekapi/pkg/profile"
 	"github.com/securekapi/securekapi/pkg/trust"
@@ -19,8 +20,7 @@ func profileArgs(name, url, caFile string, extra ...string) []string {
 func TestProfilePinsTheVerifiedCAs(t *testing.T) {
 	url, root, intermediate := cmdtest.Endpoint(t)
 	dir := t.TempDir()
-	caFile := filepath.Join(dir, "root.pem")
-	os.WriteFile(caFile, root.CertPEM, 0o644)
+	caFile := testpki.WritePEM(t, "root.pem", root.CertPEM)
 
 	out, errOut, err := cmdtest.Run(t, "", NewCmdProfile, profileArgs("cluster-a", url, caFile, "--oidc-extra-scope", "groups", "-n", "team")...)
 	if err != nil {
@@ -44,8 +44,7 @@ func TestProfilePinsTheVerifiedCAs(t *testing.T) {
 	}
 
 	t.Run("untrusted chain is refused", func(t *testing.T) {
-		other := filepath.Join(dir, "other.pem")
-		os.WriteFile(other, cmdtest.NewPair(t, nil, "other").CertPEM, 0o644)
+		other := testpki.WritePEM(t, "other.pem", cmdtest.NewPair(t, nil, "other").CertPEM)
 		out, _, err := cmdtest.Run(t, "", NewCmdProfile, profileArgs("cluster-a", url, other)...)
 		if err == nil || out != "" || !strings.Contains(err.Error(), "pass --ca-file with the CA that issues") {
 			t.Fatalf("err = %v, out %q", err, out)

@@ -1,48 +1,23 @@
 package binding
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/pem"
-	"math/big"
 	"strings"
 	"testing"
-	"time"
 
+	"github.com/securekapi/securekapi/internal/testpki"
 	"github.com/securekapi/securekapi/pkg/credential/execinfo"
 	"github.com/securekapi/securekapi/pkg/trust"
 )
-
-func selfSignedCA(t *testing.T, name string) (*x509.Certificate, []byte) {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: name},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, err := x509.ParseCertificate(der)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return cert, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
-}
 
 // TestBindingRefusesWhatTheKubeconfigWasEditedTo: the attacker edits the
 // kubeconfig cluster (server, CA, TLS checks, name, proxy); the exec args,
 // which carry the binding, stay as `use` wrote them.
 func TestBindingRefusesWhatTheKubeconfigWasEditedTo(t *testing.T) {
-	pinned, pinnedPEM := selfSignedCA(t, "Enterprise CA")
-	_, otherPEM := selfSignedCA(t, "Attacker CA")
-	b := Binding{Cluster: "prod", Server: "https://kapi.example.com", Pins: []trust.Pin{trust.PinFor(pinned)}}
+	pinned := testpki.Root(t, "Enterprise CA")
+	pinnedPEM := pinned.CertPEM
+	otherPEM := testpki.Root(t, "Attacker CA").CertPEM
+	b := Binding{Cluster: "prod", Server: "https://kapi.example.com", Pins: []trust.Pin{trust.PinFor(pinned.Cert)}}
 
 	ok := map[string]*execinfo.Cluster{
 		"as written":        {Server: "https://kapi.example.com", CAData: pinnedPEM},
@@ -99,18 +74,19 @@ func TestBindingRefusesWhatTheKubeconfigWasEditedTo(t *testing.T) {
 // TestBindingWithoutServerOrPinsReleasesNothing: a stanza with --server and
 // no --pin (or the reverse) used to skip the CA check.
 func TestBindingWithoutServerOrPinsReleasesNothing(t *testing.T) {
-	pinned, pinnedPEM := selfSignedCA(t, "Enterprise CA")
+	pinned := testpki.Root(t, "Enterprise CA")
+	pinnedPEM := pinned.CertPEM
 	c := &execinfo.Cluster{Server: "https://kapi.example.com", CAData: pinnedPEM}
 	for name, b := range map[string]Binding{
 		"empty":     {},
 		"no pins":   {Server: "https://kapi.example.com"},
-		"no server": {Pins: []trust.Pin{trust.PinFor(pinned)}},
+		"no server": {Pins: []trust.Pin{trust.PinFor(pinned.Cert)}},
 	} {
 		if err := b.Check(c); err == nil || !strings.Contains(err.Error(), "--server and --pin") {
 			t.Errorf("%s: Check = %v, want a refusal naming --server and --pin", name, err)
 		}
 	}
-	plain := Binding{Server: "http://kapi.example.com", Pins: []trust.Pin{trust.PinFor(pinned)}}
+	plain := Binding{Server: "http://kapi.example.com", Pins: []trust.Pin{trust.PinFor(pinned.Cert)}}
 	if err := plain.Check(&execinfo.Cluster{Server: "http://kapi.example.com", CAData: pinnedPEM}); err == nil {
 		t.Error("a binding to a plain-http server released a token")
 	}
@@ -120,8 +96,9 @@ func TestBindingWithoutServerOrPinsReleasesNothing(t *testing.T) {
 // host; a stanza written before the name was recorded refuses a kubeconfig
 // that verifies another name, and says how to fix it.
 func TestBindingName(t *testing.T) {
-	pinned, pinnedPEM := selfSignedCA(t, "Enterprise CA")
-	pins := []trust.Pin{trust.PinFor(pinned)}
+	pinned := testpki.Root(t, "Enterprise CA")
+	pinnedPEM := pinned.CertPEM
+	pins := []trust.Pin{trust.PinFor(pinned.Cert)}
 	named := Binding{Cluster: "e2e", Server: "https://127.0.0.1:8443", TLSServerName: "kapi.example.test", Pins: pins}
 	legacy := Binding{Cluster: "e2e", Server: "https://127.0.0.1:8443", Pins: pins}
 	viaName := &execinfo.Cluster{Server: "https://127.0.0.1:8443", TLSServerName: "kapi.example.test", CAData: pinnedPEM}

@@ -24,6 +24,11 @@ import (
 // certificate crypto/x509 parses, the same key (so the same pin) and the
 // same subject text.
 
+// x509Pin and makeCert stand apart from internal/testpki on purpose:
+// testpki computes pins with this package, so its own tests compute them
+// independently, and they need subjects, serials and key types (Ed25519,
+// P-384) that the shared fixtures have no reason to offer.
+
 func x509Pin(c *x509.Certificate) Pin {
 	sum := sha256.Sum256(c.RawSubjectPublicKeyInfo)
 	return Pin("sha256:" + hex.EncodeToString(sum[:]))
