@@ -62,6 +62,10 @@ type Factory struct {
 	// Issuer discovers an OIDC provider; nil means oidc.Discover over the
 	// network, verifying ID tokens against Now.
 	Issuer func(ctx context.Context, s oidc.Settings) (oidc.Issuer, error)
+
+	// Whether each stream is a terminal, when a test says (SetStdoutTTY
+	// and friends); unset asks the stream (terminal.go).
+	stdinTTY, stdoutTTY, stderrTTY ttyOverride
 }
 
 // NewFactory returns a Factory bound to the real environment and clock.
