@@ -46,6 +46,9 @@ type Factory struct {
 
 	// Getenv is the process environment.
 	Getenv func(string) string
+	// Environ is the same environment as a list, which the commands run
+	// and shell start inherit (ChildEnv); nil means os.Environ.
+	Environ func() []string
 	// Now is the clock.
 	Now func() time.Time
 
@@ -70,7 +73,17 @@ type Factory struct {
 
 // NewFactory returns a Factory bound to the real environment and clock.
 func NewFactory(streams genericiooptions.IOStreams) *Factory {
-	return &Factory{IOStreams: streams, Getenv: os.Getenv, Now: time.Now, Secrets: &tokencache.Secrets{}}
+	return &Factory{IOStreams: streams, Getenv: os.Getenv, Environ: os.Environ, Now: time.Now, Secrets: &tokencache.Secrets{}}
+}
+
+// ChildEnv is the environment for a command securekapi starts (run's,
+// shell's): the Factory's environment with set ("KEY=value") on top.
+func (f *Factory) ChildEnv(set ...string) []string {
+	environ := f.Environ
+	if environ == nil {
+		environ = os.Environ
+	}
+	return append(environ(), set...)
 }
 
 // ProgramName is the name help and completion show for the root command.
@@ -95,7 +108,24 @@ func (f *Factory) Logger() *slog.Logger {
 	if f.Verbosity <= 0 {
 		return slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	return slog.New(slog.NewTextHandler(f.Secrets.Writer(f.ErrOut), &slog.HandlerOptions{Level: slog.LevelDebug}))
+	return f.stderrLogger(slog.LevelDebug)
+}
+
+// WarnLogger returns a stderr logger that shows warnings at the default
+// verbosity, and debug lines too at -v 1 and up: for what serves in the
+// background while the user works (a tunnel), whose failures they must see.
+func (f *Factory) WarnLogger() *slog.Logger {
+	level := slog.LevelWarn
+	if f.Verbosity > 0 {
+		level = slog.LevelDebug
+	}
+	return f.stderrLogger(level)
+}
+
+// stderrLogger writes lines at level and up to stderr, redacted of every
+// secret the process has held (Secrets).
+func (f *Factory) stderrLogger(level slog.Level) *slog.Logger {
+	return slog.New(slog.NewTextHandler(f.Secrets.Writer(f.ErrOut), &slog.HandlerOptions{Level: level}))
 }
 
 // KubeconfigStore is the kubeconfig --kubeconfig or KUBECONFIG names, read
