@@ -14,6 +14,7 @@ import (
 
 	"github.com/mdp/qrterminal/v3"
 
+	"github.com/securekapi/securekapi/pkg/credential/access"
 	"github.com/securekapi/securekapi/pkg/credential/oidc"
 )
 
@@ -40,10 +41,10 @@ func (g *Factory) interactiveLogin(a *AccessFlags) func(context.Context, oidc.Is
 // runLoginFlow runs the chosen flow until it ends or ctx does.
 func (g *Factory) runLoginFlow(ctx context.Context, a *AccessFlags, p oidc.Issuer) (*oidc.Tokens, error) {
 	grant := a.Grant
-	if grant == "auto" {
-		grant = "auth-code"
+	if grant == access.GrantAuto {
+		grant = access.GrantAuthCode
 		if a.BrowserCmd == "" && !canOpenBrowser(g.Getenv) && p.HasDeviceFlow() {
-			grant = "device-code"
+			grant = access.GrantDeviceCode
 			if g.Getenv("CI") != "" {
 				fmt.Fprintf(g.ErrOut, "securekapi: this cluster has no CI grant (see `kubectl securekapi use --help`, --ci), so this CI job falls back to the device flow: a person must approve it\n")
 			}
@@ -74,7 +75,7 @@ func (g *Factory) runLoginFlow(ctx context.Context, a *AccessFlags, p oidc.Issue
 			progress.stop()
 		}
 	}()
-	if grant == "device-code" {
+	if grant == access.GrantDeviceCode {
 		return p.DeviceLogin(ctx, func(d oidc.DeviceAuthorization) {
 			until := deadline
 			if !d.ExpiresAt.IsZero() && d.ExpiresAt.Before(until) {
