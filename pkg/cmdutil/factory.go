@@ -1,10 +1,10 @@
 // Package cmdutil is what securekapi's commands share: the Factory that
-// hands out the process's streams, clock, environment, kubeconfig store,
-// cluster registry, token stores, HTTP client, browser and OIDC issuer, and
-// the few pieces of wiring more than one command uses (access flags,
-// approvals, the endpoint check, tunnels, output formats). The commands
-// themselves are in pkg/cmd/<name>; the work is in pkg/kubeconfig,
-// pkg/trust, pkg/credential and pkg/localproxy.
+// hands out the process's streams (and says which are terminals), clock,
+// environment, kubeconfig store, cluster registry, token stores, HTTP
+// client, browser and OIDC issuer, and the few pieces of wiring more than
+// one command uses (access flags, approvals, the endpoint check, tunnels,
+// output formats). The commands themselves are in pkg/cmd/<name>; the
+// work is in pkg/kubeconfig, pkg/trust, pkg/credential and pkg/localproxy.
 package cmdutil
 
 import (
