@@ -86,9 +86,3 @@ func identify(doc []byte) (*Applied, resource, error) {
 	}
 	return &Applied{APIVersion: head.APIVersion, Kind: head.Kind, Namespace: head.Metadata.Namespace, Name: head.Metadata.Name, Resource: res.short}, res, nil
 }
-
-// Identify is which object doc is, as Apply would report it.
-func Identify(doc []byte) (*Applied, error) {
-	a, _, err := identify(doc)
-	return a, err
-}
