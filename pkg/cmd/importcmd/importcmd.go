@@ -7,8 +7,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"net/http"
 	"os"
 	"strings"
 
@@ -33,9 +31,6 @@ type ImportOptions struct {
 	// without asking.
 	Approve bool
 }
-
-// maxProfileBytes bounds a fetched profile.
-const maxProfileBytes = 4 << 20
 
 // NewCmdImport returns the import command.
 func NewCmdImport(g *cmdutil.Factory) *cobra.Command { return newCmdImport(g, nil) }
@@ -194,49 +189,15 @@ func (o *ImportOptions) checkEndpoints(ctx context.Context, p *profile.Profile) 
 	return verified, nil
 }
 
-// maxProfileRedirects bounds the same-origin redirects a fetch follows.
-const maxProfileRedirects = 5
-
-// sameOriginRedirect follows a redirect only to the same https origin
-// (scheme, host and port): a move within the site (a trailing slash, a
-// versioned path) is followed, since it stays under the TLS identity the
-// user named. Everything else is refused: a step to http would hand the
-// profile (pins, endpoint, issuer) to anyone on the path, and a step to
-// another host, even over verified https, would let an open redirect on the
-// owner's site serve an attacker's profile under the owner's name.
-func sameOriginRedirect(req *http.Request, via []*http.Request) error {
-	from := via[0].URL
-	if req.URL.Scheme != "https" || !strings.EqualFold(req.URL.Host, from.Host) {
-		return fmt.Errorf("refusing the redirect from %s to %s: a profile is only followed within the same https origin; if the platform owner really moved it, import the new URL directly", via[len(via)-1].URL.Redacted(), req.URL.Redacted())
-	}
-	if len(via) >= maxProfileRedirects {
-		return fmt.Errorf("stopped after %d redirects", len(via))
-	}
-	return nil
-}
-
+// read gets the profile from a file, an https URL or stdin.
 func (o *ImportOptions) read(ctx context.Context) ([]byte, error) {
 	switch {
 	case strings.HasPrefix(o.Source, "http://"):
 		return nil, errors.New("profiles are fetched over verified https only; use an https:// URL")
 	case strings.HasPrefix(o.Source, "https://"):
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, o.Source, nil)
-		if err != nil {
-			return nil, err
-		}
-		client := *o.HTTP()
-		client.CheckRedirect = sameOriginRedirect
-		resp, err := client.Do(req)
-		if err != nil {
-			return nil, fmt.Errorf("fetch profile: %w", err)
-		}
-		defer resp.Body.Close()
-		if resp.StatusCode != http.StatusOK {
-			return nil, fmt.Errorf("fetch profile %s: %s", o.Source, resp.Status)
-		}
-		return io.ReadAll(io.LimitReader(resp.Body, maxProfileBytes))
+		return profile.Fetch(ctx, o.HTTP(), o.Source)
 	case o.Source == "-":
-		return io.ReadAll(io.LimitReader(o.In, maxProfileBytes))
+		return profile.Read(o.In)
 	default:
 		return os.ReadFile(o.Source)
 	}
