@@ -2,8 +2,9 @@
 // the commands of pkg/cmd/<name> to one cmdutil.Factory, and Execute. Each
 // command package has an Options struct with Complete, Validate and Run,
 // takes IOStreams from the Factory, and keeps its cobra wiring thin; the
-// work itself lives in pkg/kubeconfig, pkg/trust, pkg/credential and
-// pkg/localproxy.
+// work itself lives in the packages below (pkg/kubeconfig, pkg/trust,
+// pkg/credential, pkg/localproxy, pkg/profile, pkg/expose, pkg/kubeapi,
+// pkg/authnconfig).
 //
 // The commands take kubectl's standard kubeconfig flags from clientcmd
 // directly rather than through genericclioptions.ConfigFlags: ConfigFlags

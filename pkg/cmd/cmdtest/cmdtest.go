@@ -94,7 +94,7 @@ func RunWithEnv(t *testing.T, env map[string]string, newCmd func(*cmdutil.Factor
 	return RunWithEnvContext(t, context.Background(), env, newCmd, args...)
 }
 
-// RunWithEnvContext is runWithEnv with the command's context.
+// RunWithEnvContext is RunWithEnv with the command's context.
 func RunWithEnvContext(t *testing.T, ctx context.Context, env map[string]string, newCmd func(*cmdutil.Factory) *cobra.Command, args ...string) (string, string, error) {
 	t.Helper()
 	var out, errOut bytes.Buffer

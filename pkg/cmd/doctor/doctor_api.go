@@ -89,12 +89,24 @@ func (o *DoctorOptions) checkWhoami(ctx context.Context, st *doctorState) Check 
 	case fromAPI && s.Code == http.StatusUnauthorized:
 		return o.diagnoseRejectedToken(st)
 	case fromAPI:
-		return fail("", "SelfSubjectReview: HTTP %d %s: %s", s.Code, s.Reason, s.Message)
+		return fail(whoamiRefusedFix(s.Code), "SelfSubjectReview: HTTP %d %s: %s", s.Code, s.Reason, s.Message)
 	}
 	if code, body, answered := kubeapi.UnexpectedAnswer(err); answered {
 		return fail("is the endpoint forwarding to the API server?", "SelfSubjectReview got HTTP %d from something that is not the API server (%s)", code, excerpt(body))
 	}
-	return fail("", "%v", err)
+	return fail("/version answered, so the path works: run doctor again; if this persists, check the logs of the hop in front of the API server for this request", "%v", err)
+}
+
+// whoamiRefusedFix says what to do when the API server refuses the
+// SelfSubjectReview with something other than 401 (the token diagnosis).
+func whoamiRefusedFix(code int32) string {
+	switch code {
+	case http.StatusForbidden:
+		return "the API server authenticated you but RBAC denies SelfSubjectReview, which every user may create by default: ask the platform owner whether the system:basic-user binding was changed"
+	case http.StatusNotFound:
+		return "the API server has no authentication.k8s.io/v1 SelfSubjectReview (Kubernetes 1.28 and later serve it): the identity cannot be checked here; try kubectl auth whoami"
+	}
+	return "the API server failed the request: run doctor again; if this persists, ask the platform owner to check the API server's logs"
 }
 
 // diagnoseRejectedToken explains a 401 to a token request. The API

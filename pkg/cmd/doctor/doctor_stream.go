@@ -75,12 +75,12 @@ func (o *DoctorOptions) checkWatch(ctx context.Context, st *doctorState) Check {
 			how = "broke (" + err.Error() + ")"
 		}
 		if got := tail.String(); got != "" {
-			return fail("", "the watch %s after %s, before the %s hold ended; its last data: %s", how, time.Since(started).Round(time.Second), o.WatchTime, excerpt(got))
+			return fail("the last data says why: an API server Status names its reason; a page from the hop means "+idleTimeoutFix, "the watch %s after %s, before the %s hold ended; its last data: %s", how, time.Since(started).Round(time.Second), o.WatchTime, excerpt(got))
 		}
 		return fail(idleTimeoutFix, "the watch %s after %s without an event, before the %s hold ended: something between here and the API server cuts idle connections",
 			how, time.Since(started).Round(time.Second), o.WatchTime)
 	case <-ctx.Done():
-		return fail("", "the watch did not finish: %v", ctx.Err())
+		return fail("doctor was interrupted before the --watch-time hold ended: run it again, or with --quick to skip the streaming probe", "the watch did not finish: %v", ctx.Err())
 	}
 }
 
@@ -151,7 +151,7 @@ func (o *DoctorOptions) streamRefused(st *doctorState, err error, what string) (
 		return Check{Status: StatusWarn, Detail: fmt.Sprintf("the API server does not let you open %s (403), so the hop's idle timeout was not measured", what),
 			Fix: "run doctor in a namespace where you may watch pods: set the context's namespace"}, true
 	case fromAPI:
-		return fail("", "the API server refused %s: %d %s: %s", what, s.Code, s.Reason, s.Message), true
+		return fail("the API server failed the request: run doctor again; if this persists, ask the platform owner to check the API server's logs", "the API server refused %s: %d %s: %s", what, s.Code, s.Reason, s.Message), true
 	}
 	if code, body, answered := kubeapi.UnexpectedAnswer(err); answered {
 		return fail("is the endpoint forwarding to the API server?", "%s got HTTP %d from something that is not the API server (%s)", what, code, excerpt(body)), true

@@ -97,7 +97,11 @@ func TestDoctorAPIChecksTellTheAPIServerFromAProxy(t *testing.T) {
 		{"whoami", nil, StatusOK, "the API server sees alice@example.test (groups: readers, devs)", "", ""},
 		{"whoami", errAPI401, StatusFail, "the API server rejected the token", "kubectl securekapi login c", ""},
 		{"whoami", errProxy401, StatusFail, "HTTP 401 from something that is not the API server (<html>401 Authorization Required</html>)", "is the endpoint forwarding", "rejected the token"},
-		{"whoami", errAPIForbid, StatusFail, "SelfSubjectReview: HTTP 403 Forbidden", "", ""},
+		{"whoami", errAPIForbid, StatusFail, "SelfSubjectReview: HTTP 403 Forbidden", "system:basic-user", ""},
+		{"whoami", errAPINotFound, StatusFail, "SelfSubjectReview: HTTP 404", "kubectl auth whoami", ""},
+		{"whoami", errAPIInternal, StatusFail, "SelfSubjectReview: HTTP 500", "API server's logs", ""},
+		{"whoami", errUnreachable, StatusFail, "connection refused", "run doctor again", ""},
+		{"watch", errAPIInternal, StatusFail, "the API server refused a watch", "API server's logs", ""},
 		{"watch", nil, StatusOK, "a silent watch stayed open for 100ms", "", ""},
 		{"watch", errAPIForbid, StatusWarn, "does not let you open a watch on pods in namespace default (403)", "set the context's namespace", ""},
 		{"watch", errAPI401, StatusFail, "the API server rejected the token", "", ""},
@@ -117,6 +121,9 @@ func TestDoctorAPIChecksTellTheAPIServerFromAProxy(t *testing.T) {
 		checks := map[string]func(context.Context, *doctorState) Check{
 			"version": o.checkVersion, "whoami": o.checkWhoami, "watch": o.checkWatch, "upgrade": o.checkUpgrade}
 		c := checks[tc.check](context.Background(), st)
+		if c.Status == StatusFail && c.Fix == "" {
+			t.Errorf("%s on %v fails with no fix: %+v", tc.check, tc.err, c)
+		}
 		if c.Status != tc.status || !strings.Contains(c.Detail, tc.detail) || !strings.Contains(c.Fix, tc.fix) ||
 			(tc.notInCheck != "" && strings.Contains(c.Detail+c.Fix, tc.notInCheck)) {
 			t.Errorf("%s on %v = %+v\nwant %s with %q, fix %q", tc.check, tc.err, c, tc.status, tc.detail, tc.fix)
