@@ -1,7 +1,6 @@
 package exposecmd
 
 import (
-	"bytes"
 	"context"
 	"crypto/tls"
 	"fmt"
@@ -145,7 +144,7 @@ func (o *ExposeOptions) checkTLSSecret(ctx context.Context) ([]string, error) {
 
 // applyAll server-side applies each generated object, in order, and prints
 // kubectl's result lines on stdout.
-func (o *ExposeOptions) applyAll(ctx context.Context, stream []byte) error {
+func (o *ExposeOptions) applyAll(ctx context.Context, objects [][]byte) error {
 	c, err := o.cluster()
 	if err != nil {
 		return err
@@ -155,7 +154,7 @@ func (o *ExposeOptions) applyAll(ctx context.Context, stream []byte) error {
 	if opts.DryRun {
 		suffix = " (server dry run)"
 	}
-	for _, doc := range splitDocuments(stream) {
+	for _, doc := range objects {
 		applied, err := c.Apply(ctx, doc, opts)
 		if applied == nil {
 			return fmt.Errorf("generated YAML cannot be applied (a bug in securekapi): %w", err)
@@ -166,28 +165,6 @@ func (o *ExposeOptions) applyAll(ctx context.Context, stream []byte) error {
 		fmt.Fprintf(o.Out, "%s/%s serverside-applied%s\n", applied.Resource, applied.Name, suffix)
 	}
 	return nil
-}
-
-// splitDocuments returns the YAML documents of a "---"-separated stream
-// that hold an object (the leading comment block holds none).
-func splitDocuments(stream []byte) [][]byte {
-	var docs [][]byte
-	var cur bytes.Buffer
-	flush := func() {
-		if bytes.Contains(cur.Bytes(), []byte("kind:")) {
-			docs = append(docs, append([]byte(nil), cur.Bytes()...))
-		}
-		cur.Reset()
-	}
-	for _, line := range bytes.SplitAfter(stream, []byte("\n")) {
-		if string(bytes.TrimRight(line, "\r\n")) == "---" {
-			flush()
-			continue
-		}
-		cur.Write(line)
-	}
-	flush()
-	return docs
 }
 
 func applyError(err error, a *kubeapi.Applied) error {
