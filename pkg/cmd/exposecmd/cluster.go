@@ -2,7 +2,6 @@ package exposecmd
 
 import (
 	"context"
-	"crypto/tls"
 	"fmt"
 	"strings"
 	"time"
@@ -10,6 +9,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/client-go/rest"
 
+	"github.com/securekapi/securekapi/pkg/expose"
 	"github.com/securekapi/securekapi/pkg/kubeapi"
 	"github.com/securekapi/securekapi/pkg/trust"
 )
@@ -109,37 +109,25 @@ func (o *ExposeOptions) fetchClusterCA(ctx context.Context) ([]byte, error) {
 	return []byte(ca), nil
 }
 
-// checkTLSSecret refuses a missing or ill-formed secret and warns when its
-// certificate does not cover the host. Being forbidden to read secrets
-// only warns: creating objects may be allowed where reading secrets is not.
+// checkTLSSecret reads the TLS secret for expose.CheckTLSSecret, refusing a
+// missing one. Being forbidden to read secrets only warns: creating objects
+// may be allowed where reading secrets is not.
 func (o *ExposeOptions) checkTLSSecret(ctx context.Context) ([]string, error) {
 	ns, name, _ := o.SecretRef()
 	c, err := o.cluster()
 	if err != nil {
 		return nil, err
 	}
-	create := fmt.Sprintf("kubectl create secret tls %s -n %s --cert=FULLCHAIN.pem --key=KEY.pem", name, ns)
 	secret, err := c.Secret(ctx, ns, name)
 	switch err = o.reached(err); {
 	case apierrors.IsNotFound(err):
-		return nil, fmt.Errorf("TLS secret %s/%s does not exist: create it with the endpoint's certificate chain and key (%s), then run expose again", ns, name, create)
+		return nil, fmt.Errorf("TLS secret %s/%s does not exist: create it with the endpoint's certificate chain and key (%s), then run expose again", ns, name, expose.CreateTLSSecretCommand(ns, name))
 	case apierrors.IsForbidden(err):
 		return []string{fmt.Sprintf("Cannot read TLS secret %s/%s (%v), so it was not checked: make sure it exists and holds a certificate for %s.", ns, name, err, o.Host)}, nil
 	case err != nil:
 		return nil, fmt.Errorf("read TLS secret %s/%s: %w", ns, name, err)
 	}
-	if secret.Type != "kubernetes.io/tls" {
-		return nil, fmt.Errorf("secret %s/%s is of type %q, not kubernetes.io/tls, so proxies will not serve it: recreate it with %s", ns, name, secret.Type, create)
-	}
-	crt, key := secret.Data["tls.crt"], secret.Data["tls.key"]
-	if len(crt) == 0 || len(key) == 0 {
-		return nil, fmt.Errorf("TLS secret %s/%s lacks tls.crt or tls.key: recreate it with %s", ns, name, create)
-	}
-	pair, err := tls.X509KeyPair(crt, key)
-	if err != nil {
-		return nil, fmt.Errorf("TLS secret %s/%s does not hold a usable certificate and key (%v): recreate it with %s", ns, name, err, create)
-	}
-	return certWarnings(pair, fmt.Sprintf("TLS secret %s/%s", ns, name), o.Host, o.Now()), nil
+	return expose.CheckTLSSecret(expose.TLSSecret{Namespace: ns, Name: name, Type: secret.Type, Data: secret.Data}, o.Host, o.Now())
 }
 
 // applyAll server-side applies each generated object, in order, and prints

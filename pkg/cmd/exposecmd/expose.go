@@ -187,7 +187,7 @@ func (o *ExposeOptions) Run(ctx context.Context) error {
 	isHAProxy := o.Options.Via == expose.HAProxy
 	var warnings []string
 	if isHAProxy {
-		w, err := checkCertFile(o.CertFile, o.Host, o.Now())
+		w, err := expose.CheckCertFile(o.CertFile, o.Host, o.Now())
 		if err != nil {
 			return err
 		}
