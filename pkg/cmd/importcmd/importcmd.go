@@ -26,7 +26,7 @@ type ImportOptions struct {
 	// Replace lets the profile change clusters already registered under
 	// its names; without it such an import is refused, showing the change.
 	Replace  bool
-	Registry string
+	Registry *profile.Registry
 	// Approve approves the profile's clusters to receive the login
 	// without asking.
 	Approve bool
@@ -60,7 +60,7 @@ func (o *ImportOptions) Complete(_ *cobra.Command, args []string) error {
 		o.Source = args[0]
 	}
 	var err error
-	o.Registry, err = o.RegistryPath()
+	o.Registry, err = o.Factory.Registry()
 	return err
 }
 
@@ -88,8 +88,7 @@ func (o *ImportOptions) Run(ctx context.Context) error {
 	if len(p.Clusters) == 0 {
 		return fmt.Errorf("%s holds no clusters, so there is nothing to import; ask the platform owner for a profile with at least one cluster (`kubectl securekapi profile NAME ...` writes one)", o.Source)
 	}
-	reg := &profile.Registry{Path: o.Registry}
-	current, err := reg.Load()
+	current, err := o.Registry.Load()
 	if err != nil {
 		return err
 	}
@@ -104,10 +103,10 @@ func (o *ImportOptions) Run(ctx context.Context) error {
 		}
 	}
 	if o.DryRun {
-		fmt.Fprintf(o.ErrOut, "Dry run: would register %v in %s\n", p.Names(), o.Registry)
+		fmt.Fprintf(o.ErrOut, "Dry run: would register %v in %s\n", p.Names(), o.Registry.Path)
 		return nil
 	}
-	if err := reg.Update(func(reg *profile.Profile) error {
+	if err := o.Registry.Update(func(reg *profile.Profile) error {
 		// Again under the lock: the registry may have changed meanwhile.
 		if err := o.refuseChanges(reg, p); err != nil {
 			return err

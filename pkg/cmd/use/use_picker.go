@@ -7,7 +7,6 @@ import (
 
 	"github.com/securekapi/securekapi/pkg/cmdutil"
 	"github.com/securekapi/securekapi/pkg/picker"
-	"github.com/securekapi/securekapi/pkg/profile"
 )
 
 // listOrPick is `use` with no name: at a terminal (stdin, stdout and
@@ -17,7 +16,7 @@ func (o *UseOptions) listOrPick(ctx context.Context) error {
 	if o.Output != "" || !cmdutil.IsTerminal(o.In) || !cmdutil.IsTerminal(o.Out) || !cmdutil.IsTerminal(o.ErrOut) {
 		return o.list()
 	}
-	reg, err := (&profile.Registry{Path: o.Registry}).Load()
+	reg, err := o.Registry.Load()
 	if err != nil {
 		return err
 	}
