@@ -59,12 +59,12 @@ func SecurekapiExecArgs(cfg *clientcmdapi.Config, contextName string) ([]string,
 		return nil, fmt.Errorf("context %q does not use securekapi (its user %q has no exec stanza); run `kubectl securekapi use %s`", contextName, ctx.AuthInfo, contextName)
 	}
 	if !strings.Contains(filepath.Base(user.Exec.Command), "securekapi") {
-		return nil, fmt.Errorf("context %q's exec stanza runs %q, not securekapi", contextName, user.Exec.Command)
+		return nil, fmt.Errorf("context %q's exec stanza runs %q, not securekapi; if the cluster is registered, `kubectl securekapi use %s` writes securekapi's", contextName, user.Exec.Command, contextName)
 	}
 	for i, arg := range user.Exec.Args {
 		if arg == "credential" {
 			return user.Exec.Args[i+1:], nil
 		}
 	}
-	return nil, fmt.Errorf("context %q's securekapi exec stanza has no `credential` subcommand", contextName)
+	return nil, fmt.Errorf("context %q's securekapi exec stanza has no `credential` subcommand; run `kubectl securekapi use %s` to write it again", contextName, contextName)
 }

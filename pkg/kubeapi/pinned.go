@@ -20,9 +20,10 @@ type Pinned struct {
 	// Policy is what the server's chain must satisfy on every handshake:
 	// the CA bundle, the pins, the bound name and the clock.
 	Policy trust.Policy
-	// DialContext reaches Server (through a tunnel); nil dials directly.
-	// No proxy from the environment is used either way: the connection
-	// goes where the binding says.
+	// DialContext reaches Server (through a tunnel, or the proxy kubectl
+	// takes); nil dials directly. The transport itself picks no proxy:
+	// the caller's dialer decides the path, and the pinned handshake runs
+	// over whatever it returns.
 	DialContext func(ctx context.Context, network, addr string) (net.Conn, error)
 	// Token, when set, is sent as the bearer token on every request.
 	Token string

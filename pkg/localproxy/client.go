@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"net"
+
+	"github.com/securekapi/securekapi/pkg/proxydial"
 )
 
 // Dial opens a tunnel to target through the proxy exactly as kubectl does:
@@ -17,5 +19,5 @@ func (p *Proxy) Dial(ctx context.Context, target string) (net.Conn, error) {
 	if err != nil {
 		return nil, fmt.Errorf("dial the loopback proxy: %w", err)
 	}
-	return connectOver(ctx, conn, target, basicProxyAuth(proxyUser, p.cfg.Credential), "the loopback proxy")
+	return proxydial.Connect(ctx, conn, target, proxydial.BasicAuth(proxyUser, p.cfg.Credential), "the loopback proxy")
 }

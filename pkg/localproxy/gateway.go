@@ -1,29 +1,24 @@
 package localproxy
 
 import (
-	"bufio"
 	"context"
 	"crypto/tls"
 	"crypto/x509/pkix"
 	"encoding/asn1"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
 	"net"
-	"net/http"
 	"net/url"
 	"os"
 	"syscall"
 	"time"
 
 	"github.com/securekapi/securekapi/pkg/hostport"
+	"github.com/securekapi/securekapi/pkg/proxydial"
 )
 
 const (
-	// maxResponseHeaderBytes bounds CONNECT answers from the gateway and
-	// from a corporate proxy.
-	maxResponseHeaderBytes = 16 << 10
 	// Bounds of the wait for a rejection of our client certificate in
 	// direct mode (see confirmClientCertAccepted).
 	minCertVerdictWait = 20 * time.Millisecond
@@ -196,70 +191,14 @@ func (p *Proxy) dialViaProxy(ctx context.Context, proxyURL *url.URL, addr string
 	var auth string
 	if u := proxyURL.User; u != nil {
 		pass, _ := u.Password()
-		auth = basicProxyAuth(u.Username(), pass)
+		auth = proxydial.BasicAuth(u.Username(), pass)
 	}
-	return connectOver(ctx, conn, addr, auth, "proxy")
-}
-
-// basicProxyAuth is a Proxy-Authorization header line.
-func basicProxyAuth(user, pass string) string {
-	return "Proxy-Authorization: Basic " + base64.StdEncoding.EncodeToString([]byte(user+":"+pass)) + "\r\n"
-}
-
-// connectOver asks the HTTP proxy at the other end of conn to CONNECT to
-// target, bounded by ctx, and returns the tunnel (closing conn on failure).
-func connectOver(ctx context.Context, conn net.Conn, target, auth, who string) (net.Conn, error) {
-	conn.SetDeadline(deadlineOf(ctx))
-	stop := context.AfterFunc(ctx, func() { conn.SetDeadline(time.Unix(1, 0)) })
-	early, err := sendConnect(conn, target, auth, who)
-	if !stop() && err == nil {
-		err = ctx.Err()
-	}
-	if err != nil {
-		conn.Close()
-		return nil, err
-	}
-	conn.SetDeadline(time.Time{})
-	if len(early) > 0 {
-		return &prefixedConn{Conn: conn, prefix: early}, nil
-	}
-	return conn, nil
+	return proxydial.Connect(ctx, conn, addr, auth, "proxy")
 }
 
 // requestTunnel asks a forward-proxy gateway to CONNECT to target.
 func requestTunnel(conn net.Conn, target, who string) ([]byte, error) {
-	return sendConnect(conn, target, "", who)
-}
-
-// sendConnect sends CONNECT target and reads the answer, which must be 2xx.
-// It returns bytes received beyond the answer's header.
-func sendConnect(conn net.Conn, target, extraHeader, who string) ([]byte, error) {
-	request := "CONNECT " + target + " HTTP/1.1\r\nHost: " + target + "\r\n" + extraHeader + "\r\n"
-	if _, err := io.WriteString(conn, request); err != nil {
-		return nil, fmt.Errorf("send CONNECT %s: %w", target, err)
-	}
-	limited := &io.LimitedReader{R: conn, N: maxResponseHeaderBytes}
-	br := bufio.NewReader(limited)
-	resp, err := http.ReadResponse(br, &http.Request{Method: http.MethodConnect})
-	if err != nil {
-		if limited.N <= 0 {
-			return nil, fmt.Errorf("CONNECT %s: %s answer header exceeds %d bytes", target, who, maxResponseHeaderBytes)
-		}
-		return nil, fmt.Errorf("CONNECT %s: read %s answer: %w", target, who, err)
-	}
-	if resp.StatusCode/100 != 2 {
-		detail := ""
-		if squid := resp.Header.Get("X-Squid-Error"); squid != "" {
-			detail = " (X-Squid-Error: " + squid + ")"
-		}
-		return nil, fmt.Errorf("%s refused CONNECT %s: %s%s", who, target, resp.Status, detail)
-	}
-	var early []byte
-	if n := br.Buffered(); n > 0 {
-		early = make([]byte, n)
-		io.ReadFull(br, early)
-	}
-	return early, nil
+	return proxydial.SendConnect(conn, target, "", who)
 }
 
 // confirmClientCertAccepted waits briefly for the gateway's verdict on our
@@ -308,26 +247,4 @@ func (p *Proxy) explainTimeout(ctx context.Context, err error) error {
 func deadlineOf(ctx context.Context) time.Time {
 	d, _ := ctx.Deadline()
 	return d
-}
-
-// prefixedConn replays bytes a CONNECT answer carried past its header.
-type prefixedConn struct {
-	net.Conn
-	prefix []byte
-}
-
-func (c *prefixedConn) Read(b []byte) (int, error) {
-	if len(c.prefix) > 0 {
-		n := copy(b, c.prefix)
-		c.prefix = c.prefix[n:]
-		return n, nil
-	}
-	return c.Conn.Read(b)
-}
-
-func (c *prefixedConn) CloseWrite() error {
-	if cw, ok := c.Conn.(closeWriter); ok {
-		return cw.CloseWrite()
-	}
-	return nil
 }

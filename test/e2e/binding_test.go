@@ -19,6 +19,7 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 
+	"github.com/securekapi/securekapi/pkg/proxydial/proxytest"
 	"github.com/securekapi/securekapi/test/e2e/stack"
 )
 
@@ -123,66 +124,9 @@ type bufferedConn struct {
 
 func (c bufferedConn) Read(p []byte) (int, error) { return c.r.Read(p) }
 
-// forwarder is an honest forward proxy: it tunnels CONNECT to the one
-// address allowed, so TLS runs end to end between kubectl and the endpoint.
-type forwarder struct {
-	ln       net.Listener
-	mu       sync.Mutex
-	connects []string
-}
-
-func startForwarder(t *testing.T, allowed string) *forwarder {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	f := &forwarder{ln: ln}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			conn, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go f.serve(conn, allowed)
-		}
-	}()
-	return f
-}
-
-func (f *forwarder) URL() string { return "http://" + f.ln.Addr().String() }
-
-func (f *forwarder) serve(conn net.Conn, allowed string) {
-	defer conn.Close()
-	br := bufio.NewReader(conn)
-	req, err := http.ReadRequest(br)
-	if err != nil {
-		return
-	}
-	f.mu.Lock()
-	f.connects = append(f.connects, req.Method+" "+req.Host)
-	f.mu.Unlock()
-	if req.Method != http.MethodConnect || req.Host != allowed {
-		io.WriteString(conn, "HTTP/1.1 403 Forbidden\r\n\r\n")
-		return
-	}
-	up, err := net.Dial("tcp", allowed)
-	if err != nil {
-		io.WriteString(conn, "HTTP/1.1 502 Bad Gateway\r\n\r\n")
-		return
-	}
-	defer up.Close()
-	io.WriteString(conn, "HTTP/1.1 200 Connection established\r\n\r\n")
-	go io.Copy(up, br)
-	io.Copy(conn, up)
-}
-
-func (f *forwarder) seen() []string {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return append([]string(nil), f.connects...)
-}
+// startForwarder is an honest forward proxy: it tunnels each CONNECT to
+// its target, so TLS runs end to end between the client and the endpoint.
+func startForwarder(t *testing.T) *proxytest.Proxy { return proxytest.Start(t, nil, nil) }
 
 // overrideCluster makes the session's KUBECONFIG start with a file that
 // redefines only the cluster "e2e": kubectl takes the first file's entry and
@@ -306,13 +250,13 @@ func TestOverriddenClusterGetsNoToken(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		fwd := startForwarder(t, endpoint.Host)
+		fwd := startForwarder(t)
 		s := overrideCluster(t, se, &clientcmdapi.Cluster{Server: shared.EndpointURL, TLSServerName: stack.EndpointServerName,
-			CertificateAuthorityData: enterprisePEM, ProxyURL: fwd.URL()})
+			CertificateAuthorityData: enterprisePEM, ProxyURL: "http://" + fwd.Addr})
 		if w := kubectlWhoami(t, s); w.Status.UserInfo.Username != stack.Reader.Email {
 			t.Fatalf("whoami through the proxy = %+v", w.Status.UserInfo)
 		}
-		if seen := fwd.seen(); len(seen) == 0 || seen[0] != "CONNECT "+endpoint.Host {
+		if seen := fwd.Requests(); len(seen) == 0 || seen[0].Target != endpoint.Host {
 			t.Fatalf("the proxy saw %v, want kubectl to CONNECT to %s", seen, endpoint.Host)
 		}
 	})
@@ -356,9 +300,19 @@ func TestDoctorOnOverriddenCluster(t *testing.T) {
 			if got := mitm.tokens(); len(got) > 0 {
 				t.Fatalf("the attacker received %d credentials: %v", len(got), got)
 			}
-			f := firstFailure(checks)
-			if passed || f.Name != "token binding" || !strings.Contains(f.Fix, "kubectl securekapi use e2e") {
-				t.Fatalf("first failure = %+v, want the token binding with the use command; checks: %+v", f, checks)
+			b := checkNamed(checks, "token binding")
+			if passed || b.Status != "fail" || !strings.Contains(b.Fix, "kubectl securekapi use e2e") {
+				t.Fatalf("token binding = %+v, want a failure with the use command; checks: %+v", b, checks)
+			}
+			// doctor takes kubectl's path, through the proxy-url: the
+			// hostile proxy's own chain fails the TLS check first.
+			if tc.cluster(mitm).ProxyURL != "" {
+				tls := checkNamed(checks, "TLS chain and pins")
+				if tls.Status != "fail" || !strings.Contains(tls.Detail, "through proxy "+mitm.URL()) {
+					t.Errorf("TLS check through the hostile proxy = %+v, want a failure naming the proxy", tls)
+				}
+			} else if f := firstFailure(checks); f.Name != "token binding" {
+				t.Errorf("first failure = %+v, want the token binding", f)
 			}
 		})
 	}
@@ -367,11 +321,14 @@ func TestDoctorOnOverriddenCluster(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		fwd := startForwarder(t, endpoint.Host)
+		fwd := startForwarder(t)
 		checks, passed := runDoctor(t, overrideCluster(t, se, &clientcmdapi.Cluster{Server: shared.EndpointURL,
-			TLSServerName: stack.EndpointServerName, CertificateAuthorityData: shared.EnterpriseCA.CertPEM, ProxyURL: fwd.URL()}))
+			TLSServerName: stack.EndpointServerName, CertificateAuthorityData: shared.EnterpriseCA.CertPEM, ProxyURL: "http://" + fwd.Addr}))
 		if !passed {
 			t.Fatalf("doctor failed on a kubeconfig that only adds an honest proxy: %+v", checks)
+		}
+		if seen := fwd.Requests(); len(seen) == 0 || seen[0].Target != endpoint.Host {
+			t.Errorf("the proxy saw %v: doctor passed without going through the kubeconfig's proxy-url", seen)
 		}
 	})
 }

@@ -45,6 +45,10 @@ func (o *DoctorOptions) checkKubeconfig(_ context.Context, st *doctorState) Chec
 	if st.caCerts, err = trust.ParsePEMCertificates(st.cluster.CertificateAuthorityData); err != nil {
 		return fail("kubectl securekapi use "+name, "certificate-authority-data: %v", err)
 	}
+	if st.proxyURL, st.proxySource, err = o.clusterProxy(st.cluster); err != nil {
+		return fail("fix or remove the cluster's proxy-url in the kubeconfig (or HTTPS_PROXY)", "kubectl would refuse this cluster: %v", err)
+	}
+	st.entryRead = true
 	return ok("context %s -> %s (exec: %s)", name, st.cluster.Server, cfg.AuthInfos[cfg.Contexts[name].AuthInfo].Exec.Command)
 }
 
@@ -64,6 +68,9 @@ func (o *DoctorOptions) checkDial(ctx context.Context, st *doctorState) Check {
 		}
 		conn.Close()
 		return ok("%s accepts connections through the tunnel (the gateway resolves and dials it)", u.Host)
+	}
+	if st.proxyURL != nil {
+		return o.checkDialViaProxy(ctx, st, addr)
 	}
 	addrs, err := net.DefaultResolver.LookupHost(ctx, u.Hostname())
 	if err != nil {
@@ -85,14 +92,18 @@ func (o *DoctorOptions) checkTLS(ctx context.Context, st *doctorState) Check {
 	ep := trust.Endpoint{URL: st.cluster.Server, TLSServerName: st.cluster.TLSServerName}
 	v, err := trust.Check(ctx, ep, trust.Policy{CABundle: st.caCerts, Pins: pins, Now: o.Now()}, trust.FetchOptions{Timeout: o.Timeout, DialContext: st.dial})
 	if err != nil {
-		return fail("if the platform owner rotated the CA, get the new pin from them and run `kubectl securekapi add`/`use` again", "%v", err)
+		fix := "if the platform owner rotated the CA, get the new pin from them and run `kubectl securekapi add`/`use` again"
+		if st.proxyURL != nil {
+			fix = "the TLS ran" + st.route + ": a proxy that terminates TLS (inspection) presents its own chain, which kubectl must not trust either; ask for the endpoint to be exempt from inspection, or " + fix
+		}
+		return fail(fix, "%v%s", err, st.route)
 	}
 	leaf := v.Chain[0]
 	left := leaf.NotAfter.Sub(o.Now())
 	if left < 30*24*time.Hour {
-		return Check{Status: StatusWarn, Detail: fmt.Sprintf("chain verified (%s) but the certificate expires in %s", cmdutil.TrustedBy(v), left.Round(time.Hour)), Fix: "tell the platform owner to renew the endpoint certificate"}
+		return Check{Status: StatusWarn, Detail: fmt.Sprintf("chain verified (%s)%s but the certificate expires in %s", cmdutil.TrustedBy(v), st.route, left.Round(time.Hour)), Fix: "tell the platform owner to renew the endpoint certificate"}
 	}
-	return ok("chain verified (%s); certificate valid until %s", cmdutil.TrustedBy(v), leaf.NotAfter.Format(time.DateOnly))
+	return ok("chain verified (%s)%s; certificate valid until %s", cmdutil.TrustedBy(v), st.route, leaf.NotAfter.Format(time.DateOnly))
 }
 
 // checkBinding applies the credential plugin's own check to the kubeconfig
@@ -100,6 +111,9 @@ func (o *DoctorOptions) checkTLS(ctx context.Context, st *doctorState) Check {
 // earlier KUBECONFIG file or an edit must not get the token from doctor
 // either.
 func (o *DoctorOptions) checkBinding(_ context.Context, st *doctorState) Check {
+	if !st.entryRead {
+		return Check{Status: StatusSkip, Detail: "the kubeconfig entry could not be read"}
+	}
 	b, err := st.access.Binding()
 	if err == nil {
 		err = b.Check(&execinfo.Cluster{

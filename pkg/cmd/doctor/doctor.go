@@ -8,6 +8,7 @@ import (
 	"crypto/x509"
 	"fmt"
 	"net"
+	"net/url"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -102,17 +103,24 @@ func (o *DoctorOptions) Validate() error {
 
 // doctorState carries what earlier checks found to later ones.
 type doctorState struct {
-	cluster *clientcmdapi.Cluster
-	access  *cmdutil.AccessFlags
-	caCerts []*x509.Certificate
-	token   string
-	claims  *oidc.Claims       // the cached token's, read by checkToken
-	binding credential.Binding // set once checkBinding passed
+	entryRead bool // the kubeconfig step passed
+	cluster   *clientcmdapi.Cluster
+	access    *cmdutil.AccessFlags
+	caCerts   []*x509.Certificate
+	token     string
+	claims    *oidc.Claims       // the cached token's, read by checkToken
+	binding   credential.Binding // set once checkBinding passed
 	// namespace is the context's, where the streaming probe looks.
 	namespace string
-	// dial reaches the endpoint; through the tunnel when the cluster has
-	// one, else nil for a direct connection.
+	// proxyURL is the proxy kubectl takes (the cluster's proxy-url, else
+	// HTTPS_PROXY's), nil without one; proxySource says which.
+	proxyURL    *url.URL
+	proxySource string
+	// dial reaches the endpoint: through the tunnel when the cluster has
+	// one, else through proxyURL when set, else nil for a direct
+	// connection. route says which, for the messages (" through ...").
 	dial    func(ctx context.Context, network, addr string) (net.Conn, error)
+	route   string
 	cleanup []func()
 }
 
@@ -157,7 +165,10 @@ func (o *DoctorOptions) steps() []step {
 		{name: StepTunnel, run: o.checkTunnel},
 		{name: StepDial, run: o.checkDial},
 		{name: StepTLS, run: o.checkTLS},
-		{name: StepBinding, run: o.checkBinding},
+		// The binding needs only the kubeconfig entry: an overridden
+		// cluster is named even when the path to it fails (a hostile proxy
+		// on it fails the TLS check first).
+		{name: StepBinding, run: o.checkBinding, independent: true},
 		{name: StepDiscovery, run: o.checkDiscovery},
 		{name: StepToken, run: o.checkToken},
 		{name: StepVersion, run: o.checkVersion},

@@ -76,7 +76,8 @@ func (a *authRecorder) headers(path string) []string {
 func doctorAt(server, name string, caPEM []byte, pinned *cmdtest.Pair) (*DoctorOptions, *doctorState) {
 	certs, _ := trust.ParsePEMCertificates(caPEM)
 	st := &doctorState{
-		cluster: &clientcmdapi.Cluster{Server: server, TLSServerName: name, CertificateAuthorityData: caPEM},
+		entryRead: true,
+		cluster:   &clientcmdapi.Cluster{Server: server, TLSServerName: name, CertificateAuthorityData: caPEM},
 		access: &cmdutil.AccessFlags{Flags: access.Flags{Cluster: "c", Server: server, TLSServerName: cmdtest.TestHost,
 			Pins: []string{string(trust.PinFor(pinned.Cert))}}},
 		caCerts:   certs,
@@ -94,6 +95,18 @@ func bound(t *testing.T, api *authRecorder, root *cmdtest.Pair) (*DoctorOptions,
 		t.Fatalf("checkBinding = %+v", c)
 	}
 	return o, st
+}
+
+// expectAPIChecksFail runs every check that talks to the API server and
+// wants each to fail: what sits on the wire is not the bound server.
+func expectAPIChecksFail(t *testing.T, o *DoctorOptions, st *doctorState, against string) {
+	t.Helper()
+	for name, check := range map[string]func(context.Context, *doctorState) Check{
+		"version": o.checkVersion, "whoami": o.checkWhoami, "watch": o.checkWatch, "upgrade": o.checkUpgrade} {
+		if c := check(context.Background(), st); c.Status != StatusFail {
+			t.Errorf("%s against %s = %+v, want a failure", name, against, c)
+		}
+	}
 }
 
 func writeStatus(w http.ResponseWriter, code int, reason string) {

@@ -78,12 +78,7 @@ func TestDoctorSendsTheTokenOnlyWhereItMustGo(t *testing.T) {
 		o, st := doctorAt(mitm.srv.URL, cmdtest.TestHost, root.CertPEM, root)
 		pins, _ := trust.ParsePins(st.access.Pins)
 		st.binding.Server, st.binding.TLSServerName, st.binding.Pins = mitm.srv.URL, cmdtest.TestHost, pins
-		for name, check := range map[string]func(context.Context, *doctorState) Check{
-			"version": o.checkVersion, "whoami": o.checkWhoami, "watch": o.checkWatch, "upgrade": o.checkUpgrade} {
-			if c := check(ctx, st); c.Status != StatusFail {
-				t.Errorf("%s against a certificate for evil.example = %+v, want a failure", name, c)
-			}
-		}
+		expectAPIChecksFail(t, o, st, "a certificate for evil.example")
 		if got := mitm.received(); len(got) != 0 {
 			t.Fatalf("the server for another name received %q", got)
 		}

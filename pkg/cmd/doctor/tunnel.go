@@ -11,8 +11,13 @@ import (
 
 // checkTunnel starts the loopback proxy when the registered cluster has a
 // tunnel, proves the gateway accepts us and reaches the endpoint, and routes
-// the checks after it through the tunnel, as kubectl's traffic would go.
+// the checks after it through the tunnel, as kubectl's traffic would go
+// under `run` and `proxy`.
 func (o *DoctorOptions) checkTunnel(ctx context.Context, st *doctorState) Check {
+	return tunnelBesideProxyURL(o.startTunnel(ctx, st), st)
+}
+
+func (o *DoctorOptions) startTunnel(ctx context.Context, st *doctorState) Check {
 	c, err := cmdutil.RegisteredCluster(o.Factory, st.access.Cluster)
 	if err != nil || c.Tunnel == nil {
 		return Check{Status: StatusSkip, Detail: "no tunnel configured for this cluster"}
@@ -39,6 +44,7 @@ func (o *DoctorOptions) checkTunnel(ctx context.Context, st *doctorState) Check 
 		return fail(cmdutil.GatewayFix(err, "is the gateway up, does it accept your client certificate, and does its certificate match --tunnel-ca-file/--tunnel-pin?"), "%v", err)
 	}
 	st.dial = func(ctx context.Context, _, addr string) (net.Conn, error) { return p.Dial(ctx, addr) }
+	st.route = " through the tunnel"
 	switch {
 	case !gw.ClientCertRequested:
 		return Check{Status: StatusWarn, Detail: fmt.Sprintf("gateway %s reached %s without asking for a client certificate: it does not enforce mutual TLS", c.Tunnel.Gateway, target),

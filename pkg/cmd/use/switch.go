@@ -32,12 +32,15 @@ func (o *UseOptions) rememberPrevious(name string) error {
 
 // switchBack makes the previous context current again, as `kubectx -` does.
 func (o *UseOptions) switchBack() error {
-	var prev string
 	store, err := o.previousStore()
-	if err == nil {
-		prev, err = store.Get()
+	if err != nil {
+		return err
 	}
-	if err != nil || prev == "" {
+	prev, err := store.Get()
+	if err != nil {
+		return fmt.Errorf("%w; `use NAME` records it again when it switches", err)
+	}
+	if prev == "" {
 		return errors.New("no previous context recorded yet for this kubeconfig; `use NAME` records the one it switches away from")
 	}
 	if err := o.switchContext(prev, fmt.Sprintf("the previous context %q is no longer in the kubeconfig", prev)); err != nil {

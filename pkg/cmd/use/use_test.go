@@ -13,6 +13,7 @@ import (
 
 	"github.com/securekapi/securekapi/pkg/cmd/add"
 	"github.com/securekapi/securekapi/pkg/cmd/cmdtest"
+	"github.com/securekapi/securekapi/pkg/kubeconfig"
 )
 
 // TestUseRefusesBadExecSettings: the exec stanza is checked before it is
@@ -161,4 +162,31 @@ func TestUseSwitchesToAnUnregisteredContextWithoutPinning(t *testing.T) {
 			t.Errorf("use ../x: err = %v; want the add hint without a name add rejects", err)
 		}
 	})
+}
+
+// TestUseSwitchBackSaysWhyItCannotReadThePrevious: a previous-context
+// record that cannot be read is reported as that, not as "none recorded",
+// which would send the user looking in the wrong place.
+func TestUseSwitchBackSaysWhyItCannotReadThePrevious(t *testing.T) {
+	f, kubeconfigFile, _ := cmdtest.Usable(t, add.NewCmdAdd, 0o600)
+	if _, errOut, err := cmdtest.RunWithEnv(t, f.Env, NewCmdUse, "cluster-a"); err != nil {
+		t.Fatalf("use cluster-a: %v\n%s", err, errOut)
+	}
+	store, err := kubeconfig.PreviousContextFor(filepath.Dir(f.RegistryPath), []string{kubeconfigFile})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if prev, err := store.Get(); err != nil || prev != "ctx" {
+		t.Fatalf("the record holds %q (%v); the test looks at the wrong file", prev, err)
+	}
+	if err := os.Remove(store.Path); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(store.Path, 0o700); err != nil { // unreadable as a file
+		t.Fatal(err)
+	}
+	_, _, err = cmdtest.RunWithEnv(t, f.Env, NewCmdUse, "-")
+	if err == nil || !strings.Contains(err.Error(), "read previous context") || strings.Contains(err.Error(), "no previous context recorded") {
+		t.Errorf("use - with an unreadable record: %v", err)
+	}
 }
