@@ -16,13 +16,17 @@ const MaxBytes = 4 << 20
 // maxRedirects bounds the same-origin redirects Fetch follows.
 const maxRedirects = 5
 
+// ErrPlainHTTP refuses a profile URL that is not https: over plain http
+// anyone on the path could swap the pins, endpoint and issuer.
+var ErrPlainHTTP = errors.New("profiles are fetched over verified https only; use an https:// URL")
+
 // Fetch gets the profile at url, which must be https, with client (its
 // transport's TLS verification applies; its own CheckRedirect is replaced).
 // It follows a redirect only within the same https origin, refuses an
 // answer other than 200 OK, and refuses a body over MaxBytes.
 func Fetch(ctx context.Context, client *http.Client, url string) ([]byte, error) {
 	if !strings.HasPrefix(url, "https://") {
-		return nil, errors.New("profiles are fetched over verified https only; use an https:// URL")
+		return nil, ErrPlainHTTP
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {

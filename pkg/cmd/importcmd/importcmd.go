@@ -70,7 +70,7 @@ func (o *ImportOptions) Validate() error {
 	case o.Source == "":
 		return errors.New("name the profile to import: a file, https://URL, or - for stdin")
 	case strings.HasPrefix(o.Source, "http://"):
-		return errors.New("profiles are fetched over verified https only; use an https:// URL")
+		return profile.ErrPlainHTTP
 	}
 	return nil
 }
@@ -188,12 +188,11 @@ func (o *ImportOptions) checkEndpoints(ctx context.Context, p *profile.Profile) 
 	return verified, nil
 }
 
-// read gets the profile from a file, an https URL or stdin.
+// read gets the profile from a file, a URL (Fetch refuses plain http) or
+// stdin.
 func (o *ImportOptions) read(ctx context.Context) ([]byte, error) {
 	switch {
-	case strings.HasPrefix(o.Source, "http://"):
-		return nil, errors.New("profiles are fetched over verified https only; use an https:// URL")
-	case strings.HasPrefix(o.Source, "https://"):
+	case strings.HasPrefix(o.Source, "http://"), strings.HasPrefix(o.Source, "https://"):
 		return profile.Fetch(ctx, o.HTTP(), o.Source)
 	case o.Source == "-":
 		return profile.Read(o.In)
