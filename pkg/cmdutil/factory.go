@@ -134,13 +134,10 @@ func (f *Factory) KubeconfigStore() *kubeconfig.Store {
 	return &kubeconfig.Store{ExplicitPath: f.Kubeconfig, Getenv: f.Getenv}
 }
 
-// RegistryPath is where the user's cluster registry lives
-// (SECUREKAPI_CONFIG, else the user config directory).
-func (f *Factory) RegistryPath() (string, error) { return profile.DefaultRegistryPath(f.Getenv) }
-
-// Registry is the user's cluster registry.
+// Registry is the user's cluster registry, where SECUREKAPI_CONFIG or else
+// the user config directory puts it: the one way a command finds it.
 func (f *Factory) Registry() (*profile.Registry, error) {
-	path, err := f.RegistryPath()
+	path, err := profile.DefaultRegistryPath(f.Getenv)
 	if err != nil {
 		return nil, err
 	}

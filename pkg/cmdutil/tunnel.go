@@ -124,18 +124,13 @@ func PrivateKubeconfig(g *Factory, name string, proxyURL *url.URL) (dir, path st
 	return dir, path, nil
 }
 
-// LoadRegistry reads the user's registry of clusters.
-func LoadRegistry(g *Factory) (*profile.Profile, error) {
-	path, err := g.RegistryPath()
+// RegisteredCluster loads a cluster from the registry.
+func RegisteredCluster(g *Factory, name string) (*profile.Cluster, error) {
+	registry, err := g.Registry()
 	if err != nil {
 		return nil, err
 	}
-	return (&profile.Registry{Path: path}).Load()
-}
-
-// RegisteredCluster loads a cluster from the registry.
-func RegisteredCluster(g *Factory, name string) (*profile.Cluster, error) {
-	reg, err := LoadRegistry(g)
+	reg, err := registry.Load()
 	if err != nil {
 		return nil, err
 	}

@@ -25,7 +25,7 @@ type UseOptions struct {
 	Name     string
 	DryRun   bool
 	Output   string
-	Registry string
+	Registry *profile.Registry
 	// ExecCommand is what the exec stanza runs; default kubectl-securekapi.
 	ExecCommand string
 	TokenCache  string
@@ -105,7 +105,7 @@ func (o *UseOptions) Complete(_ *cobra.Command, args []string) error {
 		o.Name = args[0]
 	}
 	var err error
-	o.Registry, err = o.RegistryPath()
+	o.Registry, err = o.Factory.Registry()
 	return err
 }
 
@@ -134,7 +134,7 @@ func (o *UseOptions) Run(ctx context.Context) error {
 	case "-":
 		return o.switchBack()
 	}
-	reg, err := (&profile.Registry{Path: o.Registry}).Load()
+	reg, err := o.Registry.Load()
 	if err != nil {
 		return err
 	}

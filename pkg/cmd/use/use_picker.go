@@ -6,7 +6,6 @@ import (
 	"fmt"
 
 	"github.com/securekapi/securekapi/pkg/picker"
-	"github.com/securekapi/securekapi/pkg/profile"
 )
 
 // listOrPick is `use` with no name: at a terminal (stdin, stdout and
@@ -16,7 +15,7 @@ func (o *UseOptions) listOrPick(ctx context.Context) error {
 	if o.Output != "" || !o.StdinIsTTY() || !o.StdoutIsTTY() || !o.StderrIsTTY() {
 		return o.list()
 	}
-	reg, err := (&profile.Registry{Path: o.Registry}).Load()
+	reg, err := o.Registry.Load()
 	if err != nil {
 		return err
 	}
