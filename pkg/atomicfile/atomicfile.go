@@ -1,10 +1,13 @@
 // Package atomicfile is securekapi's one way to replace a file: kubeconfig,
 // the cluster registry, token files, approvals, and the files expose and
 // profile write. A reader, or a crash, sees the old content or the new,
-// never a mix.
+// never a mix. Update adds the lock around a load-change-save, and Lock is
+// the OS file lock that every such lock in securekapi takes (kubeconfig's
+// own, kubectl's protocol, lives in pkg/kubeconfig).
 //
-// It links the standard library only, so the small exec program, which
-// writes token files, can use it without linking anything heavier.
+// It links the standard library and gofrs/flock only, so the small exec
+// program, which writes token files and takes their locks, can use it
+// without linking anything heavier.
 package atomicfile
 
 import (

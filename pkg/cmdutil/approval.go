@@ -5,12 +5,9 @@ import (
 	"crypto/x509"
 	"fmt"
 	"io"
-	"os"
 	"slices"
 	"strings"
 	"time"
-
-	"golang.org/x/term"
 
 	"github.com/securekapi/securekapi/pkg/credential"
 	"github.com/securekapi/securekapi/pkg/credential/approval"
@@ -92,17 +89,7 @@ func NewApprovalPrompt(g *Factory, a *AccessFlags, approved bool, via string) (*
 	if err != nil {
 		return nil, err
 	}
-	return &ApprovalPrompt{In: g.In, ErrOut: g.ErrOut, Terminal: OnTerminal(g), Approved: approved, Via: via, Store: store, Now: g.Now}, nil
-}
-
-// OnTerminal reports whether a person can answer: stdin and stderr are
-// both terminals (not merely character devices such as /dev/null).
-func OnTerminal(g *Factory) bool {
-	isTTY := func(v any) bool {
-		f, ok := v.(*os.File)
-		return ok && term.IsTerminal(int(f.Fd()))
-	}
-	return isTTY(g.In) && isTTY(g.ErrOut)
+	return &ApprovalPrompt{In: g.In, ErrOut: g.ErrOut, Terminal: g.CanPrompt(), Approved: approved, Via: via, Store: store, Now: g.Now}, nil
 }
 
 // Run approves the candidates not approved yet, all in one confirmation,

@@ -15,7 +15,11 @@ func CompleteClusterName(g *Factory) cobra.CompletionFunc {
 // RegisteredNames lists the registered cluster names, or none when the
 // registry cannot be read (completion must never fail loudly).
 func RegisteredNames(g *Factory) []string {
-	reg, err := LoadRegistry(g)
+	registry, err := g.Registry()
+	if err != nil {
+		return nil
+	}
+	reg, err := registry.Load()
 	if err != nil {
 		return nil
 	}

@@ -1,10 +1,10 @@
 // Package cmdutil is what securekapi's commands share: the Factory that
-// hands out the process's streams, clock, environment, kubeconfig store,
-// cluster registry, token stores, HTTP client, browser and OIDC issuer, and
-// the few pieces of wiring more than one command uses (access flags,
-// approvals, the endpoint check, tunnels, output formats). The commands
-// themselves are in pkg/cmd/<name>; the work is in pkg/kubeconfig,
-// pkg/trust, pkg/credential and pkg/localproxy.
+// hands out the process's streams (and says which are terminals), clock,
+// environment, kubeconfig store, cluster registry, token stores, HTTP
+// client, browser and OIDC issuer, and the few pieces of wiring more than
+// one command uses (access flags, approvals, the endpoint check, tunnels,
+// output formats). The commands themselves are in pkg/cmd/<name>; the
+// work is in pkg/kubeconfig, pkg/trust, pkg/credential and pkg/localproxy.
 package cmdutil
 
 import (
@@ -46,6 +46,9 @@ type Factory struct {
 
 	// Getenv is the process environment.
 	Getenv func(string) string
+	// Environ is the same environment as a list, which the commands run
+	// and shell start inherit (ChildEnv); nil means os.Environ.
+	Environ func() []string
 	// Now is the clock.
 	Now func() time.Time
 
@@ -62,11 +65,25 @@ type Factory struct {
 	// Issuer discovers an OIDC provider; nil means oidc.Discover over the
 	// network, verifying ID tokens against Now.
 	Issuer func(ctx context.Context, s oidc.Settings) (oidc.Issuer, error)
+
+	// Whether each stream is a terminal, when a test says (SetStdoutTTY
+	// and friends); unset asks the stream (terminal.go).
+	stdinTTY, stdoutTTY, stderrTTY ttyOverride
 }
 
 // NewFactory returns a Factory bound to the real environment and clock.
 func NewFactory(streams genericiooptions.IOStreams) *Factory {
-	return &Factory{IOStreams: streams, Getenv: os.Getenv, Now: time.Now, Secrets: &tokencache.Secrets{}}
+	return &Factory{IOStreams: streams, Getenv: os.Getenv, Environ: os.Environ, Now: time.Now, Secrets: &tokencache.Secrets{}}
+}
+
+// ChildEnv is the environment for a command securekapi starts (run's,
+// shell's): the Factory's environment with set ("KEY=value") on top.
+func (f *Factory) ChildEnv(set ...string) []string {
+	environ := f.Environ
+	if environ == nil {
+		environ = os.Environ
+	}
+	return append(environ(), set...)
 }
 
 // ProgramName is the name help and completion show for the root command.
@@ -91,7 +108,24 @@ func (f *Factory) Logger() *slog.Logger {
 	if f.Verbosity <= 0 {
 		return slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	return slog.New(slog.NewTextHandler(f.Secrets.Writer(f.ErrOut), &slog.HandlerOptions{Level: slog.LevelDebug}))
+	return f.stderrLogger(slog.LevelDebug)
+}
+
+// WarnLogger returns a stderr logger that shows warnings at the default
+// verbosity, and debug lines too at -v 1 and up: for what serves in the
+// background while the user works (a tunnel), whose failures they must see.
+func (f *Factory) WarnLogger() *slog.Logger {
+	level := slog.LevelWarn
+	if f.Verbosity > 0 {
+		level = slog.LevelDebug
+	}
+	return f.stderrLogger(level)
+}
+
+// stderrLogger writes lines at level and up to stderr, redacted of every
+// secret the process has held (Secrets).
+func (f *Factory) stderrLogger(level slog.Level) *slog.Logger {
+	return slog.New(slog.NewTextHandler(f.Secrets.Writer(f.ErrOut), &slog.HandlerOptions{Level: level}))
 }
 
 // KubeconfigStore is the kubeconfig --kubeconfig or KUBECONFIG names, read
@@ -100,13 +134,10 @@ func (f *Factory) KubeconfigStore() *kubeconfig.Store {
 	return &kubeconfig.Store{ExplicitPath: f.Kubeconfig, Getenv: f.Getenv}
 }
 
-// RegistryPath is where the user's cluster registry lives
-// (SECUREKAPI_CONFIG, else the user config directory).
-func (f *Factory) RegistryPath() (string, error) { return profile.DefaultRegistryPath(f.Getenv) }
-
-// Registry is the user's cluster registry.
+// Registry is the user's cluster registry, where SECUREKAPI_CONFIG or else
+// the user config directory puts it: the one way a command finds it.
 func (f *Factory) Registry() (*profile.Registry, error) {
-	path, err := f.RegistryPath()
+	path, err := profile.DefaultRegistryPath(f.Getenv)
 	if err != nil {
 		return nil, err
 	}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/mdp/qrterminal/v3"
 
+	"github.com/securekapi/securekapi/pkg/credential/access"
 	"github.com/securekapi/securekapi/pkg/credential/oidc"
 )
 
@@ -40,10 +41,10 @@ func (g *Factory) interactiveLogin(a *AccessFlags) func(context.Context, oidc.Is
 // runLoginFlow runs the chosen flow until it ends or ctx does.
 func (g *Factory) runLoginFlow(ctx context.Context, a *AccessFlags, p oidc.Issuer) (*oidc.Tokens, error) {
 	grant := a.Grant
-	if grant == "auto" {
-		grant = "auth-code"
+	if grant == access.GrantAuto {
+		grant = access.GrantAuthCode
 		if a.BrowserCmd == "" && !canOpenBrowser(g.Getenv) && p.HasDeviceFlow() {
-			grant = "device-code"
+			grant = access.GrantDeviceCode
 			if g.Getenv("CI") != "" {
 				fmt.Fprintf(g.ErrOut, "securekapi: this cluster has no CI grant (see `kubectl securekapi use --help`, --ci), so this CI job falls back to the device flow: a person must approve it\n")
 			}
@@ -74,7 +75,7 @@ func (g *Factory) runLoginFlow(ctx context.Context, a *AccessFlags, p oidc.Issue
 			progress.stop()
 		}
 	}()
-	if grant == "device-code" {
+	if grant == access.GrantDeviceCode {
 		return p.DeviceLogin(ctx, func(d oidc.DeviceAuthorization) {
 			until := deadline
 			if !d.ExpiresAt.IsZero() && d.ExpiresAt.Before(until) {
@@ -99,7 +100,7 @@ func (g *Factory) runLoginFlow(ctx context.Context, a *AccessFlags, p oidc.Issue
 // nothing unless stderr is a terminal: logs and CI output stay clean, and
 // stdout (which may carry an ExecCredential) is never touched.
 func showProgress(g *Factory, what string, deadline time.Time) (stop func()) {
-	if deadline.IsZero() || !IsTerminal(g.ErrOut) {
+	if deadline.IsZero() || !g.StderrIsTTY() {
 		return func() {}
 	}
 	done := make(chan struct{})
@@ -128,14 +129,14 @@ func showProgress(g *Factory, what string, deadline time.Time) (stop func()) {
 // is one plain line: the URL with the code, the code's expiry, and how long
 // securekapi waits (--login-timeout) when that ends sooner.
 func ShowDeviceCode(g *Factory, d oidc.DeviceAuthorization, wait time.Time) {
-	if !IsTerminal(g.ErrOut) {
+	if !g.StderrIsTTY() {
 		fmt.Fprintln(g.ErrOut, deviceCodeLine(d, wait))
 		return
 	}
 	fmt.Fprintf(g.ErrOut, "To log in, open %s and enter the code: %s\n", d.VerificationURI, d.UserCode)
 	if d.VerificationURIComplete != "" {
 		fmt.Fprintf(g.ErrOut, "Or open: %s\n", d.VerificationURIComplete)
-		if IsTerminal(g.ErrOut) && g.Getenv("NO_QR") == "" {
+		if g.Getenv("NO_QR") == "" {
 			qrterminal.GenerateHalfBlock(d.VerificationURIComplete, qrterminal.L, g.ErrOut)
 		}
 	}
@@ -242,14 +243,4 @@ func canOpenBrowser(getenv func(string) string) bool {
 	}
 	name, _ := systemOpener()
 	return name != ""
-}
-
-// IsTerminal reports whether w is a character device (a terminal).
-func IsTerminal(w any) bool {
-	f, ok := w.(*os.File)
-	if !ok {
-		return false
-	}
-	st, err := f.Stat()
-	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }

@@ -6,7 +6,6 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
-	"log/slog"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -58,16 +57,20 @@ func StartTunnel(ctx context.Context, g *Factory, c *profile.Cluster, listen str
 	if err != nil {
 		return nil, err
 	}
-	level := slog.LevelWarn
-	if g.Verbosity > 0 {
-		level = slog.LevelDebug
-	}
-	return localproxy.Start(ctx, localproxy.Config{
+	p, err := localproxy.Start(ctx, localproxy.Config{
 		Listen:         listen,
 		Gateway:        gw,
 		AllowedTargets: []string{target},
-		Logger:         slog.New(slog.NewTextHandler(g.ErrOut, &slog.HandlerOptions{Level: level})),
+		Logger:         g.WarnLogger(),
 	})
+	if err != nil {
+		return nil, err
+	}
+	// The proxy's per-run credential is a secret like a token: redacted
+	// from every log line and error from now on.
+	password, _ := p.URL().User.Password()
+	g.Secrets.Add(password)
+	return p, nil
 }
 
 // StopTunnel gives open streams a grace period, then closes them.
@@ -121,18 +124,13 @@ func PrivateKubeconfig(g *Factory, name string, proxyURL *url.URL) (dir, path st
 	return dir, path, nil
 }
 
-// LoadRegistry reads the user's registry of clusters.
-func LoadRegistry(g *Factory) (*profile.Profile, error) {
-	path, err := g.RegistryPath()
+// RegisteredCluster loads a cluster from the registry.
+func RegisteredCluster(g *Factory, name string) (*profile.Cluster, error) {
+	registry, err := g.Registry()
 	if err != nil {
 		return nil, err
 	}
-	return (&profile.Registry{Path: path}).Load()
-}
-
-// RegisteredCluster loads a cluster from the registry.
-func RegisteredCluster(g *Factory, name string) (*profile.Cluster, error) {
-	reg, err := LoadRegistry(g)
+	reg, err := registry.Load()
 	if err != nil {
 		return nil, err
 	}

@@ -86,9 +86,19 @@ func withDefaults(o Options) Options {
 	return o
 }
 
-// Generate returns what to deploy: multi-document YAML for the Kubernetes
-// vias, haproxy.cfg text for haproxy. It validates first.
-func Generate(o Options) ([]byte, error) {
+// Output is what Generate makes.
+type Output struct {
+	// Text is the file a platform owner reviews and deploys: multi-document
+	// YAML with a header comment for the Kubernetes vias, haproxy.cfg for
+	// haproxy.
+	Text []byte
+	// Objects are the YAML documents of Text's objects, one each, in apply
+	// order, so nothing has to split Text again. Nil for haproxy.
+	Objects [][]byte
+}
+
+// Generate returns what to deploy. It validates first.
+func Generate(o Options) (*Output, error) {
 	if err := Validate(o); err != nil {
 		return nil, err
 	}
@@ -101,7 +111,7 @@ func Generate(o Options) ([]byte, error) {
 	case IngressNginx:
 		return renderYAML(o, ingressNginxObjects(o))
 	default: // Validate accepted it, so it is HAProxy.
-		return haproxyConfig(o), nil
+		return &Output{Text: haproxyConfig(o)}, nil
 	}
 }
 

@@ -18,10 +18,11 @@ func k8sOptions(t *testing.T, via Via) Options {
 // objects by "Kind namespace/name".
 func docs(t *testing.T, o Options) map[string]map[string]any {
 	t.Helper()
-	out, err := Generate(o)
+	generated, err := Generate(o)
 	if err != nil {
 		t.Fatalf("Generate: %v", err)
 	}
+	out := generated.Text
 	objs := map[string]map[string]any{}
 	for _, doc := range strings.Split(string(out), "\n---\n") {
 		var m map[string]any
@@ -206,7 +207,7 @@ func TestHAProxyConfig(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := string(out)
+	cfg := string(out.Text)
 	for _, want := range []string{
 		"\nglobal\n  log stderr ",
 		"  bind 127.0.0.1:18443 ssl crt /etc/haproxy/kapi.pem alpn http/1.1\n",
@@ -244,5 +245,38 @@ func TestWarningsNameOIDCAndNoProxyCertificate(t *testing.T) {
 		if !strings.Contains(all, "OIDC") || !strings.Contains(all, "client certificate of its own") {
 			t.Errorf("Warnings(%s) miss the client-certificate and OIDC points: %q", via, all)
 		}
+	}
+}
+
+// TestGenerateObjectsAreTextsDocuments: Objects are Text's objects, one
+// document each and in order, so an apply sends exactly what a platform
+// owner reviewed; haproxy has none.
+func TestGenerateObjectsAreTextsDocuments(t *testing.T) {
+	for _, via := range []Via{Contour, Gateway, IngressNginx} {
+		out, err := Generate(k8sOptions(t, via))
+		if err != nil {
+			t.Fatalf("%s: %v", via, err)
+		}
+		if len(out.Objects) == 0 {
+			t.Fatalf("%s: no objects", via)
+		}
+		text := string(out.Text)
+		text = text[strings.Index(text, "---\n"):] // after the header comment
+		var joined strings.Builder
+		for _, doc := range out.Objects {
+			var m map[string]any
+			if err := yaml.Unmarshal(doc, &m); err != nil || str(m, "kind") == "" || str(m, "metadata", "namespace") == "" {
+				t.Errorf("%s: object %q is not one namespaced object (%v)", via, doc, err)
+			}
+			joined.WriteString("---\n")
+			joined.Write(doc)
+		}
+		if joined.String() != text {
+			t.Errorf("%s: the objects are not Text's documents:\n%s\nText:\n%s", via, joined.String(), text)
+		}
+	}
+	out, err := Generate(haproxyOptions(t))
+	if err != nil || out.Objects != nil {
+		t.Errorf("haproxy: objects %q, %v; want none", out.Objects, err)
 	}
 }

@@ -41,10 +41,11 @@ func TestHAProxyAcceptsConfig(t *testing.T) {
 	o.CAFile = filepath.Join(dir, "cluster-ca.crt")
 	o.Upstreams = []string{"127.0.0.1:6443", "[::1]:6443"}
 	chain := append(append(append([]byte{}, endpoint.CertPEM...), enterprise.CertPEM...), endpoint.KeyPEM...)
-	cfg, err := Generate(o)
+	generated, err := Generate(o)
 	if err != nil {
 		t.Fatal(err)
 	}
+	cfg := generated.Text
 	cfgFile := filepath.Join(dir, "haproxy.cfg")
 	for path, data := range map[string][]byte{o.CertFile: chain, o.CAFile: o.ClusterCAPEM, cfgFile: cfg} {
 		if err := os.WriteFile(path, data, 0o600); err != nil {

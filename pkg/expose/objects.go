@@ -48,9 +48,10 @@ func clusterCASecretName(o Options) string { return o.Name + "-cluster-ca" }
 
 // renderYAML writes the header, then the objects as one multi-document
 // stream that kubectl apply -f accepts.
-func renderYAML(o Options, objs []object) ([]byte, error) {
+func renderYAML(o Options, objs []object) (*Output, error) {
 	var b bytes.Buffer
 	b.WriteString(header(o))
+	out := &Output{}
 	for _, obj := range objs {
 		y, err := yaml.Marshal(obj)
 		if err != nil {
@@ -58,6 +59,8 @@ func renderYAML(o Options, objs []object) ([]byte, error) {
 		}
 		b.WriteString("---\n")
 		b.Write(y)
+		out.Objects = append(out.Objects, y)
 	}
-	return b.Bytes(), nil
+	out.Text = b.Bytes()
+	return out, nil
 }

@@ -54,7 +54,8 @@ type resource struct {
 
 // resources maps every apiVersion/kind securekapi applies to its REST
 // path: a static table instead of discovery, which would cost a round trip
-// per group and pull client-go's discovery into the binary.
+// per group and pull client-go's discovery into the binary. Every kind in
+// it is namespaced, which identify relies on.
 var resources = map[string]resource{
 	"v1/Secret":                      {"/api/v1", "secrets", "secret"},
 	"v1/ConfigMap":                   {"/api/v1", "configmaps", "configmap"},
@@ -84,11 +85,11 @@ func identify(doc []byte) (*Applied, resource, error) {
 	if !ok {
 		return nil, resource{}, fmt.Errorf("cannot apply %s %s: securekapi does not know its resource path; apply the printed YAML with kubectl instead", head.APIVersion, head.Kind)
 	}
+	// Without a namespace the path would be .../namespaces//KIND/NAME, which
+	// the API server answers with a confusing 404; without a name, a PATCH
+	// to the collection. Neither is what the YAML meant.
+	if head.Metadata.Namespace == "" || head.Metadata.Name == "" {
+		return nil, resource{}, fmt.Errorf("cannot apply %s %q: a %s needs metadata.name and metadata.namespace; set both in the YAML", head.Kind, head.Metadata.Name, head.Kind)
+	}
 	return &Applied{APIVersion: head.APIVersion, Kind: head.Kind, Namespace: head.Metadata.Namespace, Name: head.Metadata.Name, Resource: res.short}, res, nil
-}
-
-// Identify is which object doc is, as Apply would report it.
-func Identify(doc []byte) (*Applied, error) {
-	a, _, err := identify(doc)
-	return a, err
 }

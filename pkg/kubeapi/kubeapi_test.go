@@ -64,6 +64,16 @@ func TestRESTAgainstAnAPIServer(t *testing.T) {
 	if !apierrors.IsNotFound(err) || !strings.Contains(err.Error(), `namespaces "edge" not found`) {
 		t.Errorf("Apply into a missing namespace: %v, want NotFound with the server's message", err)
 	}
+	patch.path = ""
+	for _, meta := range []string{"{name: tls}", "{name: tls, namespace: \"\"}", "{namespace: certs}"} {
+		_, err := c.Apply(ctx, []byte("apiVersion: v1\nkind: Secret\nmetadata: "+meta+"\n"), ApplyOptions{FieldManager: "securekapi"})
+		if err == nil || !strings.Contains(err.Error(), "needs metadata.name and metadata.namespace") {
+			t.Errorf("Apply of a Secret with metadata %s: %v, want a refusal naming what is missing", meta, err)
+		}
+	}
+	if patch.path != "" {
+		t.Errorf("a Secret without namespace or name was sent to %s", patch.path)
+	}
 	if _, err := c.Apply(ctx, []byte("apiVersion: v9\nkind: Widget\nmetadata: {name: w}\n"), ApplyOptions{}); err == nil || !strings.Contains(err.Error(), "does not know its resource path") {
 		t.Errorf("Apply of an unknown kind: %v", err)
 	}

@@ -1,15 +1,11 @@
 package profile
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
-	"time"
-
-	"github.com/gofrs/flock"
 
 	"github.com/securekapi/securekapi/pkg/atomicfile"
 )
@@ -36,10 +32,19 @@ func DefaultRegistryPath(getenv func(string) string) (string, error) {
 func (r *Registry) Load() (*Profile, error) {
 	data, err := os.ReadFile(r.Path)
 	if errors.Is(err, fs.ErrNotExist) {
-		return &Profile{APIVersion: APIVersion, Kind: Kind}, nil
+		return r.decode(nil)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("read the cluster registry: %w", err)
+	}
+	return r.decode(data)
+}
+
+// decode reads the registry's content; nil is a missing file, an empty
+// registry.
+func (r *Registry) decode(data []byte) (*Profile, error) {
+	if data == nil {
+		return &Profile{APIVersion: APIVersion, Kind: Kind}, nil
 	}
 	p, err := Parse(data)
 	if err != nil {
@@ -50,30 +55,17 @@ func (r *Registry) Load() (*Profile, error) {
 
 // Update loads, changes and atomically saves the registry under a lock.
 func (r *Registry) Update(change func(*Profile) error) error {
-	if err := os.MkdirAll(filepath.Dir(r.Path), 0o700); err != nil {
-		return err
-	}
-	lock := flock.New(r.Path + ".lock")
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	locked, err := lock.TryLockContext(ctx, 50*time.Millisecond)
-	if err != nil || !locked {
-		return fmt.Errorf("lock %s: another securekapi is updating it (%v)", r.Path, err)
-	}
-	defer lock.Unlock()
-	p, err := r.Load()
-	if err != nil {
-		return err
-	}
-	if err := change(p); err != nil {
-		return err
-	}
-	if err := p.Validate(); err != nil {
-		return err
-	}
-	data, err := p.Marshal()
-	if err != nil {
-		return err
-	}
-	return atomicfile.WriteMode(r.Path, data, 0o600)
+	return atomicfile.Update(r.Path, 0o600, func(old []byte) ([]byte, error) {
+		p, err := r.decode(old)
+		if err != nil {
+			return nil, err
+		}
+		if err := change(p); err != nil {
+			return nil, err
+		}
+		if err := p.Validate(); err != nil {
+			return nil, err
+		}
+		return p.Marshal()
+	})
 }

@@ -14,14 +14,12 @@ import (
 var (
 	version = ""
 	commit  = ""
-	date    = ""
 )
 
 // Info describes the running binary.
 type Info struct {
 	Version   string `json:"version"`
 	Commit    string `json:"commit"`
-	BuildDate string `json:"buildDate,omitempty"`
 	GoVersion string `json:"goVersion"`
 	Platform  string `json:"platform"`
 }
@@ -31,7 +29,6 @@ func Get() Info {
 	info := Info{
 		Version:   version,
 		Commit:    commit,
-		BuildDate: date,
 		GoVersion: runtime.Version(),
 		Platform:  runtime.GOOS + "/" + runtime.GOARCH,
 	}

@@ -114,6 +114,18 @@ func TestUsePicker(t *testing.T) {
 		t.Errorf("use -o yaml at a terminal did not list:\n%s", screen)
 	}
 
+	// Every stream on /dev/null (a script, cron): a character device, but
+	// no terminal, so no picker: it lists (into /dev/null) and exits 0.
+	term.typeLine("main", "clear")
+	term.typeLine("main", `kubectl securekapi use </dev/null >/dev/null 2>/dev/null; echo "rc=$? end$((1+1))"`)
+	screen = term.waitFor("main", "end2")
+	if !strings.Contains(screen, "rc=0 end2") {
+		t.Errorf("use on /dev/null failed (the picker needs a terminal):\n%s", screen)
+	}
+	if got := currentContext(t, se); got != "prod-x" {
+		t.Fatalf("use on /dev/null: current-context = %q, want prod-x", got)
+	}
+
 	// Off a terminal it lists, as before.
 	r := se.Securekapi(context.Background(), "use")
 	if r.Err != nil || !strings.Contains(r.Stdout, "CURRENT") || !strings.Contains(r.Stdout, "*  ") {

@@ -26,7 +26,7 @@ type AddOptions struct {
 	// Replace lets add change a cluster already registered under NAME;
 	// without it that is refused, showing the change (as import does).
 	Replace  bool
-	Registry string
+	Registry *profile.Registry
 	// Approve approves the cluster to receive the login without asking.
 	Approve bool
 	// Tunnel flags; a gateway address turns the tunnel on.
@@ -113,7 +113,7 @@ func (o *AddOptions) Complete(_ *cobra.Command, args []string) error {
 		o.Cluster.Tunnel = &t
 	}
 	var err error
-	o.Registry, err = o.RegistryPath()
+	o.Registry, err = o.Factory.Registry()
 	return err
 }
 
@@ -133,8 +133,7 @@ func (o *AddOptions) Run(ctx context.Context) error {
 	}
 	fmt.Fprintf(o.ErrOut, "Endpoint %s verified: %s (%s)\n", o.Cluster.Server, verified.Chain[0].Subject, cmdutil.TrustedBy(verified))
 	o.chooseScopes(ctx)
-	reg := &profile.Registry{Path: o.Registry}
-	current, err := reg.Load()
+	current, err := o.Registry.Load()
 	if err != nil {
 		return err
 	}
@@ -147,13 +146,13 @@ func (o *AddOptions) Run(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(o.ErrOut, "Dry run: would add to %s:\n", o.Registry)
+		fmt.Fprintf(o.ErrOut, "Dry run: would add to %s:\n", o.Registry.Path)
 		_, err = o.Out.Write(data)
 		return err
 	}
 	var changes []profile.Change
 	var existed bool
-	if err := reg.Update(func(p *profile.Profile) error {
+	if err := o.Registry.Update(func(p *profile.Profile) error {
 		// Again under the lock: the registry may have changed meanwhile.
 		if err := o.refuseChange(p); err != nil {
 			return err

@@ -16,7 +16,7 @@ func TestNewCmdAddFlags(t *testing.T) {
 	}
 	c := got.Cluster
 	if c.Name != "cluster-a" || c.Server != fx.Server || c.OIDC.IssuerURL != fx.Issuer || c.Namespace != "team-a" ||
-		!slices.Equal(c.Pins, []string{"sha256:" + pinHex}) || len(c.CertificateAuthorityData) == 0 || !got.Approve || !got.DryRun || got.Registry != fx.RegistryPath {
+		!slices.Equal(c.Pins, []string{"sha256:" + pinHex}) || len(c.CertificateAuthorityData) == 0 || !got.Approve || !got.DryRun || got.Registry == nil || got.Registry.Path != fx.RegistryPath {
 		t.Errorf("options = %+v", got)
 	}
 }

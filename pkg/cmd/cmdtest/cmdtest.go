@@ -15,6 +15,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -102,6 +103,7 @@ func RunWithEnvContext(t *testing.T, ctx context.Context, env map[string]string,
 		IOStreams:  genericiooptions.IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut},
 		Kubeconfig: env["KUBECONFIG"],
 		Getenv:     func(k string) string { return env[k] },
+		Environ:    Environ(env),
 		Now:        time.Now,
 	}
 	c := newCmd(g)
@@ -248,6 +250,7 @@ func NewUserSession(t *testing.T) *UserSession {
 	s.F = &cmdutil.Factory{
 		IOStreams: genericiooptions.IOStreams{In: strings.NewReader(""), Out: &s.Out, ErrOut: &s.ErrOut},
 		Getenv:    func(k string) string { return s.Env[k] },
+		Environ:   Environ(s.Env),
 		Now:       time.Now,
 	}
 	return s
@@ -291,7 +294,21 @@ func Factory(env map[string]string) *cmdutil.Factory {
 	return &cmdutil.Factory{
 		IOStreams: genericiooptions.IOStreams{In: strings.NewReader(""), Out: &bytes.Buffer{}, ErrOut: &bytes.Buffer{}},
 		Getenv:    func(k string) string { return env[k] },
+		Environ:   Environ(env),
 		Now:       time.Now,
+	}
+}
+
+// Environ is env as the list a child process inherits, read when asked,
+// so a child of a command under test sees env and nothing of the test's.
+func Environ(env map[string]string) func() []string {
+	return func() []string {
+		list := make([]string, 0, len(env))
+		for k, v := range env {
+			list = append(list, k+"="+v)
+		}
+		slices.Sort(list)
+		return list
 	}
 }
 

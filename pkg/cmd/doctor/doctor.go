@@ -219,7 +219,7 @@ func (o *DoctorOptions) print(checks []Check) error {
 	if done, err := cmdutil.WriteStructured(o.Out, o.Output, checks); done {
 		return err
 	}
-	color := cmdutil.IsTerminal(o.Out) && o.Getenv("NO_COLOR") == ""
+	color := o.StdoutIsTTY() && o.Getenv("NO_COLOR") == ""
 	for _, c := range checks {
 		fmt.Fprintf(o.Out, "%s %-30s %s\n", mark(c.Status, color), c.Name, c.Detail)
 		if c.Fix != "" {

@@ -1,9 +1,7 @@
 package exposecmd
 
 import (
-	"bytes"
 	"context"
-	"crypto/tls"
 	"fmt"
 	"strings"
 	"time"
@@ -11,6 +9,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/client-go/rest"
 
+	"github.com/securekapi/securekapi/pkg/expose"
 	"github.com/securekapi/securekapi/pkg/kubeapi"
 	"github.com/securekapi/securekapi/pkg/trust"
 )
@@ -110,42 +109,30 @@ func (o *ExposeOptions) fetchClusterCA(ctx context.Context) ([]byte, error) {
 	return []byte(ca), nil
 }
 
-// checkTLSSecret refuses a missing or ill-formed secret and warns when its
-// certificate does not cover the host. Being forbidden to read secrets
-// only warns: creating objects may be allowed where reading secrets is not.
+// checkTLSSecret reads the TLS secret for expose.CheckTLSSecret, refusing a
+// missing one. Being forbidden to read secrets only warns: creating objects
+// may be allowed where reading secrets is not.
 func (o *ExposeOptions) checkTLSSecret(ctx context.Context) ([]string, error) {
 	ns, name, _ := o.SecretRef()
 	c, err := o.cluster()
 	if err != nil {
 		return nil, err
 	}
-	create := fmt.Sprintf("kubectl create secret tls %s -n %s --cert=FULLCHAIN.pem --key=KEY.pem", name, ns)
 	secret, err := c.Secret(ctx, ns, name)
 	switch err = o.reached(err); {
 	case apierrors.IsNotFound(err):
-		return nil, fmt.Errorf("TLS secret %s/%s does not exist: create it with the endpoint's certificate chain and key (%s), then run expose again", ns, name, create)
+		return nil, fmt.Errorf("TLS secret %s/%s does not exist: create it with the endpoint's certificate chain and key (%s), then run expose again", ns, name, expose.CreateTLSSecretCommand(ns, name))
 	case apierrors.IsForbidden(err):
 		return []string{fmt.Sprintf("Cannot read TLS secret %s/%s (%v), so it was not checked: make sure it exists and holds a certificate for %s.", ns, name, err, o.Host)}, nil
 	case err != nil:
 		return nil, fmt.Errorf("read TLS secret %s/%s: %w", ns, name, err)
 	}
-	if secret.Type != "kubernetes.io/tls" {
-		return nil, fmt.Errorf("secret %s/%s is of type %q, not kubernetes.io/tls, so proxies will not serve it: recreate it with %s", ns, name, secret.Type, create)
-	}
-	crt, key := secret.Data["tls.crt"], secret.Data["tls.key"]
-	if len(crt) == 0 || len(key) == 0 {
-		return nil, fmt.Errorf("TLS secret %s/%s lacks tls.crt or tls.key: recreate it with %s", ns, name, create)
-	}
-	pair, err := tls.X509KeyPair(crt, key)
-	if err != nil {
-		return nil, fmt.Errorf("TLS secret %s/%s does not hold a usable certificate and key (%v): recreate it with %s", ns, name, err, create)
-	}
-	return certWarnings(pair, fmt.Sprintf("TLS secret %s/%s", ns, name), o.Host, o.Now()), nil
+	return expose.CheckTLSSecret(expose.TLSSecret{Namespace: ns, Name: name, Type: secret.Type, Data: secret.Data}, o.Host, o.Now())
 }
 
 // applyAll server-side applies each generated object, in order, and prints
 // kubectl's result lines on stdout.
-func (o *ExposeOptions) applyAll(ctx context.Context, stream []byte) error {
+func (o *ExposeOptions) applyAll(ctx context.Context, objects [][]byte) error {
 	c, err := o.cluster()
 	if err != nil {
 		return err
@@ -155,7 +142,7 @@ func (o *ExposeOptions) applyAll(ctx context.Context, stream []byte) error {
 	if opts.DryRun {
 		suffix = " (server dry run)"
 	}
-	for _, doc := range splitDocuments(stream) {
+	for _, doc := range objects {
 		applied, err := c.Apply(ctx, doc, opts)
 		if applied == nil {
 			return fmt.Errorf("generated YAML cannot be applied (a bug in securekapi): %w", err)
@@ -166,28 +153,6 @@ func (o *ExposeOptions) applyAll(ctx context.Context, stream []byte) error {
 		fmt.Fprintf(o.Out, "%s/%s serverside-applied%s\n", applied.Resource, applied.Name, suffix)
 	}
 	return nil
-}
-
-// splitDocuments returns the YAML documents of a "---"-separated stream
-// that hold an object (the leading comment block holds none).
-func splitDocuments(stream []byte) [][]byte {
-	var docs [][]byte
-	var cur bytes.Buffer
-	flush := func() {
-		if bytes.Contains(cur.Bytes(), []byte("kind:")) {
-			docs = append(docs, append([]byte(nil), cur.Bytes()...))
-		}
-		cur.Reset()
-	}
-	for _, line := range bytes.SplitAfter(stream, []byte("\n")) {
-		if string(bytes.TrimRight(line, "\r\n")) == "---" {
-			flush()
-			continue
-		}
-		cur.Write(line)
-	}
-	flush()
-	return docs
 }
 
 func applyError(err error, a *kubeapi.Applied) error {

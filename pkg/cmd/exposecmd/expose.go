@@ -187,7 +187,7 @@ func (o *ExposeOptions) Run(ctx context.Context) error {
 	isHAProxy := o.Options.Via == expose.HAProxy
 	var warnings []string
 	if isHAProxy {
-		w, err := checkCertFile(o.CertFile, o.Host, o.Now())
+		w, err := expose.CheckCertFile(o.CertFile, o.Host, o.Now())
 		if err != nil {
 			return err
 		}
@@ -245,10 +245,10 @@ func (o *ExposeOptions) Run(ctx context.Context) error {
 		fmt.Fprintf(o.ErrOut, "Wrote the cluster CA to %s\n", o.CAFile)
 	}
 	if !o.Apply || o.DryRun == "client" {
-		_, err := o.Out.Write(out)
+		_, err := o.Out.Write(out.Text)
 		return err
 	}
-	return o.applyAll(ctx, out)
+	return o.applyAll(ctx, out.Objects)
 }
 
 // secretPath is --tls-secret as namespace/name (Validate checked it).

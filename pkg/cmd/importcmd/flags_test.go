@@ -13,7 +13,7 @@ func TestNewCmdImportFlags(t *testing.T) {
 	if err := cmdtest.Execute(cmd, "https://platform.example.com/p.yaml", "--dry-run", "--no-check", "--replace", "--approve"); err != nil {
 		t.Fatal(err)
 	}
-	if got.Source != "https://platform.example.com/p.yaml" || !got.DryRun || !got.NoCheck || !got.Replace || !got.Approve || got.Registry != env["SECUREKAPI_CONFIG"] {
+	if got.Source != "https://platform.example.com/p.yaml" || !got.DryRun || !got.NoCheck || !got.Replace || !got.Approve || got.Registry == nil || got.Registry.Path != env["SECUREKAPI_CONFIG"] {
 		t.Errorf("options = %+v", got)
 	}
 	if err := cmdtest.Execute(newCmdImport(cmdtest.Factory(env), func(*ImportOptions) error { t.Fatal("ran"); return nil }), "http://platform.example.com/p.yaml"); err == nil {

@@ -7,8 +7,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"net/http"
 	"os"
 	"strings"
 
@@ -28,14 +26,11 @@ type ImportOptions struct {
 	// Replace lets the profile change clusters already registered under
 	// its names; without it such an import is refused, showing the change.
 	Replace  bool
-	Registry string
+	Registry *profile.Registry
 	// Approve approves the profile's clusters to receive the login
 	// without asking.
 	Approve bool
 }
-
-// maxProfileBytes bounds a fetched profile.
-const maxProfileBytes = 4 << 20
 
 // NewCmdImport returns the import command.
 func NewCmdImport(g *cmdutil.Factory) *cobra.Command { return newCmdImport(g, nil) }
@@ -65,7 +60,7 @@ func (o *ImportOptions) Complete(_ *cobra.Command, args []string) error {
 		o.Source = args[0]
 	}
 	var err error
-	o.Registry, err = o.RegistryPath()
+	o.Registry, err = o.Factory.Registry()
 	return err
 }
 
@@ -75,7 +70,7 @@ func (o *ImportOptions) Validate() error {
 	case o.Source == "":
 		return errors.New("name the profile to import: a file, https://URL, or - for stdin")
 	case strings.HasPrefix(o.Source, "http://"):
-		return errors.New("profiles are fetched over verified https only; use an https:// URL")
+		return profile.ErrPlainHTTP
 	}
 	return nil
 }
@@ -93,8 +88,7 @@ func (o *ImportOptions) Run(ctx context.Context) error {
 	if len(p.Clusters) == 0 {
 		return fmt.Errorf("%s holds no clusters, so there is nothing to import; ask the platform owner for a profile with at least one cluster (`kubectl securekapi profile NAME ...` writes one)", o.Source)
 	}
-	reg := &profile.Registry{Path: o.Registry}
-	current, err := reg.Load()
+	current, err := o.Registry.Load()
 	if err != nil {
 		return err
 	}
@@ -109,10 +103,10 @@ func (o *ImportOptions) Run(ctx context.Context) error {
 		}
 	}
 	if o.DryRun {
-		fmt.Fprintf(o.ErrOut, "Dry run: would register %v in %s\n", p.Names(), o.Registry)
+		fmt.Fprintf(o.ErrOut, "Dry run: would register %v in %s\n", p.Names(), o.Registry.Path)
 		return nil
 	}
-	if err := reg.Update(func(reg *profile.Profile) error {
+	if err := o.Registry.Update(func(reg *profile.Profile) error {
 		// Again under the lock: the registry may have changed meanwhile.
 		if err := o.refuseChanges(reg, p); err != nil {
 			return err
@@ -194,49 +188,14 @@ func (o *ImportOptions) checkEndpoints(ctx context.Context, p *profile.Profile) 
 	return verified, nil
 }
 
-// maxProfileRedirects bounds the same-origin redirects a fetch follows.
-const maxProfileRedirects = 5
-
-// sameOriginRedirect follows a redirect only to the same https origin
-// (scheme, host and port): a move within the site (a trailing slash, a
-// versioned path) is followed, since it stays under the TLS identity the
-// user named. Everything else is refused: a step to http would hand the
-// profile (pins, endpoint, issuer) to anyone on the path, and a step to
-// another host, even over verified https, would let an open redirect on the
-// owner's site serve an attacker's profile under the owner's name.
-func sameOriginRedirect(req *http.Request, via []*http.Request) error {
-	from := via[0].URL
-	if req.URL.Scheme != "https" || !strings.EqualFold(req.URL.Host, from.Host) {
-		return fmt.Errorf("refusing the redirect from %s to %s: a profile is only followed within the same https origin; if the platform owner really moved it, import the new URL directly", via[len(via)-1].URL.Redacted(), req.URL.Redacted())
-	}
-	if len(via) >= maxProfileRedirects {
-		return fmt.Errorf("stopped after %d redirects", len(via))
-	}
-	return nil
-}
-
+// read gets the profile from a file, a URL (Fetch refuses plain http) or
+// stdin.
 func (o *ImportOptions) read(ctx context.Context) ([]byte, error) {
 	switch {
-	case strings.HasPrefix(o.Source, "http://"):
-		return nil, errors.New("profiles are fetched over verified https only; use an https:// URL")
-	case strings.HasPrefix(o.Source, "https://"):
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, o.Source, nil)
-		if err != nil {
-			return nil, err
-		}
-		client := *o.HTTP()
-		client.CheckRedirect = sameOriginRedirect
-		resp, err := client.Do(req)
-		if err != nil {
-			return nil, fmt.Errorf("fetch profile: %w", err)
-		}
-		defer resp.Body.Close()
-		if resp.StatusCode != http.StatusOK {
-			return nil, fmt.Errorf("fetch profile %s: %s", o.Source, resp.Status)
-		}
-		return io.ReadAll(io.LimitReader(resp.Body, maxProfileBytes))
+	case strings.HasPrefix(o.Source, "http://"), strings.HasPrefix(o.Source, "https://"):
+		return profile.Fetch(ctx, o.HTTP(), o.Source)
 	case o.Source == "-":
-		return io.ReadAll(io.LimitReader(o.In, maxProfileBytes))
+		return profile.Read(o.In)
 	default:
 		return os.ReadFile(o.Source)
 	}

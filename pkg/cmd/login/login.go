@@ -134,7 +134,7 @@ func (o *LoginOptions) approve() error {
 	if err != nil {
 		return err
 	}
-	approved := o.Approve || (o.Name != "" && cmdutil.OnTerminal(o.Factory))
+	approved := o.Approve || (o.Name != "" && o.CanPrompt())
 	p, err := cmdutil.NewApprovalPrompt(o.Factory, &o.Access, approved, "login")
 	if err != nil {
 		return err

@@ -77,7 +77,11 @@ func (o *LogoutOptions) Complete(c *cobra.Command, args []string) error {
 	// Forgetting tokens must not wait on an unrelated kubeconfig problem
 	// (a malformed file, a context that is gone): the registry knows the
 	// cluster's issuer and client ID too.
-	reg, regErr := cmdutil.LoadRegistry(o.Factory)
+	registry, regErr := o.Registry()
+	if regErr != nil {
+		return err
+	}
+	reg, regErr := registry.Load()
 	if regErr != nil {
 		return err
 	}
@@ -221,7 +225,11 @@ func (o *LogoutOptions) identityTokenSets(store tokencache.Store) ([]*tokencache
 // noteSharers names the other registered clusters that use the same issuer
 // and client ID, which this logout logs out too.
 func (o *LogoutOptions) noteSharers() {
-	reg, err := cmdutil.LoadRegistry(o.Factory)
+	registry, err := o.Registry()
+	if err != nil {
+		return
+	}
+	reg, err := registry.Load()
 	if err != nil {
 		return
 	}

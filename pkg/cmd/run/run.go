@@ -6,7 +6,6 @@ package run
 import (
 	"context"
 	"fmt"
-	"os"
 
 	"github.com/spf13/cobra"
 
@@ -69,5 +68,5 @@ func (o *RunOptions) Run(ctx context.Context) error {
 		return err
 	}
 	defer s.Close()
-	return cmdutil.RunChild(o.IOStreams, o.Command, append(os.Environ(), "KUBECONFIG="+s.Kubeconfig))
+	return cmdutil.RunChild(o.IOStreams, o.Command, o.ChildEnv("KUBECONFIG="+s.Kubeconfig))
 }

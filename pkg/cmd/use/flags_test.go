@@ -15,7 +15,7 @@ func TestNewCmdUseFlags(t *testing.T) {
 	if err := cmdtest.Execute(cmd, "cluster-a", "--dry-run", "--token-cache", "file", "--exec-command", "/opt/bin/kubectl-securekapi", "--approve"); err != nil {
 		t.Fatal(err)
 	}
-	if got.Name != "cluster-a" || !got.DryRun || got.Exec.TokenCache != "file" || got.ExecCommand != "/opt/bin/kubectl-securekapi" || !got.Approve || got.Registry != env["SECUREKAPI_CONFIG"] {
+	if got.Name != "cluster-a" || !got.DryRun || got.Exec.TokenCache != "file" || got.ExecCommand != "/opt/bin/kubectl-securekapi" || !got.Approve || got.Registry == nil || got.Registry.Path != env["SECUREKAPI_CONFIG"] {
 		t.Errorf("options = %+v", got)
 	}
 	// --token-cache is the exec-arg table's row, help included.

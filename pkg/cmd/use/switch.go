@@ -19,7 +19,7 @@ func (o *UseOptions) previousStore() (*kubeconfig.PreviousContextStore, error) {
 	if err != nil {
 		return nil, err
 	}
-	return kubeconfig.PreviousContextFor(filepath.Dir(o.Registry), files)
+	return kubeconfig.PreviousContextFor(filepath.Dir(o.Registry.Path), files)
 }
 
 func (o *UseOptions) rememberPrevious(name string) error {
@@ -94,7 +94,7 @@ func (o *UseOptions) switchContext(name, missing string) error {
 
 // list prints the registered clusters.
 func (o *UseOptions) list() error {
-	reg, err := (&profile.Registry{Path: o.Registry}).Load()
+	reg, err := o.Registry.Load()
 	if err != nil {
 		return err
 	}

@@ -26,7 +26,7 @@ type UseOptions struct {
 	Name     string
 	DryRun   bool
 	Output   string
-	Registry string
+	Registry *profile.Registry
 	// ExecCommand is what the exec stanza runs; default kubectl-securekapi.
 	ExecCommand string
 	// Exec holds the exec args use's own flags set (--token-cache); the
@@ -108,7 +108,7 @@ func (o *UseOptions) Complete(_ *cobra.Command, args []string) error {
 		o.Name = args[0]
 	}
 	var err error
-	o.Registry, err = o.RegistryPath()
+	o.Registry, err = o.Factory.Registry()
 	return err
 }
 
@@ -137,7 +137,7 @@ func (o *UseOptions) Run(ctx context.Context) error {
 	case "-":
 		return o.switchBack()
 	}
-	reg, err := (&profile.Registry{Path: o.Registry}).Load()
+	reg, err := o.Registry.Load()
 	if err != nil {
 		return err
 	}

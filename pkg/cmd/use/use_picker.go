@@ -5,19 +5,17 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/securekapi/securekapi/pkg/cmdutil"
 	"github.com/securekapi/securekapi/pkg/picker"
-	"github.com/securekapi/securekapi/pkg/profile"
 )
 
 // listOrPick is `use` with no name: at a terminal (stdin, stdout and
 // stderr all one) and with no -o, a picker to switch with; otherwise the
 // list, so scripts and pipes see what they always did.
 func (o *UseOptions) listOrPick(ctx context.Context) error {
-	if o.Output != "" || !cmdutil.IsTerminal(o.In) || !cmdutil.IsTerminal(o.Out) || !cmdutil.IsTerminal(o.ErrOut) {
+	if o.Output != "" || !o.StdinIsTTY() || !o.StdoutIsTTY() || !o.StderrIsTTY() {
 		return o.list()
 	}
-	reg, err := (&profile.Registry{Path: o.Registry}).Load()
+	reg, err := o.Registry.Load()
 	if err != nil {
 		return err
 	}

@@ -393,14 +393,14 @@ func (a *Flags) OpenStore(getenv func(string) string, errOut io.Writer) (tokenca
 		choice = getenv("SECUREKAPI_TOKEN_CACHE")
 	}
 	if choice == "" {
-		choice = "auto"
+		choice = string(tokencache.SelectAuto)
 	}
 	// A machine grant's tokens live minutes, have no refresh token, and are
 	// minted again whenever they lapse: they never go to the keyring (a
 	// runner's keyring outlives the job), only to the private file store,
 	// which lets parallel kubectl calls in one job share one token.
 	if a.MachineGrant() {
-		if c := strings.ToLower(strings.TrimSpace(choice)); c == "auto" || c == "keyring" {
+		if c := tokencache.Selection(strings.ToLower(strings.TrimSpace(choice))); c == tokencache.SelectAuto || c == tokencache.SelectKeyring {
 			choice = string(tokencache.SelectFile) // an explicit --token-cache keyring is refused by Validate
 		}
 	}

@@ -11,12 +11,11 @@
 //
 // The approvals live in one JSON file in the user's securekapi cache dir,
 // never in kubeconfig. This package is its only reader. It imports the
-// standard library and flock only: the exec credential path reads the file
+// standard library and pkg/atomicfile (which links flock) only: the exec credential path reads the file
 // on every kubectl call.
 package approval
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -25,8 +24,6 @@ import (
 	"path/filepath"
 	"slices"
 	"time"
-
-	"github.com/gofrs/flock"
 
 	"github.com/securekapi/securekapi/pkg/atomicfile"
 )
@@ -139,10 +136,19 @@ func PathIn(cacheDir string) string { return filepath.Join(cacheDir, FileName) }
 func (s *Store) Load() (*File, error) {
 	data, err := os.ReadFile(s.Path)
 	if errors.Is(err, fs.ErrNotExist) {
-		return &File{Version: Version}, nil
+		return s.decode(nil)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("read the approvals file: %w", err)
+	}
+	return s.decode(data)
+}
+
+// decode reads the file's content; nil is a missing file, which approves
+// nothing.
+func (s *Store) decode(data []byte) (*File, error) {
+	if data == nil {
+		return &File{Version: Version}, nil
 	}
 	var f File
 	if err := json.Unmarshal(data, &f); err != nil {
@@ -157,30 +163,22 @@ func (s *Store) Load() (*File, error) {
 // Update loads, changes and atomically rewrites the file (mode 0600) under
 // a lock, so two commands approving at once both land.
 func (s *Store) Update(change func(*File) error) error {
-	if err := os.MkdirAll(filepath.Dir(s.Path), 0o700); err != nil {
-		return fmt.Errorf("create the approvals directory: %w", err)
-	}
-	lock := flock.New(s.Path + ".lock")
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if locked, err := lock.TryLockContext(ctx, 50*time.Millisecond); err != nil || !locked {
-		return fmt.Errorf("lock %s: another securekapi is updating it (%v)", s.Path, err)
-	}
-	defer lock.Unlock()
-	f, err := s.Load()
-	if err != nil {
-		return err
-	}
-	if err := change(f); err != nil {
-		return err
-	}
-	f.Version = Version
-	if f.Approvals == nil {
-		f.Approvals = []Approval{}
-	}
-	data, err := json.MarshalIndent(f, "", "  ")
-	if err != nil {
-		return err
-	}
-	return atomicfile.WriteMode(s.Path, append(data, '\n'), 0o600)
+	return atomicfile.Update(s.Path, 0o600, func(old []byte) ([]byte, error) {
+		f, err := s.decode(old)
+		if err != nil {
+			return nil, err
+		}
+		if err := change(f); err != nil {
+			return nil, err
+		}
+		f.Version = Version
+		if f.Approvals == nil {
+			f.Approvals = []Approval{}
+		}
+		data, err := json.MarshalIndent(f, "", "  ")
+		if err != nil {
+			return nil, err
+		}
+		return append(data, '\n'), nil
+	})
 }

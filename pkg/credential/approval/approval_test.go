@@ -1,9 +1,11 @@
 package approval
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -90,5 +92,42 @@ func TestDamagedOrNewerFileIsAnError(t *testing.T) {
 				t.Fatal("Update() overwrote a damaged or newer file")
 			}
 		})
+	}
+}
+
+// TestConcurrentApprovalsAllLand: commands approving at once (an import
+// and a login, say) each land; the file stays 0600, and a damaged file is
+// refused by Update too, not overwritten.
+func TestConcurrentApprovalsAllLand(t *testing.T) {
+	s := &Store{Path: filepath.Join(t.TempDir(), FileName)}
+	const n = 10
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			server := fmt.Sprintf("https://c%d:443", i)
+			if err := s.Update(func(f *File) error {
+				f.Approve(Approval{Identity: "id1", Cluster: server, Server: server, Pins: []string{pinA}, Via: "login"})
+				return nil
+			}); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	f, err := s.Load()
+	if err != nil || len(f.Approvals) != n {
+		t.Fatalf("after %d concurrent approvals: %d in the file, %v", n, len(f.Approvals), err)
+	}
+	if fi, err := os.Stat(s.Path); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("approvals file mode %v, %v; want 0600", fi.Mode(), err)
+	}
+	if err := os.WriteFile(s.Path, []byte("{damaged"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Update(func(*File) error { return nil }); err == nil || !strings.Contains(err.Error(), "is damaged") {
+		t.Fatalf("Update over a damaged file: %v", err)
+	}
+	if got, _ := os.ReadFile(s.Path); string(got) != "{damaged" {
+		t.Errorf("Update overwrote a damaged file with %q", got)
 	}
 }

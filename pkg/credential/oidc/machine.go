@@ -17,7 +17,6 @@ import (
 const (
 	GrantTypeTokenExchange = "urn:ietf:params:oauth:grant-type:token-exchange"
 	TokenTypeIDToken       = "urn:ietf:params:oauth:token-type:id_token"
-	TokenTypeAccessToken   = "urn:ietf:params:oauth:token-type:access_token"
 )
 
 // ClientCredentials runs RFC 6749 section 4.4 for a confidential client:

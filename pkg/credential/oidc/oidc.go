@@ -141,9 +141,6 @@ func (p *Provider) ScopesSupported() []string { return slices.Clone(p.scopes) }
 // HasDeviceFlow reports whether the issuer advertises RFC 8628.
 func (p *Provider) HasDeviceFlow() bool { return p.provider.Endpoint().DeviceAuthURL != "" }
 
-// RevocationEndpoint is the advertised RFC 7009 endpoint, or "".
-func (p *Provider) RevocationEndpoint() string { return p.revocation }
-
 func (p *Provider) oauth2Config() oauth2.Config {
 	return oauth2.Config{
 		ClientID: p.settings.ClientID,
