@@ -40,6 +40,9 @@ type ClusterStatus struct {
 	Store    string    `json:"store"`
 	Location string    `json:"location"`
 	Problem  string    `json:"problem,omitempty"`
+	// Grant is the CI grant of a context that needs no person (ci-token,
+	// token-exchange, client-credentials); empty for a person's login.
+	Grant string `json:"grant,omitempty"`
 	// Approved: the user approved this cluster (its server and pins) to
 	// receive this login; without it kubectl gets no token.
 	Approved   bool      `json:"approved"`
@@ -79,14 +82,7 @@ func (o *StatusOptions) Run(context.Context) error {
 	if err != nil {
 		return err
 	}
-	store, _, err := o.OpenTokenStore(&o.Access)
-	if err != nil {
-		return err
-	}
-	approvals, err := o.approvals()
-	if err != nil {
-		return err
-	}
+	stores := o.storesOfContexts()
 	var rows []ClusterStatus
 	names := make([]string, 0, len(cfg.Contexts))
 	for name := range cfg.Contexts {
@@ -99,18 +95,60 @@ func (o *StatusOptions) Run(context.Context) error {
 			continue // not a securekapi context
 		}
 		a := &cmdutil.AccessFlags{}
-		row := ClusterStatus{Context: name, Store: store.Kind(), Location: store.Location()}
+		row := ClusterStatus{Context: name}
 		if _, err := a.ParseExecArgs(args); err != nil {
 			row.Problem = "unreadable exec args: " + err.Error()
 			rows = append(rows, row)
 			continue
 		}
 		row.Issuer, row.ClientID = a.Issuer, a.ClientID
+		if a.MachineGrant() {
+			row.Grant = a.Grant
+		}
+		store, approvals, err := stores(a)
+		if err != nil {
+			row.Problem = err.Error()
+			rows = append(rows, row)
+			continue
+		}
+		row.Store, row.Location = store.Kind(), store.Location()
 		o.fill(&row, store, a)
 		fillApproval(&row, approvals, a)
 		rows = append(rows, row)
 	}
 	return o.print(rows)
+}
+
+// storesOfContexts opens each context's token store and approvals the way
+// its credential call does: from its exec stanza's --token-cache and
+// --cache-dir (a CI grant's tokens are always in the file store), unless
+// status's own flags name a store. Each store is opened once.
+func (o *StatusOptions) storesOfContexts() func(a *cmdutil.AccessFlags) (tokencache.Store, *approval.File, error) {
+	type opened struct {
+		store     tokencache.Store
+		approvals *approval.File
+		err       error
+	}
+	cache := map[string]opened{}
+	return func(a *cmdutil.AccessFlags) (tokencache.Store, *approval.File, error) {
+		if o.Access.TokenCache != "" {
+			a.TokenCache = o.Access.TokenCache
+		}
+		if o.Access.CacheDir != "" {
+			a.CacheDir = o.Access.CacheDir
+		}
+		key := fmt.Sprintf("%q %q %v", a.TokenCache, a.CacheDir, a.MachineGrant())
+		if c, ok := cache[key]; ok {
+			return c.store, c.approvals, c.err
+		}
+		var c opened
+		c.store, _, c.err = o.OpenTokenStore(a)
+		if c.err == nil {
+			c.approvals, c.err = o.approvals(a)
+		}
+		cache[key] = c
+		return c.store, c.approvals, c.err
+	}
 }
 
 func (o *StatusOptions) fill(row *ClusterStatus, store tokencache.Store, a *cmdutil.AccessFlags) {
@@ -128,8 +166,8 @@ func (o *StatusOptions) fill(row *ClusterStatus, store tokencache.Store, a *cmdu
 	row.Refresh = ts.RefreshToken != ""
 }
 
-func (o *StatusOptions) approvals() (*approval.File, error) {
-	s, err := cmdutil.ApprovalStore(o.Factory, &o.Access)
+func (o *StatusOptions) approvals(a *cmdutil.AccessFlags) (*approval.File, error) {
+	s, err := cmdutil.ApprovalStore(o.Factory, a)
 	if err != nil {
 		return nil, err
 	}
@@ -193,6 +231,10 @@ func (o *StatusOptions) print(rows []ClusterStatus) error {
 	}
 	for _, r := range rows {
 		if !r.Approved {
+			if r.Grant != "" {
+				fmt.Fprintf(o.ErrOut, "Not approved: %s (CI grant %s); kubectl gets no token for it until the job runs `kubectl securekapi use %s --ci SOURCE --approve`.\n", r.Context, r.Grant, r.Context)
+				continue
+			}
 			fmt.Fprintf(o.ErrOut, "Not approved for single sign-on: %s; kubectl gets no token for it until you run `kubectl securekapi login %s`.\n", r.Context, r.Context)
 		}
 	}

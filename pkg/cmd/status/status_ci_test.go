@@ -21,7 +21,10 @@ func TestStatusOfACIContext(t *testing.T) {
 	f, kubeconfig, _ := cmdtest.Usable(t, add.NewCmdAdd, 0o600)
 	cacheDir := t.TempDir()
 	f.Env["SECUREKAPI_CACHE_DIR"] = cacheDir
-	f.Env["SECUREKAPI_TOKEN_CACHE"] = "file" // where the credential path keeps a CI grant's tokens
+	// A person's logins on this machine go to the keyring; a CI grant's
+	// tokens never do (the credential path keeps them in the file store),
+	// so status must look for them there, as the credential call does.
+	f.Env["SECUREKAPI_TOKEN_CACHE"] = "keyring"
 	if _, errOut, err := cmdtest.RunWithEnv(t, f.Env, use.NewCmdUse, "cluster-a", "--ci", "github", "--approve"); err != nil {
 		t.Fatalf("use --ci github: %v\n%s", err, errOut)
 	}
@@ -47,6 +50,9 @@ func TestStatusOfACIContext(t *testing.T) {
 	}
 	if r := rows[0]; !r.Approved || r.ApprovedBy != "use" {
 		t.Errorf("cluster-a approved = %v (via %q), want approved by use --ci", r.Approved, r.ApprovedBy)
+	}
+	if r := rows[0]; r.Store != "file" || r.Grant != "ci-token" {
+		t.Errorf("cluster-a store %q, grant %q; want the file store of the ci-token grant", r.Store, r.Grant)
 	}
 	if r := rows[0]; !r.LoggedIn || r.Subject != "repo:org/app:ref:refs/heads/main" {
 		t.Errorf("cluster-a logged in = %v (subject %q), want the cached CI token", r.LoggedIn, r.Subject)
