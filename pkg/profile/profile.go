@@ -12,6 +12,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"os"
 	"slices"
 	"sort"
 	"strings"
@@ -275,6 +276,16 @@ func Equal(a, b Cluster) bool {
 	x, _ := yaml.Marshal(a)
 	y, _ := yaml.Marshal(b)
 	return bytes.Equal(x, y)
+}
+
+// ReadCAFile reads a --ca-file as add and profile take it: PEM, or base64
+// PEM (as a kubeconfig's certificate-authority-data holds it).
+func ReadCAFile(path string) ([]byte, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("--ca-file: %w", err)
+	}
+	return DecodeCAData(data), nil
 }
 
 // DecodeCAData accepts PEM or base64 PEM, for flags and files.

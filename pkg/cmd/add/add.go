@@ -82,9 +82,9 @@ func newCmdAdd(g *cmdutil.Factory, runF func(*AddOptions) error) *cobra.Command 
 func (o *AddOptions) Complete(_ *cobra.Command, args []string) error {
 	o.Cluster.Name = args[0]
 	if o.CAFile != "" {
-		data, err := os.ReadFile(o.CAFile)
+		data, err := profile.ReadCAFile(o.CAFile)
 		if err != nil {
-			return fmt.Errorf("--ca-file: %w", err)
+			return err
 		}
 		o.Cluster.CertificateAuthorityData = data
 	}

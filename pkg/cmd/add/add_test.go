@@ -2,6 +2,7 @@ package add
 
 import (
 	"bytes"
+	"encoding/base64"
 	"os"
 	"path/filepath"
 	"strings"
@@ -185,4 +186,31 @@ func TestAddRefusesToReplaceARegisteredCluster(t *testing.T) {
 			t.Errorf("add --replace did not show the change:\n%s", errOut)
 		}
 	})
+}
+
+// TestAddTakesTheCAFileAsProfileDoes: --ca-file may hold PEM or base64 PEM
+// (a kubeconfig's certificate-authority-data pasted into a file), as
+// `profile --ca-file` takes it; the registry holds the PEM either way.
+func TestAddTakesTheCAFileAsProfileDoes(t *testing.T) {
+	f := cmdtest.NewAddFixture(t)
+	pemData, err := os.ReadFile(f.CAFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b64 := filepath.Join(t.TempDir(), "ca.b64")
+	if err := os.WriteFile(b64, []byte(base64.StdEncoding.EncodeToString(pemData)+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	args := f.Args("c")
+	for i := range args {
+		if args[i] == f.CAFile {
+			args[i] = b64
+		}
+	}
+	if _, errOut, err := cmdtest.RunWithEnv(t, f.Env, NewCmdAdd, args...); err != nil {
+		t.Fatalf("add with a base64 --ca-file: %v\n%s", err, errOut)
+	}
+	if got := f.Registered(t, "c").CertificateAuthorityData; !bytes.Equal(got, pemData) {
+		t.Errorf("registered CA data = %q, want the PEM", got)
+	}
 }

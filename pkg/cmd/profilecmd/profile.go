@@ -90,11 +90,11 @@ func (o *ProfileOptions) Complete(_ *cobra.Command, args []string) error {
 	o.Cluster.Name = args[0]
 	o.Cluster.CI = o.CI.ProfileEntries(o.Cluster.Server)
 	if o.CAFile != "" {
-		data, err := os.ReadFile(o.CAFile)
+		data, err := profile.ReadCAFile(o.CAFile)
 		if err != nil {
-			return fmt.Errorf("--ca-file: %w", err)
+			return err
 		}
-		o.Cluster.CertificateAuthorityData = profile.DecodeCAData(data)
+		o.Cluster.CertificateAuthorityData = data
 	}
 	switch {
 	case o.PublishDir != "":
