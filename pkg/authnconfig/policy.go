@@ -2,7 +2,8 @@ package authnconfig
 
 import (
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 
 	celast "github.com/google/cel-go/common/ast"
@@ -270,14 +271,7 @@ func editDistance(a, b string) int {
 	return prev[len(b)]
 }
 
-func sortedKeys(m map[string]bool) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
-}
+func sortedKeys(m map[string]bool) []string { return slices.Sorted(maps.Keys(m)) }
 
 var exampleRule = map[Provider]string{
 	GitHub: `claims.repository == "org/app" && claims.ref == "refs/heads/main"`,

@@ -145,7 +145,7 @@ func (o *ExposeOptions) applyAll(ctx context.Context, objects [][]byte) error {
 	for _, doc := range objects {
 		applied, err := c.Apply(ctx, doc, opts)
 		if applied == nil {
-			return fmt.Errorf("generated YAML cannot be applied (a bug in securekapi): %w", err)
+			return fmt.Errorf("generated YAML cannot be applied (a bug in securekapi; please report it with this message at https://github.com/securekapi/securekapi/issues; meanwhile run without --apply and apply the YAML with kubectl): %w", err)
 		}
 		if err := o.reached(err); err != nil {
 			return applyError(err, applied)

@@ -174,7 +174,7 @@ func (o *ProfileOptions) Run(ctx context.Context) error {
 	// What import will read must parse: check the round trip here, not at
 	// a third party.
 	if _, err := profile.Parse(data); err != nil {
-		return fmt.Errorf("the profile would not import (a bug in securekapi): %w", err)
+		return fmt.Errorf("the profile would not import (a bug in securekapi; please report it with this message at https://github.com/securekapi/securekapi/issues): %w", err)
 	}
 	if o.target == "" {
 		_, err := o.Out.Write(data)

@@ -3,6 +3,7 @@ package tokencache
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -69,11 +70,4 @@ func normalScopes(scopes []string) []string {
 	return slices.Compact(out)
 }
 
-func sortedNames(m map[string]string) []string {
-	names := make([]string, 0, len(m))
-	for name := range m {
-		names = append(names, name)
-	}
-	slices.Sort(names)
-	return names
-}
+func sortedNames(m map[string]string) []string { return slices.Sorted(maps.Keys(m)) }
