@@ -97,7 +97,7 @@ func (a *AccessFlags) TokenRequest(g *Factory, b credential.Binding, interactive
 		Settings:     a.Settings(),
 		Interactive:  interactive,
 		Binding:      b,
-		LoginCommand: a.LoginCommand(),
+		LoginCommand: a.ApproveCommand(), // a person's login; a CI grant's use --approve
 		Key:          a.Key(),
 		Audience:     a.TokenAudience(),
 		Source:       a.Source(g.Getenv),

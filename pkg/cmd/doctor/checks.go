@@ -192,7 +192,7 @@ func (o *DoctorOptions) checkApproved(st *doctorState) error {
 	if err != nil {
 		return err
 	}
-	return credential.CheckApproved(approvals, st.access.Key(), binding, st.access.LoginCommand())
+	return credential.CheckApproved(approvals, st.access.Key(), binding, st.access.ApproveCommand())
 }
 
 func firstNonEmpty(values ...string) string {

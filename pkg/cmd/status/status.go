@@ -43,6 +43,9 @@ type ClusterStatus struct {
 	// Grant is the CI grant of a context that needs no person (ci-token,
 	// token-exchange, client-credentials); empty for a person's login.
 	Grant string `json:"grant,omitempty"`
+	// approveCommand approves the context: `login NAME`, or a CI grant's
+	// `use NAME --ci ... --approve`.
+	approveCommand string
 	// Approved: the user approved this cluster (its server and pins) to
 	// receive this login; without it kubectl gets no token.
 	Approved   bool      `json:"approved"`
@@ -105,6 +108,11 @@ func (o *StatusOptions) Run(context.Context) error {
 		if a.MachineGrant() {
 			row.Grant = a.Grant
 		}
+		named := *a
+		if named.Cluster == "" {
+			named.Cluster = name
+		}
+		row.approveCommand = named.ApproveCommand()
 		store, approvals, err := stores(a)
 		if err != nil {
 			row.Problem = err.Error()
@@ -117,38 +125,6 @@ func (o *StatusOptions) Run(context.Context) error {
 		rows = append(rows, row)
 	}
 	return o.print(rows)
-}
-
-// storesOfContexts opens each context's token store and approvals the way
-// its credential call does: from its exec stanza's --token-cache and
-// --cache-dir (a CI grant's tokens are always in the file store), unless
-// status's own flags name a store. Each store is opened once.
-func (o *StatusOptions) storesOfContexts() func(a *cmdutil.AccessFlags) (tokencache.Store, *approval.File, error) {
-	type opened struct {
-		store     tokencache.Store
-		approvals *approval.File
-		err       error
-	}
-	cache := map[string]opened{}
-	return func(a *cmdutil.AccessFlags) (tokencache.Store, *approval.File, error) {
-		if o.Access.TokenCache != "" {
-			a.TokenCache = o.Access.TokenCache
-		}
-		if o.Access.CacheDir != "" {
-			a.CacheDir = o.Access.CacheDir
-		}
-		key := fmt.Sprintf("%q %q %v", a.TokenCache, a.CacheDir, a.MachineGrant())
-		if c, ok := cache[key]; ok {
-			return c.store, c.approvals, c.err
-		}
-		var c opened
-		c.store, _, c.err = o.OpenTokenStore(a)
-		if c.err == nil {
-			c.approvals, c.err = o.approvals(a)
-		}
-		cache[key] = c
-		return c.store, c.approvals, c.err
-	}
 }
 
 func (o *StatusOptions) fill(row *ClusterStatus, store tokencache.Store, a *cmdutil.AccessFlags) {
@@ -232,10 +208,10 @@ func (o *StatusOptions) print(rows []ClusterStatus) error {
 	for _, r := range rows {
 		if !r.Approved {
 			if r.Grant != "" {
-				fmt.Fprintf(o.ErrOut, "Not approved: %s (CI grant %s); kubectl gets no token for it until the job runs `kubectl securekapi use %s --ci SOURCE --approve`.\n", r.Context, r.Grant, r.Context)
+				fmt.Fprintf(o.ErrOut, "Not approved: %s (CI grant %s); kubectl gets no token for it until the job runs `%s`.\n", r.Context, r.Grant, r.approveCommand)
 				continue
 			}
-			fmt.Fprintf(o.ErrOut, "Not approved for single sign-on: %s; kubectl gets no token for it until you run `kubectl securekapi login %s`.\n", r.Context, r.Context)
+			fmt.Fprintf(o.ErrOut, "Not approved for single sign-on: %s; kubectl gets no token for it until you run `%s`.\n", r.Context, r.approveCommand)
 		}
 	}
 	for _, r := range problems {

@@ -61,3 +61,20 @@ func TestStatusOfACIContext(t *testing.T) {
 		t.Errorf("status says the approved CI context is not approved:\n%s", errOut)
 	}
 }
+
+// TestStatusTellsACIJobHowToApprove: an unapproved CI context is told the
+// `use ... --approve` that approves its grant, not a login it cannot do.
+func TestStatusTellsACIJobHowToApprove(t *testing.T) {
+	f, _, _ := cmdtest.Usable(t, add.NewCmdAdd, 0o600)
+	f.Env["SECUREKAPI_CACHE_DIR"] = t.TempDir()
+	if _, errOut, err := cmdtest.RunWithEnv(t, f.Env, use.NewCmdUse, "cluster-a", "--ci", "github"); err != nil {
+		t.Fatalf("use --ci github: %v\n%s", err, errOut)
+	}
+	_, errOut, err := cmdtest.RunWithEnv(t, f.Env, NewCmdStatus)
+	if err != nil {
+		t.Fatalf("status: %v\n%s", err, errOut)
+	}
+	if !strings.Contains(errOut, "`kubectl securekapi use cluster-a --ci github --approve`") || strings.Contains(errOut, "securekapi login") {
+		t.Errorf("status does not tell the CI job how to approve:\n%s", errOut)
+	}
+}

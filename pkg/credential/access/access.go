@@ -369,6 +369,26 @@ func (a *Flags) LoginCommand() string {
 	return fmt.Sprintf("kubectl securekapi login --oidc-issuer-url %s --oidc-client-id %s", a.Issuer, a.ClientID)
 }
 
+// ApproveCommand is what approves this cluster to receive the token: a
+// person's `login NAME`; for a CI grant, which never logs in, the `use`
+// that writes its stanza, with --approve.
+func (a *Flags) ApproveCommand() string {
+	if !a.MachineGrant() {
+		return a.LoginCommand()
+	}
+	name := a.Cluster
+	if name == "" {
+		name = "NAME"
+	}
+	switch a.Grant {
+	case GrantClientCredentials:
+		return "kubectl securekapi use " + name + " --ci-grant client-credentials --ci-client-id " + a.ClientID + " --approve"
+	case GrantTokenExchange:
+		return "kubectl securekapi use " + name + " --ci " + a.CISource + " --ci-grant token-exchange --approve"
+	}
+	return "kubectl securekapi use " + name + " --ci " + a.CISource + " --approve"
+}
+
 // ResolveCacheDir is where the file store and the lock files live.
 func (a *Flags) ResolveCacheDir(getenv func(string) string) (string, error) {
 	if a.CacheDir != "" {

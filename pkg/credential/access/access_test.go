@@ -89,3 +89,20 @@ func TestExecArgsRoundTrip(t *testing.T) {
 		t.Errorf("a CI stanza with grant auto does not name it: %q", args)
 	}
 }
+
+// TestApproveCommandFitsTheGrant: a refusal tells a person to log in, and
+// a CI job (which never logs in) the `use` that approves its grant, in a
+// form `use` accepts.
+func TestApproveCommandFitsTheGrant(t *testing.T) {
+	for want, a := range map[string]Flags{
+		"kubectl securekapi login c":                                                         {Cluster: "c", Grant: GrantAuto},
+		"kubectl securekapi use c --ci github --approve":                                     {Cluster: "c", Grant: GrantCIToken, Machine: Machine{CISource: CISourceGitHub}},
+		"kubectl securekapi use c --ci gitlab --ci-grant token-exchange --approve":           {Cluster: "c", Grant: GrantTokenExchange, Machine: Machine{CISource: CISourceGitLab}},
+		"kubectl securekapi use c --ci-grant client-credentials --ci-client-id ci --approve": {Cluster: "c", Grant: GrantClientCredentials, ClientID: "ci"},
+		"kubectl securekapi use NAME --ci env --approve":                                     {Grant: GrantCIToken, Machine: Machine{CISource: CISourceEnv}},
+	} {
+		if got := a.ApproveCommand(); got != want {
+			t.Errorf("%s grant: %q, want %q", a.Grant, got, want)
+		}
+	}
+}

@@ -91,7 +91,7 @@ func Answer(p Process) (bool, error) {
 	if err != nil {
 		return false, nil
 	}
-	if binding.CheckApproved(&approval.Store{Path: approval.PathIn(dir)}, a.Key(), b, a.LoginCommand()) != nil {
+	if binding.CheckApproved(&approval.Store{Path: approval.PathIn(dir)}, a.Key(), b, a.ApproveCommand()) != nil {
 		return false, nil
 	}
 	store, _, err := a.OpenStore(p.Getenv, p.Stderr)
