@@ -216,6 +216,12 @@ func (o *DoctorOptions) Run(ctx context.Context) error {
 }
 
 func (o *DoctorOptions) print(checks []Check) error {
+	// A hop that echoes the request it got (doctor quotes a non-API answer)
+	// would show the token the identity check sent: what doctor prints
+	// passes through the redaction of every token the process has held.
+	for i := range checks {
+		checks[i].Detail, checks[i].Fix = o.Secrets.Redact(checks[i].Detail), o.Secrets.Redact(checks[i].Fix)
+	}
 	if done, err := cmdutil.WriteStructured(o.Out, o.Output, checks); done {
 		return err
 	}

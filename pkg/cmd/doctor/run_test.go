@@ -1,13 +1,16 @@
 package doctor
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/securekapi/securekapi/pkg/cmd/cmdtest"
 	"github.com/securekapi/securekapi/pkg/cmdutil"
+	"github.com/securekapi/securekapi/pkg/credential/tokencache"
 )
 
 // TestDoctorRunSkipsWhatAFailureBlocks: with no kubeconfig entry, the walk
@@ -53,6 +56,27 @@ func TestDoctorValidate(t *testing.T) {
 	for _, args := range [][]string{{"--timeout", "0s"}, {"--watch-time", "-1s"}, {"-o", "xml"}} {
 		if _, _, err := cmdtest.Run(t, "", NewCmdDoctor, args...); err == nil {
 			t.Errorf("doctor %v was accepted", args)
+		}
+	}
+}
+
+// TestDoctorPrintsNoHeldToken: a check quoting what a hop answered (here
+// an echo of the request that carried the token) is printed with the
+// token redacted, in the table and in -o json.
+func TestDoctorPrintsNoHeldToken(t *testing.T) {
+	token := "eyJhbGciOiJSUzI1NiJ9." + strings.Repeat("dG9rZW4", 12) + ".c2ln"
+	for _, output := range []string{"", "json"} {
+		f := cmdtest.Factory(nil)
+		f.Secrets = &tokencache.Secrets{}
+		f.Secrets.Add(token)
+		o := &DoctorOptions{Factory: f, Output: output}
+		echo := "SelfSubjectReview got HTTP 400 from something that is not the API server (Authorization: Bearer " + token + ")"
+		if err := o.print([]Check{{Name: StepWhoami, Status: StatusFail, Detail: echo, Fix: "token " + token}}); err != nil {
+			t.Fatal(err)
+		}
+		out := f.Out.(*bytes.Buffer).String()
+		if strings.Contains(out, token[20:60]) || !strings.Contains(out, tokencache.Redacted) {
+			t.Errorf("-o %q printed a held token:\n%s", output, out)
 		}
 	}
 }
