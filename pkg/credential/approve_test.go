@@ -113,7 +113,7 @@ func TestApprovalIsExact(t *testing.T) {
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
 			r := request(false)
-			r.Binding, r.Settings = tc.binding, tc.settings
+			r.Binding, r.Settings, r.Key = tc.binding, tc.settings, keyFor(tc.settings)
 			var na *ErrNotApproved
 			if _, err := h.manager.Token(t.Context(), r); !errors.As(err, &na) {
 				t.Fatalf("Token() = %v; want ErrNotApproved", err)

@@ -23,14 +23,6 @@ import (
 // is told it expires, so a request never leaves with a token about to lapse.
 const DefaultExpiryMargin = cachedtoken.DefaultExpiryMargin
 
-// keyFor is the cache key of a person's login to a client: clusters
-// sharing issuer and client share one login. It is what a Request with no
-// Key means; commands name the key with access.Flags.Key, the one the exec
-// stanza's credential call uses (a machine grant's names its grant).
-func keyFor(s oidc.Settings) tokencache.Key {
-	return cachedtoken.Key(s.Issuer, s.ClientID, s.Scopes, s.ExtraParams)
-}
-
 // Manager gets tokens. Every side effect is a field, so tests drive it.
 type Manager struct {
 	Store        tokencache.Store
@@ -75,8 +67,10 @@ type Request struct {
 	// LoginCommand is shown when a login (or an approval) is needed and
 	// not possible here.
 	LoginCommand string
-	// Key is where the token set is cached; zero means keyFor(Settings),
-	// a person's login. A machine grant's key names the grant.
+	// Key is where the token set is cached: access.Flags.Key, the key the
+	// exec stanza's credential call uses (a machine grant's names its
+	// grant). Required: a default would be a person's key, and a machine
+	// grant left without one would read and write a person's login.
 	Key tokencache.Key
 	// Audience is the aud the token must carry; "" means the client ID.
 	Audience string
@@ -86,11 +80,14 @@ type Request struct {
 	Source string
 }
 
-func (r Request) key() tokencache.Key {
-	if r.Key.Issuer != "" {
-		return r.Key
+// errNoKey is a caller's mistake, reported rather than guessed around.
+var errNoKey = errors.New("credential.Request has no Key: name it with access.Flags.Key")
+
+func (r Request) key() (tokencache.Key, error) {
+	if r.Key.Issuer == "" || r.Key.ClientID == "" {
+		return tokencache.Key{}, errNoKey
 	}
-	return keyFor(r.Settings)
+	return r.Key, nil
 }
 
 func (r Request) audience() string {
@@ -106,7 +103,10 @@ func (r Request) audience() string {
 // kubectl is interactive: approving is `login NAME` or a confirmation at
 // import, add or use, never a side effect of a kubectl call.
 func (m *Manager) Token(ctx context.Context, r Request) (*tokencache.TokenSet, error) {
-	key := r.key()
+	key, err := r.key()
+	if err != nil {
+		return nil, err
+	}
 	if err := m.checkApproved(key, r); err != nil {
 		return nil, err
 	}
@@ -207,7 +207,11 @@ func (m *Manager) cachedOrLocked(ctx context.Context, key tokencache.Key, r Requ
 
 // SaveMinted stores a token a machine grant minted outside Token (login).
 func (m *Manager) SaveMinted(r Request, tokens *oidc.Tokens) (*tokencache.TokenSet, error) {
-	return m.saveMinted(r.key(), tokens, r)
+	key, err := r.key()
+	if err != nil {
+		return nil, err
+	}
+	return m.saveMinted(key, tokens, r)
 }
 
 func (m *Manager) saveMinted(key tokencache.Key, t *oidc.Tokens, r Request) (*tokencache.TokenSet, error) {

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/securekapi/securekapi/pkg/credential/cachedtoken"
 	"github.com/securekapi/securekapi/pkg/credential/oidc"
 	"github.com/securekapi/securekapi/pkg/credential/tokencache"
 )
@@ -128,7 +129,7 @@ func (h *harness) put(t *testing.T, idTok, refresh string) {
 }
 
 func request(interactive bool) Request {
-	return Request{Settings: settings(), Interactive: interactive, Binding: clusterA, LoginCommand: "kubectl securekapi login cluster-a"}
+	return Request{Settings: settings(), Interactive: interactive, Binding: clusterA, LoginCommand: "kubectl securekapi login cluster-a", Key: keyFor(settings())}
 }
 
 func TestValidCachedTokenNeedsNoNetwork(t *testing.T) {
@@ -284,5 +285,21 @@ func TestKeyForIsSharedAcrossClustersAndCanonical(t *testing.T) {
 	c := keyFor(oidc.Settings{Issuer: issuer, ClientID: "other", Scopes: []string{"email", "groups"}})
 	if keyString(a) == keyString(c) {
 		t.Fatal("another client shares the key")
+	}
+}
+
+// keyFor is a person's key for s, as access.Flags.Key makes it.
+func keyFor(s oidc.Settings) tokencache.Key {
+	return cachedtoken.Key(s.Issuer, s.ClientID, s.Scopes, s.ExtraParams)
+}
+
+// TestARequestWithoutAKeyIsRefused: a Request must name its key; a
+// default would be a person's, which a machine grant must never use.
+func TestARequestWithoutAKeyIsRefused(t *testing.T) {
+	h := newHarness(t, nil)
+	r := request(false)
+	r.Key = tokencache.Key{}
+	if _, err := h.manager.Token(t.Context(), r); !errors.Is(err, errNoKey) {
+		t.Errorf("Token without a key: %v", err)
 	}
 }
