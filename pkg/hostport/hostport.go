@@ -29,8 +29,8 @@ func DefaultPort(scheme string) string {
 	return ""
 }
 
-// OfURL is the host:port u dials: its host, lower-cased, and its port,
-// else its scheme's default. It fails for a URL with no host, a port that
+// OfURL is the host:port u dials: its host, lower-cased, and its port in
+// canonical form ("0443" is 443), else its scheme's default. It fails for a URL with no host, a port that
 // is not 1-65535, or no port and a scheme with no default.
 func OfURL(u *url.URL) (string, error) {
 	host := strings.ToLower(u.Hostname())
@@ -46,7 +46,8 @@ func OfURL(u *url.URL) (string, error) {
 	if err := CheckPort(port); err != nil {
 		return "", fmt.Errorf("%q: %w", u.Redacted(), err)
 	}
-	return net.JoinHostPort(host, port), nil
+	n, _ := strconv.Atoi(port) // checked: "0443" is 443
+	return net.JoinHostPort(host, strconv.Itoa(n)), nil
 }
 
 // Split splits addr into its host and port, and checks the port. The port

@@ -10,6 +10,7 @@ func TestOfURL(t *testing.T) {
 	for raw, want := range map[string]string{
 		"https://API.Example.com":        "api.example.com:443",
 		"https://api.example.com:6443/x": "api.example.com:6443",
+		"https://api.example.com:0443":   "api.example.com:443",
 		"http://proxy.corp":              "proxy.corp:80",
 		"HTTPS://[::1]":                  "[::1]:443",
 		"https://[fe80::1]:8443":         "[fe80::1]:8443",

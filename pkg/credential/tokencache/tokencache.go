@@ -93,8 +93,6 @@ type Store interface {
 	List() ([]*TokenSet, error)
 }
 
-// decodeTokenSet parses a stored entry. The JSON error is deliberately
-// dropped: its text can quote the data, and the data holds tokens.
 // readAll is a List: the token sets read from each place, skipping one
 // that is gone or corrupt since it was listed (a concurrent Delete, a
 // half-written entry of an old version), and failing on any other error.
@@ -113,6 +111,8 @@ func readAll(places []string, read func(string) (*TokenSet, error)) ([]*TokenSet
 	return out, nil
 }
 
+// decodeTokenSet parses a stored entry. The JSON error is deliberately
+// dropped: its text can quote the data, and the data holds tokens.
 func decodeTokenSet(data []byte, where string) (*TokenSet, error) {
 	var ts TokenSet
 	if json.Unmarshal(data, &ts) != nil {
