@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"slices"
 	"strings"
 
 	"golang.org/x/net/proxy"
@@ -45,10 +46,14 @@ type DialError struct {
 func (e *DialError) Error() string { return fmt.Sprintf("reach proxy %s: %v", e.Proxy, e.Err) }
 func (e *DialError) Unwrap() error { return e.Err }
 
+// kubeconfigSchemes are the proxy-url schemes clientcmd accepts. The
+// environment's HTTPS_PROXY may also say socks5h, as net/http takes it;
+// DialContext dials that one too.
+var kubeconfigSchemes = []string{"http", "https", "socks5"}
+
 // CheckScheme refuses what clientcmd refuses in a proxy-url.
 func CheckScheme(u *url.URL) error {
-	switch u.Scheme {
-	case "http", "https", "socks5":
+	if slices.Contains(kubeconfigSchemes, u.Scheme) {
 		return nil
 	}
 	return fmt.Errorf("proxy-url %s: unsupported scheme %q, must be http, https, or socks5 (as for kubectl)", u.Redacted(), u.Scheme)
@@ -56,9 +61,7 @@ func CheckScheme(u *url.URL) error {
 
 // DialContext opens a tunnel to addr (host:port) through the proxy.
 func (d Dialer) DialContext(ctx context.Context, network, addr string) (net.Conn, error) {
-	switch d.URL.Scheme {
-	case "http", "https", "socks5", "socks5h": // socks5h: HTTPS_PROXY's spelling, as net/http takes it
-	default:
+	if !slices.Contains(kubeconfigSchemes, d.URL.Scheme) && d.URL.Scheme != "socks5h" {
 		return nil, fmt.Errorf("proxy %s: unsupported scheme %q, use http, https or socks5", d.URL.Redacted(), d.URL.Scheme)
 	}
 	proxyAddr, err := d.address()

@@ -124,9 +124,22 @@ type bufferedConn struct {
 
 func (c bufferedConn) Read(p []byte) (int, error) { return c.r.Read(p) }
 
-// startForwarder is an honest forward proxy: it tunnels each CONNECT to
-// its target, so TLS runs end to end between the client and the endpoint.
-func startForwarder(t *testing.T) *proxytest.Proxy { return proxytest.Start(t, nil, nil) }
+// startForwarder is an honest forward proxy: it tunnels a CONNECT to
+// allowed (and refuses any other target), so TLS runs end to end between
+// the client and the endpoint.
+func startForwarder(t *testing.T, allowed string) *proxytest.Proxy {
+	return proxytest.Start(t, nil, func(p *proxytest.Proxy) { p.Allow = func(target string) bool { return target == allowed } })
+}
+
+// onlyTo reports whether every CONNECT the proxy saw went to target.
+func onlyTo(seen []proxytest.Request, target string) bool {
+	for _, r := range seen {
+		if r.Target != target {
+			return false
+		}
+	}
+	return len(seen) > 0
+}
 
 // overrideCluster makes the session's KUBECONFIG start with a file that
 // redefines only the cluster "e2e": kubectl takes the first file's entry and
@@ -250,13 +263,13 @@ func TestOverriddenClusterGetsNoToken(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		fwd := startForwarder(t)
+		fwd := startForwarder(t, endpoint.Host)
 		s := overrideCluster(t, se, &clientcmdapi.Cluster{Server: shared.EndpointURL, TLSServerName: stack.EndpointServerName,
 			CertificateAuthorityData: enterprisePEM, ProxyURL: "http://" + fwd.Addr})
 		if w := kubectlWhoami(t, s); w.Status.UserInfo.Username != stack.Reader.Email {
 			t.Fatalf("whoami through the proxy = %+v", w.Status.UserInfo)
 		}
-		if seen := fwd.Requests(); len(seen) == 0 || seen[0].Target != endpoint.Host {
+		if seen := fwd.Requests(); !onlyTo(seen, endpoint.Host) {
 			t.Fatalf("the proxy saw %v, want kubectl to CONNECT to %s", seen, endpoint.Host)
 		}
 	})
@@ -321,13 +334,13 @@ func TestDoctorOnOverriddenCluster(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		fwd := startForwarder(t)
+		fwd := startForwarder(t, endpoint.Host)
 		checks, passed := runDoctor(t, overrideCluster(t, se, &clientcmdapi.Cluster{Server: shared.EndpointURL,
 			TLSServerName: stack.EndpointServerName, CertificateAuthorityData: shared.EnterpriseCA.CertPEM, ProxyURL: "http://" + fwd.Addr}))
 		if !passed {
 			t.Fatalf("doctor failed on a kubeconfig that only adds an honest proxy: %+v", checks)
 		}
-		if seen := fwd.Requests(); len(seen) == 0 || seen[0].Target != endpoint.Host {
+		if seen := fwd.Requests(); !onlyTo(seen, endpoint.Host) {
 			t.Errorf("the proxy saw %v: doctor passed without going through the kubeconfig's proxy-url", seen)
 		}
 	})

@@ -27,6 +27,9 @@ type Proxy struct {
 	Route func(target string) string
 	// Answer, when set, is sent instead of relaying (a 407, a 403).
 	Answer string
+	// Allow, when set, limits the targets relayed: any other gets 403, as
+	// a forward proxy's allow list answers.
+	Allow func(target string) bool
 	mu     sync.Mutex
 	seen   []Request
 }
@@ -62,6 +65,10 @@ func (p *Proxy) serve(c net.Conn) {
 	p.mu.Unlock()
 	if p.Answer != "" {
 		io.WriteString(c, p.Answer)
+		return
+	}
+	if p.Allow != nil && !p.Allow(req.RequestURI) {
+		io.WriteString(c, "HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n")
 		return
 	}
 	to := req.RequestURI
