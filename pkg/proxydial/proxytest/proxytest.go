@@ -30,8 +30,8 @@ type Proxy struct {
 	// Allow, when set, limits the targets relayed: any other gets 403, as
 	// a forward proxy's allow list answers.
 	Allow func(target string) bool
-	mu     sync.Mutex
-	seen   []Request
+	mu    sync.Mutex
+	seen  []Request
 }
 
 // Start runs a proxy; configure, when not nil, sets Route or Answer
