@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -20,26 +19,15 @@ import (
 // grant's own key, doctor's cached-token step finds the approval and the
 // token there, and does not send the job to `login`.
 func TestDoctorFindsACIContextsToken(t *testing.T) {
-	f, kubeconfig, _ := cmdtest.Usable(t, add.NewCmdAdd, 0o600)
-	cacheDir := t.TempDir()
-	f.Env["SECUREKAPI_CACHE_DIR"] = cacheDir
-	if _, errOut, err := cmdtest.RunWithEnv(t, f.Env, use.NewCmdUse, "cluster-a", "--ci", "github", "--approve"); err != nil {
-		t.Fatalf("use --ci github: %v\n%s", err, errOut)
-	}
-	a := cmdtest.AccessOf(t, kubeconfig, "cluster-a")
-	store, err := tokencache.NewFileStore(filepath.Join(cacheDir, "tokens")) // a CI grant's store
-	if err != nil {
-		t.Fatal(err)
-	}
+	ci := cmdtest.NewCIContext(t, add.NewCmdAdd, use.NewCmdUse, nil)
+	a := ci.Access
 	enc := func(v any) string { b, _ := json.Marshal(v); return base64.RawURLEncoding.EncodeToString(b) }
 	idToken := enc(map[string]string{"alg": "RS256"}) + "." + enc(map[string]any{"iss": a.Issuer, "aud": a.ClientID,
 		"sub": "repo:org/app:ref:refs/heads/main", "exp": time.Now().Add(time.Hour).Unix()}) + "." + enc("sig")
-	if err := store.Put(a.Key(), &tokencache.TokenSet{IDToken: idToken, Expiry: time.Now().Add(time.Hour)}); err != nil {
-		t.Fatal(err)
-	}
+	ci.Cache(t, &tokencache.TokenSet{IDToken: idToken, Expiry: time.Now().Add(time.Hour)})
 
-	g := cmdtest.Factory(f.Env)
-	g.Kubeconfig = kubeconfig
+	g := cmdtest.Factory(ci.Env)
+	g.Kubeconfig = ci.Kubeconfig
 	o := &DoctorOptions{Factory: g, Name: "cluster-a"}
 	st := &doctorState{}
 	if c := o.checkKubeconfig(context.Background(), st); c.Status != StatusOK {

@@ -1,7 +1,6 @@
 package logout
 
 import (
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -18,26 +17,14 @@ import (
 // forgets that approval and that token: it looks them up under the key
 // the credential path uses, not a person's login's.
 func TestLogoutForgetsACIContext(t *testing.T) {
-	f, kubeconfig, _ := cmdtest.Usable(t, add.NewCmdAdd, 0o600)
-	cacheDir := t.TempDir()
-	f.Env["SECUREKAPI_CACHE_DIR"] = cacheDir
-	if _, errOut, err := cmdtest.RunWithEnv(t, f.Env, use.NewCmdUse, "cluster-a", "--ci", "github", "--approve"); err != nil {
-		t.Fatalf("use --ci github: %v\n%s", err, errOut)
-	}
-	approvals := &approval.Store{Path: approval.PathIn(cacheDir)}
+	ci := cmdtest.NewCIContext(t, add.NewCmdAdd, use.NewCmdUse, nil)
+	approvals := &approval.Store{Path: approval.PathIn(ci.CacheDir)}
 	if before, err := approvals.Load(); err != nil || len(before.Approvals) != 1 {
 		t.Fatalf("approvals after use --ci = %v (%v), want the CI grant's one", before, err)
 	}
-	a := cmdtest.AccessOf(t, kubeconfig, "cluster-a")
-	store, err := tokencache.NewFileStore(filepath.Join(cacheDir, "tokens")) // a CI grant's store, whatever --token-cache says
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := store.Put(a.Key(), &tokencache.TokenSet{IDToken: "ci-id-token", Expiry: time.Now().Add(time.Hour)}); err != nil {
-		t.Fatal(err)
-	}
+	ci.Cache(t, &tokencache.TokenSet{IDToken: "ci-id-token", Expiry: time.Now().Add(time.Hour)})
 
-	_, errOut, err := cmdtest.RunWithEnv(t, f.Env, NewCmdLogout, "cluster-a")
+	_, errOut, err := cmdtest.RunWithEnv(t, ci.Env, NewCmdLogout, "cluster-a")
 	if err != nil {
 		t.Fatalf("logout: %v\n%s", err, errOut)
 	}
@@ -48,7 +35,7 @@ func TestLogoutForgetsACIContext(t *testing.T) {
 	if len(after.Approvals) != 0 {
 		t.Errorf("logout cluster-a kept the CI approval %+v\n%s", after.Approvals, errOut)
 	}
-	if left, _ := store.List(); len(left) != 0 {
+	if left, _ := ci.Store.List(); len(left) != 0 {
 		t.Errorf("logout cluster-a kept %d CI token set(s)\n%s", len(left), errOut)
 	}
 	if !strings.Contains(errOut, "no refresh token") {

@@ -2,7 +2,6 @@ package status
 
 import (
 	"encoding/json"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -18,26 +17,13 @@ import (
 // status shows the context approved and logged in, and does not tell the
 // job to log in: it looks both up under the key the credential path uses.
 func TestStatusOfACIContext(t *testing.T) {
-	f, kubeconfig, _ := cmdtest.Usable(t, add.NewCmdAdd, 0o600)
-	cacheDir := t.TempDir()
-	f.Env["SECUREKAPI_CACHE_DIR"] = cacheDir
 	// A person's logins on this machine go to the keyring; a CI grant's
 	// tokens never do (the credential path keeps them in the file store),
 	// so status must look for them there, as the credential call does.
-	f.Env["SECUREKAPI_TOKEN_CACHE"] = "keyring"
-	if _, errOut, err := cmdtest.RunWithEnv(t, f.Env, use.NewCmdUse, "cluster-a", "--ci", "github", "--approve"); err != nil {
-		t.Fatalf("use --ci github: %v\n%s", err, errOut)
-	}
-	a := cmdtest.AccessOf(t, kubeconfig, "cluster-a")
-	store, err := tokencache.NewFileStore(filepath.Join(cacheDir, "tokens"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := store.Put(a.Key(), &tokencache.TokenSet{IDToken: "ci-id-token", Expiry: time.Now().Add(time.Hour), Subject: "repo:org/app:ref:refs/heads/main"}); err != nil {
-		t.Fatal(err)
-	}
+	ci := cmdtest.NewCIContext(t, add.NewCmdAdd, use.NewCmdUse, map[string]string{"SECUREKAPI_TOKEN_CACHE": "keyring"})
+	ci.Cache(t, &tokencache.TokenSet{IDToken: "ci-id-token", Expiry: time.Now().Add(time.Hour), Subject: "repo:org/app:ref:refs/heads/main"})
 
-	out, errOut, err := cmdtest.RunWithEnv(t, f.Env, NewCmdStatus, "-o", "json")
+	out, errOut, err := cmdtest.RunWithEnv(t, ci.Env, NewCmdStatus, "-o", "json")
 	if err != nil {
 		t.Fatalf("status: %v\n%s", err, errOut)
 	}
