@@ -7,7 +7,7 @@
 # Usage: scripts/with-keyring.sh COMMAND [ARGS...]
 set -euo pipefail
 if [ "${1:-}" != "--inside" ]; then
-  for bin in dbus-run-session gnome-keyring-daemon; do
+  for bin in dbus-run-session dbus-send gnome-keyring-daemon; do
     command -v "$bin" >/dev/null || { echo "with-keyring: $bin missing: apt-get install -y gnome-keyring dbus-x11 libsecret-tools" >&2; exit 1; }
   done
   exec dbus-run-session -- "$0" --inside "$@"
@@ -20,8 +20,27 @@ shift
 keyring_home=$(mktemp -d)
 trap 'rm -rf "$keyring_home"' EXIT
 export XDG_DATA_HOME="$keyring_home"
-# The daemon prints GNOME_KEYRING_CONTROL=...; the secrets component is
-# reached through the session bus this script runs in.
-eval "$(printf 'securekapi-test' | gnome-keyring-daemon --unlock --components=secrets)" >/dev/null
+# The daemon runs in the foreground, as this script's child, so that its
+# warnings land in a log (SECUREKAPI_KEYRING_LOG) the tests can quote, and
+# are printed below when the command fails. The secrets component is reached
+# through the session bus this script runs in, once it owns its name.
+export SECUREKAPI_KEYRING_LOG="$keyring_home/gnome-keyring.log"
+printf 'securekapi-test' | gnome-keyring-daemon --foreground --unlock --components=secrets >/dev/null 2>"$SECUREKAPI_KEYRING_LOG" &
+daemon=$!
+trap 'kill "$daemon" 2>/dev/null; rm -rf "$keyring_home"' EXIT
+for _ in $(seq 100); do
+  if dbus-send --session --print-reply --dest=org.freedesktop.DBus /org/freedesktop/DBus \
+    org.freedesktop.DBus.NameHasOwner string:org.freedesktop.secrets 2>/dev/null | grep -q 'boolean true'; then
+    break
+  fi
+  kill -0 "$daemon" 2>/dev/null || { echo "with-keyring: gnome-keyring-daemon exited:" >&2; cat "$SECUREKAPI_KEYRING_LOG" >&2; exit 1; }
+  sleep 0.1
+done
 export SECUREKAPI_REQUIRE_KEYRING=1
-"$@"
+rc=0
+"$@" || rc=$?
+if [ "$rc" != 0 ] && [ -s "$SECUREKAPI_KEYRING_LOG" ]; then
+  echo "with-keyring: the command failed (exit $rc); gnome-keyring-daemon logged:" >&2
+  tail -n 50 "$SECUREKAPI_KEYRING_LOG" >&2
+fi
+exit "$rc"
