@@ -42,7 +42,12 @@ func newSession(t *testing.T, user stack.User) *stack.Session {
 func browserLogin(t *testing.T, se *stack.Session, extra ...string) stack.Result {
 	t.Helper()
 	// No terminal here, so --approve is the person's approval of e2e.
-	r := se.Securekapi(context.Background(), append([]string{"login", "e2e", "--approve", "--browser-command", se.BrowserCommand()}, extra...)...)
+	args := append([]string{"login", "e2e", "--approve", "--browser-command", se.BrowserCommand()}, extra...)
+	r := se.Securekapi(context.Background(), args...)
+	if r.Err != nil && gnomeKeyringLostLogin(r.Stderr) {
+		t.Logf("gnome-keyring lost its login collection for a moment; logging in once more. Its log:\n%s", keyringLogTail())
+		r = se.Securekapi(context.Background(), args...)
+	}
 	if r.Err != nil {
 		t.Fatalf("login: %v\n%s", r.Err, r.Stderr)
 	}
