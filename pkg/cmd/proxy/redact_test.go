@@ -47,7 +47,8 @@ func TestTunnelLogIsRedacted(t *testing.T) {
 	g.ErrOut = &errOut
 	g.Verbosity = 1
 	g.Secrets = &tokencache.Secrets{}
-	const token = "tok-5f2c9e1a7b3d4c6e8f0a9b1c" // lower case: the proxy lowercases the host it logs
+	// Mixed case, as tokens are: the proxy lowercases the host it logs.
+	const token = "eyJhbGciOiJSUzI1NiJ9-Tok5F2c9E1a7B3d"
 	g.Secrets.Add(token)
 
 	c, err := cmdutil.RegisteredCluster(g, "cluster-a")
@@ -81,8 +82,8 @@ func TestTunnelLogIsRedacted(t *testing.T) {
 	if !strings.Contains(log, "refused tunnel") || !strings.Contains(log, tokencache.Redacted) {
 		t.Fatalf("the refusal was not logged, redacted:\n%s", log)
 	}
-	if strings.Contains(log, token) {
-		t.Errorf("the token reached the tunnel's log:\n%s", log)
+	if strings.Contains(strings.ToLower(log), strings.ToLower(token[:12])) {
+		t.Errorf("the token, in some case, reached the tunnel's log:\n%s", log)
 	}
 	if got := g.Secrets.Redact("proxy-url http://securekapi:" + password + "@127.0.0.1"); strings.Contains(got, password) {
 		t.Errorf("the proxy credential is not held as a secret: %s", got)

@@ -59,13 +59,20 @@ const Redacted = "[redacted]"
 
 // Redact replaces, in text, every quote of a secret (a run of at least
 // quoteRun bytes found in it: the whole token, or a piece an identity
-// provider echoed back) with Redacted.
+// provider echoed back) with Redacted. Quotes match in any ASCII case:
+// whoever prints a token may have folded it (the tunnel logs a target host
+// lowercased, a header may be canonicalized).
 func Redact(text string, secrets ...string) string {
+	folded := asciiLower(text)
+	lowered := make([]string, len(secrets))
+	for i, s := range secrets {
+		lowered[i] = asciiLower(s)
+	}
 	var b strings.Builder
 	for i := 0; i < len(text); {
 		n := 0
-		for _, s := range secrets {
-			n = max(n, quoteAt(text[i:], s))
+		for _, s := range lowered {
+			n = max(n, quoteAt(folded[i:], s))
 		}
 		if n == 0 {
 			b.WriteByte(text[i])
@@ -171,4 +178,16 @@ func (r *rememberingStore) List() ([]*TokenSet, error) {
 		r.remember(ts)
 	}
 	return all, err
+}
+
+// asciiLower folds ASCII letters only, so every byte keeps its offset and a
+// match in the folded text marks the same bytes in the original.
+func asciiLower(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if 'A' <= c && c <= 'Z' {
+			b[i] = c + ('a' - 'A')
+		}
+	}
+	return string(b)
 }

@@ -134,6 +134,8 @@ func TestRedact(t *testing.T) {
 		{"prefix " + secretRefresh[:14] + " only", "prefix " + Redacted + " only"},
 		{"id " + secretID + " and " + secretRefresh[3:], "id " + Redacted + " and " + Redacted},
 		{"no secret here, 0123456789 is short", "no secret here, 0123456789 is short"},
+		{"host " + strings.ToLower(secretID) + ":443", "host " + Redacted + ":443"},
+		{"HEADER " + strings.ToUpper(secretRefresh) + " ü", "HEADER " + Redacted + " ü"},
 		{"", ""},
 	} {
 		if got := Redact(tc.text, secretID, secretRefresh); got != tc.want {
