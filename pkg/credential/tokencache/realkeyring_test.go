@@ -15,6 +15,13 @@ import (
 func TestRealKeyring(t *testing.T) {
 	service := fmt.Sprintf("securekapi-test-%d", os.Getpid())
 	store, _, err := Open(SelectKeyring, OpenOptions{Keyring: SystemKeyring(), Service: service, Timeout: 5 * time.Second})
+	if err == nil {
+		// An explicit keyring choice opens without asking the keyring;
+		// ask it here, so a machine without one skips rather than fails.
+		if _, getErr := SystemKeyring().Get(service, probeAccount); !errors.Is(getErr, ErrNotFound) {
+			err = getErr
+		}
+	}
 	if err != nil {
 		if os.Getenv("SECUREKAPI_REQUIRE_KEYRING") == "1" {
 			t.Fatalf("SECUREKAPI_REQUIRE_KEYRING=1 but: %v", err)
