@@ -2,13 +2,13 @@ package authnconfig
 
 import (
 	"context"
-	"encoding/base64"
-	"encoding/json"
 	"strings"
 	"testing"
 	"time"
 
 	"k8s.io/apimachinery/pkg/runtime/schema"
+
+	"github.com/securekapi/securekapi/internal/testjwt"
 )
 
 const endpoint = "https://kapi.example.test"
@@ -147,18 +147,6 @@ func TestCheckRefusesTheServiceAccountIssuer(t *testing.T) {
 	}
 }
 
-func jwt(t *testing.T, claims map[string]any) string {
-	t.Helper()
-	enc := func(v any) string {
-		b, err := json.Marshal(v)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return base64.RawURLEncoding.EncodeToString(b)
-	}
-	return enc(map[string]string{"alg": "RS256", "typ": "JWT"}) + "." + enc(claims) + "." + base64.RawURLEncoding.EncodeToString([]byte("sig"))
-}
-
 func githubClaims(now time.Time, edit map[string]any) map[string]any {
 	c := map[string]any{
 		"iss": GitHubIssuerURL, "aud": endpoint, "sub": "repo:org/app:ref:refs/heads/main",
@@ -183,7 +171,7 @@ func TestCheckToken(t *testing.T) {
 	now := time.Now()
 	check := func(claims map[string]any) *Verdict {
 		t.Helper()
-		v, err := CheckToken(context.Background(), cfg, Target{}, jwt(t, claims), now)
+		v, err := CheckToken(context.Background(), cfg, Target{}, testjwt.Unsigned(claims), now)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -247,7 +235,7 @@ func TestReservedNameRulesHoldAtTheAPIServer(t *testing.T) {
 	// Hand-edit the mapping past Policy, as someone might in the file.
 	cfg.JWT[0].ClaimMappings.Username.Expression = "claims.sub"
 	now := time.Now()
-	v, err := CheckToken(context.Background(), cfg, Target{}, jwt(t, map[string]any{"iss": "https://oidc.ci.example.test", "aud": "a", "sub": "system:admin", "exp": now.Add(time.Minute).Unix(), "iat": now.Unix()}), now)
+	v, err := CheckToken(context.Background(), cfg, Target{}, testjwt.Unsigned(map[string]any{"iss": "https://oidc.ci.example.test", "aud": "a", "sub": "system:admin", "exp": now.Add(time.Minute).Unix(), "iat": now.Unix()}), now)
 	if err != nil {
 		t.Fatal(err)
 	}

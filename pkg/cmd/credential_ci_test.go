@@ -12,6 +12,7 @@ import (
 
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 
+	"github.com/securekapi/securekapi/internal/testjwt"
 	"github.com/securekapi/securekapi/pkg/cmd/cmdtest"
 	"github.com/securekapi/securekapi/pkg/cmdutil"
 	"github.com/securekapi/securekapi/pkg/credential/approval"
@@ -20,10 +21,8 @@ import (
 // gitlabJWT is a GitLab-shaped CI token (unsigned: the credential path
 // reads claims; the API server verifies the signature).
 func gitlabJWT(aud string, exp time.Time) string {
-	enc := base64.RawURLEncoding.EncodeToString
-	body, _ := json.Marshal(map[string]any{"iss": "https://gitlab.example.com", "sub": "project_path:org/app:ref_type:branch:ref:main",
+	return testjwt.Unsigned(map[string]any{"iss": "https://gitlab.example.com", "sub": "project_path:org/app:ref_type:branch:ref:main",
 		"aud": aud, "exp": exp.Unix(), "project_path": "org/app"})
-	return enc([]byte(`{"alg":"RS256","kid":"k"}`)) + "." + enc(body) + "." + enc(bytes.Repeat([]byte("sig"), 30))
 }
 
 // ciCredential runs `credential` for a GitLab job whose id_tokens put a

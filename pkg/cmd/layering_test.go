@@ -70,9 +70,9 @@ func TestTheHouseHasNoUpwardArrow(t *testing.T) {
 	}
 }
 
-// TestNoProgramLinksTestFixtures: the test certificates and command
-// fixtures (internal/testpki, pkg/cmd/cmdtest) serve tests only; a program
-// that linked them would ship throwaway CAs.
+// TestNoProgramLinksTestFixtures: the test certificates, unsigned tokens and
+// command fixtures (internal/testpki, internal/testjwt, pkg/cmd/cmdtest)
+// serve tests only; a program that linked them would ship throwaway CAs.
 func TestNoProgramLinksTestFixtures(t *testing.T) {
 	const module = "github.com/securekapi/securekapi/"
 	out, err := exec.Command("go", "list", "-deps", module+"cmd/...").CombinedOutput()
@@ -83,7 +83,7 @@ func TestNoProgramLinksTestFixtures(t *testing.T) {
 	if !slices.Contains(deps, module+"pkg/trust") {
 		t.Fatalf("go list -deps listed only %q", deps)
 	}
-	for _, fixture := range []string{module + "internal/testpki", module + "pkg/cmd/cmdtest"} {
+	for _, fixture := range []string{module + "internal/testpki", module + "internal/testjwt", module + "pkg/cmd/cmdtest"} {
 		if slices.Contains(deps, fixture) {
 			t.Errorf("a program under cmd/ links the test fixtures %s", fixture)
 		}

@@ -17,6 +17,7 @@ import (
 
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 
+	"github.com/securekapi/securekapi/internal/testjwt"
 	"github.com/securekapi/securekapi/pkg/cmd/cmdtest"
 	"github.com/securekapi/securekapi/pkg/cmd/credentialcmd"
 	"github.com/securekapi/securekapi/pkg/cmdutil"
@@ -55,10 +56,7 @@ func echoingIssuer(t *testing.T, quoted *atomic.Pointer[[]string]) (issuer, caFi
 // expiredIDToken is a JWT from issuer for client kubectl that expired an
 // hour ago.
 func expiredIDToken(issuer string) string {
-	enc := base64.RawURLEncoding.EncodeToString
-	return enc([]byte(`{"alg":"RS256","kid":"k1"}`)) + "." +
-		enc(fmt.Appendf(nil, `{"iss":%q,"aud":"kubectl","sub":"u1","exp":%d}`, issuer, time.Now().Add(-time.Hour).Unix())) +
-		"." + enc(bytes.Repeat([]byte("signature"), 20))
+	return testjwt.Unsigned(map[string]any{"iss": issuer, "aud": "kubectl", "sub": "u1", "exp": time.Now().Add(-time.Hour).Unix()})
 }
 
 // TestErrorsAndLogsNeverCarryTokens: a cached token set has expired, the

@@ -2,7 +2,6 @@ package credential
 
 import (
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -13,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/securekapi/securekapi/internal/testjwt"
 	"github.com/securekapi/securekapi/pkg/credential/cachedtoken"
 	"github.com/securekapi/securekapi/pkg/credential/oidc"
 	"github.com/securekapi/securekapi/pkg/credential/tokencache"
@@ -81,12 +81,7 @@ func (s *memStore) List() ([]*tokencache.TokenSet, error) { return nil, nil }
 // reads claims (signatures were checked when the token was obtained).
 func idToken(t *testing.T, iss, aud string, exp time.Time) string {
 	t.Helper()
-	payload, err := json.Marshal(map[string]any{"iss": iss, "aud": aud, "sub": "alice", "exp": exp.Unix()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	enc := base64.RawURLEncoding.EncodeToString
-	return enc([]byte(`{"alg":"RS256"}`)) + "." + enc(payload) + ".c2ln"
+	return testjwt.Unsigned(map[string]any{"iss": iss, "aud": aud, "sub": "alice", "exp": exp.Unix()})
 }
 
 type harness struct {

@@ -1,7 +1,6 @@
 package authnconfigcmd
 
 import (
-	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
 	"errors"
@@ -13,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/securekapi/securekapi/internal/testjwt"
 	"github.com/securekapi/securekapi/pkg/authnconfig"
 	"github.com/securekapi/securekapi/pkg/cmd/cmdtest"
 	"github.com/securekapi/securekapi/pkg/cmdutil"
@@ -166,11 +166,6 @@ clusters:
 	}
 }
 
-func fakeJWT(claims map[string]any) string {
-	enc := func(v any) string { b, _ := json.Marshal(v); return base64.RawURLEncoding.EncodeToString(b) }
-	return enc(map[string]string{"alg": "RS256"}) + "." + enc(claims) + "." + enc("sig")
-}
-
 // --check-token says which authenticator takes a token and as whom, or
 // which rule refuses it (exit 1), on stdout, without printing the token.
 func TestAuthnConfigCheckToken(t *testing.T) {
@@ -185,7 +180,7 @@ func TestAuthnConfigCheckToken(t *testing.T) {
 		"ref": "refs/heads/main", "sub": "repo:org/app:ref:refs/heads/main", "iat": now.Add(-time.Hour).Unix(), "exp": now.Add(-55 * time.Minute).Unix()}
 	tokenFile := filepath.Join(dir, "token.jwt")
 	check := func() (string, error) {
-		raw := fakeJWT(claims)
+		raw := testjwt.Unsigned(claims)
 		if err := os.WriteFile(tokenFile, []byte(raw+"\n"), 0o600); err != nil {
 			t.Fatal(err)
 		}

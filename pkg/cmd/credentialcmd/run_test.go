@@ -1,7 +1,6 @@
 package credentialcmd
 
 import (
-	"bytes"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -10,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/securekapi/securekapi/internal/testjwt"
 	"github.com/securekapi/securekapi/internal/testpki"
 	"github.com/securekapi/securekapi/pkg/cmd/cmdtest"
 	"github.com/securekapi/securekapi/pkg/cmdutil"
@@ -22,9 +22,7 @@ const issuer = "https://login.example.com"
 // idToken is an unsigned ID token for the kubectl client (the credential
 // path reads its claims; the API server verifies the signature).
 func idToken(exp time.Time) string {
-	enc := base64.RawURLEncoding.EncodeToString
-	body, _ := json.Marshal(map[string]any{"iss": issuer, "aud": "kubectl", "sub": "alice", "email": "alice@example.com", "exp": exp.Unix()})
-	return enc([]byte(`{"alg":"RS256","kid":"k"}`)) + "." + enc(body) + "." + enc(bytes.Repeat([]byte("sig"), 30))
+	return testjwt.Unsigned(map[string]any{"iss": issuer, "aud": "kubectl", "sub": "alice", "email": "alice@example.com", "exp": exp.Unix()})
 }
 
 // TestCredentialHandsTheCachedTokenOnlyToTheBoundServer runs the command

@@ -2,12 +2,11 @@ package doctor
 
 import (
 	"context"
-	"encoding/base64"
-	"encoding/json"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/securekapi/securekapi/internal/testjwt"
 	"github.com/securekapi/securekapi/pkg/cmd/add"
 	"github.com/securekapi/securekapi/pkg/cmd/cmdtest"
 	"github.com/securekapi/securekapi/pkg/cmd/use"
@@ -21,9 +20,8 @@ import (
 func TestDoctorFindsACIContextsToken(t *testing.T) {
 	ci := cmdtest.NewCIContext(t, add.NewCmdAdd, use.NewCmdUse, nil)
 	a := ci.Access
-	enc := func(v any) string { b, _ := json.Marshal(v); return base64.RawURLEncoding.EncodeToString(b) }
-	idToken := enc(map[string]string{"alg": "RS256"}) + "." + enc(map[string]any{"iss": a.Issuer, "aud": a.ClientID,
-		"sub": "repo:org/app:ref:refs/heads/main", "exp": time.Now().Add(time.Hour).Unix()}) + "." + enc("sig")
+	idToken := testjwt.Unsigned(map[string]any{"iss": a.Issuer, "aud": a.ClientID,
+		"sub": "repo:org/app:ref:refs/heads/main", "exp": time.Now().Add(time.Hour).Unix()})
 	ci.Cache(t, &tokencache.TokenSet{IDToken: idToken, Expiry: time.Now().Add(time.Hour)})
 
 	g := cmdtest.Factory(ci.Env)

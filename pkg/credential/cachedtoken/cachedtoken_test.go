@@ -1,18 +1,14 @@
 package cachedtoken
 
 import (
-	"encoding/base64"
 	"reflect"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/securekapi/securekapi/internal/testjwt"
 	"github.com/securekapi/securekapi/pkg/credential/tokencache"
 )
-
-func jwt(payload string) string {
-	return "e30." + base64.RawURLEncoding.EncodeToString([]byte(payload)) + ".sig"
-}
 
 func TestUnusable(t *testing.T) {
 	now := time.Unix(1_700_000_000, 0)
@@ -22,14 +18,14 @@ func TestUnusable(t *testing.T) {
 		margin time.Duration
 		want   string
 	}{
-		"usable":                 {jwt(good), 0, ""},
-		"audience list":          {jwt(`{"iss":"https://i","aud":["x","client"],"exp":1700000600}`), 0, ""},
+		"usable":                 {testjwt.Raw(good), 0, ""},
+		"audience list":          {testjwt.Raw(`{"iss":"https://i","aud":["x","client"],"exp":1700000600}`), 0, ""},
 		"garbage":                {"not-a-jwt", 0, "garbage ID token"},
-		"another issuer":         {jwt(`{"iss":"https://evil","aud":"client","exp":1700000600}`), 0, "issued by https://evil"},
-		"another audience":       {jwt(`{"iss":"https://i","aud":"other","exp":1700000600}`), 0, "wrong audience"},
-		"expired":                {jwt(`{"iss":"https://i","aud":"client","exp":1699999999}`), 0, "expired"},
-		"inside default margin":  {jwt(`{"iss":"https://i","aud":"client","exp":1700000030}`), 0, "expired"},
-		"inside a custom margin": {jwt(good), 11 * time.Minute, "expired"},
+		"another issuer":         {testjwt.Raw(`{"iss":"https://evil","aud":"client","exp":1700000600}`), 0, "issued by https://evil"},
+		"another audience":       {testjwt.Raw(`{"iss":"https://i","aud":"other","exp":1700000600}`), 0, "wrong audience"},
+		"expired":                {testjwt.Raw(`{"iss":"https://i","aud":"client","exp":1699999999}`), 0, "expired"},
+		"inside default margin":  {testjwt.Raw(`{"iss":"https://i","aud":"client","exp":1700000030}`), 0, "expired"},
+		"inside a custom margin": {testjwt.Raw(good), 11 * time.Minute, "expired"},
 	} {
 		got := Unusable(&tokencache.TokenSet{IDToken: tc.token}, "https://i", "client", tc.margin, now)
 		if tc.want == "" && got != "" || tc.want != "" && !strings.Contains(got, tc.want) {
@@ -39,7 +35,7 @@ func TestUnusable(t *testing.T) {
 }
 
 func TestExpiryForIsTheMarginBeforeTheTokensExpiry(t *testing.T) {
-	ts := &tokencache.TokenSet{IDToken: jwt(`{"iss":"https://i","aud":"client","exp":1700000600}`), Expiry: time.Unix(1, 0)}
+	ts := &tokencache.TokenSet{IDToken: testjwt.Raw(`{"iss":"https://i","aud":"client","exp":1700000600}`), Expiry: time.Unix(1, 0)}
 	if got, want := ExpiryFor(ts, 0), time.Unix(1_700_000_600, 0).Add(-DefaultExpiryMargin); !got.Equal(want) {
 		t.Errorf("ExpiryFor = %v, want %v", got, want)
 	}

@@ -2,23 +2,16 @@ package cigrant
 
 import (
 	"context"
-	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/securekapi/securekapi/internal/testjwt"
 	"github.com/securekapi/securekapi/pkg/credential/access"
 	"github.com/securekapi/securekapi/pkg/credential/oidc"
 	"github.com/securekapi/securekapi/pkg/credential/tokencache"
 )
-
-func jwt(claims map[string]any) string {
-	enc := base64.RawURLEncoding.EncodeToString
-	body, _ := json.Marshal(claims)
-	return enc([]byte(`{"alg":"RS256"}`)) + "." + enc(body) + ".c2ln"
-}
 
 func flags(t *testing.T, args ...string) *access.Flags {
 	t.Helper()
@@ -36,7 +29,7 @@ func flags(t *testing.T, args ...string) *access.Flags {
 // server trusts the CI issuer itself; a token from another issuer is
 // refused here, naming the setting, not sent to fail at the API server.
 func TestCITokenMustComeFromTheClustersIssuer(t *testing.T) {
-	tok := jwt(map[string]any{"iss": "https://gitlab.example.com", "aud": "kube", "exp": time.Now().Add(5 * time.Minute).Unix()})
+	tok := testjwt.Unsigned(map[string]any{"iss": "https://gitlab.example.com", "aud": "kube", "exp": time.Now().Add(5 * time.Minute).Unix()})
 	env := map[string]string{"T": tok}
 	secrets := &tokencache.Secrets{}
 	for issuer, wantErr := range map[string]bool{"https://gitlab.example.com": false, "https://token.actions.githubusercontent.com": true} {

@@ -2,7 +2,6 @@ package citoken
 
 import (
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -12,19 +11,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/securekapi/securekapi/internal/testjwt"
 	"github.com/securekapi/securekapi/pkg/credential/access"
 )
 
 var now = time.Date(2026, 12, 1, 23, 0, 0, 0, time.UTC)
 
-func jwt(claims map[string]any) string {
-	enc := base64.RawURLEncoding.EncodeToString
-	body, _ := json.Marshal(claims)
-	return enc([]byte(`{"alg":"RS256"}`)) + "." + enc(body) + ".c2ln"
-}
-
 func ciJWT(aud string, exp time.Time) string {
-	return jwt(map[string]any{"iss": "https://token.actions.githubusercontent.com", "sub": "repo:org/app:ref:refs/heads/main", "aud": aud, "exp": exp.Unix()})
+	return testjwt.Unsigned(map[string]any{"iss": "https://token.actions.githubusercontent.com", "sub": "repo:org/app:ref:refs/heads/main", "aud": aud, "exp": exp.Unix()})
 }
 
 func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }

@@ -12,6 +12,8 @@ import (
 	"testing"
 
 	gooidc "github.com/coreos/go-oidc/v3/oidc"
+
+	"github.com/securekapi/securekapi/internal/testjwt"
 )
 
 // peekErrors are every error PeekClaims may return: fixed texts, because
@@ -27,10 +29,10 @@ var peekErrors = []string{
 // again.
 func FuzzPeekClaims(f *testing.F) {
 	for _, seed := range []string{
-		jwt(`{"iss":"https://i","sub":"u1","email":"a@x","groups":["g1","g2"],"aud":"client","exp":1700000000}`),
-		jwt(`{"aud":["a","b"],"exp":5}`), jwt(`{"aud":[],"exp":1e3}`), jwt(`{"aud":"x","exp":"12"}`),
-		jwt(`{"aud":"x","exp":9223372036854775807}`), jwt(`{"aud":"x","exp":1.5}`), jwt(`{"aud":null,"exp":1}`),
-		jwt(`{"aud":"x","exp":1,"groups":"g"}`), "", "a.b", "a.!!!.c", "..", "a.e30.c",
+		testjwt.Raw(`{"iss":"https://i","sub":"u1","email":"a@x","groups":["g1","g2"],"aud":"client","exp":1700000000}`),
+		testjwt.Raw(`{"aud":["a","b"],"exp":5}`), testjwt.Raw(`{"aud":[],"exp":1e3}`), testjwt.Raw(`{"aud":"x","exp":"12"}`),
+		testjwt.Raw(`{"aud":"x","exp":9223372036854775807}`), testjwt.Raw(`{"aud":"x","exp":1.5}`), testjwt.Raw(`{"aud":null,"exp":1}`),
+		testjwt.Raw(`{"aud":"x","exp":1,"groups":"g"}`), "", "a.b", "a.!!!.c", "..", "a.e30.c",
 	} {
 		f.Add(seed)
 	}
@@ -50,7 +52,7 @@ func FuzzPeekClaims(f *testing.F) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		again, err := PeekClaims(jwt(string(payload)))
+		again, err := PeekClaims(testjwt.Raw(string(payload)))
 		if err != nil {
 			t.Fatalf("re-read of %+v: %v", c, err)
 		}
@@ -68,7 +70,7 @@ const fuzzRefreshToken = "rt-fuzz-0123456789-refresh-token"
 // never quotes the refresh token it sent nor any token the body carries:
 // the error reaches stderr, and is logged.
 func FuzzRefreshResponse(f *testing.F) {
-	idToken := jwt(`{"iss":"https://idp.fuzz.invalid","sub":"u","aud":"kubectl","exp":4102444800}`)
+	idToken := testjwt.Raw(`{"iss":"https://idp.fuzz.invalid","sub":"u","aud":"kubectl","exp":4102444800}`)
 	for _, seed := range []struct {
 		status      int
 		contentType string

@@ -13,15 +13,12 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/securekapi/securekapi/internal/testjwt"
 )
 
-func jwt(payload string) string {
-	enc := base64.RawURLEncoding.EncodeToString
-	return enc([]byte(`{"alg":"RS256"}`)) + "." + enc([]byte(payload)) + ".c2ln"
-}
-
 func TestPeekClaims(t *testing.T) {
-	c, err := PeekClaims(jwt(`{"iss":"https://i","sub":"u1","email":"a@x","groups":["g1","g2"],"aud":"client","exp":1700000000}`))
+	c, err := PeekClaims(testjwt.Raw(`{"iss":"https://i","sub":"u1","email":"a@x","groups":["g1","g2"],"aud":"client","exp":1700000000}`))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -29,7 +26,7 @@ func TestPeekClaims(t *testing.T) {
 	if !reflect.DeepEqual(c, want) {
 		t.Fatalf("got %+v, want %+v", c, want)
 	}
-	c, err = PeekClaims(jwt(`{"aud":["a","b"],"exp":5}`))
+	c, err = PeekClaims(testjwt.Raw(`{"aud":["a","b"],"exp":5}`))
 	if err != nil || !reflect.DeepEqual(c.Audience, []string{"a", "b"}) {
 		t.Fatalf("array audience: %v %v", c, err)
 	}
@@ -41,11 +38,11 @@ func TestPeekClaimsRejectsGarbage(t *testing.T) {
 		"two parts":    "a.b",
 		"not base64":   "a.!!!.c",
 		"not json":     "a." + base64.RawURLEncoding.EncodeToString([]byte("nope")) + ".c",
-		"no exp":       jwt(`{"aud":"x"}`),
-		"string exp":   jwt(`{"aud":"x","exp":"soon"}`),
-		"no audience":  jwt(`{"exp":5}`),
-		"numeric aud":  jwt(`{"aud":7,"exp":5}`),
-		"negative exp": jwt(`{"aud":"x","exp":-1}`),
+		"no exp":       testjwt.Raw(`{"aud":"x"}`),
+		"string exp":   testjwt.Raw(`{"aud":"x","exp":"soon"}`),
+		"no audience":  testjwt.Raw(`{"exp":5}`),
+		"numeric aud":  testjwt.Raw(`{"aud":7,"exp":5}`),
+		"negative exp": testjwt.Raw(`{"aud":"x","exp":-1}`),
 	} {
 		if _, err := PeekClaims(tok); err == nil {
 			t.Errorf("%s: accepted %q", name, tok)
