@@ -91,14 +91,16 @@ func Answer(p Process) (bool, error) {
 	if err != nil {
 		return false, nil
 	}
-	if binding.CheckApproved(&approval.Store{Path: approval.PathIn(dir)}, a.Key(), b, a.ApproveCommand()) != nil {
+	// No approve command: a refusal is worded by the full CLI, not here.
+	key := a.Key()
+	if binding.CheckApproved(&approval.Store{Path: approval.PathIn(dir)}, key, b, "") != nil {
 		return false, nil
 	}
 	store, _, err := a.OpenStore(p.Getenv, p.Stderr)
 	if err != nil {
 		return false, nil
 	}
-	ts, err := store.Get(a.Key())
+	ts, err := store.Get(key)
 	if err != nil || ts == nil {
 		return false, nil // corrupt entries are deleted, unreadable stores explained, by the full CLI
 	}
