@@ -23,6 +23,11 @@ type LogoutOptions struct {
 	Access cmdutil.AccessFlags
 	Name   string
 	All    bool
+	// fromRegistry: the kubeconfig gave no settings, so Access is the
+	// registered cluster's person's login. The registry does not record
+	// `use --ci`, so a CI grant's approval of the server is found by the
+	// server alone.
+	fromRegistry bool
 }
 
 // NewCmdLogout returns the logout command.
@@ -49,7 +54,8 @@ the identity logged in after the user asked to forget it.
 
 CLUSTER is a kubeconfig context written by "use" (default: the current
 context), or a registered cluster: logout works from the registry when the
-kubeconfig cannot be read.`,
+kubeconfig cannot be read, and then forgets every approval of the cluster's
+server, a CI grant's included (the registry does not record use --ci).`,
 		Example: `  kubectl securekapi logout cluster-a
   kubectl securekapi logout --all`,
 		Args:              cobra.MaximumNArgs(1),
@@ -97,6 +103,7 @@ func (o *LogoutOptions) Complete(c *cobra.Command, args []string) error {
 	if err := o.Access.FillFromExecArgs(registered.ExecArgs(), c.Flags().Changed); err != nil {
 		return fmt.Errorf("the registered settings of %s: %w", o.Name, err)
 	}
+	o.fromRegistry = true
 	return nil
 }
 
@@ -143,6 +150,9 @@ func (o *LogoutOptions) Run(ctx context.Context) error {
 
 // forgetApprovals forgets the cluster's approvals for its login (every
 // approval of that login when no server names the cluster), or all of them.
+// Read from the registry, the cluster's server loses every approval, a CI
+// grant's included: forgetting more than asked fails closed, keeping a
+// grant the user meant to forget would not.
 func (o *LogoutOptions) forgetApprovals() error {
 	approvals, err := cmdutil.ApprovalStore(o.Factory, &o.Access)
 	if err != nil {
@@ -157,6 +167,9 @@ func (o *LogoutOptions) forgetApprovals() error {
 		}
 		server := binding.ApprovalTarget().Server
 		match = func(a approval.Approval) bool {
+			if o.fromRegistry && o.Access.Server != "" && a.Server == server {
+				return true
+			}
 			return a.Identity == id && (o.Access.Server == "" || a.Server == server)
 		}
 	}

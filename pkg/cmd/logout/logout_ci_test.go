@@ -1,6 +1,7 @@
 package logout
 
 import (
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -40,5 +41,34 @@ func TestLogoutForgetsACIContext(t *testing.T) {
 	}
 	if !strings.Contains(errOut, "no refresh token") {
 		t.Errorf("logout did not say there was nothing to revoke:\n%s", errOut)
+	}
+}
+
+// TestLogoutFromTheRegistryForgetsACIApproval: with the kubeconfig
+// unreadable, logout rebuilds the cluster from the registry, which does not
+// record `use --ci`; the CI grant's approval of the cluster's server must
+// go all the same, or the job would keep receiving tokens for it.
+func TestLogoutFromTheRegistryForgetsACIApproval(t *testing.T) {
+	ci := cmdtest.NewCIContext(t, add.NewCmdAdd, use.NewCmdUse, nil)
+	approvals := &approval.Store{Path: approval.PathIn(ci.CacheDir)}
+	if before, err := approvals.Load(); err != nil || len(before.Approvals) != 1 {
+		t.Fatalf("approvals after use --ci = %v (%v), want the CI grant's one", before, err)
+	}
+	if err := os.WriteFile(ci.Kubeconfig, []byte("apiVersion: v1\nkind: Config\ncontexts: {{{ not yaml\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, errOut, err := cmdtest.RunWithEnv(t, ci.Env, NewCmdLogout, "cluster-a")
+	if err != nil {
+		t.Fatalf("logout with a malformed kubeconfig: %v\n%s", err, errOut)
+	}
+	after, err := approvals.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(after.Approvals) != 0 {
+		t.Errorf("logout from the registry kept the CI approval %+v\n%s", after.Approvals, errOut)
+	}
+	if !strings.Contains(errOut, "Forgot the approval of cluster-a") {
+		t.Errorf("logout did not say what it forgot:\n%s", errOut)
 	}
 }
