@@ -40,8 +40,10 @@ func NewPinned(p Pinned) (*REST, error) {
 	}
 	// client-go refuses TLS options beside a custom transport: the CA and
 	// the name are in the tls.Config. The zero transport speaks HTTP/1.1
-	// only, which the upgrade probe needs.
-	transport := &http.Transport{TLSClientConfig: p.Policy.TLSConfig(), DialContext: p.DialContext}
+	// only, which the upgrade probe needs. No keep-alive: each probe meets
+	// the hop afresh, and through a tunnel an idle connection is an open
+	// stream the loopback proxy would wait out when it shuts down.
+	transport := &http.Transport{TLSClientConfig: p.Policy.TLSConfig(), DialContext: p.DialContext, DisableKeepAlives: true}
 	c, err := NewREST(&rest.Config{Host: p.Server, Transport: transport, BearerToken: p.Token})
 	if err != nil {
 		return nil, err

@@ -4,9 +4,11 @@ import (
 	"context"
 	"crypto/x509"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -188,5 +190,51 @@ func TestPinnedRetriesNothing(t *testing.T) {
 	}
 	if got := busy.requests(); len(got) != 2 {
 		t.Errorf("the hop received %d requests, want one per call: %q", len(got), got)
+	}
+}
+
+// closeRecorder is a connection that says when it is closed.
+type closeRecorder struct {
+	net.Conn
+	closed chan struct{}
+	once   sync.Once
+}
+
+func (c *closeRecorder) Close() error {
+	c.once.Do(func() { close(c.closed) })
+	return c.Conn.Close()
+}
+
+// TestPinnedKeepsNoIdleConnection: a probe's connection is closed once
+// its answer is read. Through a tunnel an idle keep-alive connection is an
+// open stream the loopback proxy must wait out on shutdown (its grace
+// period), and each probe should see the hop afresh anyway.
+func TestPinnedKeepsNoIdleConnection(t *testing.T) {
+	root := testpki.Root(t, "Pinned Root")
+	api := record(t, testpki.Leaf(t, root, boundName), root, healthyAPI)
+	conns := make(chan *closeRecorder, 4)
+	var d net.Dialer
+	c, err := NewPinned(Pinned{Server: api.srv.URL, Token: "eyJ.SECRET.token",
+		Policy: trust.Policy{CABundle: []*x509.Certificate{root.Cert}, Pins: []trust.Pin{trust.PinFor(root.Cert)}, ServerName: boundName, Now: time.Now()},
+		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+			conn, err := d.DialContext(ctx, network, addr)
+			if err != nil {
+				return nil, err
+			}
+			rc := &closeRecorder{Conn: conn, closed: make(chan struct{})}
+			conns <- rc
+			return rc, nil
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Version(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	conn := <-conns
+	select {
+	case <-conn.closed:
+	case <-time.After(5 * time.Second): // a hang guard, not a speed target
+		t.Fatal("the probe's connection is still open after its answer was read")
 	}
 }
