@@ -27,15 +27,33 @@ export XDG_DATA_HOME="$keyring_home"
 export SECUREKAPI_KEYRING_LOG="$keyring_home/gnome-keyring.log"
 printf 'securekapi-test' | gnome-keyring-daemon --foreground --unlock --components=secrets >/dev/null 2>"$SECUREKAPI_KEYRING_LOG" &
 daemon=$!
-trap 'kill "$daemon" 2>/dev/null; rm -rf "$keyring_home"' EXIT
+# The trap must not fail: under set -e a failing kill (the daemon already
+# gone) would replace the command's exit code.
+trap 'kill "$daemon" 2>/dev/null || true; wait "$daemon" 2>/dev/null || true; rm -rf "$keyring_home"' EXIT
+# Ready means our daemon owns the name and lists the login collection
+# (unlocked by --unlock). Asking NameHasOwner starts nothing; a Secret
+# Service call before that would D-Bus-activate a second, locked daemon.
+login_listed() {
+  dbus-send --session --print-reply --dest=org.freedesktop.DBus /org/freedesktop/DBus \
+    org.freedesktop.DBus.NameHasOwner string:org.freedesktop.secrets 2>/dev/null | grep -q 'boolean true' &&
+    dbus-send --session --print-reply --dest=org.freedesktop.secrets /org/freedesktop/secrets \
+      org.freedesktop.DBus.Properties.Get string:org.freedesktop.Secret.Service string:Collections 2>/dev/null |
+    grep -q '/org/freedesktop/secrets/collection/login'
+}
+ready=
 for _ in $(seq 100); do
-  if dbus-send --session --print-reply --dest=org.freedesktop.DBus /org/freedesktop/DBus \
-    org.freedesktop.DBus.NameHasOwner string:org.freedesktop.secrets 2>/dev/null | grep -q 'boolean true'; then
+  if login_listed; then
+    ready=1
     break
   fi
   kill -0 "$daemon" 2>/dev/null || { echo "with-keyring: gnome-keyring-daemon exited:" >&2; cat "$SECUREKAPI_KEYRING_LOG" >&2; exit 1; }
   sleep 0.1
 done
+if [ -z "$ready" ]; then
+  echo "with-keyring: gnome-keyring-daemon did not list the login collection within 10 s:" >&2
+  cat "$SECUREKAPI_KEYRING_LOG" >&2
+  exit 1
+fi
 export SECUREKAPI_REQUIRE_KEYRING=1
 rc=0
 "$@" || rc=$?

@@ -54,6 +54,12 @@ func TestLogoutFromTheRegistryForgetsACIApproval(t *testing.T) {
 	if before, err := approvals.Load(); err != nil || len(before.Approvals) != 1 {
 		t.Fatalf("approvals after use --ci = %v (%v), want the CI grant's one", before, err)
 	}
+	// Another cluster's approval must survive.
+	other := approval.Approval{Identity: "another-login", Issuer: "https://other.example", ClientID: "kubectl",
+		Cluster: "cluster-b", Server: "https://cluster-b.example:443", ApprovedAt: time.Now(), Via: "login"}
+	if err := approvals.Update(func(f *approval.File) error { f.Approve(other); return nil }); err != nil {
+		t.Fatal(err)
+	}
 	if err := os.WriteFile(ci.Kubeconfig, []byte("apiVersion: v1\nkind: Config\ncontexts: {{{ not yaml\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -65,8 +71,8 @@ func TestLogoutFromTheRegistryForgetsACIApproval(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(after.Approvals) != 0 {
-		t.Errorf("logout from the registry kept the CI approval %+v\n%s", after.Approvals, errOut)
+	if len(after.Approvals) != 1 || after.Approvals[0].Cluster != "cluster-b" {
+		t.Errorf("after logout from the registry: approvals %+v, want only cluster-b's\n%s", after.Approvals, errOut)
 	}
 	if !strings.Contains(errOut, "Forgot the approval of cluster-a") {
 		t.Errorf("logout did not say what it forgot:\n%s", errOut)

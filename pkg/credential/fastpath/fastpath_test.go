@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/securekapi/securekapi/internal/testjwt"
 	"github.com/securekapi/securekapi/internal/testpki"
 	"github.com/securekapi/securekapi/pkg/credential/access"
 	"github.com/securekapi/securekapi/pkg/credential/approval"
@@ -36,8 +37,7 @@ func ca(t *testing.T) (pemBytes []byte, pin string) {
 }
 
 func idToken(iss, aud string, exp time.Time) string {
-	payload := fmt.Sprintf(`{"iss":%q,"aud":%q,"sub":"alice","exp":%d}`, iss, aud, exp.Unix())
-	return "e30." + base64.RawURLEncoding.EncodeToString([]byte(payload)) + ".sig"
+	return testjwt.Unsigned(map[string]any{"iss": iss, "aud": aud, "sub": "alice", "exp": exp.Unix()})
 }
 
 type harness struct {

@@ -134,8 +134,10 @@ func TestRedact(t *testing.T) {
 		{"prefix " + secretRefresh[:14] + " only", "prefix " + Redacted + " only"},
 		{"id " + secretID + " and " + secretRefresh[3:], "id " + Redacted + " and " + Redacted},
 		{"no secret here, 0123456789 is short", "no secret here, 0123456789 is short"},
-		{"host " + strings.ToLower(secretID) + ":443", "host " + Redacted + ":443"},
-		{"HEADER " + strings.ToUpper(secretRefresh) + " ü", "HEADER " + Redacted + " ü"},
+		// Folded quotes, after text whose bytes a Unicode case fold would
+		// shift (İ lowercases to three bytes) and a byte that is no UTF-8.
+		{"host İ \xff " + strings.ToLower(secretID) + ":443", "host İ \xff " + Redacted + ":443"},
+		{"Ü " + strings.ToUpper(secretID) + " ü", "Ü " + Redacted + " ü"},
 		{"", ""},
 	} {
 		if got := Redact(tc.text, secretID, secretRefresh); got != tc.want {
