@@ -238,3 +238,56 @@ func TestPinnedKeepsNoIdleConnection(t *testing.T) {
 		t.Fatal("the probe's connection is still open after its answer was read")
 	}
 }
+
+// TestPinnedWatchCloseClosesTheConnection: closing a watch closes its
+// connection, though the stream is still open at the server's end and a
+// reader is blocked on it (doctor's held watch). Left open, it is a stream
+// the loopback proxy waits out on shutdown.
+func TestPinnedWatchCloseClosesTheConnection(t *testing.T) {
+	root := testpki.Root(t, "Pinned Root")
+	release := make(chan struct{})
+	defer close(release)
+	api := record(t, testpki.Leaf(t, root, boundName), root, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusOK)
+		w.(http.Flusher).Flush()
+		select { // a silent watch
+		case <-release:
+		case <-r.Context().Done():
+		}
+	})
+	conns := make(chan *closeRecorder, 4)
+	var d net.Dialer
+	c, err := NewPinned(Pinned{Server: api.srv.URL, Token: "eyJ.SECRET.token",
+		Policy: trust.Policy{CABundle: []*x509.Certificate{root.Cert}, Pins: []trust.Pin{trust.PinFor(root.Cert)}, ServerName: boundName, Now: time.Now()},
+		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+			conn, err := d.DialContext(ctx, network, addr)
+			if err != nil {
+				return nil, err
+			}
+			rc := &closeRecorder{Conn: conn, closed: make(chan struct{})}
+			conns <- rc
+			return rc, nil
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stream, err := c.Watch(t.Context(), "/api/v1/namespaces/default/pods", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	reading := make(chan struct{})
+	go func() {
+		close(reading)
+		_, _ = io.Copy(io.Discard, stream)
+	}()
+	<-reading
+	time.Sleep(50 * time.Millisecond) // let the reader block in Read
+	stream.Close()
+	conn := <-conns
+	select {
+	case <-conn.closed:
+	case <-time.After(5 * time.Second): // a hang guard, not a speed target
+		t.Fatal("the watch's connection is still open after the watch was closed")
+	}
+}

@@ -81,6 +81,9 @@ type Config struct {
 	// this long. Zero (the default) never closes idle tunnels, so long
 	// kubectl watches survive.
 	IdleTimeout time.Duration
+	// AnswerLinger is how long the answer may still flow after the client
+	// ended its side of a tunnel; then the tunnel closes. Default 10s.
+	AnswerLinger time.Duration
 	// Logger receives warnings and debug events; the credential is never
 	// logged. Default: discard.
 	Logger *slog.Logger
@@ -100,7 +103,17 @@ const (
 	defaultMaxHeaderBytes = 16 << 10
 	defaultHeaderTimeout  = 10 * time.Second
 	defaultDialTimeout    = 15 * time.Second
-	credentialBytes       = 32
+	// defaultAnswerLinger: the tunnel carries kubectl's TLS, and kubectl
+	// never half-closes, so its EOF means it has gone (a watch it stopped,
+	// a command that ended). Passed on as a half-close, that EOF ends
+	// nothing at a gateway or endpoint that keeps the response streaming
+	// (stunnel in front of HAProxy did, in the e2e stack): a silent watch
+	// would hold the gateway's connection,
+	// and the API server's watch, until the API server ends it, up to an
+	// hour later. A client that half-closes to read an answer still gets
+	// it within this time.
+	defaultAnswerLinger = 10 * time.Second
+	credentialBytes     = 32
 )
 
 // settings is a validated Config with defaults applied and derived values
@@ -131,6 +144,9 @@ func newSettings(cfg Config) (*settings, error) {
 	}
 	if s.HeaderTimeout <= 0 {
 		s.HeaderTimeout = defaultHeaderTimeout
+	}
+	if s.AnswerLinger <= 0 {
+		s.AnswerLinger = defaultAnswerLinger
 	}
 	if s.DialTimeout <= 0 {
 		s.DialTimeout = defaultDialTimeout

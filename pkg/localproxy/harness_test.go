@@ -43,8 +43,11 @@ type env struct {
 	// rawReceived gets the byte count the "bye" script read after it
 	// half-closed.
 	rawReceived chan int
-	routes      map[string]string
-	logs        *syncBuffer
+	// rawRelease ends the "deaf" script's hold; releaseRaw closes it, once.
+	rawRelease chan struct{}
+	releaseRaw func()
+	routes     map[string]string
+	logs       *syncBuffer
 }
 
 func newEnv(t testing.TB) *env {
@@ -55,6 +58,7 @@ func newEnv(t testing.TB) *env {
 		clientCA:    testpki.Root(t, "Gateway Client CA"),
 		apiCA:       testpki.Root(t, "Cluster CA"),
 		rawReceived: make(chan int, 16),
+		rawRelease:  make(chan struct{}),
 		logs:        &syncBuffer{},
 	}
 	e.gatewayCert = serverCert(t, e.gatewayCA, "gateway.test", "127.0.0.1")
@@ -65,7 +69,12 @@ func newEnv(t testing.TB) *env {
 		fmt.Fprint(w, apiGreeting)
 	}), testpki.Leaf(t, e.apiCA, "kapi.example.test"), e.apiCA)
 
-	e.raw = serveTCP(t, listenLoopback(t), scriptedBackend(e.rawReceived))
+	e.raw = serveTCP(t, listenLoopback(t), scriptedBackend(e.rawReceived, e.rawRelease))
+	// Before the server's cleanup waits for its scripts. A test that holds a
+	// "deaf" stream through a gateway registers it again after starting the
+	// gateway, whose cleanup waits for that stream too.
+	e.releaseRaw = sync.OnceFunc(func() { close(e.rawRelease) })
+	t.Cleanup(e.releaseRaw)
 	e.routes = map[string]string{
 		apiTarget: e.apiServer.Listener.Addr().String(),
 		rawTarget: e.raw.addr(),
@@ -234,7 +243,7 @@ func relayHalf(dst net.Conn, src io.Reader, srcConn net.Conn) {
 // scriptedBackend reads a command line and plays a script, so tests can
 // exercise half-close, idleness and echo over a plain TCP backend. The proxy
 // is byte-transparent, so the backend need not speak TLS.
-func scriptedBackend(received chan<- int) func(net.Conn) {
+func scriptedBackend(received chan<- int, release <-chan struct{}) func(net.Conn) {
 	return func(c net.Conn) {
 		br := bufio.NewReader(c)
 		cmd, err := br.ReadString('\n')
@@ -270,6 +279,10 @@ func scriptedBackend(received chan<- int) func(net.Conn) {
 			io.Copy(io.Discard, br)
 		case "hold":
 			io.Copy(io.Discard, br)
+		case "deaf": // a silent stream that outlives the client's EOF, as a
+			// watch behind a hop that does not pass the half-close on
+			io.Copy(io.Discard, br)
+			<-release
 		}
 	}
 }

@@ -141,7 +141,10 @@ func (p *Proxy) Shutdown(ctx context.Context) error {
 	<-p.acceptDone
 	p.mu.Lock()
 	for s := range p.sessions {
+		// The grace period is for streams a client still holds open; one
+		// whose client has gone has nobody to finish for.
 		s.abortIfPhase(phaseRequest)
+		s.abortIfPhase(phaseAnswer)
 	}
 	p.mu.Unlock()
 
@@ -254,6 +257,7 @@ const (
 	phaseRequest phase = iota // reading the CONNECT request or answering an error
 	phaseDial                 // reaching the gateway
 	phaseTunnel               // splicing bytes
+	phaseAnswer               // the client has ended its side; only the answer flows
 )
 
 // session is one client connection and, once dialed, its gateway connection.

@@ -392,6 +392,49 @@ func TestHalfClose(t *testing.T) {
 	}
 }
 
+// TestATunnelTheClientLeftCloses: kubectl closes a silent watch, and the
+// hop behind the gateway keeps the stream open, passing nothing back. The
+// tunnel closes after AnswerLinger instead of holding the gateway's
+// connection until the API server ends the watch.
+func TestATunnelTheClientLeftCloses(t *testing.T) {
+	e := newEnv(t)
+	gw := e.startGateway(ModeConnect, "", e.raw.addr())
+	t.Cleanup(e.releaseRaw)
+	cfg := e.config(gw.addr(), ModeConnect)
+	cfg.AnswerLinger = 200 * time.Millisecond
+	p := e.startProxy(cfg)
+
+	tn := connect(t, p, rawTarget, p.testAuth(), "")
+	expectStatus(t, tn, http.StatusOK)
+	io.WriteString(tn.conn, "deaf\n")
+	eventually(t, "the tunnel to open", func() bool { return p.Stats().Active == 1 })
+	tn.conn.Close()
+	eventually(t, "the tunnel its client left to close", func() bool { return p.Stats().Active == 0 })
+}
+
+// TestShutdownDoesNotWaitForAGoneClient: the grace period is for streams a
+// client still holds; a tunnel whose client has left is closed at once, so
+// `run`, `proxy` and doctor do not wait out a watch kubectl already closed.
+func TestShutdownDoesNotWaitForAGoneClient(t *testing.T) {
+	e := newEnv(t)
+	gw := e.startGateway(ModeConnect, "", e.raw.addr())
+	t.Cleanup(e.releaseRaw)
+	p, err := Start(t.Context(), e.config(gw.addr(), ModeConnect)) // AnswerLinger: the 10 s default
+	if err != nil {
+		t.Fatal(err)
+	}
+	tn := connect(t, p, rawTarget, p.testAuth(), "")
+	expectStatus(t, tn, http.StatusOK)
+	io.WriteString(tn.conn, "deaf\n")
+	eventually(t, "the tunnel to open", func() bool { return p.Stats().Active == 1 })
+	tn.conn.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	if err := p.Shutdown(ctx); err != nil {
+		t.Errorf("Shutdown waited out its grace for a tunnel whose client had left: %v", err)
+	}
+}
+
 func TestHeaderTimeoutClosesSlowClients(t *testing.T) {
 	e := newEnv(t)
 	gw := e.startGateway(ModeConnect, "", "")

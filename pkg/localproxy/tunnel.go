@@ -29,7 +29,8 @@ type spliceResult struct {
 
 // splice copies bytes both ways until both directions reach EOF or either
 // fails. An EOF is passed on as a half-close, so the other direction keeps
-// flowing; a failure aborts both.
+// flowing (the answer for Config.AnswerLinger after the client's EOF); a
+// failure aborts both.
 func (p *Proxy) splice(s *session, gw *gatewayConn, pipelined []byte) spliceResult {
 	var idle *idleWatch
 	if p.cfg.IdleTimeout > 0 {
@@ -47,15 +48,40 @@ func (p *Proxy) splice(s *session, gw *gatewayConn, pipelined []byte) spliceResu
 		s.abort()
 	}
 	upDone := make(chan int64, 1)
-	go func() { upDone <- p.pipe(gw.conn, fromClient, &p.upBuffers, idle, fail) }()
+	var linger *time.Timer
+	go func() {
+		n := p.pipe(gw.conn, fromClient, &p.upBuffers, idle, fail)
+		linger = p.clientEnded(s)
+		upDone <- n
+	}()
 	down := p.pipe(s.client, fromGateway, &p.downBuffers, idle, fail)
 	up := <-upDone
+	if linger != nil {
+		linger.Stop()
+	}
 
 	result := spliceResult{up: up, down: down, err: firstErr}
 	if idle != nil {
 		result.idle = idle.stop()
 	}
 	return result
+}
+
+// clientEnded moves s to phaseAnswer once the client's side is done: during
+// Shutdown it is aborted at once, otherwise after AnswerLinger. The timer
+// it returns is the caller's to stop when the answer ends first.
+func (p *Proxy) clientEnded(s *session) *time.Timer {
+	if !s.enter(phaseAnswer) {
+		return nil
+	}
+	select {
+	case <-p.closing:
+		// Shutdown may have looked at s before it entered phaseAnswer.
+		s.abort()
+		return nil
+	default:
+	}
+	return time.AfterFunc(p.cfg.AnswerLinger, s.abort)
 }
 
 // pipe copies src to dst with a buffer from pool and half-closes dst at
