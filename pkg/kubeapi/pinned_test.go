@@ -205,16 +205,13 @@ func (c *closeRecorder) Close() error {
 	return c.Conn.Close()
 }
 
-// TestPinnedKeepsNoIdleConnection: a probe's connection is closed once
-// its answer is read. Through a tunnel an idle keep-alive connection is an
-// open stream the loopback proxy must wait out on shutdown (its grace
-// period), and each probe should see the hop afresh anyway.
-func TestPinnedKeepsNoIdleConnection(t *testing.T) {
-	root := testpki.Root(t, "Pinned Root")
-	api := record(t, testpki.Leaf(t, root, boundName), root, healthyAPI)
+// pinnedRecordingConns is a pinned client for server whose every
+// connection reports its Close on conns.
+func pinnedRecordingConns(t *testing.T, server string, root *testpki.Pair) (*REST, chan *closeRecorder) {
+	t.Helper()
 	conns := make(chan *closeRecorder, 4)
 	var d net.Dialer
-	c, err := NewPinned(Pinned{Server: api.srv.URL, Token: "eyJ.SECRET.token",
+	c, err := NewPinned(Pinned{Server: server, Token: "eyJ.SECRET.token",
 		Policy: trust.Policy{CABundle: []*x509.Certificate{root.Cert}, Pins: []trust.Pin{trust.PinFor(root.Cert)}, ServerName: boundName, Now: time.Now()},
 		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
 			conn, err := d.DialContext(ctx, network, addr)
@@ -228,6 +225,17 @@ func TestPinnedKeepsNoIdleConnection(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return c, conns
+}
+
+// TestPinnedKeepsNoIdleConnection: a probe's connection is closed once
+// its answer is read. Through a tunnel an idle keep-alive connection is an
+// open stream the loopback proxy must wait out on shutdown (its grace
+// period), and each probe should see the hop afresh anyway.
+func TestPinnedKeepsNoIdleConnection(t *testing.T) {
+	root := testpki.Root(t, "Pinned Root")
+	api := record(t, testpki.Leaf(t, root, boundName), root, healthyAPI)
+	c, conns := pinnedRecordingConns(t, api.srv.URL, root)
 	if _, err := c.Version(t.Context()); err != nil {
 		t.Fatal(err)
 	}
@@ -242,7 +250,9 @@ func TestPinnedKeepsNoIdleConnection(t *testing.T) {
 // TestPinnedWatchCloseClosesTheConnection: closing a watch closes its
 // connection, though the stream is still open at the server's end and a
 // reader is blocked on it (doctor's held watch). Left open, it is a stream
-// the loopback proxy waits out on shutdown.
+// the loopback proxy waits out on shutdown. (It held before the keep-alive
+// change too: the watch doctor left open was the tunnel's, see localproxy's
+// AnswerLinger. This guards the client's half.)
 func TestPinnedWatchCloseClosesTheConnection(t *testing.T) {
 	root := testpki.Root(t, "Pinned Root")
 	release := make(chan struct{})
@@ -256,22 +266,7 @@ func TestPinnedWatchCloseClosesTheConnection(t *testing.T) {
 		case <-r.Context().Done():
 		}
 	})
-	conns := make(chan *closeRecorder, 4)
-	var d net.Dialer
-	c, err := NewPinned(Pinned{Server: api.srv.URL, Token: "eyJ.SECRET.token",
-		Policy: trust.Policy{CABundle: []*x509.Certificate{root.Cert}, Pins: []trust.Pin{trust.PinFor(root.Cert)}, ServerName: boundName, Now: time.Now()},
-		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
-			conn, err := d.DialContext(ctx, network, addr)
-			if err != nil {
-				return nil, err
-			}
-			rc := &closeRecorder{Conn: conn, closed: make(chan struct{})}
-			conns <- rc
-			return rc, nil
-		}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	c, conns := pinnedRecordingConns(t, api.srv.URL, root)
 	stream, err := c.Watch(t.Context(), "/api/v1/namespaces/default/pods", nil)
 	if err != nil {
 		t.Fatal(err)

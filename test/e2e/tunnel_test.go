@@ -35,9 +35,7 @@ import (
 // tunnelFlags are the `add` flags for a gateway with the given client
 // certificate.
 func tunnelFlags(gw *stack.Gateway, certFile, keyFile string, extra ...string) []string {
-	return append([]string{"--tunnel-gateway", gw.Addr, "--tunnel-mode", gw.Mode(),
-		"--tunnel-server-name", gw.ServerName, "--tunnel-ca-file", gw.CAFile,
-		"--tunnel-client-cert", certFile, "--tunnel-client-key", keyFile}, extra...)
+	return append(gw.AddFlags(certFile, keyFile), extra...)
 }
 
 // tunnelSession is a user machine with the stack's endpoint registered as

@@ -287,6 +287,14 @@ func (s *Stack) startTracked(ctx context.Context, o GatewayOptions) (*Gateway, e
 // Mode is the --tunnel-mode for this gateway.
 func (g *Gateway) Mode() string { return g.Kind.Mode() }
 
+// AddFlags are the `add` flags that register the endpoint behind g, with
+// the given client certificate (g's own: g.ClientCertFile, g.ClientKeyFile).
+func (g *Gateway) AddFlags(certFile, keyFile string) []string {
+	return []string{"--tunnel-gateway", g.Addr, "--tunnel-mode", g.Mode(),
+		"--tunnel-server-name", g.ServerName, "--tunnel-ca-file", g.CAFile,
+		"--tunnel-client-cert", certFile, "--tunnel-client-key", keyFile}
+}
+
 // Pin is the sha256 SPKI pin of the gateway CA, for --tunnel-pin.
 func (g *Gateway) Pin() string { return spkiPin(g.CA.Cert) }
 

@@ -57,8 +57,7 @@ func run(n int, baseline string) error {
 	if err != nil {
 		return err
 	}
-	if err := se.AddCluster(ctx, "e2e", "--tunnel-gateway", gw.Addr, "--tunnel-mode", gw.Mode(), "--tunnel-server-name", gw.ServerName,
-		"--tunnel-ca-file", gw.CAFile, "--tunnel-client-cert", gw.ClientCertFile, "--tunnel-client-key", gw.ClientKeyFile); err != nil {
+	if err := se.AddCluster(ctx, "e2e", gw.AddFlags(gw.ClientCertFile, gw.ClientKeyFile)...); err != nil {
 		return err
 	}
 	if r := se.Securekapi(ctx, "use", "e2e"); r.Err != nil {

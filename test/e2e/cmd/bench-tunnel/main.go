@@ -170,10 +170,7 @@ func benchList(ctx context.Context, s *stack.Stack, o options) error {
 	if err != nil {
 		return err
 	}
-	tunnelArgs := func(gw *stack.Gateway) []string {
-		return []string{"--tunnel-gateway", gw.Addr, "--tunnel-mode", gw.Mode(), "--tunnel-server-name", gw.ServerName,
-			"--tunnel-ca-file", gw.CAFile, "--tunnel-client-cert", gw.ClientCertFile, "--tunnel-client-key", gw.ClientKeyFile}
-	}
+	tunnelArgs := func(gw *stack.Gateway) []string { return gw.AddFlags(gw.ClientCertFile, gw.ClientKeyFile) }
 	clusters := []struct {
 		name  string
 		extra []string
