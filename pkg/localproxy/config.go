@@ -81,8 +81,8 @@ type Config struct {
 	// this long. Zero (the default) never closes idle tunnels, so long
 	// kubectl watches survive.
 	IdleTimeout time.Duration
-	// AnswerLinger is how long the answer may still flow after the client
-	// ended its side of a tunnel; then the tunnel closes. Default 10s.
+	// AnswerLinger: after the client ended its side of a tunnel, the tunnel
+	// closes once the answer has been silent this long. Default 10s.
 	AnswerLinger time.Duration
 	// Logger receives warnings and debug events; the credential is never
 	// logged. Default: discard.
@@ -104,14 +104,15 @@ const (
 	defaultHeaderTimeout  = 10 * time.Second
 	defaultDialTimeout    = 15 * time.Second
 	// defaultAnswerLinger: the tunnel carries kubectl's TLS, and kubectl
-	// never half-closes, so its EOF means it has gone (a watch it stopped,
-	// a command that ended). Passed on as a half-close, that EOF ends
+	// never half-closes, so its EOF means it has gone (an HTTP/1.1
+	// connection it dropped, a watch it stopped, a process that exited).
+	// Passed on as a half-close, that EOF ends
 	// nothing at a gateway or endpoint that keeps the response streaming
 	// (stunnel in front of HAProxy did, in the e2e stack): a silent watch
 	// would hold the gateway's connection,
 	// and the API server's watch, until the API server ends it, up to an
 	// hour later. A client that half-closes to read an answer still gets
-	// it within this time.
+	// all of it while it keeps coming.
 	defaultAnswerLinger = 10 * time.Second
 	credentialBytes     = 32
 )
@@ -145,11 +146,14 @@ func newSettings(cfg Config) (*settings, error) {
 	if s.HeaderTimeout <= 0 {
 		s.HeaderTimeout = defaultHeaderTimeout
 	}
-	if s.AnswerLinger <= 0 {
+	if s.AnswerLinger == 0 {
 		s.AnswerLinger = defaultAnswerLinger
 	}
 	if s.DialTimeout <= 0 {
 		s.DialTimeout = defaultDialTimeout
+	}
+	if s.AnswerLinger < 0 {
+		return nil, fmt.Errorf("answer linger %s is negative; use 0 for the default", s.AnswerLinger)
 	}
 	if s.IdleTimeout < 0 {
 		return nil, fmt.Errorf("idle timeout %s is negative; use 0 to keep idle tunnels open", s.IdleTimeout)

@@ -132,8 +132,10 @@ func (p *Proxy) Stats() Stats {
 }
 
 // Shutdown stops accepting connections, drops connections that have not
-// finished sending a request, and lets tunnels (and tunnels being set up) run
-// until they end or ctx is done; then it closes them all. It returns after
+// finished sending a request and tunnels whose client has ended its side
+// (a half-closed client waiting for an answer included), and lets the other
+// tunnels (and tunnels being set up) run until they end or ctx is done;
+// then it closes them all. It returns after
 // every goroutine of the proxy has exited, with ctx.Err() if it had to force
 // tunnels closed.
 func (p *Proxy) Shutdown(ctx context.Context) error {

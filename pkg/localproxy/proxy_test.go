@@ -327,6 +327,7 @@ func TestConfigValidation(t *testing.T) {
 		"no client cert":  {func(c *Config) { c.Gateway.Certificate.Certificate = nil }, "client certificate is missing"},
 		"gateway no port": {func(c *Config) { c.Gateway.Address = "gateway.test" }, "must be host:port"},
 		"negative idle":   {func(c *Config) { c.IdleTimeout = -time.Second }, "negative"},
+		"negative linger": {func(c *Config) { c.AnswerLinger = -time.Second }, "negative"},
 	} {
 		cfg := e.config("127.0.0.1:1", ModeConnect)
 		tc.edit(&cfg)
@@ -428,11 +429,49 @@ func TestShutdownDoesNotWaitForAGoneClient(t *testing.T) {
 	io.WriteString(tn.conn, "deaf\n")
 	eventually(t, "the tunnel to open", func() bool { return p.Stats().Active == 1 })
 	tn.conn.Close()
+	// Shutdown's own sweep is what must close it (a client leaving during
+	// Shutdown is closed by clientEnded).
+	eventually(t, "the proxy to see the client's EOF", func() bool { return inPhase(p, phaseAnswer) == 1 })
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 	defer cancel()
 	if err := p.Shutdown(ctx); err != nil {
 		t.Errorf("Shutdown waited out its grace for a tunnel whose client had left: %v", err)
 	}
+}
+
+// TestAHalfClosedClientGetsAFlowingAnswer: the linger is a silence
+// timeout. A client that half-closes and reads a stream lasting far longer
+// than AnswerLinger gets all of it.
+func TestAHalfClosedClientGetsAFlowingAnswer(t *testing.T) {
+	e := newEnv(t)
+	gw := e.startGateway(ModeConnect, "", e.raw.addr())
+	cfg := e.config(gw.addr(), ModeConnect)
+	cfg.AnswerLinger = 300 * time.Millisecond // the "watch" script sends a byte every 100 ms for 1.5 s
+	p := e.startProxy(cfg)
+
+	tn := connect(t, p, rawTarget, p.testAuth(), "")
+	expectStatus(t, tn, http.StatusOK)
+	io.WriteString(tn.conn, "watch\n")
+	tn.conn.CloseWrite()
+	got, err := io.ReadAll(tn.r)
+	if err != nil || string(got) != strings.Repeat(".", 15) {
+		t.Fatalf("a half-closed client read %q (%v), want the whole 15-byte stream", got, err)
+	}
+}
+
+// inPhase counts p's sessions in phase ph.
+func inPhase(p *Proxy, ph phase) int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	n := 0
+	for s := range p.sessions {
+		s.mu.Lock()
+		if s.phase == ph {
+			n++
+		}
+		s.mu.Unlock()
+	}
+	return n
 }
 
 func TestHeaderTimeoutClosesSlowClients(t *testing.T) {

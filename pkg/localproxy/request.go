@@ -92,6 +92,8 @@ func (p *Proxy) handle(s *session) {
 	switch {
 	case result.idle:
 		p.log.Info("closed idle tunnel", append(attrs, "idle_timeout", p.cfg.IdleTimeout)...)
+	case result.lingered:
+		p.log.Debug("closed a tunnel its client had left", append(attrs, "answer_linger", p.cfg.AnswerLinger)...)
 	case result.err != nil:
 		p.log.Debug("tunnel closed", append(attrs, "error", result.err)...)
 	default:

@@ -25,19 +25,23 @@ type spliceResult struct {
 	up, down int64 // bytes client→gateway, gateway→client
 	err      error // first failure; nil when both sides ended with EOF
 	idle     bool  // closed by IdleTimeout
+	lingered bool  // closed by AnswerLinger: the client had left
 }
 
 // splice copies bytes both ways until both directions reach EOF or either
 // fails. An EOF is passed on as a half-close, so the other direction keeps
-// flowing (the answer for Config.AnswerLinger after the client's EOF); a
-// failure aborts both.
+// flowing (after the client's EOF, until the answer has been silent for
+// Config.AnswerLinger); a failure aborts both.
 func (p *Proxy) splice(s *session, gw *gatewayConn, pipelined []byte) spliceResult {
 	var idle *idleWatch
 	if p.cfg.IdleTimeout > 0 {
 		idle = newIdleWatch(p.cfg.IdleTimeout, s.abort)
 	}
 	fromClient := withPrefix(s.client, pipelined)
-	fromGateway := withPrefix(gw.conn, gw.early)
+	// The answer watch exists once the client's side has ended; every
+	// read of the answer after that touches it.
+	var answer atomic.Pointer[idleWatch]
+	fromGateway := answerReader{withPrefix(gw.conn, gw.early), &answer}
 
 	// The first failure is the cause; the other direction then only sees
 	// its connection closed under it.
@@ -48,19 +52,20 @@ func (p *Proxy) splice(s *session, gw *gatewayConn, pipelined []byte) spliceResu
 		s.abort()
 	}
 	upDone := make(chan int64, 1)
-	var linger *time.Timer
 	go func() {
 		n := p.pipe(gw.conn, fromClient, &p.upBuffers, idle, fail)
-		linger = p.clientEnded(s)
+		if w := p.clientEnded(s); w != nil {
+			answer.Store(w)
+		}
 		upDone <- n
 	}()
 	down := p.pipe(s.client, fromGateway, &p.downBuffers, idle, fail)
 	up := <-upDone
-	if linger != nil {
-		linger.Stop()
-	}
 
 	result := spliceResult{up: up, down: down, err: firstErr}
+	if w := answer.Load(); w != nil {
+		result.lingered = w.stop()
+	}
 	if idle != nil {
 		result.idle = idle.stop()
 	}
@@ -68,9 +73,10 @@ func (p *Proxy) splice(s *session, gw *gatewayConn, pipelined []byte) spliceResu
 }
 
 // clientEnded moves s to phaseAnswer once the client's side is done: during
-// Shutdown it is aborted at once, otherwise after AnswerLinger. The timer
-// it returns is the caller's to stop when the answer ends first.
-func (p *Proxy) clientEnded(s *session) *time.Timer {
+// Shutdown it is aborted at once; otherwise the watch it returns aborts it
+// once the answer has been silent for AnswerLinger. The caller stops the
+// watch when the answer ends first.
+func (p *Proxy) clientEnded(s *session) *idleWatch {
 	if !s.enter(phaseAnswer) {
 		return nil
 	}
@@ -81,7 +87,23 @@ func (p *Proxy) clientEnded(s *session) *time.Timer {
 		return nil
 	default:
 	}
-	return time.AfterFunc(p.cfg.AnswerLinger, s.abort)
+	return newIdleWatch(p.cfg.AnswerLinger, s.abort)
+}
+
+// answerReader touches the answer watch, once there is one, on every read.
+type answerReader struct {
+	r     io.Reader
+	watch *atomic.Pointer[idleWatch]
+}
+
+func (a answerReader) Read(b []byte) (int, error) {
+	n, err := a.r.Read(b)
+	if n > 0 {
+		if w := a.watch.Load(); w != nil {
+			w.touch()
+		}
+	}
+	return n, err
 }
 
 // pipe copies src to dst with a buffer from pool and half-closes dst at
