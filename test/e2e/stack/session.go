@@ -25,6 +25,22 @@ type Session struct {
 	Env []string
 }
 
+// NewTempSession prepares a session as user in a new temporary directory
+// named after prefix, for the programs (the demo, the benchmarks) that have
+// no t.TempDir; remove deletes the directory.
+func (s *Stack) NewTempSession(prefix string, user User) (se *Session, remove func(), err error) {
+	dir, err := os.MkdirTemp("", prefix)
+	if err != nil {
+		return nil, nil, err
+	}
+	remove = func() { os.RemoveAll(dir) }
+	if se, err = s.NewSession(dir, "", user); err != nil {
+		remove()
+		return nil, nil, err
+	}
+	return se, remove, nil
+}
+
 // NewSession prepares a session under dir. plugin is the built
 // kubectl-securekapi (default $SECUREKAPI_BIN).
 func (s *Stack) NewSession(dir, plugin string, user User) (*Session, error) {

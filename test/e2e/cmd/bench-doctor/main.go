@@ -48,15 +48,11 @@ func run(n int, baseline string) error {
 		return err
 	}
 	defer gw.Close()
-	dir, err := os.MkdirTemp("", "bench-doctor-")
+	se, remove, err := s.NewTempSession("bench-doctor-", stack.Reader)
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(dir)
-	se, err := s.NewSession(dir, "", stack.Reader)
-	if err != nil {
-		return err
-	}
+	defer remove()
 	if err := se.AddCluster(ctx, "e2e", gw.AddFlags(gw.ClientCertFile, gw.ClientKeyFile)...); err != nil {
 		return err
 	}

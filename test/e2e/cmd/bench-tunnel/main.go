@@ -161,15 +161,11 @@ func benchList(ctx context.Context, s *stack.Stack, o options) error {
 	}
 	defer stunnel.Close()
 
-	dir, err := os.MkdirTemp("", "bench-tunnel-")
+	se, remove, err := s.NewTempSession("bench-tunnel-", stack.Reader)
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(dir)
-	se, err := s.NewSession(dir, "", stack.Reader)
-	if err != nil {
-		return err
-	}
+	defer remove()
 	tunnelArgs := func(gw *stack.Gateway) []string { return gw.AddFlags(gw.ClientCertFile, gw.ClientKeyFile) }
 	clusters := []struct {
 		name  string

@@ -47,15 +47,11 @@ func run(once bool) error {
 		say("Stopping the stack")
 		s.Stop()
 	}()
-	dir, err := os.MkdirTemp("", "securekapi-demo-")
+	se, remove, err := s.NewTempSession("securekapi-demo-", stack.Reader)
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(dir)
-	se, err := s.NewSession(dir, "", stack.Reader)
-	if err != nil {
-		return err
-	}
+	defer remove()
 	plugin := func(args ...string) func() stack.Result {
 		return func() stack.Result { return runInOrder(ctx, se, se.Plugin, args...) }
 	}
@@ -96,7 +92,7 @@ func run(once bool) error {
 	if once {
 		return nil
 	}
-	fmt.Printf("\nThe stack keeps running. Try it:\n  export KUBECONFIG=%s/kubeconfig SECUREKAPI_CONFIG=%s/config/clusters.yaml SECUREKAPI_CACHE_DIR=%s/cache\n  kubectl get ns\nPress Ctrl-C to stop and clean up.\n", dir, dir, dir)
+	fmt.Printf("\nThe stack keeps running. Try it:\n  export KUBECONFIG=%s/kubeconfig SECUREKAPI_CONFIG=%s/config/clusters.yaml SECUREKAPI_CACHE_DIR=%s/cache\n  kubectl get ns\nPress Ctrl-C to stop and clean up.\n", se.Dir, se.Dir, se.Dir)
 	<-ctx.Done()
 	return nil
 }
