@@ -1,7 +1,6 @@
 package run
 
 import (
-	"strings"
 	"testing"
 
 	"github.com/securekapi/securekapi/pkg/cmd/add"
@@ -14,14 +13,7 @@ import (
 // KUBECONFIG replaced by the routed one.
 func TestRunChildInheritsTheFactorysEnvironment(t *testing.T) {
 	f, _ := cmdtest.Tunneled(t, add.NewCmdAdd, use.NewCmdUse)
-	t.Setenv("SECUREKAPI_TEST_PROCESS_ONLY", "leaked")
-	f.Env["SECUREKAPI_TEST_GIVEN"] = "given"
-	out, errOut, err := cmdtest.RunWithEnv(t, f.Env, NewCmdRun, "cluster-a", "--", "sh", "-c",
-		`printf '%s|%s|%s\n' "$SECUREKAPI_TEST_GIVEN" "$SECUREKAPI_TEST_PROCESS_ONLY" "$KUBECONFIG"`)
-	if err != nil {
-		t.Fatalf("run: %v\n%s", err, errOut)
-	}
-	fields := strings.Split(strings.TrimSpace(out), "|")
+	fields, out := cmdtest.ChildEnv(t, f.Env, NewCmdRun, "cluster-a")
 	if len(fields) != 3 || fields[0] != "given" || fields[1] != "" || fields[2] == "" || fields[2] == f.Env["KUBECONFIG"] {
 		t.Errorf("the child saw given|process-only|KUBECONFIG = %q; want given||<the routed kubeconfig>", out)
 	}

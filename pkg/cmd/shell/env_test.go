@@ -1,7 +1,6 @@
 package shell
 
 import (
-	"strings"
 	"testing"
 
 	"github.com/securekapi/securekapi/pkg/cmd/add"
@@ -17,14 +16,7 @@ func TestShellChildInheritsTheFactorysEnvironment(t *testing.T) {
 	if _, errOut, err := cmdtest.RunWithEnv(t, f.Env, use.NewCmdUse, "cluster-a"); err != nil {
 		t.Fatalf("use: %v\n%s", err, errOut)
 	}
-	t.Setenv("SECUREKAPI_TEST_PROCESS_ONLY", "leaked")
-	f.Env["SECUREKAPI_TEST_GIVEN"] = "given"
-	out, errOut, err := cmdtest.RunWithEnv(t, f.Env, NewCmdShell, "cluster-a", "--", "sh", "-c",
-		`printf '%s|%s|%s\n' "$SECUREKAPI_TEST_GIVEN" "$SECUREKAPI_TEST_PROCESS_ONLY" "$KUBECONFIG"`)
-	if err != nil {
-		t.Fatalf("shell: %v\n%s", err, errOut)
-	}
-	fields := strings.Split(strings.TrimSpace(out), "|")
+	fields, out := cmdtest.ChildEnv(t, f.Env, NewCmdShell, "cluster-a")
 	if len(fields) != 3 || fields[0] != "given" || fields[1] != "" || fields[2] == "" || fields[2] == kubeconfig {
 		t.Errorf("the child saw given|process-only|KUBECONFIG = %q; want given||<the private kubeconfig>", out)
 	}
