@@ -59,7 +59,7 @@ func (c *ciCredential) approveCI() {
 	target := b.ApprovalTarget()
 	store := &approval.Store{Path: approval.PathIn(c.cacheDir)}
 	if err := store.Update(func(f *approval.File) error {
-		f.Approve(approval.Approval{Identity: a.Key().ID(), Server: target.Server, Pins: target.Pins, Via: "use"})
+		f.Approve(approval.For(a.Key().ID(), target))
 		return nil
 	}); err != nil {
 		c.t.Fatal(err)

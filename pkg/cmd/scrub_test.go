@@ -25,7 +25,6 @@ import (
 	"github.com/securekapi/securekapi/pkg/credential/access"
 	"github.com/securekapi/securekapi/pkg/credential/approval"
 	"github.com/securekapi/securekapi/pkg/credential/tokencache"
-	"github.com/securekapi/securekapi/pkg/trust"
 )
 
 // echoingIssuer is an identity provider whose token endpoint refuses every
@@ -81,7 +80,12 @@ func TestErrorsAndLogsNeverCarryTokens(t *testing.T) {
 
 	ca := cmdtest.NewPair(t, nil, "cluster CA")
 	// The cluster is approved for this login, so the refresh is what fails.
-	approve(t, filepath.Join(dir, "cache"), key, credential.Binding{Server: "https://kapi.example.com", Pins: []trust.Pin{trust.Pin(cmdtest.PinOf(ca))}})
+	stanza := &access.Flags{Issuer: issuer, ClientID: "kubectl", OIDCCAFile: caFile, Server: "https://kapi.example.com", Pins: []string{cmdtest.PinOf(ca)}}
+	b, err := stanza.Binding()
+	if err != nil {
+		t.Fatal(err)
+	}
+	approve(t, filepath.Join(dir, "cache"), key, b)
 	execInfo := fmt.Sprintf(`{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential","spec":{"interactive":false,"cluster":{"server":"https://kapi.example.com","certificate-authority-data":%q}}}`,
 		base64.StdEncoding.EncodeToString(ca.CertPEM))
 	env := map[string]string{"HOME": dir, "SECUREKAPI_CACHE_DIR": filepath.Join(dir, "cache"), "KUBERNETES_EXEC_INFO": execInfo}
@@ -155,7 +159,7 @@ func approve(t *testing.T, cacheDir string, key tokencache.Key, binding credenti
 	target := binding.ApprovalTarget()
 	store := &approval.Store{Path: approval.PathIn(cacheDir)}
 	if err := store.Update(func(f *approval.File) error {
-		f.Approve(approval.Approval{Identity: key.ID(), Server: target.Server, Pins: target.Pins, Via: "login"})
+		f.Approve(approval.For(key.ID(), target))
 		return nil
 	}); err != nil {
 		t.Fatal(err)

@@ -126,9 +126,9 @@ func (p *ApprovalPrompt) Run(cands []ApprovalCandidate) (bool, error) {
 	if err := p.Store.Update(func(f *approval.File) error {
 		for _, c := range pending {
 			key := c.Access.Key()
-			t := c.Binding.ApprovalTarget()
-			f.Approve(approval.Approval{Identity: key.ID(), Issuer: key.Issuer, ClientID: key.ClientID, Cluster: c.Name,
-				Server: t.Server, Pins: t.Pins, ApprovedAt: p.Now().UTC(), Via: p.Via})
+			a := approval.For(key.ID(), c.Binding.ApprovalTarget())
+			a.Issuer, a.ClientID, a.Cluster, a.ApprovedAt, a.Via = key.Issuer, key.ClientID, c.Name, p.Now().UTC(), p.Via
+			f.Approve(a)
 		}
 		return nil
 	}); err != nil {
@@ -159,7 +159,8 @@ func (p *ApprovalPrompt) describe(cands []ApprovalCandidate) {
 		}
 		for _, c := range byIdentity[id] {
 			t := c.Binding.ApprovalTarget()
-			fmt.Fprintf(p.ErrOut, "    %s: server %s\n", c.Name, t.Server)
+			fmt.Fprintf(p.ErrOut, "    %s: server %s, verified as %s\n", c.Name, t.Server, t.ServerName)
+			fmt.Fprintf(p.ErrOut, "      issuer trusted by %s\n", t.IssuerTrust)
 			for _, pin := range t.Pins {
 				fmt.Fprintf(p.ErrOut, "      pin %s\n", pin)
 			}

@@ -48,7 +48,7 @@ func (f *fakeApprovals) Load() (*approval.File, error) {
 func approvedFor(b Binding, s oidc.Settings) *fakeApprovals {
 	f := &fakeApprovals{}
 	t := b.ApprovalTarget()
-	f.file.Approve(approval.Approval{Identity: keyFor(s).ID(), Server: t.Server, Pins: t.Pins})
+	f.file.Approve(approval.For(keyFor(s).ID(), t))
 	return f
 }
 

@@ -28,7 +28,7 @@ func mintingHarness(t *testing.T, lifetime time.Duration) (*harness, *atomic.Int
 	h := newHarness(t, nil)
 	approvals := &fakeApprovals{}
 	target := clusterA.ApprovalTarget()
-	approvals.file.Approve(approval.Approval{Identity: ciKey.ID(), Server: target.Server, Pins: target.Pins})
+	approvals.file.Approve(approval.For(ciKey.ID(), target))
 	h.manager.Approvals = approvals
 	var mints atomic.Int32
 	h.manager.Login = nil

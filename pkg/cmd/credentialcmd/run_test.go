@@ -77,7 +77,7 @@ func TestCredentialHandsTheCachedTokenOnlyToTheBoundServer(t *testing.T) {
 	}
 	target := b.ApprovalTarget()
 	if err := (&approval.Store{Path: approval.PathIn(cacheDir)}).Update(func(f *approval.File) error {
-		f.Approve(approval.Approval{Identity: a.Key().ID(), Server: target.Server, Pins: target.Pins, Via: "login"})
+		f.Approve(approval.For(a.Key().ID(), target))
 		return nil
 	}); err != nil {
 		t.Fatal(err)

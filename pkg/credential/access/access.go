@@ -27,10 +27,12 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/securekapi/securekapi/pkg/credential/approval"
 	"github.com/securekapi/securekapi/pkg/credential/binding"
 	"github.com/securekapi/securekapi/pkg/credential/cachedtoken"
 	"github.com/securekapi/securekapi/pkg/credential/tokencache"
 	"github.com/securekapi/securekapi/pkg/trust/pinning"
+	"github.com/securekapi/securekapi/pkg/userfile"
 )
 
 // Flags are a cluster's OIDC client, token binding and token store
@@ -272,13 +274,47 @@ func (a *Flags) Source(getenv func(string) string) string {
 	return hex.EncodeToString(sum[:])
 }
 
-// Binding is the token binding the flags name.
+// Binding is the token binding the flags name, with how they trust the
+// issuer (IssuerTrust), which an approval covers too.
 func (a *Flags) Binding() (binding.Binding, error) {
 	pins, err := pinning.ParsePins(a.Pins)
 	if err != nil {
 		return binding.Binding{}, fmt.Errorf("--pin: %w", err)
 	}
-	return binding.Binding{Cluster: a.Cluster, Server: a.Server, TLSServerName: a.TLSServerName, Pins: pins}, nil
+	issuerTrust, err := a.IssuerTrust()
+	if err != nil {
+		return binding.Binding{}, err
+	}
+	return binding.Binding{Cluster: a.Cluster, Server: a.Server, TLSServerName: a.TLSServerName, Pins: pins, IssuerTrust: issuerTrust}, nil
+}
+
+// IssuerTrust says how the issuer's TLS is verified, as approvals record
+// it: the hash of the --oidc-ca-file bundle's bytes, else the system roots
+// (with the hash of SSL_CERT_FILE's bundle, or SSL_CERT_DIR's path, when
+// the environment changes them: crypto/x509 reads them from the process
+// environment, which an exec stanza's env sets). The CA file must be a
+// plain file only the user or root can change (userfile.ReadTrustFile), so
+// the bytes hashed here are the bytes the OIDC client later trusts.
+func (a *Flags) IssuerTrust() (string, error) {
+	if a.OIDCCAFile != "" {
+		data, err := userfile.ReadTrustFile(a.OIDCCAFile)
+		if err != nil {
+			return "", fmt.Errorf("--oidc-ca-file: %w", err)
+		}
+		return "ca " + contentHash(data), nil
+	}
+	trust := approval.SystemRoots
+	if f := os.Getenv("SSL_CERT_FILE"); f != "" {
+		data, err := userfile.ReadTrustFile(f)
+		if err != nil {
+			return "", fmt.Errorf("SSL_CERT_FILE: %w", err)
+		}
+		trust += ", SSL_CERT_FILE " + contentHash(data)
+	}
+	if d := os.Getenv("SSL_CERT_DIR"); d != "" {
+		trust += ", SSL_CERT_DIR " + d
+	}
+	return trust, nil
 }
 
 // Validate checks what every token command needs.
@@ -356,6 +392,12 @@ func (a *Flags) validateCISource() error {
 	return nil
 }
 
+// contentHash names a trust bundle by its bytes.
+func contentHash(data []byte) string {
+	sum := sha256.Sum256(data)
+	return "sha256:" + hex.EncodeToString(sum[:])
+}
+
 // MaxExpiryMargin bounds --expiry-margin: ID tokens live minutes to hours,
 // so a margin past a day would treat every token as expired and log in on
 // every kubectl call.
@@ -389,19 +431,29 @@ func (a *Flags) ApproveCommand() string {
 	return "kubectl securekapi use " + name + " --ci " + a.CISource + " --approve"
 }
 
-// ResolveCacheDir is where the file store and the lock files live.
+// ResolveCacheDir is where the approvals file, the file store and the
+// lock files live: --cache-dir, else $SECUREKAPI_CACHE_DIR, else the user
+// cache dir. An exec stanza's args and env can name it, so it must be the
+// user's own (userfile.CheckPrivateDir): a private directory of the user,
+// reached through directories no one else can change. Another user's
+// directory, a shared one, or a checked-out repository (0755) is refused,
+// so nobody can plant an approval there or read a token from it.
 func (a *Flags) ResolveCacheDir(getenv func(string) string) (string, error) {
-	if a.CacheDir != "" {
-		return a.CacheDir, nil
+	dir, source := a.CacheDir, "--cache-dir"
+	if dir == "" {
+		dir, source = getenv("SECUREKAPI_CACHE_DIR"), "SECUREKAPI_CACHE_DIR"
 	}
-	if d := getenv("SECUREKAPI_CACHE_DIR"); d != "" {
-		return d, nil
+	if dir == "" {
+		base, err := os.UserCacheDir()
+		if err != nil {
+			return "", fmt.Errorf("find a cache directory: %w (set SECUREKAPI_CACHE_DIR)", err)
+		}
+		dir, source = filepath.Join(base, "securekapi"), "the user cache directory"
 	}
-	base, err := os.UserCacheDir()
-	if err != nil {
-		return "", fmt.Errorf("find a cache directory: %w (set SECUREKAPI_CACHE_DIR)", err)
+	if err := userfile.CheckPrivateDir(dir); err != nil {
+		return "", fmt.Errorf("the cache directory (%s): %w", source, err)
 	}
-	return filepath.Join(base, "securekapi"), nil
+	return dir, nil
 }
 
 // OpenStore opens the selected token store and returns it with the cache

@@ -4,9 +4,11 @@
 // a cluster nobody approved (say, from a third party's profile that merely
 // names our issuer and client) from collecting that login.
 //
-// An approval binds an identity (tokencache.Key.ID: issuer, client, scopes
-// and extra parameters) to a Target (the normalized server URL and the set
-// of CA pins the token binding holds kubectl to). Only a person grants one:
+// An approval binds an identity (tokencache.Key.ID: issuer, client, scopes,
+// extra parameters and, for a CI job, the grant) to a Target: everything
+// that decides where its tokens and refresh tokens go (the normalized server
+// URL, the name kubectl verifies, the set of CA pins the token binding holds
+// kubectl to, and how the issuer's TLS is trusted). Only a person grants one:
 // `login NAME` on a terminal, or a confirmation at import, add or use.
 //
 // The approvals live in one JSON file in the user's securekapi cache dir,
@@ -20,12 +22,15 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/securekapi/securekapi/pkg/atomicfile"
+	"github.com/securekapi/securekapi/pkg/userfile"
 )
 
 // FileName is the approvals file in the securekapi cache dir.
@@ -34,20 +39,66 @@ const FileName = "approvals.json"
 // Version is the file format this package reads and writes.
 const Version = 1
 
-// Target is a cluster as the token binding names it: the server URL
-// (normalized by the caller, credential.Binding.ApprovalTarget) and the set
-// of sha256 SPKI pins of the CA kubectl must trust.
+// Target is a cluster as the token binding names it, with the issuer's
+// trust: the server URL (normalized by the caller, binding.Binding.ApprovalTarget),
+// the name kubectl verifies the server's certificate for, the set of sha256
+// SPKI pins of the CA kubectl must trust, and how the issuer's TLS is
+// trusted (where a refresh token goes). A change to any of them is a new
+// decision for a person.
 type Target struct {
 	Server string
-	Pins   []string
+	// ServerName is the name kubectl verifies (tls-server-name, else the
+	// URL host), lowercased; "" is the URL host.
+	ServerName string
+	Pins       []string
+	// IssuerTrust is how the issuer's TLS is verified: SystemRoots, or
+	// "ca sha256:<hex>" of the OIDC CA bundle's bytes; "" is SystemRoots.
+	IssuerTrust string
 }
 
-// NewTarget returns t with its pins sorted and deduplicated, so two targets
-// naming the same pins in another order are equal.
+// SystemRoots is the IssuerTrust of an issuer verified against the
+// operating system's roots.
+const SystemRoots = "system roots"
+
+// NewTarget is the target of server and pins, its TLS name the URL host
+// and its issuer trusted by the system roots.
 func NewTarget(server string, pins []string) Target {
-	p := slices.Clone(pins)
+	return Target{Server: server, Pins: pins}.Normal()
+}
+
+// Normal returns t with its pins sorted and deduplicated, its name
+// lowercased (the URL host when empty) and its issuer trust spelled out,
+// so two targets that decide the same are equal. Approvals recorded before
+// the name and the issuer trust were (2026-12-07) read as the defaults: a
+// cluster with its own tls-server-name or a private OIDC CA is asked again
+// once.
+func (t Target) Normal() Target {
+	p := slices.Clone(t.Pins)
 	slices.Sort(p)
-	return Target{Server: server, Pins: slices.Compact(p)}
+	t.Pins = slices.Compact(p)
+	if t.ServerName == "" {
+		t.ServerName = hostOf(t.Server)
+	}
+	t.ServerName = strings.ToLower(t.ServerName)
+	if t.IssuerTrust == "" {
+		t.IssuerTrust = SystemRoots
+	}
+	return t
+}
+
+// Equal reports whether t and o decide the same.
+func (t Target) Equal(o Target) bool {
+	t, o = t.Normal(), o.Normal()
+	return t.Server == o.Server && t.ServerName == o.ServerName && t.IssuerTrust == o.IssuerTrust && slices.Equal(t.Pins, o.Pins)
+}
+
+// hostOf is the host of a normalized server URL, without brackets.
+func hostOf(server string) string {
+	u, err := url.Parse(server)
+	if err != nil {
+		return ""
+	}
+	return u.Hostname()
 }
 
 // Approval is one person's decision that Target may receive Identity's
@@ -61,24 +112,34 @@ type Approval struct {
 	// Cluster is the name it was approved under, for people and for
 	// `logout NAME`.
 	Cluster string `json:"cluster"`
-	// Server and Pins are the Target.
-	Server string   `json:"server"`
-	Pins   []string `json:"pins"`
+	// Server, ServerName, Pins and IssuerTrust are the Target.
+	Server      string   `json:"server"`
+	ServerName  string   `json:"serverName,omitempty"`
+	Pins        []string `json:"pins"`
+	IssuerTrust string   `json:"issuerTrust,omitempty"`
 	// ApprovedAt and Via (login, import, add or use) say when and how.
 	ApprovedAt time.Time `json:"approvedAt"`
 	Via        string    `json:"via"`
 }
 
 // Target is the cluster the approval names.
-func (a Approval) Target() Target { return NewTarget(a.Server, a.Pins) }
+func (a Approval) Target() Target {
+	return Target{Server: a.Server, ServerName: a.ServerName, Pins: a.Pins, IssuerTrust: a.IssuerTrust}.Normal()
+}
+
+// For is the approval of target for identity, with its fields filled in.
+func For(identity string, target Target) Approval {
+	t := target.Normal()
+	return Approval{Identity: identity, Server: t.Server, ServerName: t.ServerName, Pins: t.Pins, IssuerTrust: t.IssuerTrust}
+}
 
 // Matches reports whether a is for identity and exactly target: the same
-// server and the same pin set. More pins mean more CAs kubectl would trust,
-// fewer or none mean a looser check, so either is a new decision to make.
+// server, TLS name, pin set and issuer trust. More pins mean more CAs
+// kubectl would trust, fewer or none mean a looser check, another name
+// another certificate the pinned CA may have issued, another issuer trust
+// another place a refresh token may go: each is a new decision to make.
 func (a Approval) Matches(identity string, target Target) bool {
-	mine := a.Target()
-	target = NewTarget(target.Server, target.Pins)
-	return a.Identity == identity && mine.Server == target.Server && slices.Equal(mine.Pins, target.Pins)
+	return a.Identity == identity && a.Target().Equal(target)
 }
 
 // File is the approvals file.
@@ -96,7 +157,7 @@ func (f *File) Allows(identity string, target Target) bool {
 // replaced (its name and time updated). It reports whether a is new.
 func (f *File) Approve(a Approval) bool {
 	t := a.Target()
-	a.Server, a.Pins = t.Server, t.Pins
+	a.Server, a.ServerName, a.Pins, a.IssuerTrust = t.Server, t.ServerName, t.Pins, t.IssuerTrust
 	for i := range f.Approvals {
 		if f.Approvals[i].Matches(a.Identity, t) {
 			f.Approvals[i] = a
@@ -134,6 +195,9 @@ func PathIn(cacheDir string) string { return filepath.Join(cacheDir, FileName) }
 // unreadable or unknown one is an error naming the way out, never read as
 // "nothing approved" silently nor as "everything approved".
 func (s *Store) Load() (*File, error) {
+	if err := userfile.CheckPrivateFile(s.Path); err != nil {
+		return nil, fmt.Errorf("the approvals file: %w; securekapi reads approvals only from a file of your own that no one else can write", err)
+	}
 	data, err := os.ReadFile(s.Path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return s.decode(nil)

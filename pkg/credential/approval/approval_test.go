@@ -131,3 +131,48 @@ func TestConcurrentApprovalsAllLand(t *testing.T) {
 		t.Errorf("Update overwrote a damaged file with %q", got)
 	}
 }
+
+// An approval covers everything that decides where a token or a refresh
+// token goes (issue #23): a third-party profile that reuses an approved
+// cluster's server and pins with its own tls-server-name, or a stanza that
+// trusts the issuer through another CA bundle, is a new decision.
+func TestApprovalCoversTheTLSNameAndTheIssuerTrust(t *testing.T) {
+	approved := Target{Server: "https://kapi.example.com:443", ServerName: "kapi.example.com", Pins: []string{pinA}, IssuerTrust: "ca sha256:1111"}
+	f := &File{Version: Version}
+	f.Approve(For("id1", approved))
+	if !f.Allows("id1", Target{Server: "https://kapi.example.com:443", ServerName: "KAPI.example.com", Pins: []string{pinA}, IssuerTrust: "ca sha256:1111"}) {
+		t.Fatal("the approved target itself (its name in other case) is not allowed")
+	}
+	for name, target := range map[string]Target{
+		"another TLS name":           {Server: approved.Server, ServerName: "internal.example.com", Pins: approved.Pins, IssuerTrust: approved.IssuerTrust},
+		"the issuer by system roots": {Server: approved.Server, ServerName: approved.ServerName, Pins: approved.Pins},
+		"another issuer CA":          {Server: approved.Server, ServerName: approved.ServerName, Pins: approved.Pins, IssuerTrust: "ca sha256:2222"},
+	} {
+		if f.Allows("id1", target) {
+			t.Errorf("%s: allowed by the approval of %+v", name, approved)
+		}
+	}
+}
+
+// Approvals written before the name and the issuer trust were recorded
+// read as the defaults: the URL host, and the system roots.
+func TestOlderApprovalsReadAsTheDefaults(t *testing.T) {
+	s := &Store{Path: filepath.Join(t.TempDir(), FileName)}
+	old := `{"version":1,"approvals":[{"identity":"id1","server":"https://kapi.example.com:443","pins":["` + pinA + `"]}]}`
+	if err := os.WriteFile(s.Path, []byte(old), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	f, err := s.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !f.Allows("id1", NewTarget("https://kapi.example.com:443", []string{pinA})) {
+		t.Error("an older approval no longer allows its cluster at the default name and trust")
+	}
+	if f.Allows("id1", Target{Server: "https://kapi.example.com:443", ServerName: "other.example.com", Pins: []string{pinA}}) {
+		t.Error("an older approval allows another TLS name")
+	}
+	if f.Allows("id1", Target{Server: "https://kapi.example.com:443", Pins: []string{pinA}, IssuerTrust: "ca sha256:1111"}) {
+		t.Error("an older approval allows a private issuer CA it never recorded")
+	}
+}

@@ -5,6 +5,7 @@ import (
 
 	"github.com/securekapi/securekapi/pkg/credential/approval"
 	"github.com/securekapi/securekapi/pkg/credential/tokencache"
+	"github.com/securekapi/securekapi/pkg/trust/pinning"
 )
 
 // Approvals says which clusters a person approved for which login;
@@ -13,14 +14,15 @@ type Approvals interface {
 	Load() (*approval.File, error)
 }
 
-// ApprovalTarget is the binding as approvals name it: the normalized server
-// and the pin set.
+// ApprovalTarget is the binding as approvals name it: the normalized
+// server, the name kubectl verifies, the pin set and the issuer's trust.
 func (b Binding) ApprovalTarget() approval.Target {
 	pins := make([]string, len(b.Pins))
 	for i, p := range b.Pins {
 		pins[i] = string(p)
 	}
-	return approval.NewTarget(normalizeServer(b.Server), pins)
+	name := pinning.Endpoint{URL: b.Server, TLSServerName: b.TLSServerName}.ServerName()
+	return approval.Target{Server: normalizeServer(b.Server), ServerName: name, Pins: pins, IssuerTrust: b.IssuerTrust}.Normal()
 }
 
 // ErrNotApproved means the cluster asking for a token was never approved

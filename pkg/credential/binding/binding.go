@@ -28,6 +28,11 @@ type Binding struct {
 	// empty means the host of Server, as for kubectl.
 	TLSServerName string
 	Pins          []pinning.Pin
+	// IssuerTrust is how the issuer's TLS is verified (approval.SystemRoots,
+	// or the OIDC CA bundle's hash): not checked against kubectl, which
+	// never talks to the issuer, but part of what a person approved,
+	// since it decides where a refresh goes.
+	IssuerTrust string
 }
 
 // Check refuses to release a token unless every trust decision kubectl

@@ -64,15 +64,26 @@ func newHarness(t *testing.T) *harness {
 // login, as `login NAME` on a terminal would.
 func (h *harness) approve(t *testing.T, srv, pin string) {
 	t.Helper()
-	b := binding.Binding{Server: srv, Pins: []trust.Pin{trust.Pin(pin)}}
+	b := binding.Binding{Server: srv, Pins: []trust.Pin{trust.Pin(pin)}, IssuerTrust: h.issuerTrust(t)}
 	target := b.ApprovalTarget()
 	store := &approval.Store{Path: approval.PathIn(h.dir)}
 	if err := store.Update(func(f *approval.File) error {
-		f.Approve(approval.Approval{Identity: h.key.ID(), Server: target.Server, Pins: target.Pins, Via: "login"})
+		f.Approve(approval.For(h.key.ID(), target))
 		return nil
 	}); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// issuerTrust is the issuer trust the harness's stanza names: the system
+// roots, with SSL_CERT_FILE where the environment sets it.
+func (h *harness) issuerTrust(t *testing.T) string {
+	t.Helper()
+	trust, err := (&access.Flags{}).IssuerTrust()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return trust
 }
 
 func (h *harness) args(extra ...string) []string {

@@ -14,7 +14,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"os"
 	"slices"
 	"sort"
 	"strconv"
@@ -26,6 +25,7 @@ import (
 
 	"github.com/securekapi/securekapi/pkg/credential/cachedtoken"
 	"github.com/securekapi/securekapi/pkg/credential/tokencache"
+	"github.com/securekapi/securekapi/pkg/userfile"
 )
 
 // Settings name an OIDC client: who issues tokens and for which client.
@@ -68,7 +68,9 @@ const DefaultTimeout = 15 * time.Second
 func HTTPClient(s Settings) (*http.Client, error) {
 	transport := http.DefaultTransport.(*http.Transport).Clone()
 	if s.CAFile != "" {
-		pem, err := os.ReadFile(s.CAFile)
+		// The same reader the approval's issuer trust hashed with: a plain
+		// file only the user or root can change, so these are those bytes.
+		pem, err := userfile.ReadTrustFile(s.CAFile)
 		if err != nil {
 			return nil, fmt.Errorf("read OIDC CA file: %w", err)
 		}

@@ -1,0 +1,200 @@
+// Package userfile decides which files and directories securekapi may take
+// as the user's own: a trust file (a CA bundle) is read whole, once, from a
+// regular file that only the user or root can change; the cache directory,
+// where approvals and file-store tokens live, is private to the user and
+// reached through directories no one else can rename.
+//
+// These rules exist because the exec stanza is attacker input (SECURITY.md):
+// whoever writes a kubeconfig chooses its args and env, and with them file
+// names. A name under /proc, a FIFO that answers each read differently, a
+// file another user can rewrite between two reads, or a directory in which
+// another user (or a checked-out repository) planted an approvals file must
+// never decide where a token goes.
+//
+// It links the standard library only: the small exec program runs it on
+// every kubectl call.
+package userfile
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// MaxTrustFile bounds a trust file: CA bundles are kilobytes, and the
+// system's whole bundle is about 200 KiB.
+const MaxTrustFile = 1 << 20
+
+// specialRoots are pseudo file systems whose files are not files: their
+// content depends on who reads them and when (/proc/self/environ is the
+// reader's own environment, which the exec stanza's env sets).
+var specialRoots = []string{"/proc", "/sys", "/dev"}
+
+// ReadTrustFile reads a CA bundle named by path, refusing anything that is
+// not a regular, non-empty file of at most MaxTrustFile bytes that only the
+// user or root can change, under a directory chain nobody else can change.
+// It opens without blocking (a FIFO cannot stall it) and checks the opened
+// file itself, so what it reads is what it checked.
+func ReadTrustFile(path string) ([]byte, error) {
+	if err := refuseSpecial(path); err != nil {
+		return nil, err
+	}
+	f, err := openNoFollowBlock(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	info, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if !info.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s is not a regular file (%s): a CA bundle must be a plain file, read the same each time", path, kind(info.Mode()))
+	}
+	if info.Size() == 0 || info.Size() > MaxTrustFile {
+		return nil, fmt.Errorf("%s holds %d bytes: a CA bundle is a non-empty PEM file of at most %d bytes", path, info.Size(), MaxTrustFile)
+	}
+	if err := ownedSafely(path, info, trustFile); err != nil {
+		return nil, err
+	}
+	target := path
+	if resolved, err := filepath.EvalSymlinks(path); err == nil {
+		target = resolved
+	}
+	if err := checkAncestors(target); err != nil {
+		return nil, err
+	}
+	data, err := io.ReadAll(io.LimitReader(f, MaxTrustFile+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(data)) != info.Size() {
+		return nil, fmt.Errorf("%s changed while it was read; a CA bundle must not change under securekapi", path)
+	}
+	return data, nil
+}
+
+// CheckPrivateDir checks that dir, if it exists, is a directory of the
+// user's that no one else can write, reached through directories that only
+// the user or root can change (or sticky ones, such as /tmp). A directory
+// that does not exist yet is checked through its nearest existing
+// ancestor, where securekapi will make it (0700). The approvals file and
+// the file store live in such a directory, so nobody else can plant a file
+// there or swap one.
+func CheckPrivateDir(dir string) error {
+	if dir == "" || !filepath.IsAbs(dir) {
+		return fmt.Errorf("the cache directory %q is not an absolute path", dir)
+	}
+	if err := refuseSpecial(dir); err != nil {
+		return err
+	}
+	resolved, err := resolveExisting(dir)
+	if err != nil {
+		return err
+	}
+	info, err := os.Lstat(resolved)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return checkAncestors(filepath.Join(resolved, "x")) // made by securekapi, 0700
+	case err != nil:
+		return err
+	case !info.IsDir():
+		return fmt.Errorf("the cache directory %s is not a directory", dir)
+	}
+	if err := ownedSafely(dir, info, privateDir); err != nil {
+		return err
+	}
+	return checkAncestors(resolved)
+}
+
+// CheckPrivateFile checks a file in a private directory (the approvals
+// file): a regular file of the user's that no one else may read or write,
+// as securekapi writes it (0600). A file checked out of a repository or
+// unpacked from a download (0644) is refused. A missing file passes: it
+// approves nothing.
+func CheckPrivateFile(path string) error {
+	info, err := os.Lstat(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if !info.Mode().IsRegular() {
+		return fmt.Errorf("%s is not a regular file (%s)", path, kind(info.Mode()))
+	}
+	return ownedSafely(path, info, privateFile)
+}
+
+// resolveExisting follows the symbolic links of the longest existing prefix
+// of dir, so the chain checked is the one the kernel walks.
+func resolveExisting(dir string) (string, error) {
+	dir = filepath.Clean(dir)
+	var rest []string
+	for {
+		resolved, err := filepath.EvalSymlinks(dir)
+		if err == nil {
+			return filepath.Join(append([]string{resolved}, rest...)...), nil
+		}
+		if !errors.Is(err, fs.ErrNotExist) {
+			return "", err
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", err
+		}
+		rest = append([]string{filepath.Base(dir)}, rest...)
+		dir = parent
+	}
+}
+
+// checkAncestors checks every existing directory above path.
+func checkAncestors(path string) error {
+	resolved, err := resolveExisting(filepath.Dir(filepath.Clean(path)))
+	if err != nil {
+		return err
+	}
+	for dir := resolved; ; dir = filepath.Dir(dir) {
+		info, err := os.Lstat(dir)
+		if err == nil {
+			if err := ancestorSafe(dir, info); err != nil {
+				return err
+			}
+		} else if !errors.Is(err, fs.ErrNotExist) {
+			return err
+		}
+		if filepath.Dir(dir) == dir {
+			return nil
+		}
+	}
+}
+
+func refuseSpecial(path string) error {
+	clean := filepath.ToSlash(filepath.Clean(path))
+	for _, root := range specialRoots {
+		if clean == root || strings.HasPrefix(clean, root+"/") {
+			return fmt.Errorf("%s is under %s, whose files are not plain files: securekapi reads trust and approvals only from plain files", path, root)
+		}
+	}
+	return nil
+}
+
+func kind(m fs.FileMode) string {
+	switch {
+	case m&fs.ModeNamedPipe != 0:
+		return "a FIFO"
+	case m&fs.ModeSocket != 0:
+		return "a socket"
+	case m&fs.ModeDevice != 0:
+		return "a device"
+	case m&fs.ModeSymlink != 0:
+		return "a symbolic link"
+	case m.IsDir():
+		return "a directory"
+	}
+	return "not a plain file"
+}

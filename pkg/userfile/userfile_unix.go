@@ -1,0 +1,63 @@
+//go:build unix
+
+package userfile
+
+import (
+	"fmt"
+	"io/fs"
+	"os"
+	"syscall"
+)
+
+// openNoFollowBlock opens path for reading without waiting for a writer
+// (O_NONBLOCK: a FIFO opens at once, and is then refused as no regular file).
+func openNoFollowBlock(path string) (*os.File, error) {
+	return os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+}
+
+// The rules ownedSafely applies.
+type rule int
+
+const (
+	trustFile   rule = iota // the user's or root's, writable by no one else
+	privateDir              // the user's, writable by no one else
+	privateFile             // the user's, readable and writable by no one else
+)
+
+func ownedSafely(path string, info fs.FileInfo, r rule) error {
+	st, ok := info.Sys().(*syscall.Stat_t)
+	if !ok {
+		return nil
+	}
+	uid := uint32(os.Getuid())
+	perm := info.Mode().Perm()
+	switch {
+	case r != trustFile && st.Uid != uid:
+		return fmt.Errorf("%s belongs to uid %d, not to you (uid %d): securekapi keeps approvals and tokens only in files and directories of your own", path, st.Uid, uid)
+	case r == trustFile && st.Uid != uid && st.Uid != 0:
+		return fmt.Errorf("%s belongs to uid %d, neither you (uid %d) nor root: another user could change it", path, st.Uid, uid)
+	case r == privateFile && perm&0o077 != 0:
+		return fmt.Errorf("%s has mode %04o: securekapi writes it 0600 and reads it only while no one else can read or write it (a file from a repository or an archive is not yours to trust)", path, perm)
+	case perm&0o022 != 0:
+		return fmt.Errorf("%s has mode %04o: others can change it (chmod go-w %s)", path, perm, path)
+	}
+	return nil
+}
+
+// ancestorSafe: a directory above a trust file or the cache directory must
+// be the user's or root's, and writable by no one else unless sticky (then
+// others cannot rename what is in it).
+func ancestorSafe(dir string, info fs.FileInfo) error {
+	st, ok := info.Sys().(*syscall.Stat_t)
+	if !ok {
+		return nil
+	}
+	uid := uint32(os.Getuid())
+	if st.Uid != uid && st.Uid != 0 {
+		return fmt.Errorf("%s belongs to uid %d, neither you (uid %d) nor root: its owner could replace what is in it", dir, st.Uid, uid)
+	}
+	if info.Mode().Perm()&0o022 != 0 && info.Mode()&fs.ModeSticky == 0 {
+		return fmt.Errorf("%s has mode %04o: others could replace what is in it", dir, info.Mode().Perm())
+	}
+	return nil
+}

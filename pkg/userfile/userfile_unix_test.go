@@ -1,0 +1,169 @@
+//go:build unix
+
+package userfile
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+const pem = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"
+
+func write(t *testing.T, path, data string, mode os.FileMode) string {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(data), mode); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(path, mode); err != nil { // past the umask
+		t.Fatal(err)
+	}
+	return path
+}
+
+func TestReadTrustFileReadsAPlainFileOfYours(t *testing.T) {
+	path := write(t, filepath.Join(t.TempDir(), "ca.pem"), pem, 0o644)
+	got, err := ReadTrustFile(path)
+	if err != nil || string(got) != pem {
+		t.Fatalf("ReadTrustFile = %q, %v", got, err)
+	}
+}
+
+// The attacks of issue #23: a CA file that answers each read differently
+// (a FIFO), one whose content is the reader's own environment
+// (/proc/self/environ, set by the exec stanza's env), and files another
+// user can change between two reads.
+func TestReadTrustFileRefusesWhatIsNotAPlainFileOfYours(t *testing.T) {
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "ca.fifo")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cases := map[string]string{
+		"fifo":           fifo,
+		"proc environ":   "/proc/self/environ",
+		"dev":            "/dev/null",
+		"empty":          write(t, filepath.Join(dir, "empty.pem"), "", 0o644),
+		"group writable": write(t, filepath.Join(dir, "gw.pem"), pem, 0o664),
+		"world writable": write(t, filepath.Join(dir, "ww.pem"), pem, 0o646),
+		"a directory":    dir,
+	}
+	big := filepath.Join(dir, "big.pem")
+	write(t, big, strings.Repeat("x", MaxTrustFile+1), 0o644)
+	cases["too big"] = big
+	for name, path := range cases {
+		t.Run(name, func(t *testing.T) {
+			done := make(chan error, 1)
+			go func() { _, err := ReadTrustFile(path); done <- err }()
+			select {
+			case err := <-done:
+				if err == nil {
+					t.Fatalf("ReadTrustFile(%s) accepted it", path)
+				}
+				t.Log(err)
+			case <-time.After(5 * time.Second):
+				t.Fatalf("ReadTrustFile(%s) blocked", path)
+			}
+		})
+	}
+}
+
+func TestReadTrustFileRefusesAnotherUsersFileOrDirectory(t *testing.T) {
+	if os.Getuid() != 0 {
+		t.Skip("making a file of another user needs root")
+	}
+	dir := t.TempDir()
+	theirs := write(t, filepath.Join(dir, "theirs.pem"), pem, 0o644)
+	if err := os.Chown(theirs, 65534, 65534); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ReadTrustFile(theirs); err == nil {
+		t.Fatal("another user's CA file was accepted")
+	}
+	// Mine, but in a directory another user owns: they can swap it.
+	theirDir := filepath.Join(dir, "their-dir")
+	if err := os.Mkdir(theirDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	mine := write(t, filepath.Join(theirDir, "ca.pem"), pem, 0o644)
+	if err := os.Chown(theirDir, 65534, 65534); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ReadTrustFile(mine); err == nil {
+		t.Fatal("a CA file in another user's directory was accepted")
+	}
+	// A link of mine to a file in their directory is theirs too.
+	link := filepath.Join(dir, "link.pem")
+	if err := os.Symlink(mine, link); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ReadTrustFile(link); err == nil {
+		t.Fatal("a link into another user's directory was accepted")
+	}
+}
+
+func TestCheckPrivateDir(t *testing.T) {
+	base := t.TempDir()
+	mkdir := func(name string, mode os.FileMode) string {
+		p := filepath.Join(base, name)
+		if err := os.MkdirAll(p, mode); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chmod(p, mode); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	if err := CheckPrivateDir(mkdir("private", 0o700)); err != nil {
+		t.Errorf("a 0700 directory of yours: %v", err)
+	}
+	if err := CheckPrivateDir(filepath.Join(mkdir("parent", 0o700), "not-yet", "cache")); err != nil {
+		t.Errorf("a directory securekapi will make: %v", err)
+	}
+	if err := CheckPrivateDir(mkdir("shared", 0o775)); err == nil {
+		t.Error("a group-writable directory was accepted")
+	}
+	if err := CheckPrivateDir("relative/cache"); err == nil {
+		t.Error("a relative path was accepted")
+	}
+	open := mkdir("open", 0o777)
+	if err := CheckPrivateDir(filepath.Join(open, "cache")); err == nil {
+		t.Error("a directory to be made in a world-writable, non-sticky one was accepted")
+	}
+	if os.Getuid() == 0 {
+		theirs := mkdir("theirs", 0o700)
+		if err := os.Chown(theirs, 65534, 65534); err != nil {
+			t.Fatal(err)
+		}
+		if err := CheckPrivateDir(theirs); err == nil {
+			t.Error("another user's directory was accepted")
+		}
+	}
+}
+
+func TestCheckPrivateFile(t *testing.T) {
+	dir := t.TempDir()
+	if err := CheckPrivateFile(filepath.Join(dir, "missing.json")); err != nil {
+		t.Errorf("a missing file: %v", err)
+	}
+	if err := CheckPrivateFile(write(t, filepath.Join(dir, "ok.json"), "{}", 0o600)); err != nil {
+		t.Errorf("a 0600 file: %v", err)
+	}
+	if err := CheckPrivateFile(write(t, filepath.Join(dir, "gw.json"), "{}", 0o620)); err == nil {
+		t.Error("a group-writable file was accepted")
+	}
+	// What a checked-out repository or an unpacked archive holds.
+	if err := CheckPrivateFile(write(t, filepath.Join(dir, "repo.json"), "{}", 0o644)); err == nil {
+		t.Error("a 0644 file was accepted")
+	}
+	fifo := filepath.Join(dir, "fifo.json")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := CheckPrivateFile(fifo); err == nil {
+		t.Error("a FIFO was accepted")
+	}
+}
