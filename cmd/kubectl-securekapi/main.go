@@ -18,6 +18,7 @@ import (
 
 	// First: the rest of package init runs on one P.
 	_ "github.com/securekapi/securekapi/cmd/kubectl-securekapi/internal/oneproc"
+	"github.com/securekapi/securekapi/pkg/credential/callerconfig"
 	"github.com/securekapi/securekapi/pkg/credential/fastpath"
 	"github.com/securekapi/securekapi/pkg/handover"
 )
@@ -25,6 +26,7 @@ import (
 func main() {
 	answered, err := fastpath.Answer(fastpath.Process{
 		Args: os.Args[1:], Getenv: os.Getenv, Stdout: os.Stdout, Stderr: os.Stderr, Now: time.Now,
+		Caller: callerconfig.Parent,
 	})
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "error: %v\n", err)

@@ -18,6 +18,7 @@ import (
 	"github.com/spf13/pflag"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 
+	"github.com/securekapi/securekapi/pkg/credential/callerconfig"
 	"github.com/securekapi/securekapi/pkg/credential/oidc"
 	"github.com/securekapi/securekapi/pkg/credential/tokencache"
 	"github.com/securekapi/securekapi/pkg/kubeconfig"
@@ -65,10 +66,26 @@ type Factory struct {
 	// Issuer discovers an OIDC provider; nil means oidc.Discover over the
 	// network, verifying ID tokens against Now.
 	Issuer func(ctx context.Context, s oidc.Settings) (oidc.Issuer, error)
+	// Caller is the client that ran the credential plugin (its kubeconfig
+	// files and flags); nil means the parent process where the system
+	// tells (callerconfig.Parent), else Getenv standing in.
+	Caller func() *callerconfig.Caller
 
 	// Whether each stream is a terminal, when a test says (SetStdoutTTY
 	// and friends); unset asks the stream (terminal.go).
 	stdinTTY, stdoutTTY, stderrTTY ttyOverride
+}
+
+// CallerConfig is the client that ran the credential plugin: Caller, else
+// the parent process, else the Factory's own environment.
+func (f *Factory) CallerConfig() *callerconfig.Caller {
+	if f.Caller != nil {
+		return f.Caller()
+	}
+	if c := callerconfig.Parent(); c != nil {
+		return c
+	}
+	return callerconfig.Own(f.Getenv)
 }
 
 // NewFactory returns a Factory bound to the real environment and clock.

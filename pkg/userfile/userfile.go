@@ -40,6 +40,26 @@ var specialRoots = []string{"/proc", "/sys", "/dev"}
 // It opens without blocking (a FIFO cannot stall it) and checks the opened
 // file itself, so what it reads is what it checked.
 func ReadTrustFile(path string) ([]byte, error) {
+	data, err := readOwned(path, MaxTrustFile)
+	if err == nil && len(data) == 0 {
+		return nil, fmt.Errorf("%s is empty: a CA bundle is a non-empty PEM file", path)
+	}
+	return data, err
+}
+
+// MaxKubeconfig bounds a kubeconfig read by ReadKubeconfig: large fleets'
+// files are megabytes.
+const MaxKubeconfig = 64 << 20
+
+// ReadKubeconfig reads a kubeconfig file by the rules of ReadTrustFile, so
+// that what is read here is what kubectl read before: a file that only the
+// user or root can change does not change between the two reads unless
+// they change it.
+func ReadKubeconfig(path string) ([]byte, error) {
+	return readOwned(path, MaxKubeconfig)
+}
+
+func readOwned(path string, limit int64) ([]byte, error) {
 	if err := refuseSpecial(path); err != nil {
 		return nil, err
 	}
@@ -53,10 +73,10 @@ func ReadTrustFile(path string) ([]byte, error) {
 		return nil, err
 	}
 	if !info.Mode().IsRegular() {
-		return nil, fmt.Errorf("%s is not a regular file (%s): a CA bundle must be a plain file, read the same each time", path, kind(info.Mode()))
+		return nil, fmt.Errorf("%s is not a regular file (%s): securekapi reads trust only from a plain file, which reads the same each time", path, kind(info.Mode()))
 	}
-	if info.Size() == 0 || info.Size() > MaxTrustFile {
-		return nil, fmt.Errorf("%s holds %d bytes: a CA bundle is a non-empty PEM file of at most %d bytes", path, info.Size(), MaxTrustFile)
+	if info.Size() > limit {
+		return nil, fmt.Errorf("%s holds %d bytes, more than the %d securekapi reads", path, info.Size(), limit)
 	}
 	if err := ownedSafely(path, info, trustFile); err != nil {
 		return nil, err
@@ -68,12 +88,12 @@ func ReadTrustFile(path string) ([]byte, error) {
 	if err := checkAncestors(target); err != nil {
 		return nil, err
 	}
-	data, err := io.ReadAll(io.LimitReader(f, MaxTrustFile+1))
+	data, err := io.ReadAll(io.LimitReader(f, limit+1))
 	if err != nil {
 		return nil, err
 	}
 	if int64(len(data)) != info.Size() {
-		return nil, fmt.Errorf("%s changed while it was read; a CA bundle must not change under securekapi", path)
+		return nil, fmt.Errorf("%s changed while it was read; securekapi reads trust only from a file that does not change under it", path)
 	}
 	return data, nil
 }

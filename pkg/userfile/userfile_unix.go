@@ -38,7 +38,7 @@ func ownedSafely(path string, info fs.FileInfo, r rule) error {
 		return fmt.Errorf("%s belongs to uid %d, neither you (uid %d) nor root: another user could change it", path, st.Uid, uid)
 	case r == privateFile && perm&0o077 != 0:
 		return fmt.Errorf("%s has mode %04o: securekapi writes it 0600 and reads it only while no one else can read or write it (a file from a repository or an archive is not yours to trust)", path, perm)
-	case perm&0o022 != 0:
+	case perm&writableByOthers(st) != 0:
 		return fmt.Errorf("%s has mode %04o: others can change it (chmod go-w %s)", path, perm, path)
 	}
 	return nil
@@ -56,8 +56,19 @@ func ancestorSafe(dir string, info fs.FileInfo) error {
 	if st.Uid != uid && st.Uid != 0 {
 		return fmt.Errorf("%s belongs to uid %d, neither you (uid %d) nor root: its owner could replace what is in it", dir, st.Uid, uid)
 	}
-	if info.Mode().Perm()&0o022 != 0 && info.Mode()&fs.ModeSticky == 0 {
+	if info.Mode().Perm()&writableByOthers(st) != 0 && info.Mode()&fs.ModeSticky == 0 {
 		return fmt.Errorf("%s has mode %04o: others could replace what is in it", dir, info.Mode().Perm())
 	}
 	return nil
+}
+
+// writableByOthers are the write bits that let someone else change a file
+// or directory: group and other, except the group bit when the group is
+// the user's own primary group (Debian's and Ubuntu's USERGROUPS_ENAB
+// gives every user a private group and umask 002, so ~/.kube is 0775).
+func writableByOthers(st *syscall.Stat_t) fs.FileMode {
+	if st.Gid == uint32(os.Getgid()) && st.Uid == uint32(os.Getuid()) {
+		return 0o002
+	}
+	return 0o022
 }

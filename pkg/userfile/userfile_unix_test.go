@@ -47,9 +47,15 @@ func TestReadTrustFileRefusesWhatIsNotAPlainFileOfYours(t *testing.T) {
 		"proc environ":   "/proc/self/environ",
 		"dev":            "/dev/null",
 		"empty":          write(t, filepath.Join(dir, "empty.pem"), "", 0o644),
-		"group writable": write(t, filepath.Join(dir, "gw.pem"), pem, 0o664),
 		"world writable": write(t, filepath.Join(dir, "ww.pem"), pem, 0o646),
 		"a directory":    dir,
+	}
+	if os.Getuid() == 0 { // a group of others may write it
+		gw := write(t, filepath.Join(dir, "gw.pem"), pem, 0o664)
+		if err := os.Chown(gw, -1, 65534); err != nil {
+			t.Fatal(err)
+		}
+		cases["writable by another group"] = gw
 	}
 	big := filepath.Join(dir, "big.pem")
 	write(t, big, strings.Repeat("x", MaxTrustFile+1), 0o644)
@@ -123,8 +129,18 @@ func TestCheckPrivateDir(t *testing.T) {
 	if err := CheckPrivateDir(filepath.Join(mkdir("parent", 0o700), "not-yet", "cache")); err != nil {
 		t.Errorf("a directory securekapi will make: %v", err)
 	}
-	if err := CheckPrivateDir(mkdir("shared", 0o775)); err == nil {
-		t.Error("a group-writable directory was accepted")
+	// Writable by the user's own private group (umask 002), not another.
+	if err := CheckPrivateDir(mkdir("own-group", 0o775)); err != nil {
+		t.Errorf("a directory writable by your own group: %v", err)
+	}
+	if os.Getuid() == 0 {
+		shared := mkdir("shared", 0o775)
+		if err := os.Chown(shared, -1, 65534); err != nil {
+			t.Fatal(err)
+		}
+		if err := CheckPrivateDir(shared); err == nil {
+			t.Error("a directory writable by another group was accepted")
+		}
 	}
 	if err := CheckPrivateDir("relative/cache"); err == nil {
 		t.Error("a relative path was accepted")

@@ -12,8 +12,11 @@ import (
 
 	"github.com/securekapi/securekapi/pkg/cmdutil"
 	"github.com/securekapi/securekapi/pkg/credential"
+	"github.com/securekapi/securekapi/pkg/credential/binding"
+	"github.com/securekapi/securekapi/pkg/credential/callerconfig"
 	"github.com/securekapi/securekapi/pkg/credential/execinfo"
 	"github.com/securekapi/securekapi/pkg/credential/fastpath"
+	"github.com/securekapi/securekapi/pkg/kubeconfig"
 )
 
 // CredentialOptions is the exec credential plugin kubeconfig calls on every
@@ -77,7 +80,14 @@ func (o *CredentialOptions) Validate() error {
 	if err := o.Access.Validate(); err != nil { // includes the extra parameters a login would send
 		return err
 	}
-	return fastpath.Checks(&o.Access.Flags, o.binding, o.request)
+	if err := fastpath.Checks(&o.Access.Flags, o.binding, o.request); err != nil {
+		return err
+	}
+	// Only inline CA data is bound: a CA file is read again by kubectl after
+	// this check (callerconfig).
+	return callerconfig.Check(o.CallerConfig(), o.request.Cluster.Server, func(data []byte, server string) ([]string, error) {
+		return kubeconfig.CAFileClusters(data, server, binding.SameServer)
+	})
 }
 
 // Run writes the ExecCredential.

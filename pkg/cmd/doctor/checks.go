@@ -39,8 +39,13 @@ func (o *DoctorOptions) checkKubeconfig(_ context.Context, st *doctorState) Chec
 	if st.cluster == nil {
 		return fail("kubectl securekapi use "+name, "context %q names a missing cluster", name)
 	}
+	if st.cluster.CertificateAuthority != "" {
+		// kubectl reads a CA file once for the exec plugin and again for its
+		// TLS pool: the binding holds only for inline data (issue #23).
+		return fail("kubectl securekapi use "+name, "cluster takes its CA from the file %s (certificate-authority), which kubectl reads again after securekapi checks it, so securekapi releases no token for it; `use` writes the CA inline (certificate-authority-data)", st.cluster.CertificateAuthority)
+	}
 	if len(st.cluster.CertificateAuthorityData) == 0 {
-		return fail("kubectl securekapi use "+name, "cluster has no certificate-authority-data: kubectl would trust the whole system store")
+		return fail("kubectl securekapi use "+name, "cluster has no certificate-authority-data: kubectl would trust the system roots, and securekapi releases no token for it")
 	}
 	if st.caCerts, err = trust.ParsePEMCertificates(st.cluster.CertificateAuthorityData); err != nil {
 		return fail("kubectl securekapi use "+name, "certificate-authority-data: %v", err)

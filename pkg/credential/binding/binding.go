@@ -111,6 +111,11 @@ func (b Binding) useCommand() string {
 	return "kubectl securekapi use " + b.Cluster
 }
 
+// SameServer reports whether two server URLs name the same endpoint, as
+// the binding compares them (scheme, host, port with its default written
+// out, path).
+func SameServer(a, b string) bool { return normalizeServer(a) == normalizeServer(b) }
+
 // normalizeServer compares URLs by scheme, host and default port.
 func normalizeServer(raw string) string {
 	u, err := url.Parse(strings.TrimSpace(raw))

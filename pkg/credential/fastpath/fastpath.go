@@ -24,6 +24,7 @@ import (
 	"github.com/securekapi/securekapi/pkg/credential/approval"
 	"github.com/securekapi/securekapi/pkg/credential/binding"
 	"github.com/securekapi/securekapi/pkg/credential/cachedtoken"
+	"github.com/securekapi/securekapi/pkg/credential/callerconfig"
 	"github.com/securekapi/securekapi/pkg/credential/execinfo"
 )
 
@@ -52,6 +53,18 @@ type Process struct {
 	Stdout io.Writer
 	Stderr io.Writer
 	Now    func() time.Time
+	// Caller is the client that ran the plugin (its kubeconfig files and
+	// flags), nil when unknown: the environment stands in.
+	Caller func() *callerconfig.Caller
+}
+
+func (p Process) caller() *callerconfig.Caller {
+	if p.Caller != nil {
+		if c := p.Caller(); c != nil {
+			return c
+		}
+	}
+	return callerconfig.Own(p.Getenv)
 }
 
 // Answer writes the ExecCredential for a cached, usable token and reports
@@ -83,6 +96,11 @@ func Answer(p Process) (bool, error) {
 		return false, nil
 	}
 	if err := Checks(&a, b, req); err != nil {
+		return false, nil
+	}
+	// Only inline CA data is bound (callerconfig): a kubeconfig that may
+	// name a CA file is the full CLI's to parse, or to refuse.
+	if v, err := callerconfig.Scan(p.caller()); err != nil || v != callerconfig.Inline {
 		return false, nil
 	}
 	// The approval check comes before any token is read, as in the full

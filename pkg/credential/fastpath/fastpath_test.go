@@ -30,7 +30,7 @@ const (
 var now = time.Unix(1_700_000_000, 0)
 
 // ca is a CA on the tests' clock, as PEM, and its pin.
-func ca(t *testing.T) (pemBytes []byte, pin string) {
+func ca(t testing.TB) (pemBytes []byte, pin string) {
 	t.Helper()
 	c := testpki.New(t, testpki.Spec{CN: "Enterprise CA", CA: true, Now: now})
 	return c.CertPEM, string(c.Pin())
@@ -47,7 +47,7 @@ type harness struct {
 	key      tokencache.Key
 }
 
-func newHarness(t *testing.T) *harness {
+func newHarness(t testing.TB) *harness {
 	dir := t.TempDir()
 	caPEM, pin := ca(t)
 	store, err := tokencache.NewFileStore(filepath.Join(dir, "tokens"))
@@ -62,7 +62,7 @@ func newHarness(t *testing.T) *harness {
 
 // approve records the user's approval of (srv, pin) for the harness's
 // login, as `login NAME` on a terminal would.
-func (h *harness) approve(t *testing.T, srv, pin string) {
+func (h *harness) approve(t testing.TB, srv, pin string) {
 	t.Helper()
 	b := binding.Binding{Server: srv, Pins: []trust.Pin{trust.Pin(pin)}, IssuerTrust: h.issuerTrust(t)}
 	target := b.ApprovalTarget()
@@ -77,7 +77,7 @@ func (h *harness) approve(t *testing.T, srv, pin string) {
 
 // issuerTrust is the issuer trust the harness's stanza names: the system
 // roots, with SSL_CERT_FILE where the environment sets it.
-func (h *harness) issuerTrust(t *testing.T) string {
+func (h *harness) issuerTrust(t testing.TB) string {
 	t.Helper()
 	trust, err := (&access.Flags{}).IssuerTrust()
 	if err != nil {
@@ -108,7 +108,7 @@ func (h *harness) answer(args []string, info string) (bool, string, string, erro
 	return ok, out.String(), errOut.String(), err
 }
 
-func (h *harness) put(t *testing.T, token string) {
+func (h *harness) put(t testing.TB, token string) {
 	t.Helper()
 	if err := h.store.Put(h.key, &tokencache.TokenSet{IDToken: token, RefreshToken: "r"}); err != nil {
 		t.Fatal(err)

@@ -1,0 +1,222 @@
+// Package callerconfig finds the kubeconfig files the client that ran the
+// exec plugin (kubectl, helm, ...) loaded, and tells whether any cluster in
+// them, or the client's command line, takes its CA from a file.
+//
+// Why: KUBERNETES_EXEC_INFO carries the cluster's CA bytes, which the token
+// binding checks against the pins. For `certificate-authority: PATH`,
+// client-go reads the file once for KUBERNETES_EXEC_INFO and again (and,
+// with CA rotation, again later) for its TLS pool. A FIFO, or a file someone
+// else rewrites, answers the first read with the pinned CA and a later one
+// with a rogue CA (issue #23). So the binding holds only for inline
+// certificate-authority-data, and a cluster whose CA comes from a file gets
+// no token. The exec info does not say where the bytes came from; the
+// client's kubeconfig does.
+//
+// On Linux the calling client is the parent process, whose command line
+// (--kubeconfig, --certificate-authority), environment (KUBECONFIG, HOME)
+// and working directory are read from /proc; the exec stanza's own env
+// cannot change them. Elsewhere the plugin's own environment stands in
+// (SECURITY.md says what that leaves open).
+//
+// It links the standard library only: the small exec program scans on every
+// kubectl call. Scan is a byte search; only a kubeconfig that mentions
+// certificate-authority as a key other than certificate-authority-data
+// needs the full CLI's parse.
+package callerconfig
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/securekapi/securekapi/pkg/userfile"
+)
+
+// Caller is the client that ran the plugin, as far as its kubeconfig goes.
+type Caller struct {
+	// Args are its command-line arguments after the program name.
+	Args []string
+	// Getenv reads its environment.
+	Getenv func(string) string
+	// Dir is its working directory, against which relative paths resolve.
+	Dir string
+	// FromParent says the above were read from the parent process, not
+	// stood in for by the plugin's own environment.
+	FromParent bool
+}
+
+// Own is the plugin's own environment standing in for the caller's.
+func Own(getenv func(string) string) *Caller {
+	dir, _ := os.Getwd()
+	return &Caller{Getenv: getenv, Dir: dir}
+}
+
+// Verdict is what Scan found.
+type Verdict int
+
+const (
+	// Inline: no kubeconfig file the caller loaded, and no flag, names a
+	// CA file: every CA kubectl trusts is inline data.
+	Inline Verdict = iota
+	// MaybeFile: a kubeconfig mentions certificate-authority as a key of
+	// its own: the full CLI parses it (ClustersWithCAFile).
+	MaybeFile
+)
+
+// caFlag is kubectl's flag that replaces the CA with a file.
+const caFlag = "--certificate-authority"
+
+// Files are the kubeconfig files the caller loaded, as client-go's
+// loading rules choose them: --kubeconfig, else every file of KUBECONFIG,
+// else $HOME/.kube/config; relative ones against the caller's directory.
+func (c *Caller) Files() []string {
+	if path, ok := c.flag("--kubeconfig"); ok && path != "" {
+		return []string{c.abs(path)}
+	}
+	var files []string
+	if list := c.Getenv("KUBECONFIG"); list != "" {
+		for _, p := range filepath.SplitList(list) {
+			if p != "" {
+				files = append(files, c.abs(p))
+			}
+		}
+		return files
+	}
+	if home := c.home(); home != "" {
+		return []string{filepath.Join(home, ".kube", "config")}
+	}
+	return nil
+}
+
+// CAFlag is the --certificate-authority the caller's command line gives,
+// if any.
+func (c *Caller) CAFlag() (string, bool) {
+	p, ok := c.flag(caFlag)
+	return p, ok && p != ""
+}
+
+func (c *Caller) home() string {
+	if h := c.Getenv("HOME"); h != "" {
+		return h
+	}
+	return c.Getenv("USERPROFILE") // client-go's homedir on Windows
+}
+
+func (c *Caller) abs(p string) string {
+	if filepath.IsAbs(p) || c.Dir == "" {
+		return p
+	}
+	return filepath.Join(c.Dir, p)
+}
+
+// flag is the last value of a --name flag before "--" (pflag keeps the
+// last), in either form, --name=value or --name value.
+func (c *Caller) flag(name string) (string, bool) {
+	var val string
+	found := false
+	for i := 0; i < len(c.Args); i++ {
+		a := c.Args[i]
+		switch {
+		case a == "--":
+			return val, found
+		case a == name && i+1 < len(c.Args):
+			val, found = c.Args[i+1], true
+			i++
+		case strings.HasPrefix(a, name+"="):
+			val, found = a[len(name)+1:], true
+		}
+	}
+	return val, found
+}
+
+// Scan reads the caller's kubeconfig files and reports whether a CA may
+// come from a file. A kubeconfig that is not a plain file of the user's or
+// root's, writable by no one else, is an error: what kubectl read from it
+// cannot be known to be what is read here (a FIFO answers each read
+// differently). Missing files are skipped, as client-go skips them.
+func Scan(c *Caller) (Verdict, error) {
+	if p, ok := c.CAFlag(); ok {
+		return MaybeFile, fmt.Errorf("kubectl was run with %s %s: the CA comes from a file, which kubectl reads again after securekapi checks it", caFlag, p)
+	}
+	verdict := Inline
+	for _, path := range c.Files() {
+		data, err := ReadKubeconfig(path)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return MaybeFile, err
+		}
+		if MentionsCAFile(data) {
+			verdict = MaybeFile
+		}
+	}
+	return verdict, nil
+}
+
+// ReadKubeconfig reads a kubeconfig file the caller loaded, refusing one
+// that may read differently now than it did for kubectl.
+func ReadKubeconfig(path string) ([]byte, error) {
+	if _, err := os.Stat(path); err != nil {
+		return nil, err
+	}
+	data, err := userfile.ReadKubeconfig(path)
+	if err != nil {
+		return nil, fmt.Errorf("kubeconfig %s: %w", path, err)
+	}
+	return data, nil
+}
+
+// MentionsCAFile reports whether data holds the word certificate-authority
+// other than as certificate-authority-data: in YAML or JSON, quoted or not,
+// any CA file key. A false "maybe" costs only the full CLI's parse.
+func MentionsCAFile(data []byte) bool {
+	const word = "certificate-authority"
+	for rest := data; ; {
+		i := bytes.Index(rest, []byte(word))
+		if i < 0 {
+			return false
+		}
+		rest = rest[i+len(word):]
+		if !bytes.HasPrefix(rest, []byte("-data")) {
+			return true
+		}
+	}
+}
+
+// CAFileClusters parses a kubeconfig's bytes and names its clusters for
+// server (compared as the token binding compares servers) that take their
+// CA from a file: kubeconfig.CAFileClusters, with client-go's own parser,
+// which the small program cannot link.
+type CAFileClusters func(data []byte, server string) ([]string, error)
+
+// Check refuses a caller whose CA for server may come from a file: a
+// --certificate-authority flag, a kubeconfig that may read differently than
+// it did for kubectl, or a cluster for server with certificate-authority.
+// The error names the file and the fix.
+func Check(c *Caller, server string, parse CAFileClusters) error {
+	if _, err := Scan(c); err != nil {
+		return fmt.Errorf("refusing to release a token: %w; run `kubectl securekapi use NAME` to write the cluster with its CA inline (certificate-authority-data)", err)
+	}
+	for _, path := range c.Files() {
+		data, err := ReadKubeconfig(path)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil || !MentionsCAFile(data) {
+			continue // Scan read it just now
+		}
+		names, err := parse(data, server)
+		if err != nil {
+			return fmt.Errorf("refusing to release a token: kubeconfig %s: %w", path, err)
+		}
+		if len(names) > 0 {
+			return fmt.Errorf("refusing to release a token to %s: the kubeconfig cluster %q in %s takes its CA from a file (certificate-authority), which kubectl reads again after securekapi checks it, so the pins cannot hold; run `kubectl securekapi use NAME` to write the CA inline (certificate-authority-data)", server, names[0], path)
+		}
+	}
+	return nil
+}
