@@ -1,0 +1,79 @@
+package callerconfig
+
+import (
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"syscall"
+	"testing"
+)
+
+func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+
+func TestFilesFollowClientGosLoadingRules(t *testing.T) {
+	for name, tc := range map[string]struct {
+		c    Caller
+		want []string
+	}{
+		"--kubeconfig wins":       {Caller{Args: []string{"get", "ns", "--kubeconfig", "/a"}, Getenv: env(map[string]string{"KUBECONFIG": "/b"})}, []string{"/a"}},
+		"--kubeconfig=, the last": {Caller{Args: []string{"--kubeconfig=/a", "--kubeconfig=/c"}, Getenv: env(nil)}, []string{"/c"}},
+		"not after --":            {Caller{Args: []string{"exec", "p", "--", "--kubeconfig", "/a"}, Getenv: env(map[string]string{"HOME": "/h"})}, []string{"/h/.kube/config"}},
+		"KUBECONFIG list":         {Caller{Getenv: env(map[string]string{"KUBECONFIG": "/a" + string(os.PathListSeparator) + "rel"}), Dir: "/w"}, []string{"/a", "/w/rel"}},
+		"home":                    {Caller{Getenv: env(map[string]string{"HOME": "/h"})}, []string{"/h/.kube/config"}},
+	} {
+		if got := tc.c.Files(); !slices.Equal(got, tc.want) {
+			t.Errorf("%s: Files() = %v, want %v", name, got, tc.want)
+		}
+	}
+}
+
+func TestMentionsCAFile(t *testing.T) {
+	for data, want := range map[string]bool{
+		"certificate-authority-data: abc\n":                       false,
+		"certificate-authority: /tmp/ca\n":                        true,
+		`{"certificate-authority":"/tmp/ca"}`:                     true,
+		"'certificate-authority': x\ncertificate-authority-data:": true,
+		"server: https://x\n":                                     false,
+	} {
+		if got := MentionsCAFile([]byte(data)); got != want {
+			t.Errorf("MentionsCAFile(%q) = %v", data, got)
+		}
+	}
+}
+
+func TestScanAndCheck(t *testing.T) {
+	dir := t.TempDir()
+	inline := filepath.Join(dir, "inline")
+	withFile := filepath.Join(dir, "with-file")
+	os.WriteFile(inline, []byte("clusters:\n- cluster:\n    certificate-authority-data: abc\n"), 0o600)
+	os.WriteFile(withFile, []byte("clusters:\n- cluster:\n    certificate-authority: /tmp/ca\n"), 0o600)
+	fifo := filepath.Join(dir, "fifo")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	caller := func(files ...string) *Caller {
+		return &Caller{Getenv: env(map[string]string{"KUBECONFIG": strings.Join(files, string(os.PathListSeparator))})}
+	}
+	if v, err := Scan(caller(inline, filepath.Join(dir, "missing"))); v != Inline || err != nil {
+		t.Errorf("inline kubeconfig: %v, %v", v, err)
+	}
+	if v, err := Scan(caller(inline, withFile)); v != MaybeFile || err != nil {
+		t.Errorf("a kubeconfig naming a CA file: %v, %v", v, err)
+	}
+	if _, err := Scan(caller(fifo)); err == nil {
+		t.Error("a FIFO kubeconfig was read")
+	}
+	if _, err := Scan(&Caller{Args: []string{"--certificate-authority", "/tmp/ca"}, Getenv: env(nil)}); err == nil {
+		t.Error("--certificate-authority was not refused")
+	}
+	named := func(names ...string) CAFileClusters {
+		return func([]byte, string) ([]string, error) { return names, nil }
+	}
+	if err := Check(caller(inline, withFile), "https://s", named("evil")); err == nil || !strings.Contains(err.Error(), "evil") || !strings.Contains(err.Error(), "kubectl securekapi use") {
+		t.Errorf("Check with a CA-file cluster for the server: %v", err)
+	}
+	if err := Check(caller(inline, withFile), "https://s", named()); err != nil {
+		t.Errorf("Check with a CA-file cluster for another server: %v", err)
+	}
+}
