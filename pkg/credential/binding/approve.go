@@ -2,6 +2,7 @@ package binding
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/securekapi/securekapi/pkg/credential/approval"
 	"github.com/securekapi/securekapi/pkg/credential/tokencache"
@@ -30,10 +31,34 @@ func (b Binding) ApprovalTarget() approval.Target {
 type ErrNotApproved struct {
 	Issuer, ClientID, Server string
 	Command                  string
+	// Differs says what differs from an approval of the same server and
+	// pins, when there is one: the TLS name or the issuer's trust.
+	Differs string
 }
 
 func (e *ErrNotApproved) Error() string {
+	if e.Differs != "" {
+		return fmt.Sprintf("%s was approved to receive your login for %s (client %s), but not as this kubeconfig has it: %s; if you trust this, run `%s` in a terminal (it shows what you approve), then retry", e.Server, e.Issuer, e.ClientID, e.Differs, e.Command)
+	}
 	return fmt.Sprintf("%s has not been approved to receive your login for %s (client %s), although it names that issuer and client; if you trust this cluster, run `%s` in a terminal (it shows what you approve), then retry", e.Server, e.Issuer, e.ClientID, e.Command)
+}
+
+// differs says how target differs from an approval in f of the same
+// identity, server and pins, or "".
+func differs(f *approval.File, identity string, target approval.Target) string {
+	for _, a := range f.Approvals {
+		got := a.Target()
+		if a.Identity != identity || got.Server != target.Server || !slices.Equal(got.Pins, target.Pins) {
+			continue
+		}
+		switch {
+		case got.ServerName != target.ServerName:
+			return fmt.Sprintf("the approval is for the certificate name %q, this kubeconfig verifies %q", got.ServerName, target.ServerName)
+		case got.IssuerTrust != target.IssuerTrust:
+			return fmt.Sprintf("the approval trusts the issuer by %s, this kubeconfig by %s", got.IssuerTrust, target.IssuerTrust)
+		}
+	}
+	return ""
 }
 
 // CheckApproved refuses a cluster (b) the user has not approved for the
@@ -50,7 +75,8 @@ func CheckApproved(approvals Approvals, key tokencache.Key, b Binding, command s
 	if err != nil {
 		return err
 	}
-	if !f.Allows(key.ID(), b.ApprovalTarget()) {
+	if target := b.ApprovalTarget(); !f.Allows(key.ID(), target) {
+		notApproved.Differs = differs(f, key.ID(), target)
 		return notApproved
 	}
 	return nil

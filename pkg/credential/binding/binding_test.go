@@ -6,7 +6,10 @@ import (
 	"testing"
 
 	"github.com/securekapi/securekapi/internal/testpki"
+	"github.com/securekapi/securekapi/pkg/credential/approval"
 	"github.com/securekapi/securekapi/pkg/credential/execinfo"
+	"github.com/securekapi/securekapi/pkg/credential/tokencache"
+	"github.com/securekapi/securekapi/pkg/trust/pinning"
 	"github.com/securekapi/securekapi/pkg/trust"
 )
 
@@ -132,4 +135,30 @@ func headed(t *testing.T, data []byte) []byte {
 	}
 	block.Headers = map[string]string{"X-Ignore": "1"}
 	return pem.EncodeToMemory(block)
+}
+
+type fileApprovals struct{ f *approval.File }
+
+func (a fileApprovals) Load() (*approval.File, error) { return a.f, nil }
+
+// A refusal for a cluster approved with another TLS name or issuer trust
+// says which, so a person sees what changed before approving again.
+func TestNotApprovedSaysWhatDiffers(t *testing.T) {
+	pin := pinning.Pin("sha256:" + strings.Repeat("ab", 32))
+	key := tokencache.Key{Issuer: "https://dex.example", ClientID: "kubectl"}
+	approved := Binding{Server: "https://kapi.example.com", TLSServerName: "kapi.example.com", Pins: []pinning.Pin{pin}, IssuerTrust: "ca sha256:11"}
+	f := &approval.File{Version: approval.Version}
+	f.Approve(approval.For(key.ID(), approved.ApprovalTarget()))
+	if err := CheckApproved(fileApprovals{f}, key, approved, "kubectl securekapi login a"); err != nil {
+		t.Fatalf("the approved binding: %v", err)
+	}
+	for want, b := range map[string]Binding{
+		`certificate name "kapi.example.com", this kubeconfig verifies "internal.example.com"`: {Server: approved.Server, TLSServerName: "internal.example.com", Pins: approved.Pins, IssuerTrust: approved.IssuerTrust},
+		"trusts the issuer by ca sha256:11, this kubeconfig by system roots":                   {Server: approved.Server, TLSServerName: approved.TLSServerName, Pins: approved.Pins},
+	} {
+		err := CheckApproved(fileApprovals{f}, key, b, "kubectl securekapi login a")
+		if err == nil || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), "kubectl securekapi login a") {
+			t.Errorf("CheckApproved(%+v) = %v, want it to say %q", b, err, want)
+		}
+	}
 }
