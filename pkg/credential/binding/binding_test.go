@@ -9,8 +9,8 @@ import (
 	"github.com/securekapi/securekapi/pkg/credential/approval"
 	"github.com/securekapi/securekapi/pkg/credential/execinfo"
 	"github.com/securekapi/securekapi/pkg/credential/tokencache"
-	"github.com/securekapi/securekapi/pkg/trust/pinning"
 	"github.com/securekapi/securekapi/pkg/trust"
+	"github.com/securekapi/securekapi/pkg/trust/pinning"
 )
 
 // TestBindingRefusesWhatTheKubeconfigWasEditedTo: the attacker edits the
