@@ -48,6 +48,9 @@ func serveFIFO(t *testing.T, path string, pinned, rogue []byte, pinnedReads int)
 			n++
 			f.Write(content)
 			f.Close()
+			// Let the reader see EOF before the next writer opens: a writer
+			// that opens while it still reads would extend this read.
+			time.Sleep(50 * time.Millisecond)
 		}
 	}()
 }
