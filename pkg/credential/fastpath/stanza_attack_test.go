@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -88,6 +89,9 @@ func TestApprovalsComeOnlyFromTheUsersOwnFiles(t *testing.T) {
 	}
 
 	t.Run("a file as a repository holds it", func(t *testing.T) {
+		if runtime.GOOS == "windows" {
+			t.Skip("Windows files carry ACLs, not modes, and securekapi does not check them yet (SECURITY.md)")
+		}
 		repo := filepath.Join(t.TempDir(), "checkout", "securekapi")
 		if err := os.MkdirAll(repo, 0o755); err != nil {
 			t.Fatal(err)
