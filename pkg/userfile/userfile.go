@@ -60,14 +60,53 @@ func ReadKubeconfig(path string) ([]byte, error) {
 }
 
 func readOwned(path string, limit int64) ([]byte, error) {
-	if err := refuseSpecial(path); err != nil {
-		return nil, err
-	}
-	f, err := openNoFollowBlock(path)
+	f, info, err := openOwned(path, limit)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, limit+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(data)) != info.Size() {
+		return nil, fmt.Errorf("%s changed while it was read; securekapi reads trust only from a file that does not change under it", path)
+	}
+	return data, nil
+}
+
+// CheckTrustFile checks path by ReadTrustFile's rules without reading it:
+// for a trust file named by its path alone (SSL_CERT_FILE, the system
+// bundle, a few hundred kilobytes that crypto/x509 reads itself), whose
+// content only the user or root can change.
+func CheckTrustFile(path string) error {
+	f, _, err := openOwned(path, MaxTrustFile)
+	if err != nil {
+		return err
+	}
+	return f.Close()
+}
+
+// openOwned opens path and checks the opened file: a regular file of at
+// most limit bytes, the user's or root's, writable by no one else, under
+// directories only they can change.
+func openOwned(path string, limit int64) (*os.File, fs.FileInfo, error) {
+	if err := refuseSpecial(path); err != nil {
+		return nil, nil, err
+	}
+	f, err := openNoFollowBlock(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	info, err := checkOpened(f, path, limit)
+	if err != nil {
+		f.Close()
+		return nil, nil, err
+	}
+	return f, info, nil
+}
+
+func checkOpened(f *os.File, path string, limit int64) (fs.FileInfo, error) {
 	info, err := f.Stat()
 	if err != nil {
 		return nil, err
@@ -88,14 +127,7 @@ func readOwned(path string, limit int64) ([]byte, error) {
 	if err := checkAncestors(target); err != nil {
 		return nil, err
 	}
-	data, err := io.ReadAll(io.LimitReader(f, limit+1))
-	if err != nil {
-		return nil, err
-	}
-	if int64(len(data)) != info.Size() {
-		return nil, fmt.Errorf("%s changed while it was read; securekapi reads trust only from a file that does not change under it", path)
-	}
-	return data, nil
+	return info, nil
 }
 
 // CheckPrivateDir checks that dir, if it exists, is a directory of the

@@ -290,8 +290,8 @@ func (a *Flags) Binding() (binding.Binding, error) {
 
 // IssuerTrust says how the issuer's TLS is verified, as approvals record
 // it: the hash of the --oidc-ca-file bundle's bytes, else the system roots
-// (with the hash of SSL_CERT_FILE's bundle, or SSL_CERT_DIR's path, when
-// the environment changes them: crypto/x509 reads them from the process
+// (with SSL_CERT_FILE's or SSL_CERT_DIR's path when the environment
+// changes them: crypto/x509 reads them from the process
 // environment, which an exec stanza's env sets). The CA file must be a
 // plain file only the user or root can change (userfile.ReadTrustFile), so
 // the bytes hashed here are the bytes the OIDC client later trusts.
@@ -304,12 +304,15 @@ func (a *Flags) IssuerTrust() (string, error) {
 		return "ca " + contentHash(data), nil
 	}
 	trust := approval.SystemRoots
+	// The system bundle is named by its path, not hashed: it is a few
+	// hundred kilobytes, hashing it cost about 1 ms on every kubectl call,
+	// and a file only the user or root can change (CheckTrustFile) changes
+	// only by their hand.
 	if f := os.Getenv("SSL_CERT_FILE"); f != "" {
-		data, err := userfile.ReadTrustFile(f)
-		if err != nil {
+		if err := userfile.CheckTrustFile(f); err != nil {
 			return "", fmt.Errorf("SSL_CERT_FILE: %w", err)
 		}
-		trust += ", SSL_CERT_FILE " + contentHash(data)
+		trust += ", SSL_CERT_FILE " + f
 	}
 	if d := os.Getenv("SSL_CERT_DIR"); d != "" {
 		trust += ", SSL_CERT_DIR " + d
