@@ -171,12 +171,18 @@ func ReadKubeconfig(path string) ([]byte, error) {
 	return data, nil
 }
 
-// MentionsCAFile reports whether data holds the word certificate-authority
-// other than as certificate-authority-data: in YAML or JSON, quoted or not,
-// any CA file key. A false "maybe" costs only the full CLI's parse.
+// MentionsCAFile reports whether data may name a CA file: it holds the
+// word certificate-authority, in any letter case, other than as
+// certificate-authority-data, or any backslash (a JSON \u escape or a YAML
+// double-quoted escape or line continuation can spell the key without the
+// word). A false "maybe" costs only the full CLI's parse.
 func MentionsCAFile(data []byte) bool {
+	if bytes.IndexByte(data, '\\') >= 0 {
+		return true
+	}
 	const word = "certificate-authority"
-	for rest := data; ; {
+	lower := bytes.ToLower(data)
+	for rest := lower; ; {
 		i := bytes.Index(rest, []byte(word))
 		if i < 0 {
 			return false

@@ -34,6 +34,9 @@ func TestMentionsCAFile(t *testing.T) {
 		`{"certificate-authority":"/tmp/ca"}`:                     true,
 		"'certificate-authority': x\ncertificate-authority-data:": true,
 		"server: https://x\n":                                     false,
+		`{"certificate\u002dauthority":"/tmp/ca"}`:                true,
+		"\"certificate-\\\n  authority\": /tmp/ca\n":              true,
+		"Certificate-Authority: /tmp/ca\n":                        true,
 	} {
 		if got := MentionsCAFile([]byte(data)); got != want {
 			t.Errorf("MentionsCAFile(%q) = %v", data, got)
