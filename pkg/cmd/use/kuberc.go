@@ -7,11 +7,9 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/securekapi/securekapi/pkg/cmdutil"
 	"github.com/securekapi/securekapi/pkg/kuberc"
 )
-
-// KubercAllowFlag lets `use` edit kuberc without a terminal to ask on.
-const KubercAllowFlag = "kuberc-allow"
 
 // ensureKubercAllows makes sure kubectl will run the stanza just written
 // under the user's kuberc (kubectl >= 1.35's credential-plugin policy).
@@ -38,7 +36,7 @@ func (o *UseOptions) ensureKubercAllows() {
 		if !o.KubercAllow {
 			if o.StderrIsTTY() {
 				fmt.Fprintf(o.ErrOut, "Hint: kubectl runs any credential plugin a kubeconfig names; `kubectl securekapi use %s --%s` turns on a kuberc allowlist (%s) that keeps the plugins you use.\n",
-					o.Name, KubercAllowFlag, f.Path)
+					o.Name, cmdutil.KubercAllowFlag, f.Path)
 			}
 			return
 		}
@@ -52,7 +50,7 @@ func (o *UseOptions) ensureKubercAllows() {
 		o.changeKuberc(f, nil, true)
 	default:
 		fmt.Fprintf(o.ErrOut, "kubectl will refuse to run %s: %s. Rerun with --%s to allow it there, or add `- command: %s` to its credentialPluginAllowlist.\n",
-			o.ExecCommand, v.Reason, KubercAllowFlag, o.ExecCommand)
+			o.ExecCommand, v.Reason, cmdutil.KubercAllowFlag, o.ExecCommand)
 	}
 }
 
@@ -67,7 +65,7 @@ func (o *UseOptions) changeKuberc(f *kuberc.File, keep []string, ask bool) {
 	if ask {
 		fmt.Fprint(o.ErrOut, "Change it? [y/N] ")
 		if a := strings.ToLower(strings.TrimSpace(readLine(o.In))); a != "y" && a != "yes" {
-			fmt.Fprintf(o.ErrOut, "Not changed. kubectl will refuse to run %s until it is allowed: rerun with --%s, or edit %s.\n", o.ExecCommand, KubercAllowFlag, f.Path)
+			fmt.Fprintf(o.ErrOut, "Not changed. kubectl will refuse to run %s until it is allowed: rerun with --%s, or edit %s.\n", o.ExecCommand, cmdutil.KubercAllowFlag, f.Path)
 			return
 		}
 	}

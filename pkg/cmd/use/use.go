@@ -101,7 +101,7 @@ keyring, bound to the cluster like every token.`,
 	cmd.Flags().StringVar(&o.ExecCommand, "exec-command", cmdutil.ExecCommand, "Command the kubeconfig exec stanza runs")
 	o.Exec.AddTokenCacheFlag(cmd.Flags())
 	cmd.Flags().BoolVar(&o.Approve, "approve", false, cmdutil.ApproveFlagHelp)
-	cmd.Flags().BoolVar(&o.KubercAllow, KubercAllowFlag, false,
+	cmd.Flags().BoolVar(&o.KubercAllow, cmdutil.KubercAllowFlag, false,
 		"Let kubectl run the exec command under your kuberc (kubectl >= 1.35): add it to credentialPluginAllowlist without asking, or turn an allowlist on that keeps the credential plugins your kubeconfig runs")
 	o.CI.addFlags(cmd.Flags())
 	return cmd
