@@ -79,10 +79,10 @@ func signalContext() (context.Context, context.CancelFunc) {
 }
 
 // execute runs the command tree on args; from a kubeconfig exec stanza
-// (KUBERNETES_EXEC_INFO set), only the credential command. Errors go to stderr only: stdout
-// carries data (ExecCredential, -o json). Their text is redacted of every
-// token the process held: an identity provider's error_description or a
-// library's error may quote one.
+// (KUBERNETES_EXEC_INFO set), only the credential command. Errors go to
+// stderr only: stdout carries data (ExecCredential, -o json). Their text is
+// redacted of every token the process held: an identity provider's
+// error_description or a library's error may quote one.
 func execute(ctx context.Context, g *cmdutil.Factory, args []string) int {
 	// Before cobra parses anything, so no flag, hook or hidden command
 	// (completion, help) runs for an exec stanza that names another command.
