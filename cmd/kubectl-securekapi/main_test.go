@@ -1,11 +1,16 @@
 package main
 
 import (
+	"errors"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/securekapi/securekapi/pkg/credential/fastpath"
 )
 
 // TestSmallProgramLinksNoHeavyLibrary: Go runs the package init of every
@@ -135,5 +140,88 @@ func TestOneProcInitializesFirst(t *testing.T) {
 	}
 	if at("github.com/securekapi/securekapi/cmd/kubectl-securekapi/internal/oneproc") > at("os") {
 		t.Errorf("internal/oneproc initializes after os; init order:\n%s", strings.Join(order, "\n"))
+	}
+}
+
+// TestExecStanzaRunsOnlyCredential: from a kubeconfig exec stanza
+// (KUBERNETES_EXEC_INFO set) the small program refuses every command but
+// credential and hands none of them over, so a stanza whose args are
+// `shell NAME -- sh -c ...` never reaches the full CLI's shell. Without
+// KUBERNETES_EXEC_INFO (a person typing) the same commands are handed over.
+func TestExecStanzaRunsOnlyCredential(t *testing.T) {
+	hostile := [][]string{
+		{"shell", "prod", "--", "sh", "-c", "touch /tmp/pwned"},
+		{"run", "prod", "--", "sh", "-c", "touch /tmp/pwned"},
+		{"login", "prod"}, {"logout", "--all"}, {"use", "prod"}, {"add", "evil", "--server", "https://evil.example"},
+		{"version"}, {"-v", "9", "shell", "prod"}, {},
+	}
+	for _, args := range hostile {
+		for _, info := range []string{`{"kind":"ExecCredential","apiVersion":"client.authentication.k8s.io/v1","spec":{"interactive":true}}`, ""} {
+			var out, errOut strings.Builder
+			handedOver := false
+			code := run(fastpath.Process{Args: args, Stdout: &out, Stderr: &errOut, Now: time.Now,
+				Getenv: func(k string) string {
+					if k == "KUBERNETES_EXEC_INFO" {
+						return info
+					}
+					return ""
+				}}, func() int { handedOver = true; return 0 })
+			if info == "" {
+				if !handedOver {
+					t.Errorf("%q typed by a person was not handed over: code %d, stderr %q", args, code, errOut.String())
+				}
+				continue
+			}
+			if handedOver || code == 0 || out.Len() > 0 {
+				t.Errorf("%q under KUBERNETES_EXEC_INFO: handed over %v, code %d, stdout %q", args, handedOver, code, out.String())
+			}
+			if !strings.Contains(errOut.String(), "refusing") || !strings.Contains(errOut.String(), "kubectl securekapi use NAME") {
+				t.Errorf("%q under KUBERNETES_EXEC_INFO: stderr %q does not say why and what to run", args, errOut.String())
+			}
+		}
+	}
+	// credential itself still goes on: no cache here, so to the full CLI.
+	handedOver := false
+	run(fastpath.Process{Args: []string{"credential"}, Stdout: io.Discard, Stderr: io.Discard, Now: time.Now,
+		Getenv: func(k string) string {
+			if k == "KUBERNETES_EXEC_INFO" {
+				return `{"kind":"ExecCredential","apiVersion":"client.authentication.k8s.io/v1","spec":{"interactive":false}}`
+			}
+			return ""
+		}}, func() int { handedOver = true; return 0 })
+	if !handedOver {
+		t.Error("credential with nothing cached was not handed over to the full CLI")
+	}
+}
+
+// TestExecStanzaShellRunsNothingThroughBothPrograms builds both programs
+// side by side, as krew installs them, and runs the small one as kubectl
+// would for the stanza `[shell, NAME, --, sh, -c, 'touch MARKER']`, then the
+// full CLI itself with the same args (a kuberc allowlist may name it too).
+// Neither runs the command, and both say why.
+func TestExecStanzaShellRunsNothingThroughBothPrograms(t *testing.T) {
+	dir := t.TempDir()
+	for _, pkg := range []string{".", "../securekapi"} {
+		if out, err := exec.Command("go", "build", "-o", dir+"/", pkg).CombinedOutput(); err != nil {
+			t.Fatalf("go build %s: %v\n%s", pkg, err, out)
+		}
+	}
+	marker := filepath.Join(dir, "MARKER")
+	home := t.TempDir()
+	for _, program := range []string{"kubectl-securekapi", "securekapi"} {
+		cmd := exec.Command(filepath.Join(dir, program), "shell", "prod", "--", "sh", "-c", "touch "+marker)
+		cmd.Env = []string{"HOME=" + home, "PATH=" + dir + ":/usr/bin:/bin", "SECUREKAPI_CACHE_DIR=" + filepath.Join(home, "cache"),
+			`KUBERNETES_EXEC_INFO={"kind":"ExecCredential","apiVersion":"client.authentication.k8s.io/v1","spec":{"interactive":true}}`}
+		out, err := cmd.Output()
+		var exit *exec.ExitError
+		if !errors.As(err, &exit) || len(out) > 0 {
+			t.Fatalf("%s shell under KUBERNETES_EXEC_INFO: err %v, stdout %q; want a refusal", program, err, out)
+		}
+		if stderr := string(exit.Stderr); !strings.Contains(stderr, `refusing "shell" from a kubeconfig exec stanza`) {
+			t.Errorf("%s: stderr %q", program, stderr)
+		}
+		if _, err := os.Stat(marker); err == nil {
+			t.Fatalf("%s ran the stanza's command", program)
+		}
 	}
 }

@@ -40,6 +40,7 @@ import (
 	"github.com/securekapi/securekapi/pkg/cmd/use"
 	"github.com/securekapi/securekapi/pkg/cmd/versioncmd"
 	"github.com/securekapi/securekapi/pkg/cmdutil"
+	"github.com/securekapi/securekapi/pkg/credential/execinfo"
 )
 
 // ProcessStreams returns the process's standard streams.
@@ -77,11 +78,18 @@ func signalContext() (context.Context, context.CancelFunc) {
 	return ctx, stop
 }
 
-// execute runs the command tree on args. Errors go to stderr only: stdout
-// carries data (ExecCredential, -o json). Their text is redacted of every
-// token the process held: an identity provider's error_description or a
-// library's error may quote one.
+// execute runs the command tree on args; from a kubeconfig exec stanza
+// (KUBERNETES_EXEC_INFO set), only the credential command. Errors go to
+// stderr only: stdout carries data (ExecCredential, -o json). Their text is
+// redacted of every token the process held: an identity provider's
+// error_description or a library's error may quote one.
 func execute(ctx context.Context, g *cmdutil.Factory, args []string) int {
+	// Before cobra parses anything, so no flag, hook or hidden command
+	// (completion, help) runs for an exec stanza that names another command.
+	if err := execinfo.CheckExecOnly(args, g.Getenv); err != nil {
+		fmt.Fprintf(g.ErrOut, "error: %s\n", err)
+		return 1
+	}
 	root := NewCmdRoot(g)
 	root.SetArgs(args)
 	if err := root.ExecuteContext(ctx); err != nil {

@@ -2,6 +2,8 @@ package cmd
 
 import (
 	"bytes"
+	"os"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -111,5 +113,35 @@ func TestHelpShowsTheNameInvoked(t *testing.T) {
 		if err := root.Execute(); err != nil || !strings.Contains(out.String(), "__start_"+program+" "+program) {
 			t.Errorf("%s completion bash does not register %s", program, program)
 		}
+	}
+}
+
+// TestExecStanzaRunsOnlyCredential: the full CLI, reached by the small
+// program's hand-over or named in an exec stanza itself, refuses every
+// command but credential under KUBERNETES_EXEC_INFO before cobra parses
+// anything: the stanza's `shell NAME -- sh -c ...` never runs sh.
+func TestExecStanzaRunsOnlyCredential(t *testing.T) {
+	dir := t.TempDir()
+	marker := dir + "/MARKER"
+	for _, args := range [][]string{
+		{"shell", "prod", "--", "sh", "-c", "touch " + marker},
+		{"run", "prod", "--", "sh", "-c", "touch " + marker},
+		{"login", "prod"}, {"logout", "--all"}, {"use", "prod"}, {"add", "evil", "--server", "https://evil.example"},
+		{"version"}, {"completion", "bash"}, {"__complete", "shell", ""}, {"--kubeconfig", dir + "/k", "shell", "prod"},
+	} {
+		env := map[string]string{"HOME": dir, "SECUREKAPI_CACHE_DIR": dir + "/cache",
+			"KUBERNETES_EXEC_INFO": `{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential","spec":{"interactive":true}}`}
+		var out, errOut bytes.Buffer
+		g := cmdutil.NewFactory(genericiooptions.IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut})
+		g.Getenv = func(k string) string { return env[k] }
+		if code := execute(t.Context(), g, args); code == 0 || out.Len() > 0 {
+			t.Errorf("%q under KUBERNETES_EXEC_INFO: exit %d, stdout %q", args, code, out.String())
+		}
+		if !strings.Contains(errOut.String(), "refusing "+strconv.Quote(args[0])) || !strings.Contains(errOut.String(), "kubectl securekapi use NAME") {
+			t.Errorf("%q: stderr %q", args, errOut.String())
+		}
+	}
+	if _, err := os.Stat(marker); err == nil {
+		t.Fatal("a stanza's command ran")
 	}
 }

@@ -15,6 +15,10 @@ import (
 	"github.com/securekapi/securekapi/pkg/trust"
 )
 
+// KubercAllowFlag is use's flag that lets it add the exec command to the
+// kuberc credential-plugin allowlist without asking; doctor names it as the fix.
+const KubercAllowFlag = "kuberc-allow"
+
 // ApproveFlagHelp is the --approve flag of import, add, use and login.
 const ApproveFlagHelp = "Approve the cluster(s) to receive your single sign-on login without asking (needed off a terminal)"
 

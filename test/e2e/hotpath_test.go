@@ -47,7 +47,7 @@ func execInfoFor(version, server string, caPEM []byte) string {
 }
 
 // TestSmallProgramServesKubectlAlone: with a cached token, every real
-// kubectl client installed (1.27 to 1.33) gets its token from the small
+// kubectl client installed (1.27 to 1.33, and the tools' 1.37) gets its token from the small
 // program, with no full CLI anywhere, in both ExecCredential versions; so
 // the small program's own wire structs are what kubectl reads. Without a
 // usable token it says the full CLI is missing, where it looked and how to
@@ -63,6 +63,7 @@ func TestSmallProgramServesKubectlAlone(t *testing.T) {
 	if len(clients) < 7 {
 		t.Fatalf("want kubectl.1.27 to kubectl.1.33 in %s, found %q", sdk, clients)
 	}
+	clients = append(clients, shared.ToolsKubectl()) // 1.37, the stack's own version
 	// kubectl 1.27's `auth whoami` speaks only the beta API; this raw POST
 	// asks every client version the same question.
 	review := filepath.Join(t.TempDir(), "review.json")
@@ -86,7 +87,7 @@ func TestSmallProgramServesKubectlAlone(t *testing.T) {
 	args := append(execArgs(t, se), "--expiry-margin", "1000h")
 	noFull := *alone
 	noFull.Env = append(append([]string{}, alone.Env...), "KUBERNETES_EXEC_INFO="+execInfoFor("client.authentication.k8s.io/v1", shared.EndpointURL, shared.EnterpriseCA.CertPEM))
-	for name, argv := range map[string][]string{"refresh needed": args, "another subcommand": {"version"}} {
+	for name, argv := range map[string][]string{"refresh needed": args} {
 		r := noFull.Securekapi(ctx, argv...)
 		if r.Err == nil || r.Stdout != "" {
 			t.Fatalf("%s without the full CLI: err %v, stdout %q", name, r.Err, r.Stdout)
@@ -96,6 +97,12 @@ func TestSmallProgramServesKubectlAlone(t *testing.T) {
 				t.Errorf("%s without the full CLI: stderr lacks %q:\n%s", name, want, r.Stderr)
 			}
 		}
+	}
+	// From an exec stanza another subcommand is not handed over at all:
+	// it is refused, by the small program alone (execinfo.CheckExecOnly).
+	if r := noFull.Securekapi(ctx, "version"); r.Err == nil || r.Stdout != "" ||
+		!strings.Contains(r.Stderr, `refusing "version" from a kubeconfig exec stanza`) || strings.Contains(r.Stderr, "is missing") {
+		t.Errorf("version under KUBERNETES_EXEC_INFO without the full CLI: err %v, stdout %q\n%s", r.Err, r.Stdout, r.Stderr)
 	}
 }
 

@@ -29,6 +29,7 @@ func (o *DoctorOptions) checkKubeconfig(_ context.Context, st *doctorState) Chec
 	if err != nil {
 		return fail("kubectl securekapi use "+name, "%v", err)
 	}
+	st.execCommand = cfg.AuthInfos[cfg.Contexts[name].AuthInfo].Exec.Command
 	a := &cmdutil.AccessFlags{}
 	if _, err := a.ParseExecArgs(args); err != nil {
 		return fail("kubectl securekapi use "+name, "exec args unreadable: %v", err)

@@ -122,6 +122,9 @@ type doctorState struct {
 	dial    func(ctx context.Context, network, addr string) (net.Conn, error)
 	route   string
 	cleanup []func()
+	// execCommand is the command the context's exec stanza runs, once the
+	// kubeconfig step found our stanza.
+	execCommand string
 }
 
 // Step names a check of the walk: what doctor prints and what -o json

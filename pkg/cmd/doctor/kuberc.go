@@ -2,54 +2,31 @@ package doctor
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
-	"strings"
+	"os/exec"
 
 	"github.com/securekapi/securekapi/pkg/cmdutil"
-	"sigs.k8s.io/yaml"
+	"github.com/securekapi/securekapi/pkg/kuberc"
 )
 
-// checkPluginPolicy reads kubectl's kuberc (kubectl >= 1.33) for an exec
-// plugin policy that would block securekapi.
-func (o *DoctorOptions) checkPluginPolicy(context.Context, *doctorState) Check {
-	path := o.Getenv("KUBERC")
-	if path == "" {
-		home, _ := os.UserHomeDir()
-		path = filepath.Join(home, ".kube", "kuberc")
-	}
-	if path == "off" {
-		return ok("kuberc is off: kubectl allows every exec plugin")
-	}
-	data, err := os.ReadFile(path)
-	if errors.Is(err, os.ErrNotExist) {
-		return ok("no kuberc: kubectl allows every exec plugin")
-	}
+// checkPluginPolicy says whether kubectl will run the context's exec plugin
+// under the user's kuberc (kubectl >= 1.35's credential-plugin policy),
+// reading it as kubectl does (pkg/kuberc), and how to allow it when not.
+func (o *DoctorOptions) checkPluginPolicy(_ context.Context, st *doctorState) Check {
+	command := firstNonEmpty(st.execCommand, cmdutil.ExecCommand)
+	loc := kuberc.Locate(o.Getenv)
+	f, err := kuberc.Read(loc)
 	if err != nil {
-		return Check{Status: StatusWarn, Detail: fmt.Sprintf("cannot read %s: %v", path, err)}
-	}
-	var rc struct {
-		Policy    string `json:"credentialPluginPolicy"`
-		Allowlist []struct {
-			Name    string `json:"name"`
-			Command string `json:"command"`
-		} `json:"credentialPluginAllowlist"`
-	}
-	if err := yaml.Unmarshal(data, &rc); err != nil {
-		return Check{Status: StatusWarn, Detail: fmt.Sprintf("cannot parse %s: %v", path, err)}
-	}
-	switch rc.Policy {
-	case "", "AllowAll":
-		return ok("%s allows every exec plugin", path)
-	case "DenyAll":
-		return fail("set credentialPluginPolicy: Allowlist with "+cmdutil.ExecCommand+" in "+path, "%s denies every exec plugin", path)
-	}
-	for _, e := range rc.Allowlist {
-		if strings.Contains(e.Name+e.Command, "securekapi") {
-			return ok("%s allowlists %s", path, firstNonEmpty(e.Name, e.Command))
+		if loc.Explicit {
+			return fail("fix or remove the file, or unset KUBERC", "kubectl will refuse every command while KUBERC names it: %v", err)
 		}
+		return Check{Status: StatusWarn, Detail: fmt.Sprintf("kubectl ignores it, with a warning: %v", err), Fix: "fix or remove the file"}
 	}
-	return fail("add {name: "+cmdutil.ExecCommand+"} to credentialPluginAllowlist in "+path, "%s policy %s does not list securekapi", path, rc.Policy)
+	v := f.Allows(command, exec.LookPath)
+	if v.Allowed {
+		return ok("kubectl will run %s: %s", command, v.Reason)
+	}
+	name := firstNonEmpty(o.Name, o.Context, "NAME")
+	return fail(fmt.Sprintf("kubectl securekapi use %s --%s (or add `- command: %s` to credentialPluginAllowlist in %s)", name, cmdutil.KubercAllowFlag, command, f.Path),
+		"kubectl will refuse to run %s: %s", command, v.Reason)
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -78,5 +79,47 @@ func TestDoctorPrintsNoHeldToken(t *testing.T) {
 		if strings.Contains(out, token[20:60]) || !strings.Contains(out, tokencache.Redacted) {
 			t.Errorf("-o %q printed a held token:\n%s", output, out)
 		}
+	}
+}
+
+// TestDoctorSaysWhetherKubectlRunsThePlugin: the exec plugin policy line
+// reads KUBERC as kubectl does: ok when kuberc allows kubectl-securekapi
+// (or sets no policy), a failure naming use --kuberc-allow when its
+// Allowlist or DenyAll refuses it, even when nothing else can be checked.
+func TestDoctorSaysWhetherKubectlRunsThePlugin(t *testing.T) {
+	const head = "apiVersion: kubectl.config.k8s.io/v1beta1\nkind: Preference\n"
+	for name, tc := range map[string]struct {
+		kuberc string // "" for no file
+		want   Status
+		detail string
+	}{
+		"no kuberc":   {"", StatusOK, "kubectl will run kubectl-securekapi: no kuberc"},
+		"no policy":   {head, StatusOK, "runs every credential plugin"},
+		"allowlisted": {head + "credentialPluginPolicy: Allowlist\ncredentialPluginAllowlist:\n- command: kubectl-securekapi\n", StatusOK, "allowlists kubectl-securekapi"},
+		"not listed": {head + "credentialPluginPolicy: Allowlist\ncredentialPluginAllowlist:\n- command: securekapi-lookalike\n", StatusFail,
+			"kubectl will refuse to run kubectl-securekapi"},
+		"DenyAll": {head + "credentialPluginPolicy: DenyAll\n", StatusFail, "denies every credential plugin"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "kuberc")
+			if tc.kuberc != "" {
+				if err := os.WriteFile(path, []byte(tc.kuberc), 0o600); err != nil {
+					t.Fatal(err)
+				}
+			}
+			env := map[string]string{"KUBERC": path, "KUBECONFIG": filepath.Join(t.TempDir(), "missing")}
+			out, errOut, _ := cmdtest.RunWithEnv(t, env, NewCmdDoctor, "-o", "json", "--quick")
+			var checks []Check
+			if err := json.Unmarshal([]byte(out), &checks); err != nil {
+				t.Fatalf("-o json: %v\n%s%s", err, out, errOut)
+			}
+			c := checks[1]
+			if c.Name != StepPluginPolicy || c.Status != tc.want || !strings.Contains(c.Detail, tc.detail) {
+				t.Fatalf("%+v, want %s with %q", c, tc.want, tc.detail)
+			}
+			if tc.want == StatusFail && !strings.Contains(c.Fix, "kubectl securekapi use NAME --kuberc-allow") {
+				t.Errorf("the fix %q does not name use --kuberc-allow", c.Fix)
+			}
+		})
 	}
 }

@@ -36,6 +36,9 @@ type UseOptions struct {
 	Approve bool
 	// CI sets the cluster up for a CI job (--ci, --ci-grant, ...).
 	CI useCIFlags
+	// KubercAllow lets use add the exec command to kuberc's
+	// credential-plugin allowlist (or turn one on) without asking.
+	KubercAllow bool
 }
 
 // NewCmdUse returns the use command.
@@ -98,6 +101,8 @@ keyring, bound to the cluster like every token.`,
 	cmd.Flags().StringVar(&o.ExecCommand, "exec-command", cmdutil.ExecCommand, "Command the kubeconfig exec stanza runs")
 	o.Exec.AddTokenCacheFlag(cmd.Flags())
 	cmd.Flags().BoolVar(&o.Approve, "approve", false, cmdutil.ApproveFlagHelp)
+	cmd.Flags().BoolVar(&o.KubercAllow, cmdutil.KubercAllowFlag, false,
+		"Let kubectl run the exec command under your kuberc (kubectl >= 1.35): add it to credentialPluginAllowlist without asking, or turn an allowlist on that keeps the credential plugins your kubeconfig runs")
 	o.CI.addFlags(cmd.Flags())
 	return cmd
 }
@@ -208,9 +213,11 @@ func (o *UseOptions) write(c *profile.Cluster, v *trust.Verified) error {
 	if o.CI.enabled() {
 		fmt.Fprintf(o.ErrOut, "Switched to %s: %s, trusting only %s (%s), for a CI job: kubectl gets tokens by grant %s with no person.\nNext: %s\n",
 			c.Name, c.Server, v.CAs[len(v.CAs)-1].Subject, cmdutil.TrustedBy(v), o.CI.grant(), next)
+		o.ensureKubercAllows()
 		return o.approveStanza(exec)
 	}
 	fmt.Fprintf(o.ErrOut, "Switched to %s: %s, trusting only %s (%s).\nNext: kubectl securekapi login %s, then %s\n",
 		c.Name, c.Server, v.CAs[len(v.CAs)-1].Subject, cmdutil.TrustedBy(v), c.Name, next)
+	o.ensureKubercAllows()
 	return cmdutil.ApproveClusters(o.Factory, []profile.Cluster{*c}, map[string]*trust.Verified{c.Name: v}, o.Approve, "use")
 }

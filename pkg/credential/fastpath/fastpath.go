@@ -28,8 +28,9 @@ import (
 	"github.com/securekapi/securekapi/pkg/credential/execinfo"
 )
 
-// Subcommand is the exec stanza's subcommand, the only one answered here.
-const Subcommand = "credential"
+// Subcommand is the exec stanza's subcommand, the only one answered here
+// (and, under KUBERNETES_EXEC_INFO, the only one either program runs).
+const Subcommand = execinfo.Subcommand
 
 // Checks runs, in order, every check that must pass before any token is
 // read for req: the exec args, then the token binding. The full credential
@@ -38,6 +39,12 @@ const Subcommand = "credential"
 func Checks(a *access.Flags, b binding.Binding, req *execinfo.Request) error {
 	if err := a.Validate(); err != nil {
 		return err
+	}
+	// A login from kubectl opens the browser; a command chosen by
+	// whoever wrote the stanza must not be what opens it.
+	if a.BrowserCmd != "" {
+		return fmt.Errorf("refusing --browser-command in a kubeconfig exec stanza: it would run a command chosen by whoever wrote the kubeconfig; " +
+			"remove it from the stanza (\"kubectl securekapi use NAME\" rewrites it) and pass it to \"kubectl securekapi login NAME\" instead")
 	}
 	if err := b.Check(req.Cluster); err != nil {
 		return fmt.Errorf("token binding: %w", err)

@@ -167,6 +167,7 @@ func TestHandsOverEverythingElse(t *testing.T) {
 		"http issuer":            {token: usable, args: func(h *harness) []string { return h.args("--oidc-issuer-url", "http://dex") }},
 		"bad grant":              {token: usable, args: func(h *harness) []string { return h.args("--grant", "password") }},
 		"bad store":              {token: usable, args: func(h *harness) []string { return h.args("--token-cache", "floppy") }},
+		"a browser command":      {token: usable, args: func(h *harness) []string { return h.args("--browser-command", "sh -c id") }},
 		"no exec info":           {token: usable, info: func(*harness) string { return "" }},
 		"exec info not JSON":     {token: usable, info: func(*harness) string { return "{" }},
 		"unknown apiVersion": {token: usable, info: func(*harness) string {

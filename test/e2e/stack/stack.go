@@ -53,7 +53,7 @@ const ServiceAccountIssuer = "https://kubernetes.default.svc"
 // Options configure Start. The zero value works when SECUREKAPI_TOOLS_BIN
 // points at the tools cache (tools/build.sh prints it).
 type Options struct {
-	// ToolsBin holds kube-apiserver and dex; default $SECUREKAPI_TOOLS_BIN.
+	// ToolsBin holds kube-apiserver, dex, hydra and kubectl 1.37; default $SECUREKAPI_TOOLS_BIN.
 	ToolsBin string
 	// Dir holds every file; default a new temp dir removed by Stop.
 	Dir string
@@ -237,6 +237,12 @@ func (s *Stack) track(p *process) {
 
 func (s *Stack) path(name string) string { return filepath.Join(s.Dir, name) }
 
+// ToolsKubectl is kubectl at the stack's kube-apiserver version (1.37),
+// built by tools/build.sh from the same k8s.io/kubernetes module: the
+// clients beside the SDK's kubectl (kubectl.1.27 to kubectl.1.33) predate
+// kuberc's credential-plugin allowlist (1.35), which this one enforces.
+func (s *Stack) ToolsKubectl() string { return filepath.Join(s.toolsBin, "kubectl") }
+
 func toolsBin(dir string) (string, error) {
 	if dir == "" {
 		dir = os.Getenv("SECUREKAPI_TOOLS_BIN")
@@ -251,7 +257,7 @@ func toolsBin(dir string) (string, error) {
 // e2e tests must never pass by skipping the real servers.
 func requireBinaries(tools string) error {
 	var missing []string
-	for _, b := range []string{filepath.Join(tools, "kube-apiserver"), filepath.Join(tools, "dex"), filepath.Join(tools, "hydra")} {
+	for _, b := range []string{filepath.Join(tools, "kube-apiserver"), filepath.Join(tools, "dex"), filepath.Join(tools, "hydra"), filepath.Join(tools, "kubectl")} {
 		if _, err := os.Stat(b); err != nil {
 			missing = append(missing, b+" (run tools/build.sh)")
 		}

@@ -18,8 +18,10 @@ func TestStartStopsWhatItStartedWhenAStepFails(t *testing.T) {
 	if real == "" {
 		t.Fatal("SECUREKAPI_TOOLS_BIN is unset: run tools/build.sh and point it at the printed directory (make e2e does)")
 	}
-	if err := os.Symlink(filepath.Join(real, "hydra"), filepath.Join(tools, "hydra")); err != nil {
-		t.Fatal(err)
+	for _, name := range []string{"hydra", "kubectl"} {
+		if err := os.Symlink(filepath.Join(real, name), filepath.Join(tools, name)); err != nil {
+			t.Fatal(err)
+		}
 	}
 	for _, name := range []string{"dex", "kube-apiserver"} {
 		script := "#!/bin/sh\necho " + name + " refuses to start >&2\nexit 3\n"
