@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"path/filepath"
 	"runtime"
 	"strings"
 	"sync"
@@ -15,6 +16,7 @@ import (
 	"github.com/mdp/qrterminal/v3"
 
 	"github.com/securekapi/securekapi/pkg/credential/access"
+	"github.com/securekapi/securekapi/pkg/credential/callerconfig"
 	"github.com/securekapi/securekapi/pkg/credential/oidc"
 )
 
@@ -189,6 +191,18 @@ func (g *Factory) systemBrowser(command, url string) error {
 		return nil // no opener: the printed URL is the way
 	}
 	cmd := exec.Command(name, append(args, url)...)
+	if g.Getenv("KUBERNETES_EXEC_INFO") != "" {
+		// From a kubeconfig exec stanza, whose env is its writer's: the
+		// opener is the system's own, found in the system's directories,
+		// and runs with the environment kubectl was started with, never
+		// the stanza's PATH, BROWSER or XDG_* (xdg-open runs $BROWSER and
+		// the handlers XDG_DATA_DIRS names).
+		path, env := execPathOpener(name, g.CallerConfig())
+		if path == "" {
+			return nil // no system opener: the printed URL is the way
+		}
+		cmd.Path, cmd.Env = path, env
+	}
 	// Never our stdout: it may carry an ExecCredential. The browser's
 	// chatter goes to stderr only when that is a file the child can share:
 	// any other writer would be written by exec's copying goroutine while
@@ -205,6 +219,41 @@ func (g *Factory) systemBrowser(command, url string) error {
 	}
 	go func() { _ = cmd.Wait() }()
 	return nil
+}
+
+// systemDirs are where the exec path looks for the system's opener.
+var systemDirs = []string{"/usr/bin", "/bin", "/usr/local/bin"}
+
+// execPathOpener is the system opener name as a path in the system's own
+// directories, and the environment it runs with on the exec path: the
+// caller's, read from the parent process, else ours without what chooses
+// programs (PATH set to the system's directories, BROWSER and XDG_* dropped).
+func execPathOpener(name string, caller *callerconfig.Caller) (string, []string) {
+	path := ""
+	if runtime.GOOS == "windows" {
+		if root := os.Getenv("SystemRoot"); root != "" {
+			path = filepath.Join(root, "System32", name+".exe")
+		}
+	} else {
+		for _, dir := range systemDirs {
+			if fi, err := os.Stat(filepath.Join(dir, name)); err == nil && fi.Mode().IsRegular() {
+				path = filepath.Join(dir, name)
+				break
+			}
+		}
+	}
+	if caller != nil && caller.FromParent && len(caller.Environ) > 0 {
+		return path, caller.Environ
+	}
+	var env []string
+	for _, kv := range os.Environ() {
+		k, _, _ := strings.Cut(kv, "=")
+		if k == "PATH" || k == "BROWSER" || strings.HasPrefix(k, "XDG_") && k != "XDG_RUNTIME_DIR" {
+			continue
+		}
+		env = append(env, kv)
+	}
+	return path, append(env, "PATH="+strings.Join(systemDirs, string(os.PathListSeparator)))
 }
 
 func systemOpener() (string, []string) {

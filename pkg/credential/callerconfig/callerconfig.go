@@ -47,6 +47,10 @@ type Caller struct {
 	// FromParent says the above were read from the parent process, not
 	// stood in for by the plugin's own environment.
 	FromParent bool
+	// Environ is the parent's environment as a list, when FromParent: what
+	// a program started on the exec path (the browser opener) inherits
+	// instead of the stanza's env.
+	Environ []string
 }
 
 // Own is the plugin's own environment standing in for the caller's.

@@ -30,12 +30,13 @@ func Parent() *Caller {
 		args = args[1:]
 	}
 	env := map[string]string{}
-	for _, kv := range split(environ) {
+	list := split(environ)
+	for _, kv := range list {
 		if k, v, ok := bytes.Cut([]byte(kv), []byte("=")); ok {
 			env[string(k)] = string(v)
 		}
 	}
-	return &Caller{Args: args, Getenv: func(k string) string { return env[k] }, Dir: cwd, FromParent: true}
+	return &Caller{Args: args, Getenv: func(k string) string { return env[k] }, Dir: cwd, FromParent: true, Environ: list}
 }
 
 func split(nulSeparated []byte) []string {
