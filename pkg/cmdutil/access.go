@@ -37,7 +37,7 @@ func AccessFor(c *profile.Cluster, pins []string) AccessFlags {
 
 // Settings is the OIDC client the flags name.
 func (a *AccessFlags) Settings() oidc.Settings {
-	return oidc.Settings{Issuer: a.Issuer, ClientID: a.ClientID, Scopes: a.ExtraScopes, ExtraParams: a.ExtraParams, CAFile: a.OIDCCAFile}
+	return oidc.Settings{Issuer: a.Issuer, ClientID: a.ClientID, Scopes: a.ExtraScopes, ExtraParams: a.ExtraParams, CAFile: a.OIDCCAFile, CAData: a.IssuerCAData()}
 }
 
 // Validate checks what every token command needs: access.Flags.Validate,

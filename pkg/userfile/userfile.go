@@ -94,6 +94,9 @@ func openOwned(path string, limit int64) (*os.File, fs.FileInfo, error) {
 	if err := refuseSpecial(path); err != nil {
 		return nil, nil, err
 	}
+	if err := CheckPath(path); err != nil {
+		return nil, nil, err
+	}
 	f, err := openNoFollowBlock(path)
 	if err != nil {
 		return nil, nil, err
@@ -118,13 +121,6 @@ func checkOpened(f *os.File, path string, limit int64) (fs.FileInfo, error) {
 		return nil, fmt.Errorf("%s holds %d bytes, more than the %d securekapi reads", path, info.Size(), limit)
 	}
 	if err := ownedSafely(path, info, trustFile); err != nil {
-		return nil, err
-	}
-	target := path
-	if resolved, err := filepath.EvalSymlinks(path); err == nil {
-		target = resolved
-	}
-	if err := checkAncestors(target); err != nil {
 		return nil, err
 	}
 	return info, nil
@@ -163,23 +159,87 @@ func CheckPrivateDir(dir string) error {
 	return checkAncestors(resolved)
 }
 
-// CheckPrivateFile checks a file in a private directory (the approvals
+// ReadPrivateFile reads a file in a private directory (the approvals
 // file): a regular file of the user's that no one else may read or write,
-// as securekapi writes it (0600). A file checked out of a repository or
-// unpacked from a download (0644) is refused. A missing file passes: it
-// approves nothing.
-func CheckPrivateFile(path string) error {
-	info, err := os.Lstat(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil
+// as securekapi writes it (0600), checked on the opened file itself, so a
+// file renamed into place after a check is never what is read. A file
+// checked out of a repository or unpacked from a download (0644) is
+// refused. A missing file is fs.ErrNotExist: it approves nothing.
+func ReadPrivateFile(path string) ([]byte, error) {
+	if err := CheckPath(path); err != nil {
+		return nil, err
 	}
+	f, err := openNoFollowBlock(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	info, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if !info.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s is not a regular file (%s)", path, kind(info.Mode()))
+	}
+	if err := ownedSafely(path, info, privateFile); err != nil {
+		return nil, err
+	}
+	return io.ReadAll(f)
+}
+
+// CheckPath checks path as it is written, one component at a time: every
+// directory on it is the user's or root's and writable by no one else
+// (unless sticky), and every symbolic link on it is the user's or root's,
+// its target checked the same way. So nobody else can swap what the path
+// names between two reads, or make a missing file appear. The final
+// component, when it is a file, is left to the caller, who checks the
+// opened file.
+func CheckPath(path string) error { return checkPath(path, 0) }
+
+func checkPath(path string, depth int) error {
+	if depth > 16 {
+		return fmt.Errorf("%s: too many symbolic links", path)
+	}
+	abs, err := filepath.Abs(path)
 	if err != nil {
 		return err
 	}
-	if !info.Mode().IsRegular() {
-		return fmt.Errorf("%s is not a regular file (%s)", path, kind(info.Mode()))
+	vol := filepath.VolumeName(abs)
+	parts := strings.Split(strings.Trim(abs[len(vol):], string(filepath.Separator)), string(filepath.Separator))
+	cur := vol + string(filepath.Separator)
+	for i, part := range parts {
+		if part == "" {
+			continue
+		}
+		next := filepath.Join(cur, part)
+		info, err := os.Lstat(next)
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil // cur, checked, is no one else's to add to
+		}
+		if err != nil {
+			return err
+		}
+		switch {
+		case info.Mode()&fs.ModeSymlink != 0:
+			if err := linkSafe(next, info); err != nil {
+				return err
+			}
+			target, err := os.Readlink(next)
+			if err != nil {
+				return err
+			}
+			if !filepath.IsAbs(target) {
+				target = filepath.Join(cur, target)
+			}
+			return checkPath(filepath.Join(append([]string{target}, parts[i+1:]...)...), depth+1)
+		case info.IsDir():
+			if err := ancestorSafe(next, info); err != nil {
+				return err
+			}
+		}
+		cur = next
 	}
-	return ownedSafely(path, info, privateFile)
+	return nil
 }
 
 // resolveExisting follows the symbolic links of the longest existing prefix

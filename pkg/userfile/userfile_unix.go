@@ -72,3 +72,16 @@ func writableByOthers(st *syscall.Stat_t) fs.FileMode {
 	}
 	return 0o022
 }
+
+// linkSafe: a symbolic link on a checked path must be the user's or
+// root's (its mode is always 0777, so only its owner can say).
+func linkSafe(link string, info fs.FileInfo) error {
+	st, ok := info.Sys().(*syscall.Stat_t)
+	if !ok {
+		return nil
+	}
+	if uid := uint32(os.Getuid()); st.Uid != uid && st.Uid != 0 {
+		return fmt.Errorf("%s is a symbolic link of uid %d, neither you (uid %d) nor root: its owner could point it elsewhere", link, st.Uid, uid)
+	}
+	return nil
+}

@@ -3,6 +3,8 @@
 package userfile
 
 import (
+	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -160,26 +162,74 @@ func TestCheckPrivateDir(t *testing.T) {
 	}
 }
 
-func TestCheckPrivateFile(t *testing.T) {
+func TestReadPrivateFile(t *testing.T) {
 	dir := t.TempDir()
-	if err := CheckPrivateFile(filepath.Join(dir, "missing.json")); err != nil {
+	if _, err := ReadPrivateFile(filepath.Join(dir, "missing.json")); !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("a missing file: %v", err)
 	}
-	if err := CheckPrivateFile(write(t, filepath.Join(dir, "ok.json"), "{}", 0o600)); err != nil {
-		t.Errorf("a 0600 file: %v", err)
+	if data, err := ReadPrivateFile(write(t, filepath.Join(dir, "ok.json"), "{}", 0o600)); err != nil || string(data) != "{}" {
+		t.Errorf("a 0600 file: %q, %v", data, err)
 	}
-	if err := CheckPrivateFile(write(t, filepath.Join(dir, "gw.json"), "{}", 0o620)); err == nil {
+	if _, err := ReadPrivateFile(write(t, filepath.Join(dir, "gw.json"), "{}", 0o620)); err == nil {
 		t.Error("a group-writable file was accepted")
 	}
 	// What a checked-out repository or an unpacked archive holds.
-	if err := CheckPrivateFile(write(t, filepath.Join(dir, "repo.json"), "{}", 0o644)); err == nil {
+	if _, err := ReadPrivateFile(write(t, filepath.Join(dir, "repo.json"), "{}", 0o644)); err == nil {
 		t.Error("a 0644 file was accepted")
 	}
 	fifo := filepath.Join(dir, "fifo.json")
 	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if err := CheckPrivateFile(fifo); err == nil {
+	if _, err := ReadPrivateFile(fifo); err == nil {
 		t.Error("a FIFO was accepted")
+	}
+}
+
+// The review's attacks on the path (issue #23): another user's directory
+// or symbolic link anywhere on the path as written lets them swap what it
+// names after kubectl read it, or make a missing file appear.
+func TestCheckPathAsWritten(t *testing.T) {
+	if os.Getuid() != 0 {
+		t.Skip("making another user's directory needs root")
+	}
+	base := t.TempDir()
+	mine := filepath.Join(base, "mine")
+	if err := os.Mkdir(mine, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	file := write(t, filepath.Join(mine, "kubeconfig"), "{}", 0o600)
+	if err := CheckPath(file); err != nil {
+		t.Fatalf("a file in a directory of yours: %v", err)
+	}
+	theirs := filepath.Join(base, "theirs")
+	if err := os.Mkdir(theirs, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chown(theirs, 65534, 65534); err != nil {
+		t.Fatal(err)
+	}
+	if err := CheckPath(filepath.Join(theirs, "gone-now")); err == nil {
+		t.Error("a missing file in another user's directory passed: they can make it appear")
+	}
+	link := filepath.Join(theirs, "kc")
+	if err := os.Symlink(file, link); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Lchown(link, 65534, 65534); err != nil {
+		t.Fatal(err)
+	}
+	if err := CheckPath(link); err == nil {
+		t.Error("a symbolic link in another user's directory passed: they can point it elsewhere")
+	}
+	myLink := filepath.Join(mine, "kc-link")
+	if err := os.Symlink(link, myLink); err != nil {
+		t.Fatal(err)
+	}
+	if err := CheckPath(myLink); err == nil {
+		t.Error("a link of yours to a link in another user's directory passed")
+	}
+	if _, err := ReadKubeconfig(myLink); err == nil {
+		t.Error("ReadKubeconfig read through another user's link")
 	}
 }

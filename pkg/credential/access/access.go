@@ -57,7 +57,15 @@ type Flags struct {
 	ExpiryMargin  time.Duration
 	BindAddresses []string
 	Machine
+
+	// issuerCA is the --oidc-ca-file bundle as IssuerTrust read and hashed
+	// it: the OIDC client trusts these bytes, never a second read.
+	issuerCA []byte
 }
+
+// IssuerCAData is the --oidc-ca-file bundle as IssuerTrust (Binding) read
+// it, or nil before then.
+func (a *Flags) IssuerCAData() []byte { return a.issuerCA }
 
 // Machine are the settings of the grants that need no person (CI jobs):
 // where the CI's own OIDC token comes from, what audience the cluster
@@ -301,6 +309,7 @@ func (a *Flags) IssuerTrust() (string, error) {
 		if err != nil {
 			return "", fmt.Errorf("--oidc-ca-file: %w", err)
 		}
+		a.issuerCA = data
 		return "ca " + contentHash(data), nil
 	}
 	trust := approval.SystemRoots

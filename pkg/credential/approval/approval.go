@@ -23,7 +23,6 @@ import (
 	"fmt"
 	"io/fs"
 	"net/url"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -195,15 +194,12 @@ func PathIn(cacheDir string) string { return filepath.Join(cacheDir, FileName) }
 // unreadable or unknown one is an error naming the way out, never read as
 // "nothing approved" silently nor as "everything approved".
 func (s *Store) Load() (*File, error) {
-	if err := userfile.CheckPrivateFile(s.Path); err != nil {
-		return nil, fmt.Errorf("the approvals file: %w; securekapi reads approvals only from a file of your own that no one else can write", err)
-	}
-	data, err := os.ReadFile(s.Path)
+	data, err := userfile.ReadPrivateFile(s.Path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return s.decode(nil)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("read the approvals file: %w", err)
+		return nil, fmt.Errorf("read the approvals file: %w; securekapi reads approvals only from a file of your own that no one else can read or write", err)
 	}
 	return s.decode(data)
 }

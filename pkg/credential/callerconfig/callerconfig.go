@@ -32,6 +32,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/securekapi/securekapi/pkg/userfile"
 )
@@ -74,14 +75,24 @@ const (
 // caFlag is kubectl's flag that replaces the CA with a file.
 const caFlag = "--certificate-authority"
 
-// Files are the kubeconfig files the caller loaded, as client-go's
+// Files are the kubeconfig files the caller may have loaded, as client-go's
 // loading rules choose them: --kubeconfig, else every file of KUBECONFIG,
-// else $HOME/.kube/config; relative ones against the caller's directory.
+// else $HOME/.kube/config (./.kube/config with no HOME); relative ones
+// against the caller's directory. Where the command line cannot be read
+// for sure (a --kubeconfig after "--" may be a flag's value, which pflag
+// still honours), every candidate is named: scanning one more file costs
+// time, missing the one kubectl read would cost the binding.
 func (c *Caller) Files() []string {
-	if path, ok := c.flag("--kubeconfig"); ok && path != "" {
-		return []string{c.abs(path)}
-	}
 	var files []string
+	flagged, sure := c.flagValues("kubeconfig")
+	for _, p := range flagged {
+		if p != "" {
+			files = append(files, c.abs(p))
+		}
+	}
+	if sure && len(files) > 0 {
+		return files
+	}
 	if list := c.Getenv("KUBECONFIG"); list != "" {
 		for _, p := range filepath.SplitList(list) {
 			if p != "" {
@@ -90,17 +101,19 @@ func (c *Caller) Files() []string {
 		}
 		return files
 	}
-	if home := c.home(); home != "" {
-		return []string{filepath.Join(home, ".kube", "config")}
-	}
-	return nil
+	// client-go's homedir: an empty HOME makes ./.kube/config.
+	return append(files, c.abs(filepath.Join(c.home(), ".kube", "config")))
 }
 
-// CAFlag is the --certificate-authority the caller's command line gives,
-// if any.
+// CAFlag is a --certificate-authority the caller's command line may give.
 func (c *Caller) CAFlag() (string, bool) {
-	p, ok := c.flag(caFlag)
-	return p, ok && p != ""
+	values, _ := c.flagValues("certificate-authority")
+	for _, v := range values {
+		if v != "" {
+			return v, true
+		}
+	}
+	return "", false
 }
 
 func (c *Caller) home() string {
@@ -117,24 +130,40 @@ func (c *Caller) abs(p string) string {
 	return filepath.Join(c.Dir, p)
 }
 
-// flag is the last value of a --name flag before "--" (pflag keeps the
-// last), in either form, --name=value or --name value.
-func (c *Caller) flag(name string) (string, bool) {
-	var val string
-	found := false
+// flagValues are the values of --name anywhere on the command line, in
+// either form (--name=value, --name value), with kubectl's normalization
+// of "_" to "-" in flag names; sure is false when one stands after "--",
+// where it may be an argument or (after a flag that took "--" as its
+// value) still a flag.
+func (c *Caller) flagValues(name string) (values []string, sure bool) {
+	sure = true
+	afterDashes := false
 	for i := 0; i < len(c.Args); i++ {
 		a := c.Args[i]
-		switch {
-		case a == "--":
-			return val, found
-		case a == name && i+1 < len(c.Args):
-			val, found = c.Args[i+1], true
+		if a == "--" {
+			afterDashes = true
+			continue
+		}
+		if !strings.HasPrefix(a, "--") {
+			continue
+		}
+		flag, value, hasValue := strings.Cut(a[2:], "=")
+		if strings.ReplaceAll(flag, "_", "-") != name {
+			continue
+		}
+		if !hasValue {
+			if i+1 >= len(c.Args) {
+				continue
+			}
+			value = c.Args[i+1]
 			i++
-		case strings.HasPrefix(a, name+"="):
-			val, found = a[len(name)+1:], true
+		}
+		values = append(values, value)
+		if afterDashes {
+			sure = false
 		}
 	}
-	return val, found
+	return values, sure
 }
 
 // Scan reads the caller's kubeconfig files and reports whether a CA may
@@ -149,13 +178,10 @@ func Scan(c *Caller) (Verdict, error) {
 	verdict := Inline
 	for _, path := range c.Files() {
 		data, err := ReadKubeconfig(path)
-		if errors.Is(err, fs.ErrNotExist) {
-			continue
-		}
 		if err != nil {
 			return MaybeFile, err
 		}
-		if MentionsCAFile(data) {
+		if data != nil && MentionsCAFile(data) {
 			verdict = MaybeFile
 		}
 	}
@@ -163,12 +189,14 @@ func Scan(c *Caller) (Verdict, error) {
 }
 
 // ReadKubeconfig reads a kubeconfig file the caller loaded, refusing one
-// that may read differently now than it did for kubectl.
+// that may read differently now than it did for kubectl. A missing file is
+// nil, nil, as client-go skips it, once its path shows nobody else could
+// have removed it or could make it appear (userfile.CheckPath).
 func ReadKubeconfig(path string) ([]byte, error) {
-	if _, err := os.Stat(path); err != nil {
-		return nil, err
-	}
 	data, err := userfile.ReadKubeconfig(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
 	if err != nil {
 		return nil, fmt.Errorf("kubeconfig %s: %w", path, err)
 	}
@@ -177,11 +205,13 @@ func ReadKubeconfig(path string) ([]byte, error) {
 
 // MentionsCAFile reports whether data may name a CA file: it holds the
 // word certificate-authority, in any letter case, other than as
-// certificate-authority-data, or any backslash (a JSON \u escape or a YAML
-// double-quoted escape or line continuation can spell the key without the
-// word). A false "maybe" costs only the full CLI's parse.
+// certificate-authority-data, or anything that can spell a key without
+// the word. A false "maybe" costs only the full CLI's parse.
 func MentionsCAFile(data []byte) bool {
-	if bytes.IndexByte(data, '\\') >= 0 {
+	// A backslash (JSON and YAML escapes), a "!" (a YAML tag: !!binary
+	// spells any key in base64), a NUL, a byte-order mark or invalid UTF-8
+	// (client-go reads UTF-16 YAML) can all name the key without the word.
+	if bytes.ContainsAny(data, "\\!\x00") || !utf8.Valid(data) || bytes.HasPrefix(data, []byte("\xef\xbb\xbf")) {
 		return true
 	}
 	const word = "certificate-authority"
@@ -209,16 +239,17 @@ type CAFileClusters func(data []byte, server string) ([]string, error)
 // it did for kubectl, or a cluster for server with certificate-authority.
 // The error names the file and the fix.
 func Check(c *Caller, server string, parse CAFileClusters) error {
-	if _, err := Scan(c); err != nil {
-		return fmt.Errorf("refusing to release a token: %w; run `kubectl securekapi use NAME` to write the cluster with its CA inline (certificate-authority-data)", err)
+	if p, ok := c.CAFlag(); ok {
+		return fmt.Errorf("refusing to release a token: kubectl was run with --certificate-authority %s: the CA comes from a file, which kubectl reads again after securekapi checks it; drop the flag, and run `kubectl securekapi use NAME` to write the cluster with its CA inline (certificate-authority-data)", p)
 	}
 	for _, path := range c.Files() {
+		// One read, parsed whole by client-go whatever the scan would say.
 		data, err := ReadKubeconfig(path)
-		if errors.Is(err, fs.ErrNotExist) {
-			continue
+		if err != nil {
+			return fmt.Errorf("refusing to release a token: %w; run `kubectl securekapi use NAME` to write the cluster with its CA inline (certificate-authority-data)", err)
 		}
-		if err != nil || !MentionsCAFile(data) {
-			continue // Scan read it just now
+		if data == nil {
+			continue
 		}
 		names, err := parse(data, server)
 		if err != nil {

@@ -15,11 +15,13 @@ func TestFilesFollowClientGosLoadingRules(t *testing.T) {
 		c    Caller
 		want []string
 	}{
-		"--kubeconfig wins":       {Caller{Args: []string{"get", "ns", "--kubeconfig", "/a"}, Getenv: env(map[string]string{"KUBECONFIG": "/b"})}, []string{"/a"}},
-		"--kubeconfig=, the last": {Caller{Args: []string{"--kubeconfig=/a", "--kubeconfig=/c"}, Getenv: env(nil)}, []string{"/c"}},
-		"not after --":            {Caller{Args: []string{"exec", "p", "--", "--kubeconfig", "/a"}, Getenv: env(map[string]string{"HOME": "/h"})}, []string{"/h/.kube/config"}},
-		"KUBECONFIG list":         {Caller{Getenv: env(map[string]string{"KUBECONFIG": "/a" + string(os.PathListSeparator) + "rel"}), Dir: "/w"}, []string{"/a", "/w/rel"}},
-		"home":                    {Caller{Getenv: env(map[string]string{"HOME": "/h"})}, []string{"/h/.kube/config"}},
+		"--kubeconfig wins":        {Caller{Args: []string{"get", "ns", "--kubeconfig", "/a"}, Getenv: env(map[string]string{"KUBECONFIG": "/b"})}, []string{"/a"}},
+		"--kubeconfig=, every one": {Caller{Args: []string{"--kubeconfig=/a", "--kubeconfig=/c"}, Getenv: env(nil)}, []string{"/a", "/c"}},
+		"after --, both":           {Caller{Args: []string{"exec", "p", "--", "--kubeconfig", "/a"}, Getenv: env(map[string]string{"HOME": "/h"})}, []string{"/a", "/h/.kube/config"}},
+		"-l -- --kubeconfig=F":     {Caller{Args: []string{"get", "pods", "-l", "--", "--kubeconfig=/f"}, Getenv: env(map[string]string{"KUBECONFIG": "/k"})}, []string{"/f", "/k"}},
+		"no HOME: ./.kube/config":  {Caller{Getenv: env(nil), Dir: "/repo"}, []string{"/repo/.kube/config"}},
+		"KUBECONFIG list":          {Caller{Getenv: env(map[string]string{"KUBECONFIG": "/a" + string(os.PathListSeparator) + "rel"}), Dir: "/w"}, []string{"/a", "/w/rel"}},
+		"home":                     {Caller{Getenv: env(map[string]string{"HOME": "/h"})}, []string{"/h/.kube/config"}},
 	} {
 		if got := tc.c.Files(); !slices.Equal(got, tc.want) {
 			t.Errorf("%s: Files() = %v, want %v", name, got, tc.want)
@@ -59,8 +61,10 @@ func TestScanAndCheck(t *testing.T) {
 	if v, err := Scan(caller(inline, withFile)); v != MaybeFile || err != nil {
 		t.Errorf("a kubeconfig naming a CA file: %v, %v", v, err)
 	}
-	if _, err := Scan(&Caller{Args: []string{"--certificate-authority", "/tmp/ca"}, Getenv: env(nil)}); err == nil {
-		t.Error("--certificate-authority was not refused")
+	for _, args := range [][]string{{"--certificate-authority", "/tmp/ca"}, {"--certificate_authority=/tmp/ca"}, {"-l", "--", "--certificate-authority=/tmp/ca"}} {
+		if _, err := Scan(&Caller{Args: args, Getenv: env(nil)}); err == nil {
+			t.Errorf("%v was not refused", args)
+		}
 	}
 	named := func(names ...string) CAFileClusters {
 		return func([]byte, string) ([]string, error) { return names, nil }
@@ -70,5 +74,9 @@ func TestScanAndCheck(t *testing.T) {
 	}
 	if err := Check(caller(inline, withFile), "https://s", named()); err != nil {
 		t.Errorf("Check with a CA-file cluster for another server: %v", err)
+	}
+	// The full CLI parses every file, whatever the scan says.
+	if err := Check(caller(inline), "https://s", named("hidden")); err == nil {
+		t.Error("Check trusted the byte scan of a file it did not parse")
 	}
 }

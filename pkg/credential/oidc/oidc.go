@@ -35,6 +35,10 @@ type Settings struct {
 	Scopes      []string          // "openid" is always requested
 	ExtraParams map[string]string // added to the authorization request
 	CAFile      string            // PEM bundle for a privately-issued issuer; empty => system roots
+	// CAData is CAFile's bundle as the approval's issuer trust hashed it
+	// (access.Flags.IssuerCAData); when set it is trusted, and CAFile is
+	// not read again (between two reads, the file could change).
+	CAData []byte
 }
 
 // Tokens is what a flow yields.
@@ -70,9 +74,12 @@ func HTTPClient(s Settings) (*http.Client, error) {
 	if s.CAFile != "" {
 		// The same reader the approval's issuer trust hashed with: a plain
 		// file only the user or root can change, so these are those bytes.
-		pem, err := userfile.ReadTrustFile(s.CAFile)
-		if err != nil {
-			return nil, fmt.Errorf("read OIDC CA file: %w", err)
+		pem := s.CAData
+		if pem == nil {
+			var err error
+			if pem, err = userfile.ReadTrustFile(s.CAFile); err != nil {
+				return nil, fmt.Errorf("read OIDC CA file: %w", err)
+			}
 		}
 		pool := x509.NewCertPool()
 		if !pool.AppendCertsFromPEM(pem) {
