@@ -8,7 +8,6 @@ import (
 	"strings"
 	"testing"
 
-	"k8s.io/client-go/tools/clientcmd"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 
 	"github.com/securekapi/securekapi/test/e2e/stack"
@@ -55,14 +54,7 @@ func attackerStanza(t *testing.T, se *stack.Session, command string, args ...str
 		APIVersion: "client.authentication.k8s.io/v1", Command: command, Args: args,
 		InteractiveMode: clientcmdapi.IfAvailableExecInteractiveMode, ProvideClusterInfo: true,
 	}}
-	first := filepath.Join(t.TempDir(), "attacker-kubeconfig")
-	if err := clientcmd.WriteToFile(*cfg, first); err != nil {
-		t.Fatal(err)
-	}
-	s := *se
-	s.Env = append(append([]string{}, se.Env...),
-		"KUBECONFIG="+first+string(os.PathListSeparator)+filepath.Join(se.Dir, "kubeconfig"))
-	return &s
+	return prependKubeconfig(t, se, cfg)
 }
 
 // snapshot is the user's own state a stanza must not touch.

@@ -148,7 +148,15 @@ func overrideCluster(t *testing.T, se *stack.Session, c *clientcmdapi.Cluster) *
 	t.Helper()
 	cfg := clientcmdapi.NewConfig()
 	cfg.Clusters["e2e"] = c
-	first := filepath.Join(t.TempDir(), "override")
+	return prependKubeconfig(t, se, cfg)
+}
+
+// prependKubeconfig makes the session's KUBECONFIG start with a file
+// holding cfg: kubectl takes that file's entries first, as a kubeconfig
+// from someone else earlier in KUBECONFIG would have it.
+func prependKubeconfig(t *testing.T, se *stack.Session, cfg *clientcmdapi.Config) *stack.Session {
+	t.Helper()
+	first := filepath.Join(t.TempDir(), "first-kubeconfig")
 	if err := clientcmd.WriteToFile(*cfg, first); err != nil {
 		t.Fatal(err)
 	}
