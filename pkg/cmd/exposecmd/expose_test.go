@@ -87,10 +87,15 @@ func TestExposeHAProxy(t *testing.T) {
 	f, clusterCA := clusterWithCA(t)
 	enterprise := cmdtest.NewPair(t, nil, "enterprise")
 	leaf := cmdtest.NewPair(t, enterprise, "kapi", cmdtest.TestHost)
+	// haproxy.cfg names its files as the HAProxy host, a Unix one, sees
+	// them: /dir/kapi.pem. On Windows that path is read and written on the
+	// current drive, so the test works in the temp dir's drive.
 	dir := t.TempDir()
-	certFile := filepath.Join(dir, "kapi.pem")
+	t.Chdir(dir)
+	hostDir := filepath.ToSlash(strings.TrimPrefix(dir, filepath.VolumeName(dir)))
+	certFile := hostDir + "/kapi.pem"
 	os.WriteFile(certFile, append(append(append([]byte{}, leaf.CertPEM...), enterprise.CertPEM...), leaf.KeyPEM...), 0o600)
-	caFile := filepath.Join(dir, "cluster-ca.crt")
+	caFile := hostDir + "/cluster-ca.crt"
 
 	out, errOut, err := cmdtest.Run(t, f.kubeconfig(t), NewCmdExpose, "--via", "haproxy", "--host", cmdtest.TestHost+".",
 		"--bind", "127.0.0.1:8443", "--cert-file", certFile, "--ca-file", caFile)
