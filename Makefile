@@ -27,7 +27,7 @@ unit: ## Unit tests, with a real gnome-keyring for the keyring store
 windows-test: ## Unit tests built for windows/amd64, run under wine (installs wine64 when missing; scripts/windows-tests.sh)
 	scripts/windows-tests.sh
 
-darwin-check: ## Every package vetted and every test binary built for darwin/amd64 and darwin/arm64 (macOS cannot run here)
+darwin-check: ## go vet and every test package compiled for darwin/amd64 and darwin/arm64 (macOS cannot run here)
 	scripts/darwin-check.sh
 
 e2e: build tools ## End-to-end tests against the real stack (etcd, kube-apiserver, Dex, HAProxy, gnome-keyring)
