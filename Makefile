@@ -10,10 +10,10 @@ COMMIT ?= $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
 LDFLAGS := $(shell scripts/ldflags.sh '$(VERSION)' '$(COMMIT)')
 export CGO_ENABLED ?= 0
 
-.PHONY: help build test unit e2e demo demo-once bench lint tools release krew-check clean fuzz fuzz-short
+.PHONY: help build test unit windows-test darwin-check e2e demo demo-once bench lint tools release krew-check clean fuzz fuzz-short
 
 help: ## Show the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-13s %s\n", $$1, $$2}'
 
 build: ## Build bin/kubectl-securekapi (the small exec program) and bin/securekapi (the full CLI)
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/ $(CMDS)
@@ -24,11 +24,17 @@ tools: ## Build the real servers used by e2e tests and the demo (cached per mach
 unit: ## Unit tests, with a real gnome-keyring for the keyring store
 	CGO_ENABLED=1 scripts/with-keyring.sh $(GO) test -race -count=1 ./... # the race detector needs cgo
 
+windows-test: ## Unit tests built for windows/amd64, run under wine (installs wine64 when missing; scripts/windows-tests.sh)
+	scripts/windows-tests.sh
+
+darwin-check: ## go vet and every test package compiled for darwin/amd64 and darwin/arm64 (macOS cannot run here)
+	scripts/darwin-check.sh
+
 e2e: build tools ## End-to-end tests against the real stack (etcd, kube-apiserver, Dex, HAProxy, gnome-keyring)
 	cd test/e2e && SECUREKAPI_BIN=$(CURDIR)/$(BIN) SECUREKAPI_TOOLS_BIN=$$(../../tools/build.sh) \
 		../../scripts/with-keyring.sh $(GO) test -count=1 -timeout 30m -v ./...
 
-test: lint unit fuzz-short e2e krew-check ## Everything CI runs: lint, unit, fuzz (short), e2e, release archives installed by the real krew
+test: lint unit windows-test darwin-check fuzz-short e2e krew-check ## Everything CI runs: lint, unit (Linux, then Windows under wine), the macOS build check, fuzz (short), e2e, release archives installed by the real krew
 
 demo: build tools ## Start the local stack and show the main job; Ctrl-C stops it
 	cd test/e2e && SECUREKAPI_BIN=$(CURDIR)/$(BIN) SECUREKAPI_TOOLS_BIN=$$(../../tools/build.sh) \

@@ -52,6 +52,9 @@ func write(path string, data []byte, mode os.FileMode, exact bool) error {
 	if mode == 0 {
 		mode = 0o600
 	}
+	if existing != nil && existing.IsDir() {
+		return fmt.Errorf("write %s: it is a directory", path)
+	}
 	if existing != nil && !exact {
 		mode = existing.Mode().Perm()
 	}
@@ -59,7 +62,7 @@ func write(path string, data []byte, mode os.FileMode, exact bool) error {
 	if err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
-	if err := os.Rename(tmp, target); err != nil {
+	if err := rename(tmp, target); err != nil {
 		os.Remove(tmp)
 		return fmt.Errorf("write %s: %w", path, err)
 	}

@@ -276,7 +276,10 @@ func TestGenerateObjectsAreTextsDocuments(t *testing.T) {
 		}
 	}
 	out, err := Generate(haproxyOptions(t))
-	if err != nil || out.Objects != nil {
-		t.Errorf("haproxy: objects %q, %v; want none", out.Objects, err)
+	if err != nil {
+		t.Fatalf("haproxy: %v", err)
+	}
+	if out.Objects != nil {
+		t.Errorf("haproxy: objects %q; want none", out.Objects)
 	}
 }

@@ -6,7 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"path/filepath"
+	"path"
 	"strconv"
 	"strings"
 
@@ -206,9 +206,12 @@ func validateHAProxy(o Options) error {
 	if err := validateBind(o.Bind); err != nil {
 		return err
 	}
+	// HAProxy reads these files on its own host, a Unix one, not on the
+	// machine running expose: they are checked as paths of that host, the
+	// same from Windows.
 	for _, f := range []struct{ what, path string }{{"cert file", o.CertFile}, {"CA file", o.CAFile}} {
-		if !filepath.IsAbs(f.path) || !cfgSafe(f.path) {
-			return fmt.Errorf("haproxy %s %q: pass an absolute path without spaces, quotes or '#'", f.what, f.path)
+		if !path.IsAbs(f.path) || !cfgSafe(f.path) {
+			return fmt.Errorf("haproxy %s %q: pass its absolute path on the HAProxy host, e.g. /etc/haproxy/kapi.pem, without spaces, quotes, backslashes or '#'", f.what, f.path)
 		}
 	}
 	for _, u := range o.Upstreams {

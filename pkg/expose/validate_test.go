@@ -54,6 +54,9 @@ func TestValidateRejectsWithAHint(t *testing.T) {
 		{"haproxy bind to name", hap(func(o *Options) { o.Bind = "localhost:443" }), "IP address"},
 		{"haproxy relative cert", hap(func(o *Options) { o.CertFile = "kapi.pem" }), "absolute path"},
 		{"haproxy CA path with space", hap(func(o *Options) { o.CAFile = "/my dir/ca.crt" }), "absolute path"},
+		// HAProxy's host is a Unix one, whatever OS runs expose.
+		{"haproxy Windows cert path", hap(func(o *Options) { o.CertFile = `C:\haproxy\kapi.pem` }), "absolute path on the HAProxy host"},
+		{"haproxy drive-letter CA path", hap(func(o *Options) { o.CAFile = "C:/haproxy/ca.crt" }), "absolute path on the HAProxy host"},
 		{"haproxy no upstreams", hap(func(o *Options) { o.Upstreams = nil }), "no upstreams"},
 		{"haproxy upstream without port", hap(func(o *Options) { o.Upstreams = []string{"10.0.0.1"} }), "host:port"},
 		{"haproxy upstream bad port", hap(func(o *Options) { o.Upstreams = []string{"10.0.0.1:0"} }), "1-65535"},

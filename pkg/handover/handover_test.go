@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 )
@@ -40,10 +41,13 @@ func exists(p string) bool { _, err := os.Stat(p); return err == nil }
 // that points into its store, where both binaries are; the full CLI is
 // found there, not beside the link.
 func TestFindsTheSiblingOfTheResolvedExecutable(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("needs symlinks, which Windows gives only to administrators and developer mode (wine fakes them)")
+	}
 	dir := t.TempDir()
 	store := filepath.Join(dir, "store", "securekapi", "v1")
 	writeExe(t, filepath.Join(store, "kubectl-securekapi"))
-	writeExe(t, filepath.Join(store, FullCLI))
+	writeExe(t, filepath.Join(store, exeName()))
 	link := filepath.Join(dir, "bin", "kubectl-securekapi")
 	if err := os.MkdirAll(filepath.Dir(link), 0o755); err != nil {
 		t.Fatal(err)
@@ -51,10 +55,10 @@ func TestFindsTheSiblingOfTheResolvedExecutable(t *testing.T) {
 	if err := os.Symlink(filepath.Join(store, "kubectl-securekapi"), link); err != nil {
 		t.Fatal(err)
 	}
-	writeExe(t, filepath.Join(dir, "path", FullCLI)) // an older one on PATH loses
+	writeExe(t, filepath.Join(dir, "path", exeName())) // an older one on PATH loses
 	got, err := finder(link, filepath.Join(dir, "path")).Find()
-	if err != nil || got != filepath.Join(store, FullCLI) {
-		t.Fatalf("Find = %q, %v; want the store's %s", got, err, FullCLI)
+	if err != nil || got != filepath.Join(store, exeName()) {
+		t.Fatalf("Find = %q, %v; want the store's %s", got, err, exeName())
 	}
 }
 
@@ -62,9 +66,9 @@ func TestFallsBackToPath(t *testing.T) {
 	dir := t.TempDir()
 	self := filepath.Join(dir, "a", "kubectl-securekapi")
 	writeExe(t, self)
-	writeExe(t, filepath.Join(dir, "path", FullCLI))
+	writeExe(t, filepath.Join(dir, "path", exeName()))
 	got, err := finder(self, filepath.Join(dir, "path")).Find()
-	if err != nil || got != filepath.Join(dir, "path", FullCLI) {
+	if err != nil || got != filepath.Join(dir, "path", exeName()) {
 		t.Fatalf("Find = %q, %v", got, err)
 	}
 }
@@ -72,10 +76,13 @@ func TestFallsBackToPath(t *testing.T) {
 // TestRefusesItself: a `securekapi` that is the small program (a link, a
 // copy under the wrong name) would exec itself forever.
 func TestRefusesItself(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("needs symlinks, which Windows gives only to administrators and developer mode (wine fakes them)")
+	}
 	dir := t.TempDir()
 	self := filepath.Join(dir, "bin", "kubectl-securekapi")
 	writeExe(t, self)
-	if err := os.Symlink(self, filepath.Join(dir, "bin", FullCLI)); err != nil {
+	if err := os.Symlink(self, filepath.Join(dir, "bin", exeName())); err != nil {
 		t.Fatal(err)
 	}
 	_, err := finder(self, filepath.Join(dir, "bin")).Find()
@@ -93,7 +100,7 @@ func TestMissingSaysWhereItLookedAndHowToInstall(t *testing.T) {
 	if err == nil {
 		t.Fatal("found a full CLI that does not exist")
 	}
-	for _, want := range []string{filepath.Join(dir, FullCLI), "PATH", "kubectl krew", "go install github.com/securekapi/securekapi/cmd/..."} {
+	for _, want := range []string{filepath.Join(dir, exeName()), "PATH", "kubectl krew", "go install github.com/securekapi/securekapi/cmd/..."} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("message %q does not say %q", err, want)
 		}
@@ -106,7 +113,7 @@ func TestRefusesASecondHandOver(t *testing.T) {
 	dir := t.TempDir()
 	self := filepath.Join(dir, "kubectl-securekapi")
 	writeExe(t, self)
-	writeExe(t, filepath.Join(dir, FullCLI))
+	writeExe(t, filepath.Join(dir, exeName()))
 	f := finder(self)
 	f.Getenv = func(name string) string {
 		if name == Env {

@@ -9,8 +9,9 @@ import (
 	"io"
 	"net"
 	"strings"
-	"syscall"
 	"time"
+
+	"github.com/securekapi/securekapi/pkg/connerr"
 )
 
 // GatewayFailure classifies what the gateway did when it refused us, so the
@@ -125,7 +126,7 @@ func (p *Proxy) explainTLSError(ctx context.Context, step string, err error, inf
 func (p *Proxy) classify(err error, info *handshakeInfo) GatewayFailure {
 	var opErr *net.OpError
 	alert := errors.As(err, &opErr) && opErr.Op == "remote error"
-	closed := errors.Is(err, syscall.ECONNRESET) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF)
+	closed := connerr.Reset(err) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF)
 	switch {
 	case !alert && !closed:
 		return 0
@@ -149,8 +150,8 @@ func (p *Proxy) gatewayError(kind GatewayFailure, step string, err error, info *
 	switch {
 	case errors.As(err, &opErr) && opErr.Op == "remote error":
 		e.cause = opErr
-	case errors.Is(err, syscall.ECONNRESET):
-		e.cause = syscall.ECONNRESET
+	case connerr.Reset(err):
+		e.cause = connerr.ErrReset
 	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
 		e.cause = io.EOF
 	}

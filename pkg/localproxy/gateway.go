@@ -11,9 +11,9 @@ import (
 	"net"
 	"net/url"
 	"os"
-	"syscall"
 	"time"
 
+	"github.com/securekapi/securekapi/pkg/connerr"
 	"github.com/securekapi/securekapi/pkg/hostport"
 	"github.com/securekapi/securekapi/pkg/proxydial"
 )
@@ -74,7 +74,7 @@ func (p *Proxy) dialGateway(parent context.Context, target string) (gw *gatewayC
 func (p *Proxy) dialOnce(ctx context.Context, target string, resume bool) (gw *gatewayConn, info *handshakeInfo, err error) {
 	info = &handshakeInfo{}
 	raw, err := p.dialTransport(ctx, p.cfg.Gateway.Address)
-	if errors.Is(err, syscall.ECONNREFUSED) {
+	if connerr.Refused(err) {
 		// Not "connection refused": kubectl rewrites any error with those
 		// words into "the connection to the server <endpoint> was refused",
 		// which would blame the API endpoint for the gateway being down.

@@ -9,11 +9,11 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"syscall"
 
 	"golang.org/x/net/http/httpproxy"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 
+	"github.com/securekapi/securekapi/pkg/connerr"
 	"github.com/securekapi/securekapi/pkg/proxydial"
 )
 
@@ -119,7 +119,7 @@ func proxyFix(err error, proxy *url.URL, setting, target string) string {
 		return fmt.Sprintf("proxy %s could not reach %s: is the endpoint up, and reachable from the proxy (its DNS and firewall)?", name, target)
 	case errors.As(err, &refused):
 		return fmt.Sprintf("proxy %s refused the tunnel: check %s and the proxy's rules", name, setting)
-	case errors.As(err, &unreached) && errors.Is(err, syscall.ECONNREFUSED):
+	case errors.As(err, &unreached) && connerr.Refused(err):
 		return fmt.Sprintf("nothing accepts connections at %s: check the address in %s", proxy.Host, setting)
 	case errors.As(err, &unreached) && strings.Contains(err.Error(), "TLS handshake"):
 		return fmt.Sprintf("kubectl verifies the https proxy %s with the cluster's certificate-authority-data and tls-server-name: its certificate must pass that check, or use an http:// proxy", name)

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path"
 	"path/filepath"
 	"strings"
 
@@ -128,8 +129,13 @@ func (o *ExposeOptions) Complete(c *cobra.Command, _ []string) error {
 	// A fully qualified name's trailing dot is not part of the name on
 	// certificates or in Host headers.
 	o.Host = strings.TrimSuffix(o.Host, ".")
+	// haproxy.cfg names these files as its (Unix) host sees them: a path
+	// absolute there is kept as given, also on Windows, where filepath.Abs
+	// would add a drive letter; a relative one is made absolute here.
 	for _, p := range []*string{&o.CertFile, &o.CAFile} {
-		if *p != "" {
+		if path.IsAbs(*p) {
+			*p = path.Clean(*p)
+		} else if *p != "" {
 			abs, err := filepath.Abs(*p)
 			if err != nil {
 				return err

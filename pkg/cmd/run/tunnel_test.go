@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -35,7 +36,11 @@ func TestRunReachesTheEndpointThroughTheTunnel(t *testing.T) {
 	if gw.Connects.Load() == before {
 		t.Error("the gateway relayed no CONNECT: the command's traffic did not go through the tunnel")
 	}
-	_, _, err = cmdtest.RunWithEnv(t, f.Env, NewCmdRun, "cluster-a", "--", "sh", "-c", "exit 7")
+	exit7 := []string{"sh", "-c", "exit 7"}
+	if runtime.GOOS == "windows" {
+		exit7 = []string{"cmd", "/c", "exit 7"}
+	}
+	_, _, err = cmdtest.RunWithEnv(t, f.Env, NewCmdRun, append([]string{"cluster-a", "--"}, exit7...)...)
 	if exit := (*cmdutil.ExitError)(nil); !errors.As(err, &exit) || exit.Code != 7 {
 		t.Errorf("run of a command exiting 7: %v (want exit code 7)", err)
 	}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -37,7 +38,8 @@ func TestUpdateRoundTripsAndForgets(t *testing.T) {
 		t.Fatal(err)
 	}
 	fi, err := os.Stat(s.Path)
-	if err != nil || fi.Mode().Perm() != 0o600 {
+	// Windows has no Unix modes.
+	if err != nil || runtime.GOOS != "windows" && fi.Mode().Perm() != 0o600 {
 		t.Fatalf("approvals file mode %v, %v; want 0600", fi.Mode(), err)
 	}
 	f, err := s.Load()
@@ -118,7 +120,8 @@ func TestConcurrentApprovalsAllLand(t *testing.T) {
 	if err != nil || len(f.Approvals) != n {
 		t.Fatalf("after %d concurrent approvals: %d in the file, %v", n, len(f.Approvals), err)
 	}
-	if fi, err := os.Stat(s.Path); err != nil || fi.Mode().Perm() != 0o600 {
+	// Windows has no Unix modes.
+	if fi, err := os.Stat(s.Path); err != nil || runtime.GOOS != "windows" && fi.Mode().Perm() != 0o600 {
 		t.Fatalf("approvals file mode %v, %v; want 0600", fi.Mode(), err)
 	}
 	if err := os.WriteFile(s.Path, []byte("{damaged"), 0o600); err != nil {

@@ -5,7 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
+	"path"
 	"runtime"
 	"slices"
 
@@ -91,8 +91,9 @@ func sessionBusCheck(goos string, getenv func(string) string, uid int, exists fu
 	if addr := getenv("DBUS_SESSION_BUS_ADDRESS"); addr != "" && addr != "autolaunch:" {
 		return nil
 	}
+	// A Linux path, so path (not filepath) joins it on every OS.
 	dir := fmt.Sprintf("/run/user/%d", uid)
-	if exists(filepath.Join(dir, "bus")) || exists(filepath.Join(dir, "dbus-session")) {
+	if exists(path.Join(dir, "bus")) || exists(path.Join(dir, "dbus-session")) {
 		return nil
 	}
 	return errors.New("no D-Bus session bus (DBUS_SESSION_BUS_ADDRESS is unset), so no Secret Service to ask")
