@@ -244,21 +244,26 @@ func (a *Flags) grantKey() string {
 
 // Source is the fingerprint of this CI job's material for a machine grant
 // (GitHub's per-job request token, the GitLab or env token itself, the
-// token file's contents), or "" for none. A token is cached with the
-// fingerprint it was minted under and handed out only while it is the same,
-// so on a runner that keeps its cache between jobs one job's token never
-// serves the next. The material itself is never stored.
+// token file's contents; for client credentials, the client secret), or ""
+// for none. A token is cached with the fingerprint it was minted under and
+// handed out only while it is the same (cachedtoken.SourceMatches), so on a
+// runner that keeps its cache between jobs one job's token never serves the
+// next, nor a job that lacks the material. The material itself is never
+// stored, only a domain-separated SHA-256 of it.
 func (a *Flags) Source(getenv func(string) string) string {
-	if !a.MachineGrant() || a.Grant == GrantClientCredentials {
+	if !a.MachineGrant() {
 		return ""
 	}
-	var material string
-	switch a.CISource {
-	case CISourceGitHub:
+	domain, material := "securekapi-ci-source/v1", ""
+	switch {
+	case a.Grant == GrantClientCredentials:
+		domain = "securekapi-client-secret/v1"
+		material, _, _ = a.ReadClientSecret(getenv, os.ReadFile)
+	case a.CISource == CISourceGitHub:
 		material = getenv(GitHubRequestTokenVar)
-	case CISourceGitLab, CISourceEnv:
+	case a.CISource == CISourceGitLab, a.CISource == CISourceEnv:
 		material = getenv(a.CITokenVar)
-	case CISourceFile:
+	case a.CISource == CISourceFile:
 		b, err := os.ReadFile(a.CITokenFile)
 		if err != nil {
 			return ""
@@ -268,8 +273,31 @@ func (a *Flags) Source(getenv func(string) string) string {
 	if material == "" {
 		return ""
 	}
-	sum := sha256.Sum256([]byte("securekapi-ci-source/v1\x00" + material))
+	sum := sha256.Sum256([]byte(domain + "\x00" + material))
 	return hex.EncodeToString(sum[:])
+}
+
+// ReadClientSecret reads a confidential client's secret from where the
+// flags name it (--client-secret-env, else --client-secret-file), and says
+// where that is for messages. A trailing newline (as `echo` and most
+// secret mounts leave) is not part of it; an empty secret is an error.
+func (m *Machine) ReadClientSecret(getenv func(string) string, readFile func(string) ([]byte, error)) (secret, where string, err error) {
+	if m.ClientSecretEnv != "" {
+		where = "$" + m.ClientSecretEnv
+		secret = getenv(m.ClientSecretEnv)
+	} else {
+		where = m.ClientSecretFile
+		b, err := readFile(m.ClientSecretFile)
+		if err != nil {
+			return "", where, fmt.Errorf("read the client secret: %w; fix --client-secret-file", err)
+		}
+		secret = string(b)
+	}
+	secret = strings.TrimRight(secret, "\r\n")
+	if secret == "" {
+		return "", where, fmt.Errorf("the client secret in %s is empty; put the client's secret there (--client-secret-file or --client-secret-env)", where)
+	}
+	return secret, where, nil
 }
 
 // Binding is the token binding the flags name.
