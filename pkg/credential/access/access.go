@@ -30,6 +30,7 @@ import (
 	"github.com/securekapi/securekapi/pkg/credential/binding"
 	"github.com/securekapi/securekapi/pkg/credential/cachedtoken"
 	"github.com/securekapi/securekapi/pkg/credential/tokencache"
+	"github.com/securekapi/securekapi/pkg/safetext"
 	"github.com/securekapi/securekapi/pkg/trust/pinning"
 )
 
@@ -314,6 +315,9 @@ func (a *Flags) Validate() error {
 	if a.Issuer == "" || a.ClientID == "" {
 		return fmt.Errorf("no OIDC settings: pass --oidc-issuer-url and --oidc-client-id, or name a cluster that `kubectl securekapi use` has set up")
 	}
+	if err := a.checkText(); err != nil {
+		return err
+	}
 	if !strings.HasPrefix(a.Issuer, "https://") {
 		return fmt.Errorf("--oidc-issuer-url %q must be an https URL", a.Issuer)
 	}
@@ -336,6 +340,51 @@ func (a *Flags) Validate() error {
 	}
 	if a.ExpiryMargin < 0 || a.ExpiryMargin > MaxExpiryMargin {
 		return fmt.Errorf("--expiry-margin %s: must be between 0s and %s (default %s)", a.ExpiryMargin, MaxExpiryMargin, cachedtoken.DefaultExpiryMargin)
+	}
+	return nil
+}
+
+// checkText refuses exec args that are not text an identifier can be:
+// invalid UTF-8, a control character, or longer than its bound
+// (safetext.Check). A kubeconfig may come from anyone, and these values
+// reach messages and prompts.
+func (a *Flags) checkText() error {
+	for _, f := range []struct {
+		flag, value string
+		max         int
+	}{
+		{"--cluster-name", a.Cluster, safetext.MaxHostName}, // a Kubernetes name: at most 253
+		{"--oidc-issuer-url", a.Issuer, safetext.MaxURL},
+		{"--oidc-client-id", a.ClientID, safetext.MaxClientID},
+		{"--server", a.Server, safetext.MaxURL},
+		{"--tls-server-name", a.TLSServerName, safetext.MaxHostName},
+		{"--oidc-ca-file", a.OIDCCAFile, safetext.MaxPath},
+		{"--cache-dir", a.CacheDir, safetext.MaxPath},
+		{"--browser-command", a.BrowserCmd, safetext.MaxPath},
+		{"--audience", a.Audience, safetext.MaxURL},
+		{"--ci-token-audience", a.CITokenAudience, safetext.MaxURL},
+		{"--ci-token-var", a.CITokenVar, safetext.MaxToken},
+		{"--ci-token-file", a.CITokenFile, safetext.MaxPath},
+		{"--token-exchange-connector-id", a.ExchangeConnectorID, safetext.MaxToken},
+		{"--client-secret-file", a.ClientSecretFile, safetext.MaxPath},
+		{"--client-secret-env", a.ClientSecretEnv, safetext.MaxToken},
+	} {
+		if err := safetext.Check(f.value, f.max); err != nil {
+			return fmt.Errorf("%s: %w", f.flag, err)
+		}
+	}
+	for _, s := range a.ExtraScopes {
+		if err := safetext.Check(s, safetext.MaxToken); err != nil {
+			return fmt.Errorf("--oidc-extra-scope: %w", err)
+		}
+	}
+	for k, v := range a.ExtraParams {
+		if err := safetext.Check(k, safetext.MaxToken); err != nil {
+			return fmt.Errorf("--oidc-auth-request-extra-params: %w", err)
+		}
+		if err := safetext.Check(v, safetext.MaxValue); err != nil {
+			return fmt.Errorf("--oidc-auth-request-extra-params %s: %w", safetext.Quote(k), err)
+		}
 	}
 	return nil
 }
