@@ -13,7 +13,7 @@ import (
 
 // FuzzReadRequest: KUBERNETES_EXEC_INFO is outside input (anything that can
 // set the environment). ReadRequest never panics, accepts only the two
-// versions it speaks, says which variable is wrong when it refuses, and what
+// versions it speaks and only a tls-server-name of valid text, says which variable is wrong when it refuses, and what
 // it accepts survives being written back as kubectl would and read again.
 func FuzzReadRequest(f *testing.F) {
 	for _, seed := range []string{
@@ -45,6 +45,9 @@ func FuzzReadRequest(f *testing.F) {
 		}
 		if r.APIVersion != V1 && r.APIVersion != V1beta1 {
 			t.Fatalf("accepted apiVersion %q", r.APIVersion)
+		}
+		if r.Cluster != nil && checkServerName(r.Cluster.TLSServerName) != nil {
+			t.Fatalf("accepted tls-server-name %q", r.Cluster.TLSServerName)
 		}
 		if r.Cluster != nil && r.Cluster.Config != nil && !json.Valid(r.Cluster.Config) {
 			t.Fatalf("cluster config is not JSON: %q", r.Cluster.Config)
