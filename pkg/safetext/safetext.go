@@ -42,6 +42,9 @@ func Check(s string, max int) error {
 	if len(s) > max {
 		return fmt.Errorf("is %d bytes long; the limit is %d", len(s), max)
 	}
+	if !needsEscape(s) { // printable ASCII, or valid text without a control character
+		return nil
+	}
 	if !utf8.ValidString(s) {
 		return fmt.Errorf("%s is not valid UTF-8", Quote(s))
 	}
