@@ -159,3 +159,23 @@ func TestCICredentialErrorsNameTheSetting(t *testing.T) {
 		}
 	}
 }
+
+// TestCILoginEscapesTheClaimsItNames: `login` in a CI job names whose token
+// it got; the subject comes from the CI's token, outside text, and reaches
+// the job's log (or a terminal) only as visible escapes.
+func TestCILoginEscapesTheClaimsItNames(t *testing.T) {
+	ca := cmdtest.NewPair(t, nil, "enterprise CA")
+	c := newCICredential(t, cmdtest.PinOf(ca))
+	c.approveCI()
+	c.env["KAPI_ID_TOKEN"] = testjwt.Unsigned(map[string]any{"iss": "https://gitlab.example.com", "aud": "https://kapi.example.com",
+		"sub": "project_path:org/app\x1b]0;owned\x07\x1b[2J", "exp": time.Now().Add(5 * time.Minute).Unix()})
+	var out, errOut bytes.Buffer
+	g := cmdutil.NewFactory(genericiooptions.IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut})
+	g.Getenv = func(k string) string { return c.env[k] }
+	if code := execute(t.Context(), g, append([]string{"login"}, c.args[1:]...)); code != 0 {
+		t.Fatalf("login: exit %d\n%s", code, errOut.String())
+	}
+	if !strings.Contains(errOut.String(), `subject: project_path:org/app\x1b]0;owned\x07\x1b[2J`) || strings.ContainsAny(errOut.String(), "\x1b\x07") {
+		t.Errorf("login's message:\n%q", errOut.String())
+	}
+}

@@ -41,6 +41,7 @@ import (
 	"github.com/securekapi/securekapi/pkg/cmd/versioncmd"
 	"github.com/securekapi/securekapi/pkg/cmdutil"
 	"github.com/securekapi/securekapi/pkg/credential/execinfo"
+	"github.com/securekapi/securekapi/pkg/safetext"
 )
 
 // ProcessStreams returns the process's standard streams.
@@ -82,7 +83,10 @@ func signalContext() (context.Context, context.CancelFunc) {
 // (KUBERNETES_EXEC_INFO set), only the credential command. Errors go to
 // stderr only: stdout carries data (ExecCredential, -o json). Their text is
 // redacted of every token the process held: an identity provider's
-// error_description or a library's error may quote one.
+// error_description or a library's error may quote one. Then every control
+// character but the line breaks between an error's lines is escaped
+// (safetext.EscapeLines): an error may quote a profile, a kubeconfig or an
+// identity provider.
 func execute(ctx context.Context, g *cmdutil.Factory, args []string) int {
 	// Before cobra parses anything, so no flag, hook or hidden command
 	// (completion, help) runs for an exec stanza that names another command.
@@ -96,11 +100,11 @@ func execute(ctx context.Context, g *cmdutil.Factory, args []string) int {
 		var exit *cmdutil.ExitError
 		if errors.As(err, &exit) {
 			if exit.Err != nil {
-				fmt.Fprintf(g.ErrOut, "error: %s\n", g.Secrets.Redact(exit.Err.Error()))
+				fmt.Fprintf(g.ErrOut, "error: %s\n", safetext.EscapeLines(g.Secrets.Redact(exit.Err.Error())))
 			}
 			return exit.Code
 		}
-		fmt.Fprintf(g.ErrOut, "error: %s\n", g.Secrets.Redact(err.Error()))
+		fmt.Fprintf(g.ErrOut, "error: %s\n", safetext.EscapeLines(g.Secrets.Redact(err.Error())))
 		return 1
 	}
 	return 0

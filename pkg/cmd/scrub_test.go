@@ -165,3 +165,20 @@ func approve(t *testing.T, cacheDir string, key tokencache.Key, binding credenti
 		t.Fatal(err)
 	}
 }
+
+// TestRootEscapesErrorText: an error may quote outside text raw (here
+// cobra's unknown-flag error, quoting an argument a kubeconfig's exec
+// stanza could hold); it reaches stderr with its control characters
+// escaped.
+func TestRootEscapesErrorText(t *testing.T) {
+	var out, errOut bytes.Buffer
+	g := cmdutil.NewFactory(genericiooptions.IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut})
+	g.Getenv = func(string) string { return "" }
+	code := execute(t.Context(), g, []string{"status", "--x\x1b]0;pwned\x07\x1b[2J\u202e"})
+	if code == 0 || strings.ContainsAny(errOut.String(), "\x1b\x07\u202e") {
+		t.Fatalf("exit %d, stderr carries control characters raw: %q", code, errOut.String())
+	}
+	if !strings.Contains(errOut.String(), `--x\x1b]0;pwned\x07\x1b[2J\u202e`) {
+		t.Errorf("stderr does not show the argument escaped: %q", errOut.String())
+	}
+}

@@ -12,6 +12,7 @@ import (
 	"github.com/securekapi/securekapi/pkg/credential"
 	"github.com/securekapi/securekapi/pkg/credential/approval"
 	"github.com/securekapi/securekapi/pkg/profile"
+	"github.com/securekapi/securekapi/pkg/safetext"
 	"github.com/securekapi/securekapi/pkg/trust"
 )
 
@@ -143,6 +144,9 @@ func (p *ApprovalPrompt) Run(cands []ApprovalCandidate) (bool, error) {
 }
 
 // describe shows, per login, every server and pin that will receive it.
+// Every value is escaped (safetext.Escape): a profile or kubeconfig wrote
+// them, and a line break or escape sequence in one could forge the lines
+// the person approves.
 func (p *ApprovalPrompt) describe(cands []ApprovalCandidate) {
 	fmt.Fprintln(p.ErrOut, "Single sign-on: these clusters would receive your login, and act as you:")
 	var order []string
@@ -157,16 +161,16 @@ func (p *ApprovalPrompt) describe(cands []ApprovalCandidate) {
 	for _, id := range order {
 		first := byIdentity[id][0].Access
 		key := first.Key()
-		fmt.Fprintf(p.ErrOut, "  issuer %s, client %s, scopes %s\n", key.Issuer, key.ClientID, strings.Join(key.Scopes, " "))
+		fmt.Fprintf(p.ErrOut, "  issuer %s, client %s, scopes %s\n", safetext.Escape(key.Issuer), safetext.Escape(key.ClientID), strings.Join(safetext.EscapeAll(key.Scopes), " "))
 		if key.Grant != "" {
-			fmt.Fprintf(p.ErrOut, "  with no person, by grant %s\n", key.Grant)
+			fmt.Fprintf(p.ErrOut, "  with no person, by grant %s\n", safetext.Escape(key.Grant))
 		}
 		for _, c := range byIdentity[id] {
 			t := c.Binding.ApprovalTarget()
-			fmt.Fprintf(p.ErrOut, "    %s: server %s, verified as %s\n", c.Name, t.Server, t.ServerName)
-			fmt.Fprintf(p.ErrOut, "      issuer trusted by %s\n", t.IssuerTrust)
+			fmt.Fprintf(p.ErrOut, "    %s: server %s, verified as %s\n", safetext.Escape(c.Name), safetext.Escape(t.Server), safetext.Escape(t.ServerName))
+			fmt.Fprintf(p.ErrOut, "      issuer trusted by %s\n", safetext.Escape(t.IssuerTrust))
 			for _, pin := range t.Pins {
-				fmt.Fprintf(p.ErrOut, "      pin %s\n", pin)
+				fmt.Fprintf(p.ErrOut, "      pin %s\n", safetext.Escape(pin))
 			}
 			if len(t.Pins) == 0 {
 				fmt.Fprintln(p.ErrOut, "      no pin: any CA in its kubeconfig entry")
@@ -178,7 +182,7 @@ func (p *ApprovalPrompt) describe(cands []ApprovalCandidate) {
 // loginHint is the login that approves cands: by name for one cluster.
 func loginHint(cands []ApprovalCandidate) string {
 	if len(cands) == 1 {
-		return "kubectl securekapi login " + cands[0].Name
+		return "kubectl securekapi login " + safetext.Escape(cands[0].Name)
 	}
 	return "kubectl securekapi login NAME"
 }
@@ -186,7 +190,7 @@ func loginHint(cands []ApprovalCandidate) string {
 func names(cands []ApprovalCandidate) string {
 	out := make([]string, len(cands))
 	for i, c := range cands {
-		out[i] = c.Name
+		out[i] = safetext.Escape(c.Name)
 	}
 	return strings.Join(out, ", ")
 }
@@ -211,7 +215,7 @@ func ApproveClusters(g *Factory, clusters []profile.Cluster, verified map[string
 		cands = append(cands, cand)
 	}
 	if len(later) > 0 {
-		fmt.Fprintf(g.ErrOut, "%s: its pin is known once the endpoint is verified; `kubectl securekapi use` asks for approval then.\n", strings.Join(later, ", "))
+		fmt.Fprintf(g.ErrOut, "%s: its pin is known once the endpoint is verified; `kubectl securekapi use` asks for approval then.\n", strings.Join(safetext.EscapeAll(later), ", "))
 	}
 	if len(cands) == 0 {
 		return nil

@@ -111,3 +111,36 @@ func TestApprovalFlagOffTerminal(t *testing.T) {
 		t.Errorf("output:\n%s", errOut)
 	}
 }
+
+// forgedClientID tries to write the lines a person approves: it ends the
+// real issuer line, clears it, and prints a trusted-looking one.
+const forgedClientID = "evil\r\x1b[2K  issuer https://login.corp.example, client kubectl, scopes openid\n\x1b[1A\u202e"
+
+// TestApprovalPromptEscapesWhatItShows: every value in the confirmation
+// came from a profile or a kubeconfig; none reaches the terminal with a
+// control character in it, so none can forge the lines being approved.
+func TestApprovalPromptEscapesWhatItShows(t *testing.T) {
+	cand, err := CandidateFromAccess(AccessFor(&profile.Cluster{Name: "rogue\x1b]0;title\x07", Server: "https://rogue.example.test",
+		OIDC: profile.OIDC{IssuerURL: "https://evil.example.test", ClientID: forgedClientID, ExtraScopes: []string{"email\n"}}}, []string{testPin}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, errOut := newPrompt(t, "n\n", true, false)
+	if ok, err := p.Run([]ApprovalCandidate{cand}); ok || err != nil {
+		t.Fatalf("Run() = %v, %v", ok, err)
+	}
+	out := errOut.String()
+	for _, c := range []string{"\x1b", "\r", "\u202e", "\x07"} {
+		if strings.Contains(out, c) {
+			t.Errorf("the prompt carries %q raw:\n%q", c, out)
+		}
+	}
+	for _, line := range strings.Split(out, "\n") {
+		if strings.HasPrefix(strings.TrimSpace(line), "issuer https://login.corp.example") {
+			t.Errorf("a forged issuer line stands on its own:\n%s", out)
+		}
+	}
+	if !strings.Contains(out, `client evil\r\x1b[2K  issuer https://login.corp.example, client kubectl, scopes openid\n\x1b[1A\u202e, scopes`) {
+		t.Errorf("the client ID is not shown escaped on the issuer's line:\n%s", out)
+	}
+}

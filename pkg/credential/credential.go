@@ -294,7 +294,7 @@ func (m *Manager) cached(key tokencache.Key, r Request) (*tokencache.TokenSet, e
 // cachedtoken.Unusable is its one implementation, and a machine grant's
 // token must have been minted for this job (cachedtoken.SourceMatches).
 func (m *Manager) unusable(ts *tokencache.TokenSet, r Request) string {
-	if !cachedtoken.SourceMatches(ts, r.Source) {
+	if !cachedtoken.SourceMatches(ts, r.Key, r.Source) {
 		return "minted for another CI job"
 	}
 	return cachedtoken.Unusable(ts, r.Settings.Issuer, r.audience(), m.ExpiryMargin, m.Now())

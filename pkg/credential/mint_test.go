@@ -140,3 +140,21 @@ func TestMintedTokenForAnotherAudienceIsAnError(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+// TestMintedTokenIsNotHandedToAJobWithoutItsMaterial: a job whose material
+// is missing (a client-credentials job whose secret variable is not set has
+// no fingerprint) gets nothing from the cache, not even an entry stored
+// without a fingerprint (by an older securekapi, or a job that had none);
+// it mints, and fails there if it cannot.
+func TestMintedTokenIsNotHandedToAJobWithoutItsMaterial(t *testing.T) {
+	h, mints := mintingHarness(t, 5*time.Minute)
+	if _, err := h.manager.Token(t.Context(), ciRequest("")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.manager.Token(t.Context(), ciRequest("")); err != nil {
+		t.Fatal(err)
+	}
+	if mints.Load() != 2 {
+		t.Errorf("%d mints for two jobs without material: the second was handed the first's token", mints.Load())
+	}
+}

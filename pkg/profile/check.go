@@ -9,6 +9,7 @@ import (
 	"sync"
 
 	"github.com/securekapi/securekapi/pkg/hostport"
+	"github.com/securekapi/securekapi/pkg/safetext"
 )
 
 // The checks below judge one value each and say what is wrong with it
@@ -65,6 +66,9 @@ func CheckIssuerURL(raw string) error {
 }
 
 func checkHTTPS(raw string) (*url.URL, error) {
+	if err := safetext.Check(raw, safetext.MaxURL); err != nil {
+		return nil, err
+	}
 	u, err := url.Parse(raw)
 	if err != nil {
 		return nil, fmt.Errorf("is not a URL: %w", err)
@@ -110,11 +114,30 @@ func CheckNamespace(ns string) error {
 	return nil
 }
 
+// CheckClientID checks an OIDC client ID: required, and printable text of
+// bounded length (it is shown in the single sign-on confirmation, where a
+// line break or an escape sequence could forge the lines a person approves).
+func CheckClientID(id string) error {
+	if id == "" {
+		return errors.New("is required")
+	}
+	return safetext.Check(id, safetext.MaxClientID)
+}
+
+// CheckServerName checks a TLS server name (a host name or IP address
+// kubectl verifies the endpoint's certificate for).
+func CheckServerName(name string) error {
+	return safetext.Check(name, safetext.MaxHostName)
+}
+
 // CheckScope checks one OAuth scope: printable ASCII without spaces, quotes
 // or backslashes (RFC 6749 section 3.3). A space would split it into two.
 func CheckScope(s string) error {
 	if s == "" {
 		return errors.New("is empty")
+	}
+	if len(s) > safetext.MaxToken {
+		return fmt.Errorf("is %d bytes long; the limit is %d", len(s), safetext.MaxToken)
 	}
 	for _, r := range s {
 		if r <= ' ' || r > '~' || r == '"' || r == '\\' {

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/securekapi/securekapi/pkg/safetext"
 	"github.com/securekapi/securekapi/pkg/trust"
 )
 
@@ -15,7 +16,11 @@ type Change struct {
 	Field, Old, New string
 }
 
-func (c Change) String() string { return fmt.Sprintf("%s: %s -> %s", c.Field, c.Old, c.New) }
+// String shows the change on one line, its values escaped
+// (safetext.Escape): they come from a profile.
+func (c Change) String() string {
+	return fmt.Sprintf("%s: %s -> %s", c.Field, safetext.Escape(c.Old), safetext.Escape(c.New))
+}
 
 // Diff lists what replacing old with new would change, trust settings
 // first: the endpoint, what it is trusted on, the issuer, the tunnel.

@@ -20,6 +20,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/securekapi/securekapi/pkg/credential/oidc"
+	"github.com/securekapi/securekapi/pkg/safetext"
 	"github.com/securekapi/securekapi/pkg/trust"
 )
 
@@ -152,6 +153,9 @@ func (c *Cluster) Validate() error {
 	if err := CheckEndpointURL(c.Server); err != nil {
 		return fmt.Errorf("server %q: %w", c.Server, err)
 	}
+	if err := CheckServerName(c.TLSServerName); err != nil {
+		return fmt.Errorf("tlsServerName: %w", err)
+	}
 	if _, err := trust.ParsePins(c.Pins); err != nil {
 		return fmt.Errorf("pins: %w", err)
 	}
@@ -166,8 +170,8 @@ func (c *Cluster) Validate() error {
 	if err := CheckIssuerURL(c.OIDC.IssuerURL); err != nil {
 		return fmt.Errorf("oidc.issuerURL %q: %w", c.OIDC.IssuerURL, err)
 	}
-	if c.OIDC.ClientID == "" {
-		return errors.New("oidc.clientID is required")
+	if err := CheckClientID(c.OIDC.ClientID); err != nil {
+		return fmt.Errorf("oidc.clientID: %w", err)
 	}
 	for _, s := range c.OIDC.ExtraScopes {
 		if err := CheckScope(s); err != nil {
@@ -204,6 +208,9 @@ func validateCI(issuers []CIIssuer) error {
 		if ci.Audience == "" {
 			return fmt.Errorf("%s (%s): audience is required: the token's aud binds it to this cluster", at, ci.IssuerURL)
 		}
+		if err := safetext.Check(ci.Audience, safetext.MaxURL); err != nil {
+			return fmt.Errorf("%s.audience: %w", at, err)
+		}
 		if seen[ci.IssuerURL] {
 			return fmt.Errorf("%s: issuer %s appears twice", at, ci.IssuerURL)
 		}
@@ -228,6 +235,9 @@ func (t *Tunnel) Validate() error {
 	}
 	if t.Mode != "connect" && t.Mode != "direct" {
 		return fmt.Errorf("tunnel.mode %q must be connect or direct", t.Mode)
+	}
+	if err := CheckServerName(t.GatewayServerName); err != nil {
+		return fmt.Errorf("tunnel.gatewayServerName: %w", err)
 	}
 	if t.ClientCertFile == "" || t.ClientKeyFile == "" {
 		return errors.New("tunnel needs clientCertificateFile and clientKeyFile")

@@ -33,7 +33,8 @@ func hydraSession(t *testing.T, client stack.HydraClient, secret string) *stack.
 // v2.3.0, which kube-apiserver trusts through the authentication
 // configuration `expose authn-config` wrote: the real kubectl lists
 // namespaces as the client, with the secret read from a named variable; a
-// wrong secret is refused clearly, and no secret is printed.
+// later job on the same runner without the secret gets nothing from the
+// cache; a wrong secret is refused clearly, and no secret is printed.
 func TestClientCredentialsAgainstHydra(t *testing.T) {
 	ctx := context.Background()
 	client := stack.HydraClient{ID: "ci-deployer", Secret: "ci-deployer-secret-" + strings.Repeat("x", 16), Audience: []string{stack.HydraAudience}}
@@ -53,6 +54,18 @@ func TestClientCredentialsAgainstHydra(t *testing.T) {
 	if l := se.Securekapi(ctx, "login", "e2e"); l.Err != nil || !strings.Contains(l.Stderr, "subject: "+client.ID) || strings.Contains(l.Stderr, client.Secret) {
 		t.Fatalf("login: %v\n%s", l.Err, l.Stderr)
 	}
+
+	// A later job on the same runner, its cache kept, whose secret
+	// variable is not even set: it gets nothing from the cache (the
+	// cached token carries the fingerprint of the first job's secret).
+	t.Run("a later job without the secret", func(t *testing.T) {
+		later := *se
+		later.Env = append(append([]string(nil), se.Env...), "KAPI_CLIENT_SECRET=")
+		r := later.Kubectl(ctx, "get", "ns", "-o", "name")
+		if r.Err == nil || r.Stdout != "" || !strings.Contains(r.Stderr, "KAPI_CLIENT_SECRET") {
+			t.Fatalf("kubectl without the secret, after a job with it: %v\nstdout %q\n%s", r.Err, r.Stdout, r.Stderr)
+		}
+	})
 
 	t.Run("wrong secret", func(t *testing.T) {
 		bad := "wrong-secret-" + strings.Repeat("y", 16)

@@ -24,6 +24,9 @@ func (o *AddOptions) validateFlags() error {
 	if err := profile.CheckEndpointURL(c.Server); err != nil {
 		return fmt.Errorf("--server %q: %w", c.Server, err)
 	}
+	if err := profile.CheckServerName(c.TLSServerName); err != nil {
+		return fmt.Errorf("--tls-server-name: %w", err)
+	}
 	if _, err := trust.ParsePins(c.Pins); err != nil {
 		return fmt.Errorf("--pin: %w", err)
 	}
@@ -43,6 +46,9 @@ func (o *AddOptions) validateFlags() error {
 	}
 	if c.OIDC.ClientID == "" {
 		return errors.New("--oidc-client-id is required")
+	}
+	if err := profile.CheckClientID(c.OIDC.ClientID); err != nil {
+		return fmt.Errorf("--oidc-client-id: %w", err)
 	}
 	for _, s := range c.OIDC.ExtraScopes {
 		if err := profile.CheckScope(s); err != nil {
@@ -80,6 +86,9 @@ func (o *AddOptions) validateTunnelFlags() error {
 	}
 	if t.Mode != "connect" && t.Mode != "direct" {
 		return fmt.Errorf("--tunnel-mode %q: use connect or direct", t.Mode)
+	}
+	if err := profile.CheckServerName(t.GatewayServerName); err != nil {
+		return fmt.Errorf("--tunnel-server-name: %w", err)
 	}
 	if t.ClientCertFile == "" || t.ClientKeyFile == "" {
 		return errors.New("--tunnel-gateway needs --tunnel-client-cert and --tunnel-client-key")

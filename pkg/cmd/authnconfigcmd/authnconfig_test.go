@@ -197,6 +197,12 @@ func TestAuthnConfigCheckToken(t *testing.T) {
 		!strings.Contains(out, "groups:   ci:github") || !strings.Contains(out, "expired; judged as if just issued") {
 		t.Fatalf("main: %v\n%s", err, out)
 	}
+	// The sample's claims are outside text: shown escaped.
+	claims["aud"] = []any{"https://kapi.example.test", "x\x1b]0;owned\x07\x1b[2J"}
+	if out, err = check(); err != nil || !strings.Contains(out, `x\x1b]0;owned\x07\x1b[2J`) || strings.ContainsAny(out, "\x1b\x07") {
+		t.Fatalf("an audience with escape sequences: %v\n%q", err, out)
+	}
+	claims["aud"] = "https://kapi.example.test"
 	claims["ref"] = "refs/heads/feature"
 	out, err = check()
 	var exit *cmdutil.ExitError

@@ -11,6 +11,7 @@ import (
 
 	"github.com/securekapi/securekapi/pkg/authnconfig"
 	"github.com/securekapi/securekapi/pkg/cmdutil"
+	"github.com/securekapi/securekapi/pkg/safetext"
 )
 
 // judge prints the verdict on the sample token on stdout, the data asked
@@ -25,7 +26,8 @@ func (o *AuthnConfigOptions) judge(ctx context.Context, cfg *apiserverconfig.Aut
 		return fmt.Errorf("--check-token %s: %w", o.CheckToken, err)
 	}
 	w := o.Out
-	fmt.Fprintf(w, "issuer:   %s\naudience: %s\n", v.Issuer, strings.Join(v.Audiences, ", "))
+	// The sample's claims are outside text: escaped for the terminal.
+	fmt.Fprintf(w, "issuer:   %s\naudience: %s\n", safetext.Escape(v.Issuer), strings.Join(safetext.EscapeAll(v.Audiences), ", "))
 	if v.Expired {
 		fmt.Fprintf(w, "expiry:   %s (expired; judged as if just issued)\n", v.Expiry.UTC().Format("2006-01-02 15:04:05Z"))
 	}
@@ -33,10 +35,10 @@ func (o *AuthnConfigOptions) judge(ctx context.Context, cfg *apiserverconfig.Aut
 		fmt.Fprintf(w, "authenticator: jwt[%d] (%s)\n", v.Authenticator, cfg.JWT[v.Authenticator].Issuer.URL)
 	}
 	if !v.Accepted {
-		fmt.Fprintf(w, "result:   refused: %s\n", v.Reason)
+		fmt.Fprintf(w, "result:   refused: %s\n", safetext.EscapeLines(v.Reason))
 		return &cmdutil.ExitError{Code: 1}
 	}
-	fmt.Fprintf(w, "result:   accepted\nusername: %s\ngroups:   %s\n", v.Username, strings.Join(v.Groups, ", "))
+	fmt.Fprintf(w, "result:   accepted\nusername: %s\ngroups:   %s\n", safetext.Escape(v.Username), strings.Join(safetext.EscapeAll(v.Groups), ", "))
 	return nil
 }
 

@@ -42,3 +42,20 @@ func TestDoctorColoursOnlyATerminal(t *testing.T) {
 		})
 	}
 }
+
+// TestDoctorEscapesWhatItQuotes: a check's detail quotes outside text (here
+// the context asked for, which a kubeconfig may name); on the report it
+// shows as visible escapes, and only doctor's own colours are escape codes.
+func TestDoctorEscapesWhatItQuotes(t *testing.T) {
+	g := cmdtest.Factory(nil)
+	g.Kubeconfig = filepath.Join(t.TempDir(), "kubeconfig") // missing: the first check fails and names the context
+	g.SetStdoutTTY(false)
+	_ = cmdtest.Execute(NewCmdDoctor(g), "--quick", "prod\x1b]0;owned\x07\x1b[2J")
+	out := g.Out.(*bytes.Buffer).String()
+	if !strings.Contains(out, `prod\x1b]0;owned\x07\x1b[2J`) {
+		t.Fatalf("doctor does not show the path escaped:\n%q", out)
+	}
+	if strings.ContainsAny(out, "\x1b\x07") {
+		t.Errorf("doctor's report carries control characters raw:\n%q", out)
+	}
+}

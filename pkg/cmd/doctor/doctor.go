@@ -18,6 +18,7 @@ import (
 	"github.com/securekapi/securekapi/pkg/credential"
 	"github.com/securekapi/securekapi/pkg/credential/oidc"
 	"github.com/securekapi/securekapi/pkg/kubeapi"
+	"github.com/securekapi/securekapi/pkg/safetext"
 )
 
 // DoctorOptions walks the whole path from kubeconfig to the API server and
@@ -230,9 +231,11 @@ func (o *DoctorOptions) print(checks []Check) error {
 	}
 	color := o.StdoutIsTTY() && o.Getenv("NO_COLOR") == ""
 	for _, c := range checks {
-		fmt.Fprintf(o.Out, "%s %-30s %s\n", mark(c.Status, color), c.Name, c.Detail)
+		// Details quote the kubeconfig, the token's claims and what the
+		// server answered: escaped for the terminal.
+		fmt.Fprintf(o.Out, "%s %-30s %s\n", mark(c.Status, color), c.Name, safetext.EscapeLines(c.Detail))
 		if c.Fix != "" {
-			fmt.Fprintf(o.Out, "  %-30s fix: %s\n", "", c.Fix)
+			fmt.Fprintf(o.Out, "  %-30s fix: %s\n", "", safetext.EscapeLines(c.Fix))
 		}
 	}
 	return nil

@@ -14,6 +14,7 @@ import (
 
 	"github.com/securekapi/securekapi/pkg/cmdutil"
 	"github.com/securekapi/securekapi/pkg/profile"
+	"github.com/securekapi/securekapi/pkg/safetext"
 	"github.com/securekapi/securekapi/pkg/trust"
 )
 
@@ -118,7 +119,7 @@ func (o *ImportOptions) Run(ctx context.Context) error {
 	}); err != nil {
 		return err
 	}
-	fmt.Fprintf(o.ErrOut, "Registered %s. Next: kubectl securekapi use %s\n", strings.Join(p.Names(), ", "), p.Clusters[0].Name)
+	fmt.Fprintf(o.ErrOut, "Registered %s. Next: kubectl securekapi use %s\n", strings.Join(safetext.EscapeAll(p.Names()), ", "), safetext.Escape(p.Clusters[0].Name))
 	return cmdutil.ApproveClusters(o.Factory, p.Clusters, verified, o.Approve, "import")
 }
 
@@ -150,19 +151,20 @@ func (o *ImportOptions) refuseChanges(current, incoming *profile.Profile) error 
 }
 
 // describe tells the user what the import does to each cluster, with the
-// changes it makes and the extra parameters it sends to the issuer.
+// changes it makes and the extra parameters it sends to the issuer. The
+// profile's values are escaped (safetext.Escape) wherever they are shown.
 func (o *ImportOptions) describe(current, incoming *profile.Profile) {
 	for _, c := range incoming.Clusters {
 		if old, ok := current.Find(c.Name); !ok {
-			fmt.Fprintf(o.ErrOut, "%s: new cluster at %s, issuer %s\n", c.Name, c.Server, c.OIDC.IssuerURL)
+			fmt.Fprintf(o.ErrOut, "%s: new cluster at %s, issuer %s, client %s\n", safetext.Escape(c.Name), safetext.Escape(c.Server), safetext.Escape(c.OIDC.IssuerURL), safetext.Escape(c.OIDC.ClientID))
 		} else if changes := profile.Diff(*old, c); len(changes) == 0 {
-			fmt.Fprintf(o.ErrOut, "%s: already registered with these settings\n", c.Name)
+			fmt.Fprintf(o.ErrOut, "%s: already registered with these settings\n", safetext.Escape(c.Name))
 		} else {
-			fmt.Fprintf(o.ErrOut, "%s: replacing the registered settings (--replace):\n", c.Name)
+			fmt.Fprintf(o.ErrOut, "%s: replacing the registered settings (--replace):\n", safetext.Escape(c.Name))
 			cmdutil.WriteChanges(o.ErrOut, "", changes)
 		}
 		if len(c.OIDC.ExtraParams) > 0 {
-			fmt.Fprintf(o.ErrOut, "%s: sends extra authorization parameters to its issuer: %s\n", c.Name, profile.FormatParams(c.OIDC.ExtraParams))
+			fmt.Fprintf(o.ErrOut, "%s: sends extra authorization parameters to its issuer: %s\n", safetext.Escape(c.Name), safetext.Escape(profile.FormatParams(c.OIDC.ExtraParams)))
 		}
 	}
 }
@@ -180,7 +182,7 @@ func (o *ImportOptions) checkEndpoints(ctx context.Context, p *profile.Profile) 
 			continue
 		}
 		verified[c.Name] = v
-		fmt.Fprintf(o.ErrOut, "%s: endpoint %s verified\n", c.Name, c.Server)
+		fmt.Fprintf(o.ErrOut, "%s: endpoint %s verified\n", safetext.Escape(c.Name), safetext.Escape(c.Server))
 	}
 	if failed != nil {
 		return nil, fmt.Errorf("nothing was imported:\n%w", failed)

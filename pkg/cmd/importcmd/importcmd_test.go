@@ -17,6 +17,7 @@ import (
 	"github.com/securekapi/securekapi/pkg/cmd/login"
 	"github.com/securekapi/securekapi/pkg/cmd/use"
 	"github.com/securekapi/securekapi/pkg/profile"
+	"github.com/securekapi/securekapi/pkg/safetext"
 )
 
 // importProfile runs import on source; client fetches https sources.
@@ -341,5 +342,80 @@ func TestReservedExtraParamsAreRefusedEverywhere(t *testing.T) {
 		if err := run(); err == nil || !strings.Contains(err.Error(), `"response_type" is reserved`) {
 			t.Errorf("%s %s: err = %v, want response_type refused", name, flag, err)
 		}
+	}
+}
+
+// forgedClientID tries to forge the single sign-on confirmation: it ends
+// the issuer line and writes one naming the corporate issuer and client.
+const forgedClientID = "evil\r\x1b[2K  issuer https://login.corp.example, client kubectl, scopes openid\n\x1b[1A"
+
+// TestTextWithControlCharactersIsRefusedEverywhere: a profile, add's flags
+// or an exec stanza holding a control character (a line break, an escape
+// sequence, a bidi override) in an identifier is refused where it enters,
+// with a message that shows it escaped, and nothing is registered.
+func TestTextWithControlCharactersIsRefusedEverywhere(t *testing.T) {
+	s := cmdtest.NewUserSession(t)
+	noControl := func(what, text string) {
+		t.Helper()
+		if i := strings.IndexFunc(text, safetext.Unsafe); i >= 0 {
+			t.Errorf("%s carries %q raw: %q", what, text[i:i+1], text)
+		}
+	}
+	for field, spoil := range map[string]func(*profile.Cluster){
+		"oidc.clientID":     func(c *profile.Cluster) { c.OIDC.ClientID = forgedClientID },
+		"oidc.clientID ":    func(c *profile.Cluster) { c.OIDC.ClientID = "kube\u202ectl" },
+		"oidc.issuerURL":    func(c *profile.Cluster) { c.OIDC.IssuerURL = "https://login.example.com/\x1b[2J" },
+		"tlsServerName":     func(c *profile.Cluster) { c.TLSServerName = "kapi.internal\n" },
+		"oidc.extraParams":  func(c *profile.Cluster) { c.OIDC.ExtraParams = map[string]string{"prompt\x1b[8m": "login"} },
+		"oidc.extraParams ": func(c *profile.Cluster) { c.OIDC.ExtraParams = map[string]string{"prompt": "login\x07"} },
+		"oidc.extraScopes":  func(c *profile.Cluster) { c.OIDC.ExtraScopes = []string{strings.Repeat("g", 300)} },
+		"oidc.clientID  ":   func(c *profile.Cluster) { c.OIDC.ClientID = strings.Repeat("k", safetext.MaxClientID+1) },
+	} {
+		rogue := clusterFor("prod", "https://kapi.example.com", cmdtest.NewPair(t, nil, "root"))
+		spoil(&rogue)
+		err := importProfile(t, s, writeProfile(t, rogue), nil, func(o *ImportOptions) { o.NoCheck = true; o.Approve = true })
+		if err == nil || !strings.Contains(err.Error(), strings.TrimSpace(field)) {
+			t.Errorf("import with a hostile %s: err = %v", field, err)
+			continue
+		}
+		noControl("import's error", err.Error())
+		noControl("import's messages", s.ErrOut.String())
+		if _, err := os.Stat(s.Registry()); !os.IsNotExist(err) {
+			t.Fatalf("a refused import wrote the registry (%v)", err)
+		}
+	}
+
+	pin := cmdtest.PinOf(cmdtest.NewPair(t, nil, "r"))
+	for flag, value := range map[string]string{
+		"--oidc-client-id":  forgedClientID,
+		"--tls-server-name": "kapi\x1b]8;;https://evil\x07",
+		"--oidc-issuer-url": "https://login.example.com/\u0085",
+	} {
+		args := map[string]string{"--oidc-issuer-url": "https://login.example.com", "--oidc-client-id": "kubectl"}
+		args[flag] = value
+		argv := []string{"other", "--server", "https://kapi.example.com", "--pin", pin}
+		for f, v := range args {
+			argv = append(argv, f+"="+v)
+		}
+		err := s.Command(add.NewCmdAdd, argv...)
+		if err == nil || !strings.Contains(err.Error(), flag) {
+			t.Errorf("add %s=%q: err = %v", flag, value, err)
+			continue
+		}
+		noControl("add's error", err.Error())
+	}
+
+	s.Env["KUBERNETES_EXEC_INFO"] = `{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential","spec":{"interactive":false}}`
+	for _, argv := range [][]string{
+		{"--oidc-issuer-url", "https://login.example.com", "--oidc-client-id", forgedClientID},
+		{"--oidc-issuer-url", "https://login.example.com", "--oidc-client-id", "kubectl", "--cluster-name", "prod\x1b[31m"},
+		{"--oidc-issuer-url", "https://login.example.com", "--oidc-client-id", "kubectl", "--tls-server-name", "kapi\u202e"},
+	} {
+		err := s.Command(credentialcmd.NewCmdCredential, argv...)
+		if err == nil || !strings.Contains(err.Error(), "holds the control character") {
+			t.Errorf("credential %q: err = %v, want the control character refused", argv, err)
+			continue
+		}
+		noControl("credential's error", err.Error())
 	}
 }

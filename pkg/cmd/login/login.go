@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/securekapi/securekapi/pkg/cmdutil"
+	"github.com/securekapi/securekapi/pkg/safetext"
 )
 
 // LoginOptions logs in to a cluster's OIDC issuer and caches the tokens.
@@ -112,7 +113,7 @@ func (o *LoginOptions) Run(ctx context.Context) error {
 	}
 	c := tokens.Claims
 	fmt.Fprintf(o.ErrOut, "Logged in to %s as %s\n  subject: %s\n  groups:  %s\n  expires: %s (%s)\n  tokens kept in: %s\n",
-		settings.Issuer, cmdutil.OrDash(c.Email), c.Subject, cmdutil.OrDash(strings.Join(c.Groups, ", ")),
+		safetext.Escape(settings.Issuer), safetext.Escape(cmdutil.OrDash(c.Email)), safetext.Escape(c.Subject), cmdutil.OrDash(strings.Join(safetext.EscapeAll(c.Groups), ", ")),
 		c.Expiry.Local().Format(time.RFC3339), c.Expiry.Sub(o.Now()).Round(time.Second), m.Store.Location())
 	if tokens.RefreshToken == "" {
 		fmt.Fprintf(o.ErrOut, "warning: the issuer returned no refresh token, so you will have to log in again when this token expires; if it supports refresh, add --oidc-extra-scope offline_access (or the provider's equivalent) to the cluster's settings\n")

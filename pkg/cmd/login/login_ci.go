@@ -8,6 +8,7 @@ import (
 
 	"github.com/securekapi/securekapi/pkg/cmdutil"
 	"github.com/securekapi/securekapi/pkg/credential"
+	"github.com/securekapi/securekapi/pkg/safetext"
 )
 
 // mintNow is login for a CI grant: it mints a token with no person (no
@@ -27,7 +28,7 @@ func (o *LoginOptions) mintNow(ctx context.Context, m *credential.Manager) error
 	}
 	c := tokens.Claims
 	fmt.Fprintf(o.ErrOut, "Got a token from %s with no person (grant %s)\n  subject: %s\n  groups:  %s\n  expires: %s (%s); kubectl's calls get a new one when it does\n  kept in: %s\n",
-		c.Issuer, o.Access.Grant, c.Subject, cmdutil.OrDash(strings.Join(c.Groups, ", ")),
+		safetext.Escape(c.Issuer), safetext.Escape(o.Access.Grant), safetext.Escape(c.Subject), cmdutil.OrDash(strings.Join(safetext.EscapeAll(c.Groups), ", ")),
 		c.Expiry.Local().Format(time.RFC3339), c.Expiry.Sub(o.Now()).Round(time.Second), m.Store.Location())
 	return nil
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/securekapi/securekapi/pkg/credential/approval"
 	"github.com/securekapi/securekapi/pkg/credential/oidc"
 	"github.com/securekapi/securekapi/pkg/credential/tokencache"
+	"github.com/securekapi/securekapi/pkg/safetext"
 )
 
 // LogoutOptions removes cached tokens, revoking the refresh token at the
@@ -206,7 +207,7 @@ func (o *LogoutOptions) logout(ctx context.Context, store tokencache.Store, ts *
 	if err := store.Delete(ts.Key()); err != nil {
 		return fmt.Errorf("remove tokens for %s from the %s store: %w", ts.Issuer, store.Kind(), err)
 	}
-	fmt.Fprintf(o.ErrOut, "Logged out of %s (%s); %s.\n", ts.Issuer, cmdutil.OrDash(ts.Email), revoked)
+	fmt.Fprintf(o.ErrOut, "Logged out of %s (%s); %s.\n", safetext.Escape(ts.Issuer), safetext.Escape(cmdutil.OrDash(ts.Email)), revoked)
 	return nil
 }
 

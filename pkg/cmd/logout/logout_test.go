@@ -222,3 +222,20 @@ func TestLogoutFromTheRegistryForgetsTheApproval(t *testing.T) {
 		t.Errorf("the store still holds %v, want only rt-other", left)
 	}
 }
+
+// TestLogoutEscapesTheEmail: the email it names comes from the ID token;
+// an escape sequence in it reaches the terminal as visible escapes.
+func TestLogoutEscapesTheEmail(t *testing.T) {
+	lf := newLogoutFixture(t)
+	if err := lf.store.Put(lf.current, &tokencache.TokenSet{IDToken: "id-rt-current", RefreshToken: "rt-current", Issuer: lf.issuer.url,
+		Email: "alice@acc.test\x1b]0;owned\x07\x1b[2J"}); err != nil {
+		t.Fatal(err)
+	}
+	_, errOut, err := cmdtest.RunWithEnv(t, lf.f.Env, NewCmdLogout, "cluster-a")
+	if err != nil {
+		t.Fatalf("logout: %v\n%s", err, errOut)
+	}
+	if !strings.Contains(errOut, `alice@acc.test\x1b]0;owned\x07\x1b[2J`) || strings.ContainsAny(errOut, "\x1b\x07") {
+		t.Errorf("logout's message:\n%q", errOut)
+	}
+}

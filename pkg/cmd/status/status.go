@@ -16,6 +16,7 @@ import (
 	"github.com/securekapi/securekapi/pkg/cmdutil"
 	"github.com/securekapi/securekapi/pkg/credential/approval"
 	"github.com/securekapi/securekapi/pkg/credential/tokencache"
+	"github.com/securekapi/securekapi/pkg/safetext"
 )
 
 // StatusOptions shows, per securekapi context, who is logged in and until when.
@@ -200,7 +201,10 @@ func (o *StatusOptions) print(rows []ClusterStatus) error {
 		if r.Approved {
 			approved = "yes (" + r.ApprovedBy + ")"
 		}
-		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\n", r.Context, user, cmdutil.OrDash(strings.Join(r.Groups, ",")), expires, approved, r.Location)
+		// The claims come from the ID token, the context from the
+		// kubeconfig: escaped, so no escape sequence reaches the terminal.
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\n", safetext.Escape(r.Context), safetext.Escape(user),
+			cmdutil.OrDash(strings.Join(safetext.EscapeAll(r.Groups), ",")), expires, safetext.Escape(approved), safetext.Escape(r.Location))
 	}
 	if err := w.Flush(); err != nil {
 		return err
@@ -208,10 +212,10 @@ func (o *StatusOptions) print(rows []ClusterStatus) error {
 	for _, r := range rows {
 		if !r.Approved {
 			if r.Grant != "" {
-				fmt.Fprintf(o.ErrOut, "Not approved: %s (CI grant %s); kubectl gets no token for it until the job runs `%s`.\n", r.Context, r.Grant, r.approveCommand)
+				fmt.Fprintf(o.ErrOut, "Not approved: %s (CI grant %s); kubectl gets no token for it until the job runs `%s`.\n", safetext.Escape(r.Context), safetext.Escape(r.Grant), safetext.Escape(r.approveCommand))
 				continue
 			}
-			fmt.Fprintf(o.ErrOut, "Not approved for single sign-on: %s; kubectl gets no token for it until you run `%s`.\n", r.Context, r.approveCommand)
+			fmt.Fprintf(o.ErrOut, "Not approved for single sign-on: %s; kubectl gets no token for it until you run `%s`.\n", safetext.Escape(r.Context), safetext.Escape(r.approveCommand))
 		}
 	}
 	for _, r := range problems {
@@ -219,7 +223,7 @@ func (o *StatusOptions) print(rows []ClusterStatus) error {
 		if r.Issuer == "" {
 			next = "kubectl securekapi use " + r.Context + " (it rewrites the exec stanza)"
 		}
-		fmt.Fprintf(o.Out, "\n%s: %s\n  Next: %s", r.Context, truncateProblem(r.Problem), next)
+		fmt.Fprintf(o.Out, "\n%s: %s\n  Next: %s", safetext.Escape(r.Context), safetext.Escape(truncateProblem(r.Problem)), safetext.Escape(next))
 	}
 	if len(problems) > 0 {
 		_, err := fmt.Fprintln(o.Out)

@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/securekapi/securekapi/pkg/cmd/add"
 	"github.com/securekapi/securekapi/pkg/cmd/cmdtest"
@@ -82,5 +83,35 @@ func TestStatusPutsProblemsOnTheirOwnLine(t *testing.T) {
 	js, _, err := cmdtest.RunWithEnv(t, f.Env, NewCmdStatus, "-o", "json")
 	if err != nil || !strings.Contains(js, tokencache.ErrCorrupt.Error()) {
 		t.Errorf("status -o json lacks the whole problem: %v\n%s", err, js)
+	}
+}
+
+// TestStatusEscapesClaims: the email and groups shown come from the ID
+// token, which the issuer (or whoever registered there) wrote; an OSC or CSI
+// sequence in them reaches the terminal only as visible escapes.
+func TestStatusEscapesClaims(t *testing.T) {
+	f, kubeconfig, cacheDir := usedCluster(t)
+	key := cmdtest.AccessOf(t, kubeconfig, "cluster-a").Key()
+	store, err := tokencache.NewFileStore(filepath.Join(cacheDir, "tokens"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := store.Put(key, &tokencache.TokenSet{IDToken: "x", Subject: "alice\x1b[8m", Email: "alice@acc.test\x1b]52;c;cm0gLXJmIH4K\x07\x1b[2J",
+		Groups: []string{"dev\u202enimda", "ops\r\x1b[1Aroot"}, Expiry: time.Now().Add(time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	out, errOut, err := cmdtest.RunWithEnv(t, f.Env, NewCmdStatus)
+	if err != nil {
+		t.Fatalf("status: %v\n%s", err, errOut)
+	}
+	for _, c := range []string{"\x1b", "\x07", "\r", "\u202e"} {
+		if strings.Contains(out+errOut, c) {
+			t.Errorf("status printed %q raw:\n%q", c, out+errOut)
+		}
+	}
+	for _, want := range []string{`alice@acc.test\x1b]52;c;cm0gLXJmIH4K\x07\x1b[2J`, `dev\u202enimda`, `ops\r\x1b[1Aroot`} {
+		if !strings.Contains(out, want) {
+			t.Errorf("status does not show %s:\n%s", want, out)
+		}
 	}
 }

@@ -31,6 +31,7 @@ import (
 	"github.com/securekapi/securekapi/pkg/credential/binding"
 	"github.com/securekapi/securekapi/pkg/credential/cachedtoken"
 	"github.com/securekapi/securekapi/pkg/credential/tokencache"
+	"github.com/securekapi/securekapi/pkg/safetext"
 	"github.com/securekapi/securekapi/pkg/trust/pinning"
 	"github.com/securekapi/securekapi/pkg/userfile"
 )
@@ -254,21 +255,26 @@ func (a *Flags) grantKey() string {
 
 // Source is the fingerprint of this CI job's material for a machine grant
 // (GitHub's per-job request token, the GitLab or env token itself, the
-// token file's contents), or "" for none. A token is cached with the
-// fingerprint it was minted under and handed out only while it is the same,
-// so on a runner that keeps its cache between jobs one job's token never
-// serves the next. The material itself is never stored.
+// token file's contents; for client credentials, the client secret), or ""
+// for none. A token is cached with the fingerprint it was minted under and
+// handed out only while it is the same (cachedtoken.SourceMatches), so on a
+// runner that keeps its cache between jobs one job's token never serves the
+// next, nor a job that lacks the material. The material itself is never
+// stored, only a domain-separated SHA-256 of it.
 func (a *Flags) Source(getenv func(string) string) string {
-	if !a.MachineGrant() || a.Grant == GrantClientCredentials {
+	if !a.MachineGrant() {
 		return ""
 	}
-	var material string
-	switch a.CISource {
-	case CISourceGitHub:
+	domain, material := "securekapi-ci-source/v1", ""
+	switch {
+	case a.Grant == GrantClientCredentials:
+		domain = "securekapi-client-secret/v1"
+		material, _, _ = a.ReadClientSecret(getenv, os.ReadFile)
+	case a.CISource == CISourceGitHub:
 		material = getenv(GitHubRequestTokenVar)
-	case CISourceGitLab, CISourceEnv:
+	case a.CISource == CISourceGitLab, a.CISource == CISourceEnv:
 		material = getenv(a.CITokenVar)
-	case CISourceFile:
+	case a.CISource == CISourceFile:
 		b, err := os.ReadFile(a.CITokenFile)
 		if err != nil {
 			return ""
@@ -278,8 +284,31 @@ func (a *Flags) Source(getenv func(string) string) string {
 	if material == "" {
 		return ""
 	}
-	sum := sha256.Sum256([]byte("securekapi-ci-source/v1\x00" + material))
+	sum := sha256.Sum256([]byte(domain + "\x00" + material))
 	return hex.EncodeToString(sum[:])
+}
+
+// ReadClientSecret reads a confidential client's secret from where the
+// flags name it (--client-secret-env, else --client-secret-file), and says
+// where that is for messages. A trailing newline (as `echo` and most
+// secret mounts leave) is not part of it; an empty secret is an error.
+func (m *Machine) ReadClientSecret(getenv func(string) string, readFile func(string) ([]byte, error)) (secret, where string, err error) {
+	if m.ClientSecretEnv != "" {
+		where = "$" + m.ClientSecretEnv
+		secret = getenv(m.ClientSecretEnv)
+	} else {
+		where = m.ClientSecretFile
+		b, err := readFile(m.ClientSecretFile)
+		if err != nil {
+			return "", where, fmt.Errorf("read the client secret: %w; fix --client-secret-file", err)
+		}
+		secret = string(b)
+	}
+	secret = strings.TrimRight(secret, "\r\n")
+	if secret == "" {
+		return "", where, fmt.Errorf("the client secret in %s is empty; put the client's secret there (--client-secret-file or --client-secret-env)", where)
+	}
+	return secret, where, nil
 }
 
 // Binding is the token binding the flags name, with how they trust the
@@ -334,6 +363,9 @@ func (a *Flags) Validate() error {
 	if a.Issuer == "" || a.ClientID == "" {
 		return fmt.Errorf("no OIDC settings: pass --oidc-issuer-url and --oidc-client-id, or name a cluster that `kubectl securekapi use` has set up")
 	}
+	if err := a.checkText(); err != nil {
+		return err
+	}
 	if !strings.HasPrefix(a.Issuer, "https://") {
 		return fmt.Errorf("--oidc-issuer-url %q must be an https URL", a.Issuer)
 	}
@@ -356,6 +388,51 @@ func (a *Flags) Validate() error {
 	}
 	if a.ExpiryMargin < 0 || a.ExpiryMargin > MaxExpiryMargin {
 		return fmt.Errorf("--expiry-margin %s: must be between 0s and %s (default %s)", a.ExpiryMargin, MaxExpiryMargin, cachedtoken.DefaultExpiryMargin)
+	}
+	return nil
+}
+
+// checkText refuses exec args that are not text an identifier can be:
+// invalid UTF-8, a control character, or longer than its bound
+// (safetext.Check). A kubeconfig may come from anyone, and these values
+// reach messages and prompts.
+func (a *Flags) checkText() error {
+	for _, f := range []struct {
+		flag, value string
+		max         int
+	}{
+		{"--cluster-name", a.Cluster, safetext.MaxHostName}, // a Kubernetes name: at most 253
+		{"--oidc-issuer-url", a.Issuer, safetext.MaxURL},
+		{"--oidc-client-id", a.ClientID, safetext.MaxClientID},
+		{"--server", a.Server, safetext.MaxURL},
+		{"--tls-server-name", a.TLSServerName, safetext.MaxHostName},
+		{"--oidc-ca-file", a.OIDCCAFile, safetext.MaxPath},
+		{"--cache-dir", a.CacheDir, safetext.MaxPath},
+		{"--browser-command", a.BrowserCmd, safetext.MaxPath},
+		{"--audience", a.Audience, safetext.MaxURL},
+		{"--ci-token-audience", a.CITokenAudience, safetext.MaxURL},
+		{"--ci-token-var", a.CITokenVar, safetext.MaxToken},
+		{"--ci-token-file", a.CITokenFile, safetext.MaxPath},
+		{"--token-exchange-connector-id", a.ExchangeConnectorID, safetext.MaxToken},
+		{"--client-secret-file", a.ClientSecretFile, safetext.MaxPath},
+		{"--client-secret-env", a.ClientSecretEnv, safetext.MaxToken},
+	} {
+		if err := safetext.Check(f.value, f.max); err != nil {
+			return fmt.Errorf("%s: %w", f.flag, err)
+		}
+	}
+	for _, s := range a.ExtraScopes {
+		if err := safetext.Check(s, safetext.MaxToken); err != nil {
+			return fmt.Errorf("--oidc-extra-scope: %w", err)
+		}
+	}
+	for k, v := range a.ExtraParams {
+		if err := safetext.Check(k, safetext.MaxToken); err != nil {
+			return fmt.Errorf("--oidc-auth-request-extra-params: %w", err)
+		}
+		if err := safetext.Check(v, safetext.MaxValue); err != nil {
+			return fmt.Errorf("--oidc-auth-request-extra-params %s: %w", safetext.Quote(k), err)
+		}
 	}
 	return nil
 }

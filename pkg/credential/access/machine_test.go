@@ -98,6 +98,14 @@ func TestSourceFingerprintFollowsTheJob(t *testing.T) {
 	if one == "" || one == f.Source(job("")) {
 		t.Error("a rotated file keeps its fingerprint")
 	}
+	cc := parse(t, "--grant", "client-credentials", "--client-secret-env", GitHubRequestTokenVar)
+	s1, s2 := cc.Source(job("secret-1")), cc.Source(job("secret-2"))
+	if s1 == "" || s1 == s2 || cc.Source(job("")) != "" || s1 != cc.Source(job("secret-1\n")) {
+		t.Errorf("client-credentials fingerprints: %q %q", s1, s2)
+	}
+	if s1 == gh.Source(job("secret-1")) {
+		t.Error("a client secret and a CI token share a fingerprint domain")
+	}
 }
 
 // TestMachineGrantsUseTheFileStore: never the keyring, whatever auto or

@@ -36,3 +36,25 @@ func BenchmarkParseExecArgsQuick(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkValidate: the checks of the parsed args (safetext's text checks
+// included), which the small exec program also runs on every kubectl call.
+func BenchmarkValidate(b *testing.B) {
+	for _, bc := range []struct {
+		name string
+		args []string
+	}{{"person", stanzaArgs}, {"ci", ciStanzaArgs}} {
+		b.Run(bc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			a := new(Flags)
+			if !a.ParseExecArgsQuick(bc.args) {
+				b.Fatal("refused")
+			}
+			for b.Loop() {
+				if err := a.Validate(); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

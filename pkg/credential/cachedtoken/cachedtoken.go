@@ -113,10 +113,16 @@ func Unusable(ts *tokencache.TokenSet, issuer, clientID string, margin time.Dura
 	return ""
 }
 
-// SourceMatches reports whether a cached token was minted from the CI job
-// material whose fingerprint is source (access.Flags.Source; "" for a
-// person's login and for client credentials, whose tokens are not per job).
-func SourceMatches(ts *tokencache.TokenSet, source string) bool {
+// SourceMatches reports whether a cached token under key was minted from
+// the CI job material whose fingerprint is source (access.Flags.Source; ""
+// for a person's login). A machine grant's token (key.Grant set) is never
+// handed out without the material: a job that lacks it (its secret variable
+// unset, its token file gone) gets nothing from the cache, whatever an
+// earlier job or an older securekapi stored.
+func SourceMatches(ts *tokencache.TokenSet, key tokencache.Key, source string) bool {
+	if key.Grant != "" && source == "" {
+		return false
+	}
 	return ts.Source == source
 }
 

@@ -13,11 +13,9 @@ package cigrant
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
 	"os"
-	"strings"
 	"time"
 
 	"github.com/securekapi/securekapi/pkg/credential/access"
@@ -111,28 +109,17 @@ func (m *Minter) fetch(ctx context.Context) (*citoken.Token, error) {
 	return t, err
 }
 
-// secret reads the client secret from where the flags name; a trailing
-// newline (as `echo` and most secret mounts leave) is not part of it.
+// secret reads the client secret from where the flags name
+// (access.Machine.ReadClientSecret), and remembers it so that nothing
+// printed quotes it.
 func (m *Minter) secret() (string, error) {
-	var s, where string
-	if m.Flags.ClientSecretEnv != "" {
-		where = "$" + m.Flags.ClientSecretEnv
-		s = m.Getenv(m.Flags.ClientSecretEnv)
-	} else {
-		where = m.Flags.ClientSecretFile
-		read := m.ReadFile
-		if read == nil {
-			read = os.ReadFile
-		}
-		b, err := read(m.Flags.ClientSecretFile)
-		if err != nil {
-			return "", fmt.Errorf("read the client secret: %w; fix --client-secret-file", err)
-		}
-		s = string(b)
+	read := m.ReadFile
+	if read == nil {
+		read = os.ReadFile
 	}
-	s = strings.TrimRight(s, "\r\n")
-	if s == "" {
-		return "", errors.New("the client secret in " + where + " is empty; put the client's secret there (--client-secret-file or --client-secret-env)")
+	s, _, err := m.Flags.ReadClientSecret(m.Getenv, read)
+	if err != nil {
+		return "", err
 	}
 	m.Secrets.Add(s)
 	return s, nil

@@ -17,7 +17,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"time"
+	"unicode/utf8"
+
+	"github.com/securekapi/securekapi/pkg/safetext"
 )
 
 // The API versions kubectl may speak.
@@ -84,7 +88,26 @@ func ReadRequest(getenv func(string) string) (*Request, error) {
 	if decodeErr != nil {
 		return nil, fmt.Errorf("%s does not match ExecCredential %s: %v", envName, meta.APIVersion, decodeErr)
 	}
+	if c := ec.Spec.Cluster; c != nil {
+		if err := checkServerName(c.TLSServerName); err != nil {
+			return nil, fmt.Errorf("%s has cluster tls-server-name %s; fix the kubeconfig cluster's tls-server-name", envName, err)
+		}
+	}
 	return requestFrom(&ec), nil
+}
+
+// checkServerName refuses a tls-server-name no TLS server has: one that
+// was not valid UTF-8 (the JSON decoder turned such bytes into U+FFFD), or
+// holds a control character. It would only ever fail the binding, and
+// would reach messages.
+func checkServerName(name string) error {
+	if strings.ContainsRune(name, utf8.RuneError) {
+		return fmt.Errorf("%s: it is not valid UTF-8, which no TLS server name is", safetext.Quote(name))
+	}
+	if err := safetext.Check(name, safetext.MaxHostName); err != nil {
+		return err
+	}
+	return nil
 }
 
 // execCredential is the part of client.authentication.k8s.io ExecCredential

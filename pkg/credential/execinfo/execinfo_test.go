@@ -73,14 +73,18 @@ func TestReadRequestClusterWithoutConfig(t *testing.T) {
 
 func TestReadRequestErrors(t *testing.T) {
 	for name, tc := range map[string]struct{ raw, want string }{
-		"missing":         {"", "kubeconfig exec stanza"},
-		"malformed":       {`{"apiVersion":`, "not valid JSON"},
-		"not an object":   {`"hello"`, "not valid JSON"},
-		"wrong kind":      {`{"apiVersion":"` + V1 + `","kind":"Pod"}`, `kind "Pod"`},
-		"no kind":         {`{"apiVersion":"` + V1 + `"}`, `kind ""`},
-		"unknown version": {`{"apiVersion":"client.authentication.k8s.io/v1alpha1","kind":"ExecCredential"}`, "does not speak"},
-		"bad field":       {`{"apiVersion":"` + V1 + `","kind":"ExecCredential","spec":{"interactive":"yes"}}`, "does not match"},
-		"bad CA base64":   {`{"apiVersion":"` + V1beta1 + `","kind":"ExecCredential","spec":{"cluster":{"certificate-authority-data":"%%%"}}}`, "does not match"},
+		"missing":                        {"", "kubeconfig exec stanza"},
+		"malformed":                      {`{"apiVersion":`, "not valid JSON"},
+		"not an object":                  {`"hello"`, "not valid JSON"},
+		"wrong kind":                     {`{"apiVersion":"` + V1 + `","kind":"Pod"}`, `kind "Pod"`},
+		"no kind":                        {`{"apiVersion":"` + V1 + `"}`, `kind ""`},
+		"unknown version":                {`{"apiVersion":"client.authentication.k8s.io/v1alpha1","kind":"ExecCredential"}`, "does not speak"},
+		"bad field":                      {`{"apiVersion":"` + V1 + `","kind":"ExecCredential","spec":{"interactive":"yes"}}`, "does not match"},
+		"bad CA base64":                  {`{"apiVersion":"` + V1beta1 + `","kind":"ExecCredential","spec":{"cluster":{"certificate-authority-data":"%%%"}}}`, "does not match"},
+		"server name, not UTF-8":         {`{"apiVersion":"` + V1 + `","kind":"ExecCredential","spec":{"cluster":{"server":"s","tls-server-name":"` + "k\x7f\xff\xff\xffinternal" + `"}}}`, "tls-server-name \"k\\x7f\ufffd\ufffd\ufffdinternal\": it is not valid UTF-8"},
+		"server name, control character": {`{"apiVersion":"` + V1 + `","kind":"ExecCredential","spec":{"cluster":{"server":"s","tls-server-name":"kapi\u001b[2J.internal"}}}`, `holds the control character \x1b`},
+		"server name, bidi override":     {`{"apiVersion":"` + V1 + `","kind":"ExecCredential","spec":{"cluster":{"server":"s","tls-server-name":"kapi\u202e.internal"}}}`, `holds the control character \u202e`},
+		"server name, too long":          {`{"apiVersion":"` + V1 + `","kind":"ExecCredential","spec":{"cluster":{"server":"s","tls-server-name":"` + strings.Repeat("k", 300) + `"}}}`, `is 300 bytes long`},
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, err := ReadRequest(env(tc.raw))

@@ -13,7 +13,7 @@ import (
 
 // FuzzReadRequest: KUBERNETES_EXEC_INFO is outside input (anything that can
 // set the environment). ReadRequest never panics, accepts only the two
-// versions it speaks, says which variable is wrong when it refuses, and what
+// versions it speaks and only a tls-server-name of valid text, says which variable is wrong when it refuses, and what
 // it accepts survives being written back as kubectl would and read again.
 func FuzzReadRequest(f *testing.F) {
 	for _, seed := range []string{
@@ -46,6 +46,9 @@ func FuzzReadRequest(f *testing.F) {
 		if r.APIVersion != V1 && r.APIVersion != V1beta1 {
 			t.Fatalf("accepted apiVersion %q", r.APIVersion)
 		}
+		if r.Cluster != nil && checkServerName(r.Cluster.TLSServerName) != nil {
+			t.Fatalf("accepted tls-server-name %q", r.Cluster.TLSServerName)
+		}
 		if r.Cluster != nil && r.Cluster.Config != nil && !json.Valid(r.Cluster.Config) {
 			t.Fatalf("cluster config is not JSON: %q", r.Cluster.Config)
 		}
@@ -75,8 +78,10 @@ func rewrite(t *testing.T, r *Request) []byte {
 	return data
 }
 
-// sameRequest compares requests, the extension JSON up to white space and
-// absent CA data equal to empty CA data (both mean "no CA data").
+// sameRequest compares requests, the extension JSON by meaning (kubectl's
+// encoder may escape it differently: encoding/json writes "&" as "\u0026"
+// in a RawExtension) and absent CA data equal to empty CA data (both mean
+// "no CA data").
 func sameRequest(a, b *Request) bool {
 	if a.APIVersion != b.APIVersion || a.Interactive != b.Interactive || (a.Cluster == nil) != (b.Cluster == nil) {
 		return false
@@ -85,17 +90,28 @@ func sameRequest(a, b *Request) bool {
 		return true
 	}
 	x, y := *a.Cluster, *b.Cluster
-	if !bytes.Equal(x.CAData, y.CAData) || !bytes.Equal(compact(x.Config), compact(y.Config)) {
+	if !bytes.Equal(x.CAData, y.CAData) || !sameJSON(x.Config, y.Config) {
 		return false
 	}
 	x.CAData, y.CAData, x.Config, y.Config = nil, nil, nil, nil
 	return reflect.DeepEqual(x, y)
 }
 
-func compact(raw []byte) []byte {
-	var b bytes.Buffer
-	if json.Compact(&b, raw) != nil {
-		return raw
+// sameJSON reports whether two JSON documents hold the same value, numbers
+// compared as written.
+func sameJSON(a, b []byte) bool {
+	if a == nil || b == nil {
+		return a == nil && b == nil
 	}
-	return b.Bytes()
+	x, errX := decodeJSON(a)
+	y, errY := decodeJSON(b)
+	return errX == nil && errY == nil && reflect.DeepEqual(x, y)
+}
+
+func decodeJSON(raw []byte) (any, error) {
+	d := json.NewDecoder(bytes.NewReader(raw))
+	d.UseNumber()
+	var v any
+	err := d.Decode(&v)
+	return v, err
 }

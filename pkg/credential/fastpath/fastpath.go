@@ -129,7 +129,7 @@ func Answer(p Process) (bool, error) {
 	if err != nil || ts == nil {
 		return false, nil // corrupt entries are deleted, unreadable stores explained, by the full CLI
 	}
-	if !cachedtoken.SourceMatches(ts, a.Source(p.Getenv)) || cachedtoken.Unusable(ts, a.Issuer, a.TokenAudience(), a.ExpiryMargin, p.Now()) != "" {
+	if !cachedtoken.SourceMatches(ts, key, a.Source(p.Getenv)) || cachedtoken.Unusable(ts, a.Issuer, a.TokenAudience(), a.ExpiryMargin, p.Now()) != "" {
 		return false, nil // refresh, login, or mint for this CI job
 	}
 	var out bytes.Buffer

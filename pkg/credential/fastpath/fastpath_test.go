@@ -310,3 +310,48 @@ func TestAnswersACachedCITokenOnlyForItsJob(t *testing.T) {
 		}
 	}
 }
+
+// TestAnswersACachedClientCredentialsTokenOnlyWithItsSecret: a client
+// credentials token is cached with a fingerprint of the client secret, so a
+// later job on the same runner gets it only when it holds the same secret;
+// a job whose secret variable is not even set, or holds another secret,
+// hands over to the full CLI (which mints or explains).
+func TestAnswersACachedClientCredentialsTokenOnlyWithItsSecret(t *testing.T) {
+	h := newHarness(t)
+	args := h.args("--grant", "client-credentials", "--client-secret-env", "KAPI_CLIENT_SECRET")
+	var a access.Flags
+	if _, err := a.ParseExecArgs(args[1:]); err != nil {
+		t.Fatal(err)
+	}
+	h.key = a.Key()
+	h.approve(t, server, h.pin)
+	tok := idToken(issuer, client, now.Add(5*time.Minute))
+	jobEnv := func(secret string) func(string) string {
+		return func(name string) string {
+			switch name {
+			case "KUBERNETES_EXEC_INFO":
+				return h.execInfo(server, h.caPEM)
+			case "KAPI_CLIENT_SECRET":
+				return secret
+			}
+			return ""
+		}
+	}
+	if err := h.store.Put(h.key, &tokencache.TokenSet{IDToken: tok, Source: a.Source(jobEnv("s3cret-one\n"))}); err != nil {
+		t.Fatal(err)
+	}
+	for secret, want := range map[string]bool{"s3cret-one": true, "s3cret-two": false, "": false} {
+		var out bytes.Buffer
+		ok, err := Answer(Process{Args: args, Stdout: &out, Stderr: &bytes.Buffer{}, Now: func() time.Time { return now }, Getenv: jobEnv(secret)})
+		if err != nil || ok != want || (ok != strings.Contains(out.String(), tok)) {
+			t.Errorf("job with secret %q: Answer = %v, %v (want %v), stdout %q", secret, ok, err, want, out.String())
+		}
+	}
+	data, err := os.ReadFile(filepath.Join(h.dir, "tokens", h.key.ID()+".json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(data), "s3cret") {
+		t.Error("the token file holds the client secret")
+	}
+}

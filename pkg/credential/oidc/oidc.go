@@ -25,6 +25,7 @@ import (
 
 	"github.com/securekapi/securekapi/pkg/credential/cachedtoken"
 	"github.com/securekapi/securekapi/pkg/credential/tokencache"
+	"github.com/securekapi/securekapi/pkg/safetext"
 	"github.com/securekapi/securekapi/pkg/userfile"
 )
 
@@ -205,6 +206,12 @@ func CheckExtraParams(params map[string]string) error {
 		if n == "" {
 			return errors.New("an extra authorization parameter has an empty name; write it as name=value")
 		}
+		if err := safetext.Check(name, safetext.MaxToken); err != nil {
+			return fmt.Errorf("extra authorization parameter name: %w", err)
+		}
+		if err := safetext.Check(params[name], safetext.MaxValue); err != nil {
+			return fmt.Errorf("extra authorization parameter %s: %w", safetext.Quote(name), err)
+		}
 		if slices.Contains(reservedParams, n) || strings.HasPrefix(n, "code_challenge") {
 			bad = append(bad, strconv.Quote(name))
 		}
@@ -280,7 +287,9 @@ func redactRetrieveError(err error, sent ...string) error {
 		if re.ErrorDescription != "" {
 			msg += ": " + re.ErrorDescription
 		}
-		msg = tokencache.Redact(msg, sent...)
+		// The provider's own text reaches a terminal: escaped, after the
+		// redaction has seen it as sent.
+		msg = safetext.Escape(tokencache.Redact(msg, sent...))
 		if msg == "" && re.Response != nil {
 			msg = re.Response.Status
 		}

@@ -196,3 +196,28 @@ func TestRefreshErrorDoesNotQuoteTheRefreshToken(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+// TestProviderErrorTextIsEscaped: an identity provider's error and
+// error_description reach the terminal; an escape sequence or line break in
+// them arrives as visible escapes, not as terminal control.
+func TestProviderErrorTextIsEscaped(t *testing.T) {
+	srv := fakeIssuer(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusBadRequest)
+		fmt.Fprint(w, `{"error":"invalid_grant\u001b[2J","error_description":"log in again\r\n\u001b]52;c;Y3VybCBldmlsIHwgc2g=\u0007\u202e"}`)
+	})
+	p, err := Discover(t.Context(), Settings{Issuer: srv.URL, ClientID: "c"}, srv.Client())
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = p.Refresh(t.Context(), "CiRmYWtlLXJlZnJlc2gtdG9rZW4tMDEyMzQ1Njc4OWFiY2RlZg")
+	if err == nil {
+		t.Fatal("the refresh was accepted")
+	}
+	if strings.ContainsAny(err.Error(), "\x1b\x07\r\n\u202e") {
+		t.Errorf("the provider's text reaches the terminal raw: %q", err)
+	}
+	if want := `invalid_grant\x1b[2J: log in again\r\n\x1b]52;c;Y3VybCBldmlsIHwgc2g=\x07\u202e`; !strings.Contains(err.Error(), want) {
+		t.Errorf("err = %q, want it to show %q", err, want)
+	}
+}
