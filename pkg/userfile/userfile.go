@@ -140,23 +140,21 @@ func CheckPrivateDir(dir string) error {
 	if err := refuseSpecial(dir); err != nil {
 		return err
 	}
-	resolved, err := resolveExisting(dir)
-	if err != nil {
+	// Every directory and link on the path as written, dir included (it
+	// runs on every kubectl call: one walk, no second resolution).
+	if err := CheckPath(dir); err != nil {
 		return err
 	}
-	info, err := os.Lstat(resolved)
+	info, err := os.Stat(dir)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
-		return checkAncestors(filepath.Join(resolved, "x")) // made by securekapi, 0700
+		return nil // made by securekapi, 0700, in a directory checked above
 	case err != nil:
 		return err
 	case !info.IsDir():
 		return fmt.Errorf("the cache directory %s is not a directory", dir)
 	}
-	if err := ownedSafely(dir, info, privateDir); err != nil {
-		return err
-	}
-	return checkAncestors(resolved)
+	return ownedSafely(dir, info, privateDir)
 }
 
 // ReadPrivateFile reads a file in a private directory (the approvals
@@ -240,49 +238,6 @@ func checkPath(path string, depth int) error {
 		cur = next
 	}
 	return nil
-}
-
-// resolveExisting follows the symbolic links of the longest existing prefix
-// of dir, so the chain checked is the one the kernel walks.
-func resolveExisting(dir string) (string, error) {
-	dir = filepath.Clean(dir)
-	var rest []string
-	for {
-		resolved, err := filepath.EvalSymlinks(dir)
-		if err == nil {
-			return filepath.Join(append([]string{resolved}, rest...)...), nil
-		}
-		if !errors.Is(err, fs.ErrNotExist) {
-			return "", err
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", err
-		}
-		rest = append([]string{filepath.Base(dir)}, rest...)
-		dir = parent
-	}
-}
-
-// checkAncestors checks every existing directory above path.
-func checkAncestors(path string) error {
-	resolved, err := resolveExisting(filepath.Dir(filepath.Clean(path)))
-	if err != nil {
-		return err
-	}
-	for dir := resolved; ; dir = filepath.Dir(dir) {
-		info, err := os.Lstat(dir)
-		if err == nil {
-			if err := ancestorSafe(dir, info); err != nil {
-				return err
-			}
-		} else if !errors.Is(err, fs.ErrNotExist) {
-			return err
-		}
-		if filepath.Dir(dir) == dir {
-			return nil
-		}
-	}
 }
 
 func refuseSpecial(path string) error {

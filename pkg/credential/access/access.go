@@ -62,6 +62,9 @@ type Flags struct {
 	// issuerCA is the --oidc-ca-file bundle as IssuerTrust read and hashed
 	// it: the OIDC client trusts these bytes, never a second read.
 	issuerCA []byte
+	// cacheDir is ResolveCacheDir's checked answer, kept for this
+	// process: the fast path asks twice (approvals, then the store).
+	cacheDir string
 }
 
 // IssuerCAData is the --oidc-ca-file bundle as IssuerTrust (Binding) read
@@ -528,6 +531,9 @@ func (a *Flags) ApproveCommand() string {
 // directory, a shared one, or a checked-out repository (0755) is refused,
 // so nobody can plant an approval there or read a token from it.
 func (a *Flags) ResolveCacheDir(getenv func(string) string) (string, error) {
+	if a.cacheDir != "" {
+		return a.cacheDir, nil
+	}
 	dir, source := a.CacheDir, "--cache-dir"
 	if dir == "" {
 		dir, source = getenv("SECUREKAPI_CACHE_DIR"), "SECUREKAPI_CACHE_DIR"
@@ -542,6 +548,7 @@ func (a *Flags) ResolveCacheDir(getenv func(string) string) (string, error) {
 	if err := userfile.CheckPrivateDir(dir); err != nil {
 		return "", fmt.Errorf("the cache directory (%s): %w", source, err)
 	}
+	a.cacheDir = dir
 	return dir, nil
 }
 
