@@ -45,7 +45,7 @@ func browserLogin(t *testing.T, se *stack.Session, extra ...string) stack.Result
 	args := append([]string{"login", "e2e", "--approve", "--browser-command", se.BrowserCommand()}, extra...)
 	r := se.Securekapi(context.Background(), args...)
 	if r.Err != nil && gnomeKeyringLostLogin(r.Stderr) {
-		t.Logf("gnome-keyring lost its login collection for a moment; logging in once more. The shared daemon's log:\n%s", keyringLogTail())
+		t.Logf("gnome-keyring failed the write (its login collection gone for a moment, or the daemon's own abort); logging in once more. The shared daemon's log:\n%s", keyringLogTail())
 		r = se.Securekapi(context.Background(), args...)
 	}
 	if r.Err != nil {
