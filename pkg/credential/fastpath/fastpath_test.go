@@ -274,13 +274,11 @@ func TestUnapprovedClusterIsHandedOver(t *testing.T) {
 	}
 }
 
-// TestAnswersACachedCITokenOnlyForItsJob: the small program serves a CI
-// grant's cached token from the file store while the job's material (here
-// GitLab's variable) is the one it was minted from; another job, or the
-// variable gone, hands over to the full CLI, which mints or explains.
-func TestAnswersACachedCITokenOnlyForItsJob(t *testing.T) {
-	h := newHarness(t)
-	args := h.args("--grant", "ci-token", "--ci-token-source", "gitlab", "--ci-token-var", "KAPI_ID_TOKEN")
+// answersOnlyForItsMaterial caches a machine grant's token minted under
+// the job material minted (the value of variable) and asks the fast path
+// with each material of cases: answered exactly where the case says.
+func answersOnlyForItsMaterial(t *testing.T, h *harness, args []string, variable, minted string, cases map[string]bool) {
+	t.Helper()
 	var a access.Flags
 	if _, err := a.ParseExecArgs(args[1:]); err != nil {
 		t.Fatal(err)
@@ -288,27 +286,37 @@ func TestAnswersACachedCITokenOnlyForItsJob(t *testing.T) {
 	h.key = a.Key()
 	h.approve(t, server, h.pin)
 	tok := idToken(issuer, client, now.Add(5*time.Minute))
-	jobEnv := func(job string) func(string) string {
+	jobEnv := func(material string) func(string) string {
 		return func(name string) string {
 			switch name {
 			case "KUBERNETES_EXEC_INFO":
 				return h.execInfo(server, h.caPEM)
-			case "KAPI_ID_TOKEN":
-				return job
+			case variable:
+				return material
 			}
 			return ""
 		}
 	}
-	if err := h.store.Put(h.key, &tokencache.TokenSet{IDToken: tok, Source: a.Source(jobEnv("job-1-token"))}); err != nil {
+	if err := h.store.Put(h.key, &tokencache.TokenSet{IDToken: tok, Source: a.Source(jobEnv(minted))}); err != nil {
 		t.Fatal(err)
 	}
-	for job, want := range map[string]bool{"job-1-token": true, "job-2-token": false, "": false} {
+	for material, want := range cases {
 		var out bytes.Buffer
-		ok, err := Answer(Process{Args: args, Stdout: &out, Stderr: &bytes.Buffer{}, Now: func() time.Time { return now }, Getenv: jobEnv(job)})
+		ok, err := Answer(Process{Args: args, Stdout: &out, Stderr: &bytes.Buffer{}, Now: func() time.Time { return now }, Getenv: jobEnv(material)})
 		if err != nil || ok != want || (ok != strings.Contains(out.String(), tok)) {
-			t.Errorf("job %q: Answer = %v, %v (want %v), stdout %q", job, ok, err, want, out.String())
+			t.Errorf("job with %s=%q: Answer = %v, %v (want %v), stdout %q", variable, material, ok, err, want, out.String())
 		}
 	}
+}
+
+// TestAnswersACachedCITokenOnlyForItsJob: the small program serves a CI
+// grant's cached token from the file store while the job's material (here
+// GitLab's variable) is the one it was minted from; another job, or the
+// variable gone, hands over to the full CLI, which mints or explains.
+func TestAnswersACachedCITokenOnlyForItsJob(t *testing.T) {
+	h := newHarness(t)
+	args := h.args("--grant", "ci-token", "--ci-token-source", "gitlab", "--ci-token-var", "KAPI_ID_TOKEN")
+	answersOnlyForItsMaterial(t, h, args, "KAPI_ID_TOKEN", "job-1-token", map[string]bool{"job-1-token": true, "job-2-token": false, "": false})
 }
 
 // TestAnswersACachedClientCredentialsTokenOnlyWithItsSecret: a client
@@ -319,34 +327,7 @@ func TestAnswersACachedCITokenOnlyForItsJob(t *testing.T) {
 func TestAnswersACachedClientCredentialsTokenOnlyWithItsSecret(t *testing.T) {
 	h := newHarness(t)
 	args := h.args("--grant", "client-credentials", "--client-secret-env", "KAPI_CLIENT_SECRET")
-	var a access.Flags
-	if _, err := a.ParseExecArgs(args[1:]); err != nil {
-		t.Fatal(err)
-	}
-	h.key = a.Key()
-	h.approve(t, server, h.pin)
-	tok := idToken(issuer, client, now.Add(5*time.Minute))
-	jobEnv := func(secret string) func(string) string {
-		return func(name string) string {
-			switch name {
-			case "KUBERNETES_EXEC_INFO":
-				return h.execInfo(server, h.caPEM)
-			case "KAPI_CLIENT_SECRET":
-				return secret
-			}
-			return ""
-		}
-	}
-	if err := h.store.Put(h.key, &tokencache.TokenSet{IDToken: tok, Source: a.Source(jobEnv("s3cret-one\n"))}); err != nil {
-		t.Fatal(err)
-	}
-	for secret, want := range map[string]bool{"s3cret-one": true, "s3cret-two": false, "": false} {
-		var out bytes.Buffer
-		ok, err := Answer(Process{Args: args, Stdout: &out, Stderr: &bytes.Buffer{}, Now: func() time.Time { return now }, Getenv: jobEnv(secret)})
-		if err != nil || ok != want || (ok != strings.Contains(out.String(), tok)) {
-			t.Errorf("job with secret %q: Answer = %v, %v (want %v), stdout %q", secret, ok, err, want, out.String())
-		}
-	}
+	answersOnlyForItsMaterial(t, h, args, "KAPI_CLIENT_SECRET", "s3cret-one\n", map[string]bool{"s3cret-one": true, "s3cret-two": false, "": false})
 	data, err := os.ReadFile(filepath.Join(h.dir, "tokens", h.key.ID()+".json"))
 	if err != nil {
 		t.Fatal(err)
