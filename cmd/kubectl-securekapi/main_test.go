@@ -58,9 +58,9 @@ func TestSmallProgramLinksNoHeavyLibrary(t *testing.T) {
 	for _, want := range []string{
 		"github.com/securekapi/securekapi/pkg/credential/access",
 		"github.com/securekapi/securekapi/pkg/credential/binding",
-		"github.com/securekapi/securekapi/pkg/credential/cachedtoken",
+		"github.com/securekapi/securekapi/pkg/credential/token",
 		"github.com/securekapi/securekapi/pkg/credential/execinfo",
-		"github.com/securekapi/securekapi/pkg/credential/tokencache",
+		"github.com/securekapi/securekapi/pkg/credential/tokenstore",
 		"github.com/securekapi/securekapi/pkg/trust/pinning",
 	} {
 		if !contains(deps, want) {

@@ -21,7 +21,7 @@ import (
 	"github.com/securekapi/securekapi/pkg/cmdutil"
 	"github.com/securekapi/securekapi/pkg/credential/access"
 	"github.com/securekapi/securekapi/pkg/credential/callerconfig"
-	"github.com/securekapi/securekapi/pkg/credential/tokencache"
+	"github.com/securekapi/securekapi/pkg/credential/tokenstore"
 )
 
 // TestStanzaCannotRedirectTheRefresh is issue #23's attack 3. The user
@@ -69,7 +69,7 @@ func TestStanzaCannotRedirectTheRefresh(t *testing.T) {
 	cacheDir := filepath.Join(dir, "cache")
 	users := &access.Flags{Issuer: srv.URL, ClientID: "kubectl", OIDCCAFile: usersCA, Server: apiServer, Pins: []string{cmdtest.PinOf(ca)}}
 	key := users.Key()
-	store, err := tokencache.NewFileStore(filepath.Join(cacheDir, "tokens"))
+	store, err := tokenstore.NewFileStore(filepath.Join(cacheDir, "tokens"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -84,7 +84,7 @@ func TestStanzaCannotRedirectTheRefresh(t *testing.T) {
 	env := map[string]string{"HOME": dir, "SECUREKAPI_CACHE_DIR": cacheDir, "KUBERNETES_EXEC_INFO": execInfo}
 	for name, oidcCA := range map[string]string{"an attacker's CA file": attackerCA, "/proc/self/environ": "/proc/self/environ"} {
 		t.Run(name, func(t *testing.T) {
-			if err := store.Put(key, &tokencache.TokenSet{IDToken: expiredIDToken(srv.URL), RefreshToken: refreshToken, Expiry: time.Now().Add(-time.Hour)}); err != nil {
+			if err := store.Put(key, &tokenstore.TokenSet{IDToken: expiredIDToken(srv.URL), RefreshToken: refreshToken, Expiry: time.Now().Add(-time.Hour)}); err != nil {
 				t.Fatal(err)
 			}
 			var out, errOut bytes.Buffer
@@ -108,7 +108,7 @@ func TestStanzaCannotRedirectTheRefresh(t *testing.T) {
 	// either, but for the right reason), and with the attacker's CA
 	// approved the refresh would go out: the refusal above was the approval.
 	t.Run("control: approved, the refresh goes out", func(t *testing.T) {
-		if err := store.Put(key, &tokencache.TokenSet{IDToken: expiredIDToken(srv.URL), RefreshToken: refreshToken, Expiry: time.Now().Add(-time.Hour)}); err != nil {
+		if err := store.Put(key, &tokenstore.TokenSet{IDToken: expiredIDToken(srv.URL), RefreshToken: refreshToken, Expiry: time.Now().Add(-time.Hour)}); err != nil {
 			t.Fatal(err)
 		}
 		approved := *users

@@ -24,7 +24,8 @@ import (
 	"github.com/securekapi/securekapi/pkg/credential"
 	"github.com/securekapi/securekapi/pkg/credential/access"
 	"github.com/securekapi/securekapi/pkg/credential/approval"
-	"github.com/securekapi/securekapi/pkg/credential/tokencache"
+	"github.com/securekapi/securekapi/pkg/credential/redact"
+	"github.com/securekapi/securekapi/pkg/credential/tokenstore"
 )
 
 // echoingIssuer is an identity provider whose token endpoint refuses every
@@ -70,11 +71,11 @@ func TestErrorsAndLogsNeverCarryTokens(t *testing.T) {
 	dir := t.TempDir()
 
 	key := (&access.Flags{Issuer: issuer, ClientID: "kubectl", OIDCCAFile: caFile}).Key() // as the credential call keys it
-	store, err := tokencache.NewFileStore(filepath.Join(dir, "cache", "tokens"))
+	store, err := tokenstore.NewFileStore(filepath.Join(dir, "cache", "tokens"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := store.Put(key, &tokencache.TokenSet{IDToken: idTok, RefreshToken: refreshToken, Expiry: time.Now().Add(-time.Hour)}); err != nil {
+	if err := store.Put(key, &tokenstore.TokenSet{IDToken: idTok, RefreshToken: refreshToken, Expiry: time.Now().Add(-time.Hour)}); err != nil {
 		t.Fatal(err)
 	}
 
@@ -107,12 +108,12 @@ func TestErrorsAndLogsNeverCarryTokens(t *testing.T) {
 			}
 		}
 	}
-	if !strings.Contains(stderr, "invalid_grant") || !strings.Contains(stderr, tokencache.Redacted) || !strings.Contains(stderr, "level=DEBUG") {
+	if !strings.Contains(stderr, "invalid_grant") || !strings.Contains(stderr, redact.Redacted) || !strings.Contains(stderr, "level=DEBUG") {
 		t.Errorf("stderr lacks the provider's refusal, the redaction mark or the debug log:\n%s", stderr)
 	}
 
 	t.Run("the error the command returns is clean too", func(t *testing.T) {
-		if err := store.Put(key, &tokencache.TokenSet{IDToken: idTok, RefreshToken: refreshToken, Expiry: time.Now().Add(-time.Hour)}); err != nil {
+		if err := store.Put(key, &tokenstore.TokenSet{IDToken: idTok, RefreshToken: refreshToken, Expiry: time.Now().Add(-time.Hour)}); err != nil {
 			t.Fatal(err)
 		}
 		s := cmdtest.NewUserSession(t)
@@ -147,14 +148,14 @@ func TestRootAndLoggerRedactHeldTokens(t *testing.T) {
 	}
 	g.Verbosity = 1
 	g.Logger().Debug("provider said", "body", "token="+token[5:40])
-	if strings.Contains(errOut.String(), token[5:25]) || strings.Count(errOut.String(), tokencache.Redacted) != 2 {
+	if strings.Contains(errOut.String(), token[5:25]) || strings.Count(errOut.String(), redact.Redacted) != 2 {
 		t.Fatalf("a held token reached stderr:\n%s", errOut.String())
 	}
 }
 
 // approve records the user's approval of binding for the login of key in
 // the approvals file under cacheDir, as `login NAME` on a terminal would.
-func approve(t *testing.T, cacheDir string, key tokencache.Key, binding credential.Binding) {
+func approve(t *testing.T, cacheDir string, key tokenstore.Key, binding credential.Binding) {
 	t.Helper()
 	target := binding.ApprovalTarget()
 	store := &approval.Store{Path: approval.PathIn(cacheDir)}

@@ -9,7 +9,7 @@ import (
 	"github.com/securekapi/securekapi/pkg/credential/approval"
 	"github.com/securekapi/securekapi/pkg/credential/cigrant"
 	"github.com/securekapi/securekapi/pkg/credential/oidc"
-	"github.com/securekapi/securekapi/pkg/credential/tokencache"
+	"github.com/securekapi/securekapi/pkg/credential/tokenstore"
 	"github.com/securekapi/securekapi/pkg/profile"
 	"github.com/securekapi/securekapi/pkg/trust"
 )
@@ -57,12 +57,12 @@ func (a *AccessFlags) Validate() error {
 // "keyring unavailable, using files") goes to stderr. Every token the
 // store hands out or takes in is remembered, so that nothing this process
 // prints can quote it. It also returns the cache directory.
-func (f *Factory) OpenTokenStore(a *AccessFlags) (tokencache.Store, string, error) {
+func (f *Factory) OpenTokenStore(a *AccessFlags) (tokenstore.Store, string, error) {
 	store, dir, err := a.OpenStore(f.Getenv, f.ErrOut)
 	if err != nil {
 		return nil, "", err
 	}
-	return tokencache.Remembering(store, f.Secrets), dir, nil
+	return tokenstore.Remembering(store, f.Secrets), dir, nil
 }
 
 // Manager wires a credential.Manager for a's flags: their token store, the

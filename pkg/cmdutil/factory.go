@@ -20,7 +20,7 @@ import (
 
 	"github.com/securekapi/securekapi/pkg/credential/callerconfig"
 	"github.com/securekapi/securekapi/pkg/credential/oidc"
-	"github.com/securekapi/securekapi/pkg/credential/tokencache"
+	"github.com/securekapi/securekapi/pkg/credential/redact"
 	"github.com/securekapi/securekapi/pkg/kubeconfig"
 	"github.com/securekapi/securekapi/pkg/profile"
 )
@@ -55,7 +55,7 @@ type Factory struct {
 
 	// Secrets are the tokens the process has held; errors and logs are
 	// redacted of them. Nil remembers nothing.
-	Secrets *tokencache.Secrets
+	Secrets *redact.Secrets
 
 	// HTTPClient fetches what commands read over https (profiles); nil
 	// means a client with a 30 s timeout. Its TLS verification is never off.
@@ -90,7 +90,7 @@ func (f *Factory) CallerConfig() *callerconfig.Caller {
 
 // NewFactory returns a Factory bound to the real environment and clock.
 func NewFactory(streams genericiooptions.IOStreams) *Factory {
-	return &Factory{IOStreams: streams, Getenv: os.Getenv, Environ: os.Environ, Now: time.Now, Secrets: &tokencache.Secrets{}}
+	return &Factory{IOStreams: streams, Getenv: os.Getenv, Environ: os.Environ, Now: time.Now, Secrets: &redact.Secrets{}}
 }
 
 // ChildEnv is the environment for a command securekapi starts (run's,

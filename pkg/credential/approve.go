@@ -4,7 +4,7 @@ import (
 	"strings"
 
 	"github.com/securekapi/securekapi/pkg/credential/binding"
-	"github.com/securekapi/securekapi/pkg/credential/tokencache"
+	"github.com/securekapi/securekapi/pkg/credential/tokenstore"
 )
 
 // Approvals, ErrNotApproved and CheckApproved live in the light binding
@@ -15,12 +15,12 @@ type (
 )
 
 // CheckApproved is binding.CheckApproved.
-func CheckApproved(approvals Approvals, key tokencache.Key, b Binding, command string) error {
+func CheckApproved(approvals Approvals, key tokenstore.Key, b Binding, command string) error {
 	return binding.CheckApproved(approvals, key, b, command)
 }
 
 // checkApproved is CheckApproved before any token is read.
-func (m *Manager) checkApproved(key tokencache.Key, r Request) error {
+func (m *Manager) checkApproved(key tokenstore.Key, r Request) error {
 	err := CheckApproved(m.Approvals, key, r.Binding, r.LoginCommand)
 	if err != nil {
 		t := r.Binding.ApprovalTarget()

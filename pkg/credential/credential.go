@@ -3,7 +3,7 @@
 // an interactive login only when kubectl says a person is there, and releases
 // a token only to the server and CA pins it is bound to.
 //
-// The flows live in credential/oidc, the stores in credential/tokencache and
+// The flows live in credential/oidc, the stores in credential/tokenstore and
 // the ExecCredential wire format in credential/execinfo.
 package credential
 
@@ -14,18 +14,19 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/securekapi/securekapi/pkg/credential/cachedtoken"
 	"github.com/securekapi/securekapi/pkg/credential/oidc"
-	"github.com/securekapi/securekapi/pkg/credential/tokencache"
+	"github.com/securekapi/securekapi/pkg/credential/redact"
+	"github.com/securekapi/securekapi/pkg/credential/token"
+	"github.com/securekapi/securekapi/pkg/credential/tokenstore"
 )
 
 // DefaultExpiryMargin is how long before the ID token's real expiry kubectl
 // is told it expires, so a request never leaves with a token about to lapse.
-const DefaultExpiryMargin = cachedtoken.DefaultExpiryMargin
+const DefaultExpiryMargin = token.DefaultExpiryMargin
 
 // Manager gets tokens. Every side effect is a field, so tests drive it.
 type Manager struct {
-	Store        tokencache.Store
+	Store        tokenstore.Store
 	LockDir      string
 	LockTimeout  time.Duration
 	ExpiryMargin time.Duration
@@ -71,7 +72,7 @@ type Request struct {
 	// exec stanza's credential call uses (a machine grant's names its
 	// grant). Required: a default would be a person's key, and a machine
 	// grant left without one would read and write a person's login.
-	Key tokencache.Key
+	Key tokenstore.Key
 	// Audience is the aud the token must carry; "" means the client ID.
 	Audience string
 	// Source is the machine grant's fingerprint of the CI job's material
@@ -83,9 +84,9 @@ type Request struct {
 // errNoKey is a caller's mistake, reported rather than guessed around.
 var errNoKey = errors.New("credential.Request has no Key: name it with access.Flags.Key")
 
-func (r Request) key() (tokencache.Key, error) {
+func (r Request) key() (tokenstore.Key, error) {
 	if r.Key.Issuer == "" || r.Key.ClientID == "" {
-		return tokencache.Key{}, errNoKey
+		return tokenstore.Key{}, errNoKey
 	}
 	return r.Key, nil
 }
@@ -102,7 +103,7 @@ func (r Request) audience() string {
 // fails at once, before any token is read or any login starts, even when
 // kubectl is interactive: approving is `login NAME` or a confirmation at
 // import, add or use, never a side effect of a kubectl call.
-func (m *Manager) Token(ctx context.Context, r Request) (*tokencache.TokenSet, error) {
+func (m *Manager) Token(ctx context.Context, r Request) (*tokenstore.TokenSet, error) {
 	key, err := r.key()
 	if err != nil {
 		return nil, err
@@ -136,7 +137,7 @@ func (m *Manager) Token(ctx context.Context, r Request) (*tokencache.TokenSet, e
 			return nil, err
 		}
 		// The provider's words may quote the tokens it was sent or issued.
-		refused := tokencache.Redact(refreshErr.Err.Error(), stale.RefreshToken, stale.IDToken)
+		refused := redact.Redact(refreshErr.Err.Error(), stale.RefreshToken, stale.IDToken)
 		m.Log.Debug("refresh refused; dropping the cached tokens", "reason", refused)
 		_ = m.Store.Delete(key)
 		if !r.Interactive || m.Login == nil {
@@ -165,7 +166,7 @@ func (m *Manager) Token(ctx context.Context, r Request) (*tokencache.TokenSet, e
 // mintToken is Token for a machine grant: the cached token while it is
 // usable and was minted for this job, else a fresh one from Mint, taken
 // under the key's lock so that one process mints and the others read it.
-func (m *Manager) mintToken(ctx context.Context, key tokencache.Key, r Request) (*tokencache.TokenSet, error) {
+func (m *Manager) mintToken(ctx context.Context, key tokenstore.Key, r Request) (*tokenstore.TokenSet, error) {
 	ts, unlock, err := m.cachedOrLocked(ctx, key, r, "minted")
 	if err != nil || ts != nil {
 		return ts, err
@@ -183,7 +184,7 @@ func (m *Manager) mintToken(ctx context.Context, key tokencache.Key, r Request) 
 // takes the key's lock and reads again, since the holder before us has
 // probably just made one (what says how), and returns the unlock for the
 // caller, who now makes it.
-func (m *Manager) cachedOrLocked(ctx context.Context, key tokencache.Key, r Request, what string) (*tokencache.TokenSet, func(), error) {
+func (m *Manager) cachedOrLocked(ctx context.Context, key tokenstore.Key, r Request, what string) (*tokenstore.TokenSet, func(), error) {
 	ts, err := m.cached(key, r)
 	if err != nil || ts != nil {
 		if ts != nil {
@@ -191,7 +192,7 @@ func (m *Manager) cachedOrLocked(ctx context.Context, key tokencache.Key, r Requ
 		}
 		return ts, nil, err
 	}
-	unlock, err := tokencache.LockKey(ctx, m.LockDir, key, m.lockTimeout())
+	unlock, err := tokenstore.LockKey(ctx, m.LockDir, key, m.lockTimeout())
 	if err != nil {
 		return nil, nil, err
 	}
@@ -206,7 +207,7 @@ func (m *Manager) cachedOrLocked(ctx context.Context, key tokencache.Key, r Requ
 }
 
 // SaveMinted stores a token a machine grant minted outside Token (login).
-func (m *Manager) SaveMinted(r Request, tokens *oidc.Tokens) (*tokencache.TokenSet, error) {
+func (m *Manager) SaveMinted(r Request, tokens *oidc.Tokens) (*tokenstore.TokenSet, error) {
 	key, err := r.key()
 	if err != nil {
 		return nil, err
@@ -214,11 +215,11 @@ func (m *Manager) SaveMinted(r Request, tokens *oidc.Tokens) (*tokencache.TokenS
 	return m.saveMinted(key, tokens, r)
 }
 
-func (m *Manager) saveMinted(key tokencache.Key, t *oidc.Tokens, r Request) (*tokencache.TokenSet, error) {
-	if reason := cachedtoken.Unusable(&tokencache.TokenSet{IDToken: t.IDToken}, r.Settings.Issuer, r.audience(), m.ExpiryMargin, m.Now()); reason != "" {
+func (m *Manager) saveMinted(key tokenstore.Key, t *oidc.Tokens, r Request) (*tokenstore.TokenSet, error) {
+	if reason := token.Unusable(&tokenstore.TokenSet{IDToken: t.IDToken}, r.Settings.Issuer, r.audience(), m.ExpiryMargin, m.Now()); reason != "" {
 		// A token kubectl could not use (or the cache would refuse at
 		// once) is an error here, not a mint on every call.
-		return nil, fmt.Errorf("the minted token is not usable for this cluster (%s); want issuer %s and audience %s, valid for more than the expiry margin (%s)", reason, r.Settings.Issuer, r.audience(), cachedtoken.Margin(m.ExpiryMargin))
+		return nil, fmt.Errorf("the minted token is not usable for this cluster (%s); want issuer %s and audience %s, valid for more than the expiry margin (%s)", reason, r.Settings.Issuer, r.audience(), token.Margin(m.ExpiryMargin))
 	}
 	ts := tokenSetFrom(key, t)
 	ts.Source = r.Source
@@ -232,19 +233,19 @@ func (m *Manager) saveMinted(key tokencache.Key, t *oidc.Tokens, r Request) (*to
 // locked or unreachable store (an explicit keyring is not probed when
 // opened) fails before anyone goes through a login whose tokens could not
 // be kept.
-func (m *Manager) StoreReady(key tokencache.Key) error {
-	if _, err := m.Store.Get(key); tokencache.Unreadable(err) {
+func (m *Manager) StoreReady(key tokenstore.Key) error {
+	if _, err := m.Store.Get(key); tokenstore.Unreadable(err) {
 		return fmt.Errorf("the %s store cannot be read, so a login could not be saved: %w", m.Store.Kind(), err)
 	}
 	return nil
 }
 
 // Save stores a fresh token set from a login under key.
-func (m *Manager) Save(key tokencache.Key, tokens *oidc.Tokens) (*tokencache.TokenSet, error) {
+func (m *Manager) Save(key tokenstore.Key, tokens *oidc.Tokens) (*tokenstore.TokenSet, error) {
 	return m.save(key, tokens)
 }
 
-func (m *Manager) save(key tokencache.Key, t *oidc.Tokens) (*tokencache.TokenSet, error) {
+func (m *Manager) save(key tokenstore.Key, t *oidc.Tokens) (*tokenstore.TokenSet, error) {
 	ts := tokenSetFrom(key, t)
 	if err := m.Store.Put(key, ts); err != nil {
 		return nil, fmt.Errorf("save tokens to the %s store: %w", m.Store.Kind(), err)
@@ -252,8 +253,8 @@ func (m *Manager) save(key tokencache.Key, t *oidc.Tokens) (*tokencache.TokenSet
 	return ts, nil
 }
 
-func tokenSetFrom(key tokencache.Key, t *oidc.Tokens) *tokencache.TokenSet {
-	return &tokencache.TokenSet{
+func tokenSetFrom(key tokenstore.Key, t *oidc.Tokens) *tokenstore.TokenSet {
+	return &tokenstore.TokenSet{
 		IDToken:      t.IDToken,
 		RefreshToken: t.RefreshToken,
 		Expiry:       t.Claims.Expiry,
@@ -271,12 +272,12 @@ func tokenSetFrom(key tokencache.Key, t *oidc.Tokens) *tokencache.TokenSet {
 // that cannot be read (a locked or hung keyring) is an error, not an empty
 // cache: otherwise the user would be told to log in, and the login would
 // fail on the same store.
-func (m *Manager) cached(key tokencache.Key, r Request) (*tokencache.TokenSet, error) {
+func (m *Manager) cached(key tokenstore.Key, r Request) (*tokenstore.TokenSet, error) {
 	ts, err := m.Store.Get(key)
 	switch {
-	case tokencache.Unreadable(err):
+	case tokenstore.Unreadable(err):
 		return nil, err // the store's error names the entry and the way out
-	case errors.Is(err, tokencache.ErrCorrupt):
+	case errors.Is(err, tokenstore.ErrCorrupt):
 		m.Log.Debug("discarding a corrupt cache entry", "store", m.Store.Kind())
 		_ = m.Store.Delete(key)
 		return nil, nil
@@ -291,19 +292,19 @@ func (m *Manager) cached(key tokencache.Key, r Request) (*tokencache.TokenSet, e
 }
 
 // unusable is the rule the small exec program's fast path applies too:
-// cachedtoken.Unusable is its one implementation, and a machine grant's
-// token must have been minted for this job (cachedtoken.SourceMatches).
-func (m *Manager) unusable(ts *tokencache.TokenSet, r Request) string {
-	if !cachedtoken.SourceMatches(ts, r.Key, r.Source) {
+// token.Unusable is its one implementation, and a machine grant's
+// token must have been minted for this job (token.SourceMatches).
+func (m *Manager) unusable(ts *tokenstore.TokenSet, r Request) string {
+	if !token.SourceMatches(ts, r.Key, r.Source) {
 		return "minted for another CI job"
 	}
-	return cachedtoken.Unusable(ts, r.Settings.Issuer, r.audience(), m.ExpiryMargin, m.Now())
+	return token.Unusable(ts, r.Settings.Issuer, r.audience(), m.ExpiryMargin, m.Now())
 }
 
 // ExpiryFor is the expirationTimestamp kubectl gets: the margin before the
 // token's real expiry, so kubectl asks again in time.
-func (m *Manager) ExpiryFor(ts *tokencache.TokenSet) time.Time {
-	return cachedtoken.ExpiryFor(ts, m.ExpiryMargin)
+func (m *Manager) ExpiryFor(ts *tokenstore.TokenSet) time.Time {
+	return token.ExpiryFor(ts, m.ExpiryMargin)
 }
 
 func (m *Manager) lockTimeout() time.Duration {

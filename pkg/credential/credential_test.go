@@ -13,9 +13,9 @@ import (
 	"time"
 
 	"github.com/securekapi/securekapi/internal/testjwt"
-	"github.com/securekapi/securekapi/pkg/credential/cachedtoken"
+	"github.com/securekapi/securekapi/pkg/credential/token"
 	"github.com/securekapi/securekapi/pkg/credential/oidc"
-	"github.com/securekapi/securekapi/pkg/credential/tokencache"
+	"github.com/securekapi/securekapi/pkg/credential/tokenstore"
 )
 
 const (
@@ -25,41 +25,41 @@ const (
 
 var now = time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
 
-// memStore is an in-memory tokencache.Store that can also hand back a
+// memStore is an in-memory tokenstore.Store that can also hand back a
 // corrupt entry, as a damaged keyring item or file would.
 type memStore struct {
 	mu      sync.Mutex
-	entries map[string]*tokencache.TokenSet
+	entries map[string]*tokenstore.TokenSet
 	corrupt map[string]bool
 	deleted []string
 	getErr  error // e.g. a locked keyring
 }
 
 func newMemStore() *memStore {
-	return &memStore{entries: map[string]*tokencache.TokenSet{}, corrupt: map[string]bool{}}
+	return &memStore{entries: map[string]*tokenstore.TokenSet{}, corrupt: map[string]bool{}}
 }
 
-func keyString(k tokencache.Key) string { b, _ := json.Marshal(k); return string(b) }
+func keyString(k tokenstore.Key) string { b, _ := json.Marshal(k); return string(b) }
 
 func (s *memStore) Kind() string     { return "memory" }
 func (s *memStore) Location() string { return "test memory" }
-func (s *memStore) Get(k tokencache.Key) (*tokencache.TokenSet, error) {
+func (s *memStore) Get(k tokenstore.Key) (*tokenstore.TokenSet, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.getErr != nil {
 		return nil, s.getErr
 	}
 	if s.corrupt[keyString(k)] {
-		return nil, fmt.Errorf("entry: %w", tokencache.ErrCorrupt)
+		return nil, fmt.Errorf("entry: %w", tokenstore.ErrCorrupt)
 	}
 	ts, ok := s.entries[keyString(k)]
 	if !ok {
-		return nil, tokencache.ErrNotFound
+		return nil, tokenstore.ErrNotFound
 	}
 	c := *ts
 	return &c, nil
 }
-func (s *memStore) Put(k tokencache.Key, t *tokencache.TokenSet) error {
+func (s *memStore) Put(k tokenstore.Key, t *tokenstore.TokenSet) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	c := *t
@@ -67,7 +67,7 @@ func (s *memStore) Put(k tokencache.Key, t *tokencache.TokenSet) error {
 	delete(s.corrupt, keyString(k))
 	return nil
 }
-func (s *memStore) Delete(k tokencache.Key) error {
+func (s *memStore) Delete(k tokenstore.Key) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	delete(s.entries, keyString(k))
@@ -75,7 +75,7 @@ func (s *memStore) Delete(k tokencache.Key) error {
 	s.deleted = append(s.deleted, keyString(k))
 	return nil
 }
-func (s *memStore) List() ([]*tokencache.TokenSet, error) { return nil, nil }
+func (s *memStore) List() ([]*tokenstore.TokenSet, error) { return nil, nil }
 
 // idToken is an unsigned JWT with the given claims; the cached path only
 // reads claims (signatures were checked when the token was obtained).
@@ -118,7 +118,7 @@ func settings() oidc.Settings { return oidc.Settings{Issuer: issuer, ClientID: c
 
 func (h *harness) put(t *testing.T, idTok, refresh string) {
 	t.Helper()
-	if err := h.store.Put(keyFor(settings()), &tokencache.TokenSet{IDToken: idTok, RefreshToken: refresh}); err != nil {
+	if err := h.store.Put(keyFor(settings()), &tokenstore.TokenSet{IDToken: idTok, RefreshToken: refresh}); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -284,8 +284,8 @@ func TestKeyForIsSharedAcrossClustersAndCanonical(t *testing.T) {
 }
 
 // keyFor is a person's key for s, as access.Flags.Key makes it.
-func keyFor(s oidc.Settings) tokencache.Key {
-	return cachedtoken.Key(s.Issuer, s.ClientID, s.Scopes, s.ExtraParams)
+func keyFor(s oidc.Settings) tokenstore.Key {
+	return token.Key(s.Issuer, s.ClientID, s.Scopes, s.ExtraParams)
 }
 
 // TestARequestWithoutAKeyIsRefused: a Request must name its key; a
@@ -293,7 +293,7 @@ func keyFor(s oidc.Settings) tokencache.Key {
 func TestARequestWithoutAKeyIsRefused(t *testing.T) {
 	h := newHarness(t, nil)
 	r := request(false)
-	r.Key = tokencache.Key{}
+	r.Key = tokenstore.Key{}
 	if _, err := h.manager.Token(t.Context(), r); !errors.Is(err, errNoKey) {
 		t.Errorf("Token without a key: %v", err)
 	}

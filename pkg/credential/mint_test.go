@@ -11,12 +11,12 @@ import (
 
 	"github.com/securekapi/securekapi/pkg/credential/approval"
 	"github.com/securekapi/securekapi/pkg/credential/oidc"
-	"github.com/securekapi/securekapi/pkg/credential/tokencache"
+	"github.com/securekapi/securekapi/pkg/credential/tokenstore"
 )
 
 // ciKey is a machine grant's key: the person's issuer and client, but its
 // own entry and approval.
-var ciKey = func() tokencache.Key { k := keyFor(settings()); k.Grant = "token-exchange aud=kubectl"; return k }()
+var ciKey = func() tokenstore.Key { k := keyFor(settings()); k.Grant = "token-exchange aud=kubectl"; return k }()
 
 func ciRequest(source string) Request {
 	return Request{Settings: settings(), Binding: clusterA, LoginCommand: "kubectl securekapi login cluster-a", Key: ciKey, Source: source}

@@ -7,7 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/securekapi/securekapi/pkg/cmdutil"
-	"github.com/securekapi/securekapi/pkg/credential/tokencache"
+	"github.com/securekapi/securekapi/pkg/credential/tokenstore"
 )
 
 // CIContext is cluster-a written by `use cluster-a --ci github --approve`:
@@ -20,7 +20,7 @@ type CIContext struct {
 	// Access is the context's exec stanza, as the credential call reads it.
 	Access *cmdutil.AccessFlags
 	// Store is the file store a CI grant's tokens live in.
-	Store *tokencache.FileStore
+	Store *tokenstore.FileStore
 }
 
 // NewCIContext sets the context up; env is added to the fixture's
@@ -38,7 +38,7 @@ func NewCIContext(t *testing.T, newAdd, newUse func(*cmdutil.Factory) *cobra.Com
 		t.Fatalf("use --ci github: %v\n%s", err, errOut)
 	}
 	c.Access = AccessOf(t, kubeconfig, "cluster-a")
-	store, err := tokencache.NewFileStore(filepath.Join(c.CacheDir, "tokens"))
+	store, err := tokenstore.NewFileStore(filepath.Join(c.CacheDir, "tokens"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -47,7 +47,7 @@ func NewCIContext(t *testing.T, newAdd, newUse func(*cmdutil.Factory) *cobra.Com
 }
 
 // Cache stores ts as the credential path would have after minting it.
-func (c *CIContext) Cache(t *testing.T, ts *tokencache.TokenSet) {
+func (c *CIContext) Cache(t *testing.T, ts *tokenstore.TokenSet) {
 	t.Helper()
 	if err := c.Store.Put(c.Access.Key(), ts); err != nil {
 		t.Fatal(err)

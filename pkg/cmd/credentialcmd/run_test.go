@@ -14,7 +14,7 @@ import (
 	"github.com/securekapi/securekapi/pkg/cmd/cmdtest"
 	"github.com/securekapi/securekapi/pkg/cmdutil"
 	"github.com/securekapi/securekapi/pkg/credential/approval"
-	"github.com/securekapi/securekapi/pkg/credential/tokencache"
+	"github.com/securekapi/securekapi/pkg/credential/tokenstore"
 )
 
 const issuer = "https://login.example.com"
@@ -42,11 +42,11 @@ func TestCredentialHandsTheCachedTokenOnlyToTheBoundServer(t *testing.T) {
 	if _, err := a.ParseExecArgs(args); err != nil {
 		t.Fatal(err)
 	}
-	store, err := tokencache.NewFileStore(filepath.Join(cacheDir, "tokens"))
+	store, err := tokenstore.NewFileStore(filepath.Join(cacheDir, "tokens"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := store.Put(a.Key(), &tokencache.TokenSet{IDToken: token, Expiry: time.Now().Add(time.Hour)}); err != nil {
+	if err := store.Put(a.Key(), &tokenstore.TokenSet{IDToken: token, Expiry: time.Now().Add(time.Hour)}); err != nil {
 		t.Fatal(err)
 	}
 	run := func(server string, caPEM []byte) (string, string, error) {

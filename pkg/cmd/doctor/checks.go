@@ -12,7 +12,7 @@ import (
 	"github.com/securekapi/securekapi/pkg/credential"
 	"github.com/securekapi/securekapi/pkg/credential/execinfo"
 	"github.com/securekapi/securekapi/pkg/credential/oidc"
-	"github.com/securekapi/securekapi/pkg/credential/tokencache"
+	"github.com/securekapi/securekapi/pkg/credential/tokenstore"
 	"github.com/securekapi/securekapi/pkg/trust"
 )
 
@@ -158,7 +158,7 @@ func (o *DoctorOptions) checkToken(_ context.Context, st *doctorState) Check {
 	}
 	ts, err := store.Get(st.access.Key())
 	switch {
-	case tokencache.Unreadable(err):
+	case tokenstore.Unreadable(err):
 		// A locked or unreachable keyring: logging in again would fail on
 		// the same store.
 		return fail("unlock the OS keyring, or switch this cluster to --token-cache file", "cannot read the %s store: %v", store.Kind(), err)

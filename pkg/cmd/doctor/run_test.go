@@ -11,7 +11,7 @@ import (
 
 	"github.com/securekapi/securekapi/pkg/cmd/cmdtest"
 	"github.com/securekapi/securekapi/pkg/cmdutil"
-	"github.com/securekapi/securekapi/pkg/credential/tokencache"
+	"github.com/securekapi/securekapi/pkg/credential/redact"
 )
 
 // TestDoctorRunSkipsWhatAFailureBlocks: with no kubeconfig entry, the walk
@@ -68,7 +68,7 @@ func TestDoctorPrintsNoHeldToken(t *testing.T) {
 	token := "eyJhbGciOiJSUzI1NiJ9." + strings.Repeat("dG9rZW4", 12) + ".c2ln"
 	for _, output := range []string{"", "json"} {
 		f := cmdtest.Factory(nil)
-		f.Secrets = &tokencache.Secrets{}
+		f.Secrets = &redact.Secrets{}
 		f.Secrets.Add(token)
 		o := &DoctorOptions{Factory: f, Output: output}
 		echo := "SelfSubjectReview got HTTP 400 from something that is not the API server (Authorization: Bearer " + token + ")"
@@ -76,7 +76,7 @@ func TestDoctorPrintsNoHeldToken(t *testing.T) {
 			t.Fatal(err)
 		}
 		out := f.Out.(*bytes.Buffer).String()
-		if strings.Contains(out, token[20:60]) || !strings.Contains(out, tokencache.Redacted) {
+		if strings.Contains(out, token[20:60]) || !strings.Contains(out, redact.Redacted) {
 			t.Errorf("-o %q printed a held token:\n%s", output, out)
 		}
 	}

@@ -10,7 +10,7 @@ import (
 	"github.com/securekapi/securekapi/pkg/cmd/add"
 	"github.com/securekapi/securekapi/pkg/cmd/cmdtest"
 	"github.com/securekapi/securekapi/pkg/cmd/use"
-	"github.com/securekapi/securekapi/pkg/credential/tokencache"
+	"github.com/securekapi/securekapi/pkg/credential/tokenstore"
 )
 
 // TestDoctorFindsACIContextsToken: after `use cluster-a --ci github
@@ -22,7 +22,7 @@ func TestDoctorFindsACIContextsToken(t *testing.T) {
 	a := ci.Access
 	idToken := testjwt.Unsigned(map[string]any{"iss": a.Issuer, "aud": a.ClientID,
 		"sub": "repo:org/app:ref:refs/heads/main", "exp": time.Now().Add(time.Hour).Unix()})
-	ci.Cache(t, &tokencache.TokenSet{IDToken: idToken, Expiry: time.Now().Add(time.Hour)})
+	ci.Cache(t, &tokenstore.TokenSet{IDToken: idToken, Expiry: time.Now().Add(time.Hour)})
 
 	g := cmdtest.Factory(ci.Env)
 	g.Kubeconfig = ci.Kubeconfig

@@ -13,7 +13,7 @@ import (
 	"github.com/securekapi/securekapi/pkg/cmdutil"
 	"github.com/securekapi/securekapi/pkg/credential/approval"
 	"github.com/securekapi/securekapi/pkg/credential/oidc"
-	"github.com/securekapi/securekapi/pkg/credential/tokencache"
+	"github.com/securekapi/securekapi/pkg/credential/tokenstore"
 	"github.com/securekapi/securekapi/pkg/safetext"
 )
 
@@ -128,7 +128,7 @@ func (o *LogoutOptions) Run(ctx context.Context) error {
 	if err := o.forgetApprovals(); err != nil {
 		return err
 	}
-	var targets []*tokencache.TokenSet
+	var targets []*tokenstore.TokenSet
 	if o.All {
 		if targets, err = store.List(); err != nil {
 			return fmt.Errorf("list cached tokens in the %s store: %w", store.Kind(), err)
@@ -187,7 +187,7 @@ func (o *LogoutOptions) forgetApprovals() error {
 	return nil
 }
 
-func (o *LogoutOptions) logout(ctx context.Context, store tokencache.Store, ts *tokencache.TokenSet) error {
+func (o *LogoutOptions) logout(ctx context.Context, store tokenstore.Store, ts *tokenstore.TokenSet) error {
 	settings := oidc.Settings{Issuer: ts.Issuer, ClientID: ts.ClientID, CAFile: o.Access.OIDCCAFile}
 	if !o.All {
 		settings = o.Access.Settings()
@@ -215,16 +215,16 @@ func (o *LogoutOptions) logout(ctx context.Context, store tokencache.Store, ts *
 // and client ID, whatever their scopes or parameters: a login from before
 // the cluster's scopes changed sits under another key, with a refresh token
 // that still works. A corrupt entry under the current key is removed.
-func (o *LogoutOptions) identityTokenSets(store tokencache.Store) ([]*tokencache.TokenSet, error) {
+func (o *LogoutOptions) identityTokenSets(store tokenstore.Store) ([]*tokenstore.TokenSet, error) {
 	key := o.Access.Key()
-	if _, err := store.Get(key); errors.Is(err, tokencache.ErrCorrupt) {
+	if _, err := store.Get(key); errors.Is(err, tokenstore.ErrCorrupt) {
 		_ = store.Delete(key)
 	}
 	all, err := store.List()
 	if err != nil {
 		return nil, fmt.Errorf("list cached tokens in the %s store: %w", store.Kind(), err)
 	}
-	var out []*tokencache.TokenSet
+	var out []*tokenstore.TokenSet
 	for _, ts := range all {
 		if ts.Issuer == o.Access.Issuer && ts.ClientID == o.Access.ClientID {
 			out = append(out, ts)

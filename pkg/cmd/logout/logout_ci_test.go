@@ -10,7 +10,7 @@ import (
 	"github.com/securekapi/securekapi/pkg/cmd/cmdtest"
 	"github.com/securekapi/securekapi/pkg/cmd/use"
 	"github.com/securekapi/securekapi/pkg/credential/approval"
-	"github.com/securekapi/securekapi/pkg/credential/tokencache"
+	"github.com/securekapi/securekapi/pkg/credential/tokenstore"
 )
 
 // TestLogoutForgetsACIContext: after `use cluster-a --ci github --approve`
@@ -23,7 +23,7 @@ func TestLogoutForgetsACIContext(t *testing.T) {
 	if before, err := approvals.Load(); err != nil || len(before.Approvals) != 1 {
 		t.Fatalf("approvals after use --ci = %v (%v), want the CI grant's one", before, err)
 	}
-	ci.Cache(t, &tokencache.TokenSet{IDToken: "ci-id-token", Expiry: time.Now().Add(time.Hour)})
+	ci.Cache(t, &tokenstore.TokenSet{IDToken: "ci-id-token", Expiry: time.Now().Add(time.Hour)})
 
 	_, errOut, err := cmdtest.RunWithEnv(t, ci.Env, NewCmdLogout, "cluster-a")
 	if err != nil {

@@ -16,7 +16,7 @@ import (
 	"github.com/securekapi/securekapi/pkg/cmd/cmdtest"
 	"github.com/securekapi/securekapi/pkg/cmd/use"
 	"github.com/securekapi/securekapi/pkg/credential/approval"
-	"github.com/securekapi/securekapi/pkg/credential/tokencache"
+	"github.com/securekapi/securekapi/pkg/credential/tokenstore"
 )
 
 // revokingIssuer serves OIDC discovery with a revocation endpoint over TLS
@@ -73,9 +73,9 @@ type logoutFixture struct {
 	f          *cmdtest.AddFixture
 	kubeconfig string
 	issuer     *revokingIssuer
-	store      tokencache.Store
-	current    tokencache.Key
-	other      tokencache.Key
+	store      tokenstore.Store
+	current    tokenstore.Key
+	other      tokenstore.Key
 }
 
 func newLogoutFixture(t *testing.T) *logoutFixture {
@@ -94,13 +94,13 @@ func newLogoutFixture(t *testing.T) *logoutFixture {
 	cacheDir := filepath.Join(t.TempDir(), "cache")
 	f.Env["SECUREKAPI_CACHE_DIR"] = cacheDir
 	f.Env["SECUREKAPI_TOKEN_CACHE"] = "file"
-	store, err := tokencache.NewFileStore(filepath.Join(cacheDir, "tokens"))
+	store, err := tokenstore.NewFileStore(filepath.Join(cacheDir, "tokens"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	lf := &logoutFixture{f: f, kubeconfig: kubeconfig, issuer: iss, store: store,
 		current: cmdtest.AccessOf(t, kubeconfig, "cluster-a").Key(),
-		other:   tokencache.Key{Issuer: "https://127.0.0.1:1", ClientID: "kubectl"}} // loopback, refused
+		other:   tokenstore.Key{Issuer: "https://127.0.0.1:1", ClientID: "kubectl"}} // loopback, refused
 	lf.login(t)
 	return lf
 }
@@ -111,8 +111,8 @@ func (lf *logoutFixture) login(t *testing.T) {
 	older := lf.current
 	older.Scopes = []string{"groups"} // the cluster's scopes before they changed
 	older.ExtraParams = map[string]string{"prompt": "consent"}
-	for k, rt := range map[*tokencache.Key]string{&lf.current: "rt-current", &older: "rt-older", &lf.other: "rt-other"} {
-		if err := lf.store.Put(*k, &tokencache.TokenSet{IDToken: "id-" + rt, RefreshToken: rt}); err != nil {
+	for k, rt := range map[*tokenstore.Key]string{&lf.current: "rt-current", &older: "rt-older", &lf.other: "rt-other"} {
+		if err := lf.store.Put(*k, &tokenstore.TokenSet{IDToken: "id-" + rt, RefreshToken: rt}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -227,7 +227,7 @@ func TestLogoutFromTheRegistryForgetsTheApproval(t *testing.T) {
 // an escape sequence in it reaches the terminal as visible escapes.
 func TestLogoutEscapesTheEmail(t *testing.T) {
 	lf := newLogoutFixture(t)
-	if err := lf.store.Put(lf.current, &tokencache.TokenSet{IDToken: "id-rt-current", RefreshToken: "rt-current", Issuer: lf.issuer.url,
+	if err := lf.store.Put(lf.current, &tokenstore.TokenSet{IDToken: "id-rt-current", RefreshToken: "rt-current", Issuer: lf.issuer.url,
 		Email: "alice@acc.test\x1b]0;owned\x07\x1b[2J"}); err != nil {
 		t.Fatal(err)
 	}

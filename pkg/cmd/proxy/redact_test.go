@@ -15,7 +15,7 @@ import (
 	"github.com/securekapi/securekapi/pkg/cmd/cmdtest"
 	"github.com/securekapi/securekapi/pkg/cmd/use"
 	"github.com/securekapi/securekapi/pkg/cmdutil"
-	"github.com/securekapi/securekapi/pkg/credential/tokencache"
+	"github.com/securekapi/securekapi/pkg/credential/redact"
 )
 
 // lockedBuffer is stderr written by the proxy's goroutines.
@@ -46,7 +46,7 @@ func TestTunnelLogIsRedacted(t *testing.T) {
 	var errOut lockedBuffer
 	g.ErrOut = &errOut
 	g.Verbosity = 1
-	g.Secrets = &tokencache.Secrets{}
+	g.Secrets = &redact.Secrets{}
 	// Mixed case, as tokens are: the proxy lowercases the host it logs.
 	const token = "eyJhbGciOiJSUzI1NiJ9-Tok5F2c9E1a7B3d"
 	g.Secrets.Add(token)
@@ -79,7 +79,7 @@ func TestTunnelLogIsRedacted(t *testing.T) {
 	cmdutil.StopTunnel(p)
 
 	log := errOut.String()
-	if !strings.Contains(log, "refused tunnel") || !strings.Contains(log, tokencache.Redacted) {
+	if !strings.Contains(log, "refused tunnel") || !strings.Contains(log, redact.Redacted) {
 		t.Fatalf("the refusal was not logged, redacted:\n%s", log)
 	}
 	folded, lowToken := strings.ToLower(log), strings.ToLower(token)

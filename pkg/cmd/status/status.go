@@ -15,7 +15,7 @@ import (
 
 	"github.com/securekapi/securekapi/pkg/cmdutil"
 	"github.com/securekapi/securekapi/pkg/credential/approval"
-	"github.com/securekapi/securekapi/pkg/credential/tokencache"
+	"github.com/securekapi/securekapi/pkg/credential/tokenstore"
 	"github.com/securekapi/securekapi/pkg/safetext"
 )
 
@@ -128,10 +128,10 @@ func (o *StatusOptions) Run(context.Context) error {
 	return o.print(rows)
 }
 
-func (o *StatusOptions) fill(row *ClusterStatus, store tokencache.Store, a *cmdutil.AccessFlags) {
+func (o *StatusOptions) fill(row *ClusterStatus, store tokenstore.Store, a *cmdutil.AccessFlags) {
 	ts, err := store.Get(a.Key())
 	switch {
-	case errors.Is(err, tokencache.ErrNotFound):
+	case errors.Is(err, tokenstore.ErrNotFound):
 		return
 	case err != nil:
 		row.Problem = err.Error()

@@ -9,7 +9,7 @@ import (
 	"github.com/securekapi/securekapi/pkg/cmd/add"
 	"github.com/securekapi/securekapi/pkg/cmd/cmdtest"
 	"github.com/securekapi/securekapi/pkg/cmd/use"
-	"github.com/securekapi/securekapi/pkg/credential/tokencache"
+	"github.com/securekapi/securekapi/pkg/credential/tokenstore"
 )
 
 // TestStatusOfACIContext: after `use cluster-a --ci github --approve` and
@@ -21,7 +21,7 @@ func TestStatusOfACIContext(t *testing.T) {
 	// tokens never do (the credential path keeps them in the file store),
 	// so status must look for them there, as the credential call does.
 	ci := cmdtest.NewCIContext(t, add.NewCmdAdd, use.NewCmdUse, map[string]string{"SECUREKAPI_TOKEN_CACHE": "keyring"})
-	ci.Cache(t, &tokencache.TokenSet{IDToken: "ci-id-token", Expiry: time.Now().Add(time.Hour), Subject: "repo:org/app:ref:refs/heads/main"})
+	ci.Cache(t, &tokenstore.TokenSet{IDToken: "ci-id-token", Expiry: time.Now().Add(time.Hour), Subject: "repo:org/app:ref:refs/heads/main"})
 
 	out, errOut, err := cmdtest.RunWithEnv(t, ci.Env, NewCmdStatus, "-o", "json")
 	if err != nil {

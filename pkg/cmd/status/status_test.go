@@ -10,7 +10,7 @@ import (
 	"github.com/securekapi/securekapi/pkg/cmd/add"
 	"github.com/securekapi/securekapi/pkg/cmd/cmdtest"
 	"github.com/securekapi/securekapi/pkg/cmd/use"
-	"github.com/securekapi/securekapi/pkg/credential/tokencache"
+	"github.com/securekapi/securekapi/pkg/credential/tokenstore"
 )
 
 // usedCluster is cluster-a registered and written to kubeconfig by `use`,
@@ -81,7 +81,7 @@ func TestStatusPutsProblemsOnTheirOwnLine(t *testing.T) {
 	}
 
 	js, _, err := cmdtest.RunWithEnv(t, f.Env, NewCmdStatus, "-o", "json")
-	if err != nil || !strings.Contains(js, tokencache.ErrCorrupt.Error()) {
+	if err != nil || !strings.Contains(js, tokenstore.ErrCorrupt.Error()) {
 		t.Errorf("status -o json lacks the whole problem: %v\n%s", err, js)
 	}
 }
@@ -92,11 +92,11 @@ func TestStatusPutsProblemsOnTheirOwnLine(t *testing.T) {
 func TestStatusEscapesClaims(t *testing.T) {
 	f, kubeconfig, cacheDir := usedCluster(t)
 	key := cmdtest.AccessOf(t, kubeconfig, "cluster-a").Key()
-	store, err := tokencache.NewFileStore(filepath.Join(cacheDir, "tokens"))
+	store, err := tokenstore.NewFileStore(filepath.Join(cacheDir, "tokens"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := store.Put(key, &tokencache.TokenSet{IDToken: "x", Subject: "alice\x1b[8m", Email: "alice@acc.test\x1b]52;c;cm0gLXJmIH4K\x07\x1b[2J",
+	if err := store.Put(key, &tokenstore.TokenSet{IDToken: "x", Subject: "alice\x1b[8m", Email: "alice@acc.test\x1b]52;c;cm0gLXJmIH4K\x07\x1b[2J",
 		Groups: []string{"dev\u202enimda", "ops\r\x1b[1Aroot"}, Expiry: time.Now().Add(time.Hour)}); err != nil {
 		t.Fatal(err)
 	}

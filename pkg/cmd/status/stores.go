@@ -5,21 +5,21 @@ import (
 
 	"github.com/securekapi/securekapi/pkg/cmdutil"
 	"github.com/securekapi/securekapi/pkg/credential/approval"
-	"github.com/securekapi/securekapi/pkg/credential/tokencache"
+	"github.com/securekapi/securekapi/pkg/credential/tokenstore"
 )
 
 // storesOfContexts opens each context's token store and approvals the way
 // its credential call does: from its exec stanza's --token-cache and
 // --cache-dir (a CI grant's tokens are always in the file store), unless
 // status's own flags name a store. Each store is opened once.
-func (o *StatusOptions) storesOfContexts() func(a *cmdutil.AccessFlags) (tokencache.Store, *approval.File, error) {
+func (o *StatusOptions) storesOfContexts() func(a *cmdutil.AccessFlags) (tokenstore.Store, *approval.File, error) {
 	type opened struct {
-		store     tokencache.Store
+		store     tokenstore.Store
 		approvals *approval.File
 		err       error
 	}
 	cache := map[string]opened{}
-	return func(a *cmdutil.AccessFlags) (tokencache.Store, *approval.File, error) {
+	return func(a *cmdutil.AccessFlags) (tokenstore.Store, *approval.File, error) {
 		if o.Access.TokenCache != "" {
 			a.TokenCache = o.Access.TokenCache
 		}

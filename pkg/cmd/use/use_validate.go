@@ -6,7 +6,7 @@ import (
 	"strings"
 
 	"github.com/securekapi/securekapi/pkg/cmdutil"
-	"github.com/securekapi/securekapi/pkg/credential/tokencache"
+	"github.com/securekapi/securekapi/pkg/credential/tokenstore"
 )
 
 // validateExecFlags checks what `use` writes into the exec stanza before
@@ -20,7 +20,7 @@ func (o *UseOptions) validateExecFlags() error {
 		return errors.New("--exec-command holds a line break: give the path of the plugin only")
 	}
 	if o.Exec.TokenCache != "" {
-		if _, err := tokencache.ParseSelection(o.Exec.TokenCache); err != nil {
+		if _, err := tokenstore.ParseSelection(o.Exec.TokenCache); err != nil {
 			return fmt.Errorf("--token-cache: %w", err)
 		}
 	}

@@ -29,8 +29,8 @@ import (
 
 	"github.com/securekapi/securekapi/pkg/credential/approval"
 	"github.com/securekapi/securekapi/pkg/credential/binding"
-	"github.com/securekapi/securekapi/pkg/credential/cachedtoken"
-	"github.com/securekapi/securekapi/pkg/credential/tokencache"
+	"github.com/securekapi/securekapi/pkg/credential/token"
+	"github.com/securekapi/securekapi/pkg/credential/tokenstore"
 	"github.com/securekapi/securekapi/pkg/safetext"
 	"github.com/securekapi/securekapi/pkg/trust/pinning"
 	"github.com/securekapi/securekapi/pkg/userfile"
@@ -237,8 +237,8 @@ func (v ignoredValue) Type() string   { return v.typ }
 // Key is the token cache key of the OIDC client the flags name. A machine
 // grant's key names the grant, its source and audience, so a CI token is
 // never handed out for a person's login or for another source.
-func (a *Flags) Key() tokencache.Key {
-	k := cachedtoken.Key(a.Issuer, a.ClientID, a.ExtraScopes, a.ExtraParams)
+func (a *Flags) Key() tokenstore.Key {
+	k := token.Key(a.Issuer, a.ClientID, a.ExtraScopes, a.ExtraParams)
 	if a.MachineGrant() {
 		k.Grant = a.grantKey()
 	}
@@ -260,7 +260,7 @@ func (a *Flags) grantKey() string {
 // (GitHub's per-job request token, the GitLab or env token itself, the
 // token file's contents; for client credentials, the client secret), or ""
 // for none. A token is cached with the fingerprint it was minted under and
-// handed out only while it is the same (cachedtoken.SourceMatches), so on a
+// handed out only while it is the same (token.SourceMatches), so on a
 // runner that keeps its cache between jobs one job's token never serves the
 // next, nor a job that lacks the material. The material itself is never
 // stored, only a domain-separated SHA-256 of it.
@@ -390,7 +390,7 @@ func (a *Flags) Validate() error {
 		return fmt.Errorf("--grant %q: use auto, auth-code or device-code (a person logs in), or ci-token, token-exchange or client-credentials (a CI job)", a.Grant)
 	}
 	if a.ExpiryMargin < 0 || a.ExpiryMargin > MaxExpiryMargin {
-		return fmt.Errorf("--expiry-margin %s: must be between 0s and %s (default %s)", a.ExpiryMargin, MaxExpiryMargin, cachedtoken.DefaultExpiryMargin)
+		return fmt.Errorf("--expiry-margin %s: must be between 0s and %s (default %s)", a.ExpiryMargin, MaxExpiryMargin, token.DefaultExpiryMargin)
 	}
 	return nil
 }
@@ -459,7 +459,7 @@ func (a *Flags) validateMachine() error {
 	if a.Grant == GrantCIToken && (a.ClientSecretFile != "" || a.ClientSecretEnv != "") {
 		return fmt.Errorf("--grant ci-token sends the CI token itself and no client secret; drop --client-secret-*, or use --grant token-exchange")
 	}
-	if a.TokenCache != "" && a.TokenCache != string(tokencache.SelectFile) && a.TokenCache != string(tokencache.SelectNone) && a.TokenCache != string(tokencache.SelectAuto) {
+	if a.TokenCache != "" && a.TokenCache != string(tokenstore.SelectFile) && a.TokenCache != string(tokenstore.SelectNone) && a.TokenCache != string(tokenstore.SelectAuto) {
 		return fmt.Errorf("--token-cache %s: a CI grant's short-lived tokens are never kept in the keyring; use file (the default for CI grants) or none", a.TokenCache)
 	}
 	return nil
@@ -555,24 +555,24 @@ func (a *Flags) ResolveCacheDir(getenv func(string) string) (string, error) {
 // OpenStore opens the selected token store and returns it with the cache
 // directory; a notice (e.g. "keyring unavailable, using files") goes to
 // errOut the first time it differs from the last one said.
-func (a *Flags) OpenStore(getenv func(string) string, errOut io.Writer) (tokencache.Store, string, error) {
+func (a *Flags) OpenStore(getenv func(string) string, errOut io.Writer) (tokenstore.Store, string, error) {
 	choice := a.TokenCache
 	if choice == "" {
 		choice = getenv("SECUREKAPI_TOKEN_CACHE")
 	}
 	if choice == "" {
-		choice = string(tokencache.SelectAuto)
+		choice = string(tokenstore.SelectAuto)
 	}
 	// A machine grant's tokens live minutes, have no refresh token, and are
 	// minted again whenever they lapse: they never go to the keyring (a
 	// runner's keyring outlives the job), only to the private file store,
 	// which lets parallel kubectl calls in one job share one token.
 	if a.MachineGrant() {
-		if c := tokencache.Selection(strings.ToLower(strings.TrimSpace(choice))); c == tokencache.SelectAuto || c == tokencache.SelectKeyring {
-			choice = string(tokencache.SelectFile) // an explicit --token-cache keyring is refused by Validate
+		if c := tokenstore.Selection(strings.ToLower(strings.TrimSpace(choice))); c == tokenstore.SelectAuto || c == tokenstore.SelectKeyring {
+			choice = string(tokenstore.SelectFile) // an explicit --token-cache keyring is refused by Validate
 		}
 	}
-	sel, err := tokencache.ParseSelection(choice)
+	sel, err := tokenstore.ParseSelection(choice)
 	if err != nil {
 		return nil, "", fmt.Errorf("--token-cache: %w", err)
 	}
@@ -582,8 +582,8 @@ func (a *Flags) OpenStore(getenv func(string) string, errOut io.Writer) (tokenca
 	}
 	// SECUREKAPI_KEYRING_SERVICE keeps identities apart in one keyring:
 	// two CI jobs on one runner, or test sessions.
-	store, notice, err := tokencache.Open(sel, tokencache.OpenOptions{
-		Keyring: tokencache.SystemKeyring(), Service: getenv("SECUREKAPI_KEYRING_SERVICE"),
+	store, notice, err := tokenstore.Open(sel, tokenstore.OpenOptions{
+		Keyring: tokenstore.SystemKeyring(), Service: getenv("SECUREKAPI_KEYRING_SERVICE"),
 		FileDir: filepath.Join(dir, "tokens"),
 	})
 	if err != nil {

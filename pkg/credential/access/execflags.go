@@ -7,7 +7,7 @@ import (
 
 	"github.com/spf13/pflag"
 
-	"github.com/securekapi/securekapi/pkg/credential/cachedtoken"
+	"github.com/securekapi/securekapi/pkg/credential/token"
 )
 
 // execFlag is one exec arg: its flag name, the field of the settings S it
@@ -56,7 +56,7 @@ var personFlags = [...]execFlag[Flags]{
 	{name: grantFlag, field: func(a *Flags) any { return &a.Grant }, defString: GrantAuto, usage: "Login flow: auto, auth-code (browser with PKCE) or device-code; with no person (CI): ci-token, token-exchange or client-credentials"},
 	{name: "browser-command", field: func(a *Flags) any { return &a.BrowserCmd }, usage: "Command to open the login URL with (default: the system's opener)"},
 	{name: "login-timeout", field: func(a *Flags) any { return &a.LoginTimeout }, defDuration: 5 * time.Minute, usage: "How long to wait for a login to finish"},
-	{name: "expiry-margin", field: func(a *Flags) any { return &a.ExpiryMargin }, defDuration: cachedtoken.DefaultExpiryMargin, usage: "Treat tokens as expired this long before they really expire"},
+	{name: "expiry-margin", field: func(a *Flags) any { return &a.ExpiryMargin }, defDuration: token.DefaultExpiryMargin, usage: "Treat tokens as expired this long before they really expire"},
 	{name: "listen-address", field: func(a *Flags) any { return &a.BindAddresses }, usage: "Address for the browser flow's loopback callback (default 127.0.0.1:0)"},
 }
 

@@ -4,7 +4,7 @@
 // a cluster nobody approved (say, from a third party's profile that merely
 // names our issuer and client) from collecting that login.
 //
-// An approval binds an identity (tokencache.Key.ID: issuer, client, scopes,
+// An approval binds an identity (tokenstore.Key.ID: issuer, client, scopes,
 // extra parameters and, for a CI job, the grant) to a Target: everything
 // that decides where its tokens and refresh tokens go (the normalized server
 // URL, the name kubectl verifies, the set of CA pins the token binding holds
@@ -103,7 +103,7 @@ func hostOf(server string) string {
 // Approval is one person's decision that Target may receive Identity's
 // tokens.
 type Approval struct {
-	// Identity is tokencache.Key.ID() of the login.
+	// Identity is tokenstore.Key.ID() of the login.
 	Identity string `json:"identity"`
 	// Issuer and ClientID say what Identity is, for people (status).
 	Issuer   string `json:"issuer"`

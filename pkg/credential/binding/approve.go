@@ -5,7 +5,7 @@ import (
 	"slices"
 
 	"github.com/securekapi/securekapi/pkg/credential/approval"
-	"github.com/securekapi/securekapi/pkg/credential/tokencache"
+	"github.com/securekapi/securekapi/pkg/credential/tokenstore"
 	"github.com/securekapi/securekapi/pkg/trust/pinning"
 )
 
@@ -66,7 +66,7 @@ func differs(f *approval.File, identity string, target approval.Target) string {
 // that cannot be read, approves nothing. Both the full credential command
 // (credential.Manager.Token) and the small exec program's fast path call it
 // before any token is read.
-func CheckApproved(approvals Approvals, key tokencache.Key, b Binding, command string) error {
+func CheckApproved(approvals Approvals, key tokenstore.Key, b Binding, command string) error {
 	notApproved := &ErrNotApproved{Issuer: key.Issuer, ClientID: key.ClientID, Server: b.Server, Command: command}
 	if approvals == nil {
 		return notApproved

@@ -8,7 +8,7 @@ import (
 	"github.com/securekapi/securekapi/internal/testpki"
 	"github.com/securekapi/securekapi/pkg/credential/approval"
 	"github.com/securekapi/securekapi/pkg/credential/execinfo"
-	"github.com/securekapi/securekapi/pkg/credential/tokencache"
+	"github.com/securekapi/securekapi/pkg/credential/tokenstore"
 	"github.com/securekapi/securekapi/pkg/trust"
 	"github.com/securekapi/securekapi/pkg/trust/pinning"
 )
@@ -145,7 +145,7 @@ func (a fileApprovals) Load() (*approval.File, error) { return a.f, nil }
 // says which, so a person sees what changed before approving again.
 func TestNotApprovedSaysWhatDiffers(t *testing.T) {
 	pin := pinning.Pin("sha256:" + strings.Repeat("ab", 32))
-	key := tokencache.Key{Issuer: "https://dex.example", ClientID: "kubectl"}
+	key := tokenstore.Key{Issuer: "https://dex.example", ClientID: "kubectl"}
 	approved := Binding{Server: "https://kapi.example.com", TLSServerName: "kapi.example.com", Pins: []pinning.Pin{pin}, IssuerTrust: "ca sha256:11"}
 	f := &approval.File{Version: approval.Version}
 	f.Approve(approval.For(key.ID(), approved.ApprovalTarget()))

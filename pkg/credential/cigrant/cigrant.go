@@ -21,7 +21,7 @@ import (
 	"github.com/securekapi/securekapi/pkg/credential/access"
 	"github.com/securekapi/securekapi/pkg/credential/citoken"
 	"github.com/securekapi/securekapi/pkg/credential/oidc"
-	"github.com/securekapi/securekapi/pkg/credential/tokencache"
+	"github.com/securekapi/securekapi/pkg/credential/redact"
 )
 
 // Minter mints tokens for the machine grant the flags name.
@@ -36,7 +36,7 @@ type Minter struct {
 	// CIClient asks the CI's token service (GitHub); nil is a default.
 	CIClient *http.Client
 	ReadFile func(string) ([]byte, error) // default os.ReadFile
-	Secrets  *tokencache.Secrets
+	Secrets  *redact.Secrets
 }
 
 // Mint returns a fresh token for the cluster.

@@ -10,7 +10,7 @@ import (
 	"github.com/securekapi/securekapi/internal/testjwt"
 	"github.com/securekapi/securekapi/pkg/credential/access"
 	"github.com/securekapi/securekapi/pkg/credential/oidc"
-	"github.com/securekapi/securekapi/pkg/credential/tokencache"
+	"github.com/securekapi/securekapi/pkg/credential/redact"
 )
 
 func flags(t *testing.T, args ...string) *access.Flags {
@@ -31,7 +31,7 @@ func flags(t *testing.T, args ...string) *access.Flags {
 func TestCITokenMustComeFromTheClustersIssuer(t *testing.T) {
 	tok := testjwt.Unsigned(map[string]any{"iss": "https://gitlab.example.com", "aud": "kube", "exp": time.Now().Add(5 * time.Minute).Unix()})
 	env := map[string]string{"T": tok}
-	secrets := &tokencache.Secrets{}
+	secrets := &redact.Secrets{}
 	for issuer, wantErr := range map[string]bool{"https://gitlab.example.com": false, "https://token.actions.githubusercontent.com": true} {
 		m := &Minter{Flags: flags(t, "--oidc-issuer-url", issuer, "--oidc-client-id", "kube", "--grant", "ci-token", "--ci-token-source", "env", "--ci-token-var", "T"),
 			Getenv: func(k string) string { return env[k] }, Secrets: secrets}
@@ -43,7 +43,7 @@ func TestCITokenMustComeFromTheClustersIssuer(t *testing.T) {
 			t.Errorf("issuer %s: %v", issuer, err)
 		}
 	}
-	if secrets.Redact("x"+tok+"x") != "x"+tokencache.Redacted+"x" {
+	if secrets.Redact("x"+tok+"x") != "x"+redact.Redacted+"x" {
 		t.Error("the CI token was not remembered for redaction")
 	}
 }
@@ -52,7 +52,7 @@ func TestCITokenMustComeFromTheClustersIssuer(t *testing.T) {
 // not part of the secret; an empty one is an error naming where; the
 // secret is remembered for redaction and reaches no error.
 func TestClientSecretIsReadFromWhereTheFlagsSay(t *testing.T) {
-	secrets := &tokencache.Secrets{}
+	secrets := &redact.Secrets{}
 	m := &Minter{Flags: flags(t, "--oidc-issuer-url", "https://hydra", "--oidc-client-id", "c", "--grant", "client-credentials", "--client-secret-file", "/run/secret"),
 		Getenv: func(string) string { return "" }, Secrets: secrets,
 		ReadFile: func(string) ([]byte, error) { return []byte("s3cret-value\n"), nil }}
@@ -64,8 +64,8 @@ func TestClientSecretIsReadFromWhereTheFlagsSay(t *testing.T) {
 	if _, err := m.Mint(context.Background()); err == nil || strings.Contains(err.Error(), "s3cret") {
 		t.Fatalf("err = %v", err)
 	}
-	if got != "s3cret-value" || secrets.Redact("s3cret-value") != tokencache.Redacted {
-		t.Errorf("secret %q, remembered: %v", got, secrets.Redact("s3cret-value") == tokencache.Redacted)
+	if got != "s3cret-value" || secrets.Redact("s3cret-value") != redact.Redacted {
+		t.Errorf("secret %q, remembered: %v", got, secrets.Redact("s3cret-value") == redact.Redacted)
 	}
 	m.Flags = flags(t, "--oidc-issuer-url", "https://hydra", "--oidc-client-id", "c", "--grant", "client-credentials", "--client-secret-env", "KAPI_SECRET")
 	if _, err := m.Mint(context.Background()); err == nil || !strings.Contains(err.Error(), "$KAPI_SECRET is empty") {

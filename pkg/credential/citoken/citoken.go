@@ -24,7 +24,7 @@ import (
 	"time"
 
 	"github.com/securekapi/securekapi/pkg/credential/access"
-	"github.com/securekapi/securekapi/pkg/credential/cachedtoken"
+	"github.com/securekapi/securekapi/pkg/credential/token"
 )
 
 // Fetcher reads the CI token. Every side effect is a field.
@@ -53,13 +53,13 @@ type Fetcher struct {
 // or the exchanging issuer verifies the signature).
 type Token struct {
 	Raw    string
-	Claims cachedtoken.Claims
+	Claims token.Claims
 }
 
 // FromFlags is the Fetcher the exec args name.
 func FromFlags(a *access.Flags, getenv func(string) string, now func() time.Time, client *http.Client) *Fetcher {
 	return &Fetcher{Source: a.CISource, Var: a.CITokenVar, File: a.CITokenFile, Audience: a.SubjectAudience(),
-		Getenv: getenv, Now: now, HTTPClient: client, MinValidity: cachedtoken.Margin(a.ExpiryMargin)}
+		Getenv: getenv, Now: now, HTTPClient: client, MinValidity: token.Margin(a.ExpiryMargin)}
 }
 
 // Fetch returns the job's current token, checked for expiry and audience.
@@ -68,7 +68,7 @@ func (f *Fetcher) Fetch(ctx context.Context) (*Token, error) {
 	if err != nil {
 		return nil, err
 	}
-	c, err := cachedtoken.PeekClaims(raw)
+	c, err := token.PeekClaims(raw)
 	if err != nil {
 		return nil, fmt.Errorf("%s does not hold an OIDC token (%v); check that it is the job's ID token", where, err)
 	}

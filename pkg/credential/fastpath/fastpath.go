@@ -9,7 +9,7 @@
 // It releases a token only after the same checks, by the same functions, as
 // the full `credential` command: Checks (exec args, then binding) and
 // binding.CheckApproved (the user approved this cluster for the login)
-// before the store is read, access.Flags.OpenStore, and cachedtoken.Unusable
+// before the store is read, access.Flags.OpenStore, and token.Unusable
 // on the entry. It links no cobra, client-go, apimachinery, go-oidc or oauth2;
 // cmd/kubectl-securekapi's tests fail if it starts to.
 package fastpath
@@ -23,7 +23,7 @@ import (
 	"github.com/securekapi/securekapi/pkg/credential/access"
 	"github.com/securekapi/securekapi/pkg/credential/approval"
 	"github.com/securekapi/securekapi/pkg/credential/binding"
-	"github.com/securekapi/securekapi/pkg/credential/cachedtoken"
+	"github.com/securekapi/securekapi/pkg/credential/token"
 	"github.com/securekapi/securekapi/pkg/credential/callerconfig"
 	"github.com/securekapi/securekapi/pkg/credential/execinfo"
 )
@@ -129,11 +129,11 @@ func Answer(p Process) (bool, error) {
 	if err != nil || ts == nil {
 		return false, nil // corrupt entries are deleted, unreadable stores explained, by the full CLI
 	}
-	if !cachedtoken.SourceMatches(ts, key, a.Source(p.Getenv)) || cachedtoken.Unusable(ts, a.Issuer, a.TokenAudience(), a.ExpiryMargin, p.Now()) != "" {
+	if !token.SourceMatches(ts, key, a.Source(p.Getenv)) || token.Unusable(ts, a.Issuer, a.TokenAudience(), a.ExpiryMargin, p.Now()) != "" {
 		return false, nil // refresh, login, or mint for this CI job
 	}
 	var out bytes.Buffer
-	if err := execinfo.WriteCredential(&out, req.APIVersion, ts.IDToken, cachedtoken.ExpiryFor(ts, a.ExpiryMargin)); err != nil {
+	if err := execinfo.WriteCredential(&out, req.APIVersion, ts.IDToken, token.ExpiryFor(ts, a.ExpiryMargin)); err != nil {
 		return false, nil
 	}
 	if _, err := p.Stdout.Write(out.Bytes()); err != nil {

@@ -16,8 +16,8 @@ import (
 	"github.com/securekapi/securekapi/pkg/credential/access"
 	"github.com/securekapi/securekapi/pkg/credential/approval"
 	"github.com/securekapi/securekapi/pkg/credential/binding"
-	"github.com/securekapi/securekapi/pkg/credential/cachedtoken"
-	"github.com/securekapi/securekapi/pkg/credential/tokencache"
+	"github.com/securekapi/securekapi/pkg/credential/token"
+	"github.com/securekapi/securekapi/pkg/credential/tokenstore"
 	"github.com/securekapi/securekapi/pkg/trust"
 )
 
@@ -43,19 +43,19 @@ func idToken(iss, aud string, exp time.Time) string {
 type harness struct {
 	dir, pin string
 	caPEM    []byte
-	store    *tokencache.FileStore
-	key      tokencache.Key
+	store    *tokenstore.FileStore
+	key      tokenstore.Key
 }
 
 func newHarness(t testing.TB) *harness {
 	dir := t.TempDir()
 	caPEM, pin := ca(t)
-	store, err := tokencache.NewFileStore(filepath.Join(dir, "tokens"))
+	store, err := tokenstore.NewFileStore(filepath.Join(dir, "tokens"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	h := &harness{dir: dir, pin: pin, caPEM: caPEM, store: store,
-		key: cachedtoken.Key(issuer, client, []string{"email"}, nil)}
+		key: token.Key(issuer, client, []string{"email"}, nil)}
 	h.approve(t, server, pin)
 	return h
 }
@@ -110,7 +110,7 @@ func (h *harness) answer(args []string, info string) (bool, string, string, erro
 
 func (h *harness) put(t testing.TB, token string) {
 	t.Helper()
-	if err := h.store.Put(h.key, &tokencache.TokenSet{IDToken: token, RefreshToken: "r"}); err != nil {
+	if err := h.store.Put(h.key, &tokenstore.TokenSet{IDToken: token, RefreshToken: "r"}); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -297,7 +297,7 @@ func answersOnlyForItsMaterial(t *testing.T, h *harness, args []string, variable
 			return ""
 		}
 	}
-	if err := h.store.Put(h.key, &tokencache.TokenSet{IDToken: tok, Source: a.Source(jobEnv(minted))}); err != nil {
+	if err := h.store.Put(h.key, &tokenstore.TokenSet{IDToken: tok, Source: a.Source(jobEnv(minted))}); err != nil {
 		t.Fatal(err)
 	}
 	for material, want := range cases {

@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/securekapi/securekapi/pkg/credential/approval"
-	"github.com/securekapi/securekapi/pkg/credential/tokencache"
+	"github.com/securekapi/securekapi/pkg/credential/tokenstore"
 )
 
 // The attacks of issue #23 on the small program, each by someone who writes
@@ -64,11 +64,11 @@ func TestApprovalsComeOnlyFromTheUsersOwnFiles(t *testing.T) {
 	const rogueServer = "https://rogue.example.net"
 	forge := func(t *testing.T, dir string, fileMode os.FileMode) {
 		t.Helper()
-		store, err := tokencache.NewFileStore(filepath.Join(dir, "tokens"))
+		store, err := tokenstore.NewFileStore(filepath.Join(dir, "tokens"))
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := store.Put(h.key, &tokencache.TokenSet{IDToken: tok}); err != nil {
+		if err := store.Put(h.key, &tokenstore.TokenSet{IDToken: tok}); err != nil {
 			t.Fatal(err)
 		}
 		target := approval.NewTarget(rogueServer+":443", []string{roguePin})

@@ -23,8 +23,8 @@ import (
 	gooidc "github.com/coreos/go-oidc/v3/oidc"
 	"golang.org/x/oauth2"
 
-	"github.com/securekapi/securekapi/pkg/credential/cachedtoken"
-	"github.com/securekapi/securekapi/pkg/credential/tokencache"
+	"github.com/securekapi/securekapi/pkg/credential/redact"
+	"github.com/securekapi/securekapi/pkg/credential/token"
 	"github.com/securekapi/securekapi/pkg/safetext"
 	"github.com/securekapi/securekapi/pkg/userfile"
 )
@@ -50,7 +50,7 @@ type Tokens struct {
 }
 
 // Claims are the ID token's claims securekapi shows and checks.
-type Claims = cachedtoken.Claims
+type Claims = token.Claims
 
 // Provider is a discovered issuer, ready to run flows.
 type Provider struct {
@@ -177,7 +177,7 @@ func (p *Provider) RequestScopes() []string {
 // Scopes returns the requested scopes: openid first, then the rest sorted
 // and de-duplicated.
 func Scopes(extra []string) []string {
-	return cachedtoken.Scopes(extra)
+	return token.Scopes(extra)
 }
 
 func (p *Provider) ctx(ctx context.Context) context.Context {
@@ -289,7 +289,7 @@ func redactRetrieveError(err error, sent ...string) error {
 		}
 		// The provider's own text reaches a terminal: escaped, after the
 		// redaction has seen it as sent.
-		msg = safetext.Escape(tokencache.Redact(msg, sent...))
+		msg = safetext.Escape(redact.Redact(msg, sent...))
 		if msg == "" && re.Response != nil {
 			msg = re.Response.Status
 		}
@@ -322,7 +322,7 @@ func (p *Provider) Revoke(ctx context.Context, refreshToken string) (bool, error
 }
 
 // PeekClaims reads an ID token's claims WITHOUT verifying its signature;
-// see cachedtoken.PeekClaims, the one implementation.
+// see token.PeekClaims, the one implementation.
 func PeekClaims(rawIDToken string) (*Claims, error) {
-	return cachedtoken.PeekClaims(rawIDToken)
+	return token.PeekClaims(rawIDToken)
 }

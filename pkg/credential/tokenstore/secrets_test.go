@@ -1,4 +1,4 @@
-package tokencache
+package tokenstore
 
 import (
 	"errors"
@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/securekapi/securekapi/pkg/credential/redact"
 )
 
 const (
@@ -128,38 +130,20 @@ func fileGet(t *testing.T, content string) error {
 	return err
 }
 
-func TestRedact(t *testing.T) {
-	for _, tc := range []struct{ text, want string }{
-		{"bad token " + secretRefresh + ".", "bad token " + Redacted + "."},
-		{"prefix " + secretRefresh[:14] + " only", "prefix " + Redacted + " only"},
-		{"id " + secretID + " and " + secretRefresh[3:], "id " + Redacted + " and " + Redacted},
-		{"no secret here, 0123456789 is short", "no secret here, 0123456789 is short"},
-		// Folded quotes, after text whose bytes a Unicode case fold would
-		// shift (İ lowercases to three bytes) and a byte that is no UTF-8.
-		{"host İ \xff " + strings.ToLower(secretID) + ":443", "host İ \xff " + Redacted + ":443"},
-		{"Ü " + strings.ToUpper(secretID) + " ü", "Ü " + Redacted + " ü"},
-		{"", ""},
-	} {
-		if got := Redact(tc.text, secretID, secretRefresh); got != tc.want {
-			t.Errorf("Redact(%q) = %q, want %q", tc.text, got, tc.want)
-		}
-	}
-}
-
 // TestRememberingStoreFeedsSecrets: every token read from or written to
 // the store is redacted from what the process prints afterwards.
 func TestRememberingStoreFeedsSecrets(t *testing.T) {
-	var secrets Secrets
+	var secrets redact.Secrets
 	store := Remembering(tempFileStore(t), &secrets)
 	if err := store.Put(testKey, &TokenSet{IDToken: secretID, RefreshToken: "rt-" + secretRefresh}); err != nil {
 		t.Fatal(err)
 	}
 	var b strings.Builder
 	fmt.Fprintf(secrets.Writer(&b), "log: %s %s", secretID, secretRefresh)
-	if b.String() != "log: "+Redacted+" "+Redacted {
+	if b.String() != "log: "+redact.Redacted+" "+redact.Redacted {
 		t.Fatalf("writer printed %q", b.String())
 	}
-	var none *Secrets
+	var none *redact.Secrets
 	if none.Redact("x "+secretID) != "x "+secretID {
 		t.Error("a nil Secrets changed text")
 	}

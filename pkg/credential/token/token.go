@@ -1,13 +1,13 @@
-// Package cachedtoken decides, from the token cache alone and without the
+// Package token decides, from the token cache alone and without the
 // network, what the exec credential path may hand kubectl: the cache key of
 // an OIDC client, whether a cached ID token is still usable, and the expiry
 // kubectl is told. It is the one implementation of those rules: the
 // credential Manager (full CLI) and the small exec program's fast path
 // (pkg/credential/fastpath) both call it, so the two cannot disagree.
 //
-// It links nothing but the standard library and tokencache, because the
+// It links nothing but the standard library and tokenstore, because the
 // small exec program must start at the Go process floor.
-package cachedtoken
+package token
 
 import (
 	"encoding/base64"
@@ -18,7 +18,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/securekapi/securekapi/pkg/credential/tokencache"
+	"github.com/securekapi/securekapi/pkg/credential/tokenstore"
 )
 
 // DefaultExpiryMargin is how long before the ID token's real expiry kubectl
@@ -52,8 +52,8 @@ func Scopes(extra []string) []string {
 
 // Key is the cache key of a client: clusters sharing issuer and client
 // share one login.
-func Key(issuer, clientID string, extraScopes []string, extraParams map[string]string) tokencache.Key {
-	return tokencache.Key{Issuer: issuer, ClientID: clientID, Scopes: Scopes(extraScopes), ExtraParams: extraParams}
+func Key(issuer, clientID string, extraScopes []string, extraParams map[string]string) tokenstore.Key {
+	return tokenstore.Key{Issuer: issuer, ClientID: clientID, Scopes: Scopes(extraScopes), ExtraParams: extraParams}
 }
 
 // PeekClaims reads an ID token's claims WITHOUT verifying its signature.
@@ -98,7 +98,7 @@ func PeekClaims(rawIDToken string) (*Claims, error) {
 // Unusable says why a cached token set may not be handed out for the client
 // (issuer, clientID) at now, with margin before expiry; "" means usable.
 // The reason never quotes the token.
-func Unusable(ts *tokencache.TokenSet, issuer, clientID string, margin time.Duration, now time.Time) string {
+func Unusable(ts *tokenstore.TokenSet, issuer, clientID string, margin time.Duration, now time.Time) string {
 	c, err := PeekClaims(ts.IDToken)
 	switch {
 	case err != nil:
@@ -119,7 +119,7 @@ func Unusable(ts *tokencache.TokenSet, issuer, clientID string, margin time.Dura
 // handed out without the material: a job that lacks it (its secret variable
 // unset, its token file gone) gets nothing from the cache, whatever an
 // earlier job or an older securekapi stored.
-func SourceMatches(ts *tokencache.TokenSet, key tokencache.Key, source string) bool {
+func SourceMatches(ts *tokenstore.TokenSet, key tokenstore.Key, source string) bool {
 	if key.Grant != "" && source == "" {
 		return false
 	}
@@ -128,7 +128,7 @@ func SourceMatches(ts *tokencache.TokenSet, key tokencache.Key, source string) b
 
 // ExpiryFor is the expirationTimestamp kubectl gets: the margin before the
 // token's real expiry, so kubectl asks again in time.
-func ExpiryFor(ts *tokencache.TokenSet, margin time.Duration) time.Time {
+func ExpiryFor(ts *tokenstore.TokenSet, margin time.Duration) time.Time {
 	if c, err := PeekClaims(ts.IDToken); err == nil {
 		return c.Expiry.Add(-Margin(margin))
 	}

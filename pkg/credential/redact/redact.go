@@ -1,7 +1,13 @@
-package tokencache
+// Package redact keeps this process's tokens out of what it prints. Every
+// token the process holds is remembered (Secrets), and errors and log lines
+// pass through Redact on their way out, so a token never reaches a terminal
+// or a log, whoever quoted it: an identity provider's error_description, a
+// keyring backend's error, a library's message.
+//
+// It links the standard library only; the small exec program uses it.
+package redact
 
 import (
-	"errors"
 	"io"
 	"strings"
 	"sync"
@@ -12,18 +18,10 @@ import (
 // worth stealing, longer than words a keyring message shares with JSON.
 const quoteRun = 12
 
-// scrub keeps a keyring backend's error from carrying the value it was
-// handed: backends are third-party code and may quote their input, whole or
-// in part. When the message shares any quoteRun-byte run with the value it
-// is withheld. errors.Is still works; errors.As cannot reach the original.
-func scrub(err error, value string) error {
-	if err == nil || !quotes(err.Error(), value) {
-		return err
-	}
-	return &withheldError{err: err}
-}
-
-func quotes(msg, value string) bool {
+// Quotes reports whether msg holds a run of value of at least quoteRun bytes
+// (or all of a shorter value): a message that quotes a secret, whole or in
+// part.
+func Quotes(msg, value string) bool {
 	for i := range len(msg) {
 		if quoteAt(msg[i:], value) > 0 {
 			return true
@@ -45,14 +43,6 @@ func quoteAt(text, value string) int {
 	}
 	return n
 }
-
-type withheldError struct{ err error }
-
-func (e *withheldError) Error() string {
-	return "the keyring refused the value (its message quoted the secret, so it is withheld)"
-}
-
-func (e *withheldError) Is(target error) bool { return errors.Is(e.err, target) }
 
 // Redacted stands in for a secret taken out of printed text.
 const Redacted = "[redacted]"
@@ -142,42 +132,6 @@ func (r *redactingWriter) Write(p []byte) (int, error) {
 		return 0, err
 	}
 	return len(p), nil
-}
-
-// Remembering returns store with every token it hands out or takes in
-// added to secrets.
-func Remembering(store Store, secrets *Secrets) Store {
-	return &rememberingStore{Store: store, secrets: secrets}
-}
-
-type rememberingStore struct {
-	Store
-	secrets *Secrets
-}
-
-func (r *rememberingStore) remember(ts *TokenSet) {
-	if ts != nil {
-		r.secrets.Add(ts.IDToken, ts.RefreshToken)
-	}
-}
-
-func (r *rememberingStore) Get(k Key) (*TokenSet, error) {
-	ts, err := r.Store.Get(k)
-	r.remember(ts)
-	return ts, err
-}
-
-func (r *rememberingStore) Put(k Key, ts *TokenSet) error {
-	r.remember(ts)
-	return r.Store.Put(k, ts)
-}
-
-func (r *rememberingStore) List() ([]*TokenSet, error) {
-	all, err := r.Store.List()
-	for _, ts := range all {
-		r.remember(ts)
-	}
-	return all, err
 }
 
 // asciiLower folds ASCII letters only, so every byte keeps its offset and a

@@ -1,4 +1,4 @@
-package tokencache
+package tokenstore
 
 // NoneStore keeps nothing, for CI jobs that must not leave tokens behind:
 // every run logs in afresh.

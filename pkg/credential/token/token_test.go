@@ -1,4 +1,4 @@
-package cachedtoken
+package token
 
 import (
 	"reflect"
@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/securekapi/securekapi/internal/testjwt"
-	"github.com/securekapi/securekapi/pkg/credential/tokencache"
+	"github.com/securekapi/securekapi/pkg/credential/tokenstore"
 )
 
 func TestUnusable(t *testing.T) {
@@ -27,7 +27,7 @@ func TestUnusable(t *testing.T) {
 		"inside default margin":  {testjwt.Raw(`{"iss":"https://i","aud":"client","exp":1700000030}`), 0, "expired"},
 		"inside a custom margin": {testjwt.Raw(good), 11 * time.Minute, "expired"},
 	} {
-		got := Unusable(&tokencache.TokenSet{IDToken: tc.token}, "https://i", "client", tc.margin, now)
+		got := Unusable(&tokenstore.TokenSet{IDToken: tc.token}, "https://i", "client", tc.margin, now)
 		if tc.want == "" && got != "" || tc.want != "" && !strings.Contains(got, tc.want) {
 			t.Errorf("%s: Unusable = %q, want %q", name, got, tc.want)
 		}
@@ -35,11 +35,11 @@ func TestUnusable(t *testing.T) {
 }
 
 func TestExpiryForIsTheMarginBeforeTheTokensExpiry(t *testing.T) {
-	ts := &tokencache.TokenSet{IDToken: testjwt.Raw(`{"iss":"https://i","aud":"client","exp":1700000600}`), Expiry: time.Unix(1, 0)}
+	ts := &tokenstore.TokenSet{IDToken: testjwt.Raw(`{"iss":"https://i","aud":"client","exp":1700000600}`), Expiry: time.Unix(1, 0)}
 	if got, want := ExpiryFor(ts, 0), time.Unix(1_700_000_600, 0).Add(-DefaultExpiryMargin); !got.Equal(want) {
 		t.Errorf("ExpiryFor = %v, want %v", got, want)
 	}
-	if got, want := ExpiryFor(&tokencache.TokenSet{IDToken: "x", Expiry: time.Unix(1000, 0)}, 5*time.Second), time.Unix(995, 0); !got.Equal(want) {
+	if got, want := ExpiryFor(&tokenstore.TokenSet{IDToken: "x", Expiry: time.Unix(1000, 0)}, 5*time.Second), time.Unix(995, 0); !got.Equal(want) {
 		t.Errorf("ExpiryFor without readable claims = %v, want the stored expiry less the margin %v", got, want)
 	}
 }

@@ -3,7 +3,7 @@
 // Get finds it, in two round trips over the D-Bus session bus instead of
 // go-keyring's twelve.
 //
-// Why it exists: tokencache reads the keyring on every kubectl call, and
+// Why it exists: tokenstore reads the keyring on every kubectl call, and
 // go-keyring's Get (through godbus) runs the SASL exchange one line at a
 // time (4 round trips), then Hello, the Collections property, Unlock of the
 // collection, SearchItems, OpenSession, Unlock of the item, GetSecret and
@@ -18,7 +18,7 @@
 // It only reads: go-keyring stays the writer, and the reader whenever this
 // package cannot answer by itself: a locked item (go-keyring unlocks, with
 // a prompt), an address it does not dial, an unexpected reply. Every such
-// case is an error other than ErrNotFound, which tokencache answers by
+// case is an error other than ErrNotFound, which tokenstore answers by
 // asking go-keyring.
 package secretservice
 

@@ -1,4 +1,4 @@
-package tokencache
+package tokenstore
 
 import (
 	"encoding/json"
@@ -11,7 +11,7 @@ import (
 
 	gokeyring "github.com/zalando/go-keyring"
 
-	"github.com/securekapi/securekapi/pkg/credential/tokencache/secretservice"
+	"github.com/securekapi/securekapi/pkg/credential/tokenstore/secretservice"
 )
 
 // Keyring is the slice of an OS keyring this package needs. Get returns

@@ -1,11 +1,11 @@
-// Package tokencache owns where OIDC token sets live between kubectl runs:
+// Package tokenstore owns where OIDC token sets live between kubectl runs:
 // the OS keyring, a private directory of files, or nowhere. It also owns the
 // per-key lock that keeps concurrent refreshes from burning each other's
 // rotating refresh tokens.
 //
 // Nothing in this package puts a token into an error message: errors name the
 // entry, the store and what to do, never the data.
-package tokencache
+package tokenstore
 
 import (
 	"encoding/json"
