@@ -13,8 +13,8 @@ import (
 	"time"
 
 	"github.com/securekapi/securekapi/internal/testjwt"
-	"github.com/securekapi/securekapi/pkg/credential/token"
 	"github.com/securekapi/securekapi/pkg/credential/oidc"
+	"github.com/securekapi/securekapi/pkg/credential/token"
 	"github.com/securekapi/securekapi/pkg/credential/tokenstore"
 )
 

@@ -28,7 +28,6 @@ func TestRedact(t *testing.T) {
 	}
 }
 
-
 func TestQuotes(t *testing.T) {
 	for _, tc := range []struct {
 		msg  string

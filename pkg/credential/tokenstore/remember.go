@@ -60,4 +60,3 @@ func (r *rememberingStore) List() ([]*TokenSet, error) {
 	}
 	return all, err
 }
-
