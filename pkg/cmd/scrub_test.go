@@ -21,9 +21,9 @@ import (
 	"github.com/securekapi/securekapi/pkg/cmd/cmdtest"
 	"github.com/securekapi/securekapi/pkg/cmd/credentialcmd"
 	"github.com/securekapi/securekapi/pkg/cmdutil"
-	"github.com/securekapi/securekapi/pkg/credential"
 	"github.com/securekapi/securekapi/pkg/credential/access"
 	"github.com/securekapi/securekapi/pkg/credential/approval"
+	"github.com/securekapi/securekapi/pkg/credential/binding"
 	"github.com/securekapi/securekapi/pkg/credential/redact"
 	"github.com/securekapi/securekapi/pkg/credential/tokenstore"
 )
@@ -155,7 +155,7 @@ func TestRootAndLoggerRedactHeldTokens(t *testing.T) {
 
 // approve records the user's approval of binding for the login of key in
 // the approvals file under cacheDir, as `login NAME` on a terminal would.
-func approve(t *testing.T, cacheDir string, key tokenstore.Key, binding credential.Binding) {
+func approve(t *testing.T, cacheDir string, key tokenstore.Key, binding binding.Binding) {
 	t.Helper()
 	target := binding.ApprovalTarget()
 	store := &approval.Store{Path: approval.PathIn(cacheDir)}

@@ -7,11 +7,12 @@ import (
 	"github.com/securekapi/securekapi/pkg/credential"
 	"github.com/securekapi/securekapi/pkg/credential/access"
 	"github.com/securekapi/securekapi/pkg/credential/approval"
+	"github.com/securekapi/securekapi/pkg/credential/binding"
 	"github.com/securekapi/securekapi/pkg/credential/cigrant"
 	"github.com/securekapi/securekapi/pkg/credential/oidc"
 	"github.com/securekapi/securekapi/pkg/credential/tokenstore"
 	"github.com/securekapi/securekapi/pkg/profile"
-	"github.com/securekapi/securekapi/pkg/trust"
+	"github.com/securekapi/securekapi/pkg/trust/pinning"
 )
 
 // AccessFlags are a cluster's OIDC client, token binding and token store
@@ -32,7 +33,7 @@ type AccessFlags struct {
 func AccessFor(c *profile.Cluster, pins []string) AccessFlags {
 	return AccessFlags{access.Flags{Cluster: c.Name, Issuer: c.OIDC.IssuerURL, ClientID: c.OIDC.ClientID,
 		ExtraScopes: c.OIDC.ExtraScopes, ExtraParams: c.OIDC.ExtraParams, OIDCCAFile: c.OIDC.CAFile,
-		Server: c.Server, TLSServerName: trust.Endpoint{URL: c.Server, TLSServerName: c.TLSServerName}.ServerName(), Pins: pins}}
+		Server: c.Server, TLSServerName: pinning.Endpoint{URL: c.Server, TLSServerName: c.TLSServerName}.ServerName(), Pins: pins}}
 }
 
 // Settings is the OIDC client the flags name.
@@ -92,7 +93,7 @@ func (f *Factory) Manager(a *AccessFlags) (*credential.Manager, error) {
 }
 
 // TokenRequest is the Manager request for the cluster the flags name.
-func (a *AccessFlags) TokenRequest(g *Factory, b credential.Binding, interactive bool) credential.Request {
+func (a *AccessFlags) TokenRequest(g *Factory, b binding.Binding, interactive bool) credential.Request {
 	return credential.Request{
 		Settings:     a.Settings(),
 		Interactive:  interactive,

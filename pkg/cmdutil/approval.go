@@ -9,8 +9,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/securekapi/securekapi/pkg/credential"
 	"github.com/securekapi/securekapi/pkg/credential/approval"
+	"github.com/securekapi/securekapi/pkg/credential/binding"
 	"github.com/securekapi/securekapi/pkg/profile"
 	"github.com/securekapi/securekapi/pkg/safetext"
 	"github.com/securekapi/securekapi/pkg/trust"
@@ -29,7 +29,7 @@ const ApproveFlagHelp = "Approve the cluster(s) to receive your single sign-on l
 type ApprovalCandidate struct {
 	Name    string
 	Access  AccessFlags
-	Binding credential.Binding
+	Binding binding.Binding
 }
 
 // CandidateFor is c as the exec stanza `use` writes for it (AccessFor),

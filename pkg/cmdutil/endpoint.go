@@ -7,6 +7,7 @@ import (
 
 	"github.com/securekapi/securekapi/pkg/profile"
 	"github.com/securekapi/securekapi/pkg/trust"
+	"github.com/securekapi/securekapi/pkg/trust/pinning"
 )
 
 // EndpointTimeout bounds a live endpoint check.
@@ -15,7 +16,7 @@ const EndpointTimeout = 10 * time.Second
 // CheckEndpoint fetches the endpoint's chain and verifies it against the
 // cluster's CA bundle (else the system roots), its name, dates and pins.
 func CheckEndpoint(ctx context.Context, g *Factory, c *profile.Cluster) (*trust.Verified, error) {
-	pins, err := trust.ParsePins(c.Pins)
+	pins, err := pinning.ParsePins(c.Pins)
 	if err != nil {
 		return nil, err
 	}
@@ -25,7 +26,7 @@ func CheckEndpoint(ctx context.Context, g *Factory, c *profile.Cluster) (*trust.
 			return nil, err
 		}
 	}
-	ep := trust.Endpoint{URL: c.Server, TLSServerName: c.TLSServerName}
+	ep := pinning.Endpoint{URL: c.Server, TLSServerName: c.TLSServerName}
 	opts := trust.FetchOptions{Timeout: EndpointTimeout}
 	if c.Tunnel != nil {
 		// Only reachable through the gateway: check the chain along the

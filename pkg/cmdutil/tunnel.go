@@ -17,7 +17,7 @@ import (
 	"github.com/securekapi/securekapi/pkg/atomicfile"
 	"github.com/securekapi/securekapi/pkg/localproxy"
 	"github.com/securekapi/securekapi/pkg/profile"
-	"github.com/securekapi/securekapi/pkg/trust"
+	"github.com/securekapi/securekapi/pkg/trust/pinning"
 )
 
 // ShutdownGrace is how long open streams (watches, logs -f) get to finish
@@ -36,7 +36,7 @@ func StartTunnel(ctx context.Context, g *Factory, c *profile.Cluster, listen str
 	if err != nil {
 		return nil, fmt.Errorf("tunnel client certificate for %s: %w; check --tunnel-client-cert and --tunnel-client-key", c.Name, err)
 	}
-	pins, err := trust.ParsePins(t.GatewayPins)
+	pins, err := pinning.ParsePins(t.GatewayPins)
 	if err != nil {
 		return nil, fmt.Errorf("tunnel pins for %s: %w; check --tunnel-pin", c.Name, err)
 	}
@@ -53,7 +53,7 @@ func StartTunnel(ctx context.Context, g *Factory, c *profile.Cluster, listen str
 			return nil, fmt.Errorf("tunnel CA for %s holds no PEM certificates; check --tunnel-ca-file", c.Name)
 		}
 	}
-	target, err := trust.Endpoint{URL: c.Server}.Address()
+	target, err := pinning.Endpoint{URL: c.Server}.Address()
 	if err != nil {
 		return nil, err
 	}

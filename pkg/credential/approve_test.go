@@ -9,20 +9,21 @@ import (
 	"time"
 
 	"github.com/securekapi/securekapi/pkg/credential/approval"
+	"github.com/securekapi/securekapi/pkg/credential/binding"
 	"github.com/securekapi/securekapi/pkg/credential/oidc"
-	"github.com/securekapi/securekapi/pkg/trust"
+	"github.com/securekapi/securekapi/pkg/trust/pinning"
 )
 
 const (
-	pinA = trust.Pin("sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa")
-	pinB = trust.Pin("sha256:bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb")
+	pinA = pinning.Pin("sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa")
+	pinB = pinning.Pin("sha256:bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb")
 )
 
 // clusterA is the cluster the harness approves; rogue names the same
 // issuer and client from its own server with its own pin.
 var (
-	clusterA = Binding{Server: "https://kapi.example.test", Pins: []trust.Pin{pinA}}
-	rogue    = Binding{Server: "https://rogue.example.test", Pins: []trust.Pin{pinB}}
+	clusterA = binding.Binding{Server: "https://kapi.example.test", Pins: []pinning.Pin{pinA}}
+	rogue    = binding.Binding{Server: "https://rogue.example.test", Pins: []pinning.Pin{pinB}}
 )
 
 // fakeApprovals is an in-memory approvals file. Manager.Token may load it
@@ -45,7 +46,7 @@ func (f *fakeApprovals) Load() (*approval.File, error) {
 	return &c, nil
 }
 
-func approvedFor(b Binding, s oidc.Settings) *fakeApprovals {
+func approvedFor(b binding.Binding, s oidc.Settings) *fakeApprovals {
 	f := &fakeApprovals{}
 	t := b.ApprovalTarget()
 	f.file.Approve(approval.For(keyFor(s).ID(), t))
@@ -66,7 +67,7 @@ func TestUnapprovedClusterGetsNoToken(t *testing.T) {
 		r := request(interactive)
 		r.Binding, r.LoginCommand = rogue, "kubectl securekapi login rogue"
 		ts, err := h.manager.Token(t.Context(), r)
-		var na *ErrNotApproved
+		var na *binding.ErrNotApproved
 		if ts != nil || !errors.As(err, &na) {
 			t.Fatalf("interactive=%v: Token() = %v, %v; want ErrNotApproved", interactive, ts, err)
 		}
@@ -85,12 +86,12 @@ func TestUnapprovedClusterGetsNoToken(t *testing.T) {
 // port, trailing slash, pins in another order), gets the token.
 func TestApprovedClusterGetsTheToken(t *testing.T) {
 	h := newHarness(t, nil)
-	two := Binding{Server: clusterA.Server, Pins: []trust.Pin{pinB, pinA}}
+	two := binding.Binding{Server: clusterA.Server, Pins: []pinning.Pin{pinB, pinA}}
 	h.manager.Approvals = approvedFor(two, settings())
 	tok := idToken(t, issuer, clientID, now.Add(10*time.Minute))
 	h.put(t, tok, "")
 	r := request(false)
-	r.Binding = Binding{Server: "https://KAPI.example.test:443/", Pins: []trust.Pin{pinA, pinB}}
+	r.Binding = binding.Binding{Server: "https://KAPI.example.test:443/", Pins: []pinning.Pin{pinA, pinB}}
 	if ts, err := h.manager.Token(t.Context(), r); err != nil || ts.IDToken != tok {
 		t.Fatalf("approved cluster: %v, %v", ts, err)
 	}
@@ -101,20 +102,20 @@ func TestApprovalIsExact(t *testing.T) {
 	h := newHarness(t, nil)
 	h.put(t, idToken(t, issuer, clientID, now.Add(10*time.Minute)), "")
 	cases := map[string]struct {
-		binding  Binding
+		binding  binding.Binding
 		settings oidc.Settings
 	}{
-		"another server, same pin":  {Binding{Server: "https://other.example.test", Pins: clusterA.Pins}, settings()},
-		"same server, another pin":  {Binding{Server: clusterA.Server, Pins: []trust.Pin{pinB}}, settings()},
-		"same server, an added pin": {Binding{Server: clusterA.Server, Pins: []trust.Pin{pinA, pinB}}, settings()},
-		"same server, no pin":       {Binding{Server: clusterA.Server}, settings()},
+		"another server, same pin":  {binding.Binding{Server: "https://other.example.test", Pins: clusterA.Pins}, settings()},
+		"same server, another pin":  {binding.Binding{Server: clusterA.Server, Pins: []pinning.Pin{pinB}}, settings()},
+		"same server, an added pin": {binding.Binding{Server: clusterA.Server, Pins: []pinning.Pin{pinA, pinB}}, settings()},
+		"same server, no pin":       {binding.Binding{Server: clusterA.Server}, settings()},
 		"another client":            {clusterA, oidc.Settings{Issuer: issuer, ClientID: "other"}},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
 			r := request(false)
 			r.Binding, r.Settings, r.Key = tc.binding, tc.settings, keyFor(tc.settings)
-			var na *ErrNotApproved
+			var na *binding.ErrNotApproved
 			if _, err := h.manager.Token(t.Context(), r); !errors.As(err, &na) {
 				t.Fatalf("Token() = %v; want ErrNotApproved", err)
 			}
@@ -127,7 +128,7 @@ func TestApprovalsMissingOrUnreadableApproveNothing(t *testing.T) {
 	h := newHarness(t, nil)
 	h.put(t, idToken(t, issuer, clientID, now.Add(10*time.Minute)), "")
 	h.manager.Approvals = nil
-	var na *ErrNotApproved
+	var na *binding.ErrNotApproved
 	if _, err := h.manager.Token(t.Context(), request(false)); !errors.As(err, &na) {
 		t.Fatalf("no approvals store: %v", err)
 	}

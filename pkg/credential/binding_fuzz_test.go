@@ -12,8 +12,10 @@ import (
 	"k8s.io/client-go/rest"
 
 	"github.com/securekapi/securekapi/internal/testpki"
+	"github.com/securekapi/securekapi/pkg/credential/binding"
 	"github.com/securekapi/securekapi/pkg/credential/execinfo"
 	"github.com/securekapi/securekapi/pkg/trust"
+	"github.com/securekapi/securekapi/pkg/trust/pinning"
 )
 
 const fuzzBoundServer = "https://kapi.example.com:6443"
@@ -88,13 +90,13 @@ func FuzzBindingCheck(f *testing.F) {
 			chosen = append(chosen[1:len(chosen):len(chosen)], chosen[0])
 		}
 		caData := append(bytes.Join(chosen, nil), junk...)
-		pins := []trust.Pin{trust.PinFor(pinned.Cert)}
+		pins := []pinning.Pin{trust.PinFor(pinned.Cert)}
 		if certs&bothPins != 0 {
 			pins = append(pins, trust.PinFor(second.Cert))
 		}
 		c := &execinfo.Cluster{Server: server, TLSServerName: sni, CAData: caData, InsecureSkipTLSVerify: skipTLS}
-		err := Binding{Server: fuzzBoundServer, Pins: pins}.Check(c)
-		if err2 := (Binding{Server: fuzzBoundServer, Pins: pins}).Check(c); (err == nil) != (err2 == nil) {
+		err := binding.Binding{Server: fuzzBoundServer, Pins: pins}.Check(c)
+		if err2 := (binding.Binding{Server: fuzzBoundServer, Pins: pins}).Check(c); (err == nil) != (err2 == nil) {
 			t.Fatalf("Check is not deterministic: %v, then %v", err, err2)
 		}
 		if err != nil {

@@ -14,6 +14,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/securekapi/securekapi/pkg/credential/binding"
 	"github.com/securekapi/securekapi/pkg/credential/oidc"
 	"github.com/securekapi/securekapi/pkg/credential/redact"
 	"github.com/securekapi/securekapi/pkg/credential/token"
@@ -38,7 +39,7 @@ type Manager struct {
 	Login func(ctx context.Context, issuer oidc.Issuer) (*oidc.Tokens, error)
 	// Approvals are the clusters the user approved per login; Token
 	// releases nothing to any other (nil approves nothing).
-	Approvals Approvals
+	Approvals binding.Approvals
 	// Mint gets a fresh token with no person and no refresh token: a
 	// machine grant (the CI's own token, token exchange, client
 	// credentials). When set, Token never refreshes or logs in; it mints
@@ -64,7 +65,7 @@ type Request struct {
 	Interactive bool
 	// Binding is the cluster the token is for, already checked against
 	// what kubectl trusts; it must be approved for this login.
-	Binding Binding
+	Binding binding.Binding
 	// LoginCommand is shown when a login (or an approval) is needed and
 	// not possible here.
 	LoginCommand string

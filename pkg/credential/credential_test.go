@@ -246,7 +246,7 @@ func TestInteractiveLoginSavesTokens(t *testing.T) {
 	fresh := idToken(t, issuer, clientID, now.Add(time.Hour))
 	h.manager.Login = func(context.Context, oidc.Issuer) (*oidc.Tokens, error) {
 		h.logins++
-		return &oidc.Tokens{IDToken: fresh, RefreshToken: "r2", Claims: oidc.Claims{Subject: "alice", Expiry: now.Add(time.Hour)}}, nil
+		return &oidc.Tokens{IDToken: fresh, RefreshToken: "r2", Claims: token.Claims{Subject: "alice", Expiry: now.Add(time.Hour)}}, nil
 	}
 	ts, err := h.manager.Token(t.Context(), request(true))
 	if err != nil || ts.IDToken != fresh || h.logins != 1 {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/securekapi/securekapi/pkg/credential/oidc"
+	"github.com/securekapi/securekapi/pkg/credential/token"
 )
 
 // fakeIssuer is an oidc.Issuer that answers a refresh as the test says and
@@ -41,7 +42,7 @@ func (f *fakeIssuer) ScopesSupported() []string { return nil }
 func issued(t *testing.T, refreshToken string, lifetime time.Duration) *oidc.Tokens {
 	exp := now.Add(lifetime)
 	return &oidc.Tokens{IDToken: idToken(t, issuer, clientID, exp), RefreshToken: refreshToken,
-		Claims: oidc.Claims{Issuer: issuer, Subject: "alice", Audience: []string{clientID}, Expiry: exp}}
+		Claims: token.Claims{Issuer: issuer, Subject: "alice", Audience: []string{clientID}, Expiry: exp}}
 }
 
 func withIssuer(t *testing.T, f *fakeIssuer) *harness {

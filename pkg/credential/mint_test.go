@@ -10,7 +10,9 @@ import (
 	"time"
 
 	"github.com/securekapi/securekapi/pkg/credential/approval"
+	"github.com/securekapi/securekapi/pkg/credential/binding"
 	"github.com/securekapi/securekapi/pkg/credential/oidc"
+	"github.com/securekapi/securekapi/pkg/credential/token"
 	"github.com/securekapi/securekapi/pkg/credential/tokenstore"
 )
 
@@ -36,7 +38,7 @@ func mintingHarness(t *testing.T, lifetime time.Duration) (*harness, *atomic.Int
 		n := mints.Add(1)
 		time.Sleep(20 * time.Millisecond) // a real request takes a while: others must wait, not mint too
 		exp := h.manager.Now().Add(lifetime)
-		return &oidc.Tokens{IDToken: idToken(t, issuer, clientID, exp) + strings.Repeat("x", int(n)), Claims: oidc.Claims{Issuer: issuer, Expiry: exp}}, nil
+		return &oidc.Tokens{IDToken: idToken(t, issuer, clientID, exp) + strings.Repeat("x", int(n)), Claims: token.Claims{Issuer: issuer, Expiry: exp}}, nil
 	}
 	return h, &mints
 }
@@ -116,11 +118,11 @@ func TestMachineGrantKeepsTheBindingAndApprovals(t *testing.T) {
 	h, mints := mintingHarness(t, 5*time.Minute)
 	r := ciRequest("job-1")
 	r.Binding = rogue
-	if _, err := h.manager.Token(t.Context(), r); !errors.As(err, new(*ErrNotApproved)) {
+	if _, err := h.manager.Token(t.Context(), r); !errors.As(err, new(*binding.ErrNotApproved)) {
 		t.Fatalf("rogue cluster: %v", err)
 	}
 	h.manager.Approvals = approvedFor(clusterA, settings()) // a person's login approved, not the CI grant
-	if _, err := h.manager.Token(t.Context(), ciRequest("job-1")); !errors.As(err, new(*ErrNotApproved)) {
+	if _, err := h.manager.Token(t.Context(), ciRequest("job-1")); !errors.As(err, new(*binding.ErrNotApproved)) {
 		t.Fatalf("CI grant under a person's approval: %v", err)
 	}
 	if mints.Load() != 0 {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/securekapi/securekapi/internal/testpki"
 	"github.com/securekapi/securekapi/pkg/trust"
+	"github.com/securekapi/securekapi/pkg/trust/pinning"
 )
 
 const boundName = "kapi.example.test"
@@ -55,7 +56,7 @@ func (r *recorder) requests() []string {
 func pinned(t *testing.T, server string, root, rogue *testpki.Pair, token string) *REST {
 	t.Helper()
 	c, err := NewPinned(Pinned{Server: server, Token: token, Policy: trust.Policy{
-		CABundle: []*x509.Certificate{root.Cert, rogue.Cert}, Pins: []trust.Pin{trust.PinFor(root.Cert)},
+		CABundle: []*x509.Certificate{root.Cert, rogue.Cert}, Pins: []pinning.Pin{trust.PinFor(root.Cert)},
 		ServerName: boundName, Now: time.Now()}})
 	if err != nil {
 		t.Fatal(err)

@@ -16,6 +16,7 @@ import (
 
 	"github.com/securekapi/securekapi/internal/testpki"
 	"github.com/securekapi/securekapi/pkg/trust"
+	"github.com/securekapi/securekapi/pkg/trust/pinning"
 )
 
 // TestPinnedSendsTheTokenOnlyToTheBoundServer: the token reaches the
@@ -212,7 +213,7 @@ func pinnedRecordingConns(t *testing.T, server string, root *testpki.Pair) (*RES
 	conns := make(chan *closeRecorder, 4)
 	var d net.Dialer
 	c, err := NewPinned(Pinned{Server: server, Token: "eyJ.SECRET.token",
-		Policy: trust.Policy{CABundle: []*x509.Certificate{root.Cert}, Pins: []trust.Pin{trust.PinFor(root.Cert)}, ServerName: boundName, Now: time.Now()},
+		Policy: trust.Policy{CABundle: []*x509.Certificate{root.Cert}, Pins: []pinning.Pin{trust.PinFor(root.Cert)}, ServerName: boundName, Now: time.Now()},
 		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
 			conn, err := d.DialContext(ctx, network, addr)
 			if err != nil {

@@ -18,7 +18,7 @@ import (
 	"time"
 
 	"github.com/securekapi/securekapi/pkg/hostport"
-	"github.com/securekapi/securekapi/pkg/trust"
+	"github.com/securekapi/securekapi/pkg/trust/pinning"
 )
 
 // Mode says what the gateway does with a mutual-TLS connection.
@@ -44,9 +44,9 @@ type Gateway struct {
 	// RootCAs verifies the gateway certificate; nil means the system roots.
 	RootCAs *x509.CertPool
 	// Pins are optional kubeadm-style "sha256:<hex SPKI>" pins (parsed by
-	// trust.ParsePins). When set, at least one certificate of the verified
+	// pinning.ParsePins). When set, at least one certificate of the verified
 	// chain must match one of them.
-	Pins []trust.Pin
+	Pins []pinning.Pin
 	// Certificate is the client certificate presented to the gateway.
 	Certificate tls.Certificate
 	// Mode is ModeConnect or ModeDirect.

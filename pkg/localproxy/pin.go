@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/securekapi/securekapi/pkg/trust"
+	"github.com/securekapi/securekapi/pkg/trust/pinning"
 )
 
 // pinMismatchError says which keys the gateway presented, so the user can
@@ -24,7 +25,7 @@ func (e *pinMismatchError) Error() string {
 // verifyPins runs after normal chain verification, so pins narrow trust
 // further and never replace it: some certificate of a verified chain must
 // carry a pinned key (trust.ChainMatchesPins, the one pin matcher).
-func verifyPins(pins []trust.Pin, cs tls.ConnectionState) error {
+func verifyPins(pins []pinning.Pin, cs tls.ConnectionState) error {
 	for _, chain := range cs.VerifiedChains {
 		if _, ok := trust.ChainMatchesPins(chain, pins); ok {
 			return nil

@@ -16,6 +16,7 @@ import (
 
 	"github.com/securekapi/securekapi/internal/testpki"
 	"github.com/securekapi/securekapi/pkg/trust"
+	"github.com/securekapi/securekapi/pkg/trust/pinning"
 )
 
 func TestTunnelsHTTPSEndToEnd(t *testing.T) {
@@ -26,7 +27,7 @@ func TestTunnelsHTTPSEndToEnd(t *testing.T) {
 			cfg := e.config(gw.addr(), mode)
 			// Pin the gateway CA too; the second request resumes the TLS
 			// session, which must still satisfy the pin.
-			cfg.Gateway.Pins = []trust.Pin{trust.PinFor(e.gatewayCA.Cert)}
+			cfg.Gateway.Pins = []pinning.Pin{trust.PinFor(e.gatewayCA.Cert)}
 			p := e.startProxy(cfg)
 			for i := range 2 {
 				body, err := e.getAPI(p)
@@ -220,7 +221,7 @@ func TestGatewayPinMismatch(t *testing.T) {
 	gw := e.startGateway(ModeConnect, "", "")
 	cfg := e.config(gw.addr(), ModeConnect)
 	otherKey := testpki.Root(t, "Other CA").Cert
-	cfg.Gateway.Pins = []trust.Pin{trust.PinFor(otherKey)}
+	cfg.Gateway.Pins = []pinning.Pin{trust.PinFor(otherKey)}
 	p := e.startProxy(cfg)
 	tn := connect(t, p, apiTarget, p.testAuth(), "")
 	expectStatus(t, tn, http.StatusBadGateway)

@@ -22,6 +22,7 @@ import (
 	"github.com/securekapi/securekapi/pkg/credential/oidc"
 	"github.com/securekapi/securekapi/pkg/safetext"
 	"github.com/securekapi/securekapi/pkg/trust"
+	"github.com/securekapi/securekapi/pkg/trust/pinning"
 )
 
 // APIVersion and Kind identify an access profile document.
@@ -156,7 +157,7 @@ func (c *Cluster) Validate() error {
 	if err := CheckServerName(c.TLSServerName); err != nil {
 		return fmt.Errorf("tlsServerName: %w", err)
 	}
-	if _, err := trust.ParsePins(c.Pins); err != nil {
+	if _, err := pinning.ParsePins(c.Pins); err != nil {
 		return fmt.Errorf("pins: %w", err)
 	}
 	if len(c.CertificateAuthorityData) > 0 {
@@ -242,7 +243,7 @@ func (t *Tunnel) Validate() error {
 	if t.ClientCertFile == "" || t.ClientKeyFile == "" {
 		return errors.New("tunnel needs clientCertificateFile and clientKeyFile")
 	}
-	if _, err := trust.ParsePins(t.GatewayPins); err != nil {
+	if _, err := pinning.ParsePins(t.GatewayPins); err != nil {
 		return fmt.Errorf("tunnel.gatewayPins: %w", err)
 	}
 	return nil

@@ -12,10 +12,6 @@ import (
 	"github.com/securekapi/securekapi/pkg/trust/pinning"
 )
 
-// Endpoint is where kubectl will connect: the trusted secondary endpoint
-// (URL, optional TLSServerName); see pinning.Endpoint.
-type Endpoint = pinning.Endpoint
-
 // FetchOptions tune how FetchChain connects.
 type FetchOptions struct {
 	// Timeout bounds dialing plus the TLS handshake; zero means 10s.
@@ -43,7 +39,7 @@ func (o FetchOptions) dial() func(ctx context.Context, network, addr string) (ne
 // FetchChain connects to ep and returns the certificates it presents, leaf
 // first. It does not verify them (Verify does, with a policy); the handshake
 // still proves the server holds the leaf's private key.
-func FetchChain(ctx context.Context, ep Endpoint, opts FetchOptions) ([]*x509.Certificate, error) {
+func FetchChain(ctx context.Context, ep pinning.Endpoint, opts FetchOptions) ([]*x509.Certificate, error) {
 	addr, err := ep.Address()
 	if err != nil {
 		return nil, &Error{Kind: KindInvalidInput, Endpoint: ep.URL, Err: err}
@@ -88,7 +84,7 @@ func fetchConfig(serverName string) *tls.Config {
 	}
 }
 
-func unreachable(ctx context.Context, ep Endpoint, opts FetchOptions, err error) error {
+func unreachable(ctx context.Context, ep pinning.Endpoint, opts FetchOptions, err error) error {
 	if errors.Is(ctx.Err(), context.DeadlineExceeded) || isTimeout(err) {
 		err = fmt.Errorf("no answer within %s: %w", opts.timeout(), err)
 	}

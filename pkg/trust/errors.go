@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/securekapi/securekapi/pkg/trust/pinning"
 )
 
 // Kind classifies why an endpoint cannot be trusted, so callers and tests can
@@ -62,9 +64,9 @@ type Error struct {
 	// ServerName is the name the certificate had to be valid for.
 	ServerName string
 	// Expected are the pins of the policy.
-	Expected []Pin
+	Expected []pinning.Pin
 	// Presented are the pins of the presented chain, leaf first.
-	Presented []Pin
+	Presented []pinning.Pin
 	// Chain describes the presented chain, leaf first; for a pin mismatch it
 	// ends with the roots the chain verified to, which the server may not send.
 	Chain []CertSummary
@@ -213,7 +215,7 @@ func formatTime(t time.Time) string {
 	return t.UTC().Format(time.RFC3339)
 }
 
-func joinPins(pins []Pin) string {
+func joinPins(pins []pinning.Pin) string {
 	s := make([]string, len(pins))
 	for i, p := range pins {
 		s[i] = string(p)

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/securekapi/securekapi/internal/testpki"
+	"github.com/securekapi/securekapi/pkg/trust/pinning"
 )
 
 func TestCheckWithCABundle(t *testing.T) {
@@ -17,7 +18,7 @@ func TestCheckWithCABundle(t *testing.T) {
 	leaf := newLeaf(t, root)
 	srv := serveChain(t, leaf)
 
-	ep := Endpoint{URL: srv.url(), TLSServerName: testHost}
+	ep := pinning.Endpoint{URL: srv.url(), TLSServerName: testHost}
 	v, err := Check(context.Background(), ep, Policy{CABundle: certsOf(root), Now: testNow}, FetchOptions{})
 	if err != nil {
 		t.Fatal(err)
@@ -34,13 +35,13 @@ func TestCheckHostnameAndTLSServerName(t *testing.T) {
 	srv := serveChain(t, leaf)
 	policy := Policy{CABundle: certsOf(root), Now: testNow}
 
-	_, err := Check(context.Background(), Endpoint{URL: srv.url()}, policy, FetchOptions{})
+	_, err := Check(context.Background(), pinning.Endpoint{URL: srv.url()}, policy, FetchOptions{})
 	te := requireKind(t, err, KindHostnameMismatch)
 	if te.Endpoint != srv.url() || !strings.Contains(te.Error(), srv.url()) {
 		t.Errorf("error does not name the endpoint %s: %v", srv.url(), te)
 	}
 
-	if _, err := Check(context.Background(), Endpoint{URL: srv.url(), TLSServerName: testHost}, policy, FetchOptions{}); err != nil {
+	if _, err := Check(context.Background(), pinning.Endpoint{URL: srv.url(), TLSServerName: testHost}, policy, FetchOptions{}); err != nil {
 		t.Fatalf("with TLSServerName: %v", err)
 	}
 	// SNI carries the DNS name, and nothing when dialing by IP.
@@ -53,7 +54,7 @@ func TestCheckIPSAN(t *testing.T) {
 	root := newRoot(t, "Corp Root")
 	srv := serveChain(t, newLeaf(t, root)) // the leaf carries IP SAN 127.0.0.1
 
-	v, err := Check(context.Background(), Endpoint{URL: srv.url() + "/k8s"}, Policy{CABundle: certsOf(root), Now: testNow}, FetchOptions{})
+	v, err := Check(context.Background(), pinning.Endpoint{URL: srv.url() + "/k8s"}, Policy{CABundle: certsOf(root), Now: testNow}, FetchOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -69,7 +70,7 @@ func TestCheckUnreachable(t *testing.T) {
 	}
 	for name, u := range tests {
 		t.Run(name, func(t *testing.T) {
-			_, err := Check(context.Background(), Endpoint{URL: u}, Policy{Now: testNow}, FetchOptions{Timeout: 300 * time.Millisecond})
+			_, err := Check(context.Background(), pinning.Endpoint{URL: u}, Policy{Now: testNow}, FetchOptions{Timeout: 300 * time.Millisecond})
 			te := requireKind(t, err, KindUnreachable)
 			if !strings.Contains(te.Error(), u) {
 				t.Errorf("message does not name %s: %v", u, te)
@@ -81,8 +82,8 @@ func TestCheckUnreachable(t *testing.T) {
 func TestCheckFollowsCARotation(t *testing.T) {
 	oldRoot, newRoot := newRoot(t, "Corp Root 2024"), newRoot(t, "Corp Root 2026")
 	srv := serveChain(t, newLeaf(t, oldRoot), oldRoot)
-	policy := Policy{SystemRoots: x509.NewCertPool(), Pins: []Pin{PinFor(oldRoot.Cert), PinFor(newRoot.Cert)}, Now: testNow}
-	ep := Endpoint{URL: srv.url(), TLSServerName: testHost}
+	policy := Policy{SystemRoots: x509.NewCertPool(), Pins: []pinning.Pin{PinFor(oldRoot.Cert), PinFor(newRoot.Cert)}, Now: testNow}
+	ep := pinning.Endpoint{URL: srv.url(), TLSServerName: testHost}
 
 	v, err := Check(context.Background(), ep, policy, FetchOptions{})
 	if err != nil || v.MatchedPin != PinFor(oldRoot.Cert) {
@@ -108,7 +109,7 @@ func TestFetchChainUsesDialer(t *testing.T) {
 		return (&net.Dialer{}).DialContext(ctx, network, srv.addr)
 	}
 
-	certs, err := FetchChain(context.Background(), Endpoint{URL: "https://" + testHost}, FetchOptions{DialContext: dial})
+	certs, err := FetchChain(context.Background(), pinning.Endpoint{URL: "https://" + testHost}, FetchOptions{DialContext: dial})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -124,7 +125,7 @@ func TestFetchChainUsesDialer(t *testing.T) {
 }
 
 func TestFetchChainRejectsBadURL(t *testing.T) {
-	_, err := FetchChain(context.Background(), Endpoint{URL: "http://" + testHost}, FetchOptions{})
+	_, err := FetchChain(context.Background(), pinning.Endpoint{URL: "http://" + testHost}, FetchOptions{})
 	te := requireKind(t, err, KindInvalidInput)
 	if !strings.Contains(te.Error(), "https://") {
 		t.Errorf("message does not say https is required: %v", te)
@@ -149,7 +150,7 @@ func TestEndpointAddressAndServerName(t *testing.T) {
 		{url: "https://kapi example", wantErr: "malformed"},
 	}
 	for _, tt := range tests {
-		ep := Endpoint{URL: tt.url, TLSServerName: tt.sni}
+		ep := pinning.Endpoint{URL: tt.url, TLSServerName: tt.sni}
 		addr, err := ep.Address()
 		if tt.wantErr != "" {
 			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {

@@ -40,14 +40,14 @@ func EncodePEM(certs []*x509.Certificate) []byte {
 // CertSummary is what a person needs to recognise a certificate and decide
 // whether to trust it: who it is for, who issued it, when, and its pin.
 type CertSummary struct {
-	Subject   string    `json:"subject"`
-	Issuer    string    `json:"issuer"`
-	NotBefore time.Time `json:"notBefore"`
-	NotAfter  time.Time `json:"notAfter"`
-	Pin       Pin       `json:"pin"`
-	IsCA      bool      `json:"isCA"`
-	DNSNames  []string  `json:"dnsNames,omitempty"`
-	IPs       []string  `json:"ips,omitempty"`
+	Subject   string      `json:"subject"`
+	Issuer    string      `json:"issuer"`
+	NotBefore time.Time   `json:"notBefore"`
+	NotAfter  time.Time   `json:"notAfter"`
+	Pin       pinning.Pin `json:"pin"`
+	IsCA      bool        `json:"isCA"`
+	DNSNames  []string    `json:"dnsNames,omitempty"`
+	IPs       []string    `json:"ips,omitempty"`
 }
 
 // Summarize describes each certificate, in order.

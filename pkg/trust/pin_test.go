@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/securekapi/securekapi/internal/testpki"
+	"github.com/securekapi/securekapi/pkg/trust/pinning"
 )
 
 // pinVector is a certificate whose pin was computed independently, the way
@@ -27,7 +28,7 @@ CgYIKoZIzj0EAwIDSAAwRQIhAIOyGW6rMTYwzTumK4KcWOyBy+GfYlv5Ys8ByujY
 -----END CERTIFICATE-----
 `
 
-const pinVectorPin = Pin("sha256:83e02d5ca885f0d9baf88ab58e9fd22e9f36d7835d0a0bfd3ee2b92d884dee28")
+const pinVectorPin = pinning.Pin("sha256:83e02d5ca885f0d9baf88ab58e9fd22e9f36d7835d0a0bfd3ee2b92d884dee28")
 
 // kubeadmPinFormat is --discovery-token-ca-cert-hash's "sha256:<hex>",
 // in the lower case kubeadm prints.
@@ -67,7 +68,7 @@ func TestParsePin(t *testing.T) {
 	hexPart := strings.TrimPrefix(canonical, "sha256:")
 	tests := []struct {
 		in      string
-		want    Pin
+		want    pinning.Pin
 		wantErr string
 	}{
 		{in: canonical, want: pinVectorPin},
@@ -86,7 +87,7 @@ func TestParsePin(t *testing.T) {
 		{in: "not a pin", wantErr: "expected sha256:<64 hex characters>"},
 	}
 	for _, tt := range tests {
-		got, err := ParsePin(tt.in)
+		got, err := pinning.ParsePin(tt.in)
 		if tt.wantErr != "" {
 			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 				t.Errorf("ParsePin(%q) = %q, %v; want error containing %q", tt.in, got, err, tt.wantErr)
@@ -100,14 +101,14 @@ func TestParsePin(t *testing.T) {
 }
 
 func TestParsePins(t *testing.T) {
-	pins, err := ParsePins([]string{string(pinVectorPin), strings.ToUpper(string(pinVectorPin))})
+	pins, err := pinning.ParsePins([]string{string(pinVectorPin), strings.ToUpper(string(pinVectorPin))})
 	if err != nil || len(pins) != 2 || pins[1] != pinVectorPin {
 		t.Errorf("ParsePins = %v, %v", pins, err)
 	}
-	if _, err := ParsePins([]string{string(pinVectorPin), "sha1:abc"}); err == nil || !strings.Contains(err.Error(), "sha1") {
+	if _, err := pinning.ParsePins([]string{string(pinVectorPin), "sha1:abc"}); err == nil || !strings.Contains(err.Error(), "sha1") {
 		t.Errorf("ParsePins with a bad pin: %v", err)
 	}
-	if pins, err := ParsePins(nil); err != nil || len(pins) != 0 {
+	if pins, err := pinning.ParsePins(nil); err != nil || len(pins) != 0 {
 		t.Errorf("ParsePins(nil) = %v, %v", pins, err)
 	}
 }
@@ -117,10 +118,10 @@ func TestChainMatchesPins(t *testing.T) {
 	inter := newIntermediate(t, "Issuing CA", root)
 	chain := certsOf(inter, root)
 
-	if pin, ok := ChainMatchesPins(chain, []Pin{PinFor(other.Cert), PinFor(root.Cert)}); !ok || pin != PinFor(root.Cert) {
+	if pin, ok := ChainMatchesPins(chain, []pinning.Pin{PinFor(other.Cert), PinFor(root.Cert)}); !ok || pin != PinFor(root.Cert) {
 		t.Errorf("got %q, %v; want the root's pin", pin, ok)
 	}
-	if _, ok := ChainMatchesPins(chain, []Pin{PinFor(other.Cert)}); ok {
+	if _, ok := ChainMatchesPins(chain, []pinning.Pin{PinFor(other.Cert)}); ok {
 		t.Error("matched a pin that is not in the chain")
 	}
 	if _, ok := ChainMatchesPins(chain, nil); ok {
@@ -136,7 +137,7 @@ func FuzzParsePin(f *testing.F) {
 		f.Add(seed)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		p, err := ParsePin(s)
+		p, err := pinning.ParsePin(s)
 		if err != nil {
 			if p != "" {
 				t.Errorf("ParsePin(%q) returned %q with error %v", s, p, err)
@@ -146,7 +147,7 @@ func FuzzParsePin(f *testing.F) {
 		if !kubeadmPinFormat.MatchString(string(p)) {
 			t.Errorf("ParsePin(%q) = %q, not canonical", s, p)
 		}
-		again, err := ParsePin(string(p))
+		again, err := pinning.ParsePin(string(p))
 		if err != nil || again != p {
 			t.Errorf("ParsePin(%q) = %q, %v; want it to re-parse to itself", p, again, err)
 		}

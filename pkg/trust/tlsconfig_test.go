@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/securekapi/securekapi/internal/testpki"
+	"github.com/securekapi/securekapi/pkg/trust/pinning"
 )
 
 // TestTLSConfigVerifiesEveryHandshake: a handshake under Policy.TLSConfig
@@ -16,7 +17,7 @@ import (
 // this test fails without it.
 func TestTLSConfigVerifiesEveryHandshake(t *testing.T) {
 	root, rogue := newRoot(t, "Pinned Root"), newRoot(t, "Rogue Root")
-	policy := Policy{CABundle: certsOf(root, rogue), Pins: []Pin{PinFor(root.Cert)}, ServerName: testHost, Now: testNow}
+	policy := Policy{CABundle: certsOf(root, rogue), Pins: []pinning.Pin{PinFor(root.Cert)}, ServerName: testHost, Now: testNow}
 
 	handshake := func(t *testing.T, chain ...*testpki.Pair) error {
 		t.Helper()

@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"slices"
 	"time"
+
+	"github.com/securekapi/securekapi/pkg/trust/pinning"
 )
 
 // Policy is what a chain must satisfy to be trusted.
@@ -19,7 +21,7 @@ type Policy struct {
 	SystemRoots *x509.CertPool
 	// Pins, when non-empty, must match a certificate of the verified chain.
 	// Without a CABundle a presented pinned certificate is also a root.
-	Pins []Pin
+	Pins []pinning.Pin
 	// ServerName is the DNS name or IP literal to verify the leaf for.
 	ServerName string
 	// Now is the verification time. It is required so that every caller
@@ -35,7 +37,7 @@ type Verified struct {
 	// itself when a pinned leaf is the whole chain.
 	CAs []*x509.Certificate
 	// MatchedPin is the pin found in Chain; empty when Policy.Pins was.
-	MatchedPin Pin
+	MatchedPin pinning.Pin
 }
 
 // CAPEM returns CAs as PEM: exactly the CA chain that was verified, for
@@ -44,7 +46,7 @@ func (v *Verified) CAPEM() []byte { return EncodePEM(v.CAs) }
 
 // Check fetches ep's chain and verifies it against p. p.ServerName defaults
 // to ep.ServerName().
-func Check(ctx context.Context, ep Endpoint, p Policy, opts FetchOptions) (*Verified, error) {
+func Check(ctx context.Context, ep pinning.Endpoint, p Policy, opts FetchOptions) (*Verified, error) {
 	if p.ServerName == "" {
 		p.ServerName = ep.ServerName()
 	}
@@ -154,7 +156,7 @@ func systemRoots(p Policy) (*x509.CertPool, error) {
 	return x509.SystemCertPool()
 }
 
-func pinnedCerts(certs []*x509.Certificate, pins []Pin) []*x509.Certificate {
+func pinnedCerts(certs []*x509.Certificate, pins []pinning.Pin) []*x509.Certificate {
 	var out []*x509.Certificate
 	for _, c := range certs {
 		if _, ok := ChainMatchesPins([]*x509.Certificate{c}, pins); ok {

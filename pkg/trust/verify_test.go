@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/securekapi/securekapi/internal/testpki"
+	"github.com/securekapi/securekapi/pkg/trust/pinning"
 )
 
 func TestVerifyWithCABundle(t *testing.T) {
@@ -36,7 +37,7 @@ func TestVerifyCABundleIsTheOnlyRoot(t *testing.T) {
 	_, err := Verify(certsOf(leaf, trusted), Policy{
 		CABundle:    certsOf(other),
 		SystemRoots: testpki.Pool(trusted),
-		Pins:        []Pin{PinFor(trusted.Cert)},
+		Pins:        []pinning.Pin{PinFor(trusted.Cert)},
 		ServerName:  testHost,
 		Now:         testNow,
 	})
@@ -50,7 +51,7 @@ func TestVerifyPinAnchoredTrust(t *testing.T) {
 
 	for name, system := range map[string]*x509.CertPool{"empty system pool": x509.NewCertPool(), "real system pool": nil} {
 		t.Run(name, func(t *testing.T) {
-			v, err := Verify(certsOf(leaf, root), Policy{SystemRoots: system, Pins: []Pin{pin}, ServerName: testHost, Now: testNow})
+			v, err := Verify(certsOf(leaf, root), Policy{SystemRoots: system, Pins: []pinning.Pin{pin}, ServerName: testHost, Now: testNow})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -77,7 +78,7 @@ func TestVerifyPinnedCANotSent(t *testing.T) {
 	root := newRoot(t, "Private Root")
 	leaf := newLeaf(t, root)
 	// Pin-anchoring needs the pinned certificate; this server sends its leaf only.
-	_, err := Verify(certsOf(leaf), Policy{SystemRoots: x509.NewCertPool(), Pins: []Pin{PinFor(root.Cert)}, ServerName: testHost, Now: testNow})
+	_, err := Verify(certsOf(leaf), Policy{SystemRoots: x509.NewCertPool(), Pins: []pinning.Pin{PinFor(root.Cert)}, ServerName: testHost, Now: testNow})
 	te := requireKind(t, err, KindUnknownAuthority)
 	if !strings.Contains(te.Error(), "does not send a certificate with the pinned key") {
 		t.Errorf("message does not explain the missing pinned CA: %s", te)
@@ -87,7 +88,7 @@ func TestVerifyPinnedCANotSent(t *testing.T) {
 func TestVerifyPinAnchoringDoesNotLeakIntoSystemPool(t *testing.T) {
 	system := x509.NewCertPool()
 	self := issue(t, testpki.Spec{CN: testHost, Names: []string{testHost}})
-	if _, err := Verify(certsOf(self), Policy{SystemRoots: system, Pins: []Pin{PinFor(self.Cert)}, ServerName: testHost, Now: testNow}); err != nil {
+	if _, err := Verify(certsOf(self), Policy{SystemRoots: system, Pins: []pinning.Pin{PinFor(self.Cert)}, ServerName: testHost, Now: testNow}); err != nil {
 		t.Fatal(err)
 	}
 	_, err := Verify(certsOf(self), Policy{SystemRoots: system, ServerName: testHost, Now: testNow})
@@ -100,7 +101,7 @@ func TestVerifySystemRootsAndPin(t *testing.T) {
 	pin := PinFor(root.Cert)
 
 	// The server sends only its leaf; the root comes from the system pool.
-	v, err := Verify(certsOf(leaf), Policy{SystemRoots: testpki.Pool(root), Pins: []Pin{pin}, ServerName: testHost, Now: testNow})
+	v, err := Verify(certsOf(leaf), Policy{SystemRoots: testpki.Pool(root), Pins: []pinning.Pin{pin}, ServerName: testHost, Now: testNow})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -114,12 +115,12 @@ func TestVerifyWrongPinOnValidChain(t *testing.T) {
 	leaf := newLeaf(t, root)
 	wrong := PinFor(newRoot(t, "Someone Else").Cert)
 
-	_, err := Verify(certsOf(leaf, root), Policy{SystemRoots: testpki.Pool(root), Pins: []Pin{wrong}, ServerName: testHost, Now: testNow})
+	_, err := Verify(certsOf(leaf, root), Policy{SystemRoots: testpki.Pool(root), Pins: []pinning.Pin{wrong}, ServerName: testHost, Now: testNow})
 	te := requireKind(t, err, KindPinMismatch)
-	if !slices.Equal(te.Expected, []Pin{wrong}) {
+	if !slices.Equal(te.Expected, []pinning.Pin{wrong}) {
 		t.Errorf("Expected = %v, want [%s]", te.Expected, wrong)
 	}
-	if !slices.Equal(te.Presented, []Pin{PinFor(leaf.Cert), PinFor(root.Cert)}) {
+	if !slices.Equal(te.Presented, []pinning.Pin{PinFor(leaf.Cert), PinFor(root.Cert)}) {
 		t.Errorf("Presented = %v, want the leaf's and root's pins", te.Presented)
 	}
 	msg := te.Error()
@@ -137,7 +138,7 @@ func TestVerifyOtherSystemCAIsNotThePinnedOne(t *testing.T) {
 	// system trusts, without sending that CA.
 	impostor := newLeaf(t, other)
 
-	_, err := Verify(certsOf(impostor), Policy{SystemRoots: testpki.Pool(corp, other), Pins: []Pin{PinFor(corp.Cert)}, ServerName: testHost, Now: testNow})
+	_, err := Verify(certsOf(impostor), Policy{SystemRoots: testpki.Pool(corp, other), Pins: []pinning.Pin{PinFor(corp.Cert)}, ServerName: testHost, Now: testNow})
 	te := requireKind(t, err, KindPinMismatch)
 	// The root it verified to is shown too: its pin is what to compare.
 	if msg := te.Error(); !strings.Contains(msg, string(PinFor(other.Cert))) || !strings.Contains(msg, "Other Public Root") {
@@ -217,13 +218,13 @@ func TestVerifySelfSigned(t *testing.T) {
 	// Re-keyed since it was pinned: still self-signed, and the message says
 	// which pin was expected.
 	oldPin := PinFor(newRoot(t, "old self").Cert)
-	_, err = Verify(certsOf(self), Policy{SystemRoots: x509.NewCertPool(), Pins: []Pin{oldPin}, ServerName: testHost, Now: testNow})
+	_, err = Verify(certsOf(self), Policy{SystemRoots: x509.NewCertPool(), Pins: []pinning.Pin{oldPin}, ServerName: testHost, Now: testNow})
 	te = requireKind(t, err, KindSelfSigned)
 	if !strings.Contains(te.Error(), string(oldPin)) || !strings.Contains(te.Error(), string(pin)) {
 		t.Errorf("message does not show the expected and presented pins: %s", te)
 	}
 
-	v, err := Verify(certsOf(self), Policy{SystemRoots: x509.NewCertPool(), Pins: []Pin{pin}, ServerName: testHost, Now: testNow})
+	v, err := Verify(certsOf(self), Policy{SystemRoots: x509.NewCertPool(), Pins: []pinning.Pin{pin}, ServerName: testHost, Now: testNow})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -239,7 +240,7 @@ func TestVerifyPinnedIntermediate(t *testing.T) {
 	pin := PinFor(inter.Cert)
 
 	t.Run("CA bundle has the root", func(t *testing.T) {
-		v, err := Verify(certsOf(leaf, inter), Policy{CABundle: certsOf(root), Pins: []Pin{pin}, ServerName: testHost, Now: testNow})
+		v, err := Verify(certsOf(leaf, inter), Policy{CABundle: certsOf(root), Pins: []pinning.Pin{pin}, ServerName: testHost, Now: testNow})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -250,7 +251,7 @@ func TestVerifyPinnedIntermediate(t *testing.T) {
 	t.Run("system pool has the root", func(t *testing.T) {
 		// Both leaf→inter (pin-anchored) and leaf→inter→root verify; the
 		// shorter one keeps kubeconfig from trusting all of the root.
-		v, err := Verify(certsOf(leaf, inter), Policy{SystemRoots: testpki.Pool(root), Pins: []Pin{pin}, ServerName: testHost, Now: testNow})
+		v, err := Verify(certsOf(leaf, inter), Policy{SystemRoots: testpki.Pool(root), Pins: []pinning.Pin{pin}, ServerName: testHost, Now: testNow})
 		if err != nil {
 			t.Fatal(err)
 		}

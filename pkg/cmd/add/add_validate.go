@@ -8,6 +8,7 @@ import (
 
 	"github.com/securekapi/securekapi/pkg/profile"
 	"github.com/securekapi/securekapi/pkg/trust"
+	"github.com/securekapi/securekapi/pkg/trust/pinning"
 )
 
 // validateFlags checks add's settings in the terms the user typed them,
@@ -27,7 +28,7 @@ func (o *AddOptions) validateFlags() error {
 	if err := profile.CheckServerName(c.TLSServerName); err != nil {
 		return fmt.Errorf("--tls-server-name: %w", err)
 	}
-	if _, err := trust.ParsePins(c.Pins); err != nil {
+	if _, err := pinning.ParsePins(c.Pins); err != nil {
 		return fmt.Errorf("--pin: %w", err)
 	}
 	if o.CAFile != "" {
@@ -98,7 +99,7 @@ func (o *AddOptions) validateTunnelFlags() error {
 			return fmt.Errorf("--tunnel-ca-file %s: %w", o.TunnelCAFile, err)
 		}
 	}
-	if _, err := trust.ParsePins(t.GatewayPins); err != nil {
+	if _, err := pinning.ParsePins(t.GatewayPins); err != nil {
 		return fmt.Errorf("--tunnel-pin: %w", err)
 	}
 	return nil

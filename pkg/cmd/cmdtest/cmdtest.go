@@ -30,12 +30,9 @@ import (
 	"github.com/securekapi/securekapi/pkg/profile"
 )
 
-// Pair is a test certificate and key (see internal/testpki).
-type Pair = testpki.Pair
-
 // NewPair issues a server certificate for names, or a CA when there are
 // no names, signed by parent (nil: self-signed).
-func NewPair(t *testing.T, parent *Pair, cn string, names ...string) *Pair {
+func NewPair(t *testing.T, parent *testpki.Pair, cn string, names ...string) *testpki.Pair {
 	t.Helper()
 	return testpki.New(t, testpki.Spec{CN: cn, CA: len(names) == 0, Names: names, Issuer: parent})
 }
@@ -182,7 +179,7 @@ func (f *AddFixture) Registered(t *testing.T, name string) profile.Cluster {
 
 // Endpoint serves leaf (for TestHost), intermediate and root, and returns
 // its URL and the root.
-func Endpoint(t *testing.T) (url string, root, intermediate *Pair) {
+func Endpoint(t *testing.T) (url string, root, intermediate *testpki.Pair) {
 	t.Helper()
 	root = NewPair(t, nil, "root")
 	intermediate = NewPair(t, root, "intermediate")
@@ -286,7 +283,7 @@ func (s *UserSession) KubeconfigCA(t *testing.T, cluster string) []byte {
 }
 
 // PinOf is p's SPKI pin.
-func PinOf(p *Pair) string { return string(p.Pin()) }
+func PinOf(p *testpki.Pair) string { return string(p.Pin()) }
 
 // Factory is a Factory on in-memory streams whose environment is env
 // (nothing from the process's), for flag tests.

@@ -26,7 +26,7 @@ type CredentialOptions struct {
 	*cmdutil.Factory
 	Access  cmdutil.AccessFlags
 	request *execinfo.Request
-	binding credential.Binding
+	binding binding.Binding
 }
 
 // NewCmdCredential returns the credential command.
@@ -99,7 +99,7 @@ func (o *CredentialOptions) Run(ctx context.Context) error {
 	ts, err := m.Token(ctx, o.Access.TokenRequest(o.Factory, o.binding, o.request.Interactive))
 	if err != nil {
 		var login *credential.ErrLoginRequired
-		var notApproved *credential.ErrNotApproved
+		var notApproved *binding.ErrNotApproved
 		if errors.As(err, &login) || errors.As(err, &notApproved) {
 			return err
 		}

@@ -9,11 +9,12 @@ import (
 	"time"
 
 	"github.com/securekapi/securekapi/pkg/cmdutil"
-	"github.com/securekapi/securekapi/pkg/credential"
+	"github.com/securekapi/securekapi/pkg/credential/binding"
 	"github.com/securekapi/securekapi/pkg/credential/execinfo"
-	"github.com/securekapi/securekapi/pkg/credential/oidc"
+	"github.com/securekapi/securekapi/pkg/credential/token"
 	"github.com/securekapi/securekapi/pkg/credential/tokenstore"
 	"github.com/securekapi/securekapi/pkg/trust"
+	"github.com/securekapi/securekapi/pkg/trust/pinning"
 )
 
 func (o *DoctorOptions) checkKubeconfig(_ context.Context, st *doctorState) Check {
@@ -63,7 +64,7 @@ func (o *DoctorOptions) checkDial(ctx context.Context, st *doctorState) Check {
 	if err != nil {
 		return fail("kubectl securekapi use", "server URL: %v", err)
 	}
-	addr, err := trust.Endpoint{URL: st.cluster.Server}.Address()
+	addr, err := pinning.Endpoint{URL: st.cluster.Server}.Address()
 	if err != nil {
 		return fail("kubectl securekapi use", "server URL: %v", err)
 	}
@@ -91,11 +92,11 @@ func (o *DoctorOptions) checkDial(ctx context.Context, st *doctorState) Check {
 }
 
 func (o *DoctorOptions) checkTLS(ctx context.Context, st *doctorState) Check {
-	pins, err := trust.ParsePins(st.access.Pins)
+	pins, err := pinning.ParsePins(st.access.Pins)
 	if err != nil {
 		return fail("kubectl securekapi use", "pins: %v", err)
 	}
-	ep := trust.Endpoint{URL: st.cluster.Server, TLSServerName: st.cluster.TLSServerName}
+	ep := pinning.Endpoint{URL: st.cluster.Server, TLSServerName: st.cluster.TLSServerName}
 	v, err := trust.Check(ctx, ep, trust.Policy{CABundle: st.caCerts, Pins: pins, Now: o.Now()}, trust.FetchOptions{Timeout: o.Timeout, DialContext: st.dial})
 	if err != nil {
 		fix := "if the platform owner rotated the CA, get the new pin from them and run `kubectl securekapi add`/`use` again"
@@ -165,7 +166,7 @@ func (o *DoctorOptions) checkToken(_ context.Context, st *doctorState) Check {
 	case err != nil:
 		return fail("kubectl securekapi login "+st.access.Cluster, "no usable cached token in the %s store (%v)", store.Kind(), err)
 	}
-	claims, err := oidc.PeekClaims(ts.IDToken)
+	claims, err := token.PeekClaims(ts.IDToken)
 	if err != nil {
 		return fail("kubectl securekapi login "+st.access.Cluster, "cached token is unreadable: %v", err)
 	}
@@ -181,7 +182,7 @@ func (o *DoctorOptions) checkToken(_ context.Context, st *doctorState) Check {
 
 // tokenHolder names whom a token is for: the email when it carries one,
 // else the subject, which every ID token has.
-func tokenHolder(c *oidc.Claims) string {
+func tokenHolder(c *token.Claims) string {
 	if c.Email != "" {
 		return c.Email
 	}
@@ -194,11 +195,11 @@ func (o *DoctorOptions) checkApproved(st *doctorState) error {
 	if err != nil {
 		return err
 	}
-	binding, err := st.access.Binding()
+	b, err := st.access.Binding()
 	if err != nil {
 		return err
 	}
-	return credential.CheckApproved(approvals, st.access.Key(), binding, st.access.ApproveCommand())
+	return binding.CheckApproved(approvals, st.access.Key(), b, st.access.ApproveCommand())
 }
 
 func firstNonEmpty(values ...string) string {

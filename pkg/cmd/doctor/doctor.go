@@ -15,8 +15,8 @@ import (
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 
 	"github.com/securekapi/securekapi/pkg/cmdutil"
-	"github.com/securekapi/securekapi/pkg/credential"
-	"github.com/securekapi/securekapi/pkg/credential/oidc"
+	"github.com/securekapi/securekapi/pkg/credential/binding"
+	"github.com/securekapi/securekapi/pkg/credential/token"
 	"github.com/securekapi/securekapi/pkg/kubeapi"
 	"github.com/securekapi/securekapi/pkg/safetext"
 )
@@ -109,8 +109,8 @@ type doctorState struct {
 	access    *cmdutil.AccessFlags
 	caCerts   []*x509.Certificate
 	token     string
-	claims    *oidc.Claims       // the cached token's, read by checkToken
-	binding   credential.Binding // set once checkBinding passed
+	claims    *token.Claims   // the cached token's, read by checkToken
+	binding   binding.Binding // set once checkBinding passed
 	// namespace is the context's, where the streaming probe looks.
 	namespace string
 	// proxyURL is the proxy kubectl takes (the cluster's proxy-url, else

@@ -14,6 +14,7 @@ import (
 
 	"github.com/securekapi/securekapi/pkg/kubeapi"
 	"github.com/securekapi/securekapi/pkg/trust"
+	"github.com/securekapi/securekapi/pkg/trust/pinning"
 )
 
 // prober is doctor's client for the bound API server, with the cached
@@ -26,7 +27,7 @@ func (o *DoctorOptions) prober(st *doctorState, withToken bool) (kubeapi.Prober,
 	if withToken && (st.token == "" || len(st.binding.Pins) == 0) {
 		return nil, errors.New("no token may be sent: the token binding was not checked")
 	}
-	serverName := trust.Endpoint{URL: st.binding.Server, TLSServerName: st.binding.TLSServerName}.ServerName()
+	serverName := pinning.Endpoint{URL: st.binding.Server, TLSServerName: st.binding.TLSServerName}.ServerName()
 	p := kubeapi.Pinned{Server: st.cluster.Server, DialContext: st.dial,
 		Policy: trust.Policy{CABundle: st.caCerts, Pins: st.binding.Pins, ServerName: serverName, Now: o.Now()}}
 	if withToken {

@@ -17,7 +17,7 @@ import (
 	"github.com/securekapi/securekapi/pkg/cmd/cmdtest"
 	"github.com/securekapi/securekapi/pkg/cmdutil"
 	"github.com/securekapi/securekapi/pkg/credential/access"
-	"github.com/securekapi/securekapi/pkg/credential/oidc"
+	"github.com/securekapi/securekapi/pkg/credential/token"
 	"github.com/securekapi/securekapi/pkg/trust"
 )
 
@@ -31,7 +31,7 @@ type authRecorder struct {
 	serve func(w http.ResponseWriter, r *http.Request) bool
 }
 
-func newAuthRecorder(t *testing.T, leaf, issuer *cmdtest.Pair) *authRecorder {
+func newAuthRecorder(t *testing.T, leaf, issuer *testpki.Pair) *authRecorder {
 	t.Helper()
 	a := &authRecorder{auth: map[string][]string{}}
 	a.srv = testpki.NewTLSServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -73,7 +73,7 @@ func (a *authRecorder) headers(path string) []string {
 
 // doctorAt is doctor's state after the kubeconfig step: a cluster entry
 // trusting caPEM for name, and exec args bound to server, name and pinned.
-func doctorAt(server, name string, caPEM []byte, pinned *cmdtest.Pair) (*DoctorOptions, *doctorState) {
+func doctorAt(server, name string, caPEM []byte, pinned *testpki.Pair) (*DoctorOptions, *doctorState) {
 	certs, _ := trust.ParsePEMCertificates(caPEM)
 	st := &doctorState{
 		entryRead: true,
@@ -88,7 +88,7 @@ func doctorAt(server, name string, caPEM []byte, pinned *cmdtest.Pair) (*DoctorO
 }
 
 // bound is doctor's state against api after the binding check passed.
-func bound(t *testing.T, api *authRecorder, root *cmdtest.Pair) (*DoctorOptions, *doctorState) {
+func bound(t *testing.T, api *authRecorder, root *testpki.Pair) (*DoctorOptions, *doctorState) {
 	t.Helper()
 	o, st := doctorAt(api.srv.URL, cmdtest.TestHost, root.CertPEM, root)
 	if c := o.checkBinding(context.Background(), st); c.Status != "ok" {
@@ -129,7 +129,7 @@ func TestDoctorDiagnosesARejectedToken(t *testing.T) {
 	}
 	o, st := bound(t, api, root)
 	st.access.Issuer, st.access.ClientID, st.access.ExtraScopes = "https://issuer.test/dex", "kapi", []string{"groups"}
-	st.claims = &oidc.Claims{Issuer: "https://issuer.test/dex", Subject: "Cg1zdWI", Audience: []string{"kapi"}, Groups: []string{"readers"}, Expiry: time.Now().Add(time.Hour)}
+	st.claims = &token.Claims{Issuer: "https://issuer.test/dex", Subject: "Cg1zdWI", Audience: []string{"kapi"}, Groups: []string{"readers"}, Expiry: time.Now().Add(time.Hour)}
 
 	c := o.checkWhoami(context.Background(), st)
 	for _, want := range []string{"API server rejected the token", "no `email` claim", "openid groups"} {
@@ -154,10 +154,10 @@ func TestDoctorDiagnosesARejectedToken(t *testing.T) {
 // TestDoctorNamesTheSubjectWithoutEmail: the token line never starts with
 // a bare ", valid until".
 func TestDoctorNamesTheSubjectWithoutEmail(t *testing.T) {
-	if got := tokenHolder(&oidc.Claims{Subject: "Cg1zdWI"}); got != "subject Cg1zdWI (no email claim)" {
+	if got := tokenHolder(&token.Claims{Subject: "Cg1zdWI"}); got != "subject Cg1zdWI (no email claim)" {
 		t.Errorf("tokenHolder = %q", got)
 	}
-	if got := tokenHolder(&oidc.Claims{Subject: "Cg1zdWI", Email: "a@b.test"}); got != "a@b.test" {
+	if got := tokenHolder(&token.Claims{Subject: "Cg1zdWI", Email: "a@b.test"}); got != "a@b.test" {
 		t.Errorf("tokenHolder = %q", got)
 	}
 }

@@ -6,9 +6,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/securekapi/securekapi/internal/testpki"
 	"github.com/securekapi/securekapi/pkg/cmd/cmdtest"
 	"github.com/securekapi/securekapi/pkg/proxydial/proxytest"
-	"github.com/securekapi/securekapi/pkg/trust"
+	"github.com/securekapi/securekapi/pkg/trust/pinning"
 )
 
 // proxiedServer is an API server URL only a proxy can reach: .invalid
@@ -17,7 +18,7 @@ const proxiedServer = "https://kapi.proxied.invalid"
 
 // behindProxy is doctor's state after the kubeconfig step for a cluster
 // whose proxy-url is proxyURL, bound to proxiedServer and root's pin.
-func behindProxy(t *testing.T, root *cmdtest.Pair, caPEM []byte, proxyURL string) (*DoctorOptions, *doctorState) {
+func behindProxy(t *testing.T, root *testpki.Pair, caPEM []byte, proxyURL string) (*DoctorOptions, *doctorState) {
 	t.Helper()
 	o, st := doctorAt(proxiedServer, cmdtest.TestHost, caPEM, root)
 	st.cluster.ProxyURL = proxyURL
@@ -79,7 +80,7 @@ func TestDoctorSendsNoTokenToATLSTerminatingProxy(t *testing.T) {
 	rogue := cmdtest.NewPair(t, nil, "Inspection Root")
 	bundle := append(append([]byte{}, root.CertPEM...), rogue.CertPEM...)
 	for name, tc := range map[string]struct {
-		leaf, issuer *cmdtest.Pair
+		leaf, issuer *testpki.Pair
 		caPEM        []byte
 	}{
 		"certificate from an unpinned CA in the bundle": {cmdtest.NewPair(t, rogue, "kapi", cmdtest.TestHost), rogue, bundle},
@@ -99,7 +100,7 @@ func TestDoctorSendsNoTokenToATLSTerminatingProxy(t *testing.T) {
 			}
 			// Even past the binding step (bypassed here), every request
 			// refuses the proxy's handshake.
-			pins, _ := trust.ParsePins(st.access.Pins)
+			pins, _ := pinning.ParsePins(st.access.Pins)
 			st.binding.Server, st.binding.TLSServerName, st.binding.Pins = proxiedServer, cmdtest.TestHost, pins
 			expectAPIChecksFail(t, o, st, "the TLS-terminating proxy")
 			if got := mitm.received(); len(got) != 0 {

@@ -9,7 +9,7 @@ import (
 	"testing"
 
 	"github.com/securekapi/securekapi/pkg/cmd/cmdtest"
-	"github.com/securekapi/securekapi/pkg/trust"
+	"github.com/securekapi/securekapi/pkg/trust/pinning"
 )
 
 // TestDoctorSendsTheTokenOnlyWhereItMustGo: /version gets no token, the
@@ -55,7 +55,7 @@ func TestDoctorSendsTheTokenOnlyWhereItMustGo(t *testing.T) {
 		if c := o.checkBinding(ctx, st); c.Status != "fail" || !strings.Contains(c.Detail, "Rogue Root") {
 			t.Fatalf("checkBinding = %+v, want a failure naming the rogue root", c)
 		}
-		pins, _ := trust.ParsePins(st.access.Pins)
+		pins, _ := pinning.ParsePins(st.access.Pins)
 		st.binding.Server, st.binding.TLSServerName, st.binding.Pins = mitm.srv.URL, cmdtest.TestHost, pins
 		if c := o.checkWhoami(ctx, st); c.Status != "fail" {
 			t.Fatalf("checkWhoami over a rogue chain = %+v, want a failure", c)
@@ -76,7 +76,7 @@ func TestDoctorSendsTheTokenOnlyWhereItMustGo(t *testing.T) {
 	t.Run("pinned-CA certificate for another name on the wire", func(t *testing.T) {
 		mitm := newAuthRecorder(t, cmdtest.NewPair(t, root, "evil", "evil.example"), root)
 		o, st := doctorAt(mitm.srv.URL, cmdtest.TestHost, root.CertPEM, root)
-		pins, _ := trust.ParsePins(st.access.Pins)
+		pins, _ := pinning.ParsePins(st.access.Pins)
 		st.binding.Server, st.binding.TLSServerName, st.binding.Pins = mitm.srv.URL, cmdtest.TestHost, pins
 		expectAPIChecksFail(t, o, st, "a certificate for evil.example")
 		if got := mitm.received(); len(got) != 0 {

@@ -6,7 +6,7 @@ import (
 	"net"
 
 	"github.com/securekapi/securekapi/pkg/cmdutil"
-	"github.com/securekapi/securekapi/pkg/trust"
+	"github.com/securekapi/securekapi/pkg/trust/pinning"
 )
 
 // checkTunnel starts the loopback proxy when the registered cluster has a
@@ -27,7 +27,7 @@ func (o *DoctorOptions) startTunnel(ctx context.Context, st *doctorState) Check 
 		return fail("check the tunnel settings: `kubectl securekapi add "+c.Name+" --tunnel-...`", "%v", err)
 	}
 	st.cleanup = append(st.cleanup, func() { cmdutil.StopTunnel(p) })
-	target, err := trust.Endpoint{URL: c.Server}.Address()
+	target, err := pinning.Endpoint{URL: c.Server}.Address()
 	if err != nil {
 		return fail("kubectl securekapi add "+c.Name, "%v", err)
 	}

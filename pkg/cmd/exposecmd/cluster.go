@@ -11,7 +11,7 @@ import (
 
 	"github.com/securekapi/securekapi/pkg/expose"
 	"github.com/securekapi/securekapi/pkg/kubeapi"
-	"github.com/securekapi/securekapi/pkg/trust"
+	"github.com/securekapi/securekapi/pkg/trust/pinning"
 )
 
 // kubeRootCA is the ConfigMap kube-controller-manager publishes in every
@@ -62,7 +62,7 @@ func (o *ExposeOptions) defaultUpstream() (string, error) {
 	base, _, err := rest.DefaultServerUrlFor(cfg)
 	if err == nil {
 		var addr string
-		if addr, err = (trust.Endpoint{URL: base.String()}).Address(); err == nil {
+		if addr, err = (pinning.Endpoint{URL: base.String()}).Address(); err == nil {
 			return addr, nil
 		}
 	}

@@ -16,6 +16,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/securekapi/securekapi/internal/testpki"
 	"github.com/securekapi/securekapi/pkg/cmd/cmdtest"
 )
 
@@ -73,7 +74,7 @@ func (f *fakeAPI) kubeconfig(t *testing.T) string {
 }
 
 // clusterWithCA serves kube-root-ca.crt and returns the CA.
-func clusterWithCA(t *testing.T) (*fakeAPI, *cmdtest.Pair) {
+func clusterWithCA(t *testing.T) (*fakeAPI, *testpki.Pair) {
 	f := newFakeAPI(t)
 	ca := cmdtest.NewPair(t, nil, "cluster CA")
 	f.set("/api/v1/namespaces/default/configmaps/kube-root-ca.crt", map[string]any{"data": map[string]string{"ca.crt": string(ca.CertPEM)}})
@@ -168,7 +169,7 @@ func TestExposeChecksTheTLSSecret(t *testing.T) {
 	ca := cmdtest.NewPair(t, nil, "enterprise")
 	good := cmdtest.NewPair(t, ca, "kapi", cmdtest.TestHost)
 	other := cmdtest.NewPair(t, ca, "other", "other.example.com")
-	chain := func(p *cmdtest.Pair) []byte { return append(append([]byte{}, p.CertPEM...), ca.CertPEM...) }
+	chain := func(p *testpki.Pair) []byte { return append(append([]byte{}, p.CertPEM...), ca.CertPEM...) }
 	f.set("/api/v1/namespaces/default/secrets/good", tlsSecret("kubernetes.io/tls", chain(good), good.KeyPEM))
 	f.set("/api/v1/namespaces/certs/secrets/good", tlsSecret("kubernetes.io/tls", chain(good), good.KeyPEM))
 	f.set("/api/v1/namespaces/default/secrets/opaque", tlsSecret("Opaque", chain(good), good.KeyPEM))

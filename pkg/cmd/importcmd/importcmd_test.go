@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/securekapi/securekapi/internal/testpki"
 	"github.com/securekapi/securekapi/pkg/cmd/add"
 	"github.com/securekapi/securekapi/pkg/cmd/cmdtest"
 	"github.com/securekapi/securekapi/pkg/cmd/credentialcmd"
@@ -47,7 +48,7 @@ type switchableEndpoint struct {
 	Cert atomic.Pointer[tls.Certificate]
 }
 
-func newSwitchableEndpoint(t *testing.T, ca *cmdtest.Pair) *switchableEndpoint {
+func newSwitchableEndpoint(t *testing.T, ca *testpki.Pair) *switchableEndpoint {
 	t.Helper()
 	e := &switchableEndpoint{}
 	e.serve(t, ca)
@@ -60,13 +61,13 @@ func newSwitchableEndpoint(t *testing.T, ca *cmdtest.Pair) *switchableEndpoint {
 }
 
 // serve presents a fresh leaf for cmdtest.TestHost issued by ca.
-func (e *switchableEndpoint) serve(t *testing.T, ca *cmdtest.Pair) {
+func (e *switchableEndpoint) serve(t *testing.T, ca *testpki.Pair) {
 	leaf := cmdtest.NewPair(t, ca, "leaf", cmdtest.TestHost).TLSCertificate(ca)
 	e.Cert.Store(&leaf)
 }
 
 // clusterFor is a registration for the endpoint at url trusting cas.
-func clusterFor(name, url string, cas ...*cmdtest.Pair) profile.Cluster {
+func clusterFor(name, url string, cas ...*testpki.Pair) profile.Cluster {
 	c := profile.Cluster{Name: name, Server: url, TLSServerName: cmdtest.TestHost,
 		OIDC: profile.OIDC{IssuerURL: "https://login.example.com", ClientID: "kubectl"}}
 	for _, ca := range cas {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/securekapi/securekapi/pkg/cmdutil"
 	"github.com/securekapi/securekapi/pkg/trust"
+	"github.com/securekapi/securekapi/pkg/trust/pinning"
 )
 
 // PinOptions shows an endpoint's presented chain and the pin to publish.
@@ -57,7 +58,7 @@ func (o *PinOptions) Validate() error { return cmdutil.ValidateOutput(o.Output) 
 
 // Run fetches and prints.
 func (o *PinOptions) Run(ctx context.Context) error {
-	certs, err := trust.FetchChain(ctx, trust.Endpoint{URL: o.URL, TLSServerName: o.TLSServerName}, trust.FetchOptions{Timeout: cmdutil.EndpointTimeout})
+	certs, err := trust.FetchChain(ctx, pinning.Endpoint{URL: o.URL, TLSServerName: o.TLSServerName}, trust.FetchOptions{Timeout: cmdutil.EndpointTimeout})
 	if err != nil {
 		return err
 	}
@@ -65,7 +66,7 @@ func (o *PinOptions) Run(ctx context.Context) error {
 	publish := summary[len(summary)-1].Pin
 	if done, err := cmdutil.WriteStructured(o.Out, o.Output, struct {
 		Chain []trust.CertSummary `json:"chain"`
-		Pin   trust.Pin           `json:"pin"`
+		Pin   pinning.Pin         `json:"pin"`
 	}{summary, publish}); done {
 		return err
 	}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/securekapi/securekapi/pkg/cmd/cmdtest"
 	"github.com/securekapi/securekapi/pkg/trust"
+	"github.com/securekapi/securekapi/pkg/trust/pinning"
 )
 
 // TestPinPrintsYAML: -o yaml is YAML, like -o json is JSON.
@@ -18,7 +19,7 @@ func TestPinPrintsYAML(t *testing.T) {
 	}
 	var got struct {
 		Chain []trust.CertSummary `json:"chain"`
-		Pin   trust.Pin           `json:"pin"`
+		Pin   pinning.Pin         `json:"pin"`
 	}
 	if err := yaml.UnmarshalStrict([]byte(out), &got); err != nil {
 		t.Fatalf("pin -o yaml is not YAML: %v\n%s", err, out)

@@ -17,6 +17,7 @@ import (
 	"github.com/securekapi/securekapi/pkg/cmdutil"
 	"github.com/securekapi/securekapi/pkg/profile"
 	"github.com/securekapi/securekapi/pkg/trust"
+	"github.com/securekapi/securekapi/pkg/trust/pinning"
 )
 
 // PublishedProfileName is the file --publish-dir writes.
@@ -135,7 +136,7 @@ func (o *ProfileOptions) Run(ctx context.Context) error {
 			return fmt.Errorf("--ca-file: %w", err)
 		}
 	}
-	ep := trust.Endpoint{URL: o.Cluster.Server, TLSServerName: o.Cluster.TLSServerName}
+	ep := pinning.Endpoint{URL: o.Cluster.Server, TLSServerName: o.Cluster.TLSServerName}
 	v, err := trust.Check(ctx, ep, policy, trust.FetchOptions{Timeout: cmdutil.EndpointTimeout})
 	if err != nil {
 		return o.checkError(err)

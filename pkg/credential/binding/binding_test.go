@@ -20,7 +20,7 @@ func TestBindingRefusesWhatTheKubeconfigWasEditedTo(t *testing.T) {
 	pinned := testpki.Root(t, "Enterprise CA")
 	pinnedPEM := pinned.CertPEM
 	otherPEM := testpki.Root(t, "Attacker CA").CertPEM
-	b := Binding{Cluster: "prod", Server: "https://kapi.example.com", Pins: []trust.Pin{trust.PinFor(pinned.Cert)}}
+	b := Binding{Cluster: "prod", Server: "https://kapi.example.com", Pins: []pinning.Pin{trust.PinFor(pinned.Cert)}}
 
 	ok := map[string]*execinfo.Cluster{
 		"as written":        {Server: "https://kapi.example.com", CAData: pinnedPEM},
@@ -83,13 +83,13 @@ func TestBindingWithoutServerOrPinsReleasesNothing(t *testing.T) {
 	for name, b := range map[string]Binding{
 		"empty":     {},
 		"no pins":   {Server: "https://kapi.example.com"},
-		"no server": {Pins: []trust.Pin{trust.PinFor(pinned.Cert)}},
+		"no server": {Pins: []pinning.Pin{trust.PinFor(pinned.Cert)}},
 	} {
 		if err := b.Check(c); err == nil || !strings.Contains(err.Error(), "--server and --pin") {
 			t.Errorf("%s: Check = %v, want a refusal naming --server and --pin", name, err)
 		}
 	}
-	plain := Binding{Server: "http://kapi.example.com", Pins: []trust.Pin{trust.PinFor(pinned.Cert)}}
+	plain := Binding{Server: "http://kapi.example.com", Pins: []pinning.Pin{trust.PinFor(pinned.Cert)}}
 	if err := plain.Check(&execinfo.Cluster{Server: "http://kapi.example.com", CAData: pinnedPEM}); err == nil {
 		t.Error("a binding to a plain-http server released a token")
 	}
@@ -101,7 +101,7 @@ func TestBindingWithoutServerOrPinsReleasesNothing(t *testing.T) {
 func TestBindingName(t *testing.T) {
 	pinned := testpki.Root(t, "Enterprise CA")
 	pinnedPEM := pinned.CertPEM
-	pins := []trust.Pin{trust.PinFor(pinned.Cert)}
+	pins := []pinning.Pin{trust.PinFor(pinned.Cert)}
 	named := Binding{Cluster: "e2e", Server: "https://127.0.0.1:8443", TLSServerName: "kapi.example.test", Pins: pins}
 	legacy := Binding{Cluster: "e2e", Server: "https://127.0.0.1:8443", Pins: pins}
 	viaName := &execinfo.Cluster{Server: "https://127.0.0.1:8443", TLSServerName: "kapi.example.test", CAData: pinnedPEM}

@@ -18,7 +18,7 @@ import (
 	"github.com/securekapi/securekapi/pkg/credential/binding"
 	"github.com/securekapi/securekapi/pkg/credential/token"
 	"github.com/securekapi/securekapi/pkg/credential/tokenstore"
-	"github.com/securekapi/securekapi/pkg/trust"
+	"github.com/securekapi/securekapi/pkg/trust/pinning"
 )
 
 const (
@@ -64,7 +64,7 @@ func newHarness(t testing.TB) *harness {
 // login, as `login NAME` on a terminal would.
 func (h *harness) approve(t testing.TB, srv, pin string) {
 	t.Helper()
-	b := binding.Binding{Server: srv, Pins: []trust.Pin{trust.Pin(pin)}, IssuerTrust: h.issuerTrust(t)}
+	b := binding.Binding{Server: srv, Pins: []pinning.Pin{pinning.Pin(pin)}, IssuerTrust: h.issuerTrust(t)}
 	target := b.ApprovalTarget()
 	store := &approval.Store{Path: approval.PathIn(h.dir)}
 	if err := store.Update(func(f *approval.File) error {

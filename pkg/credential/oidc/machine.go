@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/securekapi/securekapi/pkg/credential/token"
+
 	gooidc "github.com/coreos/go-oidc/v3/oidc"
 	"golang.org/x/oauth2"
 	"golang.org/x/oauth2/clientcredentials"
@@ -130,7 +132,7 @@ func connectorHint(id string) string {
 
 // VerifyFor verifies a JWT from this issuer for audience (the client ID
 // when empty): signature against the published keys, issuer, expiry.
-func (p *Provider) VerifyFor(ctx context.Context, raw, audience string) (*Claims, error) {
+func (p *Provider) VerifyFor(ctx context.Context, raw, audience string) (*token.Claims, error) {
 	if audience == "" {
 		audience = p.settings.ClientID
 	}
@@ -146,7 +148,7 @@ func (p *Provider) VerifyFor(ctx context.Context, raw, audience string) (*Claims
 	if err := tok.Claims(&c); err != nil {
 		return nil, fmt.Errorf("read the token's claims: %w", err)
 	}
-	return &Claims{Issuer: tok.Issuer, Subject: tok.Subject, Email: c.Email, Groups: c.Groups, Audience: tok.Audience, Expiry: tok.Expiry}, nil
+	return &token.Claims{Issuer: tok.Issuer, Subject: tok.Subject, Email: c.Email, Groups: c.Groups, Audience: tok.Audience, Expiry: tok.Expiry}, nil
 }
 
 // scopesWithoutOffline are the scopes of a grant that yields no refresh

@@ -46,11 +46,8 @@ type Settings struct {
 type Tokens struct {
 	IDToken      string
 	RefreshToken string
-	Claims       Claims
+	Claims       token.Claims
 }
-
-// Claims are the ID token's claims securekapi shows and checks.
-type Claims = token.Claims
 
 // Provider is a discovered issuer, ready to run flows.
 type Provider struct {
@@ -234,7 +231,7 @@ func (p *Provider) extraOptions() []oauth2.AuthCodeOption {
 
 // Verify checks an ID token's signature, issuer, audience and expiry
 // against the issuer's published keys.
-func (p *Provider) Verify(ctx context.Context, rawIDToken string) (*Claims, error) {
+func (p *Provider) Verify(ctx context.Context, rawIDToken string) (*token.Claims, error) {
 	c, err := p.VerifyFor(ctx, rawIDToken, p.settings.ClientID)
 	if err != nil {
 		return nil, fmt.Errorf("ID token: %w", err)
@@ -319,10 +316,4 @@ func (p *Provider) Revoke(ctx context.Context, refreshToken string) (bool, error
 		return false, fmt.Errorf("revoke at %s: %s", p.revocation, resp.Status)
 	}
 	return true, nil
-}
-
-// PeekClaims reads an ID token's claims WITHOUT verifying its signature;
-// see token.PeekClaims, the one implementation.
-func PeekClaims(rawIDToken string) (*Claims, error) {
-	return token.PeekClaims(rawIDToken)
 }

@@ -14,19 +14,21 @@ import (
 	"testing"
 	"time"
 
+	"github.com/securekapi/securekapi/pkg/credential/token"
+
 	"github.com/securekapi/securekapi/internal/testjwt"
 )
 
 func TestPeekClaims(t *testing.T) {
-	c, err := PeekClaims(testjwt.Raw(`{"iss":"https://i","sub":"u1","email":"a@x","groups":["g1","g2"],"aud":"client","exp":1700000000}`))
+	c, err := token.PeekClaims(testjwt.Raw(`{"iss":"https://i","sub":"u1","email":"a@x","groups":["g1","g2"],"aud":"client","exp":1700000000}`))
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := &Claims{Issuer: "https://i", Subject: "u1", Email: "a@x", Groups: []string{"g1", "g2"}, Audience: []string{"client"}, Expiry: time.Unix(1700000000, 0)}
+	want := &token.Claims{Issuer: "https://i", Subject: "u1", Email: "a@x", Groups: []string{"g1", "g2"}, Audience: []string{"client"}, Expiry: time.Unix(1700000000, 0)}
 	if !reflect.DeepEqual(c, want) {
 		t.Fatalf("got %+v, want %+v", c, want)
 	}
-	c, err = PeekClaims(testjwt.Raw(`{"aud":["a","b"],"exp":5}`))
+	c, err = token.PeekClaims(testjwt.Raw(`{"aud":["a","b"],"exp":5}`))
 	if err != nil || !reflect.DeepEqual(c.Audience, []string{"a", "b"}) {
 		t.Fatalf("array audience: %v %v", c, err)
 	}
@@ -44,7 +46,7 @@ func TestPeekClaimsRejectsGarbage(t *testing.T) {
 		"numeric aud":  testjwt.Raw(`{"aud":7,"exp":5}`),
 		"negative exp": testjwt.Raw(`{"aud":"x","exp":-1}`),
 	} {
-		if _, err := PeekClaims(tok); err == nil {
+		if _, err := token.PeekClaims(tok); err == nil {
 			t.Errorf("%s: accepted %q", name, tok)
 		} else if strings.Contains(err.Error(), tok) && tok != "" {
 			t.Errorf("%s: error echoes the token: %v", name, err)
