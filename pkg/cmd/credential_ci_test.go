@@ -15,7 +15,7 @@ import (
 	"github.com/securekapi/securekapi/internal/testjwt"
 	"github.com/securekapi/securekapi/pkg/cmd/cmdtest"
 	"github.com/securekapi/securekapi/pkg/cmdutil"
-	"github.com/securekapi/securekapi/pkg/credential/approval"
+	"github.com/securekapi/securekapi/pkg/credential/binding"
 )
 
 // gitlabJWT is a GitLab-shaped CI token (unsigned: the credential path
@@ -57,9 +57,9 @@ func (c *ciCredential) approveCI() {
 		c.t.Fatal(err)
 	}
 	target := b.ApprovalTarget()
-	store := &approval.Store{Path: approval.PathIn(c.cacheDir)}
-	if err := store.Update(func(f *approval.File) error {
-		f.Approve(approval.For(a.Key().ID(), target))
+	store := &binding.ApprovalStore{Path: binding.ApprovalsPathIn(c.cacheDir)}
+	if err := store.Update(func(f *binding.ApprovalsFile) error {
+		f.Approve(binding.ApprovalFor(a.Key().ID(), target))
 		return nil
 	}); err != nil {
 		c.t.Fatal(err)

@@ -22,7 +22,6 @@ import (
 	"github.com/securekapi/securekapi/pkg/cmd/credentialcmd"
 	"github.com/securekapi/securekapi/pkg/cmdutil"
 	"github.com/securekapi/securekapi/pkg/credential/access"
-	"github.com/securekapi/securekapi/pkg/credential/approval"
 	"github.com/securekapi/securekapi/pkg/credential/binding"
 	"github.com/securekapi/securekapi/pkg/credential/redact"
 	"github.com/securekapi/securekapi/pkg/credential/tokenstore"
@@ -153,14 +152,14 @@ func TestRootAndLoggerRedactHeldTokens(t *testing.T) {
 	}
 }
 
-// approve records the user's approval of binding for the login of key in
+// approve records the user's approval of b for the login of key in
 // the approvals file under cacheDir, as `login NAME` on a terminal would.
-func approve(t *testing.T, cacheDir string, key tokenstore.Key, binding binding.Binding) {
+func approve(t *testing.T, cacheDir string, key tokenstore.Key, b binding.Binding) {
 	t.Helper()
-	target := binding.ApprovalTarget()
-	store := &approval.Store{Path: approval.PathIn(cacheDir)}
-	if err := store.Update(func(f *approval.File) error {
-		f.Approve(approval.For(key.ID(), target))
+	target := b.ApprovalTarget()
+	store := &binding.ApprovalStore{Path: binding.ApprovalsPathIn(cacheDir)}
+	if err := store.Update(func(f *binding.ApprovalsFile) error {
+		f.Approve(binding.ApprovalFor(key.ID(), target))
 		return nil
 	}); err != nil {
 		t.Fatal(err)

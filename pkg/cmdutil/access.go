@@ -6,7 +6,6 @@ import (
 
 	"github.com/securekapi/securekapi/pkg/credential"
 	"github.com/securekapi/securekapi/pkg/credential/access"
-	"github.com/securekapi/securekapi/pkg/credential/approval"
 	"github.com/securekapi/securekapi/pkg/credential/binding"
 	"github.com/securekapi/securekapi/pkg/credential/cigrant"
 	"github.com/securekapi/securekapi/pkg/credential/oidc"
@@ -81,7 +80,7 @@ func (f *Factory) Manager(a *AccessFlags) (*credential.Manager, error) {
 		Log:          f.Logger(),
 		Discover:     f.Discover,
 		Login:        f.interactiveLogin(a),
-		Approvals:    &approval.Store{Path: approval.PathIn(dir)},
+		Approvals:    &binding.ApprovalStore{Path: binding.ApprovalsPathIn(dir)},
 	}
 	if a.MachineGrant() {
 		// No person: never a browser, never the device flow.

@@ -9,7 +9,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/securekapi/securekapi/pkg/credential/approval"
 	"github.com/securekapi/securekapi/pkg/credential/binding"
 	"github.com/securekapi/securekapi/pkg/profile"
 	"github.com/securekapi/securekapi/pkg/safetext"
@@ -63,12 +62,12 @@ func ExecPins(c *profile.Cluster, v *trust.Verified) []string {
 }
 
 // ApprovalStore is the user's approvals file, in the securekapi cache dir.
-func ApprovalStore(g *Factory, a *AccessFlags) (*approval.Store, error) {
+func ApprovalStore(g *Factory, a *AccessFlags) (*binding.ApprovalStore, error) {
 	dir, err := a.ResolveCacheDir(g.Getenv)
 	if err != nil {
 		return nil, err
 	}
-	return &approval.Store{Path: approval.PathIn(dir)}, nil
+	return &binding.ApprovalStore{Path: binding.ApprovalsPathIn(dir)}, nil
 }
 
 // ApprovalPrompt is the one place a person approves clusters to receive a
@@ -83,7 +82,7 @@ type ApprovalPrompt struct {
 	// typed on a terminal); show what is approved, do not ask.
 	Approved bool
 	Via      string
-	Store    *approval.Store
+	Store    *binding.ApprovalStore
 	Now      func() time.Time
 }
 
@@ -128,10 +127,10 @@ func (p *ApprovalPrompt) Run(cands []ApprovalCandidate) (bool, error) {
 		fmt.Fprintf(p.ErrOut, "Not approved: no terminal to ask on. kubectl gets no token for %s until you approve: rerun with --approve, or run `%s` in a terminal.\n", names(pending), loginHint(pending))
 		return false, nil
 	}
-	if err := p.Store.Update(func(f *approval.File) error {
+	if err := p.Store.Update(func(f *binding.ApprovalsFile) error {
 		for _, c := range pending {
 			key := c.Access.Key()
-			a := approval.For(key.ID(), c.Binding.ApprovalTarget())
+			a := binding.ApprovalFor(key.ID(), c.Binding.ApprovalTarget())
 			a.Issuer, a.ClientID, a.Cluster, a.ApprovedAt, a.Via = key.Issuer, key.ClientID, c.Name, p.Now().UTC(), p.Via
 			f.Approve(a)
 		}

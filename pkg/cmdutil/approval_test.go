@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/securekapi/securekapi/pkg/credential/approval"
+	"github.com/securekapi/securekapi/pkg/credential/binding"
 	"github.com/securekapi/securekapi/pkg/profile"
 )
 
@@ -33,7 +33,7 @@ func newPrompt(t *testing.T, answer string, terminal, approved bool) (*ApprovalP
 	var errOut bytes.Buffer
 	return &ApprovalPrompt{
 		In: strings.NewReader(answer), ErrOut: &errOut, Terminal: terminal, Approved: approved, Via: "import",
-		Store: &approval.Store{Path: filepath.Join(t.TempDir(), approval.FileName)},
+		Store: &binding.ApprovalStore{Path: filepath.Join(t.TempDir(), binding.ApprovalsFileName)},
 		Now:   func() time.Time { return time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC) },
 	}, &errOut
 }

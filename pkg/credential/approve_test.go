@@ -8,7 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/securekapi/securekapi/pkg/credential/approval"
 	"github.com/securekapi/securekapi/pkg/credential/binding"
 	"github.com/securekapi/securekapi/pkg/credential/oidc"
 	"github.com/securekapi/securekapi/pkg/trust/pinning"
@@ -30,12 +29,12 @@ var (
 // from several goroutines at once (TestParallelCallsMintOnce).
 type fakeApprovals struct {
 	mu    sync.Mutex
-	file  approval.File
+	file  binding.ApprovalsFile
 	err   error
 	loads int
 }
 
-func (f *fakeApprovals) Load() (*approval.File, error) {
+func (f *fakeApprovals) Load() (*binding.ApprovalsFile, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.loads++
@@ -49,7 +48,7 @@ func (f *fakeApprovals) Load() (*approval.File, error) {
 func approvedFor(b binding.Binding, s oidc.Settings) *fakeApprovals {
 	f := &fakeApprovals{}
 	t := b.ApprovalTarget()
-	f.file.Approve(approval.For(keyFor(s).ID(), t))
+	f.file.Approve(binding.ApprovalFor(keyFor(s).ID(), t))
 	return f
 }
 

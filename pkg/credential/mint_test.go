@@ -9,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/securekapi/securekapi/pkg/credential/approval"
 	"github.com/securekapi/securekapi/pkg/credential/binding"
 	"github.com/securekapi/securekapi/pkg/credential/oidc"
 	"github.com/securekapi/securekapi/pkg/credential/token"
@@ -30,7 +29,7 @@ func mintingHarness(t *testing.T, lifetime time.Duration) (*harness, *atomic.Int
 	h := newHarness(t, nil)
 	approvals := &fakeApprovals{}
 	target := clusterA.ApprovalTarget()
-	approvals.file.Approve(approval.For(ciKey.ID(), target))
+	approvals.file.Approve(binding.ApprovalFor(ciKey.ID(), target))
 	h.manager.Approvals = approvals
 	var mints atomic.Int32
 	h.manager.Login = nil

@@ -12,7 +12,7 @@ import (
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 
 	"github.com/securekapi/securekapi/pkg/credential/access"
-	"github.com/securekapi/securekapi/pkg/credential/approval"
+	"github.com/securekapi/securekapi/pkg/credential/binding"
 	"github.com/securekapi/securekapi/test/e2e/stack"
 )
 
@@ -63,8 +63,8 @@ func TestRelocatedApprovalsGetNothing(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	data, _ := json.Marshal(approval.File{Version: approval.Version, Approvals: []approval.Approval{approval.For(stanza.Key().ID(), b.ApprovalTarget())}})
-	if err := os.WriteFile(approval.PathIn(forged), data, 0o644); err != nil {
+	data, _ := json.Marshal(binding.ApprovalsFile{Version: binding.ApprovalsVersion, Approvals: []binding.Approval{binding.ApprovalFor(stanza.Key().ID(), b.ApprovalTarget())}})
+	if err := os.WriteFile(binding.ApprovalsPathIn(forged), data, 0o644); err != nil {
 		t.Fatal(err)
 	}
 

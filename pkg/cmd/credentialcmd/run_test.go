@@ -13,7 +13,7 @@ import (
 	"github.com/securekapi/securekapi/internal/testpki"
 	"github.com/securekapi/securekapi/pkg/cmd/cmdtest"
 	"github.com/securekapi/securekapi/pkg/cmdutil"
-	"github.com/securekapi/securekapi/pkg/credential/approval"
+	"github.com/securekapi/securekapi/pkg/credential/binding"
 	"github.com/securekapi/securekapi/pkg/credential/tokenstore"
 )
 
@@ -76,8 +76,8 @@ func TestCredentialHandsTheCachedTokenOnlyToTheBoundServer(t *testing.T) {
 		t.Fatal(err)
 	}
 	target := b.ApprovalTarget()
-	if err := (&approval.Store{Path: approval.PathIn(cacheDir)}).Update(func(f *approval.File) error {
-		f.Approve(approval.For(a.Key().ID(), target))
+	if err := (&binding.ApprovalStore{Path: binding.ApprovalsPathIn(cacheDir)}).Update(func(f *binding.ApprovalsFile) error {
+		f.Approve(binding.ApprovalFor(a.Key().ID(), target))
 		return nil
 	}); err != nil {
 		t.Fatal(err)

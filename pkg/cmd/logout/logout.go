@@ -11,7 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/securekapi/securekapi/pkg/cmdutil"
-	"github.com/securekapi/securekapi/pkg/credential/approval"
+	"github.com/securekapi/securekapi/pkg/credential/binding"
 	"github.com/securekapi/securekapi/pkg/credential/oidc"
 	"github.com/securekapi/securekapi/pkg/credential/tokenstore"
 	"github.com/securekapi/securekapi/pkg/safetext"
@@ -159,23 +159,23 @@ func (o *LogoutOptions) forgetApprovals() error {
 	if err != nil {
 		return err
 	}
-	match := func(approval.Approval) bool { return true }
+	match := func(binding.Approval) bool { return true }
 	if !o.All {
 		id := o.Access.Key().ID()
-		binding, err := o.Access.Binding()
+		b, err := o.Access.Binding()
 		if err != nil {
 			return err
 		}
-		server := binding.ApprovalTarget().Server
-		match = func(a approval.Approval) bool {
+		server := b.ApprovalTarget().Server
+		match = func(a binding.Approval) bool {
 			if o.fromRegistry && o.Access.Server != "" && a.Server == server {
 				return true
 			}
 			return a.Identity == id && (o.Access.Server == "" || a.Server == server)
 		}
 	}
-	var gone []approval.Approval
-	if err := approvals.Update(func(f *approval.File) error {
+	var gone []binding.Approval
+	if err := approvals.Update(func(f *binding.ApprovalsFile) error {
 		gone = f.Forget(match)
 		return nil
 	}); err != nil {

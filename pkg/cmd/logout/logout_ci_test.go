@@ -9,7 +9,7 @@ import (
 	"github.com/securekapi/securekapi/pkg/cmd/add"
 	"github.com/securekapi/securekapi/pkg/cmd/cmdtest"
 	"github.com/securekapi/securekapi/pkg/cmd/use"
-	"github.com/securekapi/securekapi/pkg/credential/approval"
+	"github.com/securekapi/securekapi/pkg/credential/binding"
 	"github.com/securekapi/securekapi/pkg/credential/tokenstore"
 )
 
@@ -19,7 +19,7 @@ import (
 // the credential path uses, not a person's login's.
 func TestLogoutForgetsACIContext(t *testing.T) {
 	ci := cmdtest.NewCIContext(t, add.NewCmdAdd, use.NewCmdUse, nil)
-	approvals := &approval.Store{Path: approval.PathIn(ci.CacheDir)}
+	approvals := &binding.ApprovalStore{Path: binding.ApprovalsPathIn(ci.CacheDir)}
 	if before, err := approvals.Load(); err != nil || len(before.Approvals) != 1 {
 		t.Fatalf("approvals after use --ci = %v (%v), want the CI grant's one", before, err)
 	}
@@ -50,14 +50,14 @@ func TestLogoutForgetsACIContext(t *testing.T) {
 // go all the same, or the job would keep receiving tokens for it.
 func TestLogoutFromTheRegistryForgetsACIApproval(t *testing.T) {
 	ci := cmdtest.NewCIContext(t, add.NewCmdAdd, use.NewCmdUse, nil)
-	approvals := &approval.Store{Path: approval.PathIn(ci.CacheDir)}
+	approvals := &binding.ApprovalStore{Path: binding.ApprovalsPathIn(ci.CacheDir)}
 	if before, err := approvals.Load(); err != nil || len(before.Approvals) != 1 {
 		t.Fatalf("approvals after use --ci = %v (%v), want the CI grant's one", before, err)
 	}
 	// Another cluster's approval must survive.
-	other := approval.Approval{Identity: "another-login", Issuer: "https://other.example", ClientID: "kubectl",
+	other := binding.Approval{Identity: "another-login", Issuer: "https://other.example", ClientID: "kubectl",
 		Cluster: "cluster-b", Server: "https://cluster-b.example:443", ApprovedAt: time.Now(), Via: "login"}
-	if err := approvals.Update(func(f *approval.File) error { f.Approve(other); return nil }); err != nil {
+	if err := approvals.Update(func(f *binding.ApprovalsFile) error { f.Approve(other); return nil }); err != nil {
 		t.Fatal(err)
 	}
 	if err := os.WriteFile(ci.Kubeconfig, []byte("apiVersion: v1\nkind: Config\ncontexts: {{{ not yaml\n"), 0o600); err != nil {

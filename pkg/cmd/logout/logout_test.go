@@ -15,7 +15,7 @@ import (
 	"github.com/securekapi/securekapi/pkg/cmd/add"
 	"github.com/securekapi/securekapi/pkg/cmd/cmdtest"
 	"github.com/securekapi/securekapi/pkg/cmd/use"
-	"github.com/securekapi/securekapi/pkg/credential/approval"
+	"github.com/securekapi/securekapi/pkg/credential/binding"
 	"github.com/securekapi/securekapi/pkg/credential/tokenstore"
 )
 
@@ -200,7 +200,7 @@ func TestLogoutFromTheRegistryForgetsTheApproval(t *testing.T) {
 	if _, errOut, err := cmdtest.RunWithEnv(t, lf.f.Env, use.NewCmdUse, "cluster-a", "--approve"); err != nil {
 		t.Fatalf("use --approve: %v\n%s", err, errOut)
 	}
-	approvals := &approval.Store{Path: approval.PathIn(lf.f.Env["SECUREKAPI_CACHE_DIR"])}
+	approvals := &binding.ApprovalStore{Path: binding.ApprovalsPathIn(lf.f.Env["SECUREKAPI_CACHE_DIR"])}
 	if before, err := approvals.Load(); err != nil || len(before.Approvals) != 1 {
 		t.Fatalf("approvals after use --approve = %+v (%v), want cluster-a's", before, err)
 	}

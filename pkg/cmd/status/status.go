@@ -14,7 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/securekapi/securekapi/pkg/cmdutil"
-	"github.com/securekapi/securekapi/pkg/credential/approval"
+	"github.com/securekapi/securekapi/pkg/credential/binding"
 	"github.com/securekapi/securekapi/pkg/credential/tokenstore"
 	"github.com/securekapi/securekapi/pkg/safetext"
 )
@@ -143,7 +143,7 @@ func (o *StatusOptions) fill(row *ClusterStatus, store tokenstore.Store, a *cmdu
 	row.Refresh = ts.RefreshToken != ""
 }
 
-func (o *StatusOptions) approvals(a *cmdutil.AccessFlags) (*approval.File, error) {
+func (o *StatusOptions) approvals(a *cmdutil.AccessFlags) (*binding.ApprovalsFile, error) {
 	s, err := cmdutil.ApprovalStore(o.Factory, a)
 	if err != nil {
 		return nil, err
@@ -153,7 +153,7 @@ func (o *StatusOptions) approvals(a *cmdutil.AccessFlags) (*approval.File, error
 
 // fillApproval tells whether the context's binding (its exec args, as the
 // credential call reads them) is approved for its login.
-func fillApproval(row *ClusterStatus, f *approval.File, a *cmdutil.AccessFlags) {
+func fillApproval(row *ClusterStatus, f *binding.ApprovalsFile, a *cmdutil.AccessFlags) {
 	binding, err := a.Binding()
 	if err != nil {
 		return

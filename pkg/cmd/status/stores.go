@@ -4,7 +4,7 @@ import (
 	"fmt"
 
 	"github.com/securekapi/securekapi/pkg/cmdutil"
-	"github.com/securekapi/securekapi/pkg/credential/approval"
+	"github.com/securekapi/securekapi/pkg/credential/binding"
 	"github.com/securekapi/securekapi/pkg/credential/tokenstore"
 )
 
@@ -12,14 +12,14 @@ import (
 // its credential call does: from its exec stanza's --token-cache and
 // --cache-dir (a CI grant's tokens are always in the file store), unless
 // status's own flags name a store. Each store is opened once.
-func (o *StatusOptions) storesOfContexts() func(a *cmdutil.AccessFlags) (tokenstore.Store, *approval.File, error) {
+func (o *StatusOptions) storesOfContexts() func(a *cmdutil.AccessFlags) (tokenstore.Store, *binding.ApprovalsFile, error) {
 	type opened struct {
 		store     tokenstore.Store
-		approvals *approval.File
+		approvals *binding.ApprovalsFile
 		err       error
 	}
 	cache := map[string]opened{}
-	return func(a *cmdutil.AccessFlags) (tokenstore.Store, *approval.File, error) {
+	return func(a *cmdutil.AccessFlags) (tokenstore.Store, *binding.ApprovalsFile, error) {
 		if o.Access.TokenCache != "" {
 			a.TokenCache = o.Access.TokenCache
 		}

@@ -9,7 +9,7 @@ import (
 	"github.com/securekapi/securekapi/pkg/cmd/add"
 	"github.com/securekapi/securekapi/pkg/cmd/cmdtest"
 	"github.com/securekapi/securekapi/pkg/cmdutil"
-	"github.com/securekapi/securekapi/pkg/credential/approval"
+	"github.com/securekapi/securekapi/pkg/credential/binding"
 )
 
 // TestUseWritesTheRegisteredAccess: the exec stanza `use` writes for a
@@ -51,7 +51,7 @@ func TestUseWritesTheRegisteredAccess(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	file, err := (&approval.Store{Path: approval.PathIn(f.Env["SECUREKAPI_CACHE_DIR"])}).Load()
+	file, err := (&binding.ApprovalStore{Path: binding.ApprovalsPathIn(f.Env["SECUREKAPI_CACHE_DIR"])}).Load()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,7 +13,7 @@ import (
 	"github.com/securekapi/securekapi/pkg/cmd/add"
 	"github.com/securekapi/securekapi/pkg/cmd/cmdtest"
 	"github.com/securekapi/securekapi/pkg/cmdutil"
-	"github.com/securekapi/securekapi/pkg/credential/approval"
+	"github.com/securekapi/securekapi/pkg/credential/binding"
 	"github.com/securekapi/securekapi/pkg/profile"
 )
 
@@ -49,7 +49,7 @@ func TestUseCIWritesAStanzaThatNeedsNoPerson(t *testing.T) {
 		t.Fatal(err)
 	}
 	b, _ := a.Binding()
-	file, err := (&approval.Store{Path: approval.PathIn(f.Env["SECUREKAPI_CACHE_DIR"])}).Load()
+	file, err := (&binding.ApprovalStore{Path: binding.ApprovalsPathIn(f.Env["SECUREKAPI_CACHE_DIR"])}).Load()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -109,7 +109,7 @@ func TestUseCIAutoServesAPersonAndAJob(t *testing.T) {
 		t.Errorf("grant %s, issuer %s", a.Grant, a.Issuer)
 	}
 	b, _ := a.Binding()
-	file, err := (&approval.Store{Path: approval.PathIn(f.Env["SECUREKAPI_CACHE_DIR"])}).Load()
+	file, err := (&binding.ApprovalStore{Path: binding.ApprovalsPathIn(f.Env["SECUREKAPI_CACHE_DIR"])}).Load()
 	if err != nil {
 		t.Fatal(err)
 	}

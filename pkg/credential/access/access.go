@@ -27,7 +27,6 @@ import (
 
 	"github.com/spf13/pflag"
 
-	"github.com/securekapi/securekapi/pkg/credential/approval"
 	"github.com/securekapi/securekapi/pkg/credential/binding"
 	"github.com/securekapi/securekapi/pkg/credential/token"
 	"github.com/securekapi/securekapi/pkg/credential/tokenstore"
@@ -344,7 +343,7 @@ func (a *Flags) IssuerTrust() (string, error) {
 		a.issuerCA = data
 		return "ca " + contentHash(data), nil
 	}
-	trust := approval.SystemRoots
+	trust := binding.SystemRoots
 	// The system bundle is named by its path, not hashed: it is a few
 	// hundred kilobytes, hashing it cost about 1 ms on every kubectl call,
 	// and a file only the user or root can change (CheckTrustFile) changes

@@ -4,26 +4,25 @@ import (
 	"fmt"
 	"slices"
 
-	"github.com/securekapi/securekapi/pkg/credential/approval"
 	"github.com/securekapi/securekapi/pkg/credential/tokenstore"
 	"github.com/securekapi/securekapi/pkg/trust/pinning"
 )
 
 // Approvals says which clusters a person approved for which login;
-// *approval.Store is the real one.
+// *ApprovalStore is the real one.
 type Approvals interface {
-	Load() (*approval.File, error)
+	Load() (*ApprovalsFile, error)
 }
 
 // ApprovalTarget is the binding as approvals name it: the normalized
 // server, the name kubectl verifies, the pin set and the issuer's trust.
-func (b Binding) ApprovalTarget() approval.Target {
+func (b Binding) ApprovalTarget() Target {
 	pins := make([]string, len(b.Pins))
 	for i, p := range b.Pins {
 		pins[i] = string(p)
 	}
 	name := pinning.Endpoint{URL: b.Server, TLSServerName: b.TLSServerName}.ServerName()
-	return approval.Target{Server: normalizeServer(b.Server), ServerName: name, Pins: pins, IssuerTrust: b.IssuerTrust}.Normal()
+	return Target{Server: normalizeServer(b.Server), ServerName: name, Pins: pins, IssuerTrust: b.IssuerTrust}.Normal()
 }
 
 // ErrNotApproved means the cluster asking for a token was never approved
@@ -45,7 +44,7 @@ func (e *ErrNotApproved) Error() string {
 
 // differs says how target differs from an approval in f of the same
 // identity, server and pins, or "".
-func differs(f *approval.File, identity string, target approval.Target) string {
+func differs(f *ApprovalsFile, identity string, target Target) string {
 	for _, a := range f.Approvals {
 		got := a.Target()
 		if a.Identity != identity || got.Server != target.Server || !slices.Equal(got.Pins, target.Pins) {

@@ -28,7 +28,7 @@ type Binding struct {
 	// empty means the host of Server, as for kubectl.
 	TLSServerName string
 	Pins          []pinning.Pin
-	// IssuerTrust is how the issuer's TLS is verified (approval.SystemRoots,
+	// IssuerTrust is how the issuer's TLS is verified (SystemRoots,
 	// or the OIDC CA bundle's hash): not checked against kubectl, which
 	// never talks to the issuer, but part of what a person approved,
 	// since it decides where a refresh goes.

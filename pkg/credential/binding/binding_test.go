@@ -6,7 +6,6 @@ import (
 	"testing"
 
 	"github.com/securekapi/securekapi/internal/testpki"
-	"github.com/securekapi/securekapi/pkg/credential/approval"
 	"github.com/securekapi/securekapi/pkg/credential/execinfo"
 	"github.com/securekapi/securekapi/pkg/credential/tokenstore"
 	"github.com/securekapi/securekapi/pkg/trust"
@@ -137,9 +136,9 @@ func headed(t *testing.T, data []byte) []byte {
 	return pem.EncodeToMemory(block)
 }
 
-type fileApprovals struct{ f *approval.File }
+type fileApprovals struct{ f *ApprovalsFile }
 
-func (a fileApprovals) Load() (*approval.File, error) { return a.f, nil }
+func (a fileApprovals) Load() (*ApprovalsFile, error) { return a.f, nil }
 
 // A refusal for a cluster approved with another TLS name or issuer trust
 // says which, so a person sees what changed before approving again.
@@ -147,8 +146,8 @@ func TestNotApprovedSaysWhatDiffers(t *testing.T) {
 	pin := pinning.Pin("sha256:" + strings.Repeat("ab", 32))
 	key := tokenstore.Key{Issuer: "https://dex.example", ClientID: "kubectl"}
 	approved := Binding{Server: "https://kapi.example.com", TLSServerName: "kapi.example.com", Pins: []pinning.Pin{pin}, IssuerTrust: "ca sha256:11"}
-	f := &approval.File{Version: approval.Version}
-	f.Approve(approval.For(key.ID(), approved.ApprovalTarget()))
+	f := &ApprovalsFile{Version: ApprovalsVersion}
+	f.Approve(ApprovalFor(key.ID(), approved.ApprovalTarget()))
 	if err := CheckApproved(fileApprovals{f}, key, approved, "kubectl securekapi login a"); err != nil {
 		t.Fatalf("the approved binding: %v", err)
 	}

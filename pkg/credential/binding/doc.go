@@ -1,6 +1,13 @@
-// Package binding ties tokens to one cluster: the exec credential path
-// releases a token only when the server and CA kubectl is about to use match
-// the exec args. It links only the standard library, execinfo and trust, so
-// the small exec program (cmd/kubectl-securekapi) runs the same check as the
-// full CLI without linking client-go or an OIDC library.
+// Package binding answers "may this cluster receive this login?", in one
+// place for both programs: the token binding (a token goes only to the
+// server, TLS name and pinned CA the exec args name, checked against what
+// kubectl passes in KUBERNETES_EXEC_INFO), the user's approvals file (which
+// clusters a person approved for which login, approvals.go) and the
+// approval check that joins them (approve.go).
+//
+// [light] The small exec program (cmd/kubectl-securekapi) links it: it
+// imports the standard library, execinfo, tokenstore's key, trust/pinning,
+// hostport, userfile and atomicfile (which links flock), never crypto/x509,
+// client-go or an OIDC library; cmd/kubectl-securekapi's deps test holds
+// that.
 package binding

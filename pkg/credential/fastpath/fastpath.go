@@ -21,7 +21,6 @@ import (
 	"time"
 
 	"github.com/securekapi/securekapi/pkg/credential/access"
-	"github.com/securekapi/securekapi/pkg/credential/approval"
 	"github.com/securekapi/securekapi/pkg/credential/binding"
 	"github.com/securekapi/securekapi/pkg/credential/callerconfig"
 	"github.com/securekapi/securekapi/pkg/credential/execinfo"
@@ -118,7 +117,7 @@ func Answer(p Process) (bool, error) {
 	}
 	// No approve command: a refusal is worded by the full CLI, not here.
 	key := a.Key()
-	if binding.CheckApproved(&approval.Store{Path: approval.PathIn(dir)}, key, b, "") != nil {
+	if binding.CheckApproved(&binding.ApprovalStore{Path: binding.ApprovalsPathIn(dir)}, key, b, "") != nil {
 		return false, nil
 	}
 	store, _, err := a.OpenStore(p.Getenv, p.Stderr)

@@ -14,7 +14,6 @@ import (
 	"github.com/securekapi/securekapi/internal/testjwt"
 	"github.com/securekapi/securekapi/internal/testpki"
 	"github.com/securekapi/securekapi/pkg/credential/access"
-	"github.com/securekapi/securekapi/pkg/credential/approval"
 	"github.com/securekapi/securekapi/pkg/credential/binding"
 	"github.com/securekapi/securekapi/pkg/credential/token"
 	"github.com/securekapi/securekapi/pkg/credential/tokenstore"
@@ -66,9 +65,9 @@ func (h *harness) approve(t testing.TB, srv, pin string) {
 	t.Helper()
 	b := binding.Binding{Server: srv, Pins: []pinning.Pin{pinning.Pin(pin)}, IssuerTrust: h.issuerTrust(t)}
 	target := b.ApprovalTarget()
-	store := &approval.Store{Path: approval.PathIn(h.dir)}
-	if err := store.Update(func(f *approval.File) error {
-		f.Approve(approval.For(h.key.ID(), target))
+	store := &binding.ApprovalStore{Path: binding.ApprovalsPathIn(h.dir)}
+	if err := store.Update(func(f *binding.ApprovalsFile) error {
+		f.Approve(binding.ApprovalFor(h.key.ID(), target))
 		return nil
 	}); err != nil {
 		t.Fatal(err)
@@ -266,7 +265,7 @@ func TestUnapprovedClusterIsHandedOver(t *testing.T) {
 		t.Fatalf("approved cluster: Answer = %v, %v, stdout %q", ok, err, out)
 	}
 	// No approvals file at all approves nothing.
-	if err := os.Remove(approval.PathIn(h.dir)); err != nil {
+	if err := os.Remove(binding.ApprovalsPathIn(h.dir)); err != nil {
 		t.Fatal(err)
 	}
 	if ok, _, _, _ := h.answer(h.args(), h.execInfo(server, h.caPEM)); ok {

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/securekapi/securekapi/pkg/credential/approval"
+	"github.com/securekapi/securekapi/pkg/credential/binding"
 	"github.com/securekapi/securekapi/pkg/credential/tokenstore"
 )
 
@@ -71,15 +71,15 @@ func TestApprovalsComeOnlyFromTheUsersOwnFiles(t *testing.T) {
 		if err := store.Put(h.key, &tokenstore.TokenSet{IDToken: tok}); err != nil {
 			t.Fatal(err)
 		}
-		target := approval.NewTarget(rogueServer+":443", []string{roguePin})
+		target := binding.NewTarget(rogueServer+":443", []string{roguePin})
 		target.IssuerTrust = h.issuerTrust(t)
-		f := approval.File{Version: approval.Version, Approvals: []approval.Approval{approval.For(h.key.ID(), target)}}
+		f := binding.ApprovalsFile{Version: binding.ApprovalsVersion, Approvals: []binding.Approval{binding.ApprovalFor(h.key.ID(), target)}}
 		data := fmt.Sprintf(`{"version":1,"approvals":[{"identity":%q,"server":%q,"pins":[%q],"issuerTrust":%q}]}`,
 			f.Approvals[0].Identity, f.Approvals[0].Server, roguePin, f.Approvals[0].IssuerTrust)
-		if err := os.WriteFile(approval.PathIn(dir), []byte(data), fileMode); err != nil {
+		if err := os.WriteFile(binding.ApprovalsPathIn(dir), []byte(data), fileMode); err != nil {
 			t.Fatal(err)
 		}
-		if err := os.Chmod(approval.PathIn(dir), fileMode); err != nil {
+		if err := os.Chmod(binding.ApprovalsPathIn(dir), fileMode); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -113,7 +113,7 @@ func TestApprovalsComeOnlyFromTheUsersOwnFiles(t *testing.T) {
 		if err := os.Chmod(theirs, 0o777); err != nil {
 			t.Fatal(err)
 		}
-		for _, p := range []string{theirs, approval.PathIn(theirs)} {
+		for _, p := range []string{theirs, binding.ApprovalsPathIn(theirs)} {
 			if err := os.Chown(p, 65534, 65534); err != nil {
 				t.Fatal(err)
 			}

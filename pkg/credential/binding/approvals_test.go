@@ -1,4 +1,4 @@
-package approval
+package binding
 
 import (
 	"fmt"
@@ -17,7 +17,7 @@ const (
 )
 
 func TestMissingFileApprovesNothing(t *testing.T) {
-	s := &Store{Path: filepath.Join(t.TempDir(), FileName)}
+	s := &ApprovalStore{Path: filepath.Join(t.TempDir(), ApprovalsFileName)}
 	f, err := s.Load()
 	if err != nil || len(f.Approvals) != 0 || f.Allows("id", NewTarget("https://a:443", []string{pinA})) {
 		t.Fatalf("Load() of a missing file = %+v, %v", f, err)
@@ -25,9 +25,9 @@ func TestMissingFileApprovesNothing(t *testing.T) {
 }
 
 func TestUpdateRoundTripsAndForgets(t *testing.T) {
-	s := &Store{Path: filepath.Join(t.TempDir(), "cache", FileName)}
+	s := &ApprovalStore{Path: filepath.Join(t.TempDir(), "cache", ApprovalsFileName)}
 	at := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
-	if err := s.Update(func(f *File) error {
+	if err := s.Update(func(f *ApprovalsFile) error {
 		f.Approve(Approval{Identity: "id1", Cluster: "a", Server: "https://a:443", Pins: []string{pinB, pinA, pinA}, ApprovedAt: at, Via: "import"})
 		f.Approve(Approval{Identity: "id1", Cluster: "b", Server: "https://b:443", Pins: []string{pinA}, Via: "import"})
 		if f.Approve(Approval{Identity: "id1", Cluster: "a2", Server: "https://a:443", Pins: []string{pinA, pinB}, Via: "login"}) {
@@ -63,7 +63,7 @@ func TestUpdateRoundTripsAndForgets(t *testing.T) {
 			t.Errorf("%s: allowed", name)
 		}
 	}
-	if err := s.Update(func(f *File) error {
+	if err := s.Update(func(f *ApprovalsFile) error {
 		if gone := f.Forget(func(a Approval) bool { return a.Server == "https://b:443" }); len(gone) != 1 || gone[0].Cluster != "b" {
 			t.Errorf("Forget() = %+v", gone)
 		}
@@ -82,7 +82,7 @@ func TestDamagedOrNewerFileIsAnError(t *testing.T) {
 		"newer":   `{"version": 2, "approvals": []}`,
 	} {
 		t.Run(name, func(t *testing.T) {
-			s := &Store{Path: filepath.Join(t.TempDir(), FileName)}
+			s := &ApprovalStore{Path: filepath.Join(t.TempDir(), ApprovalsFileName)}
 			if err := os.WriteFile(s.Path, []byte(content), 0o600); err != nil {
 				t.Fatal(err)
 			}
@@ -90,7 +90,7 @@ func TestDamagedOrNewerFileIsAnError(t *testing.T) {
 			if err == nil || !strings.Contains(err.Error(), s.Path) || !strings.Contains(err.Error(), "kubectl securekapi login") {
 				t.Fatalf("Load() = %v", err)
 			}
-			if err := s.Update(func(*File) error { return nil }); err == nil {
+			if err := s.Update(func(*ApprovalsFile) error { return nil }); err == nil {
 				t.Fatal("Update() overwrote a damaged or newer file")
 			}
 		})
@@ -101,13 +101,13 @@ func TestDamagedOrNewerFileIsAnError(t *testing.T) {
 // and a login, say) each land; the file stays 0600, and a damaged file is
 // refused by Update too, not overwritten.
 func TestConcurrentApprovalsAllLand(t *testing.T) {
-	s := &Store{Path: filepath.Join(t.TempDir(), FileName)}
+	s := &ApprovalStore{Path: filepath.Join(t.TempDir(), ApprovalsFileName)}
 	const n = 10
 	var wg sync.WaitGroup
 	for i := range n {
 		wg.Go(func() {
 			server := fmt.Sprintf("https://c%d:443", i)
-			if err := s.Update(func(f *File) error {
+			if err := s.Update(func(f *ApprovalsFile) error {
 				f.Approve(Approval{Identity: "id1", Cluster: server, Server: server, Pins: []string{pinA}, Via: "login"})
 				return nil
 			}); err != nil {
@@ -127,7 +127,7 @@ func TestConcurrentApprovalsAllLand(t *testing.T) {
 	if err := os.WriteFile(s.Path, []byte("{damaged"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Update(func(*File) error { return nil }); err == nil || !strings.Contains(err.Error(), "is damaged") {
+	if err := s.Update(func(*ApprovalsFile) error { return nil }); err == nil || !strings.Contains(err.Error(), "is damaged") {
 		t.Fatalf("Update over a damaged file: %v", err)
 	}
 	if got, _ := os.ReadFile(s.Path); string(got) != "{damaged" {
@@ -141,8 +141,8 @@ func TestConcurrentApprovalsAllLand(t *testing.T) {
 // trusts the issuer through another CA bundle, is a new decision.
 func TestApprovalCoversTheTLSNameAndTheIssuerTrust(t *testing.T) {
 	approved := Target{Server: "https://kapi.example.com:443", ServerName: "kapi.example.com", Pins: []string{pinA}, IssuerTrust: "ca sha256:1111"}
-	f := &File{Version: Version}
-	f.Approve(For("id1", approved))
+	f := &ApprovalsFile{Version: ApprovalsVersion}
+	f.Approve(ApprovalFor("id1", approved))
 	if !f.Allows("id1", Target{Server: "https://kapi.example.com:443", ServerName: "KAPI.example.com", Pins: []string{pinA}, IssuerTrust: "ca sha256:1111"}) {
 		t.Fatal("the approved target itself (its name in other case) is not allowed")
 	}
@@ -160,7 +160,7 @@ func TestApprovalCoversTheTLSNameAndTheIssuerTrust(t *testing.T) {
 // Approvals written before the name and the issuer trust were recorded
 // read as the defaults: the URL host, and the system roots.
 func TestOlderApprovalsReadAsTheDefaults(t *testing.T) {
-	s := &Store{Path: filepath.Join(t.TempDir(), FileName)}
+	s := &ApprovalStore{Path: filepath.Join(t.TempDir(), ApprovalsFileName)}
 	old := `{"version":1,"approvals":[{"identity":"id1","server":"https://kapi.example.com:443","pins":["` + pinA + `"]}]}`
 	if err := os.WriteFile(s.Path, []byte(old), 0o600); err != nil {
 		t.Fatal(err)

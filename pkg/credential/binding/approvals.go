@@ -1,8 +1,8 @@
-// Package approval keeps the user's approvals: which clusters may receive
-// the tokens of which login. Single sign-on shares one login among every
-// cluster that names the same issuer and client; an approval is what keeps
-// a cluster nobody approved (say, from a third party's profile that merely
-// names our issuer and client) from collecting that login.
+// The approvals: which clusters may receive the tokens of which login.
+// Single sign-on shares one login among every cluster that names the same
+// issuer and client; an approval is what keeps a cluster nobody approved
+// (say, from a third party's profile that merely names our issuer and
+// client) from collecting that login.
 //
 // An approval binds an identity (tokenstore.Key.ID: issuer, client, scopes,
 // extra parameters and, for a CI job, the grant) to a Target: everything
@@ -12,10 +12,9 @@
 // `login NAME` on a terminal, or a confirmation at import, add or use.
 //
 // The approvals live in one JSON file in the user's securekapi cache dir,
-// never in kubeconfig. This package is its only reader. It imports the
-// standard library and pkg/atomicfile (which links flock) only: the exec credential path reads the file
-// on every kubectl call.
-package approval
+// never in kubeconfig. This file is its only reader and writer.
+
+package binding
 
 import (
 	"encoding/json"
@@ -32,14 +31,14 @@ import (
 	"github.com/securekapi/securekapi/pkg/userfile"
 )
 
-// FileName is the approvals file in the securekapi cache dir.
-const FileName = "approvals.json"
+// ApprovalsFileName is the approvals file in the securekapi cache dir.
+const ApprovalsFileName = "approvals.json"
 
-// Version is the file format this package reads and writes.
-const Version = 1
+// ApprovalsVersion is the file format this package reads and writes.
+const ApprovalsVersion = 1
 
 // Target is a cluster as the token binding names it, with the issuer's
-// trust: the server URL (normalized by the caller, binding.Binding.ApprovalTarget),
+// trust: the server URL (normalized by the caller, Binding.ApprovalTarget),
 // the name kubectl verifies the server's certificate for, the set of sha256
 // SPKI pins of the CA kubectl must trust, and how the issuer's TLS is
 // trusted (where a refresh token goes). A change to any of them is a new
@@ -126,8 +125,8 @@ func (a Approval) Target() Target {
 	return Target{Server: a.Server, ServerName: a.ServerName, Pins: a.Pins, IssuerTrust: a.IssuerTrust}.Normal()
 }
 
-// For is the approval of target for identity, with its fields filled in.
-func For(identity string, target Target) Approval {
+// ApprovalFor is the approval of target for identity, with its fields filled in.
+func ApprovalFor(identity string, target Target) Approval {
 	t := target.Normal()
 	return Approval{Identity: identity, Server: t.Server, ServerName: t.ServerName, Pins: t.Pins, IssuerTrust: t.IssuerTrust}
 }
@@ -141,20 +140,20 @@ func (a Approval) Matches(identity string, target Target) bool {
 	return a.Identity == identity && a.Target().Equal(target)
 }
 
-// File is the approvals file.
-type File struct {
+// ApprovalsFile is the approvals file.
+type ApprovalsFile struct {
 	Version   int        `json:"version"`
 	Approvals []Approval `json:"approvals"`
 }
 
 // Allows reports whether a person approved target for identity.
-func (f *File) Allows(identity string, target Target) bool {
+func (f *ApprovalsFile) Allows(identity string, target Target) bool {
 	return slices.ContainsFunc(f.Approvals, func(a Approval) bool { return a.Matches(identity, target) })
 }
 
 // Approve records a; an approval of the same identity and target is
 // replaced (its name and time updated). It reports whether a is new.
-func (f *File) Approve(a Approval) bool {
+func (f *ApprovalsFile) Approve(a Approval) bool {
 	t := a.Target()
 	a.Server, a.ServerName, a.Pins, a.IssuerTrust = t.Server, t.ServerName, t.Pins, t.IssuerTrust
 	for i := range f.Approvals {
@@ -168,7 +167,7 @@ func (f *File) Approve(a Approval) bool {
 }
 
 // Forget removes the approvals match selects and returns them.
-func (f *File) Forget(match func(Approval) bool) []Approval {
+func (f *ApprovalsFile) Forget(match func(Approval) bool) []Approval {
 	var gone []Approval
 	kept := f.Approvals[:0]
 	for _, a := range f.Approvals {
@@ -182,18 +181,18 @@ func (f *File) Forget(match func(Approval) bool) []Approval {
 	return gone
 }
 
-// Store is the approvals file at Path.
-type Store struct {
+// ApprovalStore is the approvals file at Path.
+type ApprovalStore struct {
 	Path string
 }
 
-// PathIn is the approvals file in the securekapi cache dir.
-func PathIn(cacheDir string) string { return filepath.Join(cacheDir, FileName) }
+// ApprovalsPathIn is the approvals file in the securekapi cache dir.
+func ApprovalsPathIn(cacheDir string) string { return filepath.Join(cacheDir, ApprovalsFileName) }
 
 // Load reads the file: one small read. A missing file approves nothing; an
 // unreadable or unknown one is an error naming the way out, never read as
 // "nothing approved" silently nor as "everything approved".
-func (s *Store) Load() (*File, error) {
+func (s *ApprovalStore) Load() (*ApprovalsFile, error) {
 	data, err := userfile.ReadPrivateFile(s.Path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return s.decode(nil)
@@ -206,23 +205,23 @@ func (s *Store) Load() (*File, error) {
 
 // decode reads the file's content; nil is a missing file, which approves
 // nothing.
-func (s *Store) decode(data []byte) (*File, error) {
+func (s *ApprovalStore) decode(data []byte) (*ApprovalsFile, error) {
 	if data == nil {
-		return &File{Version: Version}, nil
+		return &ApprovalsFile{Version: ApprovalsVersion}, nil
 	}
-	var f File
+	var f ApprovalsFile
 	if err := json.Unmarshal(data, &f); err != nil {
 		return nil, fmt.Errorf("approvals file %s is damaged (%v); remove it and approve your clusters again with `kubectl securekapi login NAME`", s.Path, err)
 	}
-	if f.Version != Version {
-		return nil, fmt.Errorf("approvals file %s has format version %d, this securekapi reads %d; upgrade securekapi, or remove the file and approve again with `kubectl securekapi login NAME`", s.Path, f.Version, Version)
+	if f.Version != ApprovalsVersion {
+		return nil, fmt.Errorf("approvals file %s has format version %d, this securekapi reads %d; upgrade securekapi, or remove the file and approve again with `kubectl securekapi login NAME`", s.Path, f.Version, ApprovalsVersion)
 	}
 	return &f, nil
 }
 
 // Update loads, changes and atomically rewrites the file (mode 0600) under
 // a lock, so two commands approving at once both land.
-func (s *Store) Update(change func(*File) error) error {
+func (s *ApprovalStore) Update(change func(*ApprovalsFile) error) error {
 	return atomicfile.Update(s.Path, 0o600, func(old []byte) ([]byte, error) {
 		f, err := s.decode(old)
 		if err != nil {
@@ -231,7 +230,7 @@ func (s *Store) Update(change func(*File) error) error {
 		if err := change(f); err != nil {
 			return nil, err
 		}
-		f.Version = Version
+		f.Version = ApprovalsVersion
 		if f.Approvals == nil {
 			f.Approvals = []Approval{}
 		}
