@@ -290,7 +290,13 @@ func Equal(a, b Cluster) bool {
 }
 
 // ReadCAFile reads a --ca-file as add and profile take it: PEM, or base64
-// PEM (as a kubeconfig's certificate-authority-data holds it).
+// PEM (as a kubeconfig's certificate-authority-data holds it). It is not
+// userfile.ReadTrustFile on purpose: the person typing the command names
+// the file, once, and the bytes are copied into the profile, where the
+// endpoint check verifies against them and `use` pins them. So a pipe
+// (`--ca-file <(kubectl get cm ...)`) is fine here. ReadTrustFile is for
+// trust named by a kubeconfig, which anyone may have written and which is
+// read again on every call (issue #23).
 func ReadCAFile(path string) ([]byte, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
