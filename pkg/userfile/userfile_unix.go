@@ -57,7 +57,9 @@ func ancestorSafe(dir string, info fs.FileInfo) error {
 		return fmt.Errorf("%s belongs to uid %d, neither you (uid %d) nor root: its owner could replace what is in it", dir, st.Uid, uid)
 	}
 	if info.Mode().Perm()&writableByOthers(st) != 0 && info.Mode()&fs.ModeSticky == 0 {
-		return fmt.Errorf("%s has mode %04o: others could replace what is in it", dir, info.Mode().Perm())
+		// A container started with umask 0 makes such directories; the
+		// fix is the user's, and the message says it.
+		return fmt.Errorf("%s has mode %04o: others could replace what is in it (chmod go-w %s, or set SECUREKAPI_CACHE_DIR to a directory only you can write)", dir, info.Mode().Perm(), dir)
 	}
 	return nil
 }
