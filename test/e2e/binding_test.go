@@ -67,16 +67,20 @@ func serveAttacker(t *testing.T, leaf *stack.Leaf, forward http.RoundTripper) *a
 	}
 	a := &attacker{ln: ln, cert: cert, forward: forward}
 	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			conn, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go a.serve(conn)
-		}
-	}()
+	go acceptEach(ln, a.serve)
 	return a
+}
+
+// acceptEach serves every connection ln accepts, each in its own
+// goroutine, until ln is closed.
+func acceptEach(ln net.Listener, serve func(net.Conn)) {
+	for {
+		conn, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		go serve(conn)
+	}
 }
 
 func (a *attacker) URL() string { return "http://" + a.ln.Addr().String() }
@@ -219,6 +223,24 @@ func prependKubeconfig(t *testing.T, se *stack.Session, cfg *clientcmdapi.Config
 	s.Env = append(append([]string{}, se.Env...),
 		"KUBECONFIG="+first+string(os.PathListSeparator)+filepath.Join(se.Dir, "kubeconfig"))
 	return &s
+}
+
+// usersStanza is a copy of the session's user securekapi-e2e (the exec
+// stanza `use` wrote) after edit: what an attacker who copies it and
+// changes some args or env writes.
+func usersStanza(t *testing.T, se *stack.Session, edit func(*clientcmdapi.ExecConfig)) *clientcmdapi.AuthInfo {
+	t.Helper()
+	cfg, err := clientcmd.LoadFromFile(filepath.Join(se.Dir, "kubeconfig"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	user := *cfg.AuthInfos["securekapi-e2e"]
+	exec := *user.Exec
+	exec.Args = append([]string{}, exec.Args...)
+	exec.Env = append([]clientcmdapi.ExecEnvVar{}, exec.Env...)
+	edit(&exec)
+	user.Exec = &exec
+	return &user
 }
 
 // headedPEM is the PEM with a header added: encoding/pem reads the block,

@@ -8,29 +8,10 @@ import (
 	"strings"
 	"testing"
 
-	"k8s.io/client-go/tools/clientcmd"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 
 	"github.com/securekapi/securekapi/test/e2e/stack"
 )
-
-// usersStanza is a copy of the session's user securekapi-e2e (the exec
-// stanza `use` wrote) after edit: what an attacker who copies it and
-// changes some args or env writes.
-func usersStanza(t *testing.T, se *stack.Session, edit func(*clientcmdapi.ExecConfig)) *clientcmdapi.AuthInfo {
-	t.Helper()
-	cfg, err := clientcmd.LoadFromFile(filepath.Join(se.Dir, "kubeconfig"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	user := *cfg.AuthInfos["securekapi-e2e"]
-	exec := *user.Exec
-	exec.Args = append([]string{}, exec.Args...)
-	exec.Env = append([]clientcmdapi.ExecEnvVar{}, exec.Env...)
-	edit(&exec)
-	user.Exec = &exec
-	return &user
-}
 
 // TestStanzaCannotStealTheRefresh is issue #23's attack 3 with the real
 // Dex. Alice logged in and approved her cluster, trusting the issuer

@@ -32,22 +32,16 @@ func startNetworkPath(t *testing.T, target string) *networkPath {
 	}
 	p := &networkPath{ln: ln}
 	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			conn, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			p.mu.Lock()
-			mitm := p.mitm
-			p.mu.Unlock()
-			if mitm != nil {
-				go mitm.serve(conn)
-				continue
-			}
-			go relay(conn, target)
+	go acceptEach(ln, func(conn net.Conn) {
+		p.mu.Lock()
+		mitm := p.mitm
+		p.mu.Unlock()
+		if mitm != nil {
+			mitm.serve(conn)
+			return
 		}
-	}()
+		relay(conn, target)
+	})
 	return p
 }
 
