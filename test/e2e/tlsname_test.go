@@ -94,9 +94,10 @@ func setArg(args []string, flag, value string) []string {
 // third-party profile nor a stanza that changes only the name gets alice's
 // login to the attacker.
 //
-// On d9086b3 (approvals covered identity, server and pins only) both cases
-// failed: the profile was imported and used with no prompt and no
-// --approve, and the attacker received alice's token from kubectl in both.
+// On d9086b3's binaries (approvals covered identity, server and pins
+// only) both cases failed: the attacker received alice's token 6 times
+// from one kubectl call in each, and the profile was imported ("Registered
+// evil") and used ("Switched to evil") with no prompt and no --approve.
 func TestTLSNameIsPartOfTheApproval(t *testing.T) {
 	endpoint := strings.TrimPrefix(shared.EndpointURL, "https://")
 	path := startNetworkPath(t, endpoint)
