@@ -103,14 +103,24 @@ func TestStanzaCannotStealTheRefresh(t *testing.T) {
 		fwd := startForwarder(t, dexHost)
 		cfg := clientcmdapi.NewConfig()
 		cfg.AuthInfos["securekapi-e2e"] = usersStanza(t, se, viaProxy("http://"+fwd.Addr, shared.DexCAFile))
-		r := prependKubeconfig(t, se, cfg).Kubectl(ctx, "get", "ns", "--request-timeout=30s")
+		s := prependKubeconfig(t, se, cfg)
+		// One request (no discovery): each call refreshes and writes the
+		// keyring, and fewer writes meet gnome-keyring's abort less often.
+		r := s.Kubectl(ctx, "get", "--raw", "/api", "--request-timeout=30s")
+		if r.Err != nil && gnomeKeyringLostLogin(r.Stderr) {
+			// The refresh rotated the refresh token but could not keep
+			// the new one: log in again, then retry once.
+			t.Logf("gnome-keyring failed the write (GNOME/gnome-keyring#190); logging in and trying once more. The shared daemon's log:\n%s", keyringLogTail())
+			browserLogin(t, se)
+			r = s.Kubectl(ctx, "get", "--raw", "/api", "--request-timeout=30s")
+		}
 		if seen := fwd.Requests(); !onlyTo(seen, dexHost) {
 			t.Fatalf("the proxy saw %v, want the refresh to CONNECT to %s\n%s", seen, dexHost, r.Stderr)
 		}
 		// The plugin released the refreshed token (a stale one is never
 		// released); the API server, which trusts only the stack's own
 		// Dex, refused it.
-		if r.Err == nil || !strings.Contains(r.Stderr, "You must be logged in to the server") || strings.Contains(r.Stderr, "securekapi") {
+		if r.Err == nil || !strings.Contains(r.Stderr, "Unauthorized") || strings.Contains(r.Stderr, "securekapi") {
 			t.Fatalf("want the API server's 401 after a refresh through the proxy: err=%v\n%s%s", r.Err, r.Stdout, r.Stderr)
 		}
 	})
