@@ -87,3 +87,34 @@ func linkSafe(link string, info fs.FileInfo) error {
 	}
 	return nil
 }
+
+// MkdirPrivate makes dir and any missing parent 0700; directories that
+// exist are left as they are.
+func MkdirPrivate(dir string) error { return os.MkdirAll(dir, 0o700) }
+
+// MakePrivateDir makes sure dir exists and only the user can enter it: it
+// creates it 0700, or tightens an existing directory that others could
+// read.
+func MakePrivateDir(dir string) error {
+	if err := MkdirPrivate(dir); err != nil {
+		return err
+	}
+	fi, err := os.Stat(dir)
+	if err != nil {
+		return err
+	}
+	if !fi.IsDir() {
+		return fmt.Errorf("%s is not a directory", dir)
+	}
+	if fi.Mode().Perm()&0o077 == 0 {
+		return nil
+	}
+	if err := os.Chmod(dir, 0o700); err != nil {
+		return fmt.Errorf("%s is open to other users (mode %04o) and could not be made private: %w; run `chmod 700 %s` or set SECUREKAPI_CACHE_DIR", dir, fi.Mode().Perm(), err, dir)
+	}
+	return nil
+}
+
+// Protection says what keeps the files securekapi writes for the user
+// alone, for status and notices.
+const Protection = "mode 0600"

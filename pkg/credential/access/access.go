@@ -601,7 +601,7 @@ func firstTime(marker, message string) bool {
 	if old, err := os.ReadFile(marker); err == nil && string(old) == message {
 		return false
 	}
-	_ = os.MkdirAll(filepath.Dir(marker), 0o700)
+	_ = userfile.MkdirPrivate(filepath.Dir(marker))
 	_ = os.WriteFile(marker, []byte(message), 0o600)
 	return true
 }
