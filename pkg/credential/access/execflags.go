@@ -31,6 +31,9 @@ type execFlag[S Flags | grant.Machine] struct {
 	defString   string
 	defDuration time.Duration
 	usage       string
+	// usageList, when set, lists the flag's values after usage, a
+	// person's and the others (grant.Usage).
+	usageList func(person bool) string
 }
 
 // The flag names other code refers to.
@@ -54,7 +57,7 @@ var personFlags = [...]execFlag[Flags]{
 	{name: "pin", field: func(a *Flags) any { return &a.Pins }, usage: "Token binding: sha256:<hex SPKI> pin of the CA kubectl must trust; repeatable"},
 	{name: tokenCacheFlag, field: func(a *Flags) any { return &a.TokenCache }, usage: "Token store: auto, keyring, file or none (default: $SECUREKAPI_TOKEN_CACHE, else auto)"},
 	{name: cacheDirFlag, field: func(a *Flags) any { return &a.CacheDir }, usage: "Directory for the file store and lock files (default: $SECUREKAPI_CACHE_DIR, else the user cache dir)"},
-	{name: grantFlag, field: func(a *Flags) any { return &a.Grant }, defString: GrantAuto, usage: "Login flow: auto, auth-code (browser with PKCE) or device-code; with no person (CI): ci-token, token-exchange or client-credentials"},
+	{name: grantFlag, field: func(a *Flags) any { return &a.Grant }, defString: GrantAuto, usage: "Login flow", usageList: grant.Usage},
 	{name: "browser-command", field: func(a *Flags) any { return &a.BrowserCmd }, usage: "Command to open the login URL with (default: the system's opener)"},
 	{name: "login-timeout", field: func(a *Flags) any { return &a.LoginTimeout }, defDuration: 5 * time.Minute, usage: "How long to wait for a login to finish"},
 	{name: "expiry-margin", field: func(a *Flags) any { return &a.ExpiryMargin }, defDuration: token.DefaultExpiryMargin, usage: "Treat tokens as expired this long before they really expire"},
@@ -139,9 +142,13 @@ func (a *Flags) ExecArgs() []string {
 }
 
 func (f *execFlag[S]) bind(fs *pflag.FlagSet, s *S) {
+	usage := f.usage
+	if f.usageList != nil {
+		usage += ": " + f.usageList(true) + "; with no person (CI): " + f.usageList(false)
+	}
 	switch p := f.field(s).(type) {
 	case *string:
-		fs.StringVar(p, f.name, f.defString, f.usage)
+		fs.StringVar(p, f.name, f.defString, usage)
 	case *[]string:
 		fs.StringSliceVar(p, f.name, nil, f.usage)
 	case *map[string]string:

@@ -9,6 +9,7 @@ const AuthCode = "auth-code"
 type authCode struct{ person }
 
 func (authCode) Name() string              { return AuthCode }
+func (authCode) Help() string              { return "a browser login with PKCE" }
 func (authCode) Validate(r *Request) error { return validatePerson(r) }
 func (authCode) Obtain(context.Context, *Request, Deps) (*Issued, error) {
 	return nil, errNoPerson(authCode{})

@@ -14,6 +14,9 @@ const Auto = "auto"
 type auto struct{ person }
 
 func (auto) Name() string { return Auto }
+func (auto) Help() string {
+	return "token exchange when the CI's variables are present, a person's login elsewhere: one kubeconfig for both"
+}
 
 func (auto) Validate(r *Request) error {
 	if r.CISource != "" { // what auto would use in a CI job

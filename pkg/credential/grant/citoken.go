@@ -13,6 +13,7 @@ const CIToken = "ci-token"
 type ciToken struct{ withCIToken }
 
 func (ciToken) Name() string   { return CIToken }
+func (ciToken) Help() string   { return "the API server trusts the CI issuer; default with use --ci" }
 func (ciToken) Client() Client { return CIIssuerClient }
 
 // SubjectAudience: the token goes to the cluster as it is.

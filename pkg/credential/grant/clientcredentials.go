@@ -20,6 +20,7 @@ const ClientSecretDomain = "securekapi-client-secret/v1"
 type clientCredentials struct{}
 
 func (clientCredentials) Name() string                      { return ClientCredentials }
+func (clientCredentials) Help() string                      { return "a confidential client's own token" }
 func (clientCredentials) Person() bool                      { return false }
 func (clientCredentials) Client() Client                    { return OwnClient }
 func (clientCredentials) UsesCIToken() bool                 { return false }

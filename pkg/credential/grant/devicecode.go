@@ -9,6 +9,7 @@ const DeviceCode = "device-code"
 type deviceCode struct{ person }
 
 func (deviceCode) Name() string              { return DeviceCode }
+func (deviceCode) Help() string              { return "a code confirmed on another device" }
 func (deviceCode) Validate(r *Request) error { return validatePerson(r) }
 func (deviceCode) Obtain(context.Context, *Request, Deps) (*Issued, error) {
 	return nil, errNoPerson(deviceCode{})

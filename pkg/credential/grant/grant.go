@@ -30,6 +30,8 @@ import (
 type Grant interface {
 	// Name is the value of --grant (and `use --ci-grant`).
 	Name() string
+	// Help says what it is in a few words, for --grant's help.
+	Help() string
 	// Person reports whether a person logs in (a browser or the device
 	// flow); the other grants run in CI jobs with no one at the keyboard.
 	Person() bool

@@ -45,6 +45,18 @@ func Names(person bool) []string {
 	return out
 }
 
+// Usage lists the grants for a flag's help: "name (help)", a person's
+// (person) or the others.
+func Usage(person bool) string {
+	var out []string
+	for _, g := range grants {
+		if g.Person() == person {
+			out = append(out, g.Name()+" ("+g.Help()+")")
+		}
+	}
+	return orList(out)
+}
+
 // orList joins names as "a, b or c".
 func orList(names []string) string {
 	if len(names) < 2 {

@@ -19,6 +19,7 @@ const (
 type tokenExchange struct{ withCIToken }
 
 func (tokenExchange) Name() string { return TokenExchange }
+func (tokenExchange) Help() string { return "the CI token traded at the cluster's issuer" }
 
 // KeyParts add Dex's connector, which names the trusted CI issuer.
 func (tokenExchange) KeyParts(r *Request) []string {
