@@ -12,6 +12,7 @@ var systems = [...]System{
 	gitlab{},
 	file{},
 	env{},
+	circleci{},
 }
 
 // Lookup is the system --ci or --ci-token-source names.
