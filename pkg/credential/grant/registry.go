@@ -14,6 +14,7 @@ var grants = [...]Grant{
 	ciToken{},
 	tokenExchange{},
 	clientCredentials{},
+	jwtBearer{},
 }
 
 // Lookup is the grant a name names.
