@@ -39,7 +39,7 @@ func TestMachineGrantsValidate(t *testing.T) {
 		{[]string{"--grant", "ci-token", "--ci-token-source", "github", "--client-secret-env", "A"}, "no client secret"},
 		{[]string{"--grant", "ci-token", "--ci-token-source", "github", "--token-cache", "keyring"}, "never kept in the keyring"},
 		{[]string{"--audience", "kube"}, "--audience kube is for CI grants"},
-		{[]string{"--grant", "password"}, "ci-token, token-exchange or client-credentials"},
+		{[]string{"--grant", "password"}, "or ci-token, token-exchange, client-credentials"},
 	} {
 		err := parse(t, tc.args...).Validate()
 		switch {

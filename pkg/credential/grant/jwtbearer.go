@@ -21,7 +21,9 @@ const GrantTypeJWTBearer = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 type jwtBearer struct{ withCIToken }
 
 func (jwtBearer) Name() string { return JWTBearer }
-func (jwtBearer) Help() string { return "the CI token as an RFC 7523 assertion at the cluster's issuer" }
+func (jwtBearer) Help() string {
+	return "the CI token as an RFC 7523 assertion at the cluster's issuer"
+}
 
 // Validate: a confidential client may add its secret, so none is refused.
 func (jwtBearer) Validate(r *Request) error { return ValidateCISource(r) }
