@@ -3,7 +3,7 @@
 // store settings, and the one place the token store is opened from them.
 // Every exec arg is defined once, in the tables of execflags.go: `use`
 // writes the stanza from them (Flags.ExecArgs), the full CLI's commands
-// (pkg/cmd) bind pflag from them (Flags.AddFlags; Machine.AddFlags for
+// (pkg/cmd) bind pflag from them (Flags.AddFlags; AddMachineFlags for
 // `use --ci`; the store's flags alone, Flags.AddStoreFlags and
 // AddTokenCacheFlag, for status and use), and the small exec program's fast path
 // (pkg/credential/fastpath) reads the stanza with them

@@ -132,7 +132,7 @@ func TestAddFlagsBindsTheTables(t *testing.T) {
 	ms := pflag.NewFlagSet("use", pflag.ContinueOnError)
 	AddMachineFlags(ms, &a.Machine)
 	if ms.Lookup(ciTokenSourceFlag) != nil || ms.Lookup("audience") == nil || ms.Lookup("client-secret-env") == nil {
-		t.Error("Machine.AddFlags binds --ci-token-source (use calls it --ci), or misses a machine flag")
+		t.Error("AddMachineFlags binds --ci-token-source (use calls it --ci), or misses a machine flag")
 	}
 }
 

@@ -31,15 +31,9 @@ func (jwtBearer) Validate(r *Request) error { return ValidateCISource(r) }
 func (jwtBearer) Approve(r *Request) string { return approveCI(r, " --ci-grant "+JWTBearer) }
 
 func (jwtBearer) Obtain(ctx context.Context, r *Request, d Deps) (*Issued, error) {
-	assertion, err := d.CIToken(ctx)
+	assertion, secret, err := ciTokenAndSecret(ctx, r, d)
 	if err != nil {
 		return nil, err
-	}
-	secret := ""
-	if r.ClientSecretFile != "" || r.ClientSecretEnv != "" {
-		if secret, err = d.ClientSecret(); err != nil {
-			return nil, err
-		}
 	}
 	params := url.Values{
 		"grant_type": {GrantTypeJWTBearer},

@@ -1,6 +1,7 @@
 package grant
 
 import (
+	"context"
 	"fmt"
 
 	"github.com/securekapi/securekapi/pkg/credential/ci"
@@ -88,6 +89,18 @@ func ValidateCISource(r *Request) error {
 		return err
 	}
 	return sys.Validate(r.CISettings())
+}
+
+// ciTokenAndSecret are what a grant trading the CI token at the cluster's
+// issuer sends: the token, and the client's secret when the settings name
+// one (a confidential client), else "".
+func ciTokenAndSecret(ctx context.Context, r *Request, d Deps) (*Issued, string, error) {
+	t, err := d.CIToken(ctx)
+	if err != nil || (r.ClientSecretFile == "" && r.ClientSecretEnv == "") {
+		return t, "", err
+	}
+	secret, err := d.ClientSecret()
+	return t, secret, err
 }
 
 // noSecret refuses a client secret for a grant that sends none.

@@ -34,15 +34,9 @@ func (tokenExchange) Approve(r *Request) string { return approveCI(r, " --ci-gra
 // Obtain asks for requested_token_type id_token; Dex answers with the ID
 // token in access_token and issued_token_type saying so (section 2.2.1).
 func (tokenExchange) Obtain(ctx context.Context, r *Request, d Deps) (*Issued, error) {
-	subject, err := d.CIToken(ctx)
+	subject, secret, err := ciTokenAndSecret(ctx, r, d)
 	if err != nil {
 		return nil, err
-	}
-	secret := ""
-	if r.ClientSecretFile != "" || r.ClientSecretEnv != "" {
-		if secret, err = d.ClientSecret(); err != nil {
-			return nil, err
-		}
 	}
 	params := url.Values{
 		"grant_type":           {GrantTypeTokenExchange},
