@@ -16,6 +16,7 @@
 package access
 
 import (
+	"cmp"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -107,8 +108,10 @@ func (a *Flags) MachineGrant() bool {
 	return ok && !g.Person()
 }
 
-// TokenAudience is the audience the cluster expects in the token.
-func (a *Flags) TokenAudience() string { return a.Request().TokenAudience() }
+// TokenAudience is the audience the cluster expects in the token
+// (grant.Request.TokenAudience, without building the request: the fast
+// path asks on every call).
+func (a *Flags) TokenAudience() string { return cmp.Or(a.Audience, a.ClientID) }
 
 // ParseExecArgs reads the exec args `use` writes after `credential` into a,
 // with the flags AddFlags binds, and returns the positional arguments left
