@@ -18,7 +18,7 @@ func Parent() *Caller {
 	// four fcntl calls and a cleanup each, and os.ReadFile's 512-byte first
 	// read takes three or four reads of another process's memory for an
 	// environment of a few kilobytes.
-	buf := make([]byte, 16<<10)
+	buf := make([]byte, 4<<10) // most environments fit; a larger one grows it
 	cmdline, buf, err := readProcFile(dir+"/cmdline", buf)
 	if err != nil {
 		return nil
