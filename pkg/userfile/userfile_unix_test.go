@@ -15,7 +15,7 @@ import (
 
 const pem = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"
 
-func write(t *testing.T, path, data string, mode os.FileMode) string {
+func write(t testing.TB, path, data string, mode os.FileMode) string {
 	t.Helper()
 	if err := os.WriteFile(path, []byte(data), mode); err != nil {
 		t.Fatal(err)
@@ -231,5 +231,53 @@ func TestCheckPathAsWritten(t *testing.T) {
 	}
 	if _, err := ReadKubeconfig(myLink); err == nil {
 		t.Error("ReadKubeconfig read through another user's link")
+	}
+}
+
+// CheckPrivateDir judges what the cache directory's path leads to, links
+// followed, by the walk's own lstat of it: a link of yours to a private
+// directory is that directory; a link to a file, or to another user's
+// directory, is refused as they would be.
+func TestCheckPrivateDirThroughLinks(t *testing.T) {
+	base := t.TempDir()
+	private := filepath.Join(base, "private")
+	if err := os.Mkdir(private, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	link := func(name, target string) string {
+		p := filepath.Join(base, name)
+		if err := os.Symlink(target, p); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	for name, dir := range map[string]string{
+		"absolute link": link("abs", private),
+		"relative link": link("rel", "private"),
+		"link to link":  link("chain", filepath.Join(base, "rel")),
+		"dangling link": link("dangling", filepath.Join(base, "not-yet")),
+	} {
+		if err := CheckPrivateDir(dir); err != nil {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+	file := write(t, filepath.Join(base, "file"), "", 0o600)
+	if err := CheckPrivateDir(link("to-file", file)); err == nil || !strings.Contains(err.Error(), "not a directory") {
+		t.Errorf("a link to a file: %v", err)
+	}
+	if err := CheckPrivateDir(file); err == nil || !strings.Contains(err.Error(), "not a directory") {
+		t.Errorf("a file: %v", err)
+	}
+	if os.Getuid() == 0 {
+		theirs := filepath.Join(base, "theirs")
+		if err := os.Mkdir(theirs, 0o700); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chown(theirs, 65534, 65534); err != nil {
+			t.Fatal(err)
+		}
+		if err := CheckPrivateDir(link("to-theirs", theirs)); err == nil {
+			t.Error("a link of yours to another user's directory was accepted")
+		}
 	}
 }
