@@ -214,28 +214,55 @@ func CheckPath(path string) error {
 // checkPath is CheckPath for the user me, the one lookup of the caller's
 // ids for the whole walk. It returns the lstat of what path names, after
 // its links, or nil when some component does not exist.
+//
+// It walks the components in the kernel's order and never cleans ".." as
+// text: the kernel applies ".." to the directory a link led to, so
+// "mine/link/../ca.pem" names a file beside the link's target, not
+// "mine/ca.pem" (filepath.Clean's answer). A link restarts the walk at its
+// target with the rest of the path as written, ".." included; the
+// directories walked so far are real ones, so ".." over them is their
+// parent.
 func checkPath(path string, me ids, depth int) (fs.FileInfo, error) {
 	if depth > 16 {
 		return nil, fmt.Errorf("%s: too many symbolic links", path)
 	}
-	abs, err := filepath.Abs(path) // clean: no "", "." or ".." components
-	if err != nil {
-		return nil, err
+	if !filepath.IsAbs(path) {
+		wd, err := os.Getwd()
+		if err != nil {
+			return nil, err
+		}
+		path = wd + string(filepath.Separator) + path
 	}
-	sep := string(filepath.Separator)
-	root := filepath.VolumeName(abs) + sep
-	if len(abs) <= len(root) {
-		return os.Lstat(abs) // the root itself: no component to walk
-	}
+	vol := filepath.VolumeName(path)
+	root := vol + string(filepath.Separator)
+	// cur is the walked prefix: real directories only. While the path is
+	// regular (no "", "." or ".." after the root) the prefix is a slice of
+	// path, not a string joined again for every component.
+	cur, regular := root, true
 	var info fs.FileInfo
-	// Each step lstats abs[:end], the path up to the next component: a
-	// slice of abs, not a string joined again for every component.
-	for start := len(root); start < len(abs); {
-		end := len(abs)
-		if i := strings.Index(abs[start:], sep); i >= 0 {
+	for start := len(vol); start < len(path); {
+		end := len(path)
+		if i := strings.IndexFunc(path[start:], isSeparator); i >= 0 {
 			end = start + i
 		}
-		next := abs[:end]
+		elem, rest := path[start:end], ""
+		if end < len(path) {
+			rest = path[end+1:]
+		}
+		start = end + 1
+		switch elem {
+		case "", ".":
+			regular = regular && cur == root && elem == ""
+			continue
+		case "..":
+			cur, regular, info = filepath.Dir(cur), false, nil
+			continue
+		}
+		next := path[:end]
+		if !regular {
+			next = filepath.Join(cur, elem) // cur and elem hold no ".." to clean
+		}
+		var err error
 		info, err = os.Lstat(next)
 		if errors.Is(err, fs.ErrNotExist) {
 			return nil, nil // its directory, checked, is no one else's to add to
@@ -253,18 +280,26 @@ func checkPath(path string, me ids, depth int) (fs.FileInfo, error) {
 				return nil, err
 			}
 			if !filepath.IsAbs(target) {
-				target = filepath.Join(filepath.Dir(next), target)
+				target = cur + string(filepath.Separator) + target
 			}
-			return checkPath(target+abs[end:], me, depth+1)
+			if rest != "" {
+				target += string(filepath.Separator) + rest
+			}
+			return checkPath(target, me, depth+1)
 		case info.IsDir():
 			if err := ancestorSafe(next, info, me); err != nil {
 				return nil, err
 			}
 		}
-		start = end + len(sep)
+		cur = next
+	}
+	if info == nil { // the root, or a path that ends in ".."
+		return os.Lstat(cur)
 	}
 	return info, nil
 }
+
+func isSeparator(r rune) bool { return r < 0x80 && os.IsPathSeparator(uint8(r)) }
 
 func refuseSpecial(path string) error {
 	clean := filepath.ToSlash(filepath.Clean(path))

@@ -281,3 +281,53 @@ func TestCheckPrivateDirThroughLinks(t *testing.T) {
 		}
 	}
 }
+
+// TestDotDotAfterALinkIsTheKernels: the kernel applies ".." to the
+// directory a link led to, so mine/link/../ca.pem opens a file beside the
+// link's target. The check once cleaned ".." as text and judged
+// mine/ca.pem (missing, so accepted) while the read took ca.pem from a
+// directory anyone can write; now it walks as the kernel does. ".." over
+// real directories is still fine.
+func TestDotDotAfterALinkIsTheKernels(t *testing.T) {
+	base := t.TempDir()
+	mine := filepath.Join(base, "mine")
+	open := filepath.Join(base, "open")
+	for dir, mode := range map[string]os.FileMode{mine: 0o700, open: 0o777, filepath.Join(open, "sub"): 0o700, filepath.Join(mine, "real"): 0o700} {
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chmod(dir, mode); err != nil { // not the umask's choice
+			t.Fatal(err)
+		}
+	}
+	planted := write(t, filepath.Join(open, "ca.pem"), "-----BEGIN CERTIFICATE-----\n", 0o600)
+	if err := os.Symlink(filepath.Join(open, "sub"), filepath.Join(mine, "link")); err != nil {
+		t.Fatal(err)
+	}
+	viaLink := filepath.Join(mine, "link") + "/../ca.pem"
+	if got, err := os.ReadFile(viaLink); err != nil || string(got) != "-----BEGIN CERTIFICATE-----\n" {
+		t.Fatalf("the kernel does not open %s through %s: %q, %v", planted, viaLink, got, err)
+	}
+	if data, err := ReadTrustFile(viaLink); err == nil {
+		t.Fatalf("ReadTrustFile(%s) read %q from %s, a directory anyone can write", viaLink, data, open)
+	} else if !strings.Contains(err.Error(), open) {
+		t.Errorf("the refusal names %v, want the directory others can write, %s", err, open)
+	}
+	if err := CheckPath(viaLink); err == nil {
+		t.Errorf("CheckPath(%s) passed", viaLink)
+	}
+	// A link whose target itself climbs out of a link: the same rule.
+	if err := os.Symlink(filepath.Join(mine, "link")+"/../ca.pem", filepath.Join(mine, "indirect")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ReadTrustFile(filepath.Join(mine, "indirect")); err == nil {
+		t.Error("a link to link/../ca.pem was read")
+	}
+
+	mineCA := write(t, filepath.Join(mine, "ca.pem"), "-----BEGIN CERTIFICATE-----\n", 0o600)
+	for _, p := range []string{filepath.Join(mine, "real") + "/../ca.pem", mine + "/./ca.pem", mine + "//ca.pem"} {
+		if _, err := ReadTrustFile(p); err != nil {
+			t.Errorf("ReadTrustFile(%s), which is %s: %v", p, mineCA, err)
+		}
+	}
+}
