@@ -79,7 +79,7 @@ func (f *Factory) Manager(a *AccessFlags) (*credential.Manager, error) {
 		Now:          f.Now,
 		Log:          f.Logger(),
 		Discover:     f.Discover,
-		Login:        f.interactiveLogin(a),
+		Login:        InteractiveLogin(f, a).Run,
 		Approvals:    &binding.ApprovalStore{Path: binding.ApprovalsPathIn(dir)},
 	}
 	if a.MachineGrant() {

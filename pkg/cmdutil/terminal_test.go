@@ -8,8 +8,6 @@ import (
 	"time"
 
 	"k8s.io/cli-runtime/pkg/genericiooptions"
-
-	"github.com/securekapi/securekapi/pkg/credential/oidc"
 )
 
 // ttyFactory is a Factory on buffers whose streams are terminals or not as
@@ -92,46 +90,5 @@ func TestApprovalAsksOnlyWhereAPersonCanAnswer(t *testing.T) {
 				t.Errorf("the refusal does not say why and how to approve:\n%s", errOut)
 			}
 		})
-	}
-}
-
-// TestLoginCountdownOnlyOnATerminal: the countdown redraws one line of a
-// terminal's stderr and clears it when stopped; a log gets none of it.
-func TestLoginCountdownOnlyOnATerminal(t *testing.T) {
-	deadline := time.Now().Add(2 * time.Minute)
-	g, errOut := ttyFactory(false, false, true, nil)
-	showProgress(g, "waiting for approval", deadline)()
-	if out := errOut.String(); !strings.Contains(out, "\r  waiting for approval: ") || !strings.Contains(out, "left") || !strings.HasSuffix(out, "\r\033[K") {
-		t.Errorf("countdown on a terminal = %q", out)
-	}
-	g, errOut = ttyFactory(true, true, false, nil)
-	showProgress(g, "waiting for approval", deadline)()
-	if errOut.Len() != 0 {
-		t.Errorf("countdown written to a stderr that is no terminal: %q", errOut)
-	}
-}
-
-// TestDeviceCodeOnATerminalHasAQRCode: at a terminal the device flow shows
-// the URL, the code and a QR code of the complete URL; NO_QR leaves the
-// QR code out.
-func TestDeviceCodeOnATerminalHasAQRCode(t *testing.T) {
-	d := oidc.DeviceAuthorization{UserCode: "ABCD-EFGH", VerificationURI: "https://login.example.com/device",
-		VerificationURIComplete: "https://login.example.com/device?user_code=ABCD-EFGH", ExpiresAt: time.Now().Add(5 * time.Minute)}
-	const qrBlocks = "\u2580\u2584\u2588"
-	g, errOut := ttyFactory(false, false, true, nil)
-	ShowDeviceCode(g, d, time.Time{})
-	out := errOut.String()
-	for _, want := range []string{"enter the code: ABCD-EFGH", "Or open: " + d.VerificationURIComplete, "Waiting for approval"} {
-		if !strings.Contains(out, want) {
-			t.Errorf("device code on a terminal lacks %q:\n%s", want, out)
-		}
-	}
-	if !strings.ContainsAny(out, qrBlocks) {
-		t.Errorf("no QR code on a terminal:\n%s", out)
-	}
-	g, errOut = ttyFactory(false, false, true, map[string]string{"NO_QR": "1"})
-	ShowDeviceCode(g, d, time.Time{})
-	if strings.ContainsAny(errOut.String(), qrBlocks) || !strings.Contains(errOut.String(), "Or open: ") {
-		t.Errorf("NO_QR still draws a QR code, or drops the URL:\n%s", errOut)
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/securekapi/securekapi/pkg/cmdutil"
+	"github.com/securekapi/securekapi/pkg/credential/loginui"
 	"github.com/securekapi/securekapi/pkg/safetext"
 )
 
@@ -140,6 +141,6 @@ func (o *LoginOptions) approve() error {
 	if err != nil {
 		return err
 	}
-	_, err = p.Run([]cmdutil.ApprovalCandidate{cand})
+	_, err = p.Run([]loginui.Candidate{cand})
 	return err
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/securekapi/securekapi/pkg/cmdutil"
 	"github.com/securekapi/securekapi/pkg/credential/access"
+	"github.com/securekapi/securekapi/pkg/credential/loginui"
 	"github.com/securekapi/securekapi/pkg/profile"
 )
 
@@ -165,7 +166,7 @@ func (o *UseOptions) approveStanza(exec *clientcmdapi.ExecConfig) error {
 	if err != nil {
 		return err
 	}
-	cands := []cmdutil.ApprovalCandidate{cand}
+	cands := []loginui.Candidate{cand}
 	if a.Grant == access.GrantAuto {
 		// auto is a person's login here and token exchange in a CI job:
 		// the cluster receives either, so both are approved at once.

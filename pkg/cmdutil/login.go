@@ -1,0 +1,22 @@
+package cmdutil
+
+import (
+	"github.com/securekapi/securekapi/pkg/credential/loginui"
+)
+
+// LoginIO is the Factory's streams as a login shows them to a person.
+func LoginIO(f *Factory) loginui.IO {
+	return loginui.IO{In: f.In, ErrOut: f.ErrOut, StdinTTY: f.StdinIsTTY(), StderrTTY: f.StderrIsTTY()}
+}
+
+// InteractiveLogin is the person's login a's flags choose, on the
+// Factory's streams, clock and browser.
+func InteractiveLogin(f *Factory, a *AccessFlags) *loginui.Login {
+	browser := f.Browser
+	if browser == nil {
+		browser = loginui.SystemBrowser{ErrOut: f.ErrOut, Getenv: f.Getenv, Caller: f.CallerConfig}.Open
+	}
+	return &loginui.Login{IO: LoginIO(f), Getenv: f.Getenv, Now: f.Now, Browser: browser,
+		Grant: a.Grant, BrowserCommand: a.BrowserCmd, BindAddresses: a.BindAddresses, Timeout: a.LoginTimeout,
+		RetryCommand: a.LoginCommand()}
+}
