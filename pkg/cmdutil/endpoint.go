@@ -8,6 +8,7 @@ import (
 	"github.com/securekapi/securekapi/pkg/profile"
 	"github.com/securekapi/securekapi/pkg/trust"
 	"github.com/securekapi/securekapi/pkg/trust/pinning"
+	"github.com/securekapi/securekapi/pkg/tunnel"
 )
 
 // EndpointTimeout bounds a live endpoint check.
@@ -31,11 +32,11 @@ func CheckEndpoint(ctx context.Context, g *Factory, c *profile.Cluster) (*trust.
 	if c.Tunnel != nil {
 		// Only reachable through the gateway: check the chain along the
 		// path kubectl will take, through a proxy started for this check.
-		p, err := StartTunnel(ctx, g, c, "127.0.0.1:0")
+		p, err := Tunnels(g).Start(ctx, c, "127.0.0.1:0")
 		if err != nil {
 			return nil, err
 		}
-		defer StopTunnel(p)
+		defer tunnel.Stop(p)
 		opts.DialContext = func(ctx context.Context, _, addr string) (net.Conn, error) { return p.Dial(ctx, addr) }
 	}
 	return trust.Check(ctx, ep, policy, opts)

@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/securekapi/securekapi/pkg/cmdutil"
+	"github.com/securekapi/securekapi/pkg/localproxy"
 	"github.com/securekapi/securekapi/pkg/profile"
 	"github.com/securekapi/securekapi/pkg/trust"
 )
@@ -69,7 +70,7 @@ func newCmdAdd(g *cmdutil.Factory, runF func(*AddOptions) error) *cobra.Command 
 	f.BoolVar(&o.Approve, "approve", false, cmdutil.ApproveFlagHelp)
 	f.BoolVar(&o.Replace, "replace", false, "Let add change a cluster already registered under NAME (without it, that is refused and the change shown)")
 	f.StringVar(&o.Tunnel.Gateway, "tunnel-gateway", "", "mTLS access gateway host:port; the endpoint is then reached only through it (see the proxy and run commands)")
-	f.StringVar(&o.Tunnel.Mode, "tunnel-mode", "connect", "connect (HTTP CONNECT inside the mTLS connection) or direct (the gateway forwards to one fixed backend)")
+	f.StringVar(&o.Tunnel.Mode, "tunnel-mode", string(localproxy.ModeConnect), "connect (HTTP CONNECT inside the mTLS connection) or direct (the gateway forwards to one fixed backend)")
 	f.StringVar(&o.Tunnel.GatewayServerName, "tunnel-server-name", "", "Name to verify on the gateway's certificate (default: the gateway host)")
 	f.StringVar(&o.TunnelCAFile, "tunnel-ca-file", "", "PEM bundle of the CA(s) that issue the gateway's certificate (default: system roots)")
 	f.StringSliceVar(&o.Tunnel.GatewayPins, "tunnel-pin", nil, "sha256:<hex SPKI> pin of a certificate in the gateway's chain; repeatable")

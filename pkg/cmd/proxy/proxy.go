@@ -9,6 +9,8 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/securekapi/securekapi/pkg/tunnel"
+
 	"github.com/spf13/cobra"
 
 	"github.com/securekapi/securekapi/pkg/cmdutil"
@@ -94,6 +96,6 @@ func (o *ProxyOptions) Run(ctx context.Context) error {
 	fmt.Fprintf(o.ErrOut, "Tunnel for %s listening on %s, through %s (%s mode). Point kubectl at it:\n  export KUBECONFIG=%s\nPress Ctrl-C to stop.\n",
 		o.Name, p.Addr(), c.Tunnel.Gateway, c.Tunnel.Mode, path)
 	<-ctx.Done()
-	fmt.Fprintf(o.ErrOut, "Stopping the tunnel (open streams get %s to finish).\n", cmdutil.ShutdownGrace)
+	fmt.Fprintf(o.ErrOut, "Stopping the tunnel (open streams get %s to finish).\n", tunnel.ShutdownGrace)
 	return nil
 }

@@ -11,6 +11,8 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/securekapi/securekapi/pkg/tunnel"
+
 	"github.com/securekapi/securekapi/pkg/cmd/add"
 	"github.com/securekapi/securekapi/pkg/cmd/cmdtest"
 	"github.com/securekapi/securekapi/pkg/cmd/use"
@@ -55,7 +57,7 @@ func TestTunnelLogIsRedacted(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := cmdutil.StartTunnel(t.Context(), g, c, "127.0.0.1:0")
+	p, err := cmdutil.Tunnels(g).Start(t.Context(), c, "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -76,7 +78,7 @@ func TestTunnelLogIsRedacted(t *testing.T) {
 	if resp.StatusCode != http.StatusForbidden {
 		t.Fatalf("CONNECT to a target not allowed: %s", resp.Status)
 	}
-	cmdutil.StopTunnel(p)
+	tunnel.Stop(p)
 
 	log := errOut.String()
 	if !strings.Contains(log, "refused tunnel") || !strings.Contains(log, redact.Redacted) {
