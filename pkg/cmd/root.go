@@ -3,14 +3,17 @@
 // command package has an Options struct with Complete, Validate and Run,
 // takes IOStreams from the Factory, and keeps its cobra wiring thin; the
 // work itself lives in the packages below (pkg/kubeconfig, pkg/trust,
-// pkg/credential, pkg/localproxy, pkg/profile, pkg/expose, pkg/kubeapi,
-// pkg/authnconfig).
+// pkg/credential, pkg/localproxy, pkg/tunnel, pkg/profile, pkg/expose,
+// pkg/kubeapi, pkg/authnconfig).
 //
-// The commands take kubectl's standard kubeconfig flags from clientcmd
-// directly rather than through genericclioptions.ConfigFlags: ConfigFlags
-// links in the client-go scheme, discovery and kustomize, whose package init
-// costs every exec-credential call (run on every kubectl call) about 3 ms and
-// 35 MB of RSS. The flags are the same ones kubectl users know.
+// The commands take kubectl's standard kubeconfig flags (--kubeconfig,
+// --context) as plain flags rather than through
+// genericclioptions.ConfigFlags: ConfigFlags links in the client-go scheme,
+// discovery and kustomize, whose package init costs every start of this
+// program about 3 ms and 35 MB of RSS. kubectl's everyday calls no longer
+// start it (the small kubectl-securekapi answers a cached token itself), but
+// a refresh, a login and every command a person types still do. The flags
+// are the same ones kubectl users know.
 package cmd
 
 import (
