@@ -62,7 +62,9 @@ func Execute(streams genericiooptions.IOStreams, program string) int {
 	ctx, stop := signalContext()
 	defer stop()
 	f := cmdutil.NewFactory(streams)
-	f.Program = program
+	if program != "" {
+		f.Program = program
+	}
 	return execute(ctx, f, os.Args[1:])
 }
 
@@ -117,7 +119,7 @@ func execute(ctx context.Context, g *cmdutil.Factory, args []string) int {
 func NewCmdRoot(g *cmdutil.Factory) *cobra.Command {
 	streams := g.IOStreams
 	root := &cobra.Command{
-		Use:   g.ProgramName(),
+		Use:   g.Program,
 		Short: "Reach Kubernetes API servers through a trusted, pinned endpoint with OIDC",
 		Long: `securekapi points kubectl at a cluster's trusted secondary endpoint, pins the
 CA chain it presents, logs you in with OIDC and hands kubectl short-lived tokens
@@ -144,7 +146,7 @@ as the exec credential plugin that kubeconfig calls.`,
 	// so they go to stdout, as kubectl's do; errors go to stderr.
 	root.SetOut(streams.Out)
 	root.SetErr(streams.ErrOut)
-	g.AddFlags(root.PersistentFlags())
+	cmdutil.AddFlags(root.PersistentFlags(), g)
 
 	root.AddCommand(
 		versioncmd.NewCmdVersion(g),

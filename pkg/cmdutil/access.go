@@ -57,7 +57,7 @@ func (a *AccessFlags) Validate() error {
 // "keyring unavailable, using files") goes to stderr. Every token the
 // store hands out or takes in is remembered, so that nothing this process
 // prints can quote it. It also returns the cache directory.
-func (f *Factory) OpenTokenStore(a *AccessFlags) (tokenstore.Store, string, error) {
+func openTokenStore(f *Factory, a *AccessFlags) (tokenstore.Store, string, error) {
 	store, dir, err := a.OpenStore(f.Getenv, f.ErrOut)
 	if err != nil {
 		return nil, "", err
@@ -67,7 +67,7 @@ func (f *Factory) OpenTokenStore(a *AccessFlags) (tokenstore.Store, string, erro
 
 // Manager wires a credential.Manager for a's flags: their token store, the
 // Factory's clock and issuer, and the interactive login they choose.
-func (f *Factory) Manager(a *AccessFlags) (*credential.Manager, error) {
+func newManager(f *Factory, a *AccessFlags) (*credential.Manager, error) {
 	store, dir, err := f.OpenTokenStore(a)
 	if err != nil {
 		return nil, err
@@ -78,7 +78,7 @@ func (f *Factory) Manager(a *AccessFlags) (*credential.Manager, error) {
 		ExpiryMargin: a.ExpiryMargin,
 		Now:          f.Now,
 		Log:          f.Logger(),
-		Discover:     f.Discover,
+		Discover:     f.Issuer,
 		Login:        InteractiveLogin(f, a).Run,
 		Approvals:    &binding.ApprovalStore{Path: binding.ApprovalsPathIn(dir)},
 	}

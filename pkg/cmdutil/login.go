@@ -6,17 +6,13 @@ import (
 
 // LoginIO is the Factory's streams as a login shows them to a person.
 func LoginIO(f *Factory) loginui.IO {
-	return loginui.IO{In: f.In, ErrOut: f.ErrOut, StdinTTY: f.StdinIsTTY(), StderrTTY: f.StderrIsTTY()}
+	return loginui.IO{In: f.In, ErrOut: f.ErrOut, StdinTTY: f.StdinIsTTY, StderrTTY: f.StderrIsTTY}
 }
 
 // InteractiveLogin is the person's login a's flags choose, on the
 // Factory's streams, clock and browser.
 func InteractiveLogin(f *Factory, a *AccessFlags) *loginui.Login {
-	browser := f.Browser
-	if browser == nil {
-		browser = loginui.SystemBrowser{ErrOut: f.ErrOut, Getenv: f.Getenv, Caller: f.CallerConfig}.Open
-	}
-	return &loginui.Login{IO: LoginIO(f), Getenv: f.Getenv, Now: f.Now, Browser: browser,
+	return &loginui.Login{IO: LoginIO(f), Getenv: f.Getenv, Now: f.Now, Browser: f.Browser,
 		Grant: a.Grant, BrowserCommand: a.BrowserCmd, BindAddresses: a.BindAddresses, Timeout: a.LoginTimeout,
 		RetryCommand: a.LoginCommand()}
 }

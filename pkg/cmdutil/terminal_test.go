@@ -5,29 +5,23 @@ import (
 	"os"
 	"strings"
 	"testing"
-	"time"
 
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 )
 
-// ttyFactory is a Factory on buffers whose streams are terminals or not as
-// a test says, with env as its whole environment.
+// ttyFactory is NewFactory's Factory on buffers whose streams are terminals
+// or not as a test says, with env as its whole environment.
 func ttyFactory(stdin, stdout, stderr bool, env map[string]string) (*Factory, *bytes.Buffer) {
 	var errOut bytes.Buffer
-	g := &Factory{
-		IOStreams: genericiooptions.IOStreams{In: strings.NewReader(""), Out: &bytes.Buffer{}, ErrOut: &errOut},
-		Getenv:    func(k string) string { return env[k] },
-		Now:       time.Now,
-	}
-	g.SetStdinTTY(stdin)
-	g.SetStdoutTTY(stdout)
-	g.SetStderrTTY(stderr)
+	g := NewFactory(genericiooptions.IOStreams{In: strings.NewReader(""), Out: &bytes.Buffer{}, ErrOut: &errOut})
+	g.Getenv = func(k string) string { return env[k] }
+	g.StdinIsTTY, g.StdoutIsTTY, g.StderrIsTTY = stdin, stdout, stderr
 	return g, &errOut
 }
 
 // TestDevNullIsNotATerminal: /dev/null is a character device, and a
 // command whose streams are on it (cron, `</dev/null >/dev/null`) must see
-// no terminal; neither is a buffer. A test's override wins either way.
+// no terminal; neither is a buffer.
 func TestDevNullIsNotATerminal(t *testing.T) {
 	open := func(flag int) *os.File {
 		f, err := os.OpenFile(os.DevNull, flag, 0)
@@ -38,22 +32,16 @@ func TestDevNullIsNotATerminal(t *testing.T) {
 		return f
 	}
 	onDevNull := NewFactory(genericiooptions.IOStreams{In: open(os.O_RDONLY), Out: open(os.O_WRONLY), ErrOut: open(os.O_WRONLY)})
-	if onDevNull.StdinIsTTY() || onDevNull.StdoutIsTTY() || onDevNull.StderrIsTTY() || onDevNull.CanPrompt() {
+	if onDevNull.StdinIsTTY || onDevNull.StdoutIsTTY || onDevNull.StderrIsTTY || LoginIO(onDevNull).CanPrompt() {
 		t.Errorf("streams on %s taken for a terminal: stdin %v, stdout %v, stderr %v", os.DevNull,
-			onDevNull.StdinIsTTY(), onDevNull.StdoutIsTTY(), onDevNull.StderrIsTTY())
+			onDevNull.StdinIsTTY, onDevNull.StdoutIsTTY, onDevNull.StderrIsTTY)
 	}
 	onBuffers := NewFactory(genericiooptions.IOStreams{In: strings.NewReader(""), Out: &bytes.Buffer{}, ErrOut: &bytes.Buffer{}})
-	if onBuffers.StdinIsTTY() || onBuffers.StdoutIsTTY() || onBuffers.StderrIsTTY() {
+	if onBuffers.StdinIsTTY || onBuffers.StdoutIsTTY || onBuffers.StderrIsTTY {
 		t.Error("buffers taken for a terminal")
 	}
-	onDevNull.SetStdoutTTY(true)
-	onBuffers.SetStdinTTY(true)
-	onBuffers.SetStderrTTY(true)
-	if !onDevNull.StdoutIsTTY() || onDevNull.StdinIsTTY() || !onBuffers.CanPrompt() {
-		t.Error("the overrides are not what the checks answer")
-	}
-	onBuffers.SetStderrTTY(false)
-	if onBuffers.CanPrompt() {
+	onBuffers.StdinIsTTY, onBuffers.StderrIsTTY = true, false
+	if LoginIO(onBuffers).CanPrompt() {
 		t.Error("a prompt offered with stderr, where it is asked, off a terminal")
 	}
 }

@@ -85,7 +85,7 @@ func (o *CredentialOptions) Validate() error {
 	}
 	// Only inline CA data is bound: a CA file is read again by kubectl after
 	// this check (callerconfig).
-	return callerconfig.Check(o.CallerConfig(), o.request.Cluster.Server, func(data []byte, server string) ([]string, error) {
+	return callerconfig.Check(o.Caller(), o.request.Cluster.Server, func(data []byte, server string) ([]string, error) {
 		return kubeconfig.CAFileClusters(data, server, binding.SameServer)
 	})
 }

@@ -136,7 +136,7 @@ func (o *DoctorOptions) checkBinding(_ context.Context, st *doctorState) Check {
 }
 
 func (o *DoctorOptions) checkDiscovery(ctx context.Context, st *doctorState) Check {
-	p, err := o.Discover(ctx, st.access.Settings())
+	p, err := o.Issuer(ctx, st.access.Settings())
 	if err != nil {
 		return fail("is the OIDC provider up and reachable? (check --oidc-issuer-url and --oidc-ca-file)", "%v", err)
 	}

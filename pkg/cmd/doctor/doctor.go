@@ -229,7 +229,7 @@ func (o *DoctorOptions) print(checks []Check) error {
 	if done, err := cmdutil.WriteStructured(o.Out, o.Output, checks); done {
 		return err
 	}
-	color := o.StdoutIsTTY() && o.Getenv("NO_COLOR") == ""
+	color := o.StdoutIsTTY && o.Getenv("NO_COLOR") == ""
 	for _, c := range checks {
 		// Details quote the kubeconfig, the token's claims and what the
 		// server answered: escaped for the terminal.

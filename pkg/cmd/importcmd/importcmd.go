@@ -195,7 +195,7 @@ func (o *ImportOptions) checkEndpoints(ctx context.Context, p *profile.Profile) 
 func (o *ImportOptions) read(ctx context.Context) ([]byte, error) {
 	switch {
 	case strings.HasPrefix(o.Source, "http://"), strings.HasPrefix(o.Source, "https://"):
-		return profile.Fetch(ctx, o.HTTP(), o.Source)
+		return profile.Fetch(ctx, o.HTTPClient, o.Source)
 	case o.Source == "-":
 		return profile.Read(o.In)
 	default:

@@ -136,7 +136,7 @@ func (o *LoginOptions) approve() error {
 	if err != nil {
 		return err
 	}
-	approved := o.Approve || (o.Name != "" && o.CanPrompt())
+	approved := o.Approve || (o.Name != "" && cmdutil.LoginIO(o.Factory).CanPrompt())
 	p, err := cmdutil.NewApprovalPrompt(o.Factory, &o.Access, approved, "login")
 	if err != nil {
 		return err

@@ -197,7 +197,7 @@ func (o *LogoutOptions) logout(ctx context.Context, store tokenstore.Store, ts *
 		// A CI grant's token (or a login the issuer gave no refresh
 		// token): nothing outlives it, so the provider is not asked.
 		revoked = "it had no refresh token to revoke"
-	} else if p, err := o.Discover(ctx, settings); err != nil {
+	} else if p, err := o.Issuer(ctx, settings); err != nil {
 		revoked = "could not reach the provider to revoke the refresh token: " + err.Error()
 	} else if ok, err := p.Revoke(ctx, ts.RefreshToken); err != nil {
 		revoked = "revoking the refresh token failed: " + err.Error()

@@ -68,5 +68,5 @@ func (o *RunOptions) Run(ctx context.Context) error {
 		return err
 	}
 	defer s.Close()
-	return cmdutil.RunChild(o.IOStreams, o.Command, o.ChildEnv("KUBECONFIG="+s.Kubeconfig))
+	return cmdutil.RunChild(o.IOStreams, o.Command, cmdutil.ChildEnv(o.Factory, "KUBECONFIG="+s.Kubeconfig))
 }

@@ -91,7 +91,7 @@ func (o *ShellOptions) Run(ctx context.Context) error {
 	if o.interactive {
 		fmt.Fprintf(o.ErrOut, "Working on %s in a new %s (KUBECONFIG=%s, %s=%s); exit to leave.\n", o.Name, o.Command[0], path, ClusterEnv, o.Name)
 	}
-	err = cmdutil.RunChild(o.IOStreams, o.Command, o.ChildEnv("KUBECONFIG="+path, ClusterEnv+"="+o.Name))
+	err = cmdutil.RunChild(o.IOStreams, o.Command, cmdutil.ChildEnv(o.Factory, "KUBECONFIG="+path, ClusterEnv+"="+o.Name))
 	if o.interactive {
 		fmt.Fprintf(o.ErrOut, "Left the %s shell; its kubeconfig is removed.\n", o.Name)
 	}

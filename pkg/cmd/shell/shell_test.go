@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/securekapi/securekapi/pkg/cmdutil"
+	"github.com/securekapi/securekapi/pkg/cmd/cmdtest"
 )
 
 // TestShellArgs: NAME alone starts $SHELL (else /bin/sh), NAME -- COMMAND
@@ -25,7 +25,7 @@ func TestShellArgs(t *testing.T) {
 		{args: []string{"--", "kubectl"}, err: "usage:"},
 	} {
 		env := map[string]string{"SHELL": c.shell}
-		o := &ShellOptions{Factory: &cmdutil.Factory{Getenv: func(k string) string { return env[k] }}}
+		o := &ShellOptions{Factory: cmdtest.Factory(env)}
 		cmd := NewCmdShell(o.Factory)
 		if err := cmd.Flags().Parse(c.args); err != nil {
 			t.Fatal(err)
