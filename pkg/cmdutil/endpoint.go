@@ -32,7 +32,7 @@ func CheckEndpoint(ctx context.Context, g *Factory, c *profile.Cluster) (*trust.
 	if c.Tunnel != nil {
 		// Only reachable through the gateway: check the chain along the
 		// path kubectl will take, through a proxy started for this check.
-		p, err := Tunnels(g).Start(ctx, c, "127.0.0.1:0")
+		p, err := g.Tunnels().Start(ctx, c, "127.0.0.1:0")
 		if err != nil {
 			return nil, err
 		}

@@ -26,6 +26,7 @@ import (
 	"github.com/securekapi/securekapi/pkg/credential/tokenstore"
 	"github.com/securekapi/securekapi/pkg/kubeconfig"
 	"github.com/securekapi/securekapi/pkg/profile"
+	"github.com/securekapi/securekapi/pkg/tunnel"
 )
 
 // Factory holds the global flags and the process's side effects, as fields
@@ -58,7 +59,7 @@ type Factory struct {
 	// Getenv is the process environment.
 	Getenv func(string) string
 	// Environ is the same environment as a list, which the commands run
-	// and shell start inherit (ChildEnv).
+	// and shell start inherit, with their own settings on top.
 	Environ func() []string
 	// Now is the clock.
 	Now func() time.Time
@@ -97,6 +98,9 @@ type Factory struct {
 	// RESTConfig is the kubeconfig's cluster for the platform-owner
 	// commands that talk to it (restconfig.go).
 	RESTConfig func(timeout time.Duration) (*rest.Config, error)
+	// Tunnels starts tunnels on WarnLogger (gateway failures show at the
+	// default verbosity, every tunnel at -v), Secrets and KubeconfigStore.
+	Tunnels func() tunnel.Env
 	// Manager is the token manager for a cluster's access flags (access.go).
 	Manager func(a *AccessFlags) (*credential.Manager, error)
 	// OpenTokenStore opens the token store the access flags select, and
@@ -147,16 +151,13 @@ func NewFactory(streams genericiooptions.IOStreams) *Factory {
 		}
 		return &profile.Registry{Path: path}, nil
 	}
+	f.Tunnels = func() tunnel.Env {
+		return tunnel.Env{Log: f.WarnLogger(), Secrets: f.Secrets, Kubeconfig: f.KubeconfigStore()}
+	}
 	f.RESTConfig = func(timeout time.Duration) (*rest.Config, error) { return restConfig(f, timeout) }
 	f.Manager = func(a *AccessFlags) (*credential.Manager, error) { return newManager(f, a) }
 	f.OpenTokenStore = func(a *AccessFlags) (tokenstore.Store, string, error) { return openTokenStore(f, a) }
 	return f
-}
-
-// ChildEnv is the environment for a command securekapi starts (run's,
-// shell's): the Factory's environment with set ("KEY=value") on top.
-func ChildEnv(f *Factory, set ...string) []string {
-	return append(f.Environ(), set...)
 }
 
 // AddFlags binds the persistent flags to f: kubectl's names for the

@@ -8,25 +8,19 @@ import (
 	"github.com/securekapi/securekapi/pkg/tunnel"
 )
 
-// Tunnels starts tunnels on the Factory's warn logger (gateway failures
-// show at the default verbosity, every tunnel at -v), its secrets and its
-// kubeconfig.
-func Tunnels(g *Factory) tunnel.Env {
-	return tunnel.Env{Log: g.WarnLogger(), Secrets: g.Secrets, Kubeconfig: g.KubeconfigStore()}
-}
-
-// OpenSession opens a tunnel.Session for the registered cluster name.
-func OpenSession(ctx context.Context, g *Factory, name, listen string, requireTunnel bool) (*tunnel.Session, error) {
-	c, err := RegisteredCluster(g, name)
+// OpenSession opens a tunnel.Session for the cluster name registered in
+// registry's registry.
+func OpenSession(ctx context.Context, registry func() (*profile.Registry, error), tunnels tunnel.Env, name, listen string, requireTunnel bool) (*tunnel.Session, error) {
+	c, err := RegisteredCluster(registry, name)
 	if err != nil {
 		return nil, err
 	}
-	return Tunnels(g).Open(ctx, c, listen, requireTunnel)
+	return tunnels.Open(ctx, c, listen, requireTunnel)
 }
 
-// RegisteredCluster loads a cluster from the registry.
-func RegisteredCluster(g *Factory, name string) (*profile.Cluster, error) {
-	registry, err := g.Registry()
+// RegisteredCluster loads a cluster from the registry registry opens.
+func RegisteredCluster(open func() (*profile.Registry, error), name string) (*profile.Cluster, error) {
+	registry, err := open()
 	if err != nil {
 		return nil, err
 	}

@@ -20,11 +20,11 @@ func (o *DoctorOptions) checkTunnel(ctx context.Context, st *doctorState) Check 
 }
 
 func (o *DoctorOptions) startTunnel(ctx context.Context, st *doctorState) Check {
-	c, err := cmdutil.RegisteredCluster(o.Factory, st.access.Cluster)
+	c, err := cmdutil.RegisteredCluster(o.Registry, st.access.Cluster)
 	if err != nil || c.Tunnel == nil {
 		return Check{Status: StatusSkip, Detail: "no tunnel configured for this cluster"}
 	}
-	p, err := cmdutil.Tunnels(o.Factory).Start(context.Background(), c, "127.0.0.1:0")
+	p, err := o.Tunnels().Start(context.Background(), c, "127.0.0.1:0")
 	if err != nil {
 		return fail("check the tunnel settings: `kubectl securekapi add "+c.Name+" --tunnel-...`", "%v", err)
 	}

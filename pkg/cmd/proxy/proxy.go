@@ -9,6 +9,9 @@ import (
 	"os/signal"
 	"syscall"
 
+	"k8s.io/cli-runtime/pkg/genericiooptions"
+
+	"github.com/securekapi/securekapi/pkg/profile"
 	"github.com/securekapi/securekapi/pkg/tunnel"
 
 	"github.com/spf13/cobra"
@@ -18,10 +21,12 @@ import (
 
 // ProxyOptions runs the loopback proxy for one cluster in the foreground.
 type ProxyOptions struct {
-	*cmdutil.Factory
-	Name   string
-	Listen string
-	Output string
+	genericiooptions.IOStreams
+	Registry func() (*profile.Registry, error)
+	Tunnels  func() tunnel.Env
+	Name     string
+	Listen   string
+	Output   string
 }
 
 // NewCmdProxy returns the proxy command.
@@ -30,7 +35,7 @@ func NewCmdProxy(g *cmdutil.Factory) *cobra.Command { return newCmdProxy(g, nil)
 // newCmdProxy wires the flags to ProxyOptions; runF, when set, runs instead of Run
 // once Complete and Validate passed, so a test sees what the flags made.
 func newCmdProxy(g *cmdutil.Factory, runF func(*ProxyOptions) error) *cobra.Command {
-	o := &ProxyOptions{Factory: g}
+	o := &ProxyOptions{IOStreams: g.IOStreams, Registry: g.Registry, Tunnels: g.Tunnels}
 	cmd := &cobra.Command{
 		Use:   "proxy NAME [--listen 127.0.0.1:PORT]",
 		Short: "Run the loopback proxy that tunnels kubectl through the cluster's mTLS access gateway",
@@ -78,7 +83,7 @@ func (o *ProxyOptions) Run(ctx context.Context) error {
 	// temporary kubeconfig.
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	s, err := cmdutil.OpenSession(ctx, o.Factory, o.Name, o.Listen, true)
+	s, err := cmdutil.OpenSession(ctx, o.Registry, o.Tunnels(), o.Name, o.Listen, true)
 	if err != nil {
 		return err
 	}

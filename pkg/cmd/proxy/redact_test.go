@@ -53,11 +53,11 @@ func TestTunnelLogIsRedacted(t *testing.T) {
 	const token = "eyJhbGciOiJSUzI1NiJ9-Tok5F2c9E1a7B3d"
 	g.Secrets.Add(token)
 
-	c, err := cmdutil.RegisteredCluster(g, "cluster-a")
+	c, err := cmdutil.RegisteredCluster(g.Registry, "cluster-a")
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := cmdutil.Tunnels(g).Start(t.Context(), c, "127.0.0.1:0")
+	p, err := g.Tunnels().Start(t.Context(), c, "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}

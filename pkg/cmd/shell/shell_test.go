@@ -25,8 +25,9 @@ func TestShellArgs(t *testing.T) {
 		{args: []string{"--", "kubectl"}, err: "usage:"},
 	} {
 		env := map[string]string{"SHELL": c.shell}
-		o := &ShellOptions{Factory: cmdtest.Factory(env)}
-		cmd := NewCmdShell(o.Factory)
+		f := cmdtest.Factory(env)
+		o := &ShellOptions{IOStreams: f.IOStreams, Getenv: f.Getenv}
+		cmd := NewCmdShell(f)
 		if err := cmd.Flags().Parse(c.args); err != nil {
 			t.Fatal(err)
 		}
