@@ -95,12 +95,15 @@ func (o *ShellOptions) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	defer s.Close()
 	path := s.Kubeconfig
 	if o.interactive {
 		fmt.Fprintf(o.ErrOut, "Working on %s in a new %s (KUBECONFIG=%s, %s=%s); exit to leave.\n", o.Name, o.Command[0], path, ClusterEnv, o.Name)
 	}
 	err = cmdutil.RunChild(o.IOStreams, o.Command, append(o.Environ(), "KUBECONFIG="+path, ClusterEnv+"="+o.Name))
+	// Closed before the line below says so: whoever reads it and looks
+	// finds the kubeconfig gone. (RunChild returns whatever the child
+	// does, so nothing between Open and here skips this.)
+	s.Close()
 	if o.interactive {
 		fmt.Fprintf(o.ErrOut, "Left the %s shell; its kubeconfig is removed.\n", o.Name)
 	}
