@@ -13,11 +13,11 @@ import (
 )
 
 // issuer is an OIDC provider whose flows answer at once: the device flow
-// shows its code, the browser flow opens its URL; either fails with err.
+// shows its code, the browser flow opens its URL (and fails as the browser
+// does).
 type issuer struct {
 	oidc.Issuer
 	device   bool
-	openErr  error
 	blocking bool // the flow waits for the login to be cancelled
 }
 
