@@ -24,18 +24,3 @@ func fleet(t *testing.T) []loginui.Candidate {
 	}
 	return out
 }
-
-func allowed(t *testing.T, p *loginui.ApprovalPrompt, cands []loginui.Candidate) int {
-	t.Helper()
-	f, err := p.Store.Load()
-	if err != nil {
-		t.Fatal(err)
-	}
-	n := 0
-	for _, c := range cands {
-		if f.Allows(c.Key.ID(), c.Binding.ApprovalTarget()) {
-			n++
-		}
-	}
-	return n
-}

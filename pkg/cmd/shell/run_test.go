@@ -16,18 +16,26 @@ import (
 	"github.com/securekapi/securekapi/pkg/cmdutil"
 )
 
-// TestShellRunsOnAPrivateKubeconfig: `shell NAME -- COMMAND` runs COMMAND
-// with KUBECONFIG at a kubeconfig of NAME's context alone, current, with
-// SECUREKAPI_CLUSTER=NAME; the user's kubeconfig is untouched, the private
-// one is gone afterwards, and COMMAND's exit code is the command's.
-func TestShellRunsOnAPrivateKubeconfig(t *testing.T) {
+// used registers cluster-a and writes it to a kubeconfig with `use`; it
+// skips on Windows, whose shells these tests do not start.
+func used(t *testing.T) (*cmdtest.AddFixture, string) {
+	t.Helper()
 	if runtime.GOOS == "windows" {
-		t.Skip("the command is a sh script, and Windows has no sh")
+		t.Skip("the commands are sh and /bin/true, which Windows lacks")
 	}
 	f, kubeconfig, _ := cmdtest.Usable(t, add.NewCmdAdd, 0o600)
 	if _, errOut, err := cmdtest.RunWithEnv(t, f.Env, use.NewCmdUse, "cluster-a"); err != nil {
 		t.Fatalf("use: %v\n%s", err, errOut)
 	}
+	return f, kubeconfig
+}
+
+// TestShellRunsOnAPrivateKubeconfig: `shell NAME -- COMMAND` runs COMMAND
+// with KUBECONFIG at a kubeconfig of NAME's context alone, current, with
+// SECUREKAPI_CLUSTER=NAME; the user's kubeconfig is untouched, the private
+// one is gone afterwards, and COMMAND's exit code is the command's.
+func TestShellRunsOnAPrivateKubeconfig(t *testing.T) {
+	f, kubeconfig := used(t)
 	if _, errOut, err := cmdtest.RunWithEnv(t, f.Env, use.NewCmdUse, "-"); err != nil { // back to the other context
 		t.Fatalf("use -: %v\n%s", err, errOut)
 	}
@@ -92,13 +100,7 @@ func (w *stderrWatch) Write(p []byte) (int, error) {
 // removed" is said when it is true, so a person (or a script, as the e2e
 // test does) that reads it and looks finds no private kubeconfig left.
 func TestShellSaysRemovedOnlyOnceRemoved(t *testing.T) {
-	if runtime.GOOS == "windows" {
-		t.Skip("the shell is /bin/true, which Windows lacks")
-	}
-	f, _, _ := cmdtest.Usable(t, add.NewCmdAdd, 0o600)
-	if _, errOut, err := cmdtest.RunWithEnv(t, f.Env, use.NewCmdUse, "cluster-a"); err != nil {
-		t.Fatalf("use: %v\n%s", err, errOut)
-	}
+	f, _ := used(t)
 	f.Env["SHELL"] = "/bin/true"
 	g := cmdtest.Factory(f.Env)
 	var errOut stderrWatch
