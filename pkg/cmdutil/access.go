@@ -92,7 +92,7 @@ func newManager(f *Factory, a *AccessFlags) (*credential.Manager, error) {
 }
 
 // TokenRequest is the Manager request for the cluster the flags name.
-func (a *AccessFlags) TokenRequest(g *Factory, b binding.Binding, interactive bool) credential.Request {
+func (a *AccessFlags) TokenRequest(getenv func(string) string, b binding.Binding, interactive bool) credential.Request {
 	return credential.Request{
 		Settings:     a.Settings(),
 		Interactive:  interactive,
@@ -100,6 +100,6 @@ func (a *AccessFlags) TokenRequest(g *Factory, b binding.Binding, interactive bo
 		LoginCommand: a.ApproveCommand(), // a person's login; a CI grant's use --approve
 		Key:          a.Key(),
 		Audience:     a.TokenAudience(),
-		Source:       a.Source(g.Getenv),
+		Source:       a.Source(getenv),
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/securekapi/securekapi/pkg/credential/binding"
 	"github.com/securekapi/securekapi/pkg/credential/loginui"
@@ -51,28 +52,37 @@ func ExecPins(c *profile.Cluster, v *trust.Verified) []string {
 }
 
 // ApprovalStore is the user's approvals file, in the securekapi cache dir.
-func ApprovalStore(g *Factory, a *AccessFlags) (*binding.ApprovalStore, error) {
-	dir, err := a.ResolveCacheDir(g.Getenv)
+func ApprovalStore(getenv func(string) string, a *AccessFlags) (*binding.ApprovalStore, error) {
+	dir, err := a.ResolveCacheDir(getenv)
 	if err != nil {
 		return nil, err
 	}
 	return &binding.ApprovalStore{Path: binding.ApprovalsPathIn(dir)}, nil
 }
 
-// NewApprovalPrompt asks on g's streams; the approvals file is in a's
-// cache dir (the one the exec stanza's credential call reads).
-func NewApprovalPrompt(g *Factory, a *AccessFlags, approved bool, via string) (*loginui.ApprovalPrompt, error) {
-	store, err := ApprovalStore(g, a)
+// Approver is what asking a person to approve clusters takes: where to
+// ask (a person answers only at a terminal), the clock the approval is
+// recorded on, and the environment that finds the approvals file.
+type Approver struct {
+	IO     loginui.IO
+	Now    func() time.Time
+	Getenv func(string) string
+}
+
+// Prompt asks on p.IO; the approvals file is in a's cache dir (the one the
+// exec stanza's credential call reads).
+func (p Approver) Prompt(a *AccessFlags, approved bool, via string) (*loginui.ApprovalPrompt, error) {
+	store, err := ApprovalStore(p.Getenv, a)
 	if err != nil {
 		return nil, err
 	}
-	return &loginui.ApprovalPrompt{IO: LoginIO(g), Approved: approved, Via: via, Store: store, Now: g.Now}, nil
+	return &loginui.ApprovalPrompt{IO: p.IO, Approved: approved, Via: via, Store: store, Now: p.Now}, nil
 }
 
-// ApproveClusters offers the clusters of one command (a profile's, or
-// one) for approval; clusters whose pins are not known yet are left to
-// `use`, which knows them.
-func ApproveClusters(g *Factory, clusters []profile.Cluster, verified map[string]*trust.Verified, approved bool, via string) error {
+// Clusters offers the clusters of one command (a profile's, or one) for
+// approval; clusters whose pins are not known yet are left to `use`,
+// which knows them.
+func (p Approver) Clusters(clusters []profile.Cluster, verified map[string]*trust.Verified, approved bool, via string) error {
 	var cands []loginui.Candidate
 	var later []string
 	for i := range clusters {
@@ -89,16 +99,16 @@ func ApproveClusters(g *Factory, clusters []profile.Cluster, verified map[string
 		cands = append(cands, cand)
 	}
 	if len(later) > 0 {
-		fmt.Fprintf(g.ErrOut, "%s: its pin is known once the endpoint is verified; `kubectl securekapi use` asks for approval then.\n", strings.Join(safetext.EscapeAll(later), ", "))
+		fmt.Fprintf(p.IO.ErrOut, "%s: its pin is known once the endpoint is verified; `kubectl securekapi use` asks for approval then.\n", strings.Join(safetext.EscapeAll(later), ", "))
 	}
 	if len(cands) == 0 {
 		return nil
 	}
-	p, err := NewApprovalPrompt(g, &AccessFlags{}, approved, via)
+	prompt, err := p.Prompt(&AccessFlags{}, approved, via)
 	if err != nil {
 		return err
 	}
-	_, err = p.Run(cands)
+	_, err = prompt.Run(cands)
 	return err
 }
 

@@ -89,6 +89,9 @@ type Factory struct {
 	// too at -v 1 and up: for what serves in the background while the
 	// user works (a tunnel), whose failures they must see.
 	WarnLogger func() *slog.Logger
+	// KubeContext is --context, read when called (after the flags are
+	// parsed), for Options that copy it.
+	KubeContext func() string
 	// KubeconfigStore is the kubeconfig --kubeconfig or KUBECONFIG names,
 	// read and written with client-go's merge rules under kubectl's lock.
 	KubeconfigStore func() *kubeconfig.Store
@@ -101,6 +104,8 @@ type Factory struct {
 	// Tunnels starts tunnels on WarnLogger (gateway failures show at the
 	// default verbosity, every tunnel at -v), Secrets and KubeconfigStore.
 	Tunnels func() tunnel.Env
+	// Approver asks a person to approve clusters on the streams.
+	Approver func() Approver
 	// Manager is the token manager for a cluster's access flags (access.go).
 	Manager func(a *AccessFlags) (*credential.Manager, error)
 	// OpenTokenStore opens the token store the access flags select, and
@@ -143,6 +148,7 @@ func NewFactory(streams genericiooptions.IOStreams) *Factory {
 		}
 		return stderrLogger(f, slog.LevelWarn)
 	}
+	f.KubeContext = func() string { return f.Context }
 	f.KubeconfigStore = func() *kubeconfig.Store { return &kubeconfig.Store{ExplicitPath: f.Kubeconfig, Getenv: f.Getenv} }
 	f.Registry = func() (*profile.Registry, error) {
 		path, err := profile.DefaultRegistryPath(f.Getenv)
@@ -154,6 +160,7 @@ func NewFactory(streams genericiooptions.IOStreams) *Factory {
 	f.Tunnels = func() tunnel.Env {
 		return tunnel.Env{Log: f.WarnLogger(), Secrets: f.Secrets, Kubeconfig: f.KubeconfigStore()}
 	}
+	f.Approver = func() Approver { return Approver{IO: loginIO(f), Now: f.Now, Getenv: f.Getenv} }
 	f.RESTConfig = func(timeout time.Duration) (*rest.Config, error) { return restConfig(f, timeout) }
 	f.Manager = func(a *AccessFlags) (*credential.Manager, error) { return newManager(f, a) }
 	f.OpenTokenStore = func(a *AccessFlags) (tokenstore.Store, string, error) { return openTokenStore(f, a) }

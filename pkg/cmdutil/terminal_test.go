@@ -34,7 +34,7 @@ func TestDevNullIsNotATerminal(t *testing.T) {
 		return f
 	}
 	onDevNull := NewFactory(genericiooptions.IOStreams{In: open(os.O_RDONLY), Out: open(os.O_WRONLY), ErrOut: open(os.O_WRONLY)})
-	if onDevNull.StdinIsTTY || onDevNull.StdoutIsTTY || onDevNull.StderrIsTTY || LoginIO(onDevNull).CanPrompt() {
+	if onDevNull.StdinIsTTY || onDevNull.StdoutIsTTY || onDevNull.StderrIsTTY || loginIO(onDevNull).CanPrompt() {
 		t.Errorf("streams on %s taken for a terminal: stdin %v, stdout %v, stderr %v", os.DevNull,
 			onDevNull.StdinIsTTY, onDevNull.StdoutIsTTY, onDevNull.StderrIsTTY)
 	}
@@ -43,12 +43,12 @@ func TestDevNullIsNotATerminal(t *testing.T) {
 		t.Error("buffers taken for a terminal")
 	}
 	onBuffers.StdinIsTTY, onBuffers.StderrIsTTY = true, false
-	if LoginIO(onBuffers).CanPrompt() {
+	if loginIO(onBuffers).CanPrompt() {
 		t.Error("a prompt offered with stderr, where it is asked, off a terminal")
 	}
 }
 
-// TestApprovalAsksOnlyWhereAPersonCanAnswer: the prompt NewApprovalPrompt
+// TestApprovalAsksOnlyWhereAPersonCanAnswer: the prompt the Factory's Approver
 // builds asks y/N when stdin and stderr are terminals, and otherwise
 // refuses with the way to approve, whatever stdin holds.
 func TestApprovalAsksOnlyWhereAPersonCanAnswer(t *testing.T) {
@@ -65,7 +65,7 @@ func TestApprovalAsksOnlyWhereAPersonCanAnswer(t *testing.T) {
 			cache := t.TempDir()
 			g, errOut := ttyFactory(tc.stdin, false, tc.stderr, map[string]string{"SECUREKAPI_CACHE_DIR": cache})
 			g.In = strings.NewReader("y\n")
-			p, err := NewApprovalPrompt(g, &AccessFlags{}, false, "import")
+			p, err := g.Approver().Prompt(&AccessFlags{}, false, "import")
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -128,7 +128,7 @@ func (o *AddOptions) Validate() error {
 
 // Run checks the endpoint, then saves.
 func (o *AddOptions) Run(ctx context.Context) error {
-	verified, err := cmdutil.CheckEndpoint(ctx, o.Factory, &o.Cluster)
+	verified, err := cmdutil.CheckEndpoint(ctx, o.Now, o.Tunnels(), &o.Cluster)
 	if err != nil {
 		return err
 	}
@@ -176,7 +176,7 @@ func (o *AddOptions) Run(ctx context.Context) error {
 		cmdutil.WriteChanges(o.ErrOut, "", changes)
 	}
 	fmt.Fprintf(o.ErrOut, "Next: kubectl securekapi use %s\n", o.Cluster.Name)
-	return cmdutil.ApproveClusters(o.Factory, []profile.Cluster{o.Cluster}, map[string]*trust.Verified{o.Cluster.Name: verified}, o.Approve, "add")
+	return o.Approver().Clusters([]profile.Cluster{o.Cluster}, map[string]*trust.Verified{o.Cluster.Name: verified}, o.Approve, "add")
 }
 
 // refuseChange refuses, unless --replace, to change a cluster already

@@ -96,7 +96,7 @@ func (o *CredentialOptions) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	ts, err := m.Token(ctx, o.Access.TokenRequest(o.Factory, o.binding, o.request.Interactive))
+	ts, err := m.Token(ctx, o.Access.TokenRequest(o.Getenv, o.binding, o.request.Interactive))
 	if err != nil {
 		var login *credential.ErrLoginRequired
 		var notApproved *binding.ErrNotApproved

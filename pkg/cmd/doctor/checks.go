@@ -191,7 +191,7 @@ func tokenHolder(c *token.Claims) string {
 
 // checkApproved is the credential path's approval check for this context.
 func (o *DoctorOptions) checkApproved(st *doctorState) error {
-	approvals, err := cmdutil.ApprovalStore(o.Factory, st.access)
+	approvals, err := cmdutil.ApprovalStore(o.Getenv, st.access)
 	if err != nil {
 		return err
 	}

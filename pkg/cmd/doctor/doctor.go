@@ -70,7 +70,7 @@ func newCmdDoctor(g *cmdutil.Factory, runF func(*DoctorOptions) error) *cobra.Co
   kubectl securekapi doctor cluster-a -o json
   kubectl securekapi doctor --quick`,
 		Args:              cobra.MaximumNArgs(1),
-		ValidArgsFunction: cmdutil.CompleteClusterName(g),
+		ValidArgsFunction: cmdutil.CompleteClusterName(g.Registry),
 		RunE:              cmdutil.RunE(o, runF),
 	}
 	cmd.Flags().StringVarP(&o.Output, "output", "o", "", "json or yaml for machine-readable output")

@@ -120,7 +120,7 @@ func (o *ImportOptions) Run(ctx context.Context) error {
 		return err
 	}
 	fmt.Fprintf(o.ErrOut, "Registered %s. Next: kubectl securekapi use %s\n", strings.Join(safetext.EscapeAll(p.Names()), ", "), safetext.Escape(p.Clusters[0].Name))
-	return cmdutil.ApproveClusters(o.Factory, p.Clusters, verified, o.Approve, "import")
+	return o.Approver().Clusters(p.Clusters, verified, o.Approve, "import")
 }
 
 // refuseChanges refuses, unless --replace, a profile that would change a
@@ -176,7 +176,7 @@ func (o *ImportOptions) checkEndpoints(ctx context.Context, p *profile.Profile) 
 	var failed error
 	for i := range p.Clusters {
 		c := &p.Clusters[i]
-		v, err := cmdutil.CheckEndpoint(ctx, o.Factory, c)
+		v, err := cmdutil.CheckEndpoint(ctx, o.Now, o.Tunnels(), c)
 		if err != nil {
 			failed = errors.Join(failed, fmt.Errorf("%s: %w", c.Name, err))
 			continue

@@ -61,7 +61,7 @@ scripts) pass --approve; without it the login is kept but approves nothing.
   # Without a kubeconfig entry
   kubectl securekapi login --oidc-issuer-url https://dex.example.com --oidc-client-id kubectl`,
 		Args:              cobra.MaximumNArgs(1),
-		ValidArgsFunction: cmdutil.CompleteClusterName(g),
+		ValidArgsFunction: cmdutil.CompleteClusterName(g.Registry),
 		RunE:              cmdutil.RunE(o, runF),
 	}
 	o.Access.AddFlags(cmd.Flags())
@@ -75,7 +75,7 @@ func (o *LoginOptions) Complete(c *cobra.Command, args []string) error {
 	if len(args) == 1 {
 		o.Name = args[0]
 	}
-	if err := cmdutil.CompleteAccessFromKubeconfig(o.Factory, c.Flags(), &o.Access, o.Name); err != nil {
+	if err := cmdutil.CompleteAccessFromKubeconfig(o.KubeconfigStore(), o.KubeContext(), c.Flags(), &o.Access, o.Name); err != nil {
 		return err
 	}
 	o.Access.ResolveAuto(o.Getenv) // in a CI job, auto is the CI grant
@@ -136,8 +136,8 @@ func (o *LoginOptions) approve() error {
 	if err != nil {
 		return err
 	}
-	approved := o.Approve || (o.Name != "" && cmdutil.LoginIO(o.Factory).CanPrompt())
-	p, err := cmdutil.NewApprovalPrompt(o.Factory, &o.Access, approved, "login")
+	approved := o.Approve || (o.Name != "" && o.Approver().IO.CanPrompt())
+	p, err := o.Approver().Prompt(&o.Access, approved, "login")
 	if err != nil {
 		return err
 	}

@@ -60,7 +60,7 @@ server, a CI grant's included (the registry does not record use --ci).`,
 		Example: `  kubectl securekapi logout cluster-a
   kubectl securekapi logout --all`,
 		Args:              cobra.MaximumNArgs(1),
-		ValidArgsFunction: cmdutil.CompleteClusterName(g),
+		ValidArgsFunction: cmdutil.CompleteClusterName(g.Registry),
 		RunE:              cmdutil.RunE(o, runF),
 	}
 	o.Access.AddFlags(cmd.Flags())
@@ -77,7 +77,7 @@ func (o *LogoutOptions) Complete(c *cobra.Command, args []string) error {
 	if o.All {
 		return nil
 	}
-	err := cmdutil.CompleteAccessFromKubeconfig(o.Factory, c.Flags(), &o.Access, o.Name)
+	err := cmdutil.CompleteAccessFromKubeconfig(o.KubeconfigStore(), o.KubeContext(), c.Flags(), &o.Access, o.Name)
 	if err == nil || o.Name == "" {
 		return err
 	}
@@ -155,7 +155,7 @@ func (o *LogoutOptions) Run(ctx context.Context) error {
 // grant's included: forgetting more than asked fails closed, keeping a
 // grant the user meant to forget would not.
 func (o *LogoutOptions) forgetApprovals() error {
-	approvals, err := cmdutil.ApprovalStore(o.Factory, &o.Access)
+	approvals, err := cmdutil.ApprovalStore(o.Getenv, &o.Access)
 	if err != nil {
 		return err
 	}

@@ -53,7 +53,7 @@ listens on loopback, needs the per-run secret, and only reaches this cluster.`,
   # A fixed port, and the kubeconfig on stdout for a script
   kubectl securekapi proxy cluster-a --listen 127.0.0.1:8001 -o yaml > tunnel.kubeconfig`,
 		Args:              cobra.ExactArgs(1),
-		ValidArgsFunction: cmdutil.CompleteClusterName(g),
+		ValidArgsFunction: cmdutil.CompleteClusterName(g.Registry),
 		RunE:              cmdutil.RunE(o, runF),
 	}
 	cmd.Flags().StringVar(&o.Listen, "listen", "127.0.0.1:0", "Loopback address to listen on (port 0 picks a free one)")

@@ -45,7 +45,7 @@ The exit code is COMMAND's. The temporary files are removed, also on Ctrl-C.`,
   kubectl securekapi run cluster-a -- helm upgrade --install web ./chart
   kubectl securekapi run cluster-a -- ./deploy.sh`,
 		Args:              cobra.MinimumNArgs(2),
-		ValidArgsFunction: cmdutil.CompleteClusterName(g),
+		ValidArgsFunction: cmdutil.CompleteClusterName(g.Registry),
 		RunE:              cmdutil.RunE(o, runF),
 	}
 	cmd.Flags().StringVar(&o.Listen, "listen", "127.0.0.1:0", "Loopback address for the proxy (port 0 picks a free one)")

@@ -59,7 +59,7 @@ shell's.`,
   kubectl securekapi shell cluster-a -- kubectl get pods -A
   # In your prompt (bash): PS1='${` + ClusterEnv + `:+[$` + ClusterEnv + `] }'"$PS1"`,
 		Args:              cobra.MinimumNArgs(1),
-		ValidArgsFunction: cmdutil.CompleteClusterName(g),
+		ValidArgsFunction: cmdutil.CompleteClusterName(g.Registry),
 		RunE:              cmdutil.RunE(o, runF),
 	}
 	cmd.Flags().StringVar(&o.Listen, "listen", "127.0.0.1:0", "Loopback address for a tunneled cluster's proxy (port 0 picks a free one)")

@@ -144,7 +144,7 @@ func (o *StatusOptions) fill(row *ClusterStatus, store tokenstore.Store, a *cmdu
 }
 
 func (o *StatusOptions) approvals(a *cmdutil.AccessFlags) (*binding.ApprovalsFile, error) {
-	s, err := cmdutil.ApprovalStore(o.Factory, a)
+	s, err := cmdutil.ApprovalStore(o.Getenv, a)
 	if err != nil {
 		return nil, err
 	}

@@ -46,7 +46,7 @@ func (o *UseOptions) ensureKubercAllows() {
 	switch {
 	case o.KubercAllow:
 		o.changeKuberc(f, nil, false)
-	case cmdutil.LoginIO(o.Factory).CanPrompt():
+	case o.Approver().IO.CanPrompt():
 		o.changeKuberc(f, nil, true)
 	default:
 		fmt.Fprintf(o.ErrOut, "kubectl will refuse to run %s: %s. Rerun with --%s to allow it there, or add `- command: %s` to its credentialPluginAllowlist.\n",

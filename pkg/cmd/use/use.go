@@ -93,7 +93,7 @@ keyring, bound to the cluster like every token.`,
   kubectl securekapi use -
   kubectl securekapi use -o json`,
 		Args:              cobra.MaximumNArgs(1),
-		ValidArgsFunction: cmdutil.CompleteClusterName(g),
+		ValidArgsFunction: cmdutil.CompleteClusterName(g.Registry),
 		RunE:              cmdutil.RunE(o, runF),
 	}
 	cmd.Flags().BoolVar(&o.DryRun, "dry-run", false, "Verify and show the kubeconfig change without writing it")
@@ -150,7 +150,7 @@ func (o *UseOptions) Run(ctx context.Context) error {
 	if !ok {
 		return o.switchToUnregistered(o.Name, reg.Names())
 	}
-	verified, err := cmdutil.CheckEndpoint(ctx, o.Factory, cluster)
+	verified, err := cmdutil.CheckEndpoint(ctx, o.Now, o.Tunnels(), cluster)
 	if err != nil {
 		return fmt.Errorf("use %s: %w\nkubeconfig was not changed", o.Name, err)
 	}
@@ -219,5 +219,5 @@ func (o *UseOptions) write(c *profile.Cluster, v *trust.Verified) error {
 	fmt.Fprintf(o.ErrOut, "Switched to %s: %s, trusting only %s (%s).\nNext: kubectl securekapi login %s, then %s\n",
 		c.Name, c.Server, v.CAs[len(v.CAs)-1].Subject, cmdutil.TrustedBy(v), c.Name, next)
 	o.ensureKubercAllows()
-	return cmdutil.ApproveClusters(o.Factory, []profile.Cluster{*c}, map[string]*trust.Verified{c.Name: v}, o.Approve, "use")
+	return o.Approver().Clusters([]profile.Cluster{*c}, map[string]*trust.Verified{c.Name: v}, o.Approve, "use")
 }

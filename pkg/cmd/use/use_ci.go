@@ -177,7 +177,7 @@ func (o *UseOptions) approveStanza(exec *clientcmdapi.ExecConfig) error {
 		}
 		cands = append(cands, cand)
 	}
-	p, err := cmdutil.NewApprovalPrompt(o.Factory, &a, o.Approve, "use")
+	p, err := o.Approver().Prompt(&a, o.Approve, "use")
 	if err != nil {
 		return err
 	}
