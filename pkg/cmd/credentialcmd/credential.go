@@ -9,6 +9,7 @@ import (
 	"fmt"
 
 	"github.com/spf13/cobra"
+	"k8s.io/cli-runtime/pkg/genericiooptions"
 
 	"github.com/securekapi/securekapi/pkg/cmdutil"
 	"github.com/securekapi/securekapi/pkg/credential"
@@ -23,7 +24,11 @@ import (
 // kubectl run. It writes exactly one ExecCredential to stdout and nothing
 // else; every message goes to stderr.
 type CredentialOptions struct {
-	*cmdutil.Factory
+	genericiooptions.IOStreams
+	Getenv  func(string) string
+	Caller  func() *callerconfig.Caller
+	Manager func(a *cmdutil.AccessFlags) (*credential.Manager, error)
+
 	Access  cmdutil.AccessFlags
 	request *execinfo.Request
 	binding binding.Binding
@@ -35,7 +40,7 @@ func NewCmdCredential(g *cmdutil.Factory) *cobra.Command { return newCmdCredenti
 // newCmdCredential wires the flags to CredentialOptions; runF, when set, runs instead of Run
 // once Complete and Validate passed, so a test sees what the flags made.
 func newCmdCredential(g *cmdutil.Factory, runF func(*CredentialOptions) error) *cobra.Command {
-	o := &CredentialOptions{Factory: g}
+	o := &CredentialOptions{IOStreams: g.IOStreams, Getenv: g.Getenv, Caller: g.Caller, Manager: g.Manager}
 	cmd := &cobra.Command{
 		Use:   "credential",
 		Short: "Exec credential plugin: print a token for kubectl (called by kubeconfig)",

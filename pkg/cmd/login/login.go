@@ -9,15 +9,25 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"k8s.io/cli-runtime/pkg/genericiooptions"
 
 	"github.com/securekapi/securekapi/pkg/cmdutil"
+	"github.com/securekapi/securekapi/pkg/credential"
 	"github.com/securekapi/securekapi/pkg/credential/loginui"
+	"github.com/securekapi/securekapi/pkg/kubeconfig"
 	"github.com/securekapi/securekapi/pkg/safetext"
 )
 
 // LoginOptions logs in to a cluster's OIDC issuer and caches the tokens.
 type LoginOptions struct {
-	*cmdutil.Factory
+	genericiooptions.IOStreams
+	Getenv          func(string) string
+	Now             func() time.Time
+	KubeContext     func() string
+	KubeconfigStore func() *kubeconfig.Store
+	Approver        func() cmdutil.Approver
+	Manager         func(a *cmdutil.AccessFlags) (*credential.Manager, error)
+
 	Access cmdutil.AccessFlags
 	Name   string
 	// Approve approves the cluster to receive this login without asking.
@@ -30,7 +40,7 @@ func NewCmdLogin(g *cmdutil.Factory) *cobra.Command { return newCmdLogin(g, nil)
 // newCmdLogin wires the flags to LoginOptions; runF, when set, runs instead of Run
 // once Complete and Validate passed, so a test sees what the flags made.
 func newCmdLogin(g *cmdutil.Factory, runF func(*LoginOptions) error) *cobra.Command {
-	o := &LoginOptions{Factory: g}
+	o := &LoginOptions{IOStreams: g.IOStreams, Getenv: g.Getenv, Now: g.Now, KubeContext: g.KubeContext, KubeconfigStore: g.KubeconfigStore, Approver: g.Approver, Manager: g.Manager}
 	cmd := &cobra.Command{
 		Use:   "login [CLUSTER]",
 		Short: "Log in with OIDC and keep the tokens in the OS keyring",

@@ -9,18 +9,28 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+	"k8s.io/cli-runtime/pkg/genericiooptions"
 
 	"github.com/securekapi/securekapi/pkg/cmdutil"
 	"github.com/securekapi/securekapi/pkg/credential/binding"
 	"github.com/securekapi/securekapi/pkg/credential/oidc"
 	"github.com/securekapi/securekapi/pkg/credential/tokenstore"
+	"github.com/securekapi/securekapi/pkg/kubeconfig"
+	"github.com/securekapi/securekapi/pkg/profile"
 	"github.com/securekapi/securekapi/pkg/safetext"
 )
 
 // LogoutOptions removes cached tokens, revoking the refresh token at the
 // provider when it advertises a revocation endpoint.
 type LogoutOptions struct {
-	*cmdutil.Factory
+	genericiooptions.IOStreams
+	Getenv          func(string) string
+	Issuer          func(ctx context.Context, s oidc.Settings) (oidc.Issuer, error)
+	KubeContext     func() string
+	KubeconfigStore func() *kubeconfig.Store
+	OpenTokenStore  func(a *cmdutil.AccessFlags) (tokenstore.Store, string, error)
+	Registry        func() (*profile.Registry, error)
+
 	Access cmdutil.AccessFlags
 	Name   string
 	All    bool
@@ -37,7 +47,7 @@ func NewCmdLogout(g *cmdutil.Factory) *cobra.Command { return newCmdLogout(g, ni
 // newCmdLogout wires the flags to LogoutOptions; runF, when set, runs instead of Run
 // once Complete and Validate passed, so a test sees what the flags made.
 func newCmdLogout(g *cmdutil.Factory, runF func(*LogoutOptions) error) *cobra.Command {
-	o := &LogoutOptions{Factory: g}
+	o := &LogoutOptions{IOStreams: g.IOStreams, Getenv: g.Getenv, Issuer: g.Issuer, KubeContext: g.KubeContext, KubeconfigStore: g.KubeconfigStore, OpenTokenStore: g.OpenTokenStore, Registry: g.Registry}
 	cmd := &cobra.Command{
 		Use:   "logout [CLUSTER | --all]",
 		Short: "Forget cached tokens and approvals (and revoke the refresh token where the provider allows)",
