@@ -9,18 +9,28 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
+	"k8s.io/cli-runtime/pkg/genericiooptions"
 
 	"github.com/securekapi/securekapi/pkg/cmdutil"
+	"github.com/securekapi/securekapi/pkg/credential/oidc"
 	"github.com/securekapi/securekapi/pkg/localproxy"
 	"github.com/securekapi/securekapi/pkg/profile"
 	"github.com/securekapi/securekapi/pkg/trust"
+	"github.com/securekapi/securekapi/pkg/tunnel"
 )
 
 // AddOptions registers one cluster after checking its endpoint live.
 type AddOptions struct {
-	*cmdutil.Factory
+	genericiooptions.IOStreams
+	Now          func() time.Time
+	Issuer       func(ctx context.Context, s oidc.Settings) (oidc.Issuer, error)
+	Tunnels      func() tunnel.Env
+	Approver     func() cmdutil.Approver
+	OpenRegistry func() (*profile.Registry, error)
+
 	Cluster profile.Cluster
 	CAFile  string
 	DryRun  bool
@@ -41,7 +51,7 @@ func NewCmdAdd(g *cmdutil.Factory) *cobra.Command { return newCmdAdd(g, nil) }
 // newCmdAdd wires the flags to AddOptions; runF, when set, runs instead of Run
 // once Complete and Validate passed, so a test sees what the flags made.
 func newCmdAdd(g *cmdutil.Factory, runF func(*AddOptions) error) *cobra.Command {
-	o := &AddOptions{Factory: g}
+	o := &AddOptions{IOStreams: g.IOStreams, Now: g.Now, Issuer: g.Issuer, Tunnels: g.Tunnels, Approver: g.Approver, OpenRegistry: g.Registry}
 	cmd := &cobra.Command{
 		Use:   "add NAME --server URL (--pin sha256:... | --ca-file F) --oidc-issuer-url URL --oidc-client-id ID",
 		Short: "Register a cluster's trusted endpoint and OIDC client, after checking the endpoint live",
@@ -114,7 +124,7 @@ func (o *AddOptions) Complete(_ *cobra.Command, args []string) error {
 		o.Cluster.Tunnel = &t
 	}
 	var err error
-	o.Registry, err = o.Factory.Registry()
+	o.Registry, err = o.OpenRegistry()
 	return err
 }
 

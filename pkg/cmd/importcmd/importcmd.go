@@ -7,20 +7,30 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
+	"k8s.io/cli-runtime/pkg/genericiooptions"
 
 	"github.com/securekapi/securekapi/pkg/cmdutil"
 	"github.com/securekapi/securekapi/pkg/profile"
 	"github.com/securekapi/securekapi/pkg/safetext"
 	"github.com/securekapi/securekapi/pkg/trust"
+	"github.com/securekapi/securekapi/pkg/tunnel"
 )
 
 // ImportOptions registers every cluster of an access profile.
 type ImportOptions struct {
-	*cmdutil.Factory
+	genericiooptions.IOStreams
+	HTTPClient   *http.Client
+	Now          func() time.Time
+	Tunnels      func() tunnel.Env
+	Approver     func() cmdutil.Approver
+	OpenRegistry func() (*profile.Registry, error)
+
 	Source  string
 	DryRun  bool
 	NoCheck bool
@@ -39,7 +49,7 @@ func NewCmdImport(g *cmdutil.Factory) *cobra.Command { return newCmdImport(g, ni
 // newCmdImport wires the flags to ImportOptions; runF, when set, runs instead of Run
 // once Complete and Validate passed, so a test sees what the flags made.
 func newCmdImport(g *cmdutil.Factory, runF func(*ImportOptions) error) *cobra.Command {
-	o := &ImportOptions{Factory: g}
+	o := &ImportOptions{IOStreams: g.IOStreams, HTTPClient: g.HTTPClient, Now: g.Now, Tunnels: g.Tunnels, Approver: g.Approver, OpenRegistry: g.Registry}
 	cmd := &cobra.Command{
 		Use:   "import FILE | https://URL",
 		Short: "Register every cluster in an access profile from the platform owner",
@@ -61,7 +71,7 @@ func (o *ImportOptions) Complete(_ *cobra.Command, args []string) error {
 		o.Source = args[0]
 	}
 	var err error
-	o.Registry, err = o.Factory.Registry()
+	o.Registry, err = o.OpenRegistry()
 	return err
 }
 
