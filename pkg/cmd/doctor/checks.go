@@ -22,7 +22,7 @@ func (o *DoctorOptions) checkKubeconfig(_ context.Context, st *doctorState) Chec
 	if err != nil {
 		return fail("fix the file named above", "%v", err)
 	}
-	name := firstNonEmpty(o.Name, o.Context, cfg.CurrentContext)
+	name := firstNonEmpty(o.Name, o.KubeContext(), cfg.CurrentContext)
 	if name == "" {
 		return fail("kubectl securekapi use NAME", "no context named and no current context")
 	}
