@@ -1,10 +1,12 @@
-// Package cmdutil is what securekapi's commands share: the Factory that
-// hands out the process's streams (and says which are terminals), clock,
+// Package cmdutil is what securekapi's commands share: the Factory, whose
+// fields are the process's streams (and which are terminals), clock,
 // environment, kubeconfig store, cluster registry, token stores, HTTP
-// client, browser and OIDC issuer, and the few pieces of wiring more than
-// one command uses (access flags, approvals, the endpoint check, tunnels,
-// output formats). The commands themselves are in pkg/cmd/<name>; the
-// work is in pkg/kubeconfig, pkg/trust, pkg/credential and pkg/localproxy.
+// client, browser, OIDC issuer and tunnels, and the few pieces of wiring
+// more than one command uses (access flags, the approver, the endpoint
+// check, output formats). The commands themselves are in pkg/cmd/<name>,
+// each copying the fields it uses into its Options; the work is in
+// pkg/kubeconfig, pkg/trust, pkg/credential (loginui among it),
+// pkg/localproxy and pkg/tunnel, which never take the Factory.
 package cmdutil
 
 import (
