@@ -11,7 +11,8 @@
 // another user (or a checked-out repository) planted an approvals file must
 // never decide where a token goes.
 //
-// It links the standard library only: the small exec program runs it on
+// It links the standard library only (and golang.org/x/sys/windows for
+// Windows ACLs, which gofrs/flock links anyway): the small exec program runs it on
 // every kubectl call.
 package userfile
 

@@ -57,7 +57,9 @@ func ancestorSafe(dir string, info fs.FileInfo) error {
 		return fmt.Errorf("%s belongs to uid %d, neither you (uid %d) nor root: its owner could replace what is in it", dir, st.Uid, uid)
 	}
 	if info.Mode().Perm()&writableByOthers(st) != 0 && info.Mode()&fs.ModeSticky == 0 {
-		return fmt.Errorf("%s has mode %04o: others could replace what is in it", dir, info.Mode().Perm())
+		// A container started with umask 0 makes such directories; the
+		// fix is the user's, and the message says it.
+		return fmt.Errorf("%s has mode %04o: others could replace what is in it (chmod go-w %s, or set SECUREKAPI_CACHE_DIR to a directory only you can write)", dir, info.Mode().Perm(), dir)
 	}
 	return nil
 }
@@ -85,3 +87,34 @@ func linkSafe(link string, info fs.FileInfo) error {
 	}
 	return nil
 }
+
+// MkdirPrivate makes dir and any missing parent 0700; directories that
+// exist are left as they are.
+func MkdirPrivate(dir string) error { return os.MkdirAll(dir, 0o700) }
+
+// MakePrivateDir makes sure dir exists and only the user can enter it: it
+// creates it 0700, or tightens an existing directory that others could
+// read.
+func MakePrivateDir(dir string) error {
+	if err := MkdirPrivate(dir); err != nil {
+		return err
+	}
+	fi, err := os.Stat(dir)
+	if err != nil {
+		return err
+	}
+	if !fi.IsDir() {
+		return fmt.Errorf("%s is not a directory", dir)
+	}
+	if fi.Mode().Perm()&0o077 == 0 {
+		return nil
+	}
+	if err := os.Chmod(dir, 0o700); err != nil {
+		return fmt.Errorf("%s is open to other users (mode %04o) and could not be made private: %w; run `chmod 700 %s` or set SECUREKAPI_CACHE_DIR", dir, fi.Mode().Perm(), err, dir)
+	}
+	return nil
+}
+
+// Protection says what keeps the files securekapi writes for the user
+// alone, for status and notices.
+const Protection = "mode 0600"

@@ -1,10 +1,11 @@
 // Package cigrant mints a cluster's token with no person at the keyboard,
-// for CI jobs: the CI's own OIDC token used directly (ci-token), that token
-// exchanged at the cluster's issuer (RFC 8693, token-exchange), or a
-// confidential client's own token (RFC 6749 section 4.4,
-// client-credentials). credential.Manager calls Mint under the key's lock
-// and caches the result; the token binding and approvals apply unchanged,
-// since Manager checks them before it calls Mint.
+// for CI jobs: it runs the grant the exec args name (package grant, one
+// file per grant) with what only the full CLI links: the CI token fetched
+// and checked (package citoken), the client secret read, and the cluster's
+// issuer discovered and asked (package oidc). credential.Manager calls
+// Mint under the key's lock and caches the result; the token binding and
+// approvals apply unchanged, since Manager checks them before it calls
+// Mint.
 //
 // Secrets (a client secret) come from a file or a named variable, never
 // from args or kubeconfig; every token and secret read here is remembered
@@ -13,18 +14,19 @@ package cigrant
 
 import (
 	"context"
-	"fmt"
 	"net/http"
-	"os"
 	"time"
 
 	"github.com/securekapi/securekapi/pkg/credential/access"
+	"github.com/securekapi/securekapi/pkg/credential/ci"
 	"github.com/securekapi/securekapi/pkg/credential/citoken"
+	"github.com/securekapi/securekapi/pkg/credential/grant"
 	"github.com/securekapi/securekapi/pkg/credential/oidc"
 	"github.com/securekapi/securekapi/pkg/credential/redact"
 )
 
-// Minter mints tokens for the machine grant the flags name.
+// Minter mints tokens for the machine grant the flags name; it is the
+// grants' grant.Deps.
 type Minter struct {
 	Flags    *access.Flags
 	Settings oidc.Settings
@@ -39,69 +41,27 @@ type Minter struct {
 	Secrets  *redact.Secrets
 }
 
+var _ grant.Deps = (*Minter)(nil)
+
 // Mint returns a fresh token for the cluster.
 func (m *Minter) Mint(ctx context.Context) (*oidc.Tokens, error) {
-	switch m.Flags.Grant {
-	case access.GrantCIToken:
-		return m.ciToken(ctx)
-	case access.GrantTokenExchange:
-		return m.exchange(ctx)
-	case access.GrantClientCredentials:
-		return m.clientCredentials(ctx)
-	}
-	return nil, fmt.Errorf("--grant %s needs a person; it is not a CI grant", m.Flags.Grant)
-}
-
-// ciToken hands over the CI's own token: the API server trusts the CI
-// issuer itself, so the issuer and audience the exec args name must be the
-// token's.
-func (m *Minter) ciToken(ctx context.Context) (*oidc.Tokens, error) {
-	t, err := m.fetch(ctx)
-	if err != nil {
+	r := m.Flags.Request()
+	if r.Grant == nil {
+		_, err := grant.Get(m.Flags.Grant)
 		return nil, err
 	}
-	if t.Claims.Issuer != m.Flags.Issuer {
-		return nil, fmt.Errorf("the CI token was issued by %s, but the cluster's --oidc-issuer-url is %s: with --grant ci-token the API server must trust the CI issuer itself; fix --oidc-issuer-url, or use --grant token-exchange at the cluster's issuer", t.Claims.Issuer, m.Flags.Issuer)
+	t, err := r.Grant.Obtain(ctx, r, m)
+	if err != nil {
+		return nil, err
 	}
 	return &oidc.Tokens{IDToken: t.Raw, Claims: t.Claims}, nil
 }
 
-func (m *Minter) exchange(ctx context.Context) (*oidc.Tokens, error) {
-	subject, err := m.fetch(ctx)
-	if err != nil {
-		return nil, err
-	}
-	secret := ""
-	if m.Flags.ClientSecretFile != "" || m.Flags.ClientSecretEnv != "" {
-		if secret, err = m.secret(); err != nil {
-			return nil, err
-		}
-	}
-	p, err := m.Discover(ctx, m.Settings)
-	if err != nil {
-		return nil, err
-	}
-	return p.Exchange(ctx, oidc.ExchangeRequest{SubjectToken: subject.Raw, Audience: m.Flags.TokenAudience(),
-		ConnectorID: m.Flags.ExchangeConnectorID, ClientSecret: secret})
-}
-
-func (m *Minter) clientCredentials(ctx context.Context) (*oidc.Tokens, error) {
-	secret, err := m.secret()
-	if err != nil {
-		return nil, err
-	}
-	p, err := m.Discover(ctx, m.Settings)
-	if err != nil {
-		return nil, err
-	}
-	return p.ClientCredentials(ctx, secret, m.Flags.TokenAudience())
-}
-
-// fetch reads the CI token, and remembers it so that nothing printed
+// CIToken fetches the CI token, and remembers it so that nothing printed
 // quotes it.
-func (m *Minter) fetch(ctx context.Context) (*citoken.Token, error) {
-	f := citoken.FromFlags(m.Flags, m.Getenv, m.Now, m.CIClient)
-	f.ReadFile = m.ReadFile
+func (m *Minter) CIToken(ctx context.Context) (*grant.Issued, error) {
+	f := citoken.FromRequest(m.Flags.Request(), m.Getenv, m.Now, m.Flags.ExpiryMargin)
+	f.HTTPClient, f.ReadFile = m.CIClient, m.ReadFile
 	t, err := f.Fetch(ctx)
 	if t != nil {
 		m.Secrets.Add(t.Raw)
@@ -109,18 +69,41 @@ func (m *Minter) fetch(ctx context.Context) (*citoken.Token, error) {
 	return t, err
 }
 
-// secret reads the client secret from where the flags name
-// (access.Machine.ReadClientSecret), and remembers it so that nothing
+// ClientSecret reads the client secret from where the flags name
+// (grant.Machine.ReadClientSecret), and remembers it so that nothing
 // printed quotes it.
+func (m *Minter) ClientSecret() (string, error) { return m.secret() }
+
 func (m *Minter) secret() (string, error) {
-	read := m.ReadFile
-	if read == nil {
-		read = os.ReadFile
-	}
-	s, _, err := m.Flags.ReadClientSecret(m.Getenv, read)
+	s, _, err := m.Flags.ReadClientSecret(ci.Env{Getenv: m.Getenv, ReadFile: m.ReadFile})
 	if err != nil {
 		return "", err
 	}
 	m.Secrets.Add(s)
 	return s, nil
+}
+
+// ClientCredentials asks the cluster's issuer for the client's own token.
+func (m *Minter) ClientCredentials(ctx context.Context, secret, audience string) (*grant.Issued, error) {
+	p, err := m.Discover(ctx, m.Settings)
+	if err != nil {
+		return nil, err
+	}
+	return issued(p.ClientCredentials(ctx, secret, audience))
+}
+
+// TokenRequest posts the grant's form to the cluster's issuer.
+func (m *Minter) TokenRequest(ctx context.Context, r grant.TokenRequest) (*grant.Issued, error) {
+	p, err := m.Discover(ctx, m.Settings)
+	if err != nil {
+		return nil, err
+	}
+	return issued(p.TokenRequest(ctx, r))
+}
+
+func issued(t *oidc.Tokens, err error) (*grant.Issued, error) {
+	if err != nil {
+		return nil, err
+	}
+	return &grant.Issued{Raw: t.IDToken, Claims: t.Claims}, nil
 }

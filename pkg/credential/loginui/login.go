@@ -9,7 +9,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/securekapi/securekapi/pkg/credential/access"
+	"github.com/securekapi/securekapi/pkg/credential/grant"
 	"github.com/securekapi/securekapi/pkg/credential/oidc"
 )
 
@@ -58,11 +58,11 @@ func (l *Login) Run(parent context.Context, p oidc.Issuer) (*oidc.Tokens, error)
 
 // flow runs the chosen flow until it ends or ctx does.
 func (l *Login) flow(ctx context.Context, p oidc.Issuer) (*oidc.Tokens, error) {
-	grant := l.Grant
-	if grant == access.GrantAuto {
-		grant = access.GrantAuthCode
+	flow := l.Grant
+	if flow == grant.Auto {
+		flow = grant.AuthCode
 		if l.BrowserCommand == "" && !canOpenBrowser(l.Getenv) && p.HasDeviceFlow() {
-			grant = access.GrantDeviceCode
+			flow = grant.DeviceCode
 			if l.Getenv("CI") != "" {
 				fmt.Fprintf(l.IO.ErrOut, "securekapi: this cluster has no CI grant (see `kubectl securekapi use --help`, --ci), so this CI job falls back to the device flow: a person must approve it\n")
 			}
@@ -93,7 +93,7 @@ func (l *Login) flow(ctx context.Context, p oidc.Issuer) (*oidc.Tokens, error) {
 			progress.stop()
 		}
 	}()
-	if grant == access.GrantDeviceCode {
+	if flow == grant.DeviceCode {
 		return p.DeviceLogin(ctx, func(d oidc.DeviceAuthorization) {
 			until := deadline
 			if !d.ExpiresAt.IsZero() && d.ExpiresAt.Before(until) {

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/securekapi/securekapi/pkg/credential/access"
+	"github.com/securekapi/securekapi/pkg/credential/grant"
 	"github.com/securekapi/securekapi/pkg/credential/oidc"
 )
 
@@ -57,7 +57,7 @@ func login(env map[string]string, grant string) (*Login, *bytes.Buffer, *[]strin
 // With no display, --grant auto in CI takes the device flow and says that a
 // person must approve this job; no browser is started.
 func TestAutoGrantInCITakesTheDeviceFlow(t *testing.T) {
-	l, errOut, opened := login(map[string]string{"CI": "true"}, access.GrantAuto)
+	l, errOut, opened := login(map[string]string{"CI": "true"}, grant.Auto)
 	tokens, err := l.Run(t.Context(), &issuer{device: true})
 	if err != nil || tokens.IDToken != "device" {
 		t.Fatalf("Run() = %v, %v", tokens, err)
@@ -76,7 +76,7 @@ func TestAutoGrantInCITakesTheDeviceFlow(t *testing.T) {
 // not come up leaves the URL to copy), with --browser-command; a browser
 // that fails fails the login with its error.
 func TestBrowserLoginPrintsTheURLAndOpensIt(t *testing.T) {
-	l, errOut, opened := login(nil, access.GrantAuthCode)
+	l, errOut, opened := login(nil, grant.AuthCode)
 	l.BrowserCommand = "firefox --new-window"
 	if tokens, err := l.Run(t.Context(), &issuer{}); err != nil || tokens.IDToken != "browser" {
 		t.Fatalf("Run() = %v, %v", tokens, err)
@@ -88,7 +88,7 @@ func TestBrowserLoginPrintsTheURLAndOpensIt(t *testing.T) {
 		t.Errorf("the URL is not printed:\n%s", errOut)
 	}
 
-	l, _, _ = login(nil, access.GrantAuthCode)
+	l, _, _ = login(nil, grant.AuthCode)
 	broken := errors.New("no such browser")
 	l.Browser = func(string, string) error { return broken }
 	if _, err := l.Run(t.Context(), &issuer{}); !errors.Is(err, broken) {
@@ -99,7 +99,7 @@ func TestBrowserLoginPrintsTheURLAndOpensIt(t *testing.T) {
 // A login ended by a signal (here: the caller's context) says it was
 // interrupted and how to start again, never that it timed out.
 func TestInterruptedLoginSaysSo(t *testing.T) {
-	l, _, _ := login(nil, access.GrantAuthCode)
+	l, _, _ := login(nil, grant.AuthCode)
 	ctx, cancel := context.WithCancel(t.Context())
 	l.Browser = func(string, string) error { cancel(); return nil }
 	_, err := l.Run(ctx, &issuer{blocking: true})
