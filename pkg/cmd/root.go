@@ -43,7 +43,7 @@ import (
 	"github.com/securekapi/securekapi/pkg/cmd/use"
 	"github.com/securekapi/securekapi/pkg/cmd/versioncmd"
 	"github.com/securekapi/securekapi/pkg/cmdutil"
-	"github.com/securekapi/securekapi/pkg/credential/execinfo"
+	"github.com/securekapi/securekapi/pkg/credential/execplugin"
 	"github.com/securekapi/securekapi/pkg/safetext"
 )
 
@@ -95,7 +95,7 @@ func signalContext() (context.Context, context.CancelFunc) {
 func execute(ctx context.Context, g *cmdutil.Factory, args []string) int {
 	// Before cobra parses anything, so no flag, hook or hidden command
 	// (completion, help) runs for an exec stanza that names another command.
-	if err := execinfo.CheckExecOnly(args, g.Getenv); err != nil {
+	if err := execplugin.CheckExecOnly(args, g.Getenv); err != nil {
 		fmt.Fprintf(g.ErrOut, "error: %s\n", err)
 		return 1
 	}

@@ -44,7 +44,7 @@ const readRights windows.ACCESS_MASK = windows.FILE_READ_DATA | windows.GENERIC_
 // caller holds it open, and Go opens without FILE_SHARE_DELETE, so nobody
 // can rename another file into its place meanwhile: the name still names
 // what was opened.
-func ownedSafely(path string, _ fs.FileInfo, r rule) error {
+func ownedSafely(path string, _ fs.FileInfo, r rule, _ ids) error {
 	if r == trustFile {
 		return nil
 	}
@@ -104,9 +104,16 @@ func fixACL(path string, r rule) string {
 	return fmt.Sprintf("securekapi keeps approvals and tokens only where no one else can change them; remove the other accounts' access (icacls %q /inheritance:r /grant:r \"%%USERNAME%%:(OI)(CI)F\") or set SECUREKAPI_CACHE_DIR to a directory of your own", path)
 }
 
-func ancestorSafe(string, fs.FileInfo) error { return nil }
+func ancestorSafe(string, fs.FileInfo, ids) error { return nil }
 
-func linkSafe(string, fs.FileInfo) error { return nil }
+func linkSafe(string, fs.FileInfo, ids) error { return nil }
+
+// ids is what the Unix checks look up once per walk (the uid and gid);
+// ownedSafely here reads the process token's SID itself, when a private
+// rule needs it.
+type ids struct{}
+
+func currentIDs() ids { return ids{} }
 
 // trusted: the user, or an account that can take any file anyway (SYSTEM,
 // the Administrators group, which owns what an elevated shell creates).
@@ -236,13 +243,13 @@ func MakePrivateDir(dir string) error {
 	if err := MkdirPrivate(dir); err != nil {
 		return err
 	}
-	if ownedSafely(dir, nil, privateFile) == nil {
+	if ownedSafely(dir, nil, privateFile, ids{}) == nil {
 		return nil
 	}
 	if err := SetOwnerOnly(dir); err != nil {
 		return fmt.Errorf("%s is open to other accounts and could not be made yours alone: %w; set SECUREKAPI_CACHE_DIR to a directory of your own", dir, err)
 	}
-	return ownedSafely(dir, nil, privateDir)
+	return ownedSafely(dir, nil, privateDir, ids{})
 }
 
 // Protection says what keeps the files securekapi writes for the user

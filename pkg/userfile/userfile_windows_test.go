@@ -71,7 +71,7 @@ func TestMkdirPrivateGivesTheUserAndSystemAlone(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, d := range []string{dir, filepath.Dir(dir)} {
-		if err := ownedSafely(d, nil, privateFile); err != nil {
+		if err := ownedSafely(d, nil, privateFile, ids{}); err != nil {
 			t.Errorf("%s made by MkdirPrivate: %v", d, err)
 		}
 	}
@@ -112,7 +112,7 @@ func TestMakePrivateDirTightensADirectoryOthersCanRead(t *testing.T) {
 	if err := MakePrivateDir(dir); err != nil {
 		t.Fatal(err)
 	}
-	if err := ownedSafely(dir, nil, privateFile); err != nil {
+	if err := ownedSafely(dir, nil, privateFile, ids{}); err != nil {
 		if isWine() {
 			t.Skipf("wine 8.0 maps an ACL to Unix mode bits and only adds bits, so no ACL can take Everyone's read away: %v", err)
 		}

@@ -6,7 +6,7 @@
 // (pkg/cmd) bind pflag from them (Flags.AddFlags; AddMachineFlags for
 // `use --ci`; the store's flags alone, Flags.AddStoreFlags and
 // AddTokenCacheFlag, for status and use), and the small exec program's fast path
-// (pkg/credential/fastpath) reads the stanza with them
+// (pkg/credential/execplugin) reads the stanza with them
 // (Flags.ParseExecArgsQuick), so an exec stanza means the same to all.
 //
 // It links pflag, the light credential packages and the standard library

@@ -12,7 +12,7 @@
 // The small exec program links it (through pkg/credential/access), so it
 // links the standard library only and never dials: a system that asks a
 // token service over HTTP does it through Env.Get, which the full CLI
-// implements with net/http (pkg/credential/citoken).
+// implements with net/http (pkg/credential/mint).
 package ci
 
 import (

@@ -10,7 +10,7 @@
 //
 // The small exec program links it (through pkg/credential/access) for the
 // rules; obtaining a token goes through Deps, which only the full CLI
-// implements (pkg/credential/cigrant, with net/http and the OIDC library),
+// implements (pkg/credential/mint, with net/http and the OIDC library),
 // so this package links the standard library and the light credential
 // packages only.
 package grant
@@ -156,7 +156,7 @@ type Issued struct {
 }
 
 // Deps are what obtaining a token with no person uses. The full CLI
-// implements them with net/http and the OIDC library (package cigrant);
+// implements them with net/http and the OIDC library (package mint);
 // every token and secret they read is remembered so nothing printed
 // quotes it.
 type Deps interface {

@@ -1,5 +1,5 @@
-// Package citoken gets a CI job's own OIDC token from the CI system the
-// exec args name (package ci: GitHub Actions' token request endpoint, the
+// The CI job's own OIDC token: Fetcher gets it from the CI system the exec
+// args name (package ci: GitHub Actions' token request endpoint, the
 // variable a GitLab job's `id_tokens` names, a file or variable any other
 // platform fills), and checks it; it gives the systems that ask a token
 // service over HTTP their net/http client (ci.Env.Get), which the small
@@ -10,7 +10,8 @@
 //
 // A token never appears in an error: errors name the variable, file or
 // setting to fix, and the claims that are wrong.
-package citoken
+
+package mint
 
 import (
 	"context"

@@ -1,4 +1,4 @@
-package citoken
+package mint
 
 import (
 	"context"

@@ -1,16 +1,17 @@
-// Package cigrant mints a cluster's token with no person at the keyboard,
-// for CI jobs: it runs the grant the exec args name (package grant, one
-// file per grant) with what only the full CLI links: the CI token fetched
-// and checked (package citoken), the client secret read, and the cluster's
-// issuer discovered and asked (package oidc). credential.Manager calls
-// Mint under the key's lock and caches the result; the token binding and
-// approvals apply unchanged, since Manager checks them before it calls
-// Mint.
+// Package mint obtains a cluster's token with no person at the keyboard,
+// for CI jobs: the full CLI's side of packages grant and ci. It runs the
+// grant the exec args name (package grant, one file per grant) with what
+// only the full CLI links: the CI job's own OIDC token fetched and checked
+// (citoken.go; package ci says where each CI system keeps it), the client
+// secret read, and the cluster's issuer discovered and asked (package
+// oidc). credential.Manager calls Mint under the key's lock and caches the
+// result; the token binding and approvals apply unchanged, since Manager
+// checks them before it calls Mint.
 //
 // Secrets (a client secret) come from a file or a named variable, never
 // from args or kubeconfig; every token and secret read here is remembered
 // in Secrets, so no message the process prints can quote it.
-package cigrant
+package mint
 
 import (
 	"context"
@@ -19,7 +20,6 @@ import (
 
 	"github.com/securekapi/securekapi/pkg/credential/access"
 	"github.com/securekapi/securekapi/pkg/credential/ci"
-	"github.com/securekapi/securekapi/pkg/credential/citoken"
 	"github.com/securekapi/securekapi/pkg/credential/grant"
 	"github.com/securekapi/securekapi/pkg/credential/oidc"
 	"github.com/securekapi/securekapi/pkg/credential/redact"
@@ -60,7 +60,7 @@ func (m *Minter) Mint(ctx context.Context) (*oidc.Tokens, error) {
 // CIToken fetches the CI token, and remembers it so that nothing printed
 // quotes it.
 func (m *Minter) CIToken(ctx context.Context) (*grant.Issued, error) {
-	f := citoken.FromRequest(m.Flags.Request(), m.Getenv, m.Now, m.Flags.ExpiryMargin)
+	f := FromRequest(m.Flags.Request(), m.Getenv, m.Now, m.Flags.ExpiryMargin)
 	f.HTTPClient, f.ReadFile = m.CIClient, m.ReadFile
 	t, err := f.Fetch(ctx)
 	if t != nil {
