@@ -13,9 +13,11 @@ import (
 
 // TestTheHouseHasNoUpwardArrow holds the layout README's Architecture
 // section describes: commands sit above the packages as wiring, so no
-// package below pkg/cmd imports a command; a command imports no other
-// command (each one is read, tested and changed on its own); and every
-// package says its one job in a package comment.
+// package below pkg/cmd imports a command, nor pkg/cmdutil (whose Factory
+// is the commands' wiring: a package takes the streams, clock or stores it
+// uses as values, never the Factory); a command imports no other command
+// (each one is read, tested and changed on its own); and every package says
+// its one job in a package comment.
 func TestTheHouseHasNoUpwardArrow(t *testing.T) {
 	needGo(t)
 	const module = "github.com/securekapi/securekapi/"
@@ -62,6 +64,8 @@ func TestTheHouseHasNoUpwardArrow(t *testing.T) {
 				t.Errorf("%s imports the main %s", p.ImportPath, imp)
 			case !inCmd && (to != "" || imp == module+"pkg/cmd"):
 				t.Errorf("%s imports the command %s: packages sit below the commands", p.ImportPath, imp)
+			case !inCmd && p.ImportPath != module+"pkg/cmdutil" && imp == module+"pkg/cmdutil":
+				t.Errorf("%s imports pkg/cmdutil: only commands take the Factory; pass the package what it uses", p.ImportPath)
 			case from != "" && to != "" && to != from && subcommands[from] != to:
 				t.Errorf("command %s imports command %s: share through pkg/cmdutil or a package instead", from, to)
 			}

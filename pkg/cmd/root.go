@@ -3,14 +3,17 @@
 // command package has an Options struct with Complete, Validate and Run,
 // takes IOStreams from the Factory, and keeps its cobra wiring thin; the
 // work itself lives in the packages below (pkg/kubeconfig, pkg/trust,
-// pkg/credential, pkg/localproxy, pkg/profile, pkg/expose, pkg/kubeapi,
-// pkg/authnconfig).
+// pkg/credential, pkg/localproxy, pkg/tunnel, pkg/profile, pkg/expose,
+// pkg/kubeapi, pkg/authnconfig).
 //
-// The commands take kubectl's standard kubeconfig flags from clientcmd
-// directly rather than through genericclioptions.ConfigFlags: ConfigFlags
-// links in the client-go scheme, discovery and kustomize, whose package init
-// costs every exec-credential call (run on every kubectl call) about 3 ms and
-// 35 MB of RSS. The flags are the same ones kubectl users know.
+// The commands take kubectl's standard kubeconfig flags (--kubeconfig,
+// --context) as plain flags rather than through
+// genericclioptions.ConfigFlags: ConfigFlags links in the client-go scheme,
+// discovery and kustomize, whose package init costs every start of this
+// program about 3 ms and 35 MB of RSS. kubectl's everyday calls no longer
+// start it (the small kubectl-securekapi answers a cached token itself), but
+// a refresh, a login and every command a person types still do. The flags
+// are the same ones kubectl users know.
 package cmd
 
 import (
@@ -59,7 +62,9 @@ func Execute(streams genericiooptions.IOStreams, program string) int {
 	ctx, stop := signalContext()
 	defer stop()
 	f := cmdutil.NewFactory(streams)
-	f.Program = program
+	if program != "" {
+		f.Program = program
+	}
 	return execute(ctx, f, os.Args[1:])
 }
 
@@ -114,7 +119,7 @@ func execute(ctx context.Context, g *cmdutil.Factory, args []string) int {
 func NewCmdRoot(g *cmdutil.Factory) *cobra.Command {
 	streams := g.IOStreams
 	root := &cobra.Command{
-		Use:   g.ProgramName(),
+		Use:   g.Program,
 		Short: "Reach Kubernetes API servers through a trusted, pinned endpoint with OIDC",
 		Long: `securekapi points kubectl at a cluster's trusted secondary endpoint, pins the
 CA chain it presents, logs you in with OIDC and hands kubectl short-lived tokens
@@ -141,7 +146,7 @@ as the exec credential plugin that kubeconfig calls.`,
 	// so they go to stdout, as kubectl's do; errors go to stderr.
 	root.SetOut(streams.Out)
 	root.SetErr(streams.ErrOut)
-	g.AddFlags(root.PersistentFlags())
+	cmdutil.AddFlags(root.PersistentFlags(), g)
 
 	root.AddCommand(
 		versioncmd.NewCmdVersion(g),

@@ -5,13 +5,9 @@ import (
 	"os"
 	"strings"
 	"testing"
-	"time"
-
-	"k8s.io/cli-runtime/pkg/genericiooptions"
 
 	"github.com/securekapi/securekapi/pkg/cmd/add"
 	"github.com/securekapi/securekapi/pkg/cmd/cmdtest"
-	"github.com/securekapi/securekapi/pkg/cmdutil"
 )
 
 // TestUseRefusesTheContextFlag: `use --context X` is refused with the
@@ -20,12 +16,8 @@ import (
 func TestUseRefusesTheContextFlag(t *testing.T) {
 	f, kubeconfig, before := cmdtest.Usable(t, add.NewCmdAdd, 0o600)
 	var out, errOut bytes.Buffer
-	g := &cmdutil.Factory{
-		IOStreams:  genericiooptions.IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut},
-		Kubeconfig: kubeconfig,
-		Getenv:     func(k string) string { return f.Env[k] },
-		Now:        time.Now,
-	}
+	g := cmdtest.Factory(f.Env)
+	g.Out, g.ErrOut, g.Kubeconfig = &out, &errOut, kubeconfig
 	root := NewCmdRoot(g)
 	root.SetArgs([]string{"use", "--context", "cluster-a"})
 	root.SetOut(&errOut)

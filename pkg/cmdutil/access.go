@@ -57,7 +57,7 @@ func (a *AccessFlags) Validate() error {
 // "keyring unavailable, using files") goes to stderr. Every token the
 // store hands out or takes in is remembered, so that nothing this process
 // prints can quote it. It also returns the cache directory.
-func (f *Factory) OpenTokenStore(a *AccessFlags) (tokenstore.Store, string, error) {
+func openTokenStore(f *Factory, a *AccessFlags) (tokenstore.Store, string, error) {
 	store, dir, err := a.OpenStore(f.Getenv, f.ErrOut)
 	if err != nil {
 		return nil, "", err
@@ -67,7 +67,7 @@ func (f *Factory) OpenTokenStore(a *AccessFlags) (tokenstore.Store, string, erro
 
 // Manager wires a credential.Manager for a's flags: their token store, the
 // Factory's clock and issuer, and the interactive login they choose.
-func (f *Factory) Manager(a *AccessFlags) (*credential.Manager, error) {
+func newManager(f *Factory, a *AccessFlags) (*credential.Manager, error) {
 	store, dir, err := f.OpenTokenStore(a)
 	if err != nil {
 		return nil, err
@@ -78,8 +78,8 @@ func (f *Factory) Manager(a *AccessFlags) (*credential.Manager, error) {
 		ExpiryMargin: a.ExpiryMargin,
 		Now:          f.Now,
 		Log:          f.Logger(),
-		Discover:     f.Discover,
-		Login:        f.interactiveLogin(a),
+		Discover:     f.Issuer,
+		Login:        InteractiveLogin(f, a).Run,
 		Approvals:    &binding.ApprovalStore{Path: binding.ApprovalsPathIn(dir)},
 	}
 	if a.MachineGrant() {
@@ -92,7 +92,7 @@ func (f *Factory) Manager(a *AccessFlags) (*credential.Manager, error) {
 }
 
 // TokenRequest is the Manager request for the cluster the flags name.
-func (a *AccessFlags) TokenRequest(g *Factory, b binding.Binding, interactive bool) credential.Request {
+func (a *AccessFlags) TokenRequest(getenv func(string) string, b binding.Binding, interactive bool) credential.Request {
 	return credential.Request{
 		Settings:     a.Settings(),
 		Interactive:  interactive,
@@ -100,6 +100,6 @@ func (a *AccessFlags) TokenRequest(g *Factory, b binding.Binding, interactive bo
 		LoginCommand: a.ApproveCommand(), // a person's login; a CI grant's use --approve
 		Key:          a.Key(),
 		Audience:     a.TokenAudience(),
-		Source:       a.Source(g.Getenv),
+		Source:       a.Source(getenv),
 	}
 }

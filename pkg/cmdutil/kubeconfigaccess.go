@@ -7,6 +7,8 @@ import (
 
 	"github.com/spf13/pflag"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
+
+	"github.com/securekapi/securekapi/pkg/kubeconfig"
 )
 
 // ExecCommand is the command `use` writes into exec stanzas. kubectl runs it
@@ -17,16 +19,17 @@ const ExecCommand = "kubectl-securekapi"
 // CompleteAccessFromKubeconfig fills a's unset flags from the exec args of
 // the named context's user (or the current context): kubeconfig written by
 // `use` is self-contained, so login, logout and status need nothing else.
-func CompleteAccessFromKubeconfig(g *Factory, fs *pflag.FlagSet, a *AccessFlags, name string) error {
+// store is the kubeconfig, context its --context.
+func CompleteAccessFromKubeconfig(store *kubeconfig.Store, context string, fs *pflag.FlagSet, a *AccessFlags, name string) error {
 	if a.Issuer != "" && name == "" {
 		return nil
 	}
-	cfg, err := g.KubeconfigStore().Load()
+	cfg, err := store.Load()
 	if err != nil {
 		return err
 	}
 	if name == "" {
-		name = g.Context
+		name = context
 	}
 	if name == "" {
 		name = cfg.CurrentContext

@@ -12,7 +12,7 @@ import (
 // (--kubeconfig, else $KUBECONFIG, else ~/.kube/config; --context), for the
 // platform-owner commands that talk to the cluster; timeout applies when
 // the kubeconfig sets none.
-func (f *Factory) RESTConfig(timeout time.Duration) (*rest.Config, error) {
+func restConfig(f *Factory, timeout time.Duration) (*rest.Config, error) {
 	files, err := f.KubeconfigStore().Files()
 	if err != nil {
 		return nil, err

@@ -5,31 +5,25 @@ import (
 	"os"
 	"strings"
 	"testing"
-	"time"
 
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 
-	"github.com/securekapi/securekapi/pkg/credential/oidc"
+	"github.com/securekapi/securekapi/pkg/credential/binding"
 )
 
-// ttyFactory is a Factory on buffers whose streams are terminals or not as
-// a test says, with env as its whole environment.
+// ttyFactory is NewFactory's Factory on buffers whose streams are terminals
+// or not as a test says, with env as its whole environment.
 func ttyFactory(stdin, stdout, stderr bool, env map[string]string) (*Factory, *bytes.Buffer) {
 	var errOut bytes.Buffer
-	g := &Factory{
-		IOStreams: genericiooptions.IOStreams{In: strings.NewReader(""), Out: &bytes.Buffer{}, ErrOut: &errOut},
-		Getenv:    func(k string) string { return env[k] },
-		Now:       time.Now,
-	}
-	g.SetStdinTTY(stdin)
-	g.SetStdoutTTY(stdout)
-	g.SetStderrTTY(stderr)
+	g := NewFactory(genericiooptions.IOStreams{In: strings.NewReader(""), Out: &bytes.Buffer{}, ErrOut: &errOut})
+	g.Getenv = func(k string) string { return env[k] }
+	g.StdinIsTTY, g.StdoutIsTTY, g.StderrIsTTY = stdin, stdout, stderr
 	return g, &errOut
 }
 
 // TestDevNullIsNotATerminal: /dev/null is a character device, and a
 // command whose streams are on it (cron, `</dev/null >/dev/null`) must see
-// no terminal; neither is a buffer. A test's override wins either way.
+// no terminal; neither is a buffer.
 func TestDevNullIsNotATerminal(t *testing.T) {
 	open := func(flag int) *os.File {
 		f, err := os.OpenFile(os.DevNull, flag, 0)
@@ -40,27 +34,21 @@ func TestDevNullIsNotATerminal(t *testing.T) {
 		return f
 	}
 	onDevNull := NewFactory(genericiooptions.IOStreams{In: open(os.O_RDONLY), Out: open(os.O_WRONLY), ErrOut: open(os.O_WRONLY)})
-	if onDevNull.StdinIsTTY() || onDevNull.StdoutIsTTY() || onDevNull.StderrIsTTY() || onDevNull.CanPrompt() {
+	if onDevNull.StdinIsTTY || onDevNull.StdoutIsTTY || onDevNull.StderrIsTTY || loginIO(onDevNull).CanPrompt() {
 		t.Errorf("streams on %s taken for a terminal: stdin %v, stdout %v, stderr %v", os.DevNull,
-			onDevNull.StdinIsTTY(), onDevNull.StdoutIsTTY(), onDevNull.StderrIsTTY())
+			onDevNull.StdinIsTTY, onDevNull.StdoutIsTTY, onDevNull.StderrIsTTY)
 	}
 	onBuffers := NewFactory(genericiooptions.IOStreams{In: strings.NewReader(""), Out: &bytes.Buffer{}, ErrOut: &bytes.Buffer{}})
-	if onBuffers.StdinIsTTY() || onBuffers.StdoutIsTTY() || onBuffers.StderrIsTTY() {
+	if onBuffers.StdinIsTTY || onBuffers.StdoutIsTTY || onBuffers.StderrIsTTY {
 		t.Error("buffers taken for a terminal")
 	}
-	onDevNull.SetStdoutTTY(true)
-	onBuffers.SetStdinTTY(true)
-	onBuffers.SetStderrTTY(true)
-	if !onDevNull.StdoutIsTTY() || onDevNull.StdinIsTTY() || !onBuffers.CanPrompt() {
-		t.Error("the overrides are not what the checks answer")
-	}
-	onBuffers.SetStderrTTY(false)
-	if onBuffers.CanPrompt() {
+	onBuffers.StdinIsTTY, onBuffers.StderrIsTTY = true, false
+	if loginIO(onBuffers).CanPrompt() {
 		t.Error("a prompt offered with stderr, where it is asked, off a terminal")
 	}
 }
 
-// TestApprovalAsksOnlyWhereAPersonCanAnswer: the prompt NewApprovalPrompt
+// TestApprovalAsksOnlyWhereAPersonCanAnswer: the prompt the Factory's Approver
 // builds asks y/N when stdin and stderr are terminals, and otherwise
 // refuses with the way to approve, whatever stdin holds.
 func TestApprovalAsksOnlyWhereAPersonCanAnswer(t *testing.T) {
@@ -74,16 +62,19 @@ func TestApprovalAsksOnlyWhereAPersonCanAnswer(t *testing.T) {
 		{"stderr to a log", true, false, false, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			g, errOut := ttyFactory(tc.stdin, false, tc.stderr, map[string]string{"SECUREKAPI_CACHE_DIR": t.TempDir()})
+			cache := t.TempDir()
+			g, errOut := ttyFactory(tc.stdin, false, tc.stderr, map[string]string{"SECUREKAPI_CACHE_DIR": cache})
 			g.In = strings.NewReader("y\n")
-			p, err := NewApprovalPrompt(g, &AccessFlags{}, false, "import")
+			p, err := g.Approver().Prompt(&AccessFlags{}, false, "import")
 			if err != nil {
 				t.Fatal(err)
 			}
-			cands := fleet(t)
-			ok, err := p.Run(cands)
-			if err != nil || ok != tc.approved || allowed(t, p, cands) != map[bool]int{true: 2, false: 0}[tc.approved] {
-				t.Fatalf("Run() = %v, %v; %d approved\n%s", ok, err, allowed(t, p, cands), errOut)
+			ok, err := p.Run(fleet(t))
+			// The approvals go where the credential path reads them: the
+			// cache dir's approvals file.
+			_, statErr := os.Stat(binding.ApprovalsPathIn(cache))
+			if err != nil || ok != tc.approved || (statErr == nil) != tc.approved {
+				t.Fatalf("Run() = %v, %v; approvals file: %v\n%s", ok, err, statErr, errOut)
 			}
 			if asked := strings.Contains(errOut.String(), "[y/N]"); asked != tc.asks {
 				t.Errorf("asked = %v, want %v:\n%s", asked, tc.asks, errOut)
@@ -92,46 +83,5 @@ func TestApprovalAsksOnlyWhereAPersonCanAnswer(t *testing.T) {
 				t.Errorf("the refusal does not say why and how to approve:\n%s", errOut)
 			}
 		})
-	}
-}
-
-// TestLoginCountdownOnlyOnATerminal: the countdown redraws one line of a
-// terminal's stderr and clears it when stopped; a log gets none of it.
-func TestLoginCountdownOnlyOnATerminal(t *testing.T) {
-	deadline := time.Now().Add(2 * time.Minute)
-	g, errOut := ttyFactory(false, false, true, nil)
-	showProgress(g, "waiting for approval", deadline)()
-	if out := errOut.String(); !strings.Contains(out, "\r  waiting for approval: ") || !strings.Contains(out, "left") || !strings.HasSuffix(out, "\r\033[K") {
-		t.Errorf("countdown on a terminal = %q", out)
-	}
-	g, errOut = ttyFactory(true, true, false, nil)
-	showProgress(g, "waiting for approval", deadline)()
-	if errOut.Len() != 0 {
-		t.Errorf("countdown written to a stderr that is no terminal: %q", errOut)
-	}
-}
-
-// TestDeviceCodeOnATerminalHasAQRCode: at a terminal the device flow shows
-// the URL, the code and a QR code of the complete URL; NO_QR leaves the
-// QR code out.
-func TestDeviceCodeOnATerminalHasAQRCode(t *testing.T) {
-	d := oidc.DeviceAuthorization{UserCode: "ABCD-EFGH", VerificationURI: "https://login.example.com/device",
-		VerificationURIComplete: "https://login.example.com/device?user_code=ABCD-EFGH", ExpiresAt: time.Now().Add(5 * time.Minute)}
-	const qrBlocks = "\u2580\u2584\u2588"
-	g, errOut := ttyFactory(false, false, true, nil)
-	ShowDeviceCode(g, d, time.Time{})
-	out := errOut.String()
-	for _, want := range []string{"enter the code: ABCD-EFGH", "Or open: " + d.VerificationURIComplete, "Waiting for approval"} {
-		if !strings.Contains(out, want) {
-			t.Errorf("device code on a terminal lacks %q:\n%s", want, out)
-		}
-	}
-	if !strings.ContainsAny(out, qrBlocks) {
-		t.Errorf("no QR code on a terminal:\n%s", out)
-	}
-	g, errOut = ttyFactory(false, false, true, map[string]string{"NO_QR": "1"})
-	ShowDeviceCode(g, d, time.Time{})
-	if strings.ContainsAny(errOut.String(), qrBlocks) || !strings.Contains(errOut.String(), "Or open: ") {
-		t.Errorf("NO_QR still draws a QR code, or drops the URL:\n%s", errOut)
 	}
 }

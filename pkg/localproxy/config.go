@@ -34,6 +34,17 @@ const (
 	ModeDirect Mode = "direct"
 )
 
+// Check accepts the two modes; the message names both, for the caller
+// to put after the setting's name ("--tunnel-mode ...", "tunnel.mode ...").
+// It is the one check of a mode: the profile, `add` and Start use it.
+func (m Mode) Check() error {
+	switch m {
+	case ModeConnect, ModeDirect:
+		return nil
+	}
+	return fmt.Errorf("%q: must be %q (forward proxy such as Squid) or %q (stunnel-style fixed backend)", m, ModeConnect, ModeDirect)
+}
+
 // Gateway describes the mutual-TLS access gateway every tunnel goes through.
 type Gateway struct {
 	// Address is the gateway's host:port.
@@ -203,10 +214,8 @@ func (s *settings) checkGateway() error {
 	if s.serverName == "" {
 		s.serverName = host
 	}
-	switch gw.Mode {
-	case ModeConnect, ModeDirect:
-	default:
-		return fmt.Errorf("gateway mode %q: must be %q (forward proxy such as Squid) or %q (stunnel-style fixed backend)", gw.Mode, ModeConnect, ModeDirect)
+	if err := gw.Mode.Check(); err != nil {
+		return fmt.Errorf("gateway mode %w", err)
 	}
 	if len(gw.Certificate.Certificate) == 0 || gw.Certificate.PrivateKey == nil {
 		return errors.New("gateway client certificate is missing: the gateway requires mutual TLS")

@@ -21,6 +21,7 @@ import (
 
 	"github.com/securekapi/securekapi/pkg/credential/ci"
 	"github.com/securekapi/securekapi/pkg/credential/oidc"
+	"github.com/securekapi/securekapi/pkg/localproxy"
 	"github.com/securekapi/securekapi/pkg/safetext"
 	"github.com/securekapi/securekapi/pkg/trust"
 	"github.com/securekapi/securekapi/pkg/trust/pinning"
@@ -232,8 +233,8 @@ func (t *Tunnel) Validate() error {
 	if err := CheckHostPort(t.Gateway); err != nil {
 		return fmt.Errorf("tunnel.gateway %q: %w", t.Gateway, err)
 	}
-	if t.Mode != "connect" && t.Mode != "direct" {
-		return fmt.Errorf("tunnel.mode %q must be connect or direct", t.Mode)
+	if err := localproxy.Mode(t.Mode).Check(); err != nil {
+		return fmt.Errorf("tunnel.mode %w", err)
 	}
 	if err := CheckServerName(t.GatewayServerName); err != nil {
 		return fmt.Errorf("tunnel.gatewayServerName: %w", err)

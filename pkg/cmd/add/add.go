@@ -9,17 +9,28 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
+	"k8s.io/cli-runtime/pkg/genericiooptions"
 
 	"github.com/securekapi/securekapi/pkg/cmdutil"
+	"github.com/securekapi/securekapi/pkg/credential/oidc"
+	"github.com/securekapi/securekapi/pkg/localproxy"
 	"github.com/securekapi/securekapi/pkg/profile"
 	"github.com/securekapi/securekapi/pkg/trust"
+	"github.com/securekapi/securekapi/pkg/tunnel"
 )
 
 // AddOptions registers one cluster after checking its endpoint live.
 type AddOptions struct {
-	*cmdutil.Factory
+	genericiooptions.IOStreams
+	Now          func() time.Time
+	Issuer       func(ctx context.Context, s oidc.Settings) (oidc.Issuer, error)
+	Tunnels      func() tunnel.Env
+	Approver     func() cmdutil.Approver
+	OpenRegistry func() (*profile.Registry, error)
+
 	Cluster profile.Cluster
 	CAFile  string
 	DryRun  bool
@@ -40,7 +51,7 @@ func NewCmdAdd(g *cmdutil.Factory) *cobra.Command { return newCmdAdd(g, nil) }
 // newCmdAdd wires the flags to AddOptions; runF, when set, runs instead of Run
 // once Complete and Validate passed, so a test sees what the flags made.
 func newCmdAdd(g *cmdutil.Factory, runF func(*AddOptions) error) *cobra.Command {
-	o := &AddOptions{Factory: g}
+	o := &AddOptions{IOStreams: g.IOStreams, Now: g.Now, Issuer: g.Issuer, Tunnels: g.Tunnels, Approver: g.Approver, OpenRegistry: g.Registry}
 	cmd := &cobra.Command{
 		Use:   "add NAME --server URL (--pin sha256:... | --ca-file F) --oidc-issuer-url URL --oidc-client-id ID",
 		Short: "Register a cluster's trusted endpoint and OIDC client, after checking the endpoint live",
@@ -69,7 +80,7 @@ func newCmdAdd(g *cmdutil.Factory, runF func(*AddOptions) error) *cobra.Command 
 	f.BoolVar(&o.Approve, "approve", false, cmdutil.ApproveFlagHelp)
 	f.BoolVar(&o.Replace, "replace", false, "Let add change a cluster already registered under NAME (without it, that is refused and the change shown)")
 	f.StringVar(&o.Tunnel.Gateway, "tunnel-gateway", "", "mTLS access gateway host:port; the endpoint is then reached only through it (see the proxy and run commands)")
-	f.StringVar(&o.Tunnel.Mode, "tunnel-mode", "connect", "connect (HTTP CONNECT inside the mTLS connection) or direct (the gateway forwards to one fixed backend)")
+	f.StringVar(&o.Tunnel.Mode, "tunnel-mode", string(localproxy.ModeConnect), "connect (HTTP CONNECT inside the mTLS connection) or direct (the gateway forwards to one fixed backend)")
 	f.StringVar(&o.Tunnel.GatewayServerName, "tunnel-server-name", "", "Name to verify on the gateway's certificate (default: the gateway host)")
 	f.StringVar(&o.TunnelCAFile, "tunnel-ca-file", "", "PEM bundle of the CA(s) that issue the gateway's certificate (default: system roots)")
 	f.StringSliceVar(&o.Tunnel.GatewayPins, "tunnel-pin", nil, "sha256:<hex SPKI> pin of a certificate in the gateway's chain; repeatable")
@@ -113,7 +124,7 @@ func (o *AddOptions) Complete(_ *cobra.Command, args []string) error {
 		o.Cluster.Tunnel = &t
 	}
 	var err error
-	o.Registry, err = o.Factory.Registry()
+	o.Registry, err = o.OpenRegistry()
 	return err
 }
 
@@ -127,7 +138,7 @@ func (o *AddOptions) Validate() error {
 
 // Run checks the endpoint, then saves.
 func (o *AddOptions) Run(ctx context.Context) error {
-	verified, err := cmdutil.CheckEndpoint(ctx, o.Factory, &o.Cluster)
+	verified, err := cmdutil.CheckEndpoint(ctx, o.Now, o.Tunnels(), &o.Cluster)
 	if err != nil {
 		return err
 	}
@@ -175,7 +186,7 @@ func (o *AddOptions) Run(ctx context.Context) error {
 		cmdutil.WriteChanges(o.ErrOut, "", changes)
 	}
 	fmt.Fprintf(o.ErrOut, "Next: kubectl securekapi use %s\n", o.Cluster.Name)
-	return cmdutil.ApproveClusters(o.Factory, []profile.Cluster{o.Cluster}, map[string]*trust.Verified{o.Cluster.Name: verified}, o.Approve, "add")
+	return o.Approver().Clusters([]profile.Cluster{o.Cluster}, map[string]*trust.Verified{o.Cluster.Name: verified}, o.Approve, "add")
 }
 
 // refuseChange refuses, unless --replace, to change a cluster already

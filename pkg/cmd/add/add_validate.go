@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/securekapi/securekapi/pkg/localproxy"
 	"github.com/securekapi/securekapi/pkg/profile"
 	"github.com/securekapi/securekapi/pkg/trust"
 	"github.com/securekapi/securekapi/pkg/trust/pinning"
@@ -85,8 +86,8 @@ func (o *AddOptions) validateTunnelFlags() error {
 	if err := profile.CheckHostPort(t.Gateway); err != nil {
 		return fmt.Errorf("--tunnel-gateway %q: %w", t.Gateway, err)
 	}
-	if t.Mode != "connect" && t.Mode != "direct" {
-		return fmt.Errorf("--tunnel-mode %q: use connect or direct", t.Mode)
+	if err := localproxy.Mode(t.Mode).Check(); err != nil {
+		return fmt.Errorf("--tunnel-mode %w", err)
 	}
 	if err := profile.CheckServerName(t.GatewayServerName); err != nil {
 		return fmt.Errorf("--tunnel-server-name: %w", err)

@@ -23,7 +23,7 @@ func (o *AddOptions) chooseScopes(ctx context.Context) {
 		return
 	}
 	s := oidc.Settings{Issuer: o.Cluster.OIDC.IssuerURL, ClientID: o.Cluster.OIDC.ClientID, CAFile: o.Cluster.OIDC.CAFile}
-	p, err := o.Discover(ctx, s)
+	p, err := o.Issuer(ctx, s)
 	if err != nil {
 		fmt.Fprintf(o.ErrOut, "warning: could not read the scopes the issuer offers (%v); requesting openid only. If the API server maps users by email or groups, pass --oidc-extra-scope email --oidc-extra-scope groups\n", err)
 		return

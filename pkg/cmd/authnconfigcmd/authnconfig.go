@@ -8,9 +8,12 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"time"
 
 	"github.com/spf13/cobra"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/cli-runtime/pkg/genericiooptions"
+	"k8s.io/client-go/rest"
 
 	"github.com/securekapi/securekapi/pkg/atomicfile"
 	"github.com/securekapi/securekapi/pkg/authnconfig"
@@ -22,7 +25,9 @@ import (
 // of the access profile (a re-encrypting endpoint ends client-certificate
 // authentication, so the API server must trust the OIDC issuers).
 type AuthnConfigOptions struct {
-	*cmdutil.Factory
+	genericiooptions.IOStreams
+	Now        func() time.Time
+	RESTConfig func(timeout time.Duration) (*rest.Config, error)
 
 	Human       authnconfig.HumanIssuer
 	HumanCAFile string
@@ -62,7 +67,7 @@ func NewCmdAuthnConfig(g *cmdutil.Factory) *cobra.Command { return newCmdAuthnCo
 // newCmdAuthnConfig wires the flags to AuthnConfigOptions; runF, when set, runs instead of Run
 // once Complete and Validate passed, so a test sees what the flags made.
 func newCmdAuthnConfig(g *cmdutil.Factory, runF func(*AuthnConfigOptions) error) *cobra.Command {
-	o := &AuthnConfigOptions{Factory: g}
+	o := &AuthnConfigOptions{IOStreams: g.IOStreams, Now: g.Now, RESTConfig: g.RESTConfig}
 	cmd := &cobra.Command{
 		Use:     "authn-config",
 		Short:   "For platform owners: write and check kube-apiserver's authentication configuration (OIDC for people and CI)",

@@ -4,22 +4,23 @@ import (
 	"context"
 	"time"
 
+	"k8s.io/client-go/rest"
+
 	"github.com/securekapi/securekapi/pkg/authnconfig"
-	"github.com/securekapi/securekapi/pkg/cmdutil"
 	"github.com/securekapi/securekapi/pkg/kubeapi"
 )
 
 // kubeconfigCluster asks the kubeconfig's cluster, through kubeapi.
 type kubeconfigCluster struct {
-	f   *cmdutil.Factory
-	api *kubeapi.REST
+	restConfig func(timeout time.Duration) (*rest.Config, error)
+	api        *kubeapi.REST
 }
 
 func (k *kubeconfigCluster) rest() (*kubeapi.REST, error) {
 	if k.api != nil {
 		return k.api, nil
 	}
-	cfg, err := k.f.RESTConfig(15 * time.Second)
+	cfg, err := k.restConfig(15 * time.Second)
 	if err != nil {
 		return nil, err
 	}

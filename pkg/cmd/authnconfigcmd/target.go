@@ -18,7 +18,7 @@ func (o *AuthnConfigOptions) target(ctx context.Context) (authnconfig.Target, sc
 	}
 	facts := o.Cluster
 	if facts == nil {
-		facts = &kubeconfigCluster{f: o.Factory}
+		facts = &kubeconfigCluster{restConfig: o.RESTConfig}
 	}
 	v, err := facts.ServerVersion(ctx)
 	switch {

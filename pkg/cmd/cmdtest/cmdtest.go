@@ -18,7 +18,6 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -67,12 +66,8 @@ current-context: ctx
 func Run(t *testing.T, kubeconfig string, newCmd func(*cmdutil.Factory) *cobra.Command, args ...string) (string, string, error) {
 	t.Helper()
 	var out, errOut bytes.Buffer
-	g := &cmdutil.Factory{
-		IOStreams:  genericiooptions.IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut},
-		Kubeconfig: kubeconfig,
-		Getenv:     func(k string) string { return map[string]string{"HOME": t.TempDir()}[k] },
-		Now:        time.Now,
-	}
+	g := Factory(map[string]string{"HOME": t.TempDir()})
+	g.Out, g.ErrOut, g.Kubeconfig = &out, &errOut, kubeconfig
 	c := newCmd(g)
 	c.SetArgs(args)
 	c.SetOut(&errOut)
@@ -96,13 +91,8 @@ func RunWithEnv(t *testing.T, env map[string]string, newCmd func(*cmdutil.Factor
 func RunWithEnvContext(t *testing.T, ctx context.Context, env map[string]string, newCmd func(*cmdutil.Factory) *cobra.Command, args ...string) (string, string, error) {
 	t.Helper()
 	var out, errOut bytes.Buffer
-	g := &cmdutil.Factory{
-		IOStreams:  genericiooptions.IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut},
-		Kubeconfig: env["KUBECONFIG"],
-		Getenv:     func(k string) string { return env[k] },
-		Environ:    Environ(env),
-		Now:        time.Now,
-	}
+	g := Factory(env)
+	g.Out, g.ErrOut, g.Kubeconfig = &out, &errOut, env["KUBECONFIG"]
 	c := newCmd(g)
 	c.SetArgs(args)
 	c.SetOut(&errOut)
@@ -244,12 +234,10 @@ func NewUserSession(t *testing.T) *UserSession {
 		"KUBECONFIG":        filepath.Join(s.Dir, "kubeconfig"),
 		"SECUREKAPI_CONFIG": filepath.Join(s.Dir, "config", "clusters.yaml"),
 	}
-	s.F = &cmdutil.Factory{
-		IOStreams: genericiooptions.IOStreams{In: strings.NewReader(""), Out: &s.Out, ErrOut: &s.ErrOut},
-		Getenv:    func(k string) string { return s.Env[k] },
-		Environ:   Environ(s.Env),
-		Now:       time.Now,
-	}
+	s.F = Factory(nil)
+	s.F.Out, s.F.ErrOut = &s.Out, &s.ErrOut
+	s.F.Getenv = func(k string) string { return s.Env[k] } // s.Env as it is when read
+	s.F.Environ = Environ(s.Env)
 	return s
 }
 
@@ -285,15 +273,13 @@ func (s *UserSession) KubeconfigCA(t *testing.T, cluster string) []byte {
 // PinOf is p's SPKI pin.
 func PinOf(p *testpki.Pair) string { return string(p.Pin()) }
 
-// Factory is a Factory on in-memory streams whose environment is env
-// (nothing from the process's), for flag tests.
+// Factory is NewFactory's Factory on in-memory streams (no terminal) whose
+// environment is env, nothing from the process's.
 func Factory(env map[string]string) *cmdutil.Factory {
-	return &cmdutil.Factory{
-		IOStreams: genericiooptions.IOStreams{In: strings.NewReader(""), Out: &bytes.Buffer{}, ErrOut: &bytes.Buffer{}},
-		Getenv:    func(k string) string { return env[k] },
-		Environ:   Environ(env),
-		Now:       time.Now,
-	}
+	f := cmdutil.NewFactory(genericiooptions.IOStreams{In: strings.NewReader(""), Out: &bytes.Buffer{}, ErrOut: &bytes.Buffer{}})
+	f.Getenv = func(k string) string { return env[k] }
+	f.Environ = Environ(env)
+	return f
 }
 
 // Environ is env as the list a child process inherits, read when asked,

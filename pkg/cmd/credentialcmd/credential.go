@@ -9,6 +9,7 @@ import (
 	"fmt"
 
 	"github.com/spf13/cobra"
+	"k8s.io/cli-runtime/pkg/genericiooptions"
 
 	"github.com/securekapi/securekapi/pkg/cmdutil"
 	"github.com/securekapi/securekapi/pkg/credential"
@@ -22,7 +23,11 @@ import (
 // kubectl run. It writes exactly one ExecCredential to stdout and nothing
 // else; every message goes to stderr.
 type CredentialOptions struct {
-	*cmdutil.Factory
+	genericiooptions.IOStreams
+	Getenv  func(string) string
+	Caller  func() *callerconfig.Caller
+	Manager func(a *cmdutil.AccessFlags) (*credential.Manager, error)
+
 	Access  cmdutil.AccessFlags
 	request *execplugin.Request
 	binding binding.Binding
@@ -34,7 +39,7 @@ func NewCmdCredential(g *cmdutil.Factory) *cobra.Command { return newCmdCredenti
 // newCmdCredential wires the flags to CredentialOptions; runF, when set, runs instead of Run
 // once Complete and Validate passed, so a test sees what the flags made.
 func newCmdCredential(g *cmdutil.Factory, runF func(*CredentialOptions) error) *cobra.Command {
-	o := &CredentialOptions{Factory: g}
+	o := &CredentialOptions{IOStreams: g.IOStreams, Getenv: g.Getenv, Caller: g.Caller, Manager: g.Manager}
 	cmd := &cobra.Command{
 		Use:   "credential",
 		Short: "Exec credential plugin: print a token for kubectl (called by kubeconfig)",
@@ -84,7 +89,7 @@ func (o *CredentialOptions) Validate() error {
 	}
 	// Only inline CA data is bound: a CA file is read again by kubectl after
 	// this check (callerconfig).
-	return callerconfig.Check(o.CallerConfig(), o.request.Cluster.Server, func(data []byte, server string) ([]string, error) {
+	return callerconfig.Check(o.Caller(), o.request.Cluster.Server, func(data []byte, server string) ([]string, error) {
 		return kubeconfig.CAFileClusters(data, server, binding.SameServer)
 	})
 }
@@ -95,7 +100,7 @@ func (o *CredentialOptions) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	ts, err := m.Token(ctx, o.Access.TokenRequest(o.Factory, o.binding, o.request.Interactive))
+	ts, err := m.Token(ctx, o.Access.TokenRequest(o.Getenv, o.binding, o.request.Interactive))
 	if err != nil {
 		var login *credential.ErrLoginRequired
 		var notApproved *binding.ErrNotApproved

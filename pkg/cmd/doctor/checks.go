@@ -21,7 +21,7 @@ func (o *DoctorOptions) checkKubeconfig(_ context.Context, st *doctorState) Chec
 	if err != nil {
 		return fail("fix the file named above", "%v", err)
 	}
-	name := firstNonEmpty(o.Name, o.Context, cfg.CurrentContext)
+	name := firstNonEmpty(o.Name, o.KubeContext(), cfg.CurrentContext)
 	if name == "" {
 		return fail("kubectl securekapi use NAME", "no context named and no current context")
 	}
@@ -135,7 +135,7 @@ func (o *DoctorOptions) checkBinding(_ context.Context, st *doctorState) Check {
 }
 
 func (o *DoctorOptions) checkDiscovery(ctx context.Context, st *doctorState) Check {
-	p, err := o.Discover(ctx, st.access.Settings())
+	p, err := o.Issuer(ctx, st.access.Settings())
 	if err != nil {
 		return fail("is the OIDC provider up and reachable? (check --oidc-issuer-url and --oidc-ca-file)", "%v", err)
 	}
@@ -190,7 +190,7 @@ func tokenHolder(c *token.Claims) string {
 
 // checkApproved is the credential path's approval check for this context.
 func (o *DoctorOptions) checkApproved(st *doctorState) error {
-	approvals, err := cmdutil.ApprovalStore(o.Factory, st.access)
+	approvals, err := cmdutil.ApprovalStore(o.Getenv, st.access)
 	if err != nil {
 		return err
 	}

@@ -27,7 +27,7 @@ func TestDoctorColoursOnlyATerminal(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			g := cmdtest.Factory(tc.env)
 			g.Kubeconfig = filepath.Join(t.TempDir(), "kubeconfig") // missing: the first check fails
-			g.SetStdoutTTY(tc.tty)
+			g.StdoutIsTTY = tc.tty
 			_ = cmdtest.Execute(NewCmdDoctor(g), "--quick")
 			out := g.Out.(*bytes.Buffer).String()
 			if !strings.Contains(out, "[FAIL]") {
@@ -49,7 +49,7 @@ func TestDoctorColoursOnlyATerminal(t *testing.T) {
 func TestDoctorEscapesWhatItQuotes(t *testing.T) {
 	g := cmdtest.Factory(nil)
 	g.Kubeconfig = filepath.Join(t.TempDir(), "kubeconfig") // missing: the first check fails and names the context
-	g.SetStdoutTTY(false)
+	g.StdoutIsTTY = false
 	_ = cmdtest.Execute(NewCmdDoctor(g), "--quick", "prod\x1b]0;owned\x07\x1b[2J")
 	out := g.Out.(*bytes.Buffer).String()
 	if !strings.Contains(out, `prod\x1b]0;owned\x07\x1b[2J`) {

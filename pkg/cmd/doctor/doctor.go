@@ -12,19 +12,37 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"k8s.io/cli-runtime/pkg/genericiooptions"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 
 	"github.com/securekapi/securekapi/pkg/cmdutil"
 	"github.com/securekapi/securekapi/pkg/credential/binding"
+	"github.com/securekapi/securekapi/pkg/credential/oidc"
+	"github.com/securekapi/securekapi/pkg/credential/redact"
 	"github.com/securekapi/securekapi/pkg/credential/token"
+	"github.com/securekapi/securekapi/pkg/credential/tokenstore"
 	"github.com/securekapi/securekapi/pkg/kubeapi"
+	"github.com/securekapi/securekapi/pkg/kubeconfig"
+	"github.com/securekapi/securekapi/pkg/profile"
 	"github.com/securekapi/securekapi/pkg/safetext"
+	"github.com/securekapi/securekapi/pkg/tunnel"
 )
 
 // DoctorOptions walks the whole path from kubeconfig to the API server and
 // reports one line per check, with the fix when one fails.
 type DoctorOptions struct {
-	*cmdutil.Factory
+	genericiooptions.IOStreams
+	StdoutIsTTY     bool
+	Getenv          func(string) string
+	Now             func() time.Time
+	Secrets         *redact.Secrets
+	Issuer          func(ctx context.Context, s oidc.Settings) (oidc.Issuer, error)
+	KubeContext     func() string
+	KubeconfigStore func() *kubeconfig.Store
+	OpenTokenStore  func(a *cmdutil.AccessFlags) (tokenstore.Store, string, error)
+	Registry        func() (*profile.Registry, error)
+	Tunnels         func() tunnel.Env
+
 	Name    string
 	Output  string
 	Timeout time.Duration
@@ -59,10 +77,17 @@ const (
 // NewCmdDoctor returns the doctor command.
 func NewCmdDoctor(g *cmdutil.Factory) *cobra.Command { return newCmdDoctor(g, nil) }
 
+// newDoctorOptions copies what doctor uses from the Factory.
+func newDoctorOptions(g *cmdutil.Factory) *DoctorOptions {
+	return &DoctorOptions{IOStreams: g.IOStreams, StdoutIsTTY: g.StdoutIsTTY, Getenv: g.Getenv, Now: g.Now, Secrets: g.Secrets,
+		Issuer: g.Issuer, KubeContext: g.KubeContext, KubeconfigStore: g.KubeconfigStore, OpenTokenStore: g.OpenTokenStore,
+		Registry: g.Registry, Tunnels: g.Tunnels}
+}
+
 // newCmdDoctor wires the flags to DoctorOptions; runF, when set, runs instead of Run
 // once Complete and Validate passed, so a test sees what the flags made.
 func newCmdDoctor(g *cmdutil.Factory, runF func(*DoctorOptions) error) *cobra.Command {
-	o := &DoctorOptions{Factory: g}
+	o := newDoctorOptions(g)
 	cmd := &cobra.Command{
 		Use:   "doctor [CONTEXT]",
 		Short: "Check every step from kubeconfig to the API server and say what to fix",
@@ -70,7 +95,7 @@ func newCmdDoctor(g *cmdutil.Factory, runF func(*DoctorOptions) error) *cobra.Co
   kubectl securekapi doctor cluster-a -o json
   kubectl securekapi doctor --quick`,
 		Args:              cobra.MaximumNArgs(1),
-		ValidArgsFunction: cmdutil.CompleteClusterName(g),
+		ValidArgsFunction: cmdutil.CompleteClusterName(g.Registry),
 		RunE:              cmdutil.RunE(o, runF),
 	}
 	cmd.Flags().StringVarP(&o.Output, "output", "o", "", "json or yaml for machine-readable output")
@@ -229,7 +254,7 @@ func (o *DoctorOptions) print(checks []Check) error {
 	if done, err := cmdutil.WriteStructured(o.Out, o.Output, checks); done {
 		return err
 	}
-	color := o.StdoutIsTTY() && o.Getenv("NO_COLOR") == ""
+	color := o.StdoutIsTTY && o.Getenv("NO_COLOR") == ""
 	for _, c := range checks {
 		// Details quote the kubeconfig, the token's claims and what the
 		// server answered: escaped for the terminal.

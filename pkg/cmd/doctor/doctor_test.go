@@ -84,7 +84,9 @@ func doctorAt(server, name string, caPEM []byte, pinned *testpki.Pair) (*DoctorO
 		token:     "eyJ.SECRET.token",
 		namespace: "default",
 	}
-	return &DoctorOptions{Factory: &cmdutil.Factory{Getenv: func(string) string { return "" }, Now: time.Now}, Timeout: 5 * time.Second, WatchTime: 2 * time.Second}, st
+	o := newDoctorOptions(cmdtest.Factory(nil))
+	o.Timeout, o.WatchTime = 5*time.Second, 2*time.Second
+	return o, st
 }
 
 // bound is doctor's state against api after the binding check passed.

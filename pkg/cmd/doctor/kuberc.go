@@ -26,7 +26,7 @@ func (o *DoctorOptions) checkPluginPolicy(_ context.Context, st *doctorState) Ch
 	if v.Allowed {
 		return ok("kubectl will run %s: %s", command, v.Reason)
 	}
-	name := firstNonEmpty(o.Name, o.Context, "NAME")
+	name := firstNonEmpty(o.Name, o.KubeContext(), "NAME")
 	return fail(fmt.Sprintf("kubectl securekapi use %s --%s (or add `- command: %s` to credentialPluginAllowlist in %s)", name, cmdutil.KubercAllowFlag, command, f.Path),
 		"kubectl will refuse to run %s: %s", command, v.Reason)
 }

@@ -70,7 +70,8 @@ func TestDoctorPrintsNoHeldToken(t *testing.T) {
 		f := cmdtest.Factory(nil)
 		f.Secrets = &redact.Secrets{}
 		f.Secrets.Add(token)
-		o := &DoctorOptions{Factory: f, Output: output}
+		o := newDoctorOptions(f)
+		o.Output = output
 		echo := "SelfSubjectReview got HTTP 400 from something that is not the API server (Authorization: Bearer " + token + ")"
 		if err := o.print([]Check{{Name: StepWhoami, Status: StatusFail, Detail: echo, Fix: "token " + token}}); err != nil {
 			t.Fatal(err)

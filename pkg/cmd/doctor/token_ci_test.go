@@ -26,7 +26,8 @@ func TestDoctorFindsACIContextsToken(t *testing.T) {
 
 	g := cmdtest.Factory(ci.Env)
 	g.Kubeconfig = ci.Kubeconfig
-	o := &DoctorOptions{Factory: g, Name: "cluster-a"}
+	o := newDoctorOptions(g)
+	o.Name = "cluster-a"
 	st := &doctorState{}
 	if c := o.checkKubeconfig(context.Background(), st); c.Status != StatusOK {
 		t.Fatalf("checkKubeconfig = %+v", c)

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"net"
 
+	"github.com/securekapi/securekapi/pkg/tunnel"
+
 	"github.com/securekapi/securekapi/pkg/cmdutil"
 	"github.com/securekapi/securekapi/pkg/trust/pinning"
 )
@@ -18,15 +20,15 @@ func (o *DoctorOptions) checkTunnel(ctx context.Context, st *doctorState) Check 
 }
 
 func (o *DoctorOptions) startTunnel(ctx context.Context, st *doctorState) Check {
-	c, err := cmdutil.RegisteredCluster(o.Factory, st.access.Cluster)
+	c, err := cmdutil.RegisteredCluster(o.Registry, st.access.Cluster)
 	if err != nil || c.Tunnel == nil {
 		return Check{Status: StatusSkip, Detail: "no tunnel configured for this cluster"}
 	}
-	p, err := cmdutil.StartTunnel(context.Background(), o.Factory, c, "127.0.0.1:0")
+	p, err := o.Tunnels().Start(context.Background(), c, "127.0.0.1:0")
 	if err != nil {
 		return fail("check the tunnel settings: `kubectl securekapi add "+c.Name+" --tunnel-...`", "%v", err)
 	}
-	st.cleanup = append(st.cleanup, func() { cmdutil.StopTunnel(p) })
+	st.cleanup = append(st.cleanup, func() { tunnel.Stop(p) })
 	target, err := pinning.Endpoint{URL: c.Server}.Address()
 	if err != nil {
 		return fail("kubectl securekapi add "+c.Name, "%v", err)
@@ -41,7 +43,7 @@ func (o *DoctorOptions) startTunnel(ctx context.Context, st *doctorState) Check 
 		}
 	}
 	if err != nil {
-		return fail(cmdutil.GatewayFix(err, "is the gateway up, does it accept your client certificate, and does its certificate match --tunnel-ca-file/--tunnel-pin?"), "%v", err)
+		return fail(tunnel.GatewayFix(err, "is the gateway up, does it accept your client certificate, and does its certificate match --tunnel-ca-file/--tunnel-pin?"), "%v", err)
 	}
 	st.dial = func(ctx context.Context, _, addr string) (net.Conn, error) { return p.Dial(ctx, addr) }
 	st.route = " through the tunnel"

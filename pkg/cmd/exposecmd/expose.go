@@ -11,8 +11,10 @@ import (
 	"path"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
+	"k8s.io/cli-runtime/pkg/genericiooptions"
 	"k8s.io/client-go/rest"
 
 	"github.com/securekapi/securekapi/pkg/atomicfile"
@@ -25,7 +27,10 @@ import (
 // ExposeOptions generates (and optionally applies) the proxy configuration
 // that gives a cluster its trusted secondary endpoint.
 type ExposeOptions struct {
-	*cmdutil.Factory
+	genericiooptions.IOStreams
+	Now        func() time.Time
+	RESTConfig func(timeout time.Duration) (*rest.Config, error)
+
 	expose.Options
 
 	// Via is --via, as typed; Options.Via once validated.
@@ -57,7 +62,7 @@ func NewCmdExpose(g *cmdutil.Factory) *cobra.Command { return newCmdExpose(g, ni
 // newCmdExpose wires the flags to ExposeOptions; runF, when set, runs instead of Run
 // once Complete and Validate passed, so a test sees what the flags made.
 func newCmdExpose(g *cmdutil.Factory, runF func(*ExposeOptions) error) *cobra.Command {
-	o := &ExposeOptions{Factory: g}
+	o := &ExposeOptions{IOStreams: g.IOStreams, Now: g.Now, RESTConfig: g.RESTConfig}
 	vias := make([]string, 0, len(expose.Vias()))
 	for _, v := range expose.Vias() {
 		vias = append(vias, string(v))

@@ -7,20 +7,30 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
+	"k8s.io/cli-runtime/pkg/genericiooptions"
 
 	"github.com/securekapi/securekapi/pkg/cmdutil"
 	"github.com/securekapi/securekapi/pkg/profile"
 	"github.com/securekapi/securekapi/pkg/safetext"
 	"github.com/securekapi/securekapi/pkg/trust"
+	"github.com/securekapi/securekapi/pkg/tunnel"
 )
 
 // ImportOptions registers every cluster of an access profile.
 type ImportOptions struct {
-	*cmdutil.Factory
+	genericiooptions.IOStreams
+	HTTPClient   *http.Client
+	Now          func() time.Time
+	Tunnels      func() tunnel.Env
+	Approver     func() cmdutil.Approver
+	OpenRegistry func() (*profile.Registry, error)
+
 	Source  string
 	DryRun  bool
 	NoCheck bool
@@ -39,7 +49,7 @@ func NewCmdImport(g *cmdutil.Factory) *cobra.Command { return newCmdImport(g, ni
 // newCmdImport wires the flags to ImportOptions; runF, when set, runs instead of Run
 // once Complete and Validate passed, so a test sees what the flags made.
 func newCmdImport(g *cmdutil.Factory, runF func(*ImportOptions) error) *cobra.Command {
-	o := &ImportOptions{Factory: g}
+	o := &ImportOptions{IOStreams: g.IOStreams, HTTPClient: g.HTTPClient, Now: g.Now, Tunnels: g.Tunnels, Approver: g.Approver, OpenRegistry: g.Registry}
 	cmd := &cobra.Command{
 		Use:   "import FILE | https://URL",
 		Short: "Register every cluster in an access profile from the platform owner",
@@ -61,7 +71,7 @@ func (o *ImportOptions) Complete(_ *cobra.Command, args []string) error {
 		o.Source = args[0]
 	}
 	var err error
-	o.Registry, err = o.Factory.Registry()
+	o.Registry, err = o.OpenRegistry()
 	return err
 }
 
@@ -120,7 +130,7 @@ func (o *ImportOptions) Run(ctx context.Context) error {
 		return err
 	}
 	fmt.Fprintf(o.ErrOut, "Registered %s. Next: kubectl securekapi use %s\n", strings.Join(safetext.EscapeAll(p.Names()), ", "), safetext.Escape(p.Clusters[0].Name))
-	return cmdutil.ApproveClusters(o.Factory, p.Clusters, verified, o.Approve, "import")
+	return o.Approver().Clusters(p.Clusters, verified, o.Approve, "import")
 }
 
 // refuseChanges refuses, unless --replace, a profile that would change a
@@ -176,7 +186,7 @@ func (o *ImportOptions) checkEndpoints(ctx context.Context, p *profile.Profile) 
 	var failed error
 	for i := range p.Clusters {
 		c := &p.Clusters[i]
-		v, err := cmdutil.CheckEndpoint(ctx, o.Factory, c)
+		v, err := cmdutil.CheckEndpoint(ctx, o.Now, o.Tunnels(), c)
 		if err != nil {
 			failed = errors.Join(failed, fmt.Errorf("%s: %w", c.Name, err))
 			continue
@@ -195,7 +205,7 @@ func (o *ImportOptions) checkEndpoints(ctx context.Context, p *profile.Profile) 
 func (o *ImportOptions) read(ctx context.Context) ([]byte, error) {
 	switch {
 	case strings.HasPrefix(o.Source, "http://"), strings.HasPrefix(o.Source, "https://"):
-		return profile.Fetch(ctx, o.HTTP(), o.Source)
+		return profile.Fetch(ctx, o.HTTPClient, o.Source)
 	case o.Source == "-":
 		return profile.Read(o.In)
 	default:

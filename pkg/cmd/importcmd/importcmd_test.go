@@ -26,9 +26,8 @@ func importProfile(t *testing.T, s *cmdtest.UserSession, source string, client *
 	t.Helper()
 	s.Out.Reset()
 	s.ErrOut.Reset()
-	f := *s.F
-	f.HTTPClient = client
-	o := &ImportOptions{Factory: &f, Source: source}
+	o := &ImportOptions{IOStreams: s.F.IOStreams, HTTPClient: client, Now: s.F.Now, Tunnels: s.F.Tunnels, Approver: s.F.Approver,
+		OpenRegistry: s.F.Registry, Source: source}
 	if set != nil {
 		set(o)
 	}

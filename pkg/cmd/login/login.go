@@ -9,14 +9,25 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"k8s.io/cli-runtime/pkg/genericiooptions"
 
 	"github.com/securekapi/securekapi/pkg/cmdutil"
+	"github.com/securekapi/securekapi/pkg/credential"
+	"github.com/securekapi/securekapi/pkg/credential/loginui"
+	"github.com/securekapi/securekapi/pkg/kubeconfig"
 	"github.com/securekapi/securekapi/pkg/safetext"
 )
 
 // LoginOptions logs in to a cluster's OIDC issuer and caches the tokens.
 type LoginOptions struct {
-	*cmdutil.Factory
+	genericiooptions.IOStreams
+	Getenv          func(string) string
+	Now             func() time.Time
+	KubeContext     func() string
+	KubeconfigStore func() *kubeconfig.Store
+	Approver        func() cmdutil.Approver
+	Manager         func(a *cmdutil.AccessFlags) (*credential.Manager, error)
+
 	Access cmdutil.AccessFlags
 	Name   string
 	// Approve approves the cluster to receive this login without asking.
@@ -29,7 +40,7 @@ func NewCmdLogin(g *cmdutil.Factory) *cobra.Command { return newCmdLogin(g, nil)
 // newCmdLogin wires the flags to LoginOptions; runF, when set, runs instead of Run
 // once Complete and Validate passed, so a test sees what the flags made.
 func newCmdLogin(g *cmdutil.Factory, runF func(*LoginOptions) error) *cobra.Command {
-	o := &LoginOptions{Factory: g}
+	o := &LoginOptions{IOStreams: g.IOStreams, Getenv: g.Getenv, Now: g.Now, KubeContext: g.KubeContext, KubeconfigStore: g.KubeconfigStore, Approver: g.Approver, Manager: g.Manager}
 	cmd := &cobra.Command{
 		Use:   "login [CLUSTER]",
 		Short: "Log in with OIDC and keep the tokens in the OS keyring",
@@ -60,7 +71,7 @@ scripts) pass --approve; without it the login is kept but approves nothing.
   # Without a kubeconfig entry
   kubectl securekapi login --oidc-issuer-url https://dex.example.com --oidc-client-id kubectl`,
 		Args:              cobra.MaximumNArgs(1),
-		ValidArgsFunction: cmdutil.CompleteClusterName(g),
+		ValidArgsFunction: cmdutil.CompleteClusterName(g.Registry),
 		RunE:              cmdutil.RunE(o, runF),
 	}
 	o.Access.AddFlags(cmd.Flags())
@@ -74,7 +85,7 @@ func (o *LoginOptions) Complete(c *cobra.Command, args []string) error {
 	if len(args) == 1 {
 		o.Name = args[0]
 	}
-	if err := cmdutil.CompleteAccessFromKubeconfig(o.Factory, c.Flags(), &o.Access, o.Name); err != nil {
+	if err := cmdutil.CompleteAccessFromKubeconfig(o.KubeconfigStore(), o.KubeContext(), c.Flags(), &o.Access, o.Name); err != nil {
 		return err
 	}
 	o.Access.ResolveAuto(o.Getenv) // in a CI job, auto is the CI grant
@@ -135,11 +146,11 @@ func (o *LoginOptions) approve() error {
 	if err != nil {
 		return err
 	}
-	approved := o.Approve || (o.Name != "" && o.CanPrompt())
-	p, err := cmdutil.NewApprovalPrompt(o.Factory, &o.Access, approved, "login")
+	approved := o.Approve || (o.Name != "" && o.Approver().IO.CanPrompt())
+	p, err := o.Approver().Prompt(&o.Access, approved, "login")
 	if err != nil {
 		return err
 	}
-	_, err = p.Run([]cmdutil.ApprovalCandidate{cand})
+	_, err = p.Run([]loginui.Candidate{cand})
 	return err
 }

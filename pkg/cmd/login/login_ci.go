@@ -23,7 +23,7 @@ func (o *LoginOptions) mintNow(ctx context.Context, m *credential.Manager) error
 	if err != nil {
 		return err
 	}
-	if _, err := m.SaveMinted(o.Access.TokenRequest(o.Factory, b, false), tokens); err != nil {
+	if _, err := m.SaveMinted(o.Access.TokenRequest(o.Getenv, b, false), tokens); err != nil {
 		return err
 	}
 	c := tokens.Claims

@@ -9,18 +9,28 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+	"k8s.io/cli-runtime/pkg/genericiooptions"
 
 	"github.com/securekapi/securekapi/pkg/cmdutil"
 	"github.com/securekapi/securekapi/pkg/credential/binding"
 	"github.com/securekapi/securekapi/pkg/credential/oidc"
 	"github.com/securekapi/securekapi/pkg/credential/tokenstore"
+	"github.com/securekapi/securekapi/pkg/kubeconfig"
+	"github.com/securekapi/securekapi/pkg/profile"
 	"github.com/securekapi/securekapi/pkg/safetext"
 )
 
 // LogoutOptions removes cached tokens, revoking the refresh token at the
 // provider when it advertises a revocation endpoint.
 type LogoutOptions struct {
-	*cmdutil.Factory
+	genericiooptions.IOStreams
+	Getenv          func(string) string
+	Issuer          func(ctx context.Context, s oidc.Settings) (oidc.Issuer, error)
+	KubeContext     func() string
+	KubeconfigStore func() *kubeconfig.Store
+	OpenTokenStore  func(a *cmdutil.AccessFlags) (tokenstore.Store, string, error)
+	Registry        func() (*profile.Registry, error)
+
 	Access cmdutil.AccessFlags
 	Name   string
 	All    bool
@@ -37,7 +47,7 @@ func NewCmdLogout(g *cmdutil.Factory) *cobra.Command { return newCmdLogout(g, ni
 // newCmdLogout wires the flags to LogoutOptions; runF, when set, runs instead of Run
 // once Complete and Validate passed, so a test sees what the flags made.
 func newCmdLogout(g *cmdutil.Factory, runF func(*LogoutOptions) error) *cobra.Command {
-	o := &LogoutOptions{Factory: g}
+	o := &LogoutOptions{IOStreams: g.IOStreams, Getenv: g.Getenv, Issuer: g.Issuer, KubeContext: g.KubeContext, KubeconfigStore: g.KubeconfigStore, OpenTokenStore: g.OpenTokenStore, Registry: g.Registry}
 	cmd := &cobra.Command{
 		Use:   "logout [CLUSTER | --all]",
 		Short: "Forget cached tokens and approvals (and revoke the refresh token where the provider allows)",
@@ -60,7 +70,7 @@ server, a CI grant's included (the registry does not record use --ci).`,
 		Example: `  kubectl securekapi logout cluster-a
   kubectl securekapi logout --all`,
 		Args:              cobra.MaximumNArgs(1),
-		ValidArgsFunction: cmdutil.CompleteClusterName(g),
+		ValidArgsFunction: cmdutil.CompleteClusterName(g.Registry),
 		RunE:              cmdutil.RunE(o, runF),
 	}
 	o.Access.AddFlags(cmd.Flags())
@@ -77,7 +87,7 @@ func (o *LogoutOptions) Complete(c *cobra.Command, args []string) error {
 	if o.All {
 		return nil
 	}
-	err := cmdutil.CompleteAccessFromKubeconfig(o.Factory, c.Flags(), &o.Access, o.Name)
+	err := cmdutil.CompleteAccessFromKubeconfig(o.KubeconfigStore(), o.KubeContext(), c.Flags(), &o.Access, o.Name)
 	if err == nil || o.Name == "" {
 		return err
 	}
@@ -155,7 +165,7 @@ func (o *LogoutOptions) Run(ctx context.Context) error {
 // grant's included: forgetting more than asked fails closed, keeping a
 // grant the user meant to forget would not.
 func (o *LogoutOptions) forgetApprovals() error {
-	approvals, err := cmdutil.ApprovalStore(o.Factory, &o.Access)
+	approvals, err := cmdutil.ApprovalStore(o.Getenv, &o.Access)
 	if err != nil {
 		return err
 	}
@@ -197,7 +207,7 @@ func (o *LogoutOptions) logout(ctx context.Context, store tokenstore.Store, ts *
 		// A CI grant's token (or a login the issuer gave no refresh
 		// token): nothing outlives it, so the provider is not asked.
 		revoked = "it had no refresh token to revoke"
-	} else if p, err := o.Discover(ctx, settings); err != nil {
+	} else if p, err := o.Issuer(ctx, settings); err != nil {
 		revoked = "could not reach the provider to revoke the refresh token: " + err.Error()
 	} else if ok, err := p.Revoke(ctx, ts.RefreshToken); err != nil {
 		revoked = "revoking the refresh token failed: " + err.Error()

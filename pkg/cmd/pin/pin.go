@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"k8s.io/cli-runtime/pkg/genericiooptions"
 
 	"github.com/securekapi/securekapi/pkg/cmdutil"
 	"github.com/securekapi/securekapi/pkg/trust"
@@ -17,7 +18,7 @@ import (
 
 // PinOptions shows an endpoint's presented chain and the pin to publish.
 type PinOptions struct {
-	*cmdutil.Factory
+	genericiooptions.IOStreams
 	URL           string
 	TLSServerName string
 	Output        string
@@ -29,7 +30,7 @@ func NewCmdPin(g *cmdutil.Factory) *cobra.Command { return newCmdPin(g, nil) }
 // newCmdPin wires the flags to PinOptions; runF, when set, runs instead of Run
 // once Complete and Validate passed, so a test sees what the flags made.
 func newCmdPin(g *cmdutil.Factory, runF func(*PinOptions) error) *cobra.Command {
-	o := &PinOptions{Factory: g}
+	o := &PinOptions{IOStreams: g.IOStreams}
 	cmd := &cobra.Command{
 		Use:   "pin https://host[:port]",
 		Short: "Show an endpoint's certificate chain and the sha256 pin to hand to users",

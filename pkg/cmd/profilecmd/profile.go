@@ -10,8 +10,10 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
+	"k8s.io/cli-runtime/pkg/genericiooptions"
 
 	"github.com/securekapi/securekapi/pkg/atomicfile"
 	"github.com/securekapi/securekapi/pkg/cmdutil"
@@ -26,7 +28,8 @@ const PublishedProfileName = "securekapi-profile.yaml"
 // ProfileOptions writes an access profile for a cluster from its live,
 // verified endpoint: the platform owner's side of `import`.
 type ProfileOptions struct {
-	*cmdutil.Factory
+	genericiooptions.IOStreams
+	Now        func() time.Time
 	Cluster    profile.Cluster
 	CAFile     string
 	Output     string
@@ -44,7 +47,7 @@ func NewCmdProfile(g *cmdutil.Factory) *cobra.Command { return newCmdProfile(g, 
 // newCmdProfile wires the flags to ProfileOptions; runF, when set, runs instead of Run
 // once Complete and Validate passed, so a test sees what the flags made.
 func newCmdProfile(g *cmdutil.Factory, runF func(*ProfileOptions) error) *cobra.Command {
-	o := &ProfileOptions{Factory: g}
+	o := &ProfileOptions{IOStreams: g.IOStreams, Now: g.Now}
 	cmd := &cobra.Command{
 		Use:   "profile NAME --server https://HOST[:PORT] --oidc-issuer-url URL --oidc-client-id ID",
 		Short: "For platform owners: write the access profile third parties import, pinned to the endpoint's verified CA",

@@ -9,6 +9,11 @@ import (
 	"os/signal"
 	"syscall"
 
+	"k8s.io/cli-runtime/pkg/genericiooptions"
+
+	"github.com/securekapi/securekapi/pkg/profile"
+	"github.com/securekapi/securekapi/pkg/tunnel"
+
 	"github.com/spf13/cobra"
 
 	"github.com/securekapi/securekapi/pkg/cmdutil"
@@ -16,10 +21,12 @@ import (
 
 // ProxyOptions runs the loopback proxy for one cluster in the foreground.
 type ProxyOptions struct {
-	*cmdutil.Factory
-	Name   string
-	Listen string
-	Output string
+	genericiooptions.IOStreams
+	Registry func() (*profile.Registry, error)
+	Tunnels  func() tunnel.Env
+	Name     string
+	Listen   string
+	Output   string
 }
 
 // NewCmdProxy returns the proxy command.
@@ -28,7 +35,7 @@ func NewCmdProxy(g *cmdutil.Factory) *cobra.Command { return newCmdProxy(g, nil)
 // newCmdProxy wires the flags to ProxyOptions; runF, when set, runs instead of Run
 // once Complete and Validate passed, so a test sees what the flags made.
 func newCmdProxy(g *cmdutil.Factory, runF func(*ProxyOptions) error) *cobra.Command {
-	o := &ProxyOptions{Factory: g}
+	o := &ProxyOptions{IOStreams: g.IOStreams, Registry: g.Registry, Tunnels: g.Tunnels}
 	cmd := &cobra.Command{
 		Use:   "proxy NAME [--listen 127.0.0.1:PORT]",
 		Short: "Run the loopback proxy that tunnels kubectl through the cluster's mTLS access gateway",
@@ -46,7 +53,7 @@ listens on loopback, needs the per-run secret, and only reaches this cluster.`,
   # A fixed port, and the kubeconfig on stdout for a script
   kubectl securekapi proxy cluster-a --listen 127.0.0.1:8001 -o yaml > tunnel.kubeconfig`,
 		Args:              cobra.ExactArgs(1),
-		ValidArgsFunction: cmdutil.CompleteClusterName(g),
+		ValidArgsFunction: cmdutil.CompleteClusterName(g.Registry),
 		RunE:              cmdutil.RunE(o, runF),
 	}
 	cmd.Flags().StringVar(&o.Listen, "listen", "127.0.0.1:0", "Loopback address to listen on (port 0 picks a free one)")
@@ -76,7 +83,7 @@ func (o *ProxyOptions) Run(ctx context.Context) error {
 	// temporary kubeconfig.
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	s, err := cmdutil.OpenSession(ctx, o.Factory, o.Name, o.Listen, true)
+	s, err := cmdutil.OpenSession(ctx, o.Registry, o.Tunnels(), o.Name, o.Listen, true)
 	if err != nil {
 		return err
 	}
@@ -94,6 +101,6 @@ func (o *ProxyOptions) Run(ctx context.Context) error {
 	fmt.Fprintf(o.ErrOut, "Tunnel for %s listening on %s, through %s (%s mode). Point kubectl at it:\n  export KUBECONFIG=%s\nPress Ctrl-C to stop.\n",
 		o.Name, p.Addr(), c.Tunnel.Gateway, c.Tunnel.Mode, path)
 	<-ctx.Done()
-	fmt.Fprintf(o.ErrOut, "Stopping the tunnel (open streams get %s to finish).\n", cmdutil.ShutdownGrace)
+	fmt.Fprintf(o.ErrOut, "Stopping the tunnel (open streams get %s to finish).\n", tunnel.ShutdownGrace)
 	return nil
 }

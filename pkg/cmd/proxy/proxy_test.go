@@ -26,7 +26,7 @@ func TestNewCmdProxyFlags(t *testing.T) {
 func TestProxyNamesTheWayToRegister(t *testing.T) {
 	fx := cmdtest.NewAddFixture(t)
 	f := cmdtest.Factory(fx.Env)
-	if err := (&ProxyOptions{Factory: f, Name: "nope", Listen: "127.0.0.1:0"}).Run(t.Context()); err == nil || !strings.Contains(err.Error(), "is registered") {
+	if err := (&ProxyOptions{IOStreams: f.IOStreams, Registry: f.Registry, Tunnels: f.Tunnels, Name: "nope", Listen: "127.0.0.1:0"}).Run(t.Context()); err == nil || !strings.Contains(err.Error(), "is registered") {
 		t.Errorf("proxy on an unregistered cluster: %v", err)
 	}
 }

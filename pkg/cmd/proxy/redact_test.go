@@ -11,6 +11,8 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/securekapi/securekapi/pkg/tunnel"
+
 	"github.com/securekapi/securekapi/pkg/cmd/add"
 	"github.com/securekapi/securekapi/pkg/cmd/cmdtest"
 	"github.com/securekapi/securekapi/pkg/cmd/use"
@@ -51,11 +53,11 @@ func TestTunnelLogIsRedacted(t *testing.T) {
 	const token = "eyJhbGciOiJSUzI1NiJ9-Tok5F2c9E1a7B3d"
 	g.Secrets.Add(token)
 
-	c, err := cmdutil.RegisteredCluster(g, "cluster-a")
+	c, err := cmdutil.RegisteredCluster(g.Registry, "cluster-a")
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := cmdutil.StartTunnel(t.Context(), g, c, "127.0.0.1:0")
+	p, err := g.Tunnels().Start(t.Context(), c, "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -76,7 +78,7 @@ func TestTunnelLogIsRedacted(t *testing.T) {
 	if resp.StatusCode != http.StatusForbidden {
 		t.Fatalf("CONNECT to a target not allowed: %s", resp.Status)
 	}
-	cmdutil.StopTunnel(p)
+	tunnel.Stop(p)
 
 	log := errOut.String()
 	if !strings.Contains(log, "refused tunnel") || !strings.Contains(log, redact.Redacted) {

@@ -28,7 +28,7 @@ func TestProxyServesUntilStopped(t *testing.T) {
 	defer cancel()
 	done := make(chan error, 1)
 	go func() {
-		done <- (&ProxyOptions{Factory: g, Name: "cluster-a", Listen: "127.0.0.1:0"}).Run(ctx)
+		done <- (&ProxyOptions{IOStreams: g.IOStreams, Registry: g.Registry, Tunnels: g.Tunnels, Name: "cluster-a", Listen: "127.0.0.1:0"}).Run(ctx)
 		errW.Close()
 	}()
 

@@ -8,17 +8,24 @@ import (
 	"fmt"
 
 	"github.com/spf13/cobra"
+	"k8s.io/cli-runtime/pkg/genericiooptions"
 
 	"github.com/securekapi/securekapi/pkg/cmdutil"
+	"github.com/securekapi/securekapi/pkg/profile"
+	"github.com/securekapi/securekapi/pkg/tunnel"
 )
 
 // RunOptions runs one command with kubectl routed through the cluster's
 // tunnel, for as long as the command runs.
 type RunOptions struct {
-	*cmdutil.Factory
-	Name    string
-	Listen  string
-	Command []string
+	genericiooptions.IOStreams
+	// Environ is what the command inherits, with KUBECONFIG on top.
+	Environ  func() []string
+	Registry func() (*profile.Registry, error)
+	Tunnels  func() tunnel.Env
+	Name     string
+	Listen   string
+	Command  []string
 }
 
 // NewCmdRun returns the run command.
@@ -27,7 +34,7 @@ func NewCmdRun(g *cmdutil.Factory) *cobra.Command { return newCmdRun(g, nil) }
 // newCmdRun wires the flags to RunOptions; runF, when set, runs instead of Run
 // once Complete and Validate passed, so a test sees what the flags made.
 func newCmdRun(g *cmdutil.Factory, runF func(*RunOptions) error) *cobra.Command {
-	o := &RunOptions{Factory: g}
+	o := &RunOptions{IOStreams: g.IOStreams, Environ: g.Environ, Registry: g.Registry, Tunnels: g.Tunnels}
 	cmd := &cobra.Command{
 		Use:   "run NAME -- COMMAND [ARGS...]",
 		Short: "Run a command (kubectl, helm, a script) with the cluster reached through its mTLS tunnel",
@@ -38,7 +45,7 @@ The exit code is COMMAND's. The temporary files are removed, also on Ctrl-C.`,
   kubectl securekapi run cluster-a -- helm upgrade --install web ./chart
   kubectl securekapi run cluster-a -- ./deploy.sh`,
 		Args:              cobra.MinimumNArgs(2),
-		ValidArgsFunction: cmdutil.CompleteClusterName(g),
+		ValidArgsFunction: cmdutil.CompleteClusterName(g.Registry),
 		RunE:              cmdutil.RunE(o, runF),
 	}
 	cmd.Flags().StringVar(&o.Listen, "listen", "127.0.0.1:0", "Loopback address for the proxy (port 0 picks a free one)")
@@ -63,10 +70,10 @@ func (o *RunOptions) Validate() error {
 // Run starts the tunnel, runs the command and passes its exit code on.
 func (o *RunOptions) Run(ctx context.Context) error {
 	// SIGTERM is passed on to the child, whose exit ends the run.
-	s, err := cmdutil.OpenSession(ctx, o.Factory, o.Name, o.Listen, true)
+	s, err := cmdutil.OpenSession(ctx, o.Registry, o.Tunnels(), o.Name, o.Listen, true)
 	if err != nil {
 		return err
 	}
 	defer s.Close()
-	return cmdutil.RunChild(o.IOStreams, o.Command, o.ChildEnv("KUBECONFIG="+s.Kubeconfig))
+	return cmdutil.RunChild(o.IOStreams, o.Command, append(o.Environ(), "KUBECONFIG="+s.Kubeconfig))
 }

@@ -27,7 +27,7 @@ func TestNewCmdRunFlags(t *testing.T) {
 // says how to register it, and starts nothing.
 func TestRunNamesTheWayToRegister(t *testing.T) {
 	f := cmdtest.Factory(map[string]string{"SECUREKAPI_CONFIG": t.TempDir() + "/clusters.yaml"})
-	err := (&RunOptions{Factory: f, Name: "nope", Listen: "127.0.0.1:0", Command: []string{"true"}}).Run(t.Context())
+	err := (&RunOptions{IOStreams: f.IOStreams, Environ: f.Environ, Registry: f.Registry, Tunnels: f.Tunnels, Name: "nope", Listen: "127.0.0.1:0", Command: []string{"true"}}).Run(t.Context())
 	if err == nil || !strings.Contains(err.Error(), `no cluster "nope" is registered`) || !strings.Contains(err.Error(), "kubectl securekapi add") {
 		t.Errorf("run on an unregistered cluster: %v", err)
 	}

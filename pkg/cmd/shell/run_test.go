@@ -3,6 +3,7 @@ package shell
 import (
 	"errors"
 	"os"
+	"path/filepath"
 	"runtime"
 	"strings"
 	"testing"
@@ -15,18 +16,26 @@ import (
 	"github.com/securekapi/securekapi/pkg/cmdutil"
 )
 
-// TestShellRunsOnAPrivateKubeconfig: `shell NAME -- COMMAND` runs COMMAND
-// with KUBECONFIG at a kubeconfig of NAME's context alone, current, with
-// SECUREKAPI_CLUSTER=NAME; the user's kubeconfig is untouched, the private
-// one is gone afterwards, and COMMAND's exit code is the command's.
-func TestShellRunsOnAPrivateKubeconfig(t *testing.T) {
+// used registers cluster-a and writes it to a kubeconfig with `use`; it
+// skips on Windows, whose shells these tests do not start.
+func used(t *testing.T) (*cmdtest.AddFixture, string) {
+	t.Helper()
 	if runtime.GOOS == "windows" {
-		t.Skip("the command is a sh script, and Windows has no sh")
+		t.Skip("the commands are sh and /bin/true, which Windows lacks")
 	}
 	f, kubeconfig, _ := cmdtest.Usable(t, add.NewCmdAdd, 0o600)
 	if _, errOut, err := cmdtest.RunWithEnv(t, f.Env, use.NewCmdUse, "cluster-a"); err != nil {
 		t.Fatalf("use: %v\n%s", err, errOut)
 	}
+	return f, kubeconfig
+}
+
+// TestShellRunsOnAPrivateKubeconfig: `shell NAME -- COMMAND` runs COMMAND
+// with KUBECONFIG at a kubeconfig of NAME's context alone, current, with
+// SECUREKAPI_CLUSTER=NAME; the user's kubeconfig is untouched, the private
+// one is gone afterwards, and COMMAND's exit code is the command's.
+func TestShellRunsOnAPrivateKubeconfig(t *testing.T) {
+	f, kubeconfig := used(t)
 	if _, errOut, err := cmdtest.RunWithEnv(t, f.Env, use.NewCmdUse, "-"); err != nil { // back to the other context
 		t.Fatalf("use -: %v\n%s", err, errOut)
 	}
@@ -63,5 +72,43 @@ func TestShellRunsOnAPrivateKubeconfig(t *testing.T) {
 	after, _ := os.ReadFile(kubeconfig)
 	if string(after) != string(before) {
 		t.Errorf("shell changed the user's kubeconfig:\n%s\n---\n%s", before, after)
+	}
+}
+
+// stderrWatch is shell's stderr: when the line that says the kubeconfig is
+// removed arrives, it records whether the kubeconfig the first line named
+// is indeed gone by then.
+type stderrWatch struct {
+	text          strings.Builder
+	goneWhenSaid  bool
+	saidRemovedAt int
+}
+
+func (w *stderrWatch) Write(p []byte) (int, error) {
+	w.text.Write(p)
+	if s := w.text.String(); strings.Contains(s, "its kubeconfig is removed") && w.saidRemovedAt == 0 {
+		w.saidRemovedAt = len(s)
+		_, rest, _ := strings.Cut(s, "KUBECONFIG=")
+		path, _, _ := strings.Cut(rest, ",")
+		_, err := os.Stat(filepath.Dir(path))
+		w.goneWhenSaid = os.IsNotExist(err)
+	}
+	return len(p), nil
+}
+
+// TestShellSaysRemovedOnlyOnceRemoved: "Left the shell; its kubeconfig is
+// removed" is said when it is true, so a person (or a script, as the e2e
+// test does) that reads it and looks finds no private kubeconfig left.
+func TestShellSaysRemovedOnlyOnceRemoved(t *testing.T) {
+	f, _ := used(t)
+	f.Env["SHELL"] = "/bin/true"
+	g := cmdtest.Factory(f.Env)
+	var errOut stderrWatch
+	g.ErrOut, g.Kubeconfig = &errOut, f.Env["KUBECONFIG"]
+	if err := cmdtest.Execute(NewCmdShell(g), "cluster-a"); err != nil {
+		t.Fatalf("shell: %v\n%s", err, errOut.text.String())
+	}
+	if errOut.saidRemovedAt == 0 || !errOut.goneWhenSaid {
+		t.Errorf("said the kubeconfig is removed (%v) while it was still there:\n%s", errOut.saidRemovedAt != 0, errOut.text.String())
 	}
 }

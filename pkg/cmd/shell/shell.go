@@ -8,8 +8,11 @@ import (
 	"fmt"
 
 	"github.com/spf13/cobra"
+	"k8s.io/cli-runtime/pkg/genericiooptions"
 
 	"github.com/securekapi/securekapi/pkg/cmdutil"
+	"github.com/securekapi/securekapi/pkg/profile"
+	"github.com/securekapi/securekapi/pkg/tunnel"
 )
 
 // ClusterEnv names the cluster a `shell` works on, for prompts and scripts.
@@ -19,10 +22,16 @@ const ClusterEnv = "SECUREKAPI_CLUSTER"
 // cluster through a private kubeconfig, so two terminals can work on two
 // clusters without changing each other's current context.
 type ShellOptions struct {
-	*cmdutil.Factory
-	Name    string
-	Listen  string
-	Command []string // empty: the user's $SHELL
+	genericiooptions.IOStreams
+	// Getenv reads SHELL; Environ is what the shell inherits, with
+	// KUBECONFIG and the cluster's name on top.
+	Getenv   func(string) string
+	Environ  func() []string
+	Registry func() (*profile.Registry, error)
+	Tunnels  func() tunnel.Env
+	Name     string
+	Listen   string
+	Command  []string // empty: the user's $SHELL
 	// interactive is set when no command was given: the shell says where
 	// it is and when it leaves.
 	interactive bool
@@ -34,7 +43,7 @@ func NewCmdShell(g *cmdutil.Factory) *cobra.Command { return newCmdShell(g, nil)
 // newCmdShell wires the flags to ShellOptions; runF, when set, runs instead of Run
 // once Complete and Validate passed, so a test sees what the flags made.
 func newCmdShell(g *cmdutil.Factory, runF func(*ShellOptions) error) *cobra.Command {
-	o := &ShellOptions{Factory: g}
+	o := &ShellOptions{IOStreams: g.IOStreams, Getenv: g.Getenv, Environ: g.Environ, Registry: g.Registry, Tunnels: g.Tunnels}
 	cmd := &cobra.Command{
 		Use:   "shell NAME [-- COMMAND [ARGS...]]",
 		Short: "Start a shell whose kubectl works on one cluster, leaving kubeconfig's current context alone",
@@ -50,7 +59,7 @@ shell's.`,
   kubectl securekapi shell cluster-a -- kubectl get pods -A
   # In your prompt (bash): PS1='${` + ClusterEnv + `:+[$` + ClusterEnv + `] }'"$PS1"`,
 		Args:              cobra.MinimumNArgs(1),
-		ValidArgsFunction: cmdutil.CompleteClusterName(g),
+		ValidArgsFunction: cmdutil.CompleteClusterName(g.Registry),
 		RunE:              cmdutil.RunE(o, runF),
 	}
 	cmd.Flags().StringVar(&o.Listen, "listen", "127.0.0.1:0", "Loopback address for a tunneled cluster's proxy (port 0 picks a free one)")
@@ -82,16 +91,19 @@ func (o *ShellOptions) Validate() error {
 // Run opens the tunnel if the cluster has one, writes the private
 // kubeconfig, runs the shell, and removes both when it ends.
 func (o *ShellOptions) Run(ctx context.Context) error {
-	s, err := cmdutil.OpenSession(ctx, o.Factory, o.Name, o.Listen, false)
+	s, err := cmdutil.OpenSession(ctx, o.Registry, o.Tunnels(), o.Name, o.Listen, false)
 	if err != nil {
 		return err
 	}
-	defer s.Close()
 	path := s.Kubeconfig
 	if o.interactive {
 		fmt.Fprintf(o.ErrOut, "Working on %s in a new %s (KUBECONFIG=%s, %s=%s); exit to leave.\n", o.Name, o.Command[0], path, ClusterEnv, o.Name)
 	}
-	err = cmdutil.RunChild(o.IOStreams, o.Command, o.ChildEnv("KUBECONFIG="+path, ClusterEnv+"="+o.Name))
+	err = cmdutil.RunChild(o.IOStreams, o.Command, append(o.Environ(), "KUBECONFIG="+path, ClusterEnv+"="+o.Name))
+	// Closed before the line below says so: whoever reads it and looks
+	// finds the kubeconfig gone. (RunChild returns whatever the child
+	// does, so nothing between Open and here skips this.)
+	s.Close()
 	if o.interactive {
 		fmt.Fprintf(o.ErrOut, "Left the %s shell; its kubeconfig is removed.\n", o.Name)
 	}

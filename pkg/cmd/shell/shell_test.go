@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/securekapi/securekapi/pkg/cmdutil"
+	"github.com/securekapi/securekapi/pkg/cmd/cmdtest"
 )
 
 // TestShellArgs: NAME alone starts $SHELL (else /bin/sh), NAME -- COMMAND
@@ -25,8 +25,9 @@ func TestShellArgs(t *testing.T) {
 		{args: []string{"--", "kubectl"}, err: "usage:"},
 	} {
 		env := map[string]string{"SHELL": c.shell}
-		o := &ShellOptions{Factory: &cmdutil.Factory{Getenv: func(k string) string { return env[k] }}}
-		cmd := NewCmdShell(o.Factory)
+		f := cmdtest.Factory(env)
+		o := &ShellOptions{IOStreams: f.IOStreams, Getenv: f.Getenv}
+		cmd := NewCmdShell(f)
 		if err := cmd.Flags().Parse(c.args); err != nil {
 			t.Fatal(err)
 		}

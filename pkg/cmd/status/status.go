@@ -12,16 +12,23 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"k8s.io/cli-runtime/pkg/genericiooptions"
 
 	"github.com/securekapi/securekapi/pkg/cmdutil"
 	"github.com/securekapi/securekapi/pkg/credential/binding"
 	"github.com/securekapi/securekapi/pkg/credential/tokenstore"
+	"github.com/securekapi/securekapi/pkg/kubeconfig"
 	"github.com/securekapi/securekapi/pkg/safetext"
 )
 
 // StatusOptions shows, per securekapi context, who is logged in and until when.
 type StatusOptions struct {
-	*cmdutil.Factory
+	genericiooptions.IOStreams
+	Getenv          func(string) string
+	Now             func() time.Time
+	KubeconfigStore func() *kubeconfig.Store
+	OpenTokenStore  func(a *cmdutil.AccessFlags) (tokenstore.Store, string, error)
+
 	Access cmdutil.AccessFlags
 	Output string
 }
@@ -60,7 +67,7 @@ func NewCmdStatus(g *cmdutil.Factory) *cobra.Command { return newCmdStatus(g, ni
 // newCmdStatus wires the flags to StatusOptions; runF, when set, runs instead of Run
 // once Complete and Validate passed, so a test sees what the flags made.
 func newCmdStatus(g *cmdutil.Factory, runF func(*StatusOptions) error) *cobra.Command {
-	o := &StatusOptions{Factory: g}
+	o := &StatusOptions{IOStreams: g.IOStreams, Getenv: g.Getenv, Now: g.Now, KubeconfigStore: g.KubeconfigStore, OpenTokenStore: g.OpenTokenStore}
 	cmd := &cobra.Command{
 		Use:   "status",
 		Short: "Show who is logged in to each securekapi cluster, until when, whether it is approved, and where tokens are kept",
@@ -144,7 +151,7 @@ func (o *StatusOptions) fill(row *ClusterStatus, store tokenstore.Store, a *cmdu
 }
 
 func (o *StatusOptions) approvals(a *cmdutil.AccessFlags) (*binding.ApprovalsFile, error) {
-	s, err := cmdutil.ApprovalStore(o.Factory, a)
+	s, err := cmdutil.ApprovalStore(o.Getenv, a)
 	if err != nil {
 		return nil, err
 	}

@@ -55,7 +55,7 @@ func TestUseWritesTheRegisteredAccess(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !file.Allows(cand.Access.Key().ID(), cand.Binding.ApprovalTarget()) {
-		t.Errorf("the approval use recorded (%+v) is not found under AccessFor's key %s", file.Approvals, cand.Access.Key().ID())
+	if !file.Allows(cand.Key.ID(), cand.Binding.ApprovalTarget()) {
+		t.Errorf("the approval use recorded (%+v) is not found under AccessFor's key %s", file.Approvals, cand.Key.ID())
 	}
 }

@@ -34,7 +34,7 @@ func (o *UseOptions) ensureKubercAllows() {
 	}
 	if v.Allowed {
 		if !o.KubercAllow {
-			if o.StderrIsTTY() {
+			if o.StderrIsTTY {
 				fmt.Fprintf(o.ErrOut, "Hint: kubectl runs any credential plugin a kubeconfig names; `kubectl securekapi use %s --%s` turns on a kuberc allowlist (%s) that keeps the plugins you use.\n",
 					o.Name, cmdutil.KubercAllowFlag, f.Path)
 			}
@@ -46,7 +46,7 @@ func (o *UseOptions) ensureKubercAllows() {
 	switch {
 	case o.KubercAllow:
 		o.changeKuberc(f, nil, false)
-	case o.CanPrompt():
+	case o.Approver().IO.CanPrompt():
 		o.changeKuberc(f, nil, true)
 	default:
 		fmt.Fprintf(o.ErrOut, "kubectl will refuse to run %s: %s. Rerun with --%s to allow it there, or add `- command: %s` to its credentialPluginAllowlist.\n",

@@ -7,15 +7,12 @@ import (
 	"runtime"
 	"strings"
 	"testing"
-	"time"
 
-	"k8s.io/cli-runtime/pkg/genericiooptions"
 	"k8s.io/client-go/tools/clientcmd"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 
 	"github.com/securekapi/securekapi/pkg/cmd/add"
 	"github.com/securekapi/securekapi/pkg/cmd/cmdtest"
-	"github.com/securekapi/securekapi/pkg/cmdutil"
 	"github.com/securekapi/securekapi/pkg/kuberc"
 )
 
@@ -54,15 +51,10 @@ func useWithKuberc(t *testing.T, content string, terminal bool, stdin string, ex
 	f.Env["HOME"] = t.TempDir()
 	f.Env["SECUREKAPI_CACHE_DIR"] = filepath.Join(f.Env["HOME"], "cache") // --approve writes approvals here
 	var out, errOut bytes.Buffer
-	g := &cmdutil.Factory{
-		IOStreams:  genericiooptions.IOStreams{In: strings.NewReader(stdin), Out: &out, ErrOut: &errOut},
-		Kubeconfig: kubeconfigPath,
-		Getenv:     func(k string) string { return f.Env[k] },
-		Environ:    cmdtest.Environ(f.Env),
-		Now:        time.Now,
-	}
-	g.SetStdinTTY(terminal)
-	g.SetStderrTTY(terminal)
+	g := cmdtest.Factory(f.Env)
+	g.In, g.Out, g.ErrOut, g.Kubeconfig = strings.NewReader(stdin), &out, &errOut, kubeconfigPath
+	g.StdinIsTTY = terminal
+	g.StderrIsTTY = terminal
 	cmd := NewCmdUse(g)
 	if err := cmdtest.Execute(cmd, append([]string{"cluster-a", "--approve"}, extra...)...); err != nil {
 		t.Fatalf("use: %v\n%s", err, errOut.String())

@@ -31,9 +31,9 @@ func TestUseWithoutANameListsUnlessAllThreeAreATerminal(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			f, kubeconfig, before := cmdtest.Usable(t, add.NewCmdAdd, 0o600)
 			g := cmdtest.Factory(f.Env)
-			g.SetStdinTTY(tc.stdin)
-			g.SetStdoutTTY(tc.stdout)
-			g.SetStderrTTY(tc.stderr)
+			g.StdinIsTTY = tc.stdin
+			g.StdoutIsTTY = tc.stdout
+			g.StderrIsTTY = tc.stderr
 			if err := cmdtest.Execute(NewCmdUse(g)); err != nil {
 				t.Fatalf("use: %v\n%s", err, g.ErrOut)
 			}
@@ -55,9 +55,9 @@ func TestUseWithoutANamePicksAtATerminal(t *testing.T) {
 	f, kubeconfig, _ := cmdtest.Usable(t, add.NewCmdAdd, 0o600)
 	g := cmdtest.Factory(f.Env)
 	g.In = strings.NewReader("\r")
-	g.SetStdinTTY(true)
-	g.SetStdoutTTY(true)
-	g.SetStderrTTY(true)
+	g.StdinIsTTY = true
+	g.StdoutIsTTY = true
+	g.StderrIsTTY = true
 	if err := cmdtest.Execute(NewCmdUse(g)); err != nil {
 		t.Fatalf("use at a terminal: %v\n%s", err, g.ErrOut)
 	}

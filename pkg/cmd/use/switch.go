@@ -6,10 +6,11 @@ import (
 	"path/filepath"
 	"text/tabwriter"
 
+	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
+
 	"github.com/securekapi/securekapi/pkg/cmdutil"
 	"github.com/securekapi/securekapi/pkg/kubeconfig"
 	"github.com/securekapi/securekapi/pkg/profile"
-	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 )
 
 // previousStore remembers the previous context of the kubeconfig this use

@@ -7,8 +7,10 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/spf13/cobra"
+	"k8s.io/cli-runtime/pkg/genericiooptions"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 
 	"github.com/securekapi/securekapi/pkg/cmdutil"
@@ -16,13 +18,25 @@ import (
 	"github.com/securekapi/securekapi/pkg/kubeconfig"
 	"github.com/securekapi/securekapi/pkg/profile"
 	"github.com/securekapi/securekapi/pkg/trust"
+	"github.com/securekapi/securekapi/pkg/tunnel"
 )
 
 // UseOptions verifies a registered cluster's endpoint live and points
 // kubeconfig at it, pinned to the verified CA, with securekapi as the exec
 // credential plugin.
 type UseOptions struct {
-	*cmdutil.Factory
+	genericiooptions.IOStreams
+	StdinIsTTY      bool
+	StdoutIsTTY     bool
+	StderrIsTTY     bool
+	Getenv          func(string) string
+	Now             func() time.Time
+	KubeContext     func() string
+	KubeconfigStore func() *kubeconfig.Store
+	Tunnels         func() tunnel.Env
+	Approver        func() cmdutil.Approver
+	OpenRegistry    func() (*profile.Registry, error)
+
 	Name     string
 	DryRun   bool
 	Output   string
@@ -47,7 +61,7 @@ func NewCmdUse(g *cmdutil.Factory) *cobra.Command { return newCmdUse(g, nil) }
 // newCmdUse wires the flags to UseOptions; runF, when set, runs instead of Run
 // once Complete and Validate passed, so a test sees what the flags made.
 func newCmdUse(g *cmdutil.Factory, runF func(*UseOptions) error) *cobra.Command {
-	o := &UseOptions{Factory: g}
+	o := &UseOptions{IOStreams: g.IOStreams, StdinIsTTY: g.StdinIsTTY, StdoutIsTTY: g.StdoutIsTTY, StderrIsTTY: g.StderrIsTTY, Getenv: g.Getenv, Now: g.Now, KubeContext: g.KubeContext, KubeconfigStore: g.KubeconfigStore, Tunnels: g.Tunnels, Approver: g.Approver, OpenRegistry: g.Registry}
 	cmd := &cobra.Command{
 		Use:   "use [NAME | -]",
 		Short: "Verify a cluster's endpoint and switch kubeconfig to it, pinned to its CA",
@@ -93,7 +107,7 @@ keyring, bound to the cluster like every token.`,
   kubectl securekapi use -
   kubectl securekapi use -o json`,
 		Args:              cobra.MaximumNArgs(1),
-		ValidArgsFunction: cmdutil.CompleteClusterName(g),
+		ValidArgsFunction: cmdutil.CompleteClusterName(g.Registry),
 		RunE:              cmdutil.RunE(o, runF),
 	}
 	cmd.Flags().BoolVar(&o.DryRun, "dry-run", false, "Verify and show the kubeconfig change without writing it")
@@ -113,17 +127,17 @@ func (o *UseOptions) Complete(_ *cobra.Command, args []string) error {
 		o.Name = args[0]
 	}
 	var err error
-	o.Registry, err = o.Factory.Registry()
+	o.Registry, err = o.OpenRegistry()
 	return err
 }
 
 // Validate checks the output format and the exec stanza's settings.
 func (o *UseOptions) Validate() error {
-	if o.Context != "" {
+	if context := o.KubeContext(); context != "" {
 		// --context means "this call only, current context unchanged" to
 		// every other command; use changes the current context, so taking
 		// the flag either way would surprise someone.
-		return fmt.Errorf("use takes the context as its argument, not --context: run `kubectl securekapi use %s`", o.Context)
+		return fmt.Errorf("use takes the context as its argument, not --context: run `kubectl securekapi use %s`", context)
 	}
 	if err := cmdutil.ValidateOutput(o.Output); err != nil {
 		return err
@@ -150,7 +164,7 @@ func (o *UseOptions) Run(ctx context.Context) error {
 	if !ok {
 		return o.switchToUnregistered(o.Name, reg.Names())
 	}
-	verified, err := cmdutil.CheckEndpoint(ctx, o.Factory, cluster)
+	verified, err := cmdutil.CheckEndpoint(ctx, o.Now, o.Tunnels(), cluster)
 	if err != nil {
 		return fmt.Errorf("use %s: %w\nkubeconfig was not changed", o.Name, err)
 	}
@@ -219,5 +233,5 @@ func (o *UseOptions) write(c *profile.Cluster, v *trust.Verified) error {
 	fmt.Fprintf(o.ErrOut, "Switched to %s: %s, trusting only %s (%s).\nNext: kubectl securekapi login %s, then %s\n",
 		c.Name, c.Server, v.CAs[len(v.CAs)-1].Subject, cmdutil.TrustedBy(v), c.Name, next)
 	o.ensureKubercAllows()
-	return cmdutil.ApproveClusters(o.Factory, []profile.Cluster{*c}, map[string]*trust.Verified{c.Name: v}, o.Approve, "use")
+	return o.Approver().Clusters([]profile.Cluster{*c}, map[string]*trust.Verified{c.Name: v}, o.Approve, "use")
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/securekapi/securekapi/pkg/credential/access"
 	"github.com/securekapi/securekapi/pkg/credential/ci"
 	"github.com/securekapi/securekapi/pkg/credential/grant"
+	"github.com/securekapi/securekapi/pkg/credential/loginui"
 	"github.com/securekapi/securekapi/pkg/profile"
 )
 
@@ -187,7 +188,7 @@ func (o *UseOptions) approveStanza(exec *clientcmdapi.ExecConfig) error {
 	if err != nil {
 		return err
 	}
-	cands := []cmdutil.ApprovalCandidate{cand}
+	cands := []loginui.Candidate{cand}
 	if a.Grant == access.GrantAuto {
 		// auto is a person's login here and token exchange in a CI job:
 		// the cluster receives either, so both are approved at once.
@@ -198,7 +199,7 @@ func (o *UseOptions) approveStanza(exec *clientcmdapi.ExecConfig) error {
 		}
 		cands = append(cands, cand)
 	}
-	p, err := cmdutil.NewApprovalPrompt(o.Factory, &a, o.Approve, "use")
+	p, err := o.Approver().Prompt(&a, o.Approve, "use")
 	if err != nil {
 		return err
 	}

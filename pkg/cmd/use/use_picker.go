@@ -12,7 +12,7 @@ import (
 // stderr all one) and with no -o, a picker to switch with; otherwise the
 // list, so scripts and pipes see what they always did.
 func (o *UseOptions) listOrPick(ctx context.Context) error {
-	if o.Output != "" || !o.StdinIsTTY() || !o.StdoutIsTTY() || !o.StderrIsTTY() {
+	if o.Output != "" || !o.StdinIsTTY || !o.StdoutIsTTY || !o.StderrIsTTY {
 		return o.list()
 	}
 	reg, err := o.Registry.Load()

@@ -8,6 +8,7 @@ import (
 	"fmt"
 
 	"github.com/spf13/cobra"
+	"k8s.io/cli-runtime/pkg/genericiooptions"
 
 	"github.com/securekapi/securekapi/pkg/cmdutil"
 	"github.com/securekapi/securekapi/pkg/version"
@@ -15,7 +16,7 @@ import (
 
 // VersionOptions prints build info.
 type VersionOptions struct {
-	*cmdutil.Factory
+	genericiooptions.IOStreams
 	Output string
 }
 
@@ -25,7 +26,7 @@ func NewCmdVersion(g *cmdutil.Factory) *cobra.Command { return newCmdVersion(g, 
 // newCmdVersion wires the flags to VersionOptions; runF, when set, runs instead of Run
 // once Complete and Validate passed, so a test sees what the flags made.
 func newCmdVersion(g *cmdutil.Factory, runF func(*VersionOptions) error) *cobra.Command {
-	o := &VersionOptions{Factory: g}
+	o := &VersionOptions{IOStreams: g.IOStreams}
 	cmd := &cobra.Command{
 		Use:   "version",
 		Short: "Print the securekapi version and build info",

@@ -22,7 +22,7 @@ func TestNewCmdVersionFlags(t *testing.T) {
 // TestVersionRun: the data goes to stdout, as JSON with -o json.
 func TestVersionRun(t *testing.T) {
 	f := cmdtest.Factory(nil)
-	if err := (&VersionOptions{Factory: f, Output: "json"}).Run(t.Context()); err != nil {
+	if err := (&VersionOptions{IOStreams: f.IOStreams, Output: "json"}).Run(t.Context()); err != nil {
 		t.Fatal(err)
 	}
 	var info map[string]any

@@ -1,6 +1,6 @@
 //go:build linux
 
-package cmdutil
+package loginui
 
 import (
 	"bytes"
@@ -10,8 +10,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"k8s.io/cli-runtime/pkg/genericiooptions"
 
 	"github.com/securekapi/securekapi/pkg/credential/callerconfig"
 )
@@ -34,9 +32,9 @@ func TestExecPathOpensNoBrowserTheStanzaChose(t *testing.T) {
 	t.Setenv("PATH", dir)
 	t.Setenv("BROWSER", filepath.Join(dir, "evil-browser"))
 	t.Setenv("KUBERNETES_EXEC_INFO", `{"kind":"ExecCredential"}`)
-	g := &Factory{IOStreams: genericiooptions.IOStreams{In: strings.NewReader(""), Out: &bytes.Buffer{}, ErrOut: &bytes.Buffer{}}, Getenv: os.Getenv,
+	b := SystemBrowser{ErrOut: &bytes.Buffer{}, Getenv: os.Getenv,
 		Caller: func() *callerconfig.Caller { return callerconfig.Own(os.Getenv) }}
-	if err := g.systemBrowser("", "https://login.example.com/auth"); err != nil {
+	if err := b.Open("", "https://login.example.com/auth"); err != nil {
 		t.Fatal(err)
 	}
 	time.Sleep(500 * time.Millisecond)
