@@ -1,4 +1,4 @@
-package authnconfig
+package kubeapiserver
 
 import (
 	"fmt"
@@ -12,6 +12,8 @@ import (
 
 	api "k8s.io/apiserver/pkg/apis/apiserver"
 	authenticationcel "k8s.io/apiserver/pkg/authentication/cel"
+
+	"github.com/securekapi/securekapi/pkg/authnconfig"
 )
 
 // reserved is the namespace Kubernetes keeps for its own users and groups
@@ -31,7 +33,7 @@ const reserved = "system:"
 //   - a claim a CI provider never sends (claims.repo for GitHub's
 //     claims.repository), which would make a rule or mapping fail on
 //     every token.
-func Policy(cfg *api.AuthenticationConfiguration, providers map[string]Provider) []string {
+func Policy(cfg *api.AuthenticationConfiguration, providers map[string]authnconfig.Provider) []string {
 	var problems []string
 	compiler := authenticationcel.NewDefaultCompiler()
 	for _, a := range cfg.JWT {
@@ -58,7 +60,7 @@ func Policy(cfg *api.AuthenticationConfiguration, providers map[string]Provider)
 			}
 		}
 		provider := providerOf(a.Issuer.URL, providers)
-		if (provider == GitHub || provider == GitLab) && len(a.ClaimValidationRules) == 0 {
+		if (provider == authnconfig.GitHub || provider == authnconfig.GitLab) && len(a.ClaimValidationRules) == 0 {
 			say("no claim rules: every %s project can request a token for any audience, so the audience alone lets in anyone's pipeline; bind the repository and the ref or environment with --ci-rule (e.g. %s)",
 				providerTitle[provider], exampleRule[provider])
 		}
@@ -86,12 +88,12 @@ func collides(prefix string) bool {
 	return strings.HasPrefix(p, reserved) || strings.HasPrefix(reserved, p)
 }
 
-func providerOf(issuer string, providers map[string]Provider) Provider {
+func providerOf(issuer string, providers map[string]authnconfig.Provider) authnconfig.Provider {
 	if p, ok := providers[issuer]; ok {
 		return p
 	}
-	if strings.TrimSuffix(issuer, "/") == GitHubIssuerURL {
-		return GitHub
+	if strings.TrimSuffix(issuer, "/") == authnconfig.GitHubIssuerURL {
+		return authnconfig.GitHub
 	}
 	return ""
 }
@@ -273,23 +275,23 @@ func editDistance(a, b string) int {
 
 func sortedKeys(m map[string]bool) []string { return slices.Sorted(maps.Keys(m)) }
 
-var exampleRule = map[Provider]string{
-	GitHub: `claims.repository == "org/app" && claims.ref == "refs/heads/main"`,
-	GitLab: `claims.project_path == "org/app" && claims.ref_protected == "true"`,
+var exampleRule = map[authnconfig.Provider]string{
+	authnconfig.GitHub: `claims.repository == "org/app" && claims.ref == "refs/heads/main"`,
+	authnconfig.GitLab: `claims.project_path == "org/app" && claims.ref_protected == "true"`,
 }
 
-var providerTitle = map[Provider]string{GitHub: "GitHub Actions", GitLab: "GitLab CI"}
+var providerTitle = map[authnconfig.Provider]string{authnconfig.GitHub: "GitHub Actions", authnconfig.GitLab: "GitLab CI"}
 
 // knownClaims are the claims each provider documents for its job tokens:
 // GitHub's "About security hardening with OpenID Connect" and GitLab's
 // "OpenID Connect (OIDC) ID token" reference.
-var knownClaims = map[Provider]map[string]bool{
-	GitHub: setOf("iss", "sub", "aud", "exp", "iat", "nbf", "jti",
+var knownClaims = map[authnconfig.Provider]map[string]bool{
+	authnconfig.GitHub: setOf("iss", "sub", "aud", "exp", "iat", "nbf", "jti",
 		"actor", "actor_id", "base_ref", "check_run_id", "enterprise", "enterprise_id", "environment", "event_name", "head_ref",
 		"job_workflow_ref", "job_workflow_sha", "ref", "ref_protected", "ref_type", "repository", "repository_id",
 		"repository_owner", "repository_owner_id", "repository_visibility", "run_attempt", "run_id", "run_number",
 		"runner_environment", "sha", "workflow", "workflow_ref", "workflow_sha"),
-	GitLab: setOf("iss", "sub", "aud", "exp", "iat", "nbf", "jti",
+	authnconfig.GitLab: setOf("iss", "sub", "aud", "exp", "iat", "nbf", "jti",
 		"namespace_id", "namespace_path", "project_id", "project_path", "user_id", "user_login", "user_email", "user_access_level",
 		"user_identities", "pipeline_id", "pipeline_source", "job_id", "ref", "ref_type", "ref_path", "ref_protected",
 		"groups_direct", "environment", "environment_protected", "deployment_tier", "environment_action", "runner_id",
