@@ -1,10 +1,15 @@
 package authnconfigcmd
 
 import (
+	"context"
+	"errors"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/securekapi/securekapi/pkg/cmd/cmdtest"
+	"github.com/securekapi/securekapi/pkg/handover"
 )
 
 func TestNewCmdAuthnConfigFlags(t *testing.T) {
@@ -40,5 +45,23 @@ func TestNewCmdAuthnConfigFlags(t *testing.T) {
 		if err := cmdtest.Execute(cmd, strings.Fields(args)...); err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("%q: err = %v, want %q", args, err, want)
 		}
+	}
+}
+
+// TestEverydayCLIHandsTheWorkOver: without work (the full CLI's command),
+// Run looks for securekapi-admin and does nothing itself; missing, the
+// error says so and how to reinstall.
+func TestEverydayCLIHandsTheWorkOver(t *testing.T) {
+	dir := t.TempDir()
+	o := &AuthnConfigOptions{Factory: cmdtest.Factory(nil), admin: handover.Finder{
+		Program:    handover.Admin,
+		Executable: func() (string, error) { return filepath.Join(dir, "securekapi"), nil },
+		LookPath:   func(string) (string, error) { return "", exec.ErrNotFound },
+		Getenv:     func(string) string { return "" },
+	}}
+	var missing *handover.ErrMissing
+	err := o.Run(context.Background())
+	if !errors.As(err, &missing) || missing.Program != handover.Admin || !strings.Contains(err.Error(), "kubectl krew upgrade securekapi") {
+		t.Fatalf("Run = %v, want securekapi-admin missing", err)
 	}
 }
