@@ -37,6 +37,8 @@ func newRoot(g *cmdutil.Factory) *cobra.Command {
 own code: expose authn-config. kubectl securekapi hands these commands to it, so
 users run them as "kubectl securekapi expose authn-config ...".`
 	root.Example = ""
+	// Completion is the full CLI's, which has this program's flags too.
+	root.CompletionOptions.DisableDefaultCmd = true
 	expose := &cobra.Command{
 		Use:   "expose",
 		Short: "For platform owners: commands about the trusted endpoint's cluster",
