@@ -4,8 +4,10 @@
 # would. Prints "windows: N passed, N failed" last (N counts top-level tests
 # from -test.v) and exits non-zero if any failed. Real under wine: Windows
 # error codes, paths, %LOCALAPPDATA%, Credential Manager (wincred), file
-# locks and renames between processes. Not real: ACLs and modes, symlinks,
-# Ctrl-C; tests that need those skip on Windows, saying why.
+# locks and renames between processes, and kubectl-securekapi.exe's exec
+# path end to end (TestExecPathOnWindows). Not real: ACLs are kept only as
+# Unix mode bits, never enforced; symlinks, Ctrl-C; tests that need those
+# skip on Windows, saying why.
 #
 # Two wine 8.0 gaps are bridged here, for the tests only; release binaries
 # are built without either:
@@ -102,7 +104,18 @@ fi
 cp "$shim" "$WINEPREFIX/drive_c/windows/system32/bcryptprimitives.dll"
 log "wine ready ($(elapsed))"
 
-# 5. Every test binary, built and run by go test itself: it links and runs
+# 5. Both programs as released (release ldflags, no overlay): the exec
+# path test in cmd/kubectl-securekapi (TestExecPathOnWindows) runs
+# kubectl-securekapi.exe credential as kubectl would, with the token in
+# Credential Manager, and checks it answers for the pinned CA and refuses
+# another. wine reaches the Unix file system as drive Z:.
+bin=$cache/bin
+GOOS=windows GOARCH=amd64 CGO_ENABLED=0 $go build -trimpath -ldflags "$(scripts/ldflags.sh windows-test "$(git rev-parse HEAD 2>/dev/null || echo unknown)")" \
+	-o "$bin/" ./cmd/kubectl-securekapi ./cmd/securekapi
+export SECUREKAPI_TEST_WINDOWS_EXE="Z:$bin/kubectl-securekapi.exe"
+log "programs built ($(elapsed))"
+
+# 6. Every test binary, built and run by go test itself: it links and runs
 # packages in parallel (-p), each binary in its package directory, through
 # scripts/windows/wine-exec.sh. -s -w: no symbol table or DWARF, which only
 # debuggers read; links faster. The full log stays in the cache.
@@ -113,7 +126,7 @@ log "go test ${pkgs[*]} (windows/amd64 under wine)"
 GOOS=windows GOARCH=amd64 CGO_ENABLED=0 $go test -exec "$root/scripts/windows/wine-exec.sh" -ldflags="-s -w" \
 	-overlay "$overlay_dir/overlay.json" "${args[@]}" "${pkgs[@]}" 2>&1 | tr -d '\r' >"$log" || true
 
-# 6. One line per package; a failing package's output without its passing
+# 7. One line per package; a failing package's output without its passing
 # tests; top-level tests counted. A package that fails with no failing test
 # (a panic, a timeout, a build error) counts as one failure.
 awk -v skips="${SECUREKAPI_WINE_SKIPS:-}" '

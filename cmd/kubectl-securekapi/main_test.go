@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/securekapi/securekapi/pkg/credential/fastpath"
+	"github.com/securekapi/securekapi/pkg/credential/execplugin"
 )
 
 // TestSmallProgramLinksNoHeavyLibrary: Go runs the package init of every
@@ -51,7 +51,7 @@ func TestSmallProgramLinksNoHeavyLibrary(t *testing.T) {
 		}
 	}
 	if len(found) > 0 {
-		t.Errorf("cmd/kubectl-securekapi links %q; keep it to the light packages (pkg/credential/fastpath, pkg/trust/pinning) and hand the rest over to the full CLI", found)
+		t.Errorf("cmd/kubectl-securekapi links %q; keep it to the light packages (pkg/credential/execplugin, pkg/trust/pinning) and hand the rest over to the full CLI", found)
 	}
 	// What it must link: the one implementation of each rule the full CLI
 	// also uses, not a copy.
@@ -59,7 +59,6 @@ func TestSmallProgramLinksNoHeavyLibrary(t *testing.T) {
 		"github.com/securekapi/securekapi/pkg/credential/access",
 		"github.com/securekapi/securekapi/pkg/credential/binding",
 		"github.com/securekapi/securekapi/pkg/credential/token",
-		"github.com/securekapi/securekapi/pkg/credential/execinfo",
 		"github.com/securekapi/securekapi/pkg/credential/tokenstore",
 		"github.com/securekapi/securekapi/pkg/trust/pinning",
 	} {
@@ -163,7 +162,7 @@ func TestExecStanzaRunsOnlyCredential(t *testing.T) {
 		for _, info := range []string{`{"kind":"ExecCredential","apiVersion":"client.authentication.k8s.io/v1","spec":{"interactive":true}}`, ""} {
 			var out, errOut strings.Builder
 			handedOver := false
-			code := run(fastpath.Process{Args: args, Stdout: &out, Stderr: &errOut, Now: time.Now,
+			code := run(execplugin.Process{Args: args, Stdout: &out, Stderr: &errOut, Now: time.Now,
 				Getenv: func(k string) string {
 					if k == "KUBERNETES_EXEC_INFO" {
 						return info
@@ -186,7 +185,7 @@ func TestExecStanzaRunsOnlyCredential(t *testing.T) {
 	}
 	// credential itself still goes on: no cache here, so to the full CLI.
 	handedOver := false
-	run(fastpath.Process{Args: []string{"credential"}, Stdout: io.Discard, Stderr: io.Discard, Now: time.Now,
+	run(execplugin.Process{Args: []string{"credential"}, Stdout: io.Discard, Stderr: io.Discard, Now: time.Now,
 		Getenv: func(k string) string {
 			if k == "KUBERNETES_EXEC_INFO" {
 				return `{"kind":"ExecCredential","apiVersion":"client.authentication.k8s.io/v1","spec":{"interactive":false}}`

@@ -5,7 +5,7 @@
 // the OS file lock that every such lock in securekapi takes (kubeconfig's
 // own, kubectl's protocol, lives in pkg/kubeconfig).
 //
-// It links the standard library and gofrs/flock only, so the small exec
+// It links the standard library, gofrs/flock and pkg/userfile only, so the small exec
 // program, which writes token files and takes their locks, can use it
 // without linking anything heavier.
 package atomicfile
@@ -17,6 +17,8 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+
+	"github.com/securekapi/securekapi/pkg/userfile"
 )
 
 // Write replaces path with data: it writes a temp file in the same
@@ -24,7 +26,8 @@ import (
 // allowed) or defaultMode (0600 if 0) for a new file, renames it over path
 // and fsyncs the directory. A symlink at path is followed, so a file linked
 // from a dotfiles repo stays linked. A missing parent directory is created
-// 0700.
+// for the user alone (userfile.MkdirPrivate: 0700, or an owner-only ACL on
+// Windows).
 func Write(path string, data []byte, defaultMode os.FileMode) error {
 	return write(path, data, defaultMode, false)
 }
@@ -42,7 +45,7 @@ func write(path string, data []byte, mode os.FileMode, exact bool) error {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
 	dir := filepath.Dir(target)
-	if err := os.MkdirAll(dir, 0o700); err != nil {
+	if err := userfile.MkdirPrivate(dir); err != nil {
 		return fmt.Errorf("write %s: create its directory: %w", path, err)
 	}
 	existing, err := os.Stat(target)
@@ -75,7 +78,7 @@ func write(path string, data []byte, mode os.FileMode, exact bool) error {
 // writeTemp writes data to a new temp file next to the target and returns
 // its name; on failure it removes the temp file.
 func writeTemp(dir, base string, data []byte, existing fs.FileInfo, mode os.FileMode) (name string, err error) {
-	f, err := os.CreateTemp(dir, "."+base+".tmp-*") // created 0600: never readable by others, even for a moment
+	f, err := createTemp(dir, "."+base+".tmp-", mode) // never readable by others, even for a moment
 	if err != nil {
 		return "", err
 	}

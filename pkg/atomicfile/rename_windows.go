@@ -20,7 +20,10 @@ const errorSharingViolation = syscall.Errno(32) // ERROR_SHARING_VIOLATION
 // search indexer): it answers ERROR_ACCESS_DENIED or
 // ERROR_SHARING_VIOLATION. Those readers let go within milliseconds, so
 // rename retries with a growing pause for up to renameWait, as Go's own
-// cmd/go does (cmd/internal/robustio), then says what held it up.
+// cmd/go does (cmd/internal/robustio), then says what held it up. It does
+// not name the process: that needs the Restart Manager (rstrtmgr.dll
+// RmGetList), which wine 8.0 stubs to "no process", so no test here could
+// see it work; the message names the file and the usual holders instead.
 func rename(oldpath, newpath string) error {
 	start := time.Now()
 	pause := time.Millisecond

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/gofrs/flock"
+
+	"github.com/securekapi/securekapi/pkg/userfile"
 )
 
 // lockRetry is how often a waiting process tries a lock again.
@@ -47,13 +49,13 @@ func Lock(ctx context.Context, path string, timeout time.Duration) (unlock func(
 // the same file at once both land. change receives the current content, nil
 // if path does not exist, and returns the new one, which is written with
 // WriteMode (exactly mode). When change fails the file is left as it was.
-// A missing parent directory is created 0700.
+// A missing parent directory is created for the user alone.
 func Update(path string, mode os.FileMode, change func(old []byte) ([]byte, error)) error {
 	return update(path, mode, updateLockTimeout, change)
 }
 
 func update(path string, mode os.FileMode, timeout time.Duration, change func(old []byte) ([]byte, error)) error {
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+	if err := userfile.MkdirPrivate(filepath.Dir(path)); err != nil {
 		return fmt.Errorf("update %s: create its directory: %w", path, err)
 	}
 	unlock, err := Lock(context.Background(), path+".lock", timeout)

@@ -17,22 +17,17 @@ package authnconfig
 import (
 	"fmt"
 	"net/url"
+
+	"github.com/securekapi/securekapi/pkg/credential/ci"
 )
 
-// Provider names the kind of CI token service an issuer is.
+// Provider names the kind of CI token service an issuer is: a provider of
+// package ci (github, gitlab, oidc, ...), which holds its default issuer,
+// its claims and the username its tokens map to.
 type Provider string
 
-// The CI providers securekapi knows the token claims of.
-const (
-	GitHub Provider = "github"
-	GitLab Provider = "gitlab"
-	// Generic is any other OIDC issuer, such as a Kubernetes cluster's
-	// service-account issuer for in-cluster CI.
-	Generic Provider = "oidc"
-)
-
-// GitHubIssuerURL is GitHub Actions' token issuer.
-const GitHubIssuerURL = "https://token.actions.githubusercontent.com"
+// ci is the provider's entry in package ci's list, or nil.
+func (p Provider) ci() *ci.Provider { return ci.ProviderOf(string(p)) }
 
 // Settings is everything the configuration is built from.
 type Settings struct {
@@ -60,7 +55,7 @@ type HumanIssuer struct {
 // CIIssuer is one CI token service the API server trusts for this cluster.
 type CIIssuer struct {
 	Provider Provider
-	// IssuerURL defaults to GitHubIssuerURL for GitHub; GitLab's is the
+	// IssuerURL defaults to the provider's own (GitHub's); GitLab's is the
 	// instance URL.
 	IssuerURL string
 	// Audience binds the tokens to this cluster: the trusted endpoint's URL
@@ -93,8 +88,8 @@ func (s Settings) WithDefaults() Settings {
 	}
 	ci := make([]CIIssuer, len(s.CI))
 	for i, c := range s.CI {
-		if c.IssuerURL == "" && c.Provider == GitHub {
-			c.IssuerURL = GitHubIssuerURL
+		if p := c.Provider.ci(); c.IssuerURL == "" && p != nil {
+			c.IssuerURL = p.Issuer
 		}
 		if c.Username == "" {
 			c.Username = defaultCIUsername(c)
@@ -108,14 +103,10 @@ func (s Settings) WithDefaults() Settings {
 // defaultCIUsername names a pipeline the way RBAC subjects read best:
 // provider, project, and the branch or tag it runs for.
 func defaultCIUsername(c CIIssuer) string {
-	switch c.Provider {
-	case GitHub:
-		return `"ci:github:" + claims.repository + ":" + claims.ref`
-	case GitLab:
-		return `"ci:gitlab:" + claims.project_path + ":" + claims.ref`
-	default:
-		return fmt.Sprintf("%q + claims.sub", "ci:"+hostOf(c.IssuerURL)+":")
+	if p := c.Provider.ci(); p != nil && p.Username != "" {
+		return fmt.Sprintf("%q + ", "ci:"+p.Name+":") + p.Username
 	}
+	return fmt.Sprintf("%q + claims.sub", "ci:"+hostOf(c.IssuerURL)+":")
 }
 
 // ProviderGroup is the group every token of a provider maps to.

@@ -40,7 +40,7 @@ import (
 	"github.com/securekapi/securekapi/pkg/cmd/use"
 	"github.com/securekapi/securekapi/pkg/cmd/versioncmd"
 	"github.com/securekapi/securekapi/pkg/cmdutil"
-	"github.com/securekapi/securekapi/pkg/credential/execinfo"
+	"github.com/securekapi/securekapi/pkg/credential/execplugin"
 	"github.com/securekapi/securekapi/pkg/safetext"
 )
 
@@ -102,7 +102,7 @@ func execute(ctx context.Context, g *cmdutil.Factory, args []string) int {
 func executeTree(ctx context.Context, g *cmdutil.Factory, args []string, newRoot func(*cmdutil.Factory) *cobra.Command) int {
 	// Before cobra parses anything, so no flag, hook or hidden command
 	// (completion, help) runs for an exec stanza that names another command.
-	if err := execinfo.CheckExecOnly(args, g.Getenv); err != nil {
+	if err := execplugin.CheckExecOnly(args, g.Getenv); err != nil {
 		fmt.Fprintf(g.ErrOut, "error: %s\n", err)
 		return 1
 	}

@@ -7,7 +7,7 @@ import (
 	"github.com/securekapi/securekapi/pkg/credential"
 	"github.com/securekapi/securekapi/pkg/credential/access"
 	"github.com/securekapi/securekapi/pkg/credential/binding"
-	"github.com/securekapi/securekapi/pkg/credential/cigrant"
+	"github.com/securekapi/securekapi/pkg/credential/mint"
 	"github.com/securekapi/securekapi/pkg/credential/oidc"
 	"github.com/securekapi/securekapi/pkg/credential/tokenstore"
 	"github.com/securekapi/securekapi/pkg/profile"
@@ -84,7 +84,7 @@ func (f *Factory) Manager(a *AccessFlags) (*credential.Manager, error) {
 	}
 	if a.MachineGrant() {
 		// No person: never a browser, never the device flow.
-		minter := &cigrant.Minter{Flags: &a.Flags, Settings: a.Settings(), Getenv: f.Getenv, Now: f.Now,
+		minter := &mint.Minter{Flags: &a.Flags, Settings: a.Settings(), Getenv: f.Getenv, Now: f.Now,
 			Discover: m.Discover, Secrets: f.Secrets}
 		m.Login, m.Mint = nil, minter.Mint
 	}

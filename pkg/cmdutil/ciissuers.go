@@ -7,7 +7,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/securekapi/securekapi/pkg/authnconfig"
-	"github.com/securekapi/securekapi/pkg/credential/access"
+	"github.com/securekapi/securekapi/pkg/credential/ci"
 	"github.com/securekapi/securekapi/pkg/profile"
 )
 
@@ -25,7 +25,7 @@ type CIIssuerFlags struct {
 
 // BindProfile binds what an access profile records: issuer and audience.
 func (f *CIIssuerFlags) BindProfile(fs *pflag.FlagSet) {
-	fs.Var(ciStart{f}, "ci", "A CI token issuer the API server trusts: github, gitlab=https://GITLAB, or oidc=https://ISSUER; repeatable, the --ci-* flags after it apply to it")
+	fs.Var(ciStart{f}, "ci", "A CI token issuer the API server trusts: "+providerForms()+"; repeatable, the --ci-* flags after it apply to it")
 	fs.Var(ciField{f, "ci-audience", func(c *authnconfig.CIIssuer, v string) { c.Audience = v }}, "ci-audience", "Audience the --ci issuer's tokens must carry (default: the trusted endpoint's URL)")
 }
 
@@ -60,27 +60,39 @@ func (f *CIIssuerFlags) WithAudience(audience string) []authnconfig.CIIssuer {
 	return out
 }
 
-// parseCIIssuer reads a --ci value: a provider, and the issuer URL after =
-// (GitHub's is known; GitLab's is the instance URL).
+// parseCIIssuer reads a --ci value: a provider of package ci, and the
+// issuer URL after = (a provider with one issuer, GitHub's, knows it;
+// GitLab's is the instance URL).
 func parseCIIssuer(v string) (authnconfig.CIIssuer, error) {
 	name, issuer, _ := strings.Cut(v, "=")
 	c := authnconfig.CIIssuer{Provider: authnconfig.Provider(name), IssuerURL: issuer}
-	switch c.Provider {
-	case authnconfig.GitHub:
-		if c.IssuerURL == "" {
-			c.IssuerURL = authnconfig.GitHubIssuerURL
-		}
-	case authnconfig.GitLab, authnconfig.Generic:
-		if c.IssuerURL == "" {
-			return c, fmt.Errorf("--ci %s needs the issuer URL: --ci %s=https://ISSUER", name, name)
-		}
-	default:
-		return c, fmt.Errorf("--ci %q: the provider is github, gitlab=https://GITLAB or oidc=https://ISSUER", v)
+	p := ci.ProviderOf(name)
+	switch {
+	case p == nil:
+		return c, fmt.Errorf("--ci %q: the provider is %s", v, providerForms())
+	case c.IssuerURL == "" && p.Issuer == "":
+		return c, fmt.Errorf("--ci %s needs the issuer URL: --ci %s=https://ISSUER", name, name)
+	case c.IssuerURL == "":
+		c.IssuerURL = p.Issuer
 	}
 	if err := profile.CheckIssuerURL(c.IssuerURL); err != nil {
 		return c, fmt.Errorf("--ci %s: %w", v, err)
 	}
 	return c, nil
+}
+
+// providerForms are the forms --ci takes, for messages: "github,
+// gitlab=https://ISSUER or oidc=https://ISSUER".
+func providerForms() string {
+	var forms []string
+	for _, p := range ci.Providers() {
+		if p.Issuer != "" {
+			forms = append(forms, p.Name)
+		} else {
+			forms = append(forms, p.Name+"=https://ISSUER")
+		}
+	}
+	return strings.Join(forms[:len(forms)-1], ", ") + " or " + forms[len(forms)-1]
 }
 
 // ciStart is the --ci flag.
@@ -119,10 +131,11 @@ func (c ciField) Type() string   { return "string" }
 // the profile's github or gitlab entry, or for a file or variable its only
 // generic (oidc) one; the zero value when the profile records none.
 func ProfileCIIssuer(c *profile.Cluster, source string) profile.CIIssuer {
-	provider := source
-	if source == access.CISourceFile || source == access.CISourceEnv {
-		provider = string(authnconfig.Generic)
+	sys, ok := ci.Lookup(source)
+	if !ok {
+		return profile.CIIssuer{}
 	}
+	provider := sys.Provider().Name
 	var found []profile.CIIssuer
 	for _, ci := range c.CI {
 		if ci.Provider == provider {

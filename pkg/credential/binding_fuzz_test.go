@@ -13,7 +13,6 @@ import (
 
 	"github.com/securekapi/securekapi/internal/testpki"
 	"github.com/securekapi/securekapi/pkg/credential/binding"
-	"github.com/securekapi/securekapi/pkg/credential/execinfo"
 	"github.com/securekapi/securekapi/pkg/trust"
 	"github.com/securekapi/securekapi/pkg/trust/pinning"
 )
@@ -94,7 +93,7 @@ func FuzzBindingCheck(f *testing.F) {
 		if certs&bothPins != 0 {
 			pins = append(pins, trust.PinFor(second.Cert))
 		}
-		c := &execinfo.Cluster{Server: server, TLSServerName: sni, CAData: caData, InsecureSkipTLSVerify: skipTLS}
+		c := &binding.Cluster{Server: server, TLSServerName: sni, CAData: caData, InsecureSkipTLSVerify: skipTLS}
 		err := binding.Binding{Server: fuzzBoundServer, Pins: pins}.Check(c)
 		if err2 := (binding.Binding{Server: fuzzBoundServer, Pins: pins}).Check(c); (err == nil) != (err2 == nil) {
 			t.Fatalf("Check is not deterministic: %v, then %v", err, err2)

@@ -4,7 +4,7 @@
 // a token only to the server and CA pins it is bound to.
 //
 // The flows live in credential/oidc, the stores in credential/tokenstore and
-// the ExecCredential wire format in credential/execinfo.
+// the exec-plugin contract (the ExecCredential wire, the release checks, the small program's answer) in credential/execplugin.
 package credential
 
 import (

@@ -9,6 +9,8 @@ import (
 
 	"github.com/securekapi/securekapi/pkg/credential/oidc"
 	"github.com/securekapi/securekapi/pkg/credential/token"
+
+	"github.com/securekapi/securekapi/pkg/credential/grant"
 )
 
 // fakeIssuer is an oidc.Issuer that answers a refresh as the test says and
@@ -30,7 +32,7 @@ func (f *fakeIssuer) DeviceLogin(context.Context, func(oidc.DeviceAuthorization)
 }
 func (f *fakeIssuer) Revoke(context.Context, string) (bool, error) { return false, nil }
 func (f *fakeIssuer) HasDeviceFlow() bool                          { return false }
-func (f *fakeIssuer) Exchange(context.Context, oidc.ExchangeRequest) (*oidc.Tokens, error) {
+func (f *fakeIssuer) TokenRequest(context.Context, grant.TokenRequest) (*oidc.Tokens, error) {
 	return nil, errors.New("no token exchange in this test")
 }
 func (f *fakeIssuer) ClientCredentials(context.Context, string, string) (*oidc.Tokens, error) {

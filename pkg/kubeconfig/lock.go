@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"slices"
 	"time"
+
+	"github.com/securekapi/securekapi/pkg/userfile"
 )
 
 // Locking uses kubectl's own protocol: "<file>.lock" created with O_EXCL,
@@ -56,7 +58,7 @@ func (s *Store) lockAll(files []string) (unlock func() error, err error) {
 func (s *Store) lock(file string) error {
 	// kubectl creates the directory too (even for a file it will not write),
 	// so a first kubeconfig can be locked.
-	if err := os.MkdirAll(filepath.Dir(file), 0o700); err != nil {
+	if err := userfile.MkdirPrivate(filepath.Dir(file)); err != nil {
 		return lockError(file, err)
 	}
 	self := currentOwner()

@@ -19,6 +19,7 @@ import (
 
 	"sigs.k8s.io/yaml"
 
+	"github.com/securekapi/securekapi/pkg/credential/ci"
 	"github.com/securekapi/securekapi/pkg/credential/oidc"
 	"github.com/securekapi/securekapi/pkg/safetext"
 	"github.com/securekapi/securekapi/pkg/trust"
@@ -60,8 +61,8 @@ type Cluster struct {
 // CIIssuer is a CI provider's token issuer the API server trusts for this
 // cluster.
 type CIIssuer struct {
-	// Provider is github, gitlab or oidc (any other OIDC issuer, such as a
-	// cluster's service-account issuer).
+	// Provider is a CI provider of package ci: github, gitlab, oidc (any
+	// other OIDC issuer, such as a cluster's service-account issuer), ...
 	Provider string `json:"provider"`
 	// IssuerURL is the tokens' iss.
 	IssuerURL string `json:"issuerURL"`
@@ -69,9 +70,6 @@ type CIIssuer struct {
 	// accepts no other, which binds the token to this cluster.
 	Audience string `json:"audience"`
 }
-
-// CIProviders are the values CIIssuer.Provider takes.
-var CIProviders = []string{"github", "gitlab", "oidc"}
 
 // OIDC is the cluster's OIDC client.
 type OIDC struct {
@@ -198,24 +196,24 @@ func (c *Cluster) Validate() error {
 
 func validateCI(issuers []CIIssuer) error {
 	seen := map[string]bool{}
-	for i, ci := range issuers {
+	for i, entry := range issuers {
 		at := fmt.Sprintf("ci[%d]", i)
-		if !slices.Contains(CIProviders, ci.Provider) {
-			return fmt.Errorf("%s.provider %q must be one of %s", at, ci.Provider, strings.Join(CIProviders, ", "))
+		if names := ci.ProviderNames(); !slices.Contains(names, entry.Provider) {
+			return fmt.Errorf("%s.provider %q must be one of %s", at, entry.Provider, strings.Join(names, ", "))
 		}
-		if err := CheckIssuerURL(ci.IssuerURL); err != nil {
-			return fmt.Errorf("%s.issuerURL %q: %w", at, ci.IssuerURL, err)
+		if err := CheckIssuerURL(entry.IssuerURL); err != nil {
+			return fmt.Errorf("%s.issuerURL %q: %w", at, entry.IssuerURL, err)
 		}
-		if ci.Audience == "" {
-			return fmt.Errorf("%s (%s): audience is required: the token's aud binds it to this cluster", at, ci.IssuerURL)
+		if entry.Audience == "" {
+			return fmt.Errorf("%s (%s): audience is required: the token's aud binds it to this cluster", at, entry.IssuerURL)
 		}
-		if err := safetext.Check(ci.Audience, safetext.MaxURL); err != nil {
+		if err := safetext.Check(entry.Audience, safetext.MaxURL); err != nil {
 			return fmt.Errorf("%s.audience: %w", at, err)
 		}
-		if seen[ci.IssuerURL] {
-			return fmt.Errorf("%s: issuer %s appears twice", at, ci.IssuerURL)
+		if seen[entry.IssuerURL] {
+			return fmt.Errorf("%s: issuer %s appears twice", at, entry.IssuerURL)
 		}
-		seen[ci.IssuerURL] = true
+		seen[entry.IssuerURL] = true
 	}
 	return nil
 }
@@ -290,7 +288,13 @@ func Equal(a, b Cluster) bool {
 }
 
 // ReadCAFile reads a --ca-file as add and profile take it: PEM, or base64
-// PEM (as a kubeconfig's certificate-authority-data holds it).
+// PEM (as a kubeconfig's certificate-authority-data holds it). It is not
+// userfile.ReadTrustFile on purpose: the person typing the command names
+// the file, once, and the bytes are copied into the profile, where the
+// endpoint check verifies against them and `use` pins them. So a pipe
+// (`--ca-file <(kubectl get cm ...)`) is fine here. ReadTrustFile is for
+// trust named by a kubeconfig, which anyone may have written and which is
+// read again on every call (issue #23).
 func ReadCAFile(path string) ([]byte, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {

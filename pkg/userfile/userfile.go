@@ -11,7 +11,8 @@
 // another user (or a checked-out repository) planted an approvals file must
 // never decide where a token goes.
 //
-// It links the standard library only: the small exec program runs it on
+// It links the standard library only (and golang.org/x/sys/windows for
+// Windows ACLs, which gofrs/flock links anyway): the small exec program runs it on
 // every kubectl call.
 package userfile
 
@@ -65,11 +66,23 @@ func readOwned(path string, limit int64) ([]byte, error) {
 		return nil, err
 	}
 	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, limit+1))
-	if err != nil {
+	return readExactly(f, path, info.Size())
+}
+
+// readExactly reads the size bytes that f's fstat reported, in one buffer
+// of that size (no growing copies: kubeconfigs of large fleets are
+// megabytes, read on every kubectl call), and refuses a file that then
+// holds fewer or more.
+func readExactly(f *os.File, path string, size int64) ([]byte, error) {
+	data := make([]byte, size+1) // the extra byte sees a file that grew
+	n, err := io.ReadFull(f, data)
+	switch {
+	case err == io.ErrUnexpectedEOF || err == io.EOF:
+		data = data[:n]
+	case err != nil:
 		return nil, err
 	}
-	if int64(len(data)) != info.Size() {
+	if int64(len(data)) != size {
 		return nil, fmt.Errorf("%s changed while it was read; securekapi reads trust only from a file that does not change under it", path)
 	}
 	return data, nil
@@ -94,14 +107,15 @@ func openOwned(path string, limit int64) (*os.File, fs.FileInfo, error) {
 	if err := refuseSpecial(path); err != nil {
 		return nil, nil, err
 	}
-	if err := CheckPath(path); err != nil {
+	me := currentIDs()
+	if _, err := checkPath(path, me, 0); err != nil {
 		return nil, nil, err
 	}
 	f, err := openNoFollowBlock(path)
 	if err != nil {
 		return nil, nil, err
 	}
-	info, err := checkOpened(f, path, limit)
+	info, err := checkOpened(f, path, limit, me)
 	if err != nil {
 		f.Close()
 		return nil, nil, err
@@ -109,7 +123,7 @@ func openOwned(path string, limit int64) (*os.File, fs.FileInfo, error) {
 	return f, info, nil
 }
 
-func checkOpened(f *os.File, path string, limit int64) (fs.FileInfo, error) {
+func checkOpened(f *os.File, path string, limit int64, me ids) (fs.FileInfo, error) {
 	info, err := f.Stat()
 	if err != nil {
 		return nil, err
@@ -120,7 +134,7 @@ func checkOpened(f *os.File, path string, limit int64) (fs.FileInfo, error) {
 	if info.Size() > limit {
 		return nil, fmt.Errorf("%s holds %d bytes, more than the %d securekapi reads", path, info.Size(), limit)
 	}
-	if err := ownedSafely(path, info, trustFile); err != nil {
+	if err := ownedSafely(path, info, trustFile, me); err != nil {
 		return nil, err
 	}
 	return info, nil
@@ -141,20 +155,19 @@ func CheckPrivateDir(dir string) error {
 		return err
 	}
 	// Every directory and link on the path as written, dir included (it
-	// runs on every kubectl call: one walk, no second resolution).
-	if err := CheckPath(dir); err != nil {
-		return err
-	}
-	info, err := os.Stat(dir)
+	// runs on every kubectl call: one walk, no second resolution; the
+	// walk's own lstat of dir, or of what its links lead to, is dir's).
+	me := currentIDs()
+	info, err := checkPath(dir, me, 0)
 	switch {
-	case errors.Is(err, fs.ErrNotExist):
-		return nil // made by securekapi, 0700, in a directory checked above
 	case err != nil:
 		return err
+	case info == nil:
+		return nil // made by securekapi, 0700, in a directory checked above
 	case !info.IsDir():
 		return fmt.Errorf("the cache directory %s is not a directory", dir)
 	}
-	return ownedSafely(dir, info, privateDir)
+	return ownedSafely(dir, info, privateDir, me)
 }
 
 // ReadPrivateFile reads a file in a private directory (the approvals
@@ -164,7 +177,8 @@ func CheckPrivateDir(dir string) error {
 // checked out of a repository or unpacked from a download (0644) is
 // refused. A missing file is fs.ErrNotExist: it approves nothing.
 func ReadPrivateFile(path string) ([]byte, error) {
-	if err := CheckPath(path); err != nil {
+	me := currentIDs()
+	if _, err := checkPath(path, me, 0); err != nil {
 		return nil, err
 	}
 	f, err := openNoFollowBlock(path)
@@ -179,10 +193,10 @@ func ReadPrivateFile(path string) ([]byte, error) {
 	if !info.Mode().IsRegular() {
 		return nil, fmt.Errorf("%s is not a regular file (%s)", path, kind(info.Mode()))
 	}
-	if err := ownedSafely(path, info, privateFile); err != nil {
+	if err := ownedSafely(path, info, privateFile, me); err != nil {
 		return nil, err
 	}
-	return io.ReadAll(f)
+	return readExactly(f, path, info.Size())
 }
 
 // CheckPath checks path as it is written, one component at a time: every
@@ -192,53 +206,100 @@ func ReadPrivateFile(path string) ([]byte, error) {
 // names between two reads, or make a missing file appear. The final
 // component, when it is a file, is left to the caller, who checks the
 // opened file.
-func CheckPath(path string) error { return checkPath(path, 0) }
+func CheckPath(path string) error {
+	_, err := checkPath(path, currentIDs(), 0)
+	return err
+}
 
-func checkPath(path string, depth int) error {
+// checkPath is CheckPath for the user me, the one lookup of the caller's
+// ids for the whole walk. It returns the lstat of what path names, after
+// its links, or nil when some component does not exist.
+//
+// It walks the components in the kernel's order and never cleans ".." as
+// text: the kernel applies ".." to the directory a link led to, so
+// "mine/link/../ca.pem" names a file beside the link's target, not
+// "mine/ca.pem" (filepath.Clean's answer). A link restarts the walk at its
+// target with the rest of the path as written, ".." included; the
+// directories walked so far are real ones, so ".." over them is their
+// parent.
+func checkPath(path string, me ids, depth int) (fs.FileInfo, error) {
 	if depth > 16 {
-		return fmt.Errorf("%s: too many symbolic links", path)
+		return nil, fmt.Errorf("%s: too many symbolic links", path)
 	}
-	abs, err := filepath.Abs(path)
-	if err != nil {
-		return err
+	if !filepath.IsAbs(path) {
+		wd, err := os.Getwd()
+		if err != nil {
+			return nil, err
+		}
+		path = wd + string(filepath.Separator) + path
 	}
-	vol := filepath.VolumeName(abs)
-	parts := strings.Split(strings.Trim(abs[len(vol):], string(filepath.Separator)), string(filepath.Separator))
-	cur := vol + string(filepath.Separator)
-	for i, part := range parts {
-		if part == "" {
+	vol := filepath.VolumeName(path)
+	root := vol + string(filepath.Separator)
+	// cur is the walked prefix: real directories only. While the path is
+	// regular (no "", "." or ".." after the root) the prefix is a slice of
+	// path, not a string joined again for every component.
+	cur, regular := root, true
+	var info fs.FileInfo
+	for start := len(vol); start < len(path); {
+		end := len(path)
+		if i := strings.IndexFunc(path[start:], isSeparator); i >= 0 {
+			end = start + i
+		}
+		elem, rest := path[start:end], ""
+		if end < len(path) {
+			rest = path[end+1:]
+		}
+		start = end + 1
+		switch elem {
+		case "", ".":
+			regular = regular && cur == root && elem == ""
+			continue
+		case "..":
+			cur, regular, info = filepath.Dir(cur), false, nil
 			continue
 		}
-		next := filepath.Join(cur, part)
-		info, err := os.Lstat(next)
+		next := path[:end]
+		if !regular {
+			next = filepath.Join(cur, elem) // cur and elem hold no ".." to clean
+		}
+		var err error
+		info, err = os.Lstat(next)
 		if errors.Is(err, fs.ErrNotExist) {
-			return nil // cur, checked, is no one else's to add to
+			return nil, nil // its directory, checked, is no one else's to add to
 		}
 		if err != nil {
-			return err
+			return nil, err
 		}
 		switch {
 		case info.Mode()&fs.ModeSymlink != 0:
-			if err := linkSafe(next, info); err != nil {
-				return err
+			if err := linkSafe(next, info, me); err != nil {
+				return nil, err
 			}
 			target, err := os.Readlink(next)
 			if err != nil {
-				return err
+				return nil, err
 			}
 			if !filepath.IsAbs(target) {
-				target = filepath.Join(cur, target)
+				target = cur + string(filepath.Separator) + target
 			}
-			return checkPath(filepath.Join(append([]string{target}, parts[i+1:]...)...), depth+1)
+			if rest != "" {
+				target += string(filepath.Separator) + rest
+			}
+			return checkPath(target, me, depth+1)
 		case info.IsDir():
-			if err := ancestorSafe(next, info); err != nil {
-				return err
+			if err := ancestorSafe(next, info, me); err != nil {
+				return nil, err
 			}
 		}
 		cur = next
 	}
-	return nil
+	if info == nil { // the root, or a path that ends in ".."
+		return os.Lstat(cur)
+	}
+	return info, nil
 }
+
+func isSeparator(r rune) bool { return r < 0x80 && os.IsPathSeparator(uint8(r)) }
 
 func refuseSpecial(path string) error {
 	clean := filepath.ToSlash(filepath.Clean(path))

@@ -15,7 +15,7 @@ import (
 
 const pem = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"
 
-func write(t *testing.T, path, data string, mode os.FileMode) string {
+func write(t testing.TB, path, data string, mode os.FileMode) string {
 	t.Helper()
 	if err := os.WriteFile(path, []byte(data), mode); err != nil {
 		t.Fatal(err)
@@ -148,8 +148,8 @@ func TestCheckPrivateDir(t *testing.T) {
 		t.Error("a relative path was accepted")
 	}
 	open := mkdir("open", 0o777)
-	if err := CheckPrivateDir(filepath.Join(open, "cache")); err == nil {
-		t.Error("a directory to be made in a world-writable, non-sticky one was accepted")
+	if err := CheckPrivateDir(filepath.Join(open, "cache")); err == nil || !strings.Contains(err.Error(), "chmod go-w "+open) {
+		t.Errorf("a directory to be made in a world-writable, non-sticky one: %v, want a refusal that says chmod go-w %s", err, open)
 	}
 	if os.Getuid() == 0 {
 		theirs := mkdir("theirs", 0o700)
@@ -231,5 +231,103 @@ func TestCheckPathAsWritten(t *testing.T) {
 	}
 	if _, err := ReadKubeconfig(myLink); err == nil {
 		t.Error("ReadKubeconfig read through another user's link")
+	}
+}
+
+// CheckPrivateDir judges what the cache directory's path leads to, links
+// followed, by the walk's own lstat of it: a link of yours to a private
+// directory is that directory; a link to a file, or to another user's
+// directory, is refused as they would be.
+func TestCheckPrivateDirThroughLinks(t *testing.T) {
+	base := t.TempDir()
+	private := filepath.Join(base, "private")
+	if err := os.Mkdir(private, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	link := func(name, target string) string {
+		p := filepath.Join(base, name)
+		if err := os.Symlink(target, p); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	for name, dir := range map[string]string{
+		"absolute link": link("abs", private),
+		"relative link": link("rel", "private"),
+		"link to link":  link("chain", filepath.Join(base, "rel")),
+		"dangling link": link("dangling", filepath.Join(base, "not-yet")),
+	} {
+		if err := CheckPrivateDir(dir); err != nil {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+	file := write(t, filepath.Join(base, "file"), "", 0o600)
+	if err := CheckPrivateDir(link("to-file", file)); err == nil || !strings.Contains(err.Error(), "not a directory") {
+		t.Errorf("a link to a file: %v", err)
+	}
+	if err := CheckPrivateDir(file); err == nil || !strings.Contains(err.Error(), "not a directory") {
+		t.Errorf("a file: %v", err)
+	}
+	if os.Getuid() == 0 {
+		theirs := filepath.Join(base, "theirs")
+		if err := os.Mkdir(theirs, 0o700); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chown(theirs, 65534, 65534); err != nil {
+			t.Fatal(err)
+		}
+		if err := CheckPrivateDir(link("to-theirs", theirs)); err == nil {
+			t.Error("a link of yours to another user's directory was accepted")
+		}
+	}
+}
+
+// TestDotDotAfterALinkIsTheKernels: the kernel applies ".." to the
+// directory a link led to, so mine/link/../ca.pem opens a file beside the
+// link's target. The check once cleaned ".." as text and judged
+// mine/ca.pem (missing, so accepted) while the read took ca.pem from a
+// directory anyone can write; now it walks as the kernel does. ".." over
+// real directories is still fine.
+func TestDotDotAfterALinkIsTheKernels(t *testing.T) {
+	base := t.TempDir()
+	mine := filepath.Join(base, "mine")
+	open := filepath.Join(base, "open")
+	for dir, mode := range map[string]os.FileMode{mine: 0o700, open: 0o777, filepath.Join(open, "sub"): 0o700, filepath.Join(mine, "real"): 0o700} {
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chmod(dir, mode); err != nil { // not the umask's choice
+			t.Fatal(err)
+		}
+	}
+	planted := write(t, filepath.Join(open, "ca.pem"), "-----BEGIN CERTIFICATE-----\n", 0o600)
+	if err := os.Symlink(filepath.Join(open, "sub"), filepath.Join(mine, "link")); err != nil {
+		t.Fatal(err)
+	}
+	viaLink := filepath.Join(mine, "link") + "/../ca.pem"
+	if got, err := os.ReadFile(viaLink); err != nil || string(got) != "-----BEGIN CERTIFICATE-----\n" {
+		t.Fatalf("the kernel does not open %s through %s: %q, %v", planted, viaLink, got, err)
+	}
+	if data, err := ReadTrustFile(viaLink); err == nil {
+		t.Fatalf("ReadTrustFile(%s) read %q from %s, a directory anyone can write", viaLink, data, open)
+	} else if !strings.Contains(err.Error(), open) {
+		t.Errorf("the refusal names %v, want the directory others can write, %s", err, open)
+	}
+	if err := CheckPath(viaLink); err == nil {
+		t.Errorf("CheckPath(%s) passed", viaLink)
+	}
+	// A link whose target itself climbs out of a link: the same rule.
+	if err := os.Symlink(filepath.Join(mine, "link")+"/../ca.pem", filepath.Join(mine, "indirect")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ReadTrustFile(filepath.Join(mine, "indirect")); err == nil {
+		t.Error("a link to link/../ca.pem was read")
+	}
+
+	mineCA := write(t, filepath.Join(mine, "ca.pem"), "-----BEGIN CERTIFICATE-----\n", 0o600)
+	for _, p := range []string{filepath.Join(mine, "real") + "/../ca.pem", mine + "/./ca.pem", mine + "//ca.pem"} {
+		if _, err := ReadTrustFile(p); err != nil {
+			t.Errorf("ReadTrustFile(%s), which is %s: %v", p, mineCA, err)
+		}
 	}
 }

@@ -70,11 +70,7 @@ func TestRelocatedApprovalsGetNothing(t *testing.T) {
 
 	attackerCfg := clientcmdapi.NewConfig()
 	attackerCfg.Clusters["e2e"] = &clientcmdapi.Cluster{Server: rogueURL, CertificateAuthorityData: rogue.CertPEM}
-	user := *cfg.AuthInfos["securekapi-e2e"]
-	exec := *user.Exec
-	exec.Args = args
-	user.Exec = &exec
-	attackerCfg.AuthInfos["securekapi-e2e"] = &user
+	attackerCfg.AuthInfos["securekapi-e2e"] = usersStanza(t, se, func(e *clientcmdapi.ExecConfig) { e.Args = args })
 	s := prependKubeconfig(t, se, attackerCfg)
 	r := s.Kubectl(ctx, "get", "ns", "--request-timeout=30s")
 	if got := mitm.tokens(); len(got) > 0 {

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"encoding/pem"
 	"io"
 	"net"
@@ -26,15 +27,35 @@ import (
 // attacker is a hostile forward proxy: it answers CONNECT itself and
 // terminates TLS with its own certificate (it is also reached directly,
 // as a server, when a kubeconfig names it). It records every
-// Authorization header it is sent.
+// Authorization header and request body it is sent.
 type attacker struct {
 	ln   net.Listener
 	cert tls.Certificate
-	mu   sync.Mutex
-	auth []string
+	// forward, when set, passes each request on to the host the client
+	// asked to CONNECT to, so the client gets the real server's answers
+	// while the attacker reads every request; else it answers 403.
+	forward http.RoundTripper
+	mu      sync.Mutex
+	auth    []string
+	bodies  []string
 }
 
 func startAttacker(t *testing.T, leaf *stack.Leaf) *attacker {
+	return serveAttacker(t, leaf, nil)
+}
+
+// startForwardingAttacker is startAttacker passing requests on to the
+// CONNECT target, which it trusts through upstreamCA: a TLS-terminating
+// proxy in the middle, invisible to the client.
+func startForwardingAttacker(t *testing.T, leaf *stack.Leaf, upstreamCA []byte) *attacker {
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(upstreamCA) {
+		t.Fatal("no certificate in the upstream CA")
+	}
+	return serveAttacker(t, leaf, &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}})
+}
+
+func serveAttacker(t *testing.T, leaf *stack.Leaf, forward http.RoundTripper) *attacker {
 	t.Helper()
 	cert, err := tls.X509KeyPair(leaf.CertPEM, leaf.KeyPEM)
 	if err != nil {
@@ -44,18 +65,22 @@ func startAttacker(t *testing.T, leaf *stack.Leaf) *attacker {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a := &attacker{ln: ln, cert: cert}
+	a := &attacker{ln: ln, cert: cert, forward: forward}
 	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			conn, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go a.serve(conn)
-		}
-	}()
+	go acceptEach(ln, a.serve)
 	return a
+}
+
+// acceptEach serves every connection ln accepts, each in its own
+// goroutine, until ln is closed.
+func acceptEach(ln net.Listener, serve func(net.Conn)) {
+	for {
+		conn, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		go serve(conn)
+	}
 }
 
 func (a *attacker) URL() string { return "http://" + a.ln.Addr().String() }
@@ -67,15 +92,17 @@ func (a *attacker) serve(conn net.Conn) {
 	if err != nil {
 		return
 	}
+	var target string
 	if first[0] != 0x16 { // not a TLS handshake: a proxy request
 		req, err := http.ReadRequest(br)
 		if err != nil {
 			return
 		}
-		a.record(req)
+		a.record(req, nil)
 		if req.Method != http.MethodConnect {
 			return
 		}
+		target = req.Host
 		if _, err := io.WriteString(conn, "HTTP/1.1 200 Connection established\r\n\r\n"); err != nil {
 			return
 		}
@@ -87,22 +114,54 @@ func (a *attacker) serve(conn net.Conn) {
 		if err != nil {
 			return
 		}
-		a.record(req)
-		io.Copy(io.Discard, req.Body)
-		resp := &http.Response{StatusCode: http.StatusForbidden, ProtoMajor: 1, ProtoMinor: 1, Header: http.Header{"Content-Type": {"application/json"}},
-			Body: io.NopCloser(strings.NewReader(`{"kind":"Status","apiVersion":"v1","status":"Failure","code":403}`)), ContentLength: 66}
-		if resp.Write(tconn) != nil {
+		body, _ := io.ReadAll(req.Body)
+		a.record(req, body)
+		resp := a.answer(req, target, body)
+		err = resp.Write(tconn)
+		resp.Body.Close()
+		if err != nil {
 			return
 		}
 	}
 }
 
-func (a *attacker) record(req *http.Request) {
-	if v := req.Header.Get("Authorization") + req.Header.Get("Proxy-Authorization"); v != "" {
-		a.mu.Lock()
-		a.auth = append(a.auth, v)
-		a.mu.Unlock()
+// answer is the real server's answer when the attacker forwards, else 403.
+func (a *attacker) answer(req *http.Request, target string, body []byte) *http.Response {
+	if a.forward != nil && target != "" {
+		out := req.Clone(context.Background())
+		out.RequestURI = ""
+		out.URL.Scheme, out.URL.Host = "https", target
+		out.Body = io.NopCloser(bytes.NewReader(body))
+		if resp, err := a.forward.RoundTrip(out); err == nil {
+			return resp
+		}
 	}
+	return &http.Response{StatusCode: http.StatusForbidden, ProtoMajor: 1, ProtoMinor: 1, Header: http.Header{"Content-Type": {"application/json"}},
+		Body: io.NopCloser(strings.NewReader(`{"kind":"Status","apiVersion":"v1","status":"Failure","code":403}`)), ContentLength: 66}
+}
+
+func (a *attacker) record(req *http.Request, body []byte) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if v := req.Header.Get("Authorization") + req.Header.Get("Proxy-Authorization"); v != "" {
+		a.auth = append(a.auth, v)
+	}
+	if len(body) > 0 {
+		a.bodies = append(a.bodies, string(body))
+	}
+}
+
+// bodiesWith counts the request bodies the attacker read that contain s.
+func (a *attacker) bodiesWith(s string) int {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	n := 0
+	for _, b := range a.bodies {
+		if strings.Contains(b, s) {
+			n++
+		}
+	}
+	return n
 }
 
 // tokens reports what the attacker captured, shortened so a failing test
@@ -164,6 +223,24 @@ func prependKubeconfig(t *testing.T, se *stack.Session, cfg *clientcmdapi.Config
 	s.Env = append(append([]string{}, se.Env...),
 		"KUBECONFIG="+first+string(os.PathListSeparator)+filepath.Join(se.Dir, "kubeconfig"))
 	return &s
+}
+
+// usersStanza is a copy of the session's user securekapi-e2e (the exec
+// stanza `use` wrote) after edit: what an attacker who copies it and
+// changes some args or env writes.
+func usersStanza(t *testing.T, se *stack.Session, edit func(*clientcmdapi.ExecConfig)) *clientcmdapi.AuthInfo {
+	t.Helper()
+	cfg, err := clientcmd.LoadFromFile(filepath.Join(se.Dir, "kubeconfig"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	user := *cfg.AuthInfos["securekapi-e2e"]
+	exec := *user.Exec
+	exec.Args = append([]string{}, exec.Args...)
+	exec.Env = append([]clientcmdapi.ExecEnvVar{}, exec.Env...)
+	edit(&exec)
+	user.Exec = &exec
+	return &user
 }
 
 // headedPEM is the PEM with a header added: encoding/pem reads the block,

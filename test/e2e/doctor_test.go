@@ -145,6 +145,13 @@ func stopForTest(t *testing.T, component string) {
 // exactly the given extra scopes, and kubeconfig switched to it.
 func newSessionVia(t *testing.T, user stack.User, server string, scopes ...string) *stack.Session {
 	t.Helper()
+	return newSessionWith(t, user, server, shared.IssuerURL, scopes...)
+}
+
+// newSessionWith is newSessionVia logging in at issuer, a Dex of the
+// stack's (same client and CA).
+func newSessionWith(t *testing.T, user stack.User, server, issuer string, scopes ...string) *stack.Session {
+	t.Helper()
 	ctx := context.Background()
 	se, err := shared.NewSession(t.TempDir(), "", user)
 	if err != nil {
@@ -155,7 +162,7 @@ func newSessionVia(t *testing.T, user stack.User, server string, scopes ...strin
 		t.Fatalf("pin: %v: %s", pin.Err, pin.Stderr)
 	}
 	args := []string{"add", "e2e", "--server", server, "--tls-server-name", stack.EndpointServerName,
-		"--pin", strings.TrimSpace(pin.Stdout), "--oidc-issuer-url", shared.IssuerURL,
+		"--pin", strings.TrimSpace(pin.Stdout), "--oidc-issuer-url", issuer,
 		"--oidc-client-id", shared.ClientID, "--oidc-ca-file", shared.DexCAFile}
 	for _, s := range scopes {
 		args = append(args, "--oidc-extra-scope", s)

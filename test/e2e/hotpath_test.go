@@ -99,7 +99,7 @@ func TestSmallProgramServesKubectlAlone(t *testing.T) {
 		}
 	}
 	// From an exec stanza another subcommand is not handed over at all:
-	// it is refused, by the small program alone (execinfo.CheckExecOnly).
+	// it is refused, by the small program alone (execplugin.CheckExecOnly).
 	if r := noFull.Securekapi(ctx, "version"); r.Err == nil || r.Stdout != "" ||
 		!strings.Contains(r.Stderr, `refusing "version" from a kubeconfig exec stanza`) || strings.Contains(r.Stderr, "is missing") {
 		t.Errorf("version under KUBERNETES_EXEC_INFO without the full CLI: err %v, stdout %q\n%s", r.Err, r.Stdout, r.Stderr)

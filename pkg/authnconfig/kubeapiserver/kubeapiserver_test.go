@@ -12,6 +12,7 @@ import (
 
 	"github.com/securekapi/securekapi/internal/testjwt"
 	"github.com/securekapi/securekapi/pkg/authnconfig"
+	"github.com/securekapi/securekapi/pkg/credential/ci"
 )
 
 const endpoint = "https://kapi.example.test"
@@ -20,9 +21,9 @@ func sampleSettings() authnconfig.Settings {
 	return authnconfig.Settings{
 		Human: &authnconfig.HumanIssuer{IssuerURL: "https://login.example.test", ClientID: "kubectl", GroupsPrefix: "oidc:"},
 		CI: []authnconfig.CIIssuer{
-			{Provider: authnconfig.GitHub, Audience: endpoint, Rules: []string{`claims.repository == "org/app" && claims.ref == "refs/heads/main"`}},
-			{Provider: authnconfig.GitLab, IssuerURL: "https://gitlab.example.test", Audience: endpoint, Rules: []string{`claims.project_path == "org/app"`}, Groups: []string{"ci:deployers"}},
-			{Provider: authnconfig.Generic, IssuerURL: "https://oidc.ci.example.test", Audience: "cluster-a"},
+			{Provider: "github", Audience: endpoint, Rules: []string{`claims.repository == "org/app" && claims.ref == "refs/heads/main"`}},
+			{Provider: "gitlab", IssuerURL: "https://gitlab.example.test", Audience: endpoint, Rules: []string{`claims.project_path == "org/app"`}, Groups: []string{"ci:deployers"}},
+			{Provider: "oidc", IssuerURL: "https://oidc.ci.example.test", Audience: "cluster-a"},
 		},
 	}
 }
@@ -52,7 +53,7 @@ func TestBuildEncodesFilesKubeAPIServerAccepts(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v\n%s", gv, err, data)
 		}
-		if len(cfg.JWT) != 4 || cfg.JWT[1].Issuer.URL != authnconfig.GitHubIssuerURL {
+		if len(cfg.JWT) != 4 || cfg.JWT[1].Issuer.URL != ci.GitHubProvider.Issuer {
 			t.Fatalf("%s: decoded %d authenticators, second %q", gv, len(cfg.JWT), cfg.JWT[1].Issuer.URL)
 		}
 	}
@@ -65,10 +66,10 @@ func TestCheckRefusesWithClearMessages(t *testing.T) {
 		want []string
 	}{
 		"duplicate issuer": {func(s *authnconfig.Settings) {
-			s.CI = append(s.CI, authnconfig.CIIssuer{Provider: authnconfig.GitHub, Audience: "other"})
-		}, []string{"duplicate issuer", authnconfig.GitHubIssuerURL}},
+			s.CI = append(s.CI, authnconfig.CIIssuer{Provider: "github", Audience: "other"})
+		}, []string{"duplicate issuer", ci.GitHubProvider.Issuer}},
 		"missing audience":                             {func(s *authnconfig.Settings) { s.CI[2].Audience = "" }, []string{"issuer https://oidc.ci.example.test", "missing audience"}},
-		"rule does not compile":                        {func(s *authnconfig.Settings) { s.CI[0].Rules = []string{`claims.repository == "org/app" &&`} }, []string{"issuer " + authnconfig.GitHubIssuerURL, "claimValidationRules[0].expression", "compilation failed"}},
+		"rule does not compile":                        {func(s *authnconfig.Settings) { s.CI[0].Rules = []string{`claims.repository == "org/app" &&`} }, []string{"issuer " + ci.GitHubProvider.Issuer, "claimValidationRules[0].expression", "compilation failed"}},
 		"unknown claim in a rule":                      {func(s *authnconfig.Settings) { s.CI[0].Rules = []string{`claims.repo == "org/app"`} }, []string{`unknown claim "repo"`, "GitHub Actions", `did you mean "repository"?`}},
 		"unknown claim in a mapping":                   {func(s *authnconfig.Settings) { s.CI[1].Username = `"ci:gitlab:" + claims.project` }, []string{`unknown claim "project"`, "GitLab CI"}},
 		"unprefixed username claim":                    {func(s *authnconfig.Settings) { s.Human.UsernameClaim = "sub" }, []string{`username claim "sub" has no prefix`, "system:masters"}},
@@ -122,7 +123,7 @@ func TestCheckRefusesUnknownFields(t *testing.T) {
 
 // The service-account issuer cannot double as a JWT issuer.
 func TestCheckRefusesTheServiceAccountIssuer(t *testing.T) {
-	s := authnconfig.Settings{CI: []authnconfig.CIIssuer{{Provider: authnconfig.Generic, IssuerURL: "https://kubernetes.default.svc", Audience: "a"}}}
+	s := authnconfig.Settings{CI: []authnconfig.CIIssuer{{Provider: "oidc", IssuerURL: "https://kubernetes.default.svc", Audience: "a"}}}
 	data, _ := Encode(Build(s), authnconfig.V1)
 	if _, err := Check(data, authnconfig.Target{ServiceAccountIssuers: []string{"https://kubernetes.default.svc"}}); err == nil || !strings.Contains(err.Error(), "service-account issuer") {
 		t.Fatalf("got %v", err)
@@ -131,7 +132,7 @@ func TestCheckRefusesTheServiceAccountIssuer(t *testing.T) {
 
 func githubClaims(now time.Time, edit map[string]any) map[string]any {
 	c := map[string]any{
-		"iss": authnconfig.GitHubIssuerURL, "aud": endpoint, "sub": "repo:org/app:ref:refs/heads/main",
+		"iss": ci.GitHubProvider.Issuer, "aud": endpoint, "sub": "repo:org/app:ref:refs/heads/main",
 		"repository": "org/app", "ref": "refs/heads/main", "repository_owner": "org",
 		"iat": now.Unix(), "nbf": now.Unix(), "exp": now.Add(5 * time.Minute).Unix(),
 	}
@@ -212,7 +213,7 @@ func TestCheckToken(t *testing.T) {
 // The reserved-name rules Build adds make kube-apiserver refuse a system:
 // identity even when a mapping would produce one.
 func TestReservedNameRulesHoldAtTheAPIServer(t *testing.T) {
-	s := authnconfig.Settings{CI: []authnconfig.CIIssuer{{Provider: authnconfig.Generic, IssuerURL: "https://oidc.ci.example.test", Audience: "a", Username: `"ci:" + claims.sub`, Groups: []string{"ci:x"}}}}
+	s := authnconfig.Settings{CI: []authnconfig.CIIssuer{{Provider: "oidc", IssuerURL: "https://oidc.ci.example.test", Audience: "a", Username: `"ci:" + claims.sub`, Groups: []string{"ci:x"}}}}
 	cfg := Build(s)
 	// Hand-edit the mapping past Policy, as someone might in the file.
 	cfg.JWT[0].ClaimMappings.Username.Expression = "claims.sub"

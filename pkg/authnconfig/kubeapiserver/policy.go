@@ -14,6 +14,7 @@ import (
 	authenticationcel "k8s.io/apiserver/pkg/authentication/cel"
 
 	"github.com/securekapi/securekapi/pkg/authnconfig"
+	"github.com/securekapi/securekapi/pkg/credential/ci"
 )
 
 // reserved is the namespace Kubernetes keeps for its own users and groups
@@ -60,18 +61,21 @@ func Policy(cfg *api.AuthenticationConfiguration, providers map[string]authnconf
 			}
 		}
 		provider := providerOf(a.Issuer.URL, providers)
-		if (provider == authnconfig.GitHub || provider == authnconfig.GitLab) && len(a.ClaimValidationRules) == 0 {
-			say("no claim rules: every %s project can request a token for any audience, so the audience alone lets in anyone's pipeline; bind the repository and the ref or environment with --ci-rule (e.g. %s)",
-				providerTitle[provider], exampleRule[provider])
-		}
-		known := knownClaims[provider]
-		if known == nil {
+		if provider == nil {
 			continue
 		}
+		if provider.NeedsRule && len(a.ClaimValidationRules) == 0 {
+			say("no claim rules: every %s project can request a token for any audience, so the audience alone lets in anyone's pipeline; bind the repository and the ref or environment with --ci-rule (e.g. %s)",
+				provider.Title, provider.ExampleRule)
+		}
+		if len(provider.Claims) == 0 {
+			continue
+		}
+		known := setOf(provider.Claims...)
 		for _, c := range referencedClaims(compiler, a) {
 			if !known[c] {
 				say("unknown claim %q: %s tokens do not carry it%s, so the rule or mapping using it would refuse every token (known claims: %s)",
-					c, providerTitle[provider], suggestion(c, known), strings.Join(sortedKeys(known), ", "))
+					c, provider.Title, suggestion(c, known), strings.Join(sortedKeys(known), ", "))
 			}
 		}
 	}
@@ -88,14 +92,13 @@ func collides(prefix string) bool {
 	return strings.HasPrefix(p, reserved) || strings.HasPrefix(reserved, p)
 }
 
-func providerOf(issuer string, providers map[string]authnconfig.Provider) authnconfig.Provider {
+// providerOf is the CI provider of an issuer: as the owner named it, else
+// the provider whose fixed issuer it is (GitHub's); nil for none.
+func providerOf(issuer string, providers map[string]authnconfig.Provider) *ci.Provider {
 	if p, ok := providers[issuer]; ok {
-		return p
+		return ci.ProviderOf(string(p))
 	}
-	if strings.TrimSuffix(issuer, "/") == authnconfig.GitHubIssuerURL {
-		return authnconfig.GitHub
-	}
-	return ""
+	return ci.ProviderForIssuer(issuer)
 }
 
 // compile parses an expression with the API server's compiler; ok is false
@@ -274,29 +277,6 @@ func editDistance(a, b string) int {
 }
 
 func sortedKeys(m map[string]bool) []string { return slices.Sorted(maps.Keys(m)) }
-
-var exampleRule = map[authnconfig.Provider]string{
-	authnconfig.GitHub: `claims.repository == "org/app" && claims.ref == "refs/heads/main"`,
-	authnconfig.GitLab: `claims.project_path == "org/app" && claims.ref_protected == "true"`,
-}
-
-var providerTitle = map[authnconfig.Provider]string{authnconfig.GitHub: "GitHub Actions", authnconfig.GitLab: "GitLab CI"}
-
-// knownClaims are the claims each provider documents for its job tokens:
-// GitHub's "About security hardening with OpenID Connect" and GitLab's
-// "OpenID Connect (OIDC) ID token" reference.
-var knownClaims = map[authnconfig.Provider]map[string]bool{
-	authnconfig.GitHub: setOf("iss", "sub", "aud", "exp", "iat", "nbf", "jti",
-		"actor", "actor_id", "base_ref", "check_run_id", "enterprise", "enterprise_id", "environment", "event_name", "head_ref",
-		"job_workflow_ref", "job_workflow_sha", "ref", "ref_protected", "ref_type", "repository", "repository_id",
-		"repository_owner", "repository_owner_id", "repository_visibility", "run_attempt", "run_id", "run_number",
-		"runner_environment", "sha", "workflow", "workflow_ref", "workflow_sha"),
-	authnconfig.GitLab: setOf("iss", "sub", "aud", "exp", "iat", "nbf", "jti",
-		"namespace_id", "namespace_path", "project_id", "project_path", "user_id", "user_login", "user_email", "user_access_level",
-		"user_identities", "pipeline_id", "pipeline_source", "job_id", "ref", "ref_type", "ref_path", "ref_protected",
-		"groups_direct", "environment", "environment_protected", "deployment_tier", "environment_action", "runner_id",
-		"runner_environment", "sha", "project_visibility", "ci_config_ref_uri", "ci_config_sha"),
-}
 
 func setOf(names ...string) map[string]bool {
 	out := make(map[string]bool, len(names))

@@ -14,8 +14,7 @@ import (
 	"github.com/securekapi/securekapi/pkg/credential"
 	"github.com/securekapi/securekapi/pkg/credential/binding"
 	"github.com/securekapi/securekapi/pkg/credential/callerconfig"
-	"github.com/securekapi/securekapi/pkg/credential/execinfo"
-	"github.com/securekapi/securekapi/pkg/credential/fastpath"
+	"github.com/securekapi/securekapi/pkg/credential/execplugin"
 	"github.com/securekapi/securekapi/pkg/kubeconfig"
 )
 
@@ -25,7 +24,7 @@ import (
 type CredentialOptions struct {
 	*cmdutil.Factory
 	Access  cmdutil.AccessFlags
-	request *execinfo.Request
+	request *execplugin.Request
 	binding binding.Binding
 }
 
@@ -64,7 +63,7 @@ on a terminal.`,
 
 // Complete reads KUBERNETES_EXEC_INFO.
 func (o *CredentialOptions) Complete(*cobra.Command, []string) error {
-	req, err := execinfo.ReadRequest(o.Getenv)
+	req, err := execplugin.ReadRequest(o.Getenv)
 	if err != nil {
 		return err
 	}
@@ -80,7 +79,7 @@ func (o *CredentialOptions) Validate() error {
 	if err := o.Access.Validate(); err != nil { // includes the extra parameters a login would send
 		return err
 	}
-	if err := fastpath.Checks(&o.Access.Flags, o.binding, o.request); err != nil {
+	if err := execplugin.Checks(&o.Access.Flags, o.binding, o.request); err != nil {
 		return err
 	}
 	// Only inline CA data is bound: a CA file is read again by kubectl after
@@ -105,5 +104,5 @@ func (o *CredentialOptions) Run(ctx context.Context) error {
 		}
 		return fmt.Errorf("get a token for %s: %w", o.Access.Issuer, err)
 	}
-	return execinfo.WriteCredential(o.Out, o.request.APIVersion, ts.IDToken, m.ExpiryFor(ts))
+	return execplugin.WriteCredential(o.Out, o.request.APIVersion, ts.IDToken, m.ExpiryFor(ts))
 }

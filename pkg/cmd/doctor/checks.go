@@ -10,7 +10,6 @@ import (
 
 	"github.com/securekapi/securekapi/pkg/cmdutil"
 	"github.com/securekapi/securekapi/pkg/credential/binding"
-	"github.com/securekapi/securekapi/pkg/credential/execinfo"
 	"github.com/securekapi/securekapi/pkg/credential/token"
 	"github.com/securekapi/securekapi/pkg/credential/tokenstore"
 	"github.com/securekapi/securekapi/pkg/trust"
@@ -123,7 +122,7 @@ func (o *DoctorOptions) checkBinding(_ context.Context, st *doctorState) Check {
 	}
 	b, err := st.access.Binding()
 	if err == nil {
-		err = b.Check(&execinfo.Cluster{
+		err = b.Check(&binding.Cluster{
 			Server: st.cluster.Server, TLSServerName: st.cluster.TLSServerName, ProxyURL: st.cluster.ProxyURL,
 			CAData: st.cluster.CertificateAuthorityData, InsecureSkipTLSVerify: st.cluster.InsecureSkipTLSVerify,
 		})

@@ -3,6 +3,7 @@ package status
 import (
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -113,5 +114,23 @@ func TestStatusEscapesClaims(t *testing.T) {
 		if !strings.Contains(out, want) {
 			t.Errorf("status does not show %s:\n%s", want, out)
 		}
+	}
+}
+
+// TestStatusSaysWhatProtectsTheFiles: the file store's row names what
+// keeps its tokens private on this OS. On Windows a mode means nothing;
+// the files carry an ACL for the user and SYSTEM alone.
+func TestStatusSaysWhatProtectsTheFiles(t *testing.T) {
+	f, _, _ := usedCluster(t)
+	out, errOut, err := cmdtest.RunWithEnv(t, f.Env, NewCmdStatus)
+	if err != nil {
+		t.Fatalf("status: %v\n%s", err, errOut)
+	}
+	want, wrong := "(files, mode 0600)", "ACL"
+	if runtime.GOOS == "windows" {
+		want, wrong = "(files, ACL: you and SYSTEM only)", "0600"
+	}
+	if !strings.Contains(out, want) || strings.Contains(out, wrong) {
+		t.Errorf("status says of the file store:\n%s\nwant %q, and not %q", out, want, wrong)
 	}
 }

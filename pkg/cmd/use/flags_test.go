@@ -5,7 +5,8 @@ import (
 	"testing"
 
 	"github.com/securekapi/securekapi/pkg/cmd/cmdtest"
-	"github.com/securekapi/securekapi/pkg/credential/access"
+
+	"github.com/securekapi/securekapi/pkg/credential/grant"
 )
 
 func TestNewCmdUseFlags(t *testing.T) {
@@ -34,7 +35,7 @@ func TestNewCmdUseCIFlags(t *testing.T) {
 		"--token-exchange-connector-id", "gitlab", "--client-secret-file", "/s", "--client-secret-env", "SECRET"); err != nil {
 		t.Fatal(err)
 	}
-	want := access.Machine{Audience: "kapi", CISource: "gitlab", CITokenVar: "KAPI_ID_TOKEN", CITokenFile: "/var/run/token",
+	want := grant.Machine{Audience: "kapi", CISource: "gitlab", CITokenVar: "KAPI_ID_TOKEN", CITokenFile: "/var/run/token",
 		CITokenAudience: "dex", ExchangeConnectorID: "gitlab", ClientSecretFile: "/s", ClientSecretEnv: "SECRET"}
 	if m := got.CI.machine(); m != want {
 		t.Errorf("machine settings = %+v\nwant %+v", m, want)

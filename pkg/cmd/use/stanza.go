@@ -29,7 +29,7 @@ func (o *UseOptions) execConfig(c *profile.Cluster, v *trust.Verified) *clientcm
 			a.ExtraScopes, a.ExtraParams = nil, nil
 		}
 		a.OIDCCAFile = o.CI.caFile(c)
-		a.Grant, a.Machine = o.CI.grant(), o.CI.machine()
+		a.Grant, a.Machine = o.CI.grantName(), o.CI.machine()
 		if a.Grant != access.GrantAuto { // auto is also a person's login
 			interactive = clientcmdapi.NeverExecInteractiveMode // no person: kubectl never hands it a terminal
 		}

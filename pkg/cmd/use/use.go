@@ -212,7 +212,7 @@ func (o *UseOptions) write(c *profile.Cluster, v *trust.Verified) error {
 	}
 	if o.CI.enabled() {
 		fmt.Fprintf(o.ErrOut, "Switched to %s: %s, trusting only %s (%s), for a CI job: kubectl gets tokens by grant %s with no person.\nNext: %s\n",
-			c.Name, c.Server, v.CAs[len(v.CAs)-1].Subject, cmdutil.TrustedBy(v), o.CI.grant(), next)
+			c.Name, c.Server, v.CAs[len(v.CAs)-1].Subject, cmdutil.TrustedBy(v), o.CI.grantName(), next)
 		o.ensureKubercAllows()
 		return o.approveStanza(exec)
 	}

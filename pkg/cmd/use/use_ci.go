@@ -3,22 +3,22 @@ package use
 import (
 	"cmp"
 	"fmt"
+	"strings"
 
 	"github.com/spf13/pflag"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 
 	"github.com/securekapi/securekapi/pkg/cmdutil"
 	"github.com/securekapi/securekapi/pkg/credential/access"
+	"github.com/securekapi/securekapi/pkg/credential/ci"
+	"github.com/securekapi/securekapi/pkg/credential/grant"
 	"github.com/securekapi/securekapi/pkg/profile"
 )
-
-// GitHubActionsIssuer is the issuer of GitHub Actions' OIDC tokens.
-const GitHubActionsIssuer = "https://token.actions.githubusercontent.com"
 
 // useCIFlags set a cluster up for a CI job: `use NAME --ci github` writes
 // an exec stanza that needs no person and names its grant and source.
 type useCIFlags struct {
-	// Source is --ci: github, gitlab, file or env.
+	// Source is --ci: a CI system of package ci.
 	Source string
 	// Grant is --ci-grant: ci-token (default with --ci), token-exchange or
 	// client-credentials.
@@ -30,27 +30,45 @@ type useCIFlags struct {
 	ClientID  string
 	// IssuerCAFile trusts a privately issued --ci-issuer-url.
 	IssuerCAFile string
-	access.Machine
+	grant.Machine
 }
 
 func (f *useCIFlags) addFlags(fs *pflag.FlagSet) {
-	fs.StringVar(&f.Source, "ci", "", "Set the cluster up for a CI job, with the CI's own OIDC token from: github, gitlab, file or env (no person, no browser)")
+	fs.StringVar(&f.Source, "ci", "", "Set the cluster up for a CI job, with the CI's own OIDC token from: "+ci.SourceList()+" (no person, no browser)")
 	fs.StringVar(&f.Grant, "ci-grant", "", "The CI grant: ci-token (the API server trusts the CI issuer; default with --ci), token-exchange (at the cluster's issuer), client-credentials, or auto (token exchange when the CI's variables are present, a person's login elsewhere: one kubeconfig for both)")
-	fs.StringVar(&f.IssuerURL, "ci-issuer-url", "", "ci-token: the CI's issuer (default for github: "+GitHubActionsIssuer+"); client-credentials: the issuer (default: the cluster's)")
+	fs.StringVar(&f.IssuerURL, "ci-issuer-url", "", "ci-token: the CI's issuer (default for github: "+ci.GitHubProvider.Issuer+"); client-credentials: the issuer (default: the cluster's)")
 	fs.StringVar(&f.IssuerCAFile, "ci-issuer-ca-file", "", "client-credentials: PEM CA bundle for a privately issued --ci-issuer-url")
 	fs.StringVar(&f.ClientID, "ci-client-id", "", "client-credentials: the confidential client's ID")
-	f.Machine.AddFlags(fs) // the stanza's own machine flags, but for --ci-token-source: --ci above
+	access.AddMachineFlags(fs, &f.Machine) // the stanza's own machine flags, but for --ci-token-source: --ci above
 }
 
 // enabled reports whether `use` writes a CI stanza.
 func (f *useCIFlags) enabled() bool { return f.Source != "" || f.Grant != "" }
 
-// grant is the CI grant to write.
-func (f *useCIFlags) grant() string {
+// grantName is the CI grant to write.
+func (f *useCIFlags) grantName() string {
 	if f.Grant != "" {
 		return f.Grant
 	}
-	return access.GrantCIToken
+	return grant.CIToken
+}
+
+// grant is the CI grant to write: a grant that needs no person, or auto.
+func (f *useCIFlags) grant() (grant.Grant, error) {
+	g, ok := grant.Lookup(f.grantName())
+	if !ok || (g.Person() && g.Name() != grant.Auto) {
+		return nil, fmt.Errorf("--ci-grant %q: use %s or %s", f.Grant, strings.Join(grant.Names(false), ", "), grant.Auto)
+	}
+	return g, nil
+}
+
+// clientKind is which client the grant asks as (the cluster's, for an
+// unknown grant, which validate refuses first).
+func (f *useCIFlags) clientKind() grant.Client {
+	if g, err := f.grant(); err == nil {
+		return g.Client()
+	}
+	return grant.ClusterClient
 }
 
 // validate checks the combination before anything is verified or written;
@@ -60,28 +78,31 @@ func (f *useCIFlags) validate() error {
 	if !f.enabled() {
 		return nil
 	}
-	switch f.grant() {
-	case access.GrantCIToken, access.GrantTokenExchange, access.GrantAuto:
+	g, err := f.grant()
+	if err != nil {
+		return err
+	}
+	switch {
+	case g.UsesCIToken() || g.Name() == grant.Auto:
 		if f.Source == "" {
-			return fmt.Errorf("--ci-grant %s needs --ci SOURCE: github, gitlab, file or env", f.grant())
+			return fmt.Errorf("--ci-grant %s needs --ci SOURCE: %s", g.Name(), ci.SourceList())
 		}
-	case access.GrantClientCredentials:
+	case g.Client() == grant.OwnClient:
 		if f.Source != "" {
-			return fmt.Errorf("--ci %s: client credentials use no CI token; drop --ci, or use --ci-grant token-exchange", f.Source)
+			return fmt.Errorf("--ci %s: %s uses no CI token; drop --ci, or use --ci-grant token-exchange", f.Source, g.Name())
 		}
 		if f.ClientID == "" {
-			return fmt.Errorf("--ci-grant client-credentials needs --ci-client-id: the confidential client's ID")
+			return fmt.Errorf("--ci-grant %s needs --ci-client-id: the confidential client's ID", g.Name())
 		}
-	default:
-		return fmt.Errorf("--ci-grant %q: use ci-token, token-exchange, client-credentials or auto", f.Grant)
 	}
 	return nil
 }
 
 // checkIssuer refuses a ci-token stanza whose CI issuer neither the flags
-// nor the cluster's profile name: only GitHub's is known in advance.
+// nor the cluster's profile name: only a provider with one issuer
+// (GitHub's) is known in advance.
 func (f *useCIFlags) checkIssuer(c *profile.Cluster) error {
-	if f.grant() != access.GrantCIToken {
+	if f.clientKind() != grant.CIIssuerClient {
 		return nil
 	}
 	if issuer, _ := f.client(c); issuer == "" {
@@ -92,18 +113,19 @@ func (f *useCIFlags) checkIssuer(c *profile.Cluster) error {
 
 // client is the issuer and client ID the stanza names for the grant.
 func (f *useCIFlags) client(c *profile.Cluster) (issuer, clientID string) {
-	switch f.grant() {
-	case access.GrantCIToken:
+	switch f.clientKind() {
+	case grant.CIIssuerClient:
 		// The profile's CI issuer (what the API server's authentication
-		// configuration trusts) fills in what the flags leave out.
+		// configuration trusts) fills in what the flags leave out, then
+		// the provider's one issuer, if it has one.
 		recorded := cmdutil.ProfileCIIssuer(c, f.Source)
 		issuer = cmp.Or(f.IssuerURL, recorded.IssuerURL)
-		if f.Source == access.CISourceGitHub {
-			issuer = cmp.Or(issuer, GitHubActionsIssuer) // the one CI issuer known in advance
+		if sys, ok := ci.Lookup(f.Source); ok {
+			issuer = cmp.Or(issuer, sys.Provider().Issuer)
 		}
 		aud := cmp.Or(f.Audience, recorded.Audience, c.Server)
 		return issuer, aud // the token's audience is the client it is for
-	case access.GrantClientCredentials:
+	case grant.OwnClient:
 		issuer = f.IssuerURL
 		if issuer == "" {
 			issuer = c.OIDC.IssuerURL
@@ -118,7 +140,7 @@ func (f *useCIFlags) client(c *profile.Cluster) (issuer, clientID string) {
 // issuer.
 func (f *useCIFlags) caFile(c *profile.Cluster) string {
 	switch {
-	case f.grant() == access.GrantCIToken:
+	case f.clientKind() == grant.CIIssuerClient:
 		return ""
 	case f.usesClusterIssuer(c):
 		return c.OIDC.CAFile
@@ -130,14 +152,14 @@ func (f *useCIFlags) caFile(c *profile.Cluster) string {
 // issuer, so its --oidc-ca-file applies.
 func (f *useCIFlags) usesClusterIssuer(c *profile.Cluster) bool {
 	issuer, _ := f.client(c)
-	return f.grant() != access.GrantCIToken && issuer == c.OIDC.IssuerURL
+	return f.clientKind() != grant.CIIssuerClient && issuer == c.OIDC.IssuerURL
 }
 
 // machine is the grant's own settings, for the exec stanza.
-func (f *useCIFlags) machine() access.Machine {
+func (f *useCIFlags) machine() grant.Machine {
 	m := f.Machine
 	m.CISource = f.Source
-	if f.grant() == access.GrantCIToken {
+	if f.clientKind() == grant.CIIssuerClient {
 		m.Audience = "" // it is the client ID written for this grant
 	}
 	return m
@@ -169,9 +191,9 @@ func (o *UseOptions) approveStanza(exec *clientcmdapi.ExecConfig) error {
 	if a.Grant == access.GrantAuto {
 		// auto is a person's login here and token exchange in a CI job:
 		// the cluster receives either, so both are approved at once.
-		ci := a
-		ci.Grant = access.GrantTokenExchange
-		if cand, err = cmdutil.CandidateFromAccess(ci); err != nil {
+		exchange := a
+		exchange.Grant = grant.TokenExchange
+		if cand, err = cmdutil.CandidateFromAccess(exchange); err != nil {
 			return err
 		}
 		cands = append(cands, cand)

@@ -14,6 +14,7 @@ import (
 	"github.com/securekapi/securekapi/pkg/cmd/cmdtest"
 	"github.com/securekapi/securekapi/pkg/cmdutil"
 	"github.com/securekapi/securekapi/pkg/credential/binding"
+	"github.com/securekapi/securekapi/pkg/credential/ci"
 	"github.com/securekapi/securekapi/pkg/profile"
 )
 
@@ -38,7 +39,7 @@ func TestUseCIWritesAStanzaThatNeedsNoPerson(t *testing.T) {
 	}
 	server := cfg.Clusters["cluster-a"].Server
 	for _, pair := range [][2]string{{"--grant", "ci-token"}, {"--ci-token-source", "github"},
-		{"--oidc-issuer-url", GitHubActionsIssuer}, {"--oidc-client-id", server}} {
+		{"--oidc-issuer-url", ci.GitHubProvider.Issuer}, {"--oidc-client-id", server}} {
 		i := slices.Index(exec.Args, pair[0])
 		if i < 0 || i+1 >= len(exec.Args) || exec.Args[i+1] != pair[1] {
 			t.Errorf("exec args lack %s %s: %v", pair[0], pair[1], exec.Args)

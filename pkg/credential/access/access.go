@@ -3,10 +3,10 @@
 // store settings, and the one place the token store is opened from them.
 // Every exec arg is defined once, in the tables of execflags.go: `use`
 // writes the stanza from them (Flags.ExecArgs), the full CLI's commands
-// (pkg/cmd) bind pflag from them (Flags.AddFlags; Machine.AddFlags for
+// (pkg/cmd) bind pflag from them (Flags.AddFlags; AddMachineFlags for
 // `use --ci`; the store's flags alone, Flags.AddStoreFlags and
 // AddTokenCacheFlag, for status and use), and the small exec program's fast path
-// (pkg/credential/fastpath) reads the stanza with them
+// (pkg/credential/execplugin) reads the stanza with them
 // (Flags.ParseExecArgsQuick), so an exec stanza means the same to all.
 //
 // It links pflag, the light credential packages and the standard library
@@ -16,6 +16,7 @@
 package access
 
 import (
+	"cmp"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -28,6 +29,8 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/securekapi/securekapi/pkg/credential/binding"
+	"github.com/securekapi/securekapi/pkg/credential/ci"
+	"github.com/securekapi/securekapi/pkg/credential/grant"
 	"github.com/securekapi/securekapi/pkg/credential/token"
 	"github.com/securekapi/securekapi/pkg/credential/tokenstore"
 	"github.com/securekapi/securekapi/pkg/safetext"
@@ -56,7 +59,7 @@ type Flags struct {
 	LoginTimeout  time.Duration
 	ExpiryMargin  time.Duration
 	BindAddresses []string
-	Machine
+	grant.Machine
 
 	// issuerCA is the --oidc-ca-file bundle as IssuerTrust read and hashed
 	// it: the OIDC client trusts these bytes, never a second read.
@@ -70,127 +73,45 @@ type Flags struct {
 // it, or nil before then.
 func (a *Flags) IssuerCAData() []byte { return a.issuerCA }
 
-// Machine are the settings of the grants that need no person (CI jobs):
-// where the CI's own OIDC token comes from, what audience the cluster
-// expects, and where a confidential client's secret is. They name files and
-// variables, never a token or secret themselves: exec args and kubeconfig
-// are readable by anyone who can read the file, and land in logs.
-type Machine struct {
-	// Audience is the aud the cluster's API server expects in the token;
-	// default the client ID (an ID token's audience).
-	Audience string
-	// CISource is where the CI's OIDC token comes from: github, gitlab,
-	// file or env (see the CISource* constants).
-	CISource string
-	// CITokenVar is the variable holding the token: the name of the job's
-	// GitLab `id_tokens` entry, or the variable of the env source.
-	CITokenVar string
-	// CITokenFile is the file of the file source (a projected
-	// service-account token, for one); it is read afresh each time.
-	CITokenFile string
-	// CITokenAudience is the audience asked of GitHub for the CI token
-	// (and checked in a token from the other sources when set). Default:
-	// Audience for the ci-token grant, the issuer for token exchange.
-	CITokenAudience string
-	// ExchangeConnectorID is Dex's connector_id, which its token exchange
-	// requires (it is not in RFC 8693).
-	ExchangeConnectorID string
-	// ClientSecretFile and ClientSecretEnv name where a confidential
-	// client's secret is read from.
-	ClientSecretFile string
-	ClientSecretEnv  string
-}
-
-// The grants --grant takes. The first three need a person (auto picks
-// between the browser and the device flow); the machine grants need none.
+// The grants a person runs, by the names the login flow picks between.
 const (
-	GrantAuto              = "auto"
-	GrantAuthCode          = "auth-code"
-	GrantDeviceCode        = "device-code"
-	GrantCIToken           = "ci-token"
-	GrantTokenExchange     = "token-exchange"
-	GrantClientCredentials = "client-credentials"
+	GrantAuto       = grant.Auto
+	GrantAuthCode   = grant.AuthCode
+	GrantDeviceCode = grant.DeviceCode
 )
 
-// The sources of a CI's own OIDC token.
-const (
-	CISourceGitHub = "github"
-	CISourceGitLab = "gitlab"
-	CISourceFile   = "file"
-	CISourceEnv    = "env"
-)
-
-// GitHub Actions' variables for requesting the job's OIDC token; a job
-// has them when its workflow grants `permissions: id-token: write`.
-const (
-	GitHubRequestURLVar   = "ACTIONS_ID_TOKEN_REQUEST_URL"
-	GitHubRequestTokenVar = "ACTIONS_ID_TOKEN_REQUEST_TOKEN"
-)
-
-// ExecArgs are the grant's exec args, as Flags.ExecArgs writes them.
-func (m Machine) ExecArgs(grant string) []string {
-	return (&Flags{Grant: grant, Machine: m}).ExecArgs()
+// Request is the login the flags name as the grants read it, with the
+// grant --grant names (nil when it names none the registry knows:
+// Validate says so).
+func (a *Flags) Request() *grant.Request {
+	g, _ := grant.Lookup(a.Grant)
+	return &grant.Request{Grant: g, Cluster: a.Cluster, Issuer: a.Issuer, ClientID: a.ClientID, TokenCache: a.TokenCache, Machine: a.Machine}
 }
 
-// IsMachineGrant reports whether the grant needs no person.
-func IsMachineGrant(grant string) bool {
-	switch grant {
-	case GrantCIToken, GrantTokenExchange, GrantClientCredentials:
-		return true
-	}
-	return false
-}
+// CIEnv is what the CI systems read of this process: its variables, and
+// files through os.ReadFile.
+func CIEnv(getenv func(string) string) ci.Env { return ci.Env{Getenv: getenv} }
 
-// ResolveAuto is --grant auto in a CI job: when the stanza names a CI
-// token source (--ci-token-source) and that source is present here (GitHub's
-// request variables, the GitLab or env variable, the token file), the job
-// gets its token by exchanging the CI token at the cluster's issuer, with
-// no person; elsewhere (a person's laptop with the same kubeconfig) auto
-// stays a person's login. The CI token used directly cannot share a stanza
-// with a person's login (its issuer is the CI's), so auto never picks it.
-// Both the full CLI and the fast path resolve before anything else, so both
-// look the token up under the same key.
+// ResolveAuto is --grant auto in a CI job (grant.ResolveAuto): token
+// exchange when the stanza names a CI token source that is present here,
+// a person's login elsewhere. Both the full CLI and the fast path resolve
+// before anything else, so both look the token up under the same key.
 func (a *Flags) ResolveAuto(getenv func(string) string) {
-	if a.Grant == GrantAuto && a.CISource != "" && a.ciSourcePresent(getenv) {
-		a.Grant = GrantTokenExchange
+	if a.Grant == grant.Auto && a.CISource != "" {
+		a.Grant = grant.ResolveAuto(a.Request(), CIEnv(getenv))
 	}
-}
-
-func (a *Flags) ciSourcePresent(getenv func(string) string) bool {
-	switch a.CISource {
-	case CISourceGitHub:
-		return getenv(GitHubRequestURLVar) != "" && getenv(GitHubRequestTokenVar) != ""
-	case CISourceGitLab, CISourceEnv:
-		return a.CITokenVar != "" && getenv(a.CITokenVar) != ""
-	case CISourceFile:
-		_, err := os.Stat(a.CITokenFile)
-		return a.CITokenFile != "" && err == nil
-	}
-	return false
 }
 
 // MachineGrant reports whether the flags choose a grant that needs no person.
-func (a *Flags) MachineGrant() bool { return IsMachineGrant(a.Grant) }
-
-// TokenAudience is the audience the cluster expects in the token.
-func (a *Flags) TokenAudience() string {
-	if a.Audience != "" {
-		return a.Audience
-	}
-	return a.ClientID
+func (a *Flags) MachineGrant() bool {
+	g, ok := grant.Lookup(a.Grant)
+	return ok && !g.Person()
 }
 
-// SubjectAudience is the audience to ask the CI for: the cluster's own for
-// the CI token used directly, the exchanging issuer for token exchange.
-func (a *Flags) SubjectAudience() string {
-	switch {
-	case a.CITokenAudience != "":
-		return a.CITokenAudience
-	case a.Grant == GrantTokenExchange:
-		return a.Issuer
-	}
-	return a.TokenAudience()
-}
+// TokenAudience is the audience the cluster expects in the token
+// (grant.Request.TokenAudience, without building the request: the fast
+// path asks on every call).
+func (a *Flags) TokenAudience() string { return cmp.Or(a.Audience, a.ClientID) }
 
 // ParseExecArgs reads the exec args `use` writes after `credential` into a,
 // with the flags AddFlags binds, and returns the positional arguments left
@@ -234,25 +155,15 @@ func (ignoredValue) String() string   { return "" }
 func (v ignoredValue) Type() string   { return v.typ }
 
 // Key is the token cache key of the OIDC client the flags name. A machine
-// grant's key names the grant, its source and audience, so a CI token is
-// never handed out for a person's login or for another source.
+// grant's key names the grant, its source and audience
+// (grant.Request.KeyGrant), so a CI token is never handed out for a
+// person's login or for another source.
 func (a *Flags) Key() tokenstore.Key {
 	k := token.Key(a.Issuer, a.ClientID, a.ExtraScopes, a.ExtraParams)
 	if a.MachineGrant() {
-		k.Grant = a.grantKey()
+		k.Grant = a.Request().KeyGrant()
 	}
 	return k
-}
-
-func (a *Flags) grantKey() string {
-	parts := []string{a.Grant, "aud=" + a.TokenAudience()}
-	if a.Grant != GrantClientCredentials {
-		parts = append(parts, "source="+a.CISource, "var="+a.CITokenVar, "file="+a.CITokenFile, "subject-aud="+a.SubjectAudience())
-	}
-	if a.Grant == GrantTokenExchange {
-		parts = append(parts, "connector="+a.ExchangeConnectorID)
-	}
-	return strings.Join(parts, " ")
 }
 
 // Source is the fingerprint of this CI job's material for a machine grant
@@ -267,50 +178,13 @@ func (a *Flags) Source(getenv func(string) string) string {
 	if !a.MachineGrant() {
 		return ""
 	}
-	domain, material := "securekapi-ci-source/v1", ""
-	switch {
-	case a.Grant == GrantClientCredentials:
-		domain = "securekapi-client-secret/v1"
-		material, _, _ = a.ReadClientSecret(getenv, os.ReadFile)
-	case a.CISource == CISourceGitHub:
-		material = getenv(GitHubRequestTokenVar)
-	case a.CISource == CISourceGitLab, a.CISource == CISourceEnv:
-		material = getenv(a.CITokenVar)
-	case a.CISource == CISourceFile:
-		b, err := os.ReadFile(a.CITokenFile)
-		if err != nil {
-			return ""
-		}
-		material = string(b)
-	}
+	r := a.Request()
+	domain, material := r.Grant.Material(r, CIEnv(getenv))
 	if material == "" {
 		return ""
 	}
 	sum := sha256.Sum256([]byte(domain + "\x00" + material))
 	return hex.EncodeToString(sum[:])
-}
-
-// ReadClientSecret reads a confidential client's secret from where the
-// flags name it (--client-secret-env, else --client-secret-file), and says
-// where that is for messages. A trailing newline (as `echo` and most
-// secret mounts leave) is not part of it; an empty secret is an error.
-func (m *Machine) ReadClientSecret(getenv func(string) string, readFile func(string) ([]byte, error)) (secret, where string, err error) {
-	if m.ClientSecretEnv != "" {
-		where = "$" + m.ClientSecretEnv
-		secret = getenv(m.ClientSecretEnv)
-	} else {
-		where = m.ClientSecretFile
-		b, err := readFile(m.ClientSecretFile)
-		if err != nil {
-			return "", where, fmt.Errorf("read the client secret: %w; fix --client-secret-file", err)
-		}
-		secret = string(b)
-	}
-	secret = strings.TrimRight(secret, "\r\n")
-	if secret == "" {
-		return "", where, fmt.Errorf("the client secret in %s is empty; put the client's secret there (--client-secret-file or --client-secret-env)", where)
-	}
-	return secret, where, nil
 }
 
 // Binding is the token binding the flags name, with how they trust the
@@ -371,22 +245,13 @@ func (a *Flags) Validate() error {
 	if !strings.HasPrefix(a.Issuer, "https://") {
 		return fmt.Errorf("--oidc-issuer-url %q must be an https URL", a.Issuer)
 	}
-	switch a.Grant {
-	case GrantAuto, GrantAuthCode, GrantDeviceCode:
-		if a.Grant == GrantAuto && a.CISource != "" {
-			if err := a.validateCISource(); err != nil { // what auto would use in a CI job
-				return err
-			}
-		}
-		if a.Audience != "" && a.Audience != a.ClientID {
-			return fmt.Errorf("--audience %s is for CI grants: a person's ID token is issued for the client ID (%s)", a.Audience, a.ClientID)
-		}
-	case GrantCIToken, GrantTokenExchange, GrantClientCredentials:
-		if err := a.validateMachine(); err != nil {
-			return err
-		}
-	default:
-		return fmt.Errorf("--grant %q: use auto, auth-code or device-code (a person logs in), or ci-token, token-exchange or client-credentials (a CI job)", a.Grant)
+	r := a.Request()
+	if r.Grant == nil {
+		_, err := grant.Get(a.Grant)
+		return err
+	}
+	if err := r.Validate(); err != nil {
+		return err
 	}
 	if a.ExpiryMargin < 0 || a.ExpiryMargin > MaxExpiryMargin {
 		return fmt.Errorf("--expiry-margin %s: must be between 0s and %s (default %s)", a.ExpiryMargin, MaxExpiryMargin, token.DefaultExpiryMargin)
@@ -439,50 +304,6 @@ func (a *Flags) checkText() error {
 	return nil
 }
 
-// validateMachine checks a machine grant's settings: its source is
-// complete, and a secret is named, never given.
-func (a *Flags) validateMachine() error {
-	if a.Grant == GrantClientCredentials {
-		if (a.ClientSecretFile == "") == (a.ClientSecretEnv == "") {
-			return fmt.Errorf("--grant client-credentials needs the client secret from exactly one of --client-secret-file PATH or --client-secret-env VARIABLE (the secret is never an argument)")
-		}
-		if a.CISource != "" {
-			return fmt.Errorf("--ci-token-source %s: client credentials use no CI token; drop it, or use --grant token-exchange", a.CISource)
-		}
-	} else if err := a.validateCISource(); err != nil {
-		return err
-	}
-	if a.ClientSecretFile != "" && a.ClientSecretEnv != "" {
-		return fmt.Errorf("--client-secret-file and --client-secret-env both given: name one place for the secret")
-	}
-	if a.Grant == GrantCIToken && (a.ClientSecretFile != "" || a.ClientSecretEnv != "") {
-		return fmt.Errorf("--grant ci-token sends the CI token itself and no client secret; drop --client-secret-*, or use --grant token-exchange")
-	}
-	if a.TokenCache != "" && a.TokenCache != string(tokenstore.SelectFile) && a.TokenCache != string(tokenstore.SelectNone) && a.TokenCache != string(tokenstore.SelectAuto) {
-		return fmt.Errorf("--token-cache %s: a CI grant's short-lived tokens are never kept in the keyring; use file (the default for CI grants) or none", a.TokenCache)
-	}
-	return nil
-}
-
-func (a *Flags) validateCISource() error {
-	switch a.CISource {
-	case CISourceGitHub:
-	case CISourceGitLab, CISourceEnv:
-		if a.CITokenVar == "" {
-			return fmt.Errorf("--ci-token-source %s needs --ci-token-var: the name of the variable that holds the token (for GitLab, the job's id_tokens entry)", a.CISource)
-		}
-	case CISourceFile:
-		if a.CITokenFile == "" {
-			return fmt.Errorf("--ci-token-source file needs --ci-token-file PATH")
-		}
-	case "":
-		return fmt.Errorf("--grant %s needs --ci-token-source: github, gitlab, file or env", a.Grant)
-	default:
-		return fmt.Errorf("--ci-token-source %q: use github, gitlab, file or env", a.CISource)
-	}
-	return nil
-}
-
 // contentHash names a trust bundle by its bytes.
 func contentHash(data []byte) string {
 	sum := sha256.Sum256(data)
@@ -506,20 +327,15 @@ func (a *Flags) LoginCommand() string {
 // person's `login NAME`; for a CI grant, which never logs in, the `use`
 // that writes its stanza, with --approve.
 func (a *Flags) ApproveCommand() string {
-	if !a.MachineGrant() {
+	r := a.Request()
+	if r.Grant == nil || r.Grant.Person() {
 		return a.LoginCommand()
 	}
 	name := a.Cluster
 	if name == "" {
 		name = "NAME"
 	}
-	switch a.Grant {
-	case GrantClientCredentials:
-		return "kubectl securekapi use " + name + " --ci-grant client-credentials --ci-client-id " + a.ClientID + " --approve"
-	case GrantTokenExchange:
-		return "kubectl securekapi use " + name + " --ci " + a.CISource + " --ci-grant token-exchange --approve"
-	}
-	return "kubectl securekapi use " + name + " --ci " + a.CISource + " --approve"
+	return "kubectl securekapi use " + name + " " + r.Grant.Approve(r) + " --approve"
 }
 
 // ResolveCacheDir is where the approvals file, the file store and the
@@ -601,7 +417,7 @@ func firstTime(marker, message string) bool {
 	if old, err := os.ReadFile(marker); err == nil && string(old) == message {
 		return false
 	}
-	_ = os.MkdirAll(filepath.Dir(marker), 0o700)
+	_ = userfile.MkdirPrivate(filepath.Dir(marker))
 	_ = os.WriteFile(marker, []byte(message), 0o600)
 	return true
 }

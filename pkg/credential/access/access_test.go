@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/spf13/pflag"
+
+	"github.com/securekapi/securekapi/pkg/credential/grant"
 )
 
 // TestFillFromExecArgs: what the user typed wins, everything else comes
@@ -60,7 +62,7 @@ func TestExecArgsRoundTrip(t *testing.T) {
 			Pins: []string{"sha256:aa", "sha256:bb"}, TokenCache: "file"},
 		"a CI grant": {Cluster: "cluster-a", Issuer: "https://token.actions.githubusercontent.com", ClientID: "https://kapi.example.com",
 			Server: "https://kapi.example.com", TLSServerName: "kapi.example.com", Pins: []string{"sha256:aa"},
-			Grant: GrantCIToken, Machine: Machine{CISource: CISourceGitHub}},
+			Grant: grant.CIToken, Machine: grant.Machine{CISource: "github"}},
 	} {
 		t.Run(name, func(t *testing.T) {
 			args := in.ExecArgs()
@@ -85,7 +87,7 @@ func TestExecArgsRoundTrip(t *testing.T) {
 	if args := (&Flags{}).ExecArgs(); len(args) != 0 {
 		t.Errorf("unset settings were written: %q", args)
 	}
-	if args := (&Flags{Grant: GrantAuto, Machine: Machine{CISource: CISourceGitHub}}).ExecArgs(); !slices.Contains(args, "--grant") {
+	if args := (&Flags{Grant: GrantAuto, Machine: grant.Machine{CISource: "github"}}).ExecArgs(); !slices.Contains(args, "--grant") {
 		t.Errorf("a CI stanza with grant auto does not name it: %q", args)
 	}
 }
@@ -96,10 +98,10 @@ func TestExecArgsRoundTrip(t *testing.T) {
 func TestApproveCommandFitsTheGrant(t *testing.T) {
 	for want, a := range map[string]Flags{
 		"kubectl securekapi login c":                                                         {Cluster: "c", Grant: GrantAuto},
-		"kubectl securekapi use c --ci github --approve":                                     {Cluster: "c", Grant: GrantCIToken, Machine: Machine{CISource: CISourceGitHub}},
-		"kubectl securekapi use c --ci gitlab --ci-grant token-exchange --approve":           {Cluster: "c", Grant: GrantTokenExchange, Machine: Machine{CISource: CISourceGitLab}},
-		"kubectl securekapi use c --ci-grant client-credentials --ci-client-id ci --approve": {Cluster: "c", Grant: GrantClientCredentials, ClientID: "ci"},
-		"kubectl securekapi use NAME --ci env --approve":                                     {Grant: GrantCIToken, Machine: Machine{CISource: CISourceEnv}},
+		"kubectl securekapi use c --ci github --approve":                                     {Cluster: "c", Grant: grant.CIToken, Machine: grant.Machine{CISource: "github"}},
+		"kubectl securekapi use c --ci gitlab --ci-grant token-exchange --approve":           {Cluster: "c", Grant: grant.TokenExchange, Machine: grant.Machine{CISource: "gitlab"}},
+		"kubectl securekapi use c --ci-grant client-credentials --ci-client-id ci --approve": {Cluster: "c", Grant: grant.ClientCredentials, ClientID: "ci"},
+		"kubectl securekapi use NAME --ci env --approve":                                     {Grant: grant.CIToken, Machine: grant.Machine{CISource: "env"}},
 	} {
 		if got := a.ApproveCommand(); got != want {
 			t.Errorf("%s grant: %q, want %q", a.Grant, got, want)

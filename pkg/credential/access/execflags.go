@@ -7,6 +7,8 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/securekapi/securekapi/pkg/credential/ci"
+	"github.com/securekapi/securekapi/pkg/credential/grant"
 	"github.com/securekapi/securekapi/pkg/credential/token"
 )
 
@@ -22,7 +24,7 @@ import (
 // and func literals that capture nothing), which the compiler lays out in
 // the binary: the small exec program runs no init code and allocates
 // nothing for them on its every start.
-type execFlag[S Flags | Machine] struct {
+type execFlag[S Flags | grant.Machine] struct {
 	name  string
 	field func(*S) any
 	// defString is a string flag's default, defDuration a duration
@@ -30,6 +32,9 @@ type execFlag[S Flags | Machine] struct {
 	defString   string
 	defDuration time.Duration
 	usage       string
+	// usageList, when set, lists the flag's values after usage, from
+	// their registry (the grants, the CI systems).
+	usageList func() string
 }
 
 // The flag names other code refers to.
@@ -53,7 +58,7 @@ var personFlags = [...]execFlag[Flags]{
 	{name: "pin", field: func(a *Flags) any { return &a.Pins }, usage: "Token binding: sha256:<hex SPKI> pin of the CA kubectl must trust; repeatable"},
 	{name: tokenCacheFlag, field: func(a *Flags) any { return &a.TokenCache }, usage: "Token store: auto, keyring, file or none (default: $SECUREKAPI_TOKEN_CACHE, else auto)"},
 	{name: cacheDirFlag, field: func(a *Flags) any { return &a.CacheDir }, usage: "Directory for the file store and lock files (default: $SECUREKAPI_CACHE_DIR, else the user cache dir)"},
-	{name: grantFlag, field: func(a *Flags) any { return &a.Grant }, defString: GrantAuto, usage: "Login flow: auto, auth-code (browser with PKCE) or device-code; with no person (CI): ci-token, token-exchange or client-credentials"},
+	{name: grantFlag, field: func(a *Flags) any { return &a.Grant }, defString: GrantAuto, usage: "Login flow", usageList: grantUsage},
 	{name: "browser-command", field: func(a *Flags) any { return &a.BrowserCmd }, usage: "Command to open the login URL with (default: the system's opener)"},
 	{name: "login-timeout", field: func(a *Flags) any { return &a.LoginTimeout }, defDuration: 5 * time.Minute, usage: "How long to wait for a login to finish"},
 	{name: "expiry-margin", field: func(a *Flags) any { return &a.ExpiryMargin }, defDuration: token.DefaultExpiryMargin, usage: "Treat tokens as expired this long before they really expire"},
@@ -61,18 +66,21 @@ var personFlags = [...]execFlag[Flags]{
 }
 
 // machineFlags are Machine's exec args, written after personFlags. `use
-// --ci` binds them too (Machine.AddFlags), but for --ci-token-source, which
+// --ci` binds them too (AddMachineFlags), but for --ci-token-source, which
 // it calls --ci; so their help speaks to both.
-var machineFlags = [...]execFlag[Machine]{
-	{name: "audience", field: func(m *Machine) any { return &m.Audience }, usage: "CI grants: the audience the API server expects in the token (default: the client ID, --oidc-client-id; with use --ci and the ci-token grant: the profile's CI audience, else the cluster's server URL)"},
-	{name: ciTokenSourceFlag, field: func(m *Machine) any { return &m.CISource }, usage: "Where the CI's own OIDC token comes from: github, gitlab, file or env (grants ci-token and token-exchange)"},
-	{name: "ci-token-var", field: func(m *Machine) any { return &m.CITokenVar }, usage: "The variable holding the CI token: the GitLab job's id_tokens name, or the env source's variable"},
-	{name: "ci-token-file", field: func(m *Machine) any { return &m.CITokenFile }, usage: "The file of the file source, read afresh each time (e.g. a projected service-account token)"},
-	{name: "ci-token-audience", field: func(m *Machine) any { return &m.CITokenAudience }, usage: "The audience to ask GitHub for (default: --audience for ci-token, the cluster's issuer for token-exchange)"},
-	{name: "token-exchange-connector-id", field: func(m *Machine) any { return &m.ExchangeConnectorID }, usage: "Token exchange: Dex's connector_id for the CI issuer (Dex requires it)"},
-	{name: "client-secret-file", field: func(m *Machine) any { return &m.ClientSecretFile }, usage: "client-credentials (or a confidential client's token exchange): the file the client secret is read from (never pass the secret itself)"},
-	{name: "client-secret-env", field: func(m *Machine) any { return &m.ClientSecretEnv }, usage: "client-credentials (or a confidential client's token exchange): the environment variable the client secret is read from (its name, not its value)"},
+var machineFlags = [...]execFlag[grant.Machine]{
+	{name: "audience", field: func(m *grant.Machine) any { return &m.Audience }, usage: "CI grants: the audience the API server expects in the token (default: the client ID, --oidc-client-id; with use --ci and the ci-token grant: the profile's CI audience, else the cluster's server URL)"},
+	{name: ciTokenSourceFlag, field: func(m *grant.Machine) any { return &m.CISource }, usage: "Where the CI's own OIDC token comes from, for the grants that read it", usageList: ci.SourceList},
+	{name: "ci-token-var", field: func(m *grant.Machine) any { return &m.CITokenVar }, usage: "The variable holding the CI token: the GitLab job's id_tokens name, or the env source's variable"},
+	{name: "ci-token-file", field: func(m *grant.Machine) any { return &m.CITokenFile }, usage: "The file of the file source, read afresh each time (e.g. a projected service-account token)"},
+	{name: "ci-token-audience", field: func(m *grant.Machine) any { return &m.CITokenAudience }, usage: "The audience to ask GitHub for (default: --audience for ci-token, the cluster's issuer for token-exchange)"},
+	{name: "token-exchange-connector-id", field: func(m *grant.Machine) any { return &m.ExchangeConnectorID }, usage: "Token exchange: Dex's connector_id for the CI issuer (Dex requires it)"},
+	{name: "client-secret-file", field: func(m *grant.Machine) any { return &m.ClientSecretFile }, usage: "client-credentials (or a confidential client's token exchange): the file the client secret is read from (never pass the secret itself)"},
+	{name: "client-secret-env", field: func(m *grant.Machine) any { return &m.ClientSecretEnv }, usage: "client-credentials (or a confidential client's token exchange): the environment variable the client secret is read from (its name, not its value)"},
 }
+
+// grantUsage lists the grants, a person's first.
+func grantUsage() string { return grant.Usage(true) + "; with no person (CI): " + grant.Usage(false) }
 
 // AddFlags binds the flags.
 func (a *Flags) AddFlags(fs *pflag.FlagSet) {
@@ -106,9 +114,9 @@ func (a *Flags) addNamedFlags(fs *pflag.FlagSet, names ...string) {
 	}
 }
 
-// AddFlags binds the machine flags that `use --ci` shares with the exec
-// stanza: all but --ci-token-source, whose value use takes as --ci.
-func (m *Machine) AddFlags(fs *pflag.FlagSet) {
+// AddMachineFlags binds the machine flags that `use --ci` shares with the
+// exec stanza: all but --ci-token-source, whose value use takes as --ci.
+func AddMachineFlags(fs *pflag.FlagSet, m *grant.Machine) {
 	for i := range machineFlags {
 		if machineFlags[i].name != ciTokenSourceFlag {
 			machineFlags[i].bind(fs, m)
@@ -125,7 +133,7 @@ func (m *Machine) AddFlags(fs *pflag.FlagSet) {
 // once per key=value parameter, by key. A CI stanza always names its
 // grant, auto included, so a reader sees it has one.
 func (a *Flags) ExecArgs() []string {
-	ci := a.MachineGrant() || a.Machine != (Machine{})
+	ci := a.MachineGrant() || a.Machine != (grant.Machine{})
 	var args []string
 	for i := range personFlags {
 		f := &personFlags[i]
@@ -138,9 +146,13 @@ func (a *Flags) ExecArgs() []string {
 }
 
 func (f *execFlag[S]) bind(fs *pflag.FlagSet, s *S) {
+	usage := f.usage
+	if f.usageList != nil {
+		usage += ": " + f.usageList()
+	}
 	switch p := f.field(s).(type) {
 	case *string:
-		fs.StringVar(p, f.name, f.defString, f.usage)
+		fs.StringVar(p, f.name, f.defString, usage)
 	case *[]string:
 		fs.StringSliceVar(p, f.name, nil, f.usage)
 	case *map[string]string:

@@ -6,6 +6,10 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/securekapi/securekapi/pkg/credential/grant"
+
+	"github.com/securekapi/securekapi/pkg/credential/ci"
 )
 
 func parse(t *testing.T, args ...string) *Flags {
@@ -29,13 +33,13 @@ func TestMachineGrantsValidate(t *testing.T) {
 		{[]string{"--grant", "ci-token"}, "needs --ci-token-source"},
 		{[]string{"--grant", "ci-token", "--ci-token-source", "gitlab"}, "needs --ci-token-var"},
 		{[]string{"--grant", "ci-token", "--ci-token-source", "file"}, "needs --ci-token-file"},
-		{[]string{"--grant", "ci-token", "--ci-token-source", "jenkins"}, `"jenkins": use github, gitlab, file or env`},
+		{[]string{"--grant", "ci-token", "--ci-token-source", "jenkins"}, `"jenkins": use github, gitlab, file`},
 		{[]string{"--grant", "client-credentials"}, "exactly one of --client-secret-file PATH or --client-secret-env VARIABLE"},
 		{[]string{"--grant", "client-credentials", "--client-secret-env", "A", "--client-secret-file", "/s"}, "exactly one"},
 		{[]string{"--grant", "ci-token", "--ci-token-source", "github", "--client-secret-env", "A"}, "no client secret"},
 		{[]string{"--grant", "ci-token", "--ci-token-source", "github", "--token-cache", "keyring"}, "never kept in the keyring"},
 		{[]string{"--audience", "kube"}, "--audience kube is for CI grants"},
-		{[]string{"--grant", "password"}, "ci-token, token-exchange or client-credentials"},
+		{[]string{"--grant", "password"}, "or ci-token, token-exchange, client-credentials"},
 	} {
 		err := parse(t, tc.args...).Validate()
 		switch {
@@ -71,7 +75,7 @@ func TestSourceFingerprintFollowsTheJob(t *testing.T) {
 	gh := parse(t, "--grant", "ci-token", "--ci-token-source", "github")
 	job := func(token string) func(string) string {
 		return func(k string) string {
-			if k == GitHubRequestTokenVar {
+			if k == ci.GitHubRequestTokenVar {
 				return token
 			}
 			return ""
@@ -98,7 +102,7 @@ func TestSourceFingerprintFollowsTheJob(t *testing.T) {
 	if one == "" || one == f.Source(job("")) {
 		t.Error("a rotated file keeps its fingerprint")
 	}
-	cc := parse(t, "--grant", "client-credentials", "--client-secret-env", GitHubRequestTokenVar)
+	cc := parse(t, "--grant", "client-credentials", "--client-secret-env", ci.GitHubRequestTokenVar)
 	s1, s2 := cc.Source(job("secret-1")), cc.Source(job("secret-2"))
 	if s1 == "" || s1 == s2 || cc.Source(job("")) != "" || s1 != cc.Source(job("secret-1\n")) {
 		t.Errorf("client-credentials fingerprints: %q %q", s1, s2)
@@ -133,10 +137,10 @@ func TestMachineGrantsUseTheFileStore(t *testing.T) {
 // TestMachineExecArgsRoundTrip: what `use` writes is what the credential
 // path reads.
 func TestMachineExecArgsRoundTrip(t *testing.T) {
-	m := Machine{Audience: "https://kapi.example.com", CISource: "gitlab", CITokenVar: "KAPI_ID_TOKEN", CITokenFile: "/t",
+	m := grant.Machine{Audience: "https://kapi.example.com", CISource: "gitlab", CITokenVar: "KAPI_ID_TOKEN", CITokenFile: "/t",
 		CITokenAudience: "https://dex", ExchangeConnectorID: "gitlab", ClientSecretFile: "/s", ClientSecretEnv: "S"}
-	a := parse(t, m.ExecArgs(GrantTokenExchange)...)
-	if a.Machine != m || a.Grant != GrantTokenExchange {
+	a := parse(t, (&Flags{Grant: grant.TokenExchange, Machine: m}).ExecArgs()...)
+	if a.Machine != m || a.Grant != grant.TokenExchange {
 		t.Errorf("round trip: %+v, grant %s", a.Machine, a.Grant)
 	}
 }
@@ -151,8 +155,8 @@ func TestAutoIsTheCIGrantOnlyInACIJob(t *testing.T) {
 		want string
 	}{
 		"laptop":            {nil, GrantAuto},
-		"GitHub job":        {map[string]string{GitHubRequestURLVar: "https://x/?api-version=2.0", GitHubRequestTokenVar: "t"}, GrantTokenExchange},
-		"half a GitHub job": {map[string]string{GitHubRequestURLVar: "https://x/?api-version=2.0"}, GrantAuto},
+		"GitHub job":        {map[string]string{ci.GitHubRequestURLVar: "https://x/?api-version=2.0", ci.GitHubRequestTokenVar: "t"}, grant.TokenExchange},
+		"half a GitHub job": {map[string]string{ci.GitHubRequestURLVar: "https://x/?api-version=2.0"}, GrantAuto},
 	} {
 		a := parse(t, "--ci-token-source", "github")
 		if err := a.Validate(); err != nil {

@@ -25,7 +25,7 @@ func BenchmarkParseExecArgsQuick(b *testing.B) {
 	}{{"person", stanzaArgs}, {"ci", ciStanzaArgs}} {
 		b.Run(bc.name, func(b *testing.B) {
 			b.ReportAllocs()
-			// One Flags on the heap, as in fastpath.Answer (where it
+			// One Flags on the heap, as in execplugin.Answer (where it
 			// escapes): the parse's own cost, not the struct's allocation.
 			a := new(Flags)
 			for b.Loop() {

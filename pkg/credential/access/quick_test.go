@@ -130,9 +130,9 @@ func TestAddFlagsBindsTheTables(t *testing.T) {
 		t.Errorf("AddFlags bound\n%q\nwant\n%q", got, want)
 	}
 	ms := pflag.NewFlagSet("use", pflag.ContinueOnError)
-	a.Machine.AddFlags(ms)
+	AddMachineFlags(ms, &a.Machine)
 	if ms.Lookup(ciTokenSourceFlag) != nil || ms.Lookup("audience") == nil || ms.Lookup("client-secret-env") == nil {
-		t.Error("Machine.AddFlags binds --ci-token-source (use calls it --ci), or misses a machine flag")
+		t.Error("AddMachineFlags binds --ci-token-source (use calls it --ci), or misses a machine flag")
 	}
 }
 

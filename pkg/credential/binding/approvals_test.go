@@ -9,6 +9,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/securekapi/securekapi/pkg/atomicfile"
 )
 
 const (
@@ -83,7 +85,7 @@ func TestDamagedOrNewerFileIsAnError(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			s := &ApprovalStore{Path: filepath.Join(t.TempDir(), ApprovalsFileName)}
-			if err := os.WriteFile(s.Path, []byte(content), 0o600); err != nil {
+			if err := atomicfile.WriteMode(s.Path, []byte(content), 0o600); err != nil {
 				t.Fatal(err)
 			}
 			_, err := s.Load()
@@ -124,7 +126,7 @@ func TestConcurrentApprovalsAllLand(t *testing.T) {
 	if fi, err := os.Stat(s.Path); err != nil || runtime.GOOS != "windows" && fi.Mode().Perm() != 0o600 {
 		t.Fatalf("approvals file mode %v, %v; want 0600", fi.Mode(), err)
 	}
-	if err := os.WriteFile(s.Path, []byte("{damaged"), 0o600); err != nil {
+	if err := atomicfile.WriteMode(s.Path, []byte("{damaged"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.Update(func(*ApprovalsFile) error { return nil }); err == nil || !strings.Contains(err.Error(), "is damaged") {
@@ -162,7 +164,7 @@ func TestApprovalCoversTheTLSNameAndTheIssuerTrust(t *testing.T) {
 func TestOlderApprovalsReadAsTheDefaults(t *testing.T) {
 	s := &ApprovalStore{Path: filepath.Join(t.TempDir(), ApprovalsFileName)}
 	old := `{"version":1,"approvals":[{"identity":"id1","server":"https://kapi.example.com:443","pins":["` + pinA + `"]}]}`
-	if err := os.WriteFile(s.Path, []byte(old), 0o600); err != nil {
+	if err := atomicfile.WriteMode(s.Path, []byte(old), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	f, err := s.Load()

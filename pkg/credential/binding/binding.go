@@ -7,7 +7,6 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/securekapi/securekapi/pkg/credential/execinfo"
 	"github.com/securekapi/securekapi/pkg/hostport"
 	"github.com/securekapi/securekapi/pkg/trust/pinning"
 )
@@ -37,7 +36,7 @@ type Binding struct {
 
 // Check refuses to release a token unless every trust decision kubectl
 // will make for c is the one the binding names.
-func (b Binding) Check(c *execinfo.Cluster) error {
+func (b Binding) Check(c *Cluster) error {
 	if b.Server == "" || len(b.Pins) == 0 {
 		return fmt.Errorf("refusing to release a token: the exec stanza must bind it with both --server and --pin; run `%s` to write them", b.useCommand())
 	}

@@ -6,7 +6,6 @@ import (
 	"testing"
 
 	"github.com/securekapi/securekapi/internal/testpki"
-	"github.com/securekapi/securekapi/pkg/credential/execinfo"
 	"github.com/securekapi/securekapi/pkg/credential/tokenstore"
 	"github.com/securekapi/securekapi/pkg/trust"
 	"github.com/securekapi/securekapi/pkg/trust/pinning"
@@ -21,7 +20,7 @@ func TestBindingRefusesWhatTheKubeconfigWasEditedTo(t *testing.T) {
 	otherPEM := testpki.Root(t, "Attacker CA").CertPEM
 	b := Binding{Cluster: "prod", Server: "https://kapi.example.com", Pins: []pinning.Pin{trust.PinFor(pinned.Cert)}}
 
-	ok := map[string]*execinfo.Cluster{
+	ok := map[string]*Cluster{
 		"as written":        {Server: "https://kapi.example.com", CAData: pinnedPEM},
 		"same URL, spelled": {Server: "https://KAPI.example.com:443/", CAData: pinnedPEM},
 		"name spelled out":  {Server: "https://kapi.example.com", TLSServerName: "kapi.example.com", CAData: pinnedPEM},
@@ -36,30 +35,30 @@ func TestBindingRefusesWhatTheKubeconfigWasEditedTo(t *testing.T) {
 		}
 	}
 	refused := map[string]struct {
-		cluster *execinfo.Cluster
+		cluster *Cluster
 		want    string
 	}{
 		"no cluster info": {nil, "provideClusterInfo"},
-		"other server":    {&execinfo.Cluster{Server: "https://evil.example.com", CAData: pinnedPEM}, "bound to https://kapi.example.com"},
-		"other port":      {&execinfo.Cluster{Server: "https://kapi.example.com:6443", CAData: pinnedPEM}, "bound to"},
-		"plain http":      {&execinfo.Cluster{Server: "http://kapi.example.com", CAData: pinnedPEM}, "bound to"},
-		"other CA":        {&execinfo.Cluster{Server: "https://kapi.example.com", CAData: otherPEM}, "not one of the pinned keys"},
+		"other server":    {&Cluster{Server: "https://evil.example.com", CAData: pinnedPEM}, "bound to https://kapi.example.com"},
+		"other port":      {&Cluster{Server: "https://kapi.example.com:6443", CAData: pinnedPEM}, "bound to"},
+		"plain http":      {&Cluster{Server: "http://kapi.example.com", CAData: pinnedPEM}, "bound to"},
+		"other CA":        {&Cluster{Server: "https://kapi.example.com", CAData: otherPEM}, "not one of the pinned keys"},
 		// kubectl trusts every root in the bundle, not just the pinned one.
-		"pinned CA plus a rogue one": {&execinfo.Cluster{Server: "https://kapi.example.com", ProxyURL: "http://127.0.0.1:3128",
+		"pinned CA plus a rogue one": {&Cluster{Server: "https://kapi.example.com", ProxyURL: "http://127.0.0.1:3128",
 			CAData: append(append([]byte{}, pinnedPEM...), otherPEM...)}, `would trust "CN=Attacker CA"`},
-		"rogue CA first": {&execinfo.Cluster{Server: "https://kapi.example.com",
+		"rogue CA first": {&Cluster{Server: "https://kapi.example.com",
 			CAData: append(append([]byte{}, otherPEM...), pinnedPEM...)}, "Attacker CA"},
 		// client-go skips the headed block, so kubectl trusts the rogue CA only.
-		"pinned CA in a headed block": {&execinfo.Cluster{Server: "https://kapi.example.com",
+		"pinned CA in a headed block": {&Cluster{Server: "https://kapi.example.com",
 			CAData: append(headed(t, pinnedPEM), otherPEM...)}, "Attacker CA"},
-		"only a headed block": {&execinfo.Cluster{Server: "https://kapi.example.com", CAData: headed(t, pinnedPEM)}, "no certificate kubectl can use"},
+		"only a headed block": {&Cluster{Server: "https://kapi.example.com", CAData: headed(t, pinnedPEM)}, "no certificate kubectl can use"},
 		// A CA that signs many hosts: the name verified must be the bound one.
-		"other tls-server-name": {&execinfo.Cluster{Server: "https://kapi.example.com", TLSServerName: "evil.example", ProxyURL: "http://127.0.0.1:3128",
+		"other tls-server-name": {&Cluster{Server: "https://kapi.example.com", TLSServerName: "evil.example", ProxyURL: "http://127.0.0.1:3128",
 			CAData: pinnedPEM}, `verify its certificate for "evil.example"`},
-		"system roots":       {&execinfo.Cluster{Server: "https://kapi.example.com"}, "no certificate-authority-data"},
-		"TLS checks off":     {&execinfo.Cluster{Server: "https://kapi.example.com", CAData: pinnedPEM, InsecureSkipTLSVerify: true}, "insecure-skip-tls-verify"},
-		"unreadable CA data": {&execinfo.Cluster{Server: "https://kapi.example.com", CAData: []byte("garbage")}, "no certificate kubectl can use"},
-		"a key in the CA data": {&execinfo.Cluster{Server: "https://kapi.example.com",
+		"system roots":       {&Cluster{Server: "https://kapi.example.com"}, "no certificate-authority-data"},
+		"TLS checks off":     {&Cluster{Server: "https://kapi.example.com", CAData: pinnedPEM, InsecureSkipTLSVerify: true}, "insecure-skip-tls-verify"},
+		"unreadable CA data": {&Cluster{Server: "https://kapi.example.com", CAData: []byte("garbage")}, "no certificate kubectl can use"},
+		"a key in the CA data": {&Cluster{Server: "https://kapi.example.com",
 			CAData: append(append([]byte{}, pinnedPEM...), pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: []byte{1}})...)}, "unreadable"},
 	}
 	for name, tc := range refused {
@@ -78,7 +77,7 @@ func TestBindingRefusesWhatTheKubeconfigWasEditedTo(t *testing.T) {
 func TestBindingWithoutServerOrPinsReleasesNothing(t *testing.T) {
 	pinned := testpki.Root(t, "Enterprise CA")
 	pinnedPEM := pinned.CertPEM
-	c := &execinfo.Cluster{Server: "https://kapi.example.com", CAData: pinnedPEM}
+	c := &Cluster{Server: "https://kapi.example.com", CAData: pinnedPEM}
 	for name, b := range map[string]Binding{
 		"empty":     {},
 		"no pins":   {Server: "https://kapi.example.com"},
@@ -89,7 +88,7 @@ func TestBindingWithoutServerOrPinsReleasesNothing(t *testing.T) {
 		}
 	}
 	plain := Binding{Server: "http://kapi.example.com", Pins: []pinning.Pin{trust.PinFor(pinned.Cert)}}
-	if err := plain.Check(&execinfo.Cluster{Server: "http://kapi.example.com", CAData: pinnedPEM}); err == nil {
+	if err := plain.Check(&Cluster{Server: "http://kapi.example.com", CAData: pinnedPEM}); err == nil {
 		t.Error("a binding to a plain-http server released a token")
 	}
 }
@@ -103,13 +102,13 @@ func TestBindingName(t *testing.T) {
 	pins := []pinning.Pin{trust.PinFor(pinned.Cert)}
 	named := Binding{Cluster: "e2e", Server: "https://127.0.0.1:8443", TLSServerName: "kapi.example.test", Pins: pins}
 	legacy := Binding{Cluster: "e2e", Server: "https://127.0.0.1:8443", Pins: pins}
-	viaName := &execinfo.Cluster{Server: "https://127.0.0.1:8443", TLSServerName: "kapi.example.test", CAData: pinnedPEM}
-	viaHost := &execinfo.Cluster{Server: "https://127.0.0.1:8443", CAData: pinnedPEM}
+	viaName := &Cluster{Server: "https://127.0.0.1:8443", TLSServerName: "kapi.example.test", CAData: pinnedPEM}
+	viaHost := &Cluster{Server: "https://127.0.0.1:8443", CAData: pinnedPEM}
 
 	if err := named.Check(viaName); err != nil {
 		t.Errorf("named binding, same name: %v", err)
 	}
-	if err := named.Check(&execinfo.Cluster{Server: viaName.Server, TLSServerName: "KAPI.example.test", CAData: pinnedPEM}); err != nil {
+	if err := named.Check(&Cluster{Server: viaName.Server, TLSServerName: "KAPI.example.test", CAData: pinnedPEM}); err != nil {
 		t.Errorf("names compare without case, as TLS does: %v", err)
 	}
 	if err := named.Check(viaHost); err == nil || !strings.Contains(err.Error(), `"127.0.0.1"`) {

@@ -6,7 +6,7 @@
 // approval check that joins them (approve.go).
 //
 // [light] The small exec program (cmd/kubectl-securekapi) links it: it
-// imports the standard library, execinfo, tokenstore's key, trust/pinning,
+// imports the standard library, tokenstore's key, trust/pinning,
 // hostport, userfile and atomicfile (which links flock), never crypto/x509,
 // client-go or an OIDC library; cmd/kubectl-securekapi's deps test holds
 // that.

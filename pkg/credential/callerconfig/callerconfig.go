@@ -26,6 +26,7 @@ package callerconfig
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -52,6 +53,33 @@ type Caller struct {
 	// a program started on the exec path (the browser opener) inherits
 	// instead of the stanza's env.
 	Environ []string
+}
+
+// parse is the Caller that /proc describes: cmdline and environ as the
+// kernel gives them (NUL-terminated strings), cwd its working directory.
+// Getenv answers as the caller's own os.Getenv does, from the first entry
+// for a name: kubectl decided on KUBECONFIG and HOME that way.
+func parse(cmdline, environ, cwd string) *Caller {
+	args := split(cmdline)
+	if len(args) > 0 {
+		args = args[1:]
+	}
+	list := split(environ)
+	getenv := func(k string) string {
+		for _, kv := range list {
+			if len(kv) > len(k) && kv[len(k)] == '=' && kv[:len(k)] == k {
+				return kv[len(k)+1:]
+			}
+		}
+		return ""
+	}
+	return &Caller{Args: args, Getenv: getenv, Dir: cwd, FromParent: true, Environ: list}
+}
+
+// split cuts a /proc list of NUL-terminated strings; the strings share
+// nulSeparated's memory.
+func split(nulSeparated string) []string {
+	return strings.Split(strings.TrimSuffix(nulSeparated, "\x00"), "\x00")
 }
 
 // Own is the plugin's own environment standing in for the caller's.
@@ -207,25 +235,67 @@ func ReadKubeconfig(path string) ([]byte, error) {
 // word certificate-authority, in any letter case, other than as
 // certificate-authority-data, or anything that can spell a key without
 // the word. A false "maybe" costs only the full CLI's parse.
+//
+// It runs on every kubectl call over every kubeconfig the caller loaded
+// (a fleet's is megabytes), so it searches in place: no lowered copy,
+// each pass a vectorized byte search.
 func MentionsCAFile(data []byte) bool {
 	// A backslash (JSON and YAML escapes), a "!" (a YAML tag: !!binary
 	// spells any key in base64), a NUL, a byte-order mark or invalid UTF-8
 	// (client-go reads UTF-16 YAML) can all name the key without the word.
-	if bytes.ContainsAny(data, "\\!\x00") || !utf8.Valid(data) || bytes.HasPrefix(data, []byte("\xef\xbb\xbf")) {
+	if bytes.IndexByte(data, '\\') >= 0 || bytes.IndexByte(data, '!') >= 0 || bytes.IndexByte(data, 0) >= 0 ||
+		!utf8.Valid(data) || bytes.HasPrefix(data, []byte("\xef\xbb\xbf")) {
 		return true
 	}
-	const word = "certificate-authority"
-	lower := bytes.ToLower(data)
-	for rest := lower; ; {
-		i := bytes.Index(rest, []byte(word))
+	if !isASCII(data) {
+		// Unicode lowering can make the word out of other letters (U+0130,
+		// İ, lowers to i): compare as bytes.ToLower spells it.
+		return mentionsWord(bytes.ToLower(data), false)
+	}
+	return mentionsWord(data, true) // ASCII: EqualFold is ToLower's comparison
+}
+
+// mentionsWord reports whether data holds certificate-authority, not
+// followed by -data, in any ASCII letter case when fold is set. The word's
+// one hyphen anchors the search: every occurrence has its own.
+func mentionsWord(data []byte, fold bool) bool {
+	equal := func(a []byte, word string) bool {
+		if fold {
+			return bytes.EqualFold(a, []byte(word))
+		}
+		return string(a) == word
+	}
+	const before, after, data_ = "certificate", "authority", "-data"
+	for from := 0; ; {
+		i := bytes.IndexByte(data[from:], '-')
 		if i < 0 {
 			return false
 		}
-		rest = rest[i+len(word):]
-		if !bytes.HasPrefix(rest, []byte("-data")) {
+		i += from
+		from = i + 1
+		if i < len(before) || len(data)-from < len(after) ||
+			!equal(data[i-len(before):i], before) || !equal(data[from:from+len(after)], after) {
+			continue
+		}
+		if rest := data[from+len(after):]; len(rest) < len(data_) || !equal(rest[:len(data_)], data_) {
 			return true
 		}
 	}
+}
+
+// isASCII reports whether data holds only ASCII bytes, eight at a time.
+func isASCII(data []byte) bool {
+	for ; len(data) >= 8; data = data[8:] {
+		if binary.LittleEndian.Uint64(data)&0x8080808080808080 != 0 {
+			return false
+		}
+	}
+	for _, c := range data {
+		if c >= 0x80 {
+			return false
+		}
+	}
+	return true
 }
 
 // CAFileClusters parses a kubeconfig's bytes and names its clusters for

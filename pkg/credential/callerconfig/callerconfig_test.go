@@ -1,12 +1,16 @@
 package callerconfig
 
 import (
+	"bytes"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"runtime"
 	"slices"
 	"strings"
 	"testing"
+	"unicode"
+	"unicode/utf8"
 )
 
 func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
@@ -43,6 +47,7 @@ func TestMentionsCAFile(t *testing.T) {
 		`{"certificate\u002dauthority":"/tmp/ca"}`:                true,
 		"\"certificate-\\\n  authority\": /tmp/ca\n":              true,
 		"Certificate-Authority: /tmp/ca\n":                        true,
+		"certİficate-authority: /tmp/ca\n":                        true, // İ lowers to i
 	} {
 		if got := MentionsCAFile([]byte(data)); got != want {
 			t.Errorf("MentionsCAFile(%q) = %v", data, got)
@@ -82,5 +87,81 @@ func TestScanAndCheck(t *testing.T) {
 	// The full CLI parses every file, whatever the scan says.
 	if err := Check(caller(inline), "https://s", named("hidden")); err == nil {
 		t.Error("Check trusted the byte scan of a file it did not parse")
+	}
+}
+
+// The caller's environment reads as its own os.Getenv reads it: the first
+// entry for a name is the one kubectl used, whatever a later one says.
+func TestParseReadsTheEnvironmentAsTheCallerDoes(t *testing.T) {
+	c := parse("kubectl\x00get\x00--kubeconfig=/a\x00\x00", "HOME=/h\x00KUBECONFIG=/first\x00KUBECONFIG=/second\x00KUBECONFIG_X=/x\x00EMPTY=\x00", "/w")
+	if want := []string{"get", "--kubeconfig=/a", ""}; !slices.Equal(c.Args, want) {
+		t.Errorf("Args = %q, want %q", c.Args, want)
+	}
+	for k, want := range map[string]string{"KUBECONFIG": "/first", "HOME": "/h", "KUBECONFIG_X": "/x", "EMPTY": "", "KUBE": "", "": ""} {
+		if got := c.Getenv(k); got != want {
+			t.Errorf("Getenv(%q) = %q, want %q", k, got, want)
+		}
+	}
+	if want := []string{"HOME=/h", "KUBECONFIG=/first", "KUBECONFIG=/second", "KUBECONFIG_X=/x", "EMPTY="}; !slices.Equal(c.Environ, want) {
+		t.Errorf("Environ = %q, want %q", c.Environ, want)
+	}
+	if c.Dir != "/w" || !c.FromParent {
+		t.Errorf("Dir, FromParent = %q, %v", c.Dir, c.FromParent)
+	}
+	if c := parse("", "", "/"); len(c.Args) != 0 || c.Getenv("HOME") != "" {
+		t.Errorf("empty /proc files: Args %q, HOME %q", c.Args, c.Getenv("HOME"))
+	}
+}
+
+// mentionsCAFileByLowering is MentionsCAFile as it was first written: one
+// lowered copy of the whole file, searched. The in-place search must give
+// the same verdict on every input.
+func mentionsCAFileByLowering(data []byte) bool {
+	if bytes.ContainsAny(data, "\\!\x00") || !utf8.Valid(data) || bytes.HasPrefix(data, []byte("\xef\xbb\xbf")) {
+		return true
+	}
+	const word = "certificate-authority"
+	for rest := bytes.ToLower(data); ; {
+		i := bytes.Index(rest, []byte(word))
+		if i < 0 {
+			return false
+		}
+		rest = rest[i+len(word):]
+		if !bytes.HasPrefix(rest, []byte("-data")) {
+			return true
+		}
+	}
+}
+
+// Inputs built from the word's pieces in mixed case, hyphens, the letters
+// whose Unicode lowering is ASCII (U+0130, U+212A) and whole kubeconfig
+// lines, at every length: the search in place and the lowered copy agree.
+func TestMentionsCAFileAgreesWithTheLoweredSearch(t *testing.T) {
+	pieces := []string{"certificate", "CERTIFICATE", "Certificate", "cert", "ificate", "-", "--", "authority", "AUTHORITY", "Authority",
+		"authorit", "ficate", "author", "ty", "-data", "-DATA", "-dat", "data", ":", " ", "\n", "x", "İ", "\u212a", "é", "\xff", "y", "c", "e-a",
+		"    certificate-authority-data: LS0t\n", "    certificate-authority: /tmp/ca\n", "- name: a\n"}
+	rng := rand.New(rand.NewPCG(23, 23))
+	for i := 0; i < 50000; i++ {
+		var b []byte
+		for n := rng.IntN(12); n > 0; n-- {
+			b = append(b, pieces[rng.IntN(len(pieces))]...)
+		}
+		// The key itself, each letter in either case, each i maybe İ.
+		for _, c := range "certificate-authority-data"[:21+rng.IntN(2)*5] {
+			switch {
+			case c == 'i' && rng.IntN(4) == 0:
+				b = append(b, "İ"...)
+			case rng.IntN(2) == 0:
+				b = append(b, byte(unicode.ToUpper(c)))
+			default:
+				b = append(b, byte(c))
+			}
+		}
+		for n := rng.IntN(3); n > 0; n-- {
+			b = append(b, pieces[rng.IntN(len(pieces))]...)
+		}
+		if got, want := MentionsCAFile(b), mentionsCAFileByLowering(b); got != want {
+			t.Fatalf("MentionsCAFile(%q) = %v, the lowered search says %v", b, got, want)
+		}
 	}
 }

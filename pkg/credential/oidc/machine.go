@@ -8,17 +8,12 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/securekapi/securekapi/pkg/credential/grant"
 	"github.com/securekapi/securekapi/pkg/credential/token"
 
 	gooidc "github.com/coreos/go-oidc/v3/oidc"
 	"golang.org/x/oauth2"
 	"golang.org/x/oauth2/clientcredentials"
-)
-
-// The grants and token types of RFC 8693 (OAuth 2.0 Token Exchange).
-const (
-	GrantTypeTokenExchange = "urn:ietf:params:oauth:grant-type:token-exchange"
-	TokenTypeIDToken       = "urn:ietf:params:oauth:token-type:id_token"
 )
 
 // ClientCredentials runs RFC 6749 section 4.4 for a confidential client:
@@ -53,81 +48,44 @@ func (p *Provider) ClientCredentials(ctx context.Context, secret, audience strin
 	return &Tokens{IDToken: t.AccessToken, Claims: *claims}, nil
 }
 
-// ExchangeRequest is an RFC 8693 request for an ID token for this client.
-type ExchangeRequest struct {
-	SubjectToken string
-	// SubjectTokenType defaults to TokenTypeIDToken: CI tokens are
-	// OIDC ID tokens.
-	SubjectTokenType string
-	// Audience is the target service (section 2.1): the cluster's
-	// audience, the client ID unless the cluster says otherwise.
-	Audience string
-	// ConnectorID is Dex's connector_id (Dex requires it; it is not in
-	// the RFC).
-	ConnectorID string
-	// ClientSecret authenticates a confidential client; "" for a public one.
-	ClientSecret string
-}
-
-// Exchange trades a subject token (a CI job's OIDC token) for this issuer's
-// ID token for the cluster's client (RFC 8693 section 2). It asks for
-// requested_token_type id_token; Dex answers with the ID token in
-// access_token and issued_token_type saying so (section 2.2.1). The
-// result is verified against the issuer's keys for the audience.
-func (p *Provider) Exchange(ctx context.Context, r ExchangeRequest) (*Tokens, error) {
-	if r.SubjectTokenType == "" {
-		r.SubjectTokenType = TokenTypeIDToken
-	}
+// TokenRequest posts an extension grant (RFC 6749 section 4.5; the
+// grant's own file in package grant builds its form) to the token
+// endpoint as this client, and verifies the token issued against the
+// issuer's keys for the audience. An RFC 8693 answer whose
+// issued_token_type is not an ID token may carry one in id_token.
+func (p *Provider) TokenRequest(ctx context.Context, r grant.TokenRequest) (*Tokens, error) {
 	if r.Audience == "" {
 		r.Audience = p.settings.ClientID
 	}
-	params := url.Values{
+	cfg := clientcredentials.Config{
 		// x/oauth2's clientcredentials lets grant_type be replaced, for
 		// exactly such extension grants; it sends the client's
 		// authentication and parses the token response (errors included).
-		"grant_type":           {GrantTypeTokenExchange},
-		"subject_token":        {r.SubjectToken},
-		"subject_token_type":   {r.SubjectTokenType},
-		"requested_token_type": {TokenTypeIDToken},
-		"audience":             {r.Audience},
-	}
-	if r.ConnectorID != "" {
-		params.Set("connector_id", r.ConnectorID)
-	}
-	cfg := clientcredentials.Config{
 		ClientID:       p.settings.ClientID,
 		ClientSecret:   r.ClientSecret,
 		TokenURL:       p.provider.Endpoint().TokenURL,
 		Scopes:         p.scopesWithoutOffline(),
-		EndpointParams: params,
+		EndpointParams: r.Params,
 		AuthStyle:      oauth2.AuthStyleInHeader,
 	}
 	t, err := cfg.Token(p.ctx(ctx))
 	if err != nil {
-		return nil, fmt.Errorf("token exchange at %s for client %s: %w (is the CI token current, does the issuer trust its issuer%s, and may the client use the token-exchange grant?)",
-			p.settings.Issuer, p.settings.ClientID, redactRetrieveError(err, r.SubjectToken, r.ClientSecret), connectorHint(r.ConnectorID))
+		return nil, fmt.Errorf("%s at %s for client %s: %w (%s)", r.What, p.settings.Issuer, p.settings.ClientID, redactRetrieveError(err, r.Secrets...), r.Hint)
 	}
 	raw := t.AccessToken
 	issued, _ := t.Extra("issued_token_type").(string)
-	if issued != "" && issued != TokenTypeIDToken {
+	if issued != "" && issued != grant.TokenTypeIDToken {
 		if id, _ := t.Extra("id_token").(string); id != "" {
 			raw = id
 		} else {
-			return nil, fmt.Errorf("token exchange at %s issued a %s, not the ID token asked for", p.settings.Issuer, issued)
+			return nil, fmt.Errorf("%s at %s issued a %s, not the ID token asked for", r.What, p.settings.Issuer, issued)
 		}
 	}
 	claims, err := p.VerifyFor(ctx, raw, r.Audience)
 	if err != nil {
-		return nil, fmt.Errorf("token exchange at %s: %w", p.settings.Issuer, err)
+		return nil, fmt.Errorf("%s at %s: %w", r.What, p.settings.Issuer, err)
 	}
 	return &Tokens{IDToken: raw, Claims: *claims}, nil
-}
-
-func connectorHint(id string) string {
-	if id == "" {
-		return " (Dex needs --token-exchange-connector-id)"
-	}
-	return " through connector " + id
 }
 
 // VerifyFor verifies a JWT from this issuer for audience (the client ID

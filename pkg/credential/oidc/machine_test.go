@@ -8,6 +8,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"math/big"
 	"net/http"
 	"net/http/httptest"
@@ -16,6 +17,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/securekapi/securekapi/pkg/credential/grant"
 )
 
 // signingIssuer is an OIDC issuer with a real signing key, a JWKS and a token
@@ -95,6 +98,40 @@ func (f *signingIssuer) provider(t *testing.T, s Settings) *Provider {
 	return p
 }
 
+// exchange runs the token-exchange grant (its form is package grant's) at
+// p, for the subject token, through Dex's connector.
+func exchange(p *Provider, subject, connector string) (*Tokens, error) {
+	g, _ := grant.Lookup(grant.TokenExchange)
+	r := &grant.Request{Grant: g, ClientID: p.settings.ClientID, Machine: grant.Machine{CISource: "env", ExchangeConnectorID: connector}}
+	got, err := g.Obtain(context.Background(), r, exchangeDeps{p, subject})
+	if err != nil {
+		return nil, err
+	}
+	return &Tokens{IDToken: got.Raw, Claims: got.Claims}, nil
+}
+
+// exchangeDeps are grant.Deps with a fixed subject token and p's token
+// endpoint.
+type exchangeDeps struct {
+	p       *Provider
+	subject string
+}
+
+func (d exchangeDeps) CIToken(context.Context) (*grant.Issued, error) {
+	return &grant.Issued{Raw: d.subject}, nil
+}
+func (exchangeDeps) ClientSecret() (string, error) { return "", errors.New("no secret") }
+func (exchangeDeps) ClientCredentials(context.Context, string, string) (*grant.Issued, error) {
+	return nil, errors.New("not this grant")
+}
+func (d exchangeDeps) TokenRequest(ctx context.Context, r grant.TokenRequest) (*grant.Issued, error) {
+	t, err := d.p.TokenRequest(ctx, r)
+	if err != nil {
+		return nil, err
+	}
+	return &grant.Issued{Raw: t.IDToken, Claims: t.Claims}, nil
+}
+
 // TestExchangeSendsRFC8693Parameters: the request names the grant, the
 // subject token and its type, the ID token it wants, the audience and
 // Dex's connector; the client authenticates in the header; the ID token
@@ -104,10 +141,10 @@ func TestExchangeSendsRFC8693Parameters(t *testing.T) {
 	var issued string
 	f.answer = func(form url.Values) (int, any) {
 		issued = f.sign(t, map[string]any{"aud": "kubectl", "email": "ci@example.com", "groups": []string{"deployers"}})
-		return 200, map[string]any{"access_token": issued, "issued_token_type": TokenTypeIDToken, "token_type": "bearer", "expires_in": 600}
+		return 200, map[string]any{"access_token": issued, "issued_token_type": grant.TokenTypeIDToken, "token_type": "bearer", "expires_in": 600}
 	}
 	p := f.provider(t, Settings{ClientID: "kubectl", Scopes: []string{"groups", "email"}})
-	got, err := p.Exchange(context.Background(), ExchangeRequest{SubjectToken: "the-ci-token", ConnectorID: "github"})
+	got, err := exchange(p, "the-ci-token", "github")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -142,7 +179,7 @@ func TestExchangeRefusedNamesTheCauseNotTheToken(t *testing.T) {
 		return 401, map[string]string{"error": "access_denied", "error_description": "bad token " + form.Get("subject_token")}
 	}
 	p := f.provider(t, Settings{ClientID: "kubectl"})
-	_, err := p.Exchange(context.Background(), ExchangeRequest{SubjectToken: "SUBJECT-SECRET", ConnectorID: "github"})
+	_, err := exchange(p, "SUBJECT-SECRET", "github")
 	if err == nil || !strings.Contains(err.Error(), "access_denied") || !strings.Contains(err.Error(), "through connector github") {
 		t.Fatalf("err = %v", err)
 	}
@@ -162,10 +199,10 @@ func TestExchangeRefusesATokenForAnotherAudience(t *testing.T) {
 		"other key":      func() string { return other.sign(t, map[string]any{"aud": "kubectl", "iss": f.URL}) },
 	} {
 		f.answer = func(url.Values) (int, any) {
-			return 200, map[string]any{"access_token": tok(), "issued_token_type": TokenTypeIDToken, "token_type": "bearer"}
+			return 200, map[string]any{"access_token": tok(), "issued_token_type": grant.TokenTypeIDToken, "token_type": "bearer"}
 		}
 		p := f.provider(t, Settings{ClientID: "kubectl"})
-		if _, err := p.Exchange(context.Background(), ExchangeRequest{SubjectToken: "s"}); err == nil {
+		if _, err := exchange(p, "s", ""); err == nil {
 			t.Errorf("%s: accepted", name)
 		}
 	}

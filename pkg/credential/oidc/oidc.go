@@ -23,6 +23,7 @@ import (
 	gooidc "github.com/coreos/go-oidc/v3/oidc"
 	"golang.org/x/oauth2"
 
+	"github.com/securekapi/securekapi/pkg/credential/grant"
 	"github.com/securekapi/securekapi/pkg/credential/redact"
 	"github.com/securekapi/securekapi/pkg/credential/token"
 	"github.com/securekapi/securekapi/pkg/safetext"
@@ -130,8 +131,9 @@ type Issuer interface {
 	Revoke(ctx context.Context, refreshToken string) (bool, error)
 	HasDeviceFlow() bool
 	ScopesSupported() []string
-	// The CI grants: RFC 8693 token exchange and client credentials.
-	Exchange(ctx context.Context, r ExchangeRequest) (*Tokens, error)
+	// The CI grants: an extension grant's form (token exchange, JWT
+	// bearer) and client credentials.
+	TokenRequest(ctx context.Context, r grant.TokenRequest) (*Tokens, error)
 	ClientCredentials(ctx context.Context, secret, audience string) (*Tokens, error)
 }
 

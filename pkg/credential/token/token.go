@@ -3,7 +3,7 @@
 // an OIDC client, whether a cached ID token is still usable, and the expiry
 // kubectl is told. It is the one implementation of those rules: the
 // credential Manager (full CLI) and the small exec program's fast path
-// (pkg/credential/fastpath) both call it, so the two cannot disagree.
+// (pkg/credential/execplugin) both call it, so the two cannot disagree.
 //
 // It links nothing but the standard library and tokenstore, because the
 // small exec program must start at the Go process floor.

@@ -7,15 +7,15 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strings"
 
 	"github.com/securekapi/securekapi/pkg/atomicfile"
+	"github.com/securekapi/securekapi/pkg/userfile"
 )
 
 // FileStore keeps one JSON file per key, "<id>.json" (mode 0600), in a
-// directory only the user can enter (mode 0700). For machines without a
-// usable keyring.
+// directory only the user can enter (mode 0700); on Windows both carry an
+// ACL for the user and SYSTEM alone. For machines without a usable keyring.
 type FileStore struct {
 	dir string
 }
@@ -32,32 +32,20 @@ func NewFileStore(dir string) (*FileStore, error) {
 	return &FileStore{dir: dir}, nil
 }
 
-// privateDir makes sure dir exists and only its owner can enter it. Windows
-// has no Unix modes; there the per-user profile directory protects it.
+// privateDir makes sure dir exists and only its owner can enter it (0700,
+// or an owner-only ACL on Windows), tightening one that others could read.
 func privateDir(dir string) error {
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return fmt.Errorf("create the token directory: %w", err)
-	}
-	fi, err := os.Stat(dir)
-	if err != nil {
-		return fmt.Errorf("check the token directory: %w", err)
-	}
-	if !fi.IsDir() {
-		return fmt.Errorf("token directory %s is not a directory; remove it or set SECUREKAPI_CACHE_DIR", dir)
-	}
-	if runtime.GOOS == "windows" || fi.Mode().Perm()&0o077 == 0 {
-		return nil
-	}
-	if err := os.Chmod(dir, 0o700); err != nil {
-		return fmt.Errorf("token directory %s is open to other users (mode %04o) and could not be made private: %w; run `chmod 700 %s` or set SECUREKAPI_CACHE_DIR",
-			dir, fi.Mode().Perm(), err, dir)
+	if err := userfile.MakePrivateDir(dir); err != nil {
+		return fmt.Errorf("the token directory: %w", err)
 	}
 	return nil
 }
 
 func (s *FileStore) Kind() string { return "file" }
 
-func (s *FileStore) Location() string { return s.dir + " (files, mode 0600)" }
+// Location names the directory and what keeps it private: mode 0600 on
+// Unix, an owner-only ACL on Windows.
+func (s *FileStore) Location() string { return s.dir + " (files, " + userfile.Protection + ")" }
 
 // Dir is the directory the files live in.
 func (s *FileStore) Dir() string { return s.dir }

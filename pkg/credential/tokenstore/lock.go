@@ -4,11 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"time"
 
 	"github.com/securekapi/securekapi/pkg/atomicfile"
+	"github.com/securekapi/securekapi/pkg/userfile"
 )
 
 // LockKey takes the per-key lock file "<dir>/<id>.lock", waiting up to
@@ -19,7 +19,7 @@ import (
 // The lock is atomicfile.Lock: an OS file lock, released by the kernel if
 // the process dies, so a stale lock file is harmless and is never deleted.
 func LockKey(ctx context.Context, dir string, k Key, timeout time.Duration) (unlock func(), err error) {
-	if err := os.MkdirAll(dir, 0o700); err != nil {
+	if err := userfile.MkdirPrivate(dir); err != nil {
 		return nil, fmt.Errorf("create the lock directory: %w", err)
 	}
 	path := filepath.Join(dir, k.ID()+".lock")

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/securekapi/securekapi/pkg/userfile"
 )
 
 // Selection is the --token-cache choice.
@@ -86,7 +88,7 @@ func openAuto(opts OpenOptions) (Store, Notice, error) {
 	if err != nil {
 		return nil, "", fmt.Errorf("the OS keyring is unavailable (%v) and the file store failed: %w", perr, err)
 	}
-	return s, Notice(fmt.Sprintf("OS keyring unavailable (%v); tokens are kept in %s (mode 0600)", perr, s.Dir())), nil
+	return s, Notice(fmt.Sprintf("OS keyring unavailable (%v); tokens are kept in %s (%s)", perr, s.Dir(), userfile.Protection)), nil
 }
 
 func fileHint(dir string) string {

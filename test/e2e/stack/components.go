@@ -103,7 +103,15 @@ func (s *Stack) startDex(ctx context.Context) error {
 	}
 	s.IssuerURL = fmt.Sprintf("https://127.0.0.1:%d/dex", port)
 	s.DexGRPCAddr = fmt.Sprintf("127.0.0.1:%d", grpcPort)
-	cfg, err := s.dexConfig(port)
+	// Dex keeps its state (signing keys, refresh tokens) in the stack's
+	// etcd, as a production Dex keeps it in a database: a restarted Dex
+	// (tests stop it to play an outage) still honours the tokens and keys
+	// it issued before, instead of rotating everything as memory storage
+	// would.
+	cfg, err := s.dexConfig(dexSite{issuer: s.IssuerURL, listen: fmt.Sprintf("127.0.0.1:%d", port),
+		cert: s.path("dex.crt"), key: s.path("dex.key"),
+		storage: fmt.Sprintf("type: etcd\n  config:\n    endpoints: [%s]\n    namespace: dex/", s.etcdURL),
+		grpc:    fmt.Sprintf("grpc:\n  addr: %s\n", s.DexGRPCAddr)})
 	if err != nil {
 		return err
 	}
@@ -125,10 +133,17 @@ func (s *Stack) runDex(ctx context.Context) error {
 	return waitForDiscovery(ctx, p, "Dex discovery", client, s.IssuerURL)
 }
 
+// dexSite is where one Dex runs and keeps its state: the issuer URL, the
+// host:port it serves https on with its pair, its storage block (YAML
+// under storage:) and its grpc block (empty for none).
+type dexSite struct {
+	issuer, listen, cert, key, storage, grpc string
+}
+
 // dexConfig registers a public client (any loopback redirect is accepted
 // when redirectURIs is empty) and the static users, with refresh token
 // rotation on, as Dex ships.
-func (s *Stack) dexConfig(port int) (string, error) {
+func (s *Stack) dexConfig(site dexSite) (string, error) {
 	var users strings.Builder
 	for _, u := range []User{Reader, Outsider} {
 		hash, err := bcrypt.GenerateFromPassword([]byte(u.Password), 10)
@@ -139,24 +154,14 @@ func (s *Stack) dexConfig(port int) (string, error) {
 		fmt.Fprintf(&users, "- email: %q\n  hash: %q\n  username: %q\n  userID: %q\n  groups: [%s]\n",
 			u.Email, hash, name, u.ID, strings.Join(u.Groups, ", "))
 	}
-	// Dex keeps its state (signing keys, refresh tokens) in the stack's
-	// etcd, as a production Dex keeps it in a database: a restarted Dex
-	// (tests stop it to play an outage) still honours the tokens and keys
-	// it issued before, instead of rotating everything as memory storage
-	// would.
 	return fmt.Sprintf(`issuer: %s
 storage:
-  type: etcd
-  config:
-    endpoints: [%s]
-    namespace: dex/
+  %s
 web:
-  https: 127.0.0.1:%d
+  https: %s
   tlsCert: %s
   tlsKey: %s
-grpc:
-  addr: %s
-logger:
+%slogger:
   level: info
 expiry:
   idTokens: %s
@@ -171,7 +176,7 @@ staticClients:
   name: securekapi
   public: true
 staticPasswords:
-%s%s`, s.IssuerURL, s.etcdURL, port, s.path("dex.crt"), s.path("dex.key"), s.DexGRPCAddr, s.IDTokenTTL, s.ClientID, users.String(), s.ciConnector()), nil
+%s%s`, site.issuer, site.storage, site.listen, site.cert, site.key, site.grpc, s.IDTokenTTL, s.ClientID, users.String(), s.ciConnector(site.issuer)), nil
 }
 
 // CIConnectorID is Dex's connector for the CI provider's stand-in: token
@@ -186,7 +191,7 @@ const CIConnectorID = "github-actions"
 // takes the username from, the repository as the group. clientID, secret
 // and redirectURI are required by the connector but serve only browser
 // logins, which nobody does through it.
-func (s *Stack) ciConnector() string {
+func (s *Stack) ciConnector(issuer string) string {
 	if s.CI == nil {
 		return ""
 	}
@@ -207,7 +212,7 @@ func (s *Stack) ciConnector() string {
     claimMapping:
       email: sub
       groups: repository
-`, CIConnectorID, s.CI.URL, s.CI.CAFile, s.IssuerURL)
+`, CIConnectorID, s.CI.URL, s.CI.CAFile, issuer)
 }
 
 func (s *Stack) startAPIServer(ctx context.Context) error {

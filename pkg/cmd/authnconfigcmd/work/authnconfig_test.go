@@ -18,6 +18,8 @@ import (
 	"github.com/securekapi/securekapi/pkg/authnconfig/kubeapiserver"
 	"github.com/securekapi/securekapi/pkg/cmd/cmdtest"
 	"github.com/securekapi/securekapi/pkg/cmdutil"
+
+	"github.com/securekapi/securekapi/pkg/credential/ci"
 )
 
 // fakeCluster is an API server that answers /version and the
@@ -179,7 +181,7 @@ func TestAuthnConfigCheckToken(t *testing.T) {
 		t.Fatalf("%v\n%s", err, errOut)
 	}
 	now := time.Now()
-	claims := map[string]any{"iss": authnconfig.GitHubIssuerURL, "aud": "https://kapi.example.test", "repository": "org/app",
+	claims := map[string]any{"iss": ci.GitHubProvider.Issuer, "aud": "https://kapi.example.test", "repository": "org/app",
 		"ref": "refs/heads/main", "sub": "repo:org/app:ref:refs/heads/main", "iat": now.Add(-time.Hour).Unix(), "exp": now.Add(-55 * time.Minute).Unix()}
 	tokenFile := filepath.Join(dir, "token.jwt")
 	check := func() (string, error) {

@@ -20,6 +20,12 @@
 //
 //	cd test/e2e && SECUREKAPI_BIN=... SECUREKAPI_TOOLS_BIN=... \
 //	  ../../scripts/with-keyring.sh go run ./cmd/bench-credential -n 30
+//
+// -also NAME=PATH (repeatable) times another build of the small program
+// (PATH, with its full CLI beside it, as make build leaves them) in the
+// same interleaved file-store runs, in a session of its own that its own
+// full CLI set up and logged in: an A/B of two commits against the same
+// peers, at the same moment.
 package main
 
 import (
@@ -46,12 +52,14 @@ func main() {
 	n := flag.Int("n", 30, "timed runs per tool and store (at least 30)")
 	warmup := flag.Int("warmup", 3, "untimed warm-up runs per tool before timing")
 	traces := flag.Int("inittrace-runs", 20, "runs of securekapi credential with GODEBUG=inittrace=1 to average package init costs over")
+	var also builds
+	flag.Var(&also, "also", "NAME=PATH: another build of kubectl-securekapi to time beside $SECUREKAPI_BIN on the file store (repeatable)")
 	flag.Parse()
 	if *n < 30 {
 		fmt.Fprintf(os.Stderr, "bench-credential: -n %d: the benchmark needs at least 30 runs per tool\n", *n)
 		os.Exit(2)
 	}
-	if err := run(*n, *warmup, *traces); err != nil {
+	if err := run(*n, *warmup, *traces, also); err != nil {
 		fmt.Fprintf(os.Stderr, "bench-credential FAILED: %v\n", err)
 		os.Exit(1)
 	}
@@ -78,7 +86,7 @@ type tool struct {
 	token bool
 }
 
-func run(n, warmup, traces int) error {
+func run(n, warmup, traces int, also builds) error {
 	if os.Getenv("DBUS_SESSION_BUS_ADDRESS") == "" || os.Getenv("SECUREKAPI_REQUIRE_KEYRING") == "" {
 		return errors.New("run under scripts/with-keyring.sh: the keyring rows need a real Secret Service, and kubelogin must not write to your own keyring")
 	}
@@ -120,6 +128,10 @@ func run(n, warmup, traces int) error {
 	fmt.Println()
 
 	if err := se.AddCluster(ctx, "e2e"); err != nil {
+		return err
+	}
+	others, err := setUpBuilds(ctx, s, dir, also)
+	if err != nil {
 		return err
 	}
 	execInfo := fmt.Sprintf(`{"kind":"ExecCredential","apiVersion":"client.authentication.k8s.io/v1","spec":{"cluster":{"server":%q,"tls-server-name":%q,"certificate-authority-data":%q,"config":null},"interactive":false},"status":null}`,
@@ -181,6 +193,10 @@ func run(n, warmup, traces int) error {
 			for _, f := range floors {
 				tools = append(tools, tool{name: f.name, bin: f.bin, env: env})
 			}
+			for _, o := range others {
+				tools = append(tools, tool{name: o.name, bin: o.se.Plugin, args: o.args,
+					env: append(o.se.Environ(), "KUBERNETES_EXEC_INFO="+execInfo), token: true})
+			}
 		}
 		samples, err := measure(ctx, tools, n, warmup)
 		if err != nil {
@@ -188,6 +204,11 @@ func run(n, warmup, traces int) error {
 		}
 		if after := se.BrowserLogins(); after != logins {
 			return fmt.Errorf("%s store: %d browser logins happened during the timed runs; the cached path was not measured", kind, after-logins)
+		}
+		for _, o := range others {
+			if after := o.se.BrowserLogins(); kind == "file" && after != o.logins {
+				return fmt.Errorf("%s: %d browser logins happened during the timed runs; its cached path was not measured", o.name, after-o.logins)
+			}
 		}
 		report(kind, tools, samples, &ratios)
 		if kind == "file" && traces > 0 {
@@ -350,7 +371,11 @@ func report(kind string, tools []tool, samples [][]benchkit.Sample, ratios *[]ra
 	fmt.Printf("- above the /bin/true floor: securekapi %.1f ms, kubelogin %.1f ms\n", med[ours]-med[truth], med[kl]-med[truth])
 	fmt.Printf("- the full CLI answering the same call: %.2f of the small program's time\n", med[tools[3].name]/med[ours])
 	for _, tl := range tools[4:] {
-		fmt.Printf("- %s: %.2f of kubelogin's time\n", tl.name, med[tl.name]/med[kl])
+		fmt.Printf("- %s: %.2f of kubelogin's time", tl.name, med[tl.name]/med[kl])
+		if kind == "file" && tl.token && tl.name != gkeName {
+			fmt.Printf(", %.2f of gke-gcloud-auth-plugin's, %.2f of the Go hello-world's", med[tl.name]/med[gkeName], med[tl.name]/med[floorName(helloWorldFloorPkg)])
+		}
+		fmt.Println()
 	}
 	fmt.Println()
 	switch kind {
@@ -518,6 +543,56 @@ func floorName(pkg string) string {
 		return "Go hello-world (floor): writes {} and exits"
 	}
 	return pkg
+}
+
+// builds are the -also flags: NAME=PATH each.
+type builds []string
+
+func (b *builds) String() string     { return strings.Join(*b, ",") }
+func (b *builds) Set(v string) error { *b = append(*b, v); return nil }
+
+// otherBuild is another build of the small program, set up in its own
+// session by its own full CLI: a cluster added, `use` with the file store,
+// one login, approved.
+type otherBuild struct {
+	name   string
+	se     *stack.Session
+	args   []string // credential and the exec args its `use` wrote
+	logins int
+}
+
+func setUpBuilds(ctx context.Context, s *stack.Stack, dir string, also builds) ([]otherBuild, error) {
+	var out []otherBuild
+	for i, b := range also {
+		name, path, ok := strings.Cut(b, "=")
+		if !ok || name == "" || path == "" {
+			return nil, fmt.Errorf("-also %q: want NAME=PATH", b)
+		}
+		sdir := filepath.Join(dir, fmt.Sprintf("also-%d", i))
+		if err := os.Mkdir(sdir, 0o700); err != nil {
+			return nil, err
+		}
+		se, err := s.NewSession(sdir, path, stack.Reader)
+		if err != nil {
+			return nil, fmt.Errorf("-also %s: %w", name, err)
+		}
+		if err := se.AddCluster(ctx, "e2e"); err != nil {
+			return nil, fmt.Errorf("-also %s: %w", name, err)
+		}
+		if r := se.Securekapi(ctx, "use", "e2e", "--token-cache", "file"); r.Err != nil {
+			return nil, fmt.Errorf("-also %s: use e2e: %v\n%s", name, r.Err, r.Stderr)
+		}
+		if r := se.Securekapi(ctx, "login", "e2e", "--approve", "--token-cache", "file", "--browser-command", se.BrowserCommand()); r.Err != nil {
+			return nil, fmt.Errorf("-also %s: login: %v\n%s", name, r.Err, r.Stderr)
+		}
+		args, err := execArgs(ctx, se)
+		if err != nil {
+			return nil, fmt.Errorf("-also %s: %w", name, err)
+		}
+		out = append(out, otherBuild{name: fmt.Sprintf("securekapi credential (small program, %s)", name), se: se,
+			args: append([]string{"credential"}, args...), logins: se.BrowserLogins()})
+	}
+	return out, nil
 }
 
 // execArgs are the args after "credential" in the exec stanza `use` wrote.

@@ -1,4 +1,4 @@
-package fastpath
+package execplugin
 
 import (
 	"bytes"
@@ -221,10 +221,6 @@ func TestCorruptEntryIsLeftForTheFullCLI(t *testing.T) {
 		t.Errorf("the fast path removed the corrupt entry: %v", err)
 	}
 }
-
-type failingWriter struct{}
-
-func (failingWriter) Write([]byte) (int, error) { return 0, fmt.Errorf("broken pipe") }
 
 // TestAWriteFailureIsNotHandedOver: the full CLI would write a second
 // ExecCredential after part of the first.

@@ -1,4 +1,4 @@
-package execinfo
+package execplugin
 
 import (
 	"bytes"

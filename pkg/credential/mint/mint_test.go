@@ -1,4 +1,4 @@
-package cigrant
+package mint
 
 import (
 	"context"

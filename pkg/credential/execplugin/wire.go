@@ -1,16 +1,17 @@
-// Package execinfo owns the ExecCredential wire format between kubectl and
-// the credential plugin: it reads the request kubectl passes in
-// KUBERNETES_EXEC_INFO and writes the one ExecCredential kubectl reads back.
+// The ExecCredential wire between kubectl and the plugin: the request
+// kubectl passes in KUBERNETES_EXEC_INFO, and the one ExecCredential kubectl
+// reads back.
 //
-// It declares its own few wire structs instead of importing client-go's
-// clientauthentication types: linking those runs apimachinery's package
-// init (about 1.7x a bare Go process) on every kubectl call, and this
-// package is linked into the small exec program (cmd/kubectl-securekapi),
-// which must start at the process floor. The structs carry client-go's JSON
+// Its own few wire structs instead of client-go's clientauthentication
+// types: linking those runs apimachinery's package init (about 1.7x a bare
+// Go process) on every kubectl call. The structs carry client-go's JSON
 // names exactly; wire_test.go holds them to the contract by decoding what
-// this package writes with client-go's v1 and v1beta1 types (and comparing
-// the bytes), and test/e2e runs the real kubectl 1.27 to 1.33 against it.
-package execinfo
+// is written with client-go's v1 and v1beta1 types (and comparing the
+// bytes), and test/e2e runs the real kubectl 1.27 to 1.33 and 1.37 against
+// it. The credential is written with json.Marshal on those structs: the
+// hand-assembled bytes it replaced measured the same (issue #24).
+
+package execplugin
 
 import (
 	"encoding/json"
@@ -21,6 +22,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/securekapi/securekapi/pkg/credential/binding"
 	"github.com/securekapi/securekapi/pkg/safetext"
 )
 
@@ -39,18 +41,7 @@ const (
 type Request struct {
 	APIVersion  string // V1 or V1beta1; the reply must use the same
 	Interactive bool   // a person is at the terminal and may log in
-	Cluster     *Cluster
-}
-
-// Cluster is the cluster kubectl is about to call, present when the exec
-// stanza sets provideClusterInfo.
-type Cluster struct {
-	Server                string
-	TLSServerName         string
-	ProxyURL              string
-	CAData                []byte // PEM, decoded from the base64 in the JSON
-	InsecureSkipTLSVerify bool
-	Config                []byte // the exec extension's raw JSON; nil when absent
+	Cluster     *binding.Cluster
 }
 
 const manualHint = `this command is meant to be called by kubectl through a kubeconfig exec stanza (run "kubectl securekapi use" to write one). To run it by hand, set the variable kubectl would set:
@@ -145,16 +136,10 @@ type execCredentialStatus struct {
 func requestFrom(ec *execCredential) *Request {
 	r := &Request{APIVersion: ec.APIVersion, Interactive: ec.Spec.Interactive}
 	if c := ec.Spec.Cluster; c != nil {
-		r.Cluster = &Cluster{Server: c.Server, TLSServerName: c.TLSServerName, ProxyURL: c.ProxyURL,
+		r.Cluster = &binding.Cluster{Server: c.Server, TLSServerName: c.TLSServerName, ProxyURL: c.ProxyURL,
 			CAData: c.CertificateAuthorityData, InsecureSkipTLSVerify: c.InsecureSkipTLSVerify, Config: rawConfig(c.Config)}
 	}
 	return r
-}
-
-// appendJSONString appends s as encoding/json writes a string value.
-func appendJSONString(dst []byte, s string) []byte {
-	q, _ := json.Marshal(s) // a string always encodes
-	return append(dst, q...)
 }
 
 // rawConfig keeps the exec extension's JSON; an absent or null config is
@@ -178,23 +163,16 @@ func WriteCredential(w io.Writer, apiVersion, token string, expiry time.Time) er
 	default:
 		return fmt.Errorf("cannot write an ExecCredential in apiVersion %q; use %s or %s", apiVersion, V1, V1beta1)
 	}
-	// The bytes json.Marshal writes for execCredential{Kind, APIVersion,
-	// Status{ExpirationTimestamp, Token}} (wire_test.go holds them equal),
-	// assembled by hand: the struct encoder's reflection is the largest
-	// single cost of the exec hot path. Only strings go through
-	// encoding/json, for its escaping.
-	data := make([]byte, 0, 160+len(token))
-	data = append(data, `{"kind":"`+kind+`","apiVersion":`...)
-	data = appendJSONString(data, apiVersion)
-	data = append(data, `,"spec":{"interactive":false},"status":{`...)
+	out := execCredential{Kind: kind, APIVersion: apiVersion, Status: &execCredentialStatus{Token: token}}
 	if !expiry.IsZero() {
-		data = append(data, `"expirationTimestamp":`...)
-		data = appendJSONString(data, expiry.UTC().Format(time.RFC3339))
-		data = append(data, ',')
+		ts := expiry.UTC().Format(time.RFC3339)
+		out.Status.ExpirationTimestamp = &ts
 	}
-	data = append(data, `"token":`...)
-	data = appendJSONString(data, token)
-	data = append(data, "}}\n"...)
+	data, err := json.Marshal(out)
+	if err != nil {
+		return fmt.Errorf("encode the ExecCredential: %w", err)
+	}
+	data = append(data, '\n')
 	if _, err := w.Write(data); err != nil {
 		return fmt.Errorf("write the ExecCredential to kubectl: %w", err)
 	}

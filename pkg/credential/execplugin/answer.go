@@ -1,18 +1,18 @@
-// Package fastpath answers the exec credential request kubectl makes on
-// every call when a usable token is already cached, without the full CLI.
-// The small exec program (cmd/kubectl-securekapi) runs it and, whenever it
-// cannot answer, hands the unchanged argv, environment and stdio over to the
-// full CLI (cmd/securekapi), which does everything else and says every
-// message. So the fast path has exactly one way to succeed and no messages
-// of its own.
+// The small program's answer: the exec credential request kubectl makes
+// on every call, answered when a usable token is already cached, without
+// the full CLI. The small exec program (cmd/kubectl-securekapi) runs Answer
+// and, whenever it cannot answer, hands the unchanged argv, environment and
+// stdio over to the full CLI (cmd/securekapi), which does everything else
+// and says every message. So this path has exactly one way to succeed and
+// no messages of its own.
 //
 // It releases a token only after the same checks, by the same functions, as
 // the full `credential` command: Checks (exec args, then binding) and
 // binding.CheckApproved (the user approved this cluster for the login)
-// before the store is read, access.Flags.OpenStore, and token.Unusable
-// on the entry. It links no cobra, client-go, apimachinery, go-oidc or oauth2;
-// cmd/kubectl-securekapi's tests fail if it starts to.
-package fastpath
+// before the store is read, access.Flags.OpenStore, and token.Unusable on
+// the entry.
+
+package execplugin
 
 import (
 	"bytes"
@@ -23,19 +23,14 @@ import (
 	"github.com/securekapi/securekapi/pkg/credential/access"
 	"github.com/securekapi/securekapi/pkg/credential/binding"
 	"github.com/securekapi/securekapi/pkg/credential/callerconfig"
-	"github.com/securekapi/securekapi/pkg/credential/execinfo"
 	"github.com/securekapi/securekapi/pkg/credential/token"
 )
-
-// Subcommand is the exec stanza's subcommand, the only one answered here
-// (and, under KUBERNETES_EXEC_INFO, the only one either program runs).
-const Subcommand = execinfo.Subcommand
 
 // Checks runs, in order, every check that must pass before any token is
 // read for req: the exec args, then the token binding. The full credential
 // command's Validate calls it too, so both paths refuse the same requests.
 // A check added to the credential path that needs no token belongs here.
-func Checks(a *access.Flags, b binding.Binding, req *execinfo.Request) error {
+func Checks(a *access.Flags, b binding.Binding, req *Request) error {
 	if err := a.Validate(); err != nil {
 		return err
 	}
@@ -80,46 +75,25 @@ func (p Process) caller() *callerconfig.Caller {
 // missing, corrupt, foreign or expiring entry. An error means the answer
 // could not be written; it is never worth a second attempt by the full CLI,
 // which would write a second credential.
+//
+// It reads as the full path's script (credential.Manager.Token) without
+// the steps that need the full CLI: read the stanza and the request, check
+// everything that needs no token, find the cached token, check it, write.
+// Lock, refresh, login, mint and save are the full CLI's.
 func Answer(p Process) (bool, error) {
-	if len(p.Args) == 0 || p.Args[0] != Subcommand {
+	a, ok := readStanza(p.Args)
+	if !ok {
 		return false, nil
-	}
-	var a access.Flags
-	// The plain args `use` writes without pflag's set-up cost; anything
-	// else as the full CLI parses it.
-	if !a.ParseExecArgsQuick(p.Args[1:]) {
-		if rest, err := a.ParseExecArgs(p.Args[1:]); err != nil || len(rest) > 0 {
-			return false, nil // the full CLI says what is wrong with them
-		}
 	}
 	a.ResolveAuto(p.Getenv) // in a CI job, auto is the CI grant: its key, its store
-	req, err := execinfo.ReadRequest(p.Getenv)
+	req, err := ReadRequest(p.Getenv)
 	if err != nil {
 		return false, nil
 	}
-	b, err := a.Binding()
-	if err != nil {
-		return false, nil
+	if !mayRelease(p, a, req) {
+		return false, nil // a refusal is the full CLI's to word
 	}
-	if err := Checks(&a, b, req); err != nil {
-		return false, nil
-	}
-	// Only inline CA data is bound (callerconfig): a kubeconfig that may
-	// name a CA file is the full CLI's to parse, or to refuse.
-	if v, err := callerconfig.Scan(p.caller()); err != nil || v != callerconfig.Inline {
-		return false, nil
-	}
-	// The approval check comes before any token is read, as in the full
-	// path (credential.Manager.Token); a refusal is the full CLI's to say.
-	dir, err := a.ResolveCacheDir(p.Getenv)
-	if err != nil {
-		return false, nil
-	}
-	// No approve command: a refusal is worded by the full CLI, not here.
 	key := a.Key()
-	if binding.CheckApproved(&binding.ApprovalStore{Path: binding.ApprovalsPathIn(dir)}, key, b, "") != nil {
-		return false, nil
-	}
 	store, _, err := a.OpenStore(p.Getenv, p.Stderr)
 	if err != nil {
 		return false, nil
@@ -132,11 +106,48 @@ func Answer(p Process) (bool, error) {
 		return false, nil // refresh, login, or mint for this CI job
 	}
 	var out bytes.Buffer
-	if err := execinfo.WriteCredential(&out, req.APIVersion, ts.IDToken, token.ExpiryFor(ts, a.ExpiryMargin)); err != nil {
+	if err := WriteCredential(&out, req.APIVersion, ts.IDToken, token.ExpiryFor(ts, a.ExpiryMargin)); err != nil {
 		return false, nil
 	}
 	if _, err := p.Stdout.Write(out.Bytes()); err != nil {
 		return true, fmt.Errorf("write the ExecCredential to kubectl: %w", err)
 	}
 	return true, nil
+}
+
+// readStanza reads the exec args of a `credential` call: the plain args
+// `use` writes without pflag's set-up cost, anything else as the full CLI
+// parses it. Not ok means the full CLI runs (and says what is wrong).
+func readStanza(args []string) (*access.Flags, bool) {
+	if len(args) == 0 || args[0] != Subcommand {
+		return nil, false
+	}
+	var a access.Flags
+	if !a.ParseExecArgsQuick(args[1:]) {
+		if rest, err := a.ParseExecArgs(args[1:]); err != nil || len(rest) > 0 {
+			return nil, false
+		}
+	}
+	return &a, true
+}
+
+// mayRelease runs every check that needs no token, in the full path's
+// order: the exec args and the token binding (Checks), the caller's
+// kubeconfig (only inline CA data is bound: a kubeconfig that may name a
+// CA file is the full CLI's to parse, or to refuse), and the user's
+// approval of this cluster for this login.
+func mayRelease(p Process, a *access.Flags, req *Request) bool {
+	b, err := a.Binding()
+	if err != nil || Checks(a, b, req) != nil {
+		return false
+	}
+	if v, err := callerconfig.Scan(p.caller()); err != nil || v != callerconfig.Inline {
+		return false
+	}
+	dir, err := a.ResolveCacheDir(p.Getenv)
+	if err != nil {
+		return false
+	}
+	// No approve command: a refusal is worded by the full CLI, not here.
+	return binding.CheckApproved(&binding.ApprovalStore{Path: binding.ApprovalsPathIn(dir)}, a.Key(), b, "") == nil
 }

@@ -1,4 +1,4 @@
-package citoken
+package mint
 
 import (
 	"context"
@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/securekapi/securekapi/internal/testjwt"
-	"github.com/securekapi/securekapi/pkg/credential/access"
+	"github.com/securekapi/securekapi/pkg/credential/ci"
 )
 
 var now = time.Date(2026, 12, 1, 23, 0, 0, 0, time.UTC)
@@ -46,10 +46,10 @@ func githubService(t *testing.T, requestToken string, requests *atomic.Int32) *h
 func TestGitHubRequestsTheAudienceWithTheJobsRequestToken(t *testing.T) {
 	var requests atomic.Int32
 	srv := githubService(t, "job-request-token", &requests)
-	f := &Fetcher{Source: access.CISourceGitHub, Audience: "https://kapi.example.com", HTTPClient: srv.Client(), Now: func() time.Time { return now },
+	f := &Fetcher{Source: "github", Audience: "https://kapi.example.com", HTTPClient: srv.Client(), Now: func() time.Time { return now },
 		MinValidity: time.Minute, Getenv: env(map[string]string{
-			access.GitHubRequestURLVar:   srv.URL + "/_apis/distributedtask/idtoken?api-version=2.0",
-			access.GitHubRequestTokenVar: "job-request-token",
+			ci.GitHubRequestURLVar:   srv.URL + "/_apis/distributedtask/idtoken?api-version=2.0",
+			ci.GitHubRequestTokenVar: "job-request-token",
 		})}
 	tok, err := f.Fetch(context.Background())
 	if err != nil {
@@ -71,24 +71,24 @@ func TestErrorsNameWhatToFix(t *testing.T) {
 		f    Fetcher
 		want []string
 	}{
-		{"github outside a job", Fetcher{Source: access.CISourceGitHub, Getenv: env(nil)},
+		{"github outside a job", Fetcher{Source: "github", Getenv: env(nil)},
 			[]string{"ACTIONS_ID_TOKEN_REQUEST_URL is not set", "id-token: write"}},
-		{"github without the request token", Fetcher{Source: access.CISourceGitHub, Getenv: env(map[string]string{access.GitHubRequestURLVar: srv.URL + "/?api-version=2.0"})},
+		{"github without the request token", Fetcher{Source: "github", Getenv: env(map[string]string{ci.GitHubRequestURLVar: srv.URL + "/?api-version=2.0"})},
 			[]string{"ACTIONS_ID_TOKEN_REQUEST_TOKEN is not set"}},
-		{"github refuses", Fetcher{Source: access.CISourceGitHub, Audience: "kube", HTTPClient: srv.Client(), Getenv: env(map[string]string{
-			access.GitHubRequestURLVar: srv.URL + "/?api-version=2.0", access.GitHubRequestTokenVar: "stale"})},
+		{"github refuses", Fetcher{Source: "github", Audience: "kube", HTTPClient: srv.Client(), Getenv: env(map[string]string{
+			ci.GitHubRequestURLVar: srv.URL + "/?api-version=2.0", ci.GitHubRequestTokenVar: "stale"})},
 			[]string{"401", "ACTIONS_ID_TOKEN_REQUEST_TOKEN"}},
-		{"gitlab variable missing", Fetcher{Source: access.CISourceGitLab, Var: "KAPI_ID_TOKEN", Audience: "kube", Getenv: env(nil)},
+		{"gitlab variable missing", Fetcher{Source: "gitlab", Var: "KAPI_ID_TOKEN", Audience: "kube", Getenv: env(nil)},
 			[]string{"KAPI_ID_TOKEN is not set", "id_tokens", "aud: kube"}},
-		{"gitlab wrong audience", Fetcher{Source: access.CISourceGitLab, Var: "KAPI_ID_TOKEN", Audience: "kube", Getenv: env(map[string]string{"KAPI_ID_TOKEN": ciJWT("https://gitlab.example.com", now.Add(time.Hour))})},
+		{"gitlab wrong audience", Fetcher{Source: "gitlab", Var: "KAPI_ID_TOKEN", Audience: "kube", Getenv: env(map[string]string{"KAPI_ID_TOKEN": ciJWT("https://gitlab.example.com", now.Add(time.Hour))})},
 			[]string{"audience https://gitlab.example.com", "expects kube", "`aud: kube` for KAPI_ID_TOKEN"}},
-		{"gitlab expired", Fetcher{Source: access.CISourceGitLab, Var: "KAPI_ID_TOKEN", Audience: "kube", MinValidity: time.Minute, Getenv: env(map[string]string{"KAPI_ID_TOKEN": ciJWT("kube", now.Add(30*time.Second))})},
+		{"gitlab expired", Fetcher{Source: "gitlab", Var: "KAPI_ID_TOKEN", Audience: "kube", MinValidity: time.Minute, Getenv: env(map[string]string{"KAPI_ID_TOKEN": ciJWT("kube", now.Add(30*time.Second))})},
 			[]string{"$KAPI_ID_TOKEN expired at 2026-12-01T23:00:30Z", "once when the job starts"}},
-		{"env not a token", Fetcher{Source: access.CISourceEnv, Var: "TOK", Getenv: env(map[string]string{"TOK": "not-a-jwt-but-secret"})},
+		{"env not a token", Fetcher{Source: "env", Var: "TOK", Getenv: env(map[string]string{"TOK": "not-a-jwt-but-secret"})},
 			[]string{"$TOK does not hold an OIDC token"}},
-		{"file missing", Fetcher{Source: access.CISourceFile, File: "/nonexistent/token", Getenv: env(nil)},
+		{"file missing", Fetcher{Source: "file", File: "/nonexistent/token", Getenv: env(nil)},
 			[]string{"/nonexistent/token", "--ci-token-file"}},
-		{"file wrong audience", Fetcher{Source: access.CISourceFile, File: "/var/run/token", Audience: "other", Getenv: env(nil),
+		{"file wrong audience", Fetcher{Source: "file", File: "/var/run/token", Audience: "other", Getenv: env(nil),
 			ReadFile: func(string) ([]byte, error) { return []byte(good + "\n"), nil }},
 			[]string{"from /var/run/token is for audience kube", "projected service-account token"}},
 	} {
@@ -115,7 +115,7 @@ func TestErrorsNameWhatToFix(t *testing.T) {
 func TestFileIsReadAfreshEachTime(t *testing.T) {
 	contents := []string{ciJWT("kube", now.Add(time.Hour)), ciJWT("kube", now.Add(2*time.Hour))}
 	reads := 0
-	f := &Fetcher{Source: access.CISourceFile, File: "/t", Audience: "kube", Getenv: env(nil), Now: func() time.Time { return now },
+	f := &Fetcher{Source: "file", File: "/t", Audience: "kube", Getenv: env(nil), Now: func() time.Time { return now },
 		ReadFile: func(string) ([]byte, error) {
 			if reads >= len(contents) {
 				return nil, errors.New("no more")

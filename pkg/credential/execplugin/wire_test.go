@@ -1,4 +1,4 @@
-package execinfo_test
+package execplugin_test
 
 import (
 	"bytes"
@@ -11,7 +11,7 @@ import (
 	clientauthv1 "k8s.io/client-go/pkg/apis/clientauthentication/v1"
 	clientauthv1beta1 "k8s.io/client-go/pkg/apis/clientauthentication/v1beta1"
 
-	"github.com/securekapi/securekapi/pkg/credential/execinfo"
+	"github.com/securekapi/securekapi/pkg/credential/execplugin"
 )
 
 // The package writes ExecCredential with its own structs so that the exec
@@ -21,25 +21,25 @@ import (
 
 func TestWrittenCredentialDecodesWithClientGoTypes(t *testing.T) {
 	expiry := time.Date(2026, 12, 1, 10, 20, 30, 999_000_000, time.FixedZone("CET", 3600))
-	// WriteCredential assembles the JSON by hand; a token that needs
+	// WriteCredential writes its own structs; a token that needs
 	// escaping (quotes, HTML, control and non-ASCII characters) must come
 	// out as client-go's encoder writes it too.
 	for _, token := range []string{"header.payload.sig", "a\"b\\c<d>&e\u2028\x01é"} {
 		for _, exp := range []time.Time{expiry, {}} {
-			for _, version := range []string{execinfo.V1, execinfo.V1beta1} {
+			for _, version := range []string{execplugin.V1, execplugin.V1beta1} {
 				var out bytes.Buffer
-				if err := execinfo.WriteCredential(&out, version, token, exp); err != nil {
+				if err := execplugin.WriteCredential(&out, version, token, exp); err != nil {
 					t.Fatal(err)
 				}
 				var want any
 				switch version {
-				case execinfo.V1:
+				case execplugin.V1:
 					var ec clientauthv1.ExecCredential
 					decodeStrict(t, out.Bytes(), &ec)
 					checkDecoded(t, version, ec.APIVersion, ec.Kind, ec.Status.Token, token, ec.Status.ExpirationTimestamp, exp)
 					want = clientauthv1.ExecCredential{TypeMeta: metav1.TypeMeta{APIVersion: version, Kind: "ExecCredential"},
 						Status: &clientauthv1.ExecCredentialStatus{Token: token, ExpirationTimestamp: metaTime(exp)}}
-				case execinfo.V1beta1:
+				case execplugin.V1beta1:
 					var ec clientauthv1beta1.ExecCredential
 					decodeStrict(t, out.Bytes(), &ec)
 					checkDecoded(t, version, ec.APIVersion, ec.Kind, ec.Status.Token, token, ec.Status.ExpirationTimestamp, exp)
@@ -101,11 +101,11 @@ func TestRequestsWrittenByClientGoTypesRoundTrip(t *testing.T) {
 			ext.Raw = cfg
 		}
 		requests := map[string]any{
-			execinfo.V1: clientauthv1.ExecCredential{TypeMeta: metav1.TypeMeta{APIVersion: execinfo.V1, Kind: "ExecCredential"},
+			execplugin.V1: clientauthv1.ExecCredential{TypeMeta: metav1.TypeMeta{APIVersion: execplugin.V1, Kind: "ExecCredential"},
 				Spec: clientauthv1.ExecCredentialSpec{Interactive: true, Cluster: &clientauthv1.Cluster{
 					Server: "https://kapi.example.com:6443", TLSServerName: "kapi.internal", InsecureSkipTLSVerify: true,
 					CertificateAuthorityData: ca, ProxyURL: "socks5://localhost:1080", DisableCompression: true, Config: ext}}},
-			execinfo.V1beta1: clientauthv1beta1.ExecCredential{TypeMeta: metav1.TypeMeta{APIVersion: execinfo.V1beta1, Kind: "ExecCredential"},
+			execplugin.V1beta1: clientauthv1beta1.ExecCredential{TypeMeta: metav1.TypeMeta{APIVersion: execplugin.V1beta1, Kind: "ExecCredential"},
 				Spec: clientauthv1beta1.ExecCredentialSpec{Interactive: true, Cluster: &clientauthv1beta1.Cluster{
 					Server: "https://kapi.example.com:6443", TLSServerName: "kapi.internal", InsecureSkipTLSVerify: true,
 					CertificateAuthorityData: ca, ProxyURL: "socks5://localhost:1080", DisableCompression: true, Config: ext}}},
@@ -115,7 +115,7 @@ func TestRequestsWrittenByClientGoTypesRoundTrip(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			r, err := execinfo.ReadRequest(func(name string) string {
+			r, err := execplugin.ReadRequest(func(name string) string {
 				if name == "KUBERNETES_EXEC_INFO" {
 					return string(raw)
 				}
