@@ -1,10 +1,12 @@
 # securekapi build, test and demo entry points. `make help` lists them.
 SHELL := /bin/bash
 GO ?= go
-# bin/ gets both programs: kubectl-securekapi, the small exec program kubectl
-# and krew know, and securekapi, the full CLI it hands over to.
+# bin/ gets the three programs: kubectl-securekapi, the small exec program
+# kubectl and krew know; securekapi, the full CLI it hands over to; and
+# securekapi-admin, which runs `expose authn-config` for the full CLI (the
+# only one that links kube-apiserver's code).
 BIN := bin/kubectl-securekapi
-CMDS := ./cmd/kubectl-securekapi ./cmd/securekapi
+CMDS := ./cmd/kubectl-securekapi ./cmd/securekapi ./cmd/securekapi-admin
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 COMMIT ?= $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
 LDFLAGS := $(shell scripts/ldflags.sh '$(VERSION)' '$(COMMIT)')
@@ -15,7 +17,7 @@ export CGO_ENABLED ?= 0
 help: ## Show the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-13s %s\n", $$1, $$2}'
 
-build: ## Build bin/kubectl-securekapi (the small exec program) and bin/securekapi (the full CLI)
+build: ## Build bin/kubectl-securekapi (the small exec program), bin/securekapi (the full CLI) and bin/securekapi-admin (expose authn-config)
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/ $(CMDS)
 
 tools: ## Build the real servers used by e2e tests and the demo (cached per machine)

@@ -44,13 +44,15 @@ export PATH="$KREW_ROOT/bin:/usr/local/bin:/usr/bin:/bin"
 kubectl plugin list 2>/dev/null | grep -q "$KREW_ROOT/bin/kubectl-securekapi" \
   || fail "kubectl plugin list does not show krew's kubectl-securekapi"
 
-# krew links only the small program onto PATH; the full CLI sits beside it
-# in the store, where the small program's hand-over finds it.
+# krew links only the small program onto PATH; the full CLI and
+# securekapi-admin sit beside it in the store, where the hand-overs find them.
 store=$(find "$KREW_ROOT/store/securekapi" -mindepth 1 -maxdepth 1 -type d | head -1)
-for f in kubectl-securekapi securekapi; do
+for f in kubectl-securekapi securekapi securekapi-admin; do
   [ -x "$store/$f" ] || fail "installed plugin lacks the $f binary"
 done
-[ ! -e "$KREW_ROOT/bin/securekapi" ] || fail "krew put the full CLI on PATH; kubectl would list the plugin twice"
+for f in securekapi securekapi-admin; do
+  [ ! -e "$KREW_ROOT/bin/$f" ] || fail "krew put $f on PATH; only kubectl-securekapi belongs there"
+done
 kubectl plugin list 2>/dev/null | grep -c 'kubectl-securekapi' | grep -qx 1 \
   || fail "kubectl plugin list shows securekapi more than once: $(kubectl plugin list 2>&1)"
 
@@ -58,6 +60,14 @@ kubectl plugin list 2>/dev/null | grep -c 'kubectl-securekapi' | grep -qx 1 \
 out=$(kubectl securekapi version) || fail "kubectl securekapi version failed"
 grep -q "$version" <<<"$out" || fail "kubectl securekapi version printed '$out', want $version"
 echo "krew-check: kubectl securekapi version -> $out" >&2
+
+# expose authn-config, handed over twice (small program, full CLI,
+# securekapi-admin), offline: kube-apiserver's checks run in securekapi-admin.
+authn=$(kubectl securekapi expose authn-config --api-version v1 --audience https://kapi.example.com \
+  --ci github --ci-rule 'claims.repository == "org/app"' 2>"$work/authn.err") \
+  || fail "kubectl securekapi expose authn-config failed: $(cat "$work/authn.err")"
+grep -q 'kind: AuthenticationConfiguration' <<<"$authn" || fail "expose authn-config printed no AuthenticationConfiguration: $authn"
+echo "krew-check: kubectl securekapi expose authn-config ran in securekapi-admin" >&2
 
 # doctor with nothing configured must run, explain, and exit non-zero.
 set +e

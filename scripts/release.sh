@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Cross-compiles both programs for every platform krew serves (the small exec
-# program kubectl-securekapi and the full CLI securekapi it hands over to),
+# Cross-compiles the three programs for every platform krew serves (the small
+# exec program kubectl-securekapi, the full CLI securekapi it hands over to,
+# and securekapi-admin, to which the full CLI hands `expose authn-config` so
+# that only it links kube-apiserver's code),
 # packs them with LICENSE and shell completions, writes dist/checksums.txt, and
 # fills plugins/krew.yaml's version and sha256 values into dist/securekapi.yaml
 # (krew's validator and krew-index want the file named after the plugin).
@@ -21,7 +23,7 @@ ldflags="$(scripts/ldflags.sh "$version" "$commit") -buildid="
 platforms=(linux/amd64 linux/arm64 darwin/amd64 darwin/arm64 windows/amd64 windows/arm64)
 
 rm -rf dist && mkdir -p dist/completions
-cmds=(./cmd/kubectl-securekapi ./cmd/securekapi)
+cmds=(./cmd/kubectl-securekapi ./cmd/securekapi ./cmd/securekapi-admin)
 # Completion scripts come from the binaries themselves (cobra in the full
 # CLI, reached through the small program's hand-over, as users reach it),
 # made once on this machine and shipped in every archive.

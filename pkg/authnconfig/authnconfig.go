@@ -1,32 +1,24 @@
-// Package authnconfig writes and checks kube-apiserver's structured
-// authentication configuration (AuthenticationConfiguration, the file
-// --authentication-config reads) for a cluster reached through a trusted
-// secondary endpoint: the human OIDC issuer of the access profile, and zero
-// or more CI issuers (GitHub Actions, GitLab, any OIDC issuer) whose tokens
-// are bound to this cluster by audience and claim rules.
+// Package authnconfig holds the platform owner's settings for
+// kube-apiserver's structured authentication configuration
+// (AuthenticationConfiguration, the file --authentication-config reads) for
+// a cluster reached through a trusted secondary endpoint: the human OIDC
+// issuer of the access profile, and zero or more CI issuers (GitHub
+// Actions, GitLab, any OIDC issuer) whose tokens are bound to this cluster
+// by audience and claim rules; and the file versions a server reads.
 //
-// It links kube-apiserver's own code for every judgement: the file is
-// decoded with the API server's scheme (strict, converted, defaulted),
-// validated by k8s.io/apiserver's ValidateAuthenticationConfiguration with
-// the CEL environment of the target server's version, and sample tokens are
-// judged by the API server's JWT authenticator itself with the signature
-// check left out. So what this package accepts is what kube-apiserver
-// accepts, and a rule that kube-apiserver would not compile fails here
-// first. On top it refuses mappings kube-apiserver allows but a platform
-// owner should not ship (see Policy). The exec credential path never links
-// it: only the full CLI does.
+// It links no kube-apiserver code, so the everyday CLI can take these
+// settings as flags (pkg/cmdutil's --ci flags, `expose authn-config`'s help
+// and checks). Building, checking and judging the file with kube-apiserver's
+// own code is pkg/authnconfig/kubeapiserver's job, which only the platform
+// owner's program, securekapi-admin, links: k8s.io/apiserver brings grpc,
+// OpenTelemetry and Prometheus, whose package init every command would pay.
 package authnconfig
 
 import (
 	"fmt"
 	"net/url"
-	"strings"
-
-	"k8s.io/utils/ptr"
 
 	"github.com/securekapi/securekapi/pkg/credential/ci"
-
-	api "k8s.io/apiserver/pkg/apis/apiserver"
 )
 
 // Provider names the kind of CI token service an issuer is: a provider of
@@ -82,8 +74,8 @@ type CIIssuer struct {
 	CAData []byte
 }
 
-// Defaults fill in what the settings leave out.
-func (s Settings) withDefaults() Settings {
+// WithDefaults fills in what the settings leave out.
+func (s Settings) WithDefaults() Settings {
 	if s.Human != nil {
 		h := *s.Human
 		if h.UsernameClaim == "" {
@@ -125,62 +117,4 @@ func hostOf(issuer string) string {
 		return u.Host
 	}
 	return issuer
-}
-
-// Build makes the configuration, in kube-apiserver's internal form, from
-// settings. Check it before use: Build only assembles.
-func Build(s Settings) *api.AuthenticationConfiguration {
-	s = s.withDefaults()
-	cfg := &api.AuthenticationConfiguration{}
-	if h := s.Human; h != nil {
-		a := api.JWTAuthenticator{
-			Issuer: api.Issuer{URL: h.IssuerURL, Audiences: []string{h.ClientID}, CertificateAuthority: string(h.CAData)},
-			ClaimMappings: api.ClaimMappings{
-				Username: api.PrefixedClaimOrExpression{Claim: h.UsernameClaim, Prefix: ptr.To(h.UsernamePrefix)},
-			},
-			UserValidationRules: reservedNameRules(),
-		}
-		if h.GroupsClaim != "-" {
-			a.ClaimMappings.Groups = api.PrefixedClaimOrExpression{Claim: h.GroupsClaim, Prefix: ptr.To(h.GroupsPrefix)}
-		}
-		cfg.JWT = append(cfg.JWT, a)
-	}
-	for _, c := range s.CI {
-		a := api.JWTAuthenticator{
-			Issuer: api.Issuer{URL: c.IssuerURL, CertificateAuthority: string(c.CAData)},
-			ClaimMappings: api.ClaimMappings{
-				Username: api.PrefixedClaimOrExpression{Expression: c.Username},
-				Groups:   api.PrefixedClaimOrExpression{Expression: celStringList(append([]string{ProviderGroup(c.Provider)}, c.Groups...))},
-			},
-			UserValidationRules: reservedNameRules(),
-		}
-		if c.Audience != "" {
-			a.Issuer.Audiences = []string{c.Audience}
-		}
-		for _, r := range c.Rules {
-			a.ClaimValidationRules = append(a.ClaimValidationRules, api.ClaimValidationRule{
-				Expression: r, Message: "the token's claims do not satisfy: " + r,
-			})
-		}
-		cfg.JWT = append(cfg.JWT, a)
-	}
-	return cfg
-}
-
-// reservedNameRules make the API server itself refuse any mapped identity
-// in the system: namespace, whatever a claim holds: defence in depth
-// beside Policy's prefix checks.
-func reservedNameRules() []api.UserValidationRule {
-	return []api.UserValidationRule{
-		{Expression: `!user.username.startsWith("system:")`, Message: `username must not start with "system:", which Kubernetes reserves`},
-		{Expression: `user.groups.all(g, !g.startsWith("system:"))`, Message: `groups must not start with "system:", which Kubernetes reserves`},
-	}
-}
-
-func celStringList(items []string) string {
-	quoted := make([]string, len(items))
-	for i, s := range items {
-		quoted[i] = fmt.Sprintf("%q", s)
-	}
-	return "[" + strings.Join(quoted, ", ") + "]"
 }

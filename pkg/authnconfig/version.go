@@ -6,14 +6,14 @@ import (
 	"strings"
 
 	"k8s.io/apimachinery/pkg/runtime/schema"
-	v1 "k8s.io/apiserver/pkg/apis/apiserver/v1"
-	"k8s.io/apiserver/pkg/apis/apiserver/v1beta1"
 )
 
-// The file versions securekapi writes.
+// The file versions securekapi writes, spelled out rather than taken from
+// k8s.io/apiserver's packages, which would link its metrics and tracing
+// into the everyday CLI; kubeapiserver's tests hold them equal.
 var (
-	V1      = v1.SchemeGroupVersion            // apiserver.config.k8s.io/v1, GA in 1.34
-	V1beta1 = v1beta1.ConfigSchemeGroupVersion // apiserver.config.k8s.io/v1beta1, 1.30 and later
+	V1      = schema.GroupVersion{Group: "apiserver.config.k8s.io", Version: "v1"}      // GA in 1.34
+	V1beta1 = schema.GroupVersion{Group: "apiserver.config.k8s.io", Version: "v1beta1"} // 1.30 and later
 )
 
 // The first minor release of Kubernetes 1.x that reads each file version.
@@ -85,7 +85,14 @@ func ChooseFileVersion(server *ServerVersion, asked *schema.GroupVersion) (schem
 	return *asked, nil
 }
 
-// compatibilityMinor is the CEL compatibility version a server of this
-// minor compiles expressions with: kube-apiserver uses its binary version
-// minus one (the version it stays compatible with for rollbacks).
-func (v ServerVersion) compatibilityMinor() int { return v.Minor - 1 }
+// Target is the API server a file is checked for.
+type Target struct {
+	// Version of kube-apiserver; nil checks with the linked k8s.io/apiserver's own.
+	Version *ServerVersion
+	// ServiceAccountIssuers are the cluster's --service-account-issuer
+	// values, which kube-apiserver refuses as JWT issuers.
+	ServiceAccountIssuers []string
+	// Providers names the CI provider of an issuer URL, for the policy's
+	// claim check; GitHub's public issuer is known without it.
+	Providers map[string]Provider
+}

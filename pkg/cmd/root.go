@@ -59,13 +59,20 @@ func ProcessStreams() genericiooptions.IOStreams {
 // background job) stays ignored.
 // program is the name the user invoked, which help and completion show.
 func Execute(streams genericiooptions.IOStreams, program string) int {
+	return ExecuteTree(streams, program, NewCmdRoot)
+}
+
+// ExecuteTree is Execute for the command tree newRoot builds:
+// securekapi-admin's (cmd/securekapi-admin), which runs the commands that
+// link kube-apiserver's code, with the same signals, errors and redaction.
+func ExecuteTree(streams genericiooptions.IOStreams, program string, newRoot func(*cmdutil.Factory) *cobra.Command) int {
 	ctx, stop := signalContext()
 	defer stop()
 	f := cmdutil.NewFactory(streams)
 	if program != "" {
 		f.Program = program
 	}
-	return execute(ctx, f, os.Args[1:])
+	return executeTree(ctx, f, os.Args[1:], newRoot)
 }
 
 // signalContext is a context that SIGINT or SIGTERM ends, once.
@@ -93,13 +100,18 @@ func signalContext() (context.Context, context.CancelFunc) {
 // (safetext.EscapeLines): an error may quote a profile, a kubeconfig or an
 // identity provider.
 func execute(ctx context.Context, g *cmdutil.Factory, args []string) int {
+	return executeTree(ctx, g, args, NewCmdRoot)
+}
+
+// executeTree is execute for the tree newRoot builds.
+func executeTree(ctx context.Context, g *cmdutil.Factory, args []string, newRoot func(*cmdutil.Factory) *cobra.Command) int {
 	// Before cobra parses anything, so no flag, hook or hidden command
 	// (completion, help) runs for an exec stanza that names another command.
 	if err := execplugin.CheckExecOnly(args, g.Getenv); err != nil {
 		fmt.Fprintf(g.ErrOut, "error: %s\n", err)
 		return 1
 	}
-	root := NewCmdRoot(g)
+	root := newRoot(g)
 	root.SetArgs(args)
 	if err := root.ExecuteContext(ctx); err != nil {
 		var exit *cmdutil.ExitError
@@ -117,6 +129,32 @@ func execute(ctx context.Context, g *cmdutil.Factory, args []string) int {
 
 // NewCmdRoot builds the command tree.
 func NewCmdRoot(g *cmdutil.Factory) *cobra.Command {
+	root := NewCmdBareRoot(g)
+	root.AddCommand(
+		versioncmd.NewCmdVersion(g),
+		credentialcmd.NewCmdCredential(g),
+		login.NewCmdLogin(g),
+		logout.NewCmdLogout(g),
+		status.NewCmdStatus(g),
+		add.NewCmdAdd(g),
+		use.NewCmdUse(g),
+		importcmd.NewCmdImport(g),
+		pin.NewCmdPin(g),
+		doctor.NewCmdDoctor(g),
+		proxy.NewCmdProxy(g),
+		run.NewCmdRun(g),
+		shell.NewCmdShell(g),
+		exposecmd.NewCmdExpose(g),
+		profilecmd.NewCmdProfile(g),
+	)
+	addCompletionCommand(root)
+	return root
+}
+
+// NewCmdBareRoot is the root command with its flags, streams and help but
+// no subcommands: NewCmdRoot's, and securekapi-admin's, which parses the
+// calls the full CLI hands it exactly as the full CLI does.
+func NewCmdBareRoot(g *cmdutil.Factory) *cobra.Command {
 	streams := g.IOStreams
 	root := &cobra.Command{
 		Use:   g.Program,
@@ -147,25 +185,6 @@ as the exec credential plugin that kubeconfig calls.`,
 	root.SetOut(streams.Out)
 	root.SetErr(streams.ErrOut)
 	cmdutil.AddFlags(root.PersistentFlags(), g)
-
-	root.AddCommand(
-		versioncmd.NewCmdVersion(g),
-		credentialcmd.NewCmdCredential(g),
-		login.NewCmdLogin(g),
-		logout.NewCmdLogout(g),
-		status.NewCmdStatus(g),
-		add.NewCmdAdd(g),
-		use.NewCmdUse(g),
-		importcmd.NewCmdImport(g),
-		pin.NewCmdPin(g),
-		doctor.NewCmdDoctor(g),
-		proxy.NewCmdProxy(g),
-		run.NewCmdRun(g),
-		shell.NewCmdShell(g),
-		exposecmd.NewCmdExpose(g),
-		profilecmd.NewCmdProfile(g),
-	)
-	addCompletionCommand(root)
 	return root
 }
 

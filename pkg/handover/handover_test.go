@@ -47,7 +47,7 @@ func TestFindsTheSiblingOfTheResolvedExecutable(t *testing.T) {
 	dir := t.TempDir()
 	store := filepath.Join(dir, "store", "securekapi", "v1")
 	writeExe(t, filepath.Join(store, "kubectl-securekapi"))
-	writeExe(t, filepath.Join(store, exeName()))
+	writeExe(t, filepath.Join(store, exeName(FullCLI)))
 	link := filepath.Join(dir, "bin", "kubectl-securekapi")
 	if err := os.MkdirAll(filepath.Dir(link), 0o755); err != nil {
 		t.Fatal(err)
@@ -55,10 +55,10 @@ func TestFindsTheSiblingOfTheResolvedExecutable(t *testing.T) {
 	if err := os.Symlink(filepath.Join(store, "kubectl-securekapi"), link); err != nil {
 		t.Fatal(err)
 	}
-	writeExe(t, filepath.Join(dir, "path", exeName())) // an older one on PATH loses
+	writeExe(t, filepath.Join(dir, "path", exeName(FullCLI))) // an older one on PATH loses
 	got, err := finder(link, filepath.Join(dir, "path")).Find()
-	if err != nil || got != filepath.Join(store, exeName()) {
-		t.Fatalf("Find = %q, %v; want the store's %s", got, err, exeName())
+	if err != nil || got != filepath.Join(store, exeName(FullCLI)) {
+		t.Fatalf("Find = %q, %v; want the store's %s", got, err, exeName(FullCLI))
 	}
 }
 
@@ -66,9 +66,9 @@ func TestFallsBackToPath(t *testing.T) {
 	dir := t.TempDir()
 	self := filepath.Join(dir, "a", "kubectl-securekapi")
 	writeExe(t, self)
-	writeExe(t, filepath.Join(dir, "path", exeName()))
+	writeExe(t, filepath.Join(dir, "path", exeName(FullCLI)))
 	got, err := finder(self, filepath.Join(dir, "path")).Find()
-	if err != nil || got != filepath.Join(dir, "path", exeName()) {
+	if err != nil || got != filepath.Join(dir, "path", exeName(FullCLI)) {
 		t.Fatalf("Find = %q, %v", got, err)
 	}
 }
@@ -82,7 +82,7 @@ func TestRefusesItself(t *testing.T) {
 	dir := t.TempDir()
 	self := filepath.Join(dir, "bin", "kubectl-securekapi")
 	writeExe(t, self)
-	if err := os.Symlink(self, filepath.Join(dir, "bin", exeName())); err != nil {
+	if err := os.Symlink(self, filepath.Join(dir, "bin", exeName(FullCLI))); err != nil {
 		t.Fatal(err)
 	}
 	_, err := finder(self, filepath.Join(dir, "bin")).Find()
@@ -100,7 +100,7 @@ func TestMissingSaysWhereItLookedAndHowToInstall(t *testing.T) {
 	if err == nil {
 		t.Fatal("found a full CLI that does not exist")
 	}
-	for _, want := range []string{filepath.Join(dir, exeName()), "PATH", "kubectl krew", "go install github.com/securekapi/securekapi/cmd/..."} {
+	for _, want := range []string{filepath.Join(dir, exeName(FullCLI)), "PATH", "kubectl krew", "go install github.com/securekapi/securekapi/cmd/..."} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("message %q does not say %q", err, want)
 		}
@@ -113,7 +113,7 @@ func TestRefusesASecondHandOver(t *testing.T) {
 	dir := t.TempDir()
 	self := filepath.Join(dir, "kubectl-securekapi")
 	writeExe(t, self)
-	writeExe(t, filepath.Join(dir, exeName()))
+	writeExe(t, filepath.Join(dir, exeName(FullCLI)))
 	f := finder(self)
 	f.Getenv = func(name string) string {
 		if name == Env {
@@ -123,5 +123,55 @@ func TestRefusesASecondHandOver(t *testing.T) {
 	}
 	if _, err := f.Find(); err == nil || !strings.Contains(err.Error(), "refusing to hand over again") {
 		t.Fatalf("Find = %v, want a loop refusal", err)
+	}
+}
+
+// TestInvokedAs: a hand-over replaces argv[0] with the next program's
+// path, and names the caller in the hand-over variable.
+func TestInvokedAs(t *testing.T) {
+	for _, c := range []struct{ by, argv0, want string }{
+		{"", "/usr/local/bin/securekapi", "securekapi"},
+		{"", "securekapi.exe", "securekapi"},
+		{"/home/u/.krew/bin/kubectl-securekapi", "/home/u/.krew/store/securekapi/v1/securekapi", "kubectl-securekapi"},
+		{"kubectl-securekapi", "/home/u/.krew/store/securekapi/v1/securekapi-admin", "kubectl-securekapi"},
+	} {
+		if got := InvokedAs(c.by, c.argv0); got != c.want {
+			t.Errorf("InvokedAs(%q, %q) = %q, want %q", c.by, c.argv0, got, c.want)
+		}
+	}
+}
+
+// TestFindsTheAdminProgramBesideTheFullCLI: `expose authn-config` finds
+// securekapi-admin next to the full CLI, never the full CLI itself; when it
+// is missing the error names it and how to reinstall; and a copy of the
+// full CLI named securekapi-admin cannot loop.
+func TestFindsTheAdminProgramBesideTheFullCLI(t *testing.T) {
+	dir := t.TempDir()
+	full := filepath.Join(dir, exeName(FullCLI))
+	writeExe(t, full)
+	f := finder(full)
+	f.Program = Admin
+	var missing *ErrMissing
+	_, err := f.Find()
+	if !errors.As(err, &missing) || missing.Program != Admin {
+		t.Fatalf("Find = %v, want ErrMissing for %s", err, Admin)
+	}
+	for _, want := range []string{"securekapi-admin", "expose authn-config", filepath.Join(dir, exeName(Admin)), "kubectl krew upgrade securekapi"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error lacks %q: %v", want, err)
+		}
+	}
+	writeExe(t, filepath.Join(dir, exeName(Admin)))
+	if got, err := f.Find(); err != nil || got != filepath.Join(dir, exeName(Admin)) {
+		t.Fatalf("Find = %q, %v; want the sibling securekapi-admin", got, err)
+	}
+	f.Getenv = func(k string) string {
+		if k == AdminEnv {
+			return "kubectl-securekapi"
+		}
+		return ""
+	}
+	if _, err := f.Find(); err == nil || !strings.Contains(err.Error(), "refusing to hand over again") {
+		t.Fatalf("second hand-over to %s: %v", Admin, err)
 	}
 }

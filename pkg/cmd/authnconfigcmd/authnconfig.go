@@ -1,6 +1,13 @@
 // Package authnconfigcmd is `expose authn-config`: the platform owner writes
 // and checks kube-apiserver's AuthenticationConfiguration (pkg/authnconfig)
 // from the access profile's settings and the CI issuers.
+//
+// This package is the command as both programs have it: flags, help,
+// completion and the checks of the flags. The work (build, check and judge
+// with kube-apiserver's own code) is pkg/cmd/authnconfigcmd/work, which only
+// securekapi-admin links: the everyday CLI hands the call over to it
+// (pkg/handover), so that k8s.io/apiserver's grpc, OpenTelemetry and
+// Prometheus do not load with every command.
 package authnconfigcmd
 
 import (
@@ -8,6 +15,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -15,9 +23,9 @@ import (
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 	"k8s.io/client-go/rest"
 
-	"github.com/securekapi/securekapi/pkg/atomicfile"
 	"github.com/securekapi/securekapi/pkg/authnconfig"
 	"github.com/securekapi/securekapi/pkg/cmdutil"
+	"github.com/securekapi/securekapi/pkg/handover"
 )
 
 // AuthnConfigOptions writes kube-apiserver's AuthenticationConfiguration
@@ -28,6 +36,9 @@ type AuthnConfigOptions struct {
 	genericiooptions.IOStreams
 	Now        func() time.Time
 	RESTConfig func(timeout time.Duration) (*rest.Config, error)
+	// Program is the name the user invoked, which securekapi-admin's
+	// messages use.
+	Program string
 
 	Human       authnconfig.HumanIssuer
 	HumanCAFile string
@@ -47,27 +58,35 @@ type AuthnConfigOptions struct {
 	FromFile   string
 	CheckToken string
 
-	// Cluster answers the API server's version and service-account issuer;
-	// default: the kubeconfig's cluster.
-	Cluster clusterFacts
+	// Settings and Asked are what Complete makes of the flags: the
+	// configuration to build, and the file version asked for (nil: auto).
+	Settings authnconfig.Settings
+	Asked    *schema.GroupVersion
 
-	settings authnconfig.Settings
-	asked    *schema.GroupVersion
+	// work does the command once the flags are checked: nil in the
+	// everyday CLI, which hands the call to securekapi-admin (admin finds
+	// it); work.Run there.
+	work  func(context.Context, *AuthnConfigOptions) error
+	admin handover.Finder
 }
 
-// clusterFacts is what the command asks the API server.
-type clusterFacts interface {
-	ServerVersion(ctx context.Context) (authnconfig.ServerVersion, error)
-	ServiceAccountIssuer(ctx context.Context) (string, error)
-}
+// NewCmdAuthnConfig returns `expose authn-config` as the everyday CLI has
+// it: help, completion and a mistyped flag are answered here, and a call
+// that passes the checks is handed unchanged to securekapi-admin, found
+// next to this program.
+func NewCmdAuthnConfig(g *cmdutil.Factory) *cobra.Command { return newCmdAuthnConfig(g, nil, nil) }
 
-// NewCmdAuthnConfig returns `expose authn-config`.
-func NewCmdAuthnConfig(g *cmdutil.Factory) *cobra.Command { return newCmdAuthnConfig(g, nil) }
+// NewCmdAuthnConfigDoing returns the same command doing work itself once
+// the flags are checked: securekapi-admin's, with work.Run.
+func NewCmdAuthnConfigDoing(g *cmdutil.Factory, work func(context.Context, *AuthnConfigOptions) error) *cobra.Command {
+	return newCmdAuthnConfig(g, work, nil)
+}
 
 // newCmdAuthnConfig wires the flags to AuthnConfigOptions; runF, when set, runs instead of Run
 // once Complete and Validate passed, so a test sees what the flags made.
-func newCmdAuthnConfig(g *cmdutil.Factory, runF func(*AuthnConfigOptions) error) *cobra.Command {
-	o := &AuthnConfigOptions{IOStreams: g.IOStreams, Now: g.Now, RESTConfig: g.RESTConfig}
+func newCmdAuthnConfig(g *cmdutil.Factory, work func(context.Context, *AuthnConfigOptions) error, runF func(*AuthnConfigOptions) error) *cobra.Command {
+	o := &AuthnConfigOptions{IOStreams: g.IOStreams, Now: g.Now, RESTConfig: g.RESTConfig, Program: g.Program, work: work,
+		admin: handover.Finder{Program: handover.Admin, Executable: os.Executable, LookPath: exec.LookPath, Getenv: g.Getenv}}
 	cmd := &cobra.Command{
 		Use:     "authn-config",
 		Short:   "For platform owners: write and check kube-apiserver's authentication configuration (OIDC for people and CI)",
@@ -103,7 +122,7 @@ func (o *AuthnConfigOptions) Complete(*cobra.Command, []string) error {
 		if err != nil {
 			return fmt.Errorf("--api-version: %w", err)
 		}
-		o.asked = &gv
+		o.Asked = &gv
 	}
 	if o.FromFile != "" {
 		return nil
@@ -133,10 +152,10 @@ func (o *AuthnConfigOptions) Complete(*cobra.Command, []string) error {
 			ci[i].Audience = o.Audience
 		}
 	}
-	o.settings = authnconfig.Settings{CI: ci}
+	o.Settings = authnconfig.Settings{CI: ci}
 	if o.Human.IssuerURL != "" || o.Human.ClientID != "" {
 		h := o.Human
-		o.settings.Human = &h
+		o.Settings.Human = &h
 	}
 	return nil
 }
@@ -149,68 +168,30 @@ func (o *AuthnConfigOptions) Validate() error {
 		}
 		return nil
 	}
-	if o.settings.Human == nil && len(o.settings.CI) == 0 {
+	if o.Settings.Human == nil && len(o.Settings.CI) == 0 {
 		return errors.New("nothing to configure: pass --profile FILE, or --oidc-issuer-url and --oidc-client-id, and/or --ci PROVIDER")
 	}
-	if h := o.settings.Human; h != nil && (h.IssuerURL == "" || h.ClientID == "") {
+	if h := o.Settings.Human; h != nil && (h.IssuerURL == "" || h.ClientID == "") {
 		return errors.New("the people's issuer needs both --oidc-issuer-url and --oidc-client-id")
 	}
 	return nil
 }
 
-// Run asks the cluster what it runs, builds or reads the file, checks it
-// as kube-apiserver would, then writes it or judges the sample token.
+// Run does the work here (securekapi-admin), or hands the whole call (the
+// process's arguments, streams and environment) to securekapi-admin and
+// ends with its exit code: on unix this process becomes securekapi-admin.
 func (o *AuthnConfigOptions) Run(ctx context.Context) error {
-	target, gv, err := o.target(ctx)
+	if o.work != nil {
+		return o.work(ctx, o)
+	}
+	// os.Args, not the parsed flags: securekapi-admin parses the call as
+	// the user wrote it, global flags and all, with the same code.
+	code, err := handover.Exec(o.admin, os.Args, o.Program)
 	if err != nil {
 		return err
 	}
-	var data []byte
-	if o.FromFile != "" {
-		if data, err = os.ReadFile(o.FromFile); err != nil {
-			return fmt.Errorf("--from-file: %w", err)
-		}
-	} else if data, err = authnconfig.Encode(authnconfig.Build(o.settings), gv); err != nil {
-		return err
+	if code != 0 {
+		return &cmdutil.ExitError{Code: code}
 	}
-	cfg, err := authnconfig.Check(data, target)
-	if err != nil {
-		if o.FromFile != "" {
-			return fmt.Errorf("%s: %w", o.FromFile, err)
-		}
-		return fmt.Errorf("%w\nNothing was written.", err)
-	}
-	if o.CheckToken != "" {
-		return o.judge(ctx, cfg, target)
-	}
-	if o.FromFile != "" {
-		fmt.Fprintf(o.ErrOut, "%s: kube-apiserver %s would accept it (%d JWT issuers).\n", o.FromFile, versionText(target.Version), len(cfg.JWT))
-		return nil
-	}
-	if o.Output == "-" || o.Output == "" {
-		if _, err := o.Out.Write(data); err != nil {
-			return err
-		}
-	} else if err := atomicfile.WriteMode(o.Output, data, 0o644); err != nil {
-		return fmt.Errorf("write %s: %w", o.Output, err)
-	}
-	o.summarise(gv, target)
 	return nil
-}
-
-// summarise tells the owner, on stderr, what was written and how to use it.
-func (o *AuthnConfigOptions) summarise(gv schema.GroupVersion, t authnconfig.Target) {
-	where := o.Output
-	if where == "-" || where == "" {
-		where = "stdout"
-	}
-	fmt.Fprintf(o.ErrOut, "Wrote an AuthenticationConfiguration %s for kube-apiserver %s to %s, checked as kube-apiserver checks it.\n", gv, versionText(t.Version), where)
-	if h := o.settings.Human; h != nil {
-		fmt.Fprintf(o.ErrOut, "  people: %s (audience %s), username claim %s, groups %s<%s>\n", h.IssuerURL, h.ClientID, h.UsernameClaim, h.GroupsPrefix, h.GroupsClaim)
-	}
-	for _, c := range o.settings.CI {
-		fmt.Fprintf(o.ErrOut, "  ci: %s %s (audience %s), %d rule(s)\n", c.Provider, c.IssuerURL, c.Audience, len(c.Rules))
-	}
-	fmt.Fprintln(o.ErrOut, "Start kube-apiserver with --authentication-config=FILE instead of its --oidc-* flags (it refuses both), "+
-		"and write RBAC subjects with the mapped names; check a pipeline's token with --check-token.")
 }

@@ -58,9 +58,12 @@ func (s *Stack) NewSession(dir, plugin string, user User) (*Session, error) {
 		return nil, fmt.Errorf("plugin binary: %w (run make build)", err)
 	}
 	// The small program hands all but cached tokens to the full CLI beside
-	// it; make build puts both in bin/.
-	if _, err := os.Stat(filepath.Join(filepath.Dir(plugin), "securekapi")); err != nil {
-		return nil, fmt.Errorf("the full CLI next to the plugin: %w (run make build)", err)
+	// it, which hands expose authn-config to securekapi-admin; make build
+	// puts all three in bin/.
+	for _, next := range []string{"securekapi", "securekapi-admin"} {
+		if _, err := os.Stat(filepath.Join(filepath.Dir(plugin), next)); err != nil {
+			return nil, fmt.Errorf("%s next to the plugin: %w (run make build)", next, err)
+		}
 	}
 	browser := filepath.Join(dir, "testbrowser")
 	build := exec.Command("go", "build", "-o", browser, "github.com/securekapi/securekapi/test/e2e/cmd/testbrowser")

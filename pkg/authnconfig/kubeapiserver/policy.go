@@ -1,4 +1,4 @@
-package authnconfig
+package kubeapiserver
 
 import (
 	"fmt"
@@ -13,6 +13,7 @@ import (
 	api "k8s.io/apiserver/pkg/apis/apiserver"
 	authenticationcel "k8s.io/apiserver/pkg/authentication/cel"
 
+	"github.com/securekapi/securekapi/pkg/authnconfig"
 	"github.com/securekapi/securekapi/pkg/credential/ci"
 )
 
@@ -33,7 +34,7 @@ const reserved = "system:"
 //   - a claim a CI provider never sends (claims.repo for GitHub's
 //     claims.repository), which would make a rule or mapping fail on
 //     every token.
-func Policy(cfg *api.AuthenticationConfiguration, providers map[string]Provider) []string {
+func Policy(cfg *api.AuthenticationConfiguration, providers map[string]authnconfig.Provider) []string {
 	var problems []string
 	compiler := authenticationcel.NewDefaultCompiler()
 	for _, a := range cfg.JWT {
@@ -93,9 +94,9 @@ func collides(prefix string) bool {
 
 // providerOf is the CI provider of an issuer: as the owner named it, else
 // the provider whose fixed issuer it is (GitHub's); nil for none.
-func providerOf(issuer string, providers map[string]Provider) *ci.Provider {
+func providerOf(issuer string, providers map[string]authnconfig.Provider) *ci.Provider {
 	if p, ok := providers[issuer]; ok {
-		return p.ci()
+		return ci.ProviderOf(string(p))
 	}
 	return ci.ProviderForIssuer(issuer)
 }

@@ -1,4 +1,4 @@
-package authnconfigcmd
+package work
 
 import (
 	"context"

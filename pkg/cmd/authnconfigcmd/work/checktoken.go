@@ -1,4 +1,4 @@
-package authnconfigcmd
+package work
 
 import (
 	"context"
@@ -10,18 +10,20 @@ import (
 	apiserverconfig "k8s.io/apiserver/pkg/apis/apiserver"
 
 	"github.com/securekapi/securekapi/pkg/authnconfig"
+	"github.com/securekapi/securekapi/pkg/authnconfig/kubeapiserver"
+	"github.com/securekapi/securekapi/pkg/cmd/authnconfigcmd"
 	"github.com/securekapi/securekapi/pkg/cmdutil"
 	"github.com/securekapi/securekapi/pkg/safetext"
 )
 
 // judge prints the verdict on the sample token on stdout, the data asked
 // for, and exits 1 when kube-apiserver would refuse it.
-func (o *AuthnConfigOptions) judge(ctx context.Context, cfg *apiserverconfig.AuthenticationConfiguration, t authnconfig.Target) error {
+func judge(ctx context.Context, o *authnconfigcmd.AuthnConfigOptions, cfg *apiserverconfig.AuthenticationConfiguration, t authnconfig.Target) error {
 	raw, err := readTokenFile(o.CheckToken, o.In)
 	if err != nil {
 		return err
 	}
-	v, err := authnconfig.CheckToken(ctx, cfg, t, raw, o.Now())
+	v, err := kubeapiserver.CheckToken(ctx, cfg, t, raw, o.Now())
 	if err != nil {
 		return fmt.Errorf("--check-token %s: %w", o.CheckToken, err)
 	}

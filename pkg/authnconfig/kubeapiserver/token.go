@@ -1,4 +1,4 @@
-package authnconfig
+package kubeapiserver
 
 import (
 	"context"
@@ -13,6 +13,8 @@ import (
 
 	api "k8s.io/apiserver/pkg/apis/apiserver"
 	"k8s.io/apiserver/plugin/pkg/authenticator/token/oidc"
+
+	"github.com/securekapi/securekapi/pkg/authnconfig"
 )
 
 // Verdict is how kube-apiserver would treat a sample token.
@@ -41,7 +43,7 @@ type Verdict struct {
 // would, in the same order and with the same code, except that the
 // signature is not checked (a sample token's issuer keys need not be
 // reachable from here) and an expired token is judged as if fresh.
-func CheckToken(ctx context.Context, cfg *api.AuthenticationConfiguration, t Target, rawJWT string, now time.Time) (*Verdict, error) {
+func CheckToken(ctx context.Context, cfg *api.AuthenticationConfiguration, t authnconfig.Target, rawJWT string, now time.Time) (*Verdict, error) {
 	header, claims, err := splitJWT(rawJWT)
 	if err != nil {
 		return nil, err
@@ -71,7 +73,7 @@ func CheckToken(ctx context.Context, cfg *api.AuthenticationConfiguration, t Tar
 			JWTAuthenticator:     a,
 			KeySet:               unverifiedKeySet{},
 			Client:               &http.Client{Transport: refuseFetch{}},
-			Compiler:             t.compiler(),
+			Compiler:             compilerFor(t),
 			SupportedSigningAlgs: oidc.AllValidSigningAlgorithms(),
 			DisallowedIssuers:    t.ServiceAccountIssuers,
 		})

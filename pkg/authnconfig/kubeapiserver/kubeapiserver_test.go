@@ -1,4 +1,4 @@
-package authnconfig
+package kubeapiserver
 
 import (
 	"context"
@@ -7,17 +7,20 @@ import (
 	"time"
 
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	apiv1 "k8s.io/apiserver/pkg/apis/apiserver/v1"
+	apiv1beta1 "k8s.io/apiserver/pkg/apis/apiserver/v1beta1"
 
 	"github.com/securekapi/securekapi/internal/testjwt"
+	"github.com/securekapi/securekapi/pkg/authnconfig"
 	"github.com/securekapi/securekapi/pkg/credential/ci"
 )
 
 const endpoint = "https://kapi.example.test"
 
-func sampleSettings() Settings {
-	return Settings{
-		Human: &HumanIssuer{IssuerURL: "https://login.example.test", ClientID: "kubectl", GroupsPrefix: "oidc:"},
-		CI: []CIIssuer{
+func sampleSettings() authnconfig.Settings {
+	return authnconfig.Settings{
+		Human: &authnconfig.HumanIssuer{IssuerURL: "https://login.example.test", ClientID: "kubectl", GroupsPrefix: "oidc:"},
+		CI: []authnconfig.CIIssuer{
 			{Provider: "github", Audience: endpoint, Rules: []string{`claims.repository == "org/app" && claims.ref == "refs/heads/main"`}},
 			{Provider: "gitlab", IssuerURL: "https://gitlab.example.test", Audience: endpoint, Rules: []string{`claims.project_path == "org/app"`}, Groups: []string{"ci:deployers"}},
 			{Provider: "oidc", IssuerURL: "https://oidc.ci.example.test", Audience: "cluster-a"},
@@ -25,9 +28,9 @@ func sampleSettings() Settings {
 	}
 }
 
-func providersOf(s Settings) map[string]Provider {
-	out := map[string]Provider{}
-	for _, c := range s.withDefaults().CI {
+func providersOf(s authnconfig.Settings) map[string]authnconfig.Provider {
+	out := map[string]authnconfig.Provider{}
+	for _, c := range s.WithDefaults().CI {
 		out[c.IssuerURL] = c.Provider
 	}
 	return out
@@ -37,7 +40,7 @@ func providersOf(s Settings) map[string]Provider {
 // validation, and say which version they are.
 func TestBuildEncodesFilesKubeAPIServerAccepts(t *testing.T) {
 	s := sampleSettings()
-	for _, gv := range []schema.GroupVersion{V1, V1beta1} {
+	for _, gv := range []schema.GroupVersion{authnconfig.V1, authnconfig.V1beta1} {
 		data, err := Encode(Build(s), gv)
 		if err != nil {
 			t.Fatal(err)
@@ -45,8 +48,8 @@ func TestBuildEncodesFilesKubeAPIServerAccepts(t *testing.T) {
 		if !strings.Contains(string(data), "apiVersion: "+gv.String()) || !strings.Contains(string(data), "kind: AuthenticationConfiguration") {
 			t.Fatalf("%s file does not name its version and kind:\n%s", gv, data)
 		}
-		server := ServerVersion{1, 34}
-		cfg, err := Check(data, Target{Version: &server, Providers: providersOf(s)})
+		server := authnconfig.ServerVersion{Major: 1, Minor: 34}
+		cfg, err := Check(data, authnconfig.Target{Version: &server, Providers: providersOf(s)})
 		if err != nil {
 			t.Fatalf("%s: %v\n%s", gv, err, data)
 		}
@@ -59,32 +62,32 @@ func TestBuildEncodesFilesKubeAPIServerAccepts(t *testing.T) {
 // Each refusal the issue names gets a message naming the issuer and the fix.
 func TestCheckRefusesWithClearMessages(t *testing.T) {
 	cases := map[string]struct {
-		edit func(*Settings)
+		edit func(*authnconfig.Settings)
 		want []string
 	}{
-		"duplicate issuer": {func(s *Settings) {
-			s.CI = append(s.CI, CIIssuer{Provider: "github", Audience: "other"})
+		"duplicate issuer": {func(s *authnconfig.Settings) {
+			s.CI = append(s.CI, authnconfig.CIIssuer{Provider: "github", Audience: "other"})
 		}, []string{"duplicate issuer", ci.GitHubProvider.Issuer}},
-		"missing audience":                             {func(s *Settings) { s.CI[2].Audience = "" }, []string{"issuer https://oidc.ci.example.test", "missing audience"}},
-		"rule does not compile":                        {func(s *Settings) { s.CI[0].Rules = []string{`claims.repository == "org/app" &&`} }, []string{"issuer " + ci.GitHubProvider.Issuer, "claimValidationRules[0].expression", "compilation failed"}},
-		"unknown claim in a rule":                      {func(s *Settings) { s.CI[0].Rules = []string{`claims.repo == "org/app"`} }, []string{`unknown claim "repo"`, "GitHub Actions", `did you mean "repository"?`}},
-		"unknown claim in a mapping":                   {func(s *Settings) { s.CI[1].Username = `"ci:gitlab:" + claims.project` }, []string{`unknown claim "project"`, "GitLab CI"}},
-		"unprefixed username claim":                    {func(s *Settings) { s.Human.UsernameClaim = "sub" }, []string{`username claim "sub" has no prefix`, "system:masters"}},
-		"prefix that starts system:":                   {func(s *Settings) { s.Human.UsernameClaim, s.Human.UsernamePrefix = "sub", "sys" }, []string{`username prefix "sys"`}},
-		"username expression without a literal prefix": {func(s *Settings) { s.CI[2].Username = "claims.sub" }, []string{"username expression claims.sub must begin with a literal prefix"}},
-		"unprefixed groups":                            {func(s *Settings) { s.Human.GroupsPrefix = "" }, []string{`groups claim "groups" needs a prefix`}},
-		"github without rules":                         {func(s *Settings) { s.CI[0].Rules = nil }, []string{"no claim rules", "anyone's pipeline", "--ci-rule"}},
-		"group in system:":                             {func(s *Settings) { s.CI[1].Groups = []string{"system:masters"} }, []string{"every group must begin with a literal prefix"}},
+		"missing audience":                             {func(s *authnconfig.Settings) { s.CI[2].Audience = "" }, []string{"issuer https://oidc.ci.example.test", "missing audience"}},
+		"rule does not compile":                        {func(s *authnconfig.Settings) { s.CI[0].Rules = []string{`claims.repository == "org/app" &&`} }, []string{"issuer " + ci.GitHubProvider.Issuer, "claimValidationRules[0].expression", "compilation failed"}},
+		"unknown claim in a rule":                      {func(s *authnconfig.Settings) { s.CI[0].Rules = []string{`claims.repo == "org/app"`} }, []string{`unknown claim "repo"`, "GitHub Actions", `did you mean "repository"?`}},
+		"unknown claim in a mapping":                   {func(s *authnconfig.Settings) { s.CI[1].Username = `"ci:gitlab:" + claims.project` }, []string{`unknown claim "project"`, "GitLab CI"}},
+		"unprefixed username claim":                    {func(s *authnconfig.Settings) { s.Human.UsernameClaim = "sub" }, []string{`username claim "sub" has no prefix`, "system:masters"}},
+		"prefix that starts system:":                   {func(s *authnconfig.Settings) { s.Human.UsernameClaim, s.Human.UsernamePrefix = "sub", "sys" }, []string{`username prefix "sys"`}},
+		"username expression without a literal prefix": {func(s *authnconfig.Settings) { s.CI[2].Username = "claims.sub" }, []string{"username expression claims.sub must begin with a literal prefix"}},
+		"unprefixed groups":                            {func(s *authnconfig.Settings) { s.Human.GroupsPrefix = "" }, []string{`groups claim "groups" needs a prefix`}},
+		"github without rules":                         {func(s *authnconfig.Settings) { s.CI[0].Rules = nil }, []string{"no claim rules", "anyone's pipeline", "--ci-rule"}},
+		"group in system:":                             {func(s *authnconfig.Settings) { s.CI[1].Groups = []string{"system:masters"} }, []string{"every group must begin with a literal prefix"}},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
 			s := sampleSettings()
 			tc.edit(&s)
-			data, err := Encode(Build(s), V1)
+			data, err := Encode(Build(s), authnconfig.V1)
 			if err != nil {
 				t.Fatal(err)
 			}
-			_, err = Check(data, Target{Providers: providersOf(s)})
+			_, err = Check(data, authnconfig.Target{Providers: providersOf(s)})
 			if err == nil {
 				t.Fatalf("accepted:\n%s", data)
 			}
@@ -97,36 +100,15 @@ func TestCheckRefusesWithClearMessages(t *testing.T) {
 	}
 }
 
-// The version is picked from the server, and a version the server does not
-// read is refused before anything is written.
-func TestChooseFileVersion(t *testing.T) {
-	v := func(minor int) *ServerVersion { return &ServerVersion{1, minor} }
-	gv := func(g schema.GroupVersion) *schema.GroupVersion { return &g }
-	if got, err := ChooseFileVersion(v(37), nil); err != nil || got != V1 {
-		t.Errorf("1.37: %v %v, want v1", got, err)
+// A v1 file checked for a 1.33 server is a version mismatch; the versions
+// pkg/authnconfig spells out are k8s.io/apiserver's.
+func TestCheckRefusesAFileTheServerDoesNotRead(t *testing.T) {
+	if authnconfig.V1 != apiv1.SchemeGroupVersion || authnconfig.V1beta1 != apiv1beta1.ConfigSchemeGroupVersion {
+		t.Fatalf("authnconfig.V1 %v, V1beta1 %v; k8s.io/apiserver has %v, %v", authnconfig.V1, authnconfig.V1beta1, apiv1.SchemeGroupVersion, apiv1beta1.ConfigSchemeGroupVersion)
 	}
-	if got, err := ChooseFileVersion(v(33), nil); err != nil || got != V1beta1 {
-		t.Errorf("1.33: %v %v, want v1beta1", got, err)
-	}
-	if got, err := ChooseFileVersion(v(36), gv(V1beta1)); err != nil || got != V1beta1 {
-		t.Errorf("1.36 asked v1beta1: %v %v", got, err)
-	}
-	if _, err := ChooseFileVersion(v(33), gv(V1)); err == nil || !strings.Contains(err.Error(), "does not read apiserver.config.k8s.io/v1") || !strings.Contains(err.Error(), "--api-version v1beta1") {
-		t.Errorf("1.33 asked v1: %v", err)
-	}
-	if _, err := ChooseFileVersion(v(29), nil); err == nil || !strings.Contains(err.Error(), "--oidc-* flags") {
-		t.Errorf("1.29: %v", err)
-	}
-	if _, err := ChooseFileVersion(nil, nil); err == nil || !strings.Contains(err.Error(), "--api-version") {
-		t.Errorf("offline with no version: %v", err)
-	}
-	// A v1 file checked for a 1.33 server is a version mismatch.
-	data, _ := Encode(Build(sampleSettings()), V1)
-	if _, err := Check(data, Target{Version: v(33)}); err == nil || !strings.Contains(err.Error(), "does not read") {
+	data, _ := Encode(Build(sampleSettings()), authnconfig.V1)
+	if _, err := Check(data, authnconfig.Target{Version: &authnconfig.ServerVersion{Major: 1, Minor: 33}}); err == nil || !strings.Contains(err.Error(), "does not read") {
 		t.Errorf("v1 file for 1.33: %v", err)
-	}
-	if sv, err := ParseServerVersion("1", "30+"); err != nil || sv != (ServerVersion{1, 30}) {
-		t.Errorf(`ParseServerVersion("1", "30+") = %v, %v`, sv, err)
 	}
 }
 
@@ -134,16 +116,16 @@ func TestChooseFileVersion(t *testing.T) {
 // field name is not silently dropped.
 func TestCheckRefusesUnknownFields(t *testing.T) {
 	data := []byte("apiVersion: apiserver.config.k8s.io/v1\nkind: AuthenticationConfiguration\njwt:\n- issuer:\n    url: https://x.example.test\n    audience: [a]\n  claimMappings:\n    username: {claim: sub, prefix: 'x:'}\n")
-	if _, err := Check(data, Target{}); err == nil || !strings.Contains(err.Error(), "audience") {
+	if _, err := Check(data, authnconfig.Target{}); err == nil || !strings.Contains(err.Error(), "audience") {
 		t.Fatalf("unknown field: %v", err)
 	}
 }
 
 // The service-account issuer cannot double as a JWT issuer.
 func TestCheckRefusesTheServiceAccountIssuer(t *testing.T) {
-	s := Settings{CI: []CIIssuer{{Provider: "oidc", IssuerURL: "https://kubernetes.default.svc", Audience: "a"}}}
-	data, _ := Encode(Build(s), V1)
-	if _, err := Check(data, Target{ServiceAccountIssuers: []string{"https://kubernetes.default.svc"}}); err == nil || !strings.Contains(err.Error(), "service-account issuer") {
+	s := authnconfig.Settings{CI: []authnconfig.CIIssuer{{Provider: "oidc", IssuerURL: "https://kubernetes.default.svc", Audience: "a"}}}
+	data, _ := Encode(Build(s), authnconfig.V1)
+	if _, err := Check(data, authnconfig.Target{ServiceAccountIssuers: []string{"https://kubernetes.default.svc"}}); err == nil || !strings.Contains(err.Error(), "service-account issuer") {
 		t.Fatalf("got %v", err)
 	}
 }
@@ -164,15 +146,15 @@ func githubClaims(now time.Time, edit map[string]any) map[string]any {
 // maps to, or the rule that refuses, with kube-apiserver's own judgement.
 func TestCheckToken(t *testing.T) {
 	s := sampleSettings()
-	data, _ := Encode(Build(s), V1)
-	cfg, err := Check(data, Target{Providers: providersOf(s)})
+	data, _ := Encode(Build(s), authnconfig.V1)
+	cfg, err := Check(data, authnconfig.Target{Providers: providersOf(s)})
 	if err != nil {
 		t.Fatal(err)
 	}
 	now := time.Now()
 	check := func(claims map[string]any) *Verdict {
 		t.Helper()
-		v, err := CheckToken(context.Background(), cfg, Target{}, testjwt.Unsigned(claims), now)
+		v, err := CheckToken(context.Background(), cfg, authnconfig.Target{}, testjwt.Unsigned(claims), now)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -223,7 +205,7 @@ func TestCheckToken(t *testing.T) {
 	if v = check(human); !v.Accepted || v.Groups[0] != "oidc:system:masters" {
 		t.Fatalf("system group from the IdP: %+v", v)
 	}
-	if _, err := CheckToken(context.Background(), cfg, Target{}, "not-a-jwt", now); err == nil || !strings.Contains(err.Error(), "not a JWT") {
+	if _, err := CheckToken(context.Background(), cfg, authnconfig.Target{}, "not-a-jwt", now); err == nil || !strings.Contains(err.Error(), "not a JWT") {
 		t.Fatalf("garbage: %v", err)
 	}
 }
@@ -231,12 +213,12 @@ func TestCheckToken(t *testing.T) {
 // The reserved-name rules Build adds make kube-apiserver refuse a system:
 // identity even when a mapping would produce one.
 func TestReservedNameRulesHoldAtTheAPIServer(t *testing.T) {
-	s := Settings{CI: []CIIssuer{{Provider: "oidc", IssuerURL: "https://oidc.ci.example.test", Audience: "a", Username: `"ci:" + claims.sub`, Groups: []string{"ci:x"}}}}
+	s := authnconfig.Settings{CI: []authnconfig.CIIssuer{{Provider: "oidc", IssuerURL: "https://oidc.ci.example.test", Audience: "a", Username: `"ci:" + claims.sub`, Groups: []string{"ci:x"}}}}
 	cfg := Build(s)
 	// Hand-edit the mapping past Policy, as someone might in the file.
 	cfg.JWT[0].ClaimMappings.Username.Expression = "claims.sub"
 	now := time.Now()
-	v, err := CheckToken(context.Background(), cfg, Target{}, testjwt.Unsigned(map[string]any{"iss": "https://oidc.ci.example.test", "aud": "a", "sub": "system:admin", "exp": now.Add(time.Minute).Unix(), "iat": now.Unix()}), now)
+	v, err := CheckToken(context.Background(), cfg, authnconfig.Target{}, testjwt.Unsigned(map[string]any{"iss": "https://oidc.ci.example.test", "aud": "a", "sub": "system:admin", "exp": now.Add(time.Minute).Unix(), "iat": now.Unix()}), now)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,20 @@
-package authnconfig
+// Package kubeapiserver builds, checks and judges kube-apiserver's
+// structured authentication configuration with kube-apiserver's own code:
+// the file is decoded with the API server's scheme (strict, converted,
+// defaulted), validated by k8s.io/apiserver's
+// ValidateAuthenticationConfiguration with the CEL environment of the
+// target server's version, and sample tokens are judged by the API server's
+// JWT authenticator itself with the signature check left out. So what this
+// package accepts is what kube-apiserver accepts, and a rule that
+// kube-apiserver would not compile fails here first. On top it refuses
+// mappings kube-apiserver allows but a platform owner should not ship (see
+// Policy).
+//
+// k8s.io/apiserver links grpc, OpenTelemetry and Prometheus, whose package
+// init would cost every command: only securekapi-admin, the platform
+// owner's program, links this package (cmd/securekapi's tests hold that).
+// The settings it builds from are pkg/authnconfig's.
+package kubeapiserver
 
 import (
 	"errors"
@@ -15,6 +31,8 @@ import (
 	"k8s.io/apiserver/pkg/apis/apiserver/validation"
 	authenticationcel "k8s.io/apiserver/pkg/authentication/cel"
 	"k8s.io/apiserver/pkg/cel/environment"
+
+	"github.com/securekapi/securekapi/pkg/authnconfig"
 )
 
 // codecs decode and encode the way kube-apiserver reads the file
@@ -57,28 +75,16 @@ func Decode(data []byte) (*api.AuthenticationConfiguration, schema.GroupVersion,
 	return cfg, gvk.GroupVersion(), nil
 }
 
-// Target is the API server a file is checked for.
-type Target struct {
-	// Version of kube-apiserver; nil checks with this library's own (1.37).
-	Version *ServerVersion
-	// ServiceAccountIssuers are the cluster's --service-account-issuer
-	// values, which kube-apiserver refuses as JWT issuers.
-	ServiceAccountIssuers []string
-	// Providers names the CI provider of an issuer URL, for Policy's claim
-	// check; GitHub's public issuer is known without it.
-	Providers map[string]Provider
-}
-
 // Check reads data as kube-apiserver would and validates it with the API
 // server's own validation and CEL environment, then with Policy. Every
 // problem is in the error, one per line, with the field it is about.
-func Check(data []byte, t Target) (*api.AuthenticationConfiguration, error) {
+func Check(data []byte, t authnconfig.Target) (*api.AuthenticationConfiguration, error) {
 	cfg, gv, err := Decode(data)
 	if err != nil {
 		return nil, err
 	}
 	if t.Version != nil {
-		if _, err := ChooseFileVersion(t.Version, &gv); err != nil {
+		if _, err := authnconfig.ChooseFileVersion(t.Version, &gv); err != nil {
 			return nil, err
 		}
 	}
@@ -89,9 +95,9 @@ func Check(data []byte, t Target) (*api.AuthenticationConfiguration, error) {
 }
 
 // Validate checks a configuration in kube-apiserver's internal form.
-func Validate(cfg *api.AuthenticationConfiguration, t Target) error {
+func Validate(cfg *api.AuthenticationConfiguration, t authnconfig.Target) error {
 	var problems []string
-	for _, e := range validation.ValidateAuthenticationConfiguration(t.compiler(), cfg, t.ServiceAccountIssuers) {
+	for _, e := range validation.ValidateAuthenticationConfiguration(compilerFor(t), cfg, t.ServiceAccountIssuers) {
 		problems = append(problems, describe(cfg, e))
 	}
 	problems = append(problems, Policy(cfg, t.Providers)...)
@@ -108,13 +114,16 @@ func (e *InvalidError) Error() string {
 	return "the authentication configuration is refused:\n  - " + strings.Join(e.Problems, "\n  - ")
 }
 
-// compiler builds the CEL environment the target server compiles with.
-func (t Target) compiler() authenticationcel.Compiler {
+// compilerFor builds the CEL environment the target server compiles with.
+func compilerFor(t authnconfig.Target) authenticationcel.Compiler {
 	if t.Version == nil {
 		return authenticationcel.NewDefaultCompiler()
 	}
 	own := environment.DefaultCompatibilityVersion()
-	minor := t.Version.compatibilityMinor()
+	// kube-apiserver compiles with the CEL compatibility version of its
+	// binary version minus one (the version it stays compatible with for
+	// rollbacks).
+	minor := t.Version.Minor - 1
 	if minor > int(own.Minor()) {
 		minor = int(own.Minor())
 	}

@@ -1,4 +1,4 @@
-package authnconfigcmd
+package work
 
 import (
 	"context"
@@ -7,31 +7,34 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	"github.com/securekapi/securekapi/pkg/authnconfig"
+	"github.com/securekapi/securekapi/pkg/cmd/authnconfigcmd"
 )
 
-// target settles the file version and the service-account issuers, asking
-// the cluster when the flags leave them open.
-func (o *AuthnConfigOptions) target(ctx context.Context) (authnconfig.Target, schema.GroupVersion, error) {
+// clusterFacts is what the command asks the API server.
+type clusterFacts interface {
+	ServerVersion(ctx context.Context) (authnconfig.ServerVersion, error)
+	ServiceAccountIssuer(ctx context.Context) (string, error)
+}
+
+// targetOf settles the file version and the service-account issuers,
+// asking the cluster (facts) when the flags leave them open.
+func targetOf(ctx context.Context, o *authnconfigcmd.AuthnConfigOptions, facts clusterFacts) (authnconfig.Target, schema.GroupVersion, error) {
 	t := authnconfig.Target{ServiceAccountIssuers: o.ServiceAccountIssuers, Providers: map[string]authnconfig.Provider{}}
-	for _, c := range o.settings.CI {
+	for _, c := range o.Settings.CI {
 		t.Providers[c.IssuerURL] = c.Provider
-	}
-	facts := o.Cluster
-	if facts == nil {
-		facts = &kubeconfigCluster{restConfig: o.RESTConfig}
 	}
 	v, err := facts.ServerVersion(ctx)
 	switch {
 	case err == nil:
 		t.Version = &v
-	case o.asked == nil:
+	case o.Asked == nil:
 		return t, schema.GroupVersion{}, fmt.Errorf("cannot ask the API server its version (%w): pass --api-version v1 (Kubernetes 1.34+) or v1beta1 (1.30+) to write the file offline", err)
 	default:
-		fmt.Fprintf(o.ErrOut, "Note: could not ask the API server its version (%v); writing %s as asked.\n", err, o.asked)
+		fmt.Fprintf(o.ErrOut, "Note: could not ask the API server its version (%v); writing %s as asked.\n", err, o.Asked)
 	}
-	gv := askedOrV1(o.asked)
+	gv := askedOrV1(o.Asked)
 	if o.FromFile == "" {
-		if gv, err = authnconfig.ChooseFileVersion(t.Version, o.asked); err != nil {
+		if gv, err = authnconfig.ChooseFileVersion(t.Version, o.Asked); err != nil {
 			return t, gv, err
 		}
 	}

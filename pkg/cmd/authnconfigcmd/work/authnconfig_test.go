@@ -1,4 +1,4 @@
-package authnconfigcmd
+package work
 
 import (
 	"encoding/json"
@@ -15,6 +15,7 @@ import (
 
 	"github.com/securekapi/securekapi/internal/testjwt"
 	"github.com/securekapi/securekapi/pkg/authnconfig"
+	"github.com/securekapi/securekapi/pkg/authnconfig/kubeapiserver"
 	"github.com/securekapi/securekapi/pkg/cmd/cmdtest"
 	"github.com/securekapi/securekapi/pkg/cmdutil"
 
@@ -66,7 +67,7 @@ func TestAuthnConfigPicksTheVersionFromTheCluster(t *testing.T) {
 			t.Errorf("1.%s: stderr should summarise, not repeat the file:\n%s", minor, errOut)
 		}
 		sv := authnconfig.ServerVersion{Major: 1, Minor: atoi(minor)}
-		if _, err := authnconfig.Check([]byte(out), authnconfig.Target{Version: &sv}); err != nil {
+		if _, err := kubeapiserver.Check([]byte(out), authnconfig.Target{Version: &sv}); err != nil {
 			t.Fatalf("1.%s: the written file does not check: %v", minor, err)
 		}
 	}
@@ -157,7 +158,7 @@ clusters:
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg, err := authnconfig.Check(data, authnconfig.Target{})
+	cfg, err := kubeapiserver.Check(data, authnconfig.Target{})
 	if err != nil {
 		t.Fatal(err)
 	}
