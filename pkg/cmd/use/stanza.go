@@ -8,7 +8,7 @@ import (
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 
 	"github.com/securekapi/securekapi/pkg/cmdutil"
-	"github.com/securekapi/securekapi/pkg/credential/access"
+	"github.com/securekapi/securekapi/pkg/credential/grant"
 	"github.com/securekapi/securekapi/pkg/profile"
 	"github.com/securekapi/securekapi/pkg/trust"
 )
@@ -30,7 +30,7 @@ func (o *UseOptions) execConfig(c *profile.Cluster, v *trust.Verified) *clientcm
 		}
 		a.OIDCCAFile = o.CI.caFile(c)
 		a.Grant, a.Machine = o.CI.grantName(), o.CI.machine()
-		if a.Grant != access.GrantAuto { // auto is also a person's login
+		if a.Grant != grant.Auto { // auto is also a person's login
 			interactive = clientcmdapi.NeverExecInteractiveMode // no person: kubectl never hands it a terminal
 		}
 	}

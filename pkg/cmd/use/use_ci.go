@@ -189,7 +189,7 @@ func (o *UseOptions) approveStanza(exec *clientcmdapi.ExecConfig) error {
 		return err
 	}
 	cands := []loginui.Candidate{cand}
-	if a.Grant == access.GrantAuto {
+	if a.Grant == grant.Auto {
 		// auto is a person's login here and token exchange in a CI job:
 		// the cluster receives either, so both are approved at once.
 		exchange := a

@@ -73,13 +73,6 @@ type Flags struct {
 // it, or nil before then.
 func (a *Flags) IssuerCAData() []byte { return a.issuerCA }
 
-// The grants a person runs, by the names the login flow picks between.
-const (
-	GrantAuto       = grant.Auto
-	GrantAuthCode   = grant.AuthCode
-	GrantDeviceCode = grant.DeviceCode
-)
-
 // Request is the login the flags name as the grants read it, with the
 // grant --grant names (nil when it names none the registry knows:
 // Validate says so).

@@ -87,7 +87,7 @@ func TestExecArgsRoundTrip(t *testing.T) {
 	if args := (&Flags{}).ExecArgs(); len(args) != 0 {
 		t.Errorf("unset settings were written: %q", args)
 	}
-	if args := (&Flags{Grant: GrantAuto, Machine: grant.Machine{CISource: "github"}}).ExecArgs(); !slices.Contains(args, "--grant") {
+	if args := (&Flags{Grant: grant.Auto, Machine: grant.Machine{CISource: "github"}}).ExecArgs(); !slices.Contains(args, "--grant") {
 		t.Errorf("a CI stanza with grant auto does not name it: %q", args)
 	}
 }
@@ -97,7 +97,7 @@ func TestExecArgsRoundTrip(t *testing.T) {
 // form `use` accepts.
 func TestApproveCommandFitsTheGrant(t *testing.T) {
 	for want, a := range map[string]Flags{
-		"kubectl securekapi login c":                                                         {Cluster: "c", Grant: GrantAuto},
+		"kubectl securekapi login c":                                                         {Cluster: "c", Grant: grant.Auto},
 		"kubectl securekapi use c --ci github --approve":                                     {Cluster: "c", Grant: grant.CIToken, Machine: grant.Machine{CISource: "github"}},
 		"kubectl securekapi use c --ci gitlab --ci-grant token-exchange --approve":           {Cluster: "c", Grant: grant.TokenExchange, Machine: grant.Machine{CISource: "gitlab"}},
 		"kubectl securekapi use c --ci-grant client-credentials --ci-client-id ci --approve": {Cluster: "c", Grant: grant.ClientCredentials, ClientID: "ci"},

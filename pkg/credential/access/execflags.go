@@ -58,7 +58,7 @@ var personFlags = [...]execFlag[Flags]{
 	{name: "pin", field: func(a *Flags) any { return &a.Pins }, usage: "Token binding: sha256:<hex SPKI> pin of the CA kubectl must trust; repeatable"},
 	{name: tokenCacheFlag, field: func(a *Flags) any { return &a.TokenCache }, usage: "Token store: auto, keyring, file or none (default: $SECUREKAPI_TOKEN_CACHE, else auto)"},
 	{name: cacheDirFlag, field: func(a *Flags) any { return &a.CacheDir }, usage: "Directory for the file store and lock files (default: $SECUREKAPI_CACHE_DIR, else the user cache dir)"},
-	{name: grantFlag, field: func(a *Flags) any { return &a.Grant }, defString: GrantAuto, usage: "Login flow", usageList: grantUsage},
+	{name: grantFlag, field: func(a *Flags) any { return &a.Grant }, defString: grant.Auto, usage: "Login flow", usageList: grantUsage},
 	{name: "browser-command", field: func(a *Flags) any { return &a.BrowserCmd }, usage: "Command to open the login URL with (default: the system's opener)"},
 	{name: "login-timeout", field: func(a *Flags) any { return &a.LoginTimeout }, defDuration: 5 * time.Minute, usage: "How long to wait for a login to finish"},
 	{name: "expiry-margin", field: func(a *Flags) any { return &a.ExpiryMargin }, defDuration: token.DefaultExpiryMargin, usage: "Treat tokens as expired this long before they really expire"},

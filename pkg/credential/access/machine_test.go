@@ -154,9 +154,9 @@ func TestAutoIsTheCIGrantOnlyInACIJob(t *testing.T) {
 		env  map[string]string
 		want string
 	}{
-		"laptop":            {nil, GrantAuto},
+		"laptop":            {nil, grant.Auto},
 		"GitHub job":        {map[string]string{ci.GitHubRequestURLVar: "https://x/?api-version=2.0", ci.GitHubRequestTokenVar: "t"}, grant.TokenExchange},
-		"half a GitHub job": {map[string]string{ci.GitHubRequestURLVar: "https://x/?api-version=2.0"}, GrantAuto},
+		"half a GitHub job": {map[string]string{ci.GitHubRequestURLVar: "https://x/?api-version=2.0"}, grant.Auto},
 	} {
 		a := parse(t, "--ci-token-source", "github")
 		if err := a.Validate(); err != nil {
@@ -166,7 +166,7 @@ func TestAutoIsTheCIGrantOnlyInACIJob(t *testing.T) {
 		if a.Grant != tc.want {
 			t.Errorf("%s: grant %s, want %s", name, a.Grant, tc.want)
 		}
-		if (a.Key().ID() == person) != (tc.want == GrantAuto) {
+		if (a.Key().ID() == person) != (tc.want == grant.Auto) {
 			t.Errorf("%s: key shared with the person's login: %v", name, a.Key().ID() == person)
 		}
 	}
