@@ -2,6 +2,8 @@ package main
 
 import (
 	"errors"
+	"go/parser"
+	"go/token"
 	"io"
 	"os"
 	"os/exec"
@@ -103,6 +105,62 @@ func TestSmallProgramLinksNothingNew(t *testing.T) {
 	for dep := range want {
 		t.Errorf("cmd/kubectl-securekapi no longer links %s: remove it from testdata/deps-linux.txt so the list stays the floor", dep)
 	}
+}
+
+// TestLightPackagesSayTheyAre: a package of this module the small program
+// links says "[light]" in its package comment, and one that says it is
+// linked, so whoever edits a package sees that it runs on every kubectl
+// call (issue #24: the mark, not the package boundary, says what the small
+// program may link).
+func TestLightPackagesSayTheyAre(t *testing.T) {
+	needGo(t)
+	out, err := exec.Command("go", "list", "-deps", "-f", "{{.ImportPath}}", ".").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go list -deps: %v\n%s", err, out)
+	}
+	const module = "github.com/securekapi/securekapi/pkg/"
+	linked := map[string]bool{}
+	for _, p := range strings.Fields(string(out)) {
+		if strings.HasPrefix(p, module) {
+			linked[p] = true
+		}
+	}
+	out, err = exec.Command("go", "list", "-f", "{{.ImportPath}}\t{{.Dir}}", "../../pkg/...").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go list: %v\n%s", err, out)
+	}
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		path, dir, _ := strings.Cut(line, "\t")
+		marked := packageDocSays(t, dir, "[light]")
+		switch {
+		case linked[path] && !marked:
+			t.Errorf("%s is linked by the small program but its package comment does not say [light]", path)
+		case !linked[path] && marked:
+			t.Errorf("%s says [light] but the small program does not link it: drop the mark, or it was meant to stay light", path)
+		}
+	}
+}
+
+// packageDocSays reports whether the package comment in dir holds text.
+func packageDocSays(t *testing.T, dir, text string) bool {
+	t.Helper()
+	files, err := filepath.Glob(filepath.Join(dir, "*.go"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range files {
+		if strings.HasSuffix(f, "_test.go") {
+			continue
+		}
+		parsed, err := parser.ParseFile(token.NewFileSet(), f, nil, parser.PackageClauseOnly|parser.ParseComments)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if parsed.Doc != nil && strings.Contains(parsed.Doc.Text(), text) {
+			return true
+		}
+	}
+	return false
 }
 
 func contains(list []string, s string) bool {

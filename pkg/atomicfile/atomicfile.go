@@ -8,6 +8,10 @@
 // It links the standard library, gofrs/flock and pkg/userfile only, so the small exec
 // program, which writes token files and takes their locks, can use it
 // without linking anything heavier.
+//
+// [light] The small exec program (cmd/kubectl-securekapi) links it, so it
+// runs on every kubectl call: cmd/kubectl-securekapi's deps tests hold what
+// it may import.
 package atomicfile
 
 import (

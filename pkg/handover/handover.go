@@ -11,6 +11,10 @@
 // and `make build` put all three there), then on PATH. A candidate that is
 // the caller itself, or a second hand-over to the same program within one
 // call, is refused, so a misnamed link cannot loop.
+//
+// [light] The small exec program (cmd/kubectl-securekapi) links it, so it
+// runs on every kubectl call: cmd/kubectl-securekapi's deps tests hold what
+// it may import.
 package handover
 
 import (

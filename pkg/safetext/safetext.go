@@ -6,6 +6,10 @@
 //
 // It links the standard library only: the small exec program checks its
 // exec args with it on every kubectl call.
+//
+// [light] The small exec program (cmd/kubectl-securekapi) links it, so it
+// runs on every kubectl call: cmd/kubectl-securekapi's deps tests hold what
+// it may import.
 package safetext
 
 import (

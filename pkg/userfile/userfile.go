@@ -14,6 +14,10 @@
 // It links the standard library only (and golang.org/x/sys/windows for
 // Windows ACLs, which gofrs/flock links anyway): the small exec program runs it on
 // every kubectl call.
+//
+// [light] The small exec program (cmd/kubectl-securekapi) links it, so it
+// runs on every kubectl call: cmd/kubectl-securekapi's deps tests hold what
+// it may import.
 package userfile
 
 import (

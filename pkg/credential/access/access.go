@@ -13,6 +13,10 @@
 // only: the small exec program must not link cobra, client-go or an OIDC
 // library. pflag parses exactly as the full CLI does (the same value types,
 // `--flag=value` forms and repeats), and its init costs microseconds.
+//
+// [light] The small exec program (cmd/kubectl-securekapi) links it, so it
+// runs on every kubectl call: cmd/kubectl-securekapi's deps tests hold what
+// it may import.
 package access
 
 import (

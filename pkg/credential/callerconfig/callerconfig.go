@@ -22,6 +22,10 @@
 // kubectl call. Scan is a byte search; only a kubeconfig that mentions
 // certificate-authority as a key other than certificate-authority-data
 // needs the full CLI's parse.
+//
+// [light] The small exec program (cmd/kubectl-securekapi) links it, so it
+// runs on every kubectl call: cmd/kubectl-securekapi's deps tests hold what
+// it may import.
 package callerconfig
 
 import (

@@ -5,6 +5,10 @@
 // keyring backend's error, a library's message.
 //
 // It links the standard library only; the small exec program uses it.
+//
+// [light] The small exec program (cmd/kubectl-securekapi) links it, so it
+// runs on every kubectl call: cmd/kubectl-securekapi's deps tests hold what
+// it may import.
 package redact
 
 import (

@@ -7,6 +7,10 @@
 //
 // It links nothing but the standard library and tokenstore, because the
 // small exec program must start at the Go process floor.
+//
+// [light] The small exec program (cmd/kubectl-securekapi) links it, so it
+// runs on every kubectl call: cmd/kubectl-securekapi's deps tests hold what
+// it may import.
 package token
 
 import (

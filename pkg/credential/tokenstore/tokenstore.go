@@ -5,6 +5,10 @@
 //
 // Nothing in this package puts a token into an error message: errors name the
 // entry, the store and what to do, never the data.
+//
+// [light] The small exec program (cmd/kubectl-securekapi) links it, so it
+// runs on every kubectl call: cmd/kubectl-securekapi's deps tests hold what
+// it may import.
 package tokenstore
 
 import (

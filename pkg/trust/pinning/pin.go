@@ -5,6 +5,10 @@
 // kubectl-securekapi program pays for neither; package trust, which fetches
 // and verifies chains, re-exports these names for the full CLI and adds
 // the crypto/x509 side.
+//
+// [light] The small exec program (cmd/kubectl-securekapi) links it, so it
+// runs on every kubectl call: cmd/kubectl-securekapi's deps tests hold what
+// it may import.
 package pinning
 
 import (

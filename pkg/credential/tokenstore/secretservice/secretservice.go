@@ -20,6 +20,10 @@
 // a prompt), an address it does not dial, an unexpected reply. Every such
 // case is an error other than ErrNotFound, which tokenstore answers by
 // asking go-keyring.
+//
+// [light] The small exec program (cmd/kubectl-securekapi) links it, so it
+// runs on every kubectl call: cmd/kubectl-securekapi's deps tests hold what
+// it may import.
 package secretservice
 
 import (
