@@ -37,6 +37,27 @@ func BenchmarkParseExecArgsQuick(b *testing.B) {
 	}
 }
 
+// BenchmarkParseExecArgsPflag: the same args through pflag, what the quick
+// parse replaces on the small program's path; run beside
+// BenchmarkParseExecArgsQuick to see whether the quick parse still pays
+// (issue #24).
+func BenchmarkParseExecArgsPflag(b *testing.B) {
+	for _, bc := range []struct {
+		name string
+		args []string
+	}{{"person", stanzaArgs}, {"ci", ciStanzaArgs}} {
+		b.Run(bc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			a := new(Flags)
+			for b.Loop() {
+				if rest, err := a.ParseExecArgs(bc.args); err != nil || len(rest) > 0 {
+					b.Fatal(err, rest)
+				}
+			}
+		})
+	}
+}
+
 // BenchmarkValidate: the checks of the parsed args (safetext's text checks
 // included), which the small exec program also runs on every kubectl call.
 func BenchmarkValidate(b *testing.B) {
