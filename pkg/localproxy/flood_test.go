@@ -18,6 +18,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	utilnet "k8s.io/apimachinery/pkg/util/net"
 )
 
 const (
@@ -90,7 +92,7 @@ func TestFloodOfUnauthenticatedConnectionsSparesTunnels(t *testing.T) {
 	if raceEnabled {
 		client.Timeout, minOpened = 15*time.Second, floodHeld
 	}
-	var ok, failed int
+	var ok, failed, retried int
 	var slowest time.Duration
 	for running := true; running; {
 		select {
@@ -104,6 +106,15 @@ func TestFloodOfUnauthenticatedConnectionsSparesTunnels(t *testing.T) {
 		}
 		start := time.Now()
 		body, err := getOnce(client)
+		// client-go retries a GET whose connection ended early (the rule
+		// below is its rest.Request's), so kubectl does not see a pending
+		// connection the proxy evicted before it read the CONNECT: on a
+		// loaded machine the proxy may not read it before the flood's next
+		// 512 connections arrive. A request fails when its retries fail too.
+		for try := 1; try < 3 && err != nil && (utilnet.IsConnectionReset(err) || utilnet.IsProbableEOF(err)); try++ {
+			retried++
+			body, err = getOnce(client)
+		}
 		took := time.Since(start)
 		slowest = max(slowest, took)
 		if err != nil || body != apiGreeting {
@@ -121,8 +132,8 @@ func TestFloodOfUnauthenticatedConnectionsSparesTunnels(t *testing.T) {
 
 	opened := flooderCount(flooderOut.String())
 	stats := p.Stats()
-	t.Logf("flooder opened %d connections; %d authenticated requests succeeded, %d failed, slowest %s; proxy descriptors peaked at %d (baseline %d, pending cap %d); evicted %d",
-		opened, ok, failed, slowest.Round(time.Millisecond), maxFDs.Load(), baseline, p.maxPending, stats.Evicted)
+	t.Logf("flooder opened %d connections; %d authenticated requests succeeded (%d retries, as client-go retries a GET), %d failed, slowest %s; proxy descriptors peaked at %d (baseline %d, pending cap %d); evicted %d",
+		opened, ok, retried, failed, slowest.Round(time.Millisecond), maxFDs.Load(), baseline, p.maxPending, stats.Evicted)
 	if opened < minOpened {
 		t.Errorf("the flooder opened only %d connections; the test needs a real flood", opened)
 	}
