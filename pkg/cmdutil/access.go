@@ -53,12 +53,17 @@ func (a *AccessFlags) Validate() error {
 	return nil
 }
 
-// OpenTokenStore opens the token store a's flags select; a notice (e.g.
+// openTokenStore opens the token store a's flags select; a notice (e.g.
 // "keyring unavailable, using files") goes to stderr. Every token the
 // store hands out or takes in is remembered, so that nothing this process
 // prints can quote it. It also returns the cache directory.
 func openTokenStore(f *Factory, a *AccessFlags) (tokenstore.Store, string, error) {
-	store, dir, err := a.OpenStore(f.Getenv, f.ErrOut)
+	choice := a.StoreChoice()
+	dir, err := tokenstore.ResolveCacheDir(choice, f.Getenv)
+	if err != nil {
+		return nil, "", err
+	}
+	store, err := tokenstore.OpenChoice(choice, dir, f.Getenv, f.ErrOut)
 	if err != nil {
 		return nil, "", err
 	}

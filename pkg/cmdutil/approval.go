@@ -9,6 +9,7 @@ import (
 
 	"github.com/securekapi/securekapi/pkg/credential/binding"
 	"github.com/securekapi/securekapi/pkg/credential/loginui"
+	"github.com/securekapi/securekapi/pkg/credential/tokenstore"
 	"github.com/securekapi/securekapi/pkg/profile"
 	"github.com/securekapi/securekapi/pkg/safetext"
 	"github.com/securekapi/securekapi/pkg/trust"
@@ -53,7 +54,7 @@ func ExecPins(c *profile.Cluster, v *trust.Verified) []string {
 
 // ApprovalStore is the user's approvals file, in the securekapi cache dir.
 func ApprovalStore(getenv func(string) string, a *AccessFlags) (*binding.ApprovalStore, error) {
-	dir, err := a.ResolveCacheDir(getenv)
+	dir, err := tokenstore.ResolveCacheDir(a.StoreChoice(), getenv)
 	if err != nil {
 		return nil, err
 	}

@@ -26,7 +26,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -68,9 +67,6 @@ type Flags struct {
 	// issuerCA is the --oidc-ca-file bundle as IssuerTrust read and hashed
 	// it: the OIDC client trusts these bytes, never a second read.
 	issuerCA []byte
-	// cacheDir is ResolveCacheDir's checked answer, kept for this
-	// process: the fast path asks twice (approvals, then the store).
-	cacheDir string
 }
 
 // IssuerCAData is the --oidc-ca-file bundle as IssuerTrust (Binding) read
@@ -335,86 +331,10 @@ func (a *Flags) ApproveCommand() string {
 	return "kubectl securekapi use " + name + " " + r.Grant.Approve(r) + " --approve"
 }
 
-// ResolveCacheDir is where the approvals file, the file store and the
-// lock files live: --cache-dir, else $SECUREKAPI_CACHE_DIR, else the user
-// cache dir. An exec stanza's args and env can name it, so it must be the
-// user's own (userfile.CheckPrivateDir): a private directory of the user,
-// reached through directories no one else can change. Another user's
-// directory, a shared one, or a checked-out repository (0755) is refused,
-// so nobody can plant an approval there or read a token from it.
-func (a *Flags) ResolveCacheDir(getenv func(string) string) (string, error) {
-	if a.cacheDir != "" {
-		return a.cacheDir, nil
-	}
-	dir, source := a.CacheDir, "--cache-dir"
-	if dir == "" {
-		dir, source = getenv("SECUREKAPI_CACHE_DIR"), "SECUREKAPI_CACHE_DIR"
-	}
-	if dir == "" {
-		base, err := os.UserCacheDir()
-		if err != nil {
-			return "", fmt.Errorf("find a cache directory: %w (set SECUREKAPI_CACHE_DIR)", err)
-		}
-		dir, source = filepath.Join(base, "securekapi"), "the user cache directory"
-	}
-	if err := userfile.CheckPrivateDir(dir); err != nil {
-		return "", fmt.Errorf("the cache directory (%s): %w", source, err)
-	}
-	a.cacheDir = dir
-	return dir, nil
-}
-
-// OpenStore opens the selected token store and returns it with the cache
-// directory; a notice (e.g. "keyring unavailable, using files") goes to
-// errOut the first time it differs from the last one said.
-func (a *Flags) OpenStore(getenv func(string) string, errOut io.Writer) (tokenstore.Store, string, error) {
-	choice := a.TokenCache
-	if choice == "" {
-		choice = getenv("SECUREKAPI_TOKEN_CACHE")
-	}
-	if choice == "" {
-		choice = string(tokenstore.SelectAuto)
-	}
-	// A machine grant's tokens live minutes, have no refresh token, and are
-	// minted again whenever they lapse: they never go to the keyring (a
-	// runner's keyring outlives the job), only to the private file store,
-	// which lets parallel kubectl calls in one job share one token.
-	if a.MachineGrant() {
-		if c := tokenstore.Selection(strings.ToLower(strings.TrimSpace(choice))); c == tokenstore.SelectAuto || c == tokenstore.SelectKeyring {
-			choice = string(tokenstore.SelectFile) // an explicit --token-cache keyring is refused by Validate
-		}
-	}
-	sel, err := tokenstore.ParseSelection(choice)
-	if err != nil {
-		return nil, "", fmt.Errorf("--token-cache: %w", err)
-	}
-	dir, err := a.ResolveCacheDir(getenv)
-	if err != nil {
-		return nil, "", err
-	}
-	// SECUREKAPI_KEYRING_SERVICE keeps identities apart in one keyring:
-	// two CI jobs on one runner, or test sessions.
-	store, notice, err := tokenstore.Open(sel, tokenstore.OpenOptions{
-		Keyring: tokenstore.SystemKeyring(), Service: getenv("SECUREKAPI_KEYRING_SERVICE"),
-		FileDir: filepath.Join(dir, "tokens"),
-	})
-	if err != nil {
-		return nil, "", err
-	}
-	if notice != "" && firstTime(filepath.Join(dir, "store-notice"), string(notice)) {
-		fmt.Fprintf(errOut, "securekapi: %s\n", notice)
-	}
-	return store, dir, nil
-}
-
-// firstTime reports whether message differs from the one last recorded in
-// marker, and records it. The store notice is said once, not on every
-// kubectl call; a change (the keyring came back, or went away) is said again.
-func firstTime(marker, message string) bool {
-	if old, err := os.ReadFile(marker); err == nil && string(old) == message {
-		return false
-	}
-	_ = userfile.MkdirPrivate(filepath.Dir(marker))
-	_ = os.WriteFile(marker, []byte(message), 0o600)
-	return true
+// StoreChoice is what the flags say of the token store: --token-cache,
+// --cache-dir, and whether the grant needs no person (its tokens never go
+// to the keyring). tokenstore.ResolveCacheDir and tokenstore.OpenChoice
+// make the decision.
+func (a *Flags) StoreChoice() tokenstore.Choice {
+	return tokenstore.Choice{Selection: a.TokenCache, CacheDir: a.CacheDir, Machine: a.MachineGrant()}
 }

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/securekapi/securekapi/pkg/credential/grant"
+	"github.com/securekapi/securekapi/pkg/credential/tokenstore"
 
 	"github.com/securekapi/securekapi/pkg/credential/ci"
 )
@@ -119,12 +120,18 @@ func TestMachineGrantsUseTheFileStore(t *testing.T) {
 		flag, env, want string
 	}{{"", "", "file"}, {"", "keyring", "file"}, {"auto", "", "file"}, {"none", "", "none"}, {"file", "", "file"}} {
 		a := parse(t, "--grant", "ci-token", "--ci-token-source", "github", "--cache-dir", t.TempDir(), "--token-cache", tc.flag)
-		store, _, err := a.OpenStore(func(k string) string {
+		getenv := func(k string) string {
 			if k == "SECUREKAPI_TOKEN_CACHE" {
 				return tc.env
 			}
 			return ""
-		}, io.Discard)
+		}
+		choice := a.StoreChoice()
+		dir, err := tokenstore.ResolveCacheDir(choice, getenv)
+		if err != nil {
+			t.Fatal(err)
+		}
+		store, err := tokenstore.OpenChoice(choice, dir, getenv, io.Discard)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -9,7 +9,7 @@
 // It releases a token only after the same checks, by the same functions, as
 // the full `credential` command: Checks (exec args, then binding) and
 // binding.CheckApproved (the user approved this cluster for the login)
-// before the store is read, access.Flags.OpenStore, and token.Unusable on
+// before the store is read, tokenstore.OpenChoice, and token.Unusable on
 // the entry.
 
 package execplugin
@@ -24,6 +24,7 @@ import (
 	"github.com/securekapi/securekapi/pkg/credential/binding"
 	"github.com/securekapi/securekapi/pkg/credential/callerconfig"
 	"github.com/securekapi/securekapi/pkg/credential/token"
+	"github.com/securekapi/securekapi/pkg/credential/tokenstore"
 )
 
 // Checks runs, in order, every check that must pass before any token is
@@ -90,11 +91,18 @@ func Answer(p Process) (bool, error) {
 	if err != nil {
 		return false, nil
 	}
-	if !mayRelease(p, a, req) {
+	// The cache directory is walked and checked once: the approvals and
+	// the file store both live there.
+	choice := a.StoreChoice()
+	dir, err := tokenstore.ResolveCacheDir(choice, p.Getenv)
+	if err != nil {
+		return false, nil
+	}
+	if !mayRelease(p, a, req, dir) {
 		return false, nil // a refusal is the full CLI's to word
 	}
 	key := a.Key()
-	store, _, err := a.OpenStore(p.Getenv, p.Stderr)
+	store, err := tokenstore.OpenChoice(choice, dir, p.Getenv, p.Stderr)
 	if err != nil {
 		return false, nil
 	}
@@ -135,17 +143,14 @@ func readStanza(args []string) (*access.Flags, bool) {
 // order: the exec args and the token binding (Checks), the caller's
 // kubeconfig (only inline CA data is bound: a kubeconfig that may name a
 // CA file is the full CLI's to parse, or to refuse), and the user's
-// approval of this cluster for this login.
-func mayRelease(p Process, a *access.Flags, req *Request) bool {
+// approval of this cluster for this login, from the approvals file in the
+// checked cache directory dir.
+func mayRelease(p Process, a *access.Flags, req *Request, dir string) bool {
 	b, err := a.Binding()
 	if err != nil || Checks(a, b, req) != nil {
 		return false
 	}
 	if v, err := callerconfig.Scan(p.caller()); err != nil || v != callerconfig.Inline {
-		return false
-	}
-	dir, err := a.ResolveCacheDir(p.Getenv)
-	if err != nil {
 		return false
 	}
 	// No approve command: a refusal is worded by the full CLI, not here.
