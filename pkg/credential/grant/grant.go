@@ -141,12 +141,24 @@ func (r *Request) CISettings() ci.Settings {
 }
 
 // KeyGrant is the key's grant part: "" for a person's login, else the
-// grant, its audience and its own parts.
+// grant, its audience, its own parts and where a client secret is read
+// from. The key is what an approval names, so a stanza that keeps an
+// approved grant but points --client-secret-file or --client-secret-env at
+// another file or variable (a key, another service's secret) is a new
+// approval, not a way to post that secret to the issuer. A stanza that
+// names no secret keeps the key older versions wrote.
 func (r *Request) KeyGrant() string {
 	if r.Grant.Person() {
 		return ""
 	}
-	return strings.Join(append([]string{r.Grant.Name(), "aud=" + r.TokenAudience()}, r.Grant.KeyParts(r)...), " ")
+	parts := append([]string{r.Grant.Name(), "aud=" + r.TokenAudience()}, r.Grant.KeyParts(r)...)
+	if r.ClientSecretFile != "" {
+		parts = append(parts, "secret-file="+r.ClientSecretFile)
+	}
+	if r.ClientSecretEnv != "" {
+		parts = append(parts, "secret-env="+r.ClientSecretEnv)
+	}
+	return strings.Join(parts, " ")
 }
 
 // Issued is a token a grant obtained, with its claims.

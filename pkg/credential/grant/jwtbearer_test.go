@@ -55,7 +55,7 @@ func TestJWTBearerSendsTheCITokenAsItsAssertion(t *testing.T) {
 	if r.SubjectAudience() != "https://hydra" {
 		t.Errorf("subject audience %s, want the issuer", r.SubjectAudience())
 	}
-	want := "jwt-bearer aud=kapi source=env var=T file= subject-aud=https://hydra"
+	want := "jwt-bearer aud=kapi source=env var=T file= subject-aud=https://hydra secret-env=S"
 	if k := r.KeyGrant(); k != want {
 		t.Errorf("key grant %q, want %q", k, want)
 	}

@@ -9,6 +9,35 @@ import (
 // grant, audience and source exactly as before the grants had a package of
 // their own, so cached tokens and approvals written by older versions
 // still match.
+// TestWhereTheSecretIsReadIsPartOfTheKey: the key (and so the approval)
+// names the client secret's file or variable; without one the key is what
+// older versions wrote (TestKeysAreTheOnesOlderVersionsWrote). Found by an
+// outside review: the same approved key read any file or variable a
+// stanza named and posted it to the issuer as client_secret.
+func TestWhereTheSecretIsReadIsPartOfTheKey(t *testing.T) {
+	base := Machine{Audience: "kapi", CISource: "gitlab", CITokenVar: "T", CITokenFile: "/f", ExchangeConnectorID: "gl"}
+	for _, name := range []string{ClientCredentials, TokenExchange, JWTBearer} {
+		g, _ := Lookup(name)
+		keys := map[string]string{}
+		for label, m := range map[string]Machine{
+			"file":       {ClientSecretFile: "/run/secrets/kubectl"},
+			"other file": {ClientSecretFile: "/home/a/.ssh/id_ed25519"},
+			"env":        {ClientSecretEnv: "KAPI_SECRET"},
+			"other env":  {ClientSecretEnv: "AWS_SECRET_ACCESS_KEY"},
+		} {
+			m.Audience, m.CISource, m.CITokenVar, m.CITokenFile, m.ExchangeConnectorID = base.Audience, base.CISource, base.CITokenVar, base.CITokenFile, base.ExchangeConnectorID
+			r := &Request{Grant: g, Issuer: "https://dex", ClientID: "kubectl", Machine: m}
+			key := r.KeyGrant()
+			for other, k := range keys {
+				if k == key {
+					t.Errorf("%s: the secret from %s and from %s share the key %q", name, label, other, key)
+				}
+			}
+			keys[label] = key
+		}
+	}
+}
+
 func TestKeysAreTheOnesOlderVersionsWrote(t *testing.T) {
 	m := Machine{Audience: "kapi", CISource: "gitlab", CITokenVar: "T", CITokenFile: "/f", ExchangeConnectorID: "gl"}
 	for name, want := range map[string]string{
