@@ -266,10 +266,23 @@ func checkPath(path string, me ids, depth int) (fs.FileInfo, error) {
 		if !regular {
 			next = filepath.Join(cur, elem) // cur and elem hold no ".." to clean
 		}
+		// The walked prefix holds no link and no "..", so its text is
+		// where the kernel is: a link or ".." that leads under /proc,
+		// /sys or /dev is caught here, not only a path that says so.
+		if root, ok := specialRoot(next); ok {
+			return nil, fmt.Errorf("%s leads to %s, under %s, whose files are not plain files: securekapi reads trust and approvals only from plain files", path, next, root)
+		}
 		var err error
 		info, err = os.Lstat(next)
 		if errors.Is(err, fs.ErrNotExist) {
-			return nil, nil // its directory, checked, is no one else's to add to
+			// Its directory, checked, is no one else's to add to (or
+			// sticky: then a name someone else adds is theirs, which the
+			// next check refuses). Nothing after a missing name is looked
+			// at, so a ".." after it could lead anywhere: refused.
+			if hasDotDot(rest) {
+				return nil, fmt.Errorf("%s: %s does not exist, and the path climbs back out of it with \"..\"; name the file by a path without \"..\"", path, next)
+			}
+			return nil, nil
 		}
 		if err != nil {
 			return nil, err
@@ -306,13 +319,39 @@ func checkPath(path string, me ids, depth int) (fs.FileInfo, error) {
 func isSeparator(r rune) bool { return r < 0x80 && os.IsPathSeparator(uint8(r)) }
 
 func refuseSpecial(path string) error {
+	if root, ok := specialRoot(path); ok {
+		return fmt.Errorf("%s is under %s, whose files are not plain files: securekapi reads trust and approvals only from plain files", path, root)
+	}
+	return nil
+}
+
+// specialRoot reports the special root (/proc, /sys, /dev) path is under,
+// by its text.
+func specialRoot(path string) (string, bool) {
 	clean := filepath.ToSlash(filepath.Clean(path))
 	for _, root := range specialRoots {
 		if clean == root || strings.HasPrefix(clean, root+"/") {
-			return fmt.Errorf("%s is under %s, whose files are not plain files: securekapi reads trust and approvals only from plain files", path, root)
+			return root, true
 		}
 	}
-	return nil
+	return "", false
+}
+
+// hasDotDot reports whether rest, the path after a component, holds a ".."
+// element.
+func hasDotDot(rest string) bool {
+	for rest != "" {
+		elem := rest
+		if i := strings.IndexFunc(rest, isSeparator); i >= 0 {
+			elem, rest = rest[:i], rest[i+1:]
+		} else {
+			rest = ""
+		}
+		if elem == ".." {
+			return true
+		}
+	}
+	return false
 }
 
 func kind(m fs.FileMode) string {

@@ -331,3 +331,42 @@ func TestDotDotAfterALinkIsTheKernels(t *testing.T) {
 		}
 	}
 }
+
+// TestSpecialRootsAreWhereTheWalkLeads: /proc, /sys and /dev are refused
+// where the walk arrives, not only where the path's text says so: a
+// relative path that climbs into /proc, or a link of yours that points
+// there, used to pass CheckTrustFile (an outside review, 2026-12-08).
+func TestSpecialRootsAreWhereTheWalkLeads(t *testing.T) {
+	base := t.TempDir()
+	link := filepath.Join(base, "environ")
+	if err := os.Symlink("/proc/self/environ", link); err != nil {
+		t.Fatal(err)
+	}
+	if err := CheckTrustFile(link); err == nil || !strings.Contains(err.Error(), "under /proc") {
+		t.Errorf("CheckTrustFile(a link to /proc/self/environ) = %v, want a refusal naming /proc", err)
+	}
+	t.Chdir(base)
+	up := strings.Repeat("../", strings.Count(base, "/")+1) + "proc/self/environ"
+	if err := CheckTrustFile(up); err == nil || !strings.Contains(err.Error(), "under /proc") {
+		t.Errorf("CheckTrustFile(%s) = %v, want a refusal naming /proc", up, err)
+	}
+}
+
+// TestNothingAfterAMissingNameClimbsOut: the walk stops at a missing name,
+// so a ".." after it is refused: in a sticky directory anyone may create
+// that name later and make it a link (an outside review, 2026-12-08).
+func TestNothingAfterAMissingNameClimbsOut(t *testing.T) {
+	sticky := filepath.Join(t.TempDir(), "sticky")
+	if err := os.Mkdir(sticky, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(sticky, 0o777|os.ModeSticky); err != nil {
+		t.Fatal(err)
+	}
+	if err := CheckPath(filepath.Join(sticky, "missing") + "/../../x"); err == nil {
+		t.Error("a path climbing out of a missing name in a sticky directory passed")
+	}
+	if err := CheckPath(filepath.Join(sticky, "missing", "later")); err != nil {
+		t.Errorf("a path of names yet to be made: %v", err)
+	}
+}
