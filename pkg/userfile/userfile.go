@@ -369,3 +369,40 @@ func kind(m fs.FileMode) string {
 	}
 	return "not a plain file"
 }
+
+// MaxPlainFile bounds ReadPlainFile: CI tokens and client secrets are a
+// few kilobytes.
+const MaxPlainFile = 1 << 20
+
+// ReadPlainFile reads a file an exec stanza names for a CI job's token or
+// a client secret: a regular file of at most MaxPlainFile bytes, opened
+// without blocking. Its owner and mode are not checked (secret mounts and
+// projected tokens belong to root or the runner, 0644 or 0440); where it
+// is read from is part of the approval instead. What it refuses is what
+// would stall or exhaust the call on every kubectl run: a FIFO, a device
+// such as /dev/zero, anything under /proc.
+func ReadPlainFile(path string) ([]byte, error) {
+	if err := refuseSpecial(path); err != nil {
+		return nil, err
+	}
+	f, err := openNoFollowBlock(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	info, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if !info.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s is not a regular file (%s): securekapi reads a CI token or client secret only from a plain file", path, kind(info.Mode()))
+	}
+	data, err := io.ReadAll(io.LimitReader(f, MaxPlainFile+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(data) > MaxPlainFile {
+		return nil, fmt.Errorf("%s holds more than the %d bytes securekapi reads for a CI token or client secret", path, MaxPlainFile)
+	}
+	return data, nil
+}

@@ -370,3 +370,31 @@ func TestNothingAfterAMissingNameClimbsOut(t *testing.T) {
 		t.Errorf("a path of names yet to be made: %v", err)
 	}
 }
+
+// TestReadPlainFileNeverStalls: a CI token or client secret file an exec
+// stanza names is read on every call; a FIFO (no writer) or /dev/zero
+// would stall or exhaust it (an outside review, 2026-12-08).
+func TestReadPlainFileNeverStalls(t *testing.T) {
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "secret.fifo")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { _, err := ReadPlainFile(fifo); done <- err }()
+	select {
+	case err := <-done:
+		if err == nil || !strings.Contains(err.Error(), "not a regular file") {
+			t.Errorf("a FIFO: %v, want a refusal", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("ReadPlainFile blocked on a FIFO with no writer")
+	}
+	if _, err := ReadPlainFile("/dev/zero"); err == nil {
+		t.Error("/dev/zero was read")
+	}
+	secret := write(t, filepath.Join(dir, "secret"), "s3cret\n", 0o444)
+	if got, err := ReadPlainFile(secret); err != nil || string(got) != "s3cret\n" {
+		t.Errorf("a plain 0444 secret file: %q, %v", got, err)
+	}
+}

@@ -82,7 +82,7 @@ func (a *Flags) Request() *grant.Request {
 }
 
 // CIEnv is what the CI systems read of this process: its variables, and
-// files through os.ReadFile.
+// files through userfile.ReadPlainFile (ci.Env's default).
 func CIEnv(getenv func(string) string) ci.Env { return ci.Env{Getenv: getenv} }
 
 // ResolveAuto is --grant auto in a CI job (grant.ResolveAuto): token

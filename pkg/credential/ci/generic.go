@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"os"
 	"strings"
+
+	"github.com/securekapi/securekapi/pkg/userfile"
 )
 
 // file reads the token from a file whatever runs the job keeps current: a
@@ -93,5 +95,7 @@ func readFile(e Env) func(string) ([]byte, error) {
 	if e.ReadFile != nil {
 		return e.ReadFile
 	}
-	return os.ReadFile
+	// A stanza names the file: a FIFO or /dev/zero must not stall or
+	// exhaust the call (ReadPlainFile refuses both).
+	return userfile.ReadPlainFile
 }

@@ -19,11 +19,11 @@ import (
 	"context"
 	"fmt"
 	"net/url"
-	"os"
 	"strings"
 
 	"github.com/securekapi/securekapi/pkg/credential/ci"
 	"github.com/securekapi/securekapi/pkg/credential/token"
+	"github.com/securekapi/securekapi/pkg/userfile"
 )
 
 // Grant is one way of obtaining a cluster's token.
@@ -210,5 +210,7 @@ func readFile(env ci.Env) func(string) ([]byte, error) {
 	if env.ReadFile != nil {
 		return env.ReadFile
 	}
-	return os.ReadFile
+	// A stanza names the file: a FIFO or /dev/zero must not stall or
+	// exhaust the call (ReadPlainFile refuses both).
+	return userfile.ReadPlainFile
 }

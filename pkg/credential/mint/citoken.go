@@ -41,7 +41,7 @@ type Fetcher struct {
 	// must carry it (their audience is set where the token is made).
 	Audience string
 	Getenv   func(string) string
-	ReadFile func(string) ([]byte, error) // default os.ReadFile
+	ReadFile func(string) ([]byte, error) // default userfile.ReadPlainFile
 	// HTTPClient asks a token service; default a client with a 15 s timeout.
 	HTTPClient *http.Client
 	Now        func() time.Time

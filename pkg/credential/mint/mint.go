@@ -37,7 +37,7 @@ type Minter struct {
 	Discover func(ctx context.Context, s oidc.Settings) (oidc.Issuer, error)
 	// CIClient asks the CI's token service (GitHub); nil is a default.
 	CIClient *http.Client
-	ReadFile func(string) ([]byte, error) // default os.ReadFile
+	ReadFile func(string) ([]byte, error) // default userfile.ReadPlainFile
 	Secrets  *redact.Secrets
 }
 
