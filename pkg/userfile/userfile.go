@@ -115,33 +115,41 @@ func openOwned(path string, limit int64) (*os.File, fs.FileInfo, error) {
 	if _, err := checkPath(path, me, 0); err != nil {
 		return nil, nil, err
 	}
-	f, err := openNoFollowBlock(path)
+	f, info, err := openRegular(path, ": securekapi reads trust only from a plain file, which reads the same each time")
 	if err != nil {
 		return nil, nil, err
 	}
-	info, err := checkOpened(f, path, limit, me)
-	if err != nil {
+	if err := checkOpened(path, info, limit, me); err != nil {
 		f.Close()
 		return nil, nil, err
 	}
 	return f, info, nil
 }
 
-func checkOpened(f *os.File, path string, limit int64, me ids) (fs.FileInfo, error) {
-	info, err := f.Stat()
-	if err != nil {
-		return nil, err
-	}
-	if !info.Mode().IsRegular() {
-		return nil, fmt.Errorf("%s is not a regular file (%s): securekapi reads trust only from a plain file, which reads the same each time", path, kind(info.Mode()))
-	}
+func checkOpened(path string, info fs.FileInfo, limit int64, me ids) error {
 	if info.Size() > limit {
-		return nil, fmt.Errorf("%s holds %d bytes, more than the %d securekapi reads", path, info.Size(), limit)
+		return fmt.Errorf("%s holds %d bytes, more than the %d securekapi reads", path, info.Size(), limit)
 	}
-	if err := ownedSafely(path, info, trustFile, me); err != nil {
-		return nil, err
+	return ownedSafely(path, info, trustFile, me)
+}
+
+// openRegular opens path without blocking (a FIFO cannot stall it) and
+// keeps it only when the opened file is a regular one; why ends the
+// refusal, saying what the caller reads.
+func openRegular(path, why string) (*os.File, fs.FileInfo, error) {
+	f, err := openNoFollowBlock(path)
+	if err != nil {
+		return nil, nil, err
 	}
-	return info, nil
+	info, err := f.Stat()
+	if err == nil && !info.Mode().IsRegular() {
+		err = fmt.Errorf("%s is not a regular file (%s)%s", path, kind(info.Mode()), why)
+	}
+	if err != nil {
+		f.Close()
+		return nil, nil, err
+	}
+	return f, info, nil
 }
 
 // CheckPrivateDir checks that dir, if it exists, is a directory of the
@@ -185,18 +193,11 @@ func ReadPrivateFile(path string) ([]byte, error) {
 	if _, err := checkPath(path, me, 0); err != nil {
 		return nil, err
 	}
-	f, err := openNoFollowBlock(path)
+	f, info, err := openRegular(path, "")
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	info, err := f.Stat()
-	if err != nil {
-		return nil, err
-	}
-	if !info.Mode().IsRegular() {
-		return nil, fmt.Errorf("%s is not a regular file (%s)", path, kind(info.Mode()))
-	}
 	if err := ownedSafely(path, info, privateFile, me); err != nil {
 		return nil, err
 	}
@@ -385,18 +386,11 @@ func ReadPlainFile(path string) ([]byte, error) {
 	if err := refuseSpecial(path); err != nil {
 		return nil, err
 	}
-	f, err := openNoFollowBlock(path)
+	f, _, err := openRegular(path, ": securekapi reads a CI token or client secret only from a plain file")
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	info, err := f.Stat()
-	if err != nil {
-		return nil, err
-	}
-	if !info.Mode().IsRegular() {
-		return nil, fmt.Errorf("%s is not a regular file (%s): securekapi reads a CI token or client secret only from a plain file", path, kind(info.Mode()))
-	}
 	data, err := io.ReadAll(io.LimitReader(f, MaxPlainFile+1))
 	if err != nil {
 		return nil, err
